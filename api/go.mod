@@ -1,0 +1,3 @@
+module trueup.dev/api
+
+go 1.26.8
