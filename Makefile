@@ -20,6 +20,7 @@ build:
 
 ## test: every check and every module's tests with -race, on SQLite and PostgreSQL.
 test: check-generated fmt-check standalone
+	deploy/k8s/check.sh
 	go vet $(PKGS)
 	go test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
@@ -50,8 +51,7 @@ bench:
 
 ## k8s: render the Kubernetes overlays (offline).
 k8s:
-	kubectl kustomize deploy/k8s/overlays/production >/dev/null
-	kubectl kustomize deploy/k8s/overlays/dev >/dev/null
+	deploy/k8s/check.sh
 
 clean:
 	rm -rf .trueup .bin .third_party

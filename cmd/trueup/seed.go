@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
+	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+)
+
+// seedOnce loads the demo master data through the public gRPC APIs the first time
+// a data directory is used. Every create carries a fixed request_id, so an
+// interrupted seed simply runs again.
+func seedOnce(ctx context.Context, dataDir, grpcAddr string) error {
+	marker := filepath.Join(dataDir, ".seeded")
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := seed(ctx, conn); err != nil {
+		return err
+	}
+	return os.WriteFile(marker, []byte("demo data loaded\n"), 0o600)
+}
+
+func seed(ctx context.Context, conn *grpc.ClientConn) error {
+	inv := inventoryv1.NewInventoryServiceClient(conn)
+	ord := ordersv1.NewOrdersServiceClient(conn)
+	ful := fulfillmentv1.NewFulfillmentServiceClient(conn)
+	led := ledgerv1.NewLedgerServiceClient(conn)
+
+	steps := []func() error{
+		func() error {
+			_, err := inv.CreateWarehouse(ctx, &inventoryv1.CreateWarehouseRequest{RequestId: "demo-seed-warehouse-main",
+				Warehouse: &inventoryv1.Warehouse{Code: "MAIN", DisplayName: "Main distribution centre", TimeZone: "America/Chicago"}})
+			return err
+		},
+	}
+	bins := []struct {
+		code string
+		typ  inventoryv1.LocationType
+	}{
+		{"RCV-01", inventoryv1.LocationType_LOCATION_TYPE_RECEIVING_DOCK},
+		{"A-01-01", inventoryv1.LocationType_LOCATION_TYPE_STORAGE},
+		{"A-01-02", inventoryv1.LocationType_LOCATION_TYPE_STORAGE},
+		{"PF-01", inventoryv1.LocationType_LOCATION_TYPE_PICK_FACE},
+		{"STG-01", inventoryv1.LocationType_LOCATION_TYPE_STAGING},
+		{"SHP-01", inventoryv1.LocationType_LOCATION_TYPE_SHIPPING_DOCK},
+		{"QC-01", inventoryv1.LocationType_LOCATION_TYPE_QUARANTINE},
+	}
+	for _, b := range bins {
+		steps = append(steps, func() error {
+			_, err := inv.CreateLocation(ctx, &inventoryv1.CreateLocationRequest{RequestId: "demo-seed-location-" + b.code,
+				Parent: "warehouses/MAIN", Location: &inventoryv1.Location{Code: b.code, Type: b.typ}})
+			return err
+		})
+	}
+	items := []*inventoryv1.Item{
+		{
+			Sku: "WIDGET-100", Description: "Steel widget, 10 mm", BaseUom: "EA", WholeUnitsOnly: true,
+			Uoms: []*inventoryv1.UomConversion{{Uom: "CS", Factor: "12"}, {Uom: "PLT", Factor: "480"}},
+			Codes: []*inventoryv1.ItemCode{
+				{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_ERP, Code: "100-2001"},
+				{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_WMS, Code: "W100"},
+				{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_SUPPLIER, Partner: "ACME", Code: "AC-W100"},
+			},
+		},
+		{
+			Sku: "BOLT-M8", Description: "Hex bolt M8 x 40, zinc plated", BaseUom: "EA", WholeUnitsOnly: true,
+			Uoms:  []*inventoryv1.UomConversion{{Uom: "BX", Factor: "100"}},
+			Codes: []*inventoryv1.ItemCode{{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_ERP, Code: "100-3008"}},
+		},
+		{
+			Sku: "COFFEE-BEANS", Description: "Roasted coffee beans", BaseUom: "KG",
+			Uoms:     []*inventoryv1.UomConversion{{Uom: "BAG", Factor: "0.25"}, {Uom: "CS", Factor: "6"}},
+			Tracking: inventoryv1.Tracking_TRACKING_LOT, ExpiryRequired: true,
+			CostMethod: inventoryv1.CostMethod_COST_METHOD_MOVING_AVERAGE,
+			Codes:      []*inventoryv1.ItemCode{{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_CUSTOMER, Partner: "NORTHWIND", Code: "NW-COF-1"}},
+		},
+	}
+	for _, it := range items {
+		steps = append(steps, func() error {
+			_, err := inv.CreateItem(ctx, &inventoryv1.CreateItemRequest{RequestId: "demo-seed-item-" + it.Sku, Item: it})
+			return err
+		})
+	}
+	steps = append(steps,
+		func() error {
+			_, err := ord.CreateSupplier(ctx, &ordersv1.CreateSupplierRequest{RequestId: "demo-seed-supplier-acme",
+				Supplier: &ordersv1.Supplier{Code: "ACME", DisplayName: "Acme Industrial Supply", CurrencyCode: "USD"}})
+			return err
+		},
+		func() error {
+			_, err := ord.CreateCustomer(ctx, &ordersv1.CreateCustomerRequest{RequestId: "demo-seed-customer-northwind",
+				Customer: &ordersv1.Customer{Code: "NORTHWIND", DisplayName: "Northwind Traders", CurrencyCode: "USD"}})
+			return err
+		},
+		func() error {
+			_, err := ful.CreateCarrier(ctx, &fulfillmentv1.CreateCarrierRequest{RequestId: "demo-seed-carrier-ups",
+				Carrier: &fulfillmentv1.Carrier{Code: "UPS", DisplayName: "UPS", TrackingUrlTemplate: "https://www.ups.com/track?tracknum={tracking_number}"}})
+			return err
+		},
+	)
+	accounts := []struct {
+		code, name string
+		typ        ledgerv1.AccountType
+	}{
+		{"1200", "Accounts receivable", ledgerv1.AccountType_ACCOUNT_TYPE_ASSET},
+		{"1400", "Inventory", ledgerv1.AccountType_ACCOUNT_TYPE_ASSET},
+		{"2000", "Accounts payable", ledgerv1.AccountType_ACCOUNT_TYPE_LIABILITY},
+		{"2100", "Goods received not invoiced (GRNI)", ledgerv1.AccountType_ACCOUNT_TYPE_LIABILITY},
+		{"2200", "Sales tax payable", ledgerv1.AccountType_ACCOUNT_TYPE_LIABILITY},
+		{"3000", "Retained earnings", ledgerv1.AccountType_ACCOUNT_TYPE_EQUITY},
+		{"4000", "Revenue", ledgerv1.AccountType_ACCOUNT_TYPE_REVENUE},
+		{"5000", "Cost of goods sold", ledgerv1.AccountType_ACCOUNT_TYPE_EXPENSE},
+		{"5100", "Inventory shrinkage", ledgerv1.AccountType_ACCOUNT_TYPE_EXPENSE},
+		{"5200", "Purchase price variance", ledgerv1.AccountType_ACCOUNT_TYPE_EXPENSE},
+	}
+	for _, a := range accounts {
+		steps = append(steps, func() error {
+			_, err := led.CreateAccount(ctx, &ledgerv1.CreateAccountRequest{RequestId: "demo-seed-account-" + a.code,
+				Account: &ledgerv1.Account{Code: a.code, DisplayName: a.name, Type: a.typ, CurrencyCode: "USD"}})
+			return err
+		})
+	}
+	var errs []error
+	for _, step := range steps {
+		if err := step(); err != nil && status.Code(err) != codes.AlreadyExists {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("seed demo data: %w", err)
+	}
+	return nil
+}

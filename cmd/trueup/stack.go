@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"trueup.dev/gateway"
+	"trueup.dev/platform/grpcserver"
+	"trueup.dev/platform/natsx"
+	"trueup.dev/platform/sqldb"
+)
+
+// stackConfig configures the all-in-one development stack.
+type stackConfig struct {
+	DataDir  string
+	GRPCAddr string
+	HTTPAddr string
+	NATSPort int
+	Keys     *gateway.Keys
+}
+
+// stack is the whole suite in one process: an embedded NATS server, one SQLite
+// database per service, one gRPC server carrying every service's API, and the
+// REST gateway in front of it.
+type stack struct {
+	GRPCAddr string
+	HTTPAddr string
+	NATSURL  string
+
+	log      *slog.Logger
+	ns       *server.Server
+	nc       *nats.Conn
+	dbs      []*sqldb.DB
+	grpc     *grpcserver.Server
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	http     *http.Server
+	gw       *gateway.Gateway
+	services []service
+}
+
+// startStack opens everything and starts listening; Run serves until ctx ends.
+func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *stack, err error) {
+	st = &stack{log: log}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	st.ns, err = natsx.StartEmbedded(natsx.EmbeddedOptions{
+		StoreDir: filepath.Join(cfg.DataDir, "nats"), Host: "127.0.0.1", Port: cfg.NATSPort, ServerName: "trueup-dev",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	st.NATSURL = st.ns.ClientURL()
+	st.nc, err = natsx.ConnectEmbedded(st.ns, "trueup-dev")
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(st.nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true})
+	for _, def := range services {
+		db, err := sqldb.Open(ctx, "sqlite://"+filepath.Join(cfg.DataDir, def.name+".db"))
+		if err != nil {
+			return nil, fmt.Errorf("%s database: %w", def.name, err)
+		}
+		st.dbs = append(st.dbs, db)
+		if err := def.migrate(ctx, db); err != nil {
+			return nil, fmt.Errorf("%s migrations: %w", def.name, err)
+		}
+		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name)})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", def.name, err)
+		}
+		svc.Register(st.grpc.GRPC())
+		st.grpc.Health().SetServingStatus(svc.GRPCServiceName(), healthpb.HealthCheckResponse_SERVING)
+		st.services = append(st.services, svc)
+	}
+	st.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return nil, fmt.Errorf("grpc listen: %w", err)
+	}
+	st.GRPCAddr = st.grpcLis.Addr().String()
+	st.httpLis, err = net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("http listen: %w", err)
+	}
+	st.HTTPAddr = st.httpLis.Addr().String()
+	t := st.GRPCAddr
+	st.gw, err = gateway.New(ctx, gateway.Config{
+		Targets: gateway.Targets{Inventory: t, Orders: t, Fulfillment: t, Ledger: t},
+		Keys:    cfg.Keys,
+		Logger:  log.With("component", "gateway"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.http = &http.Server{Handler: st.gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return st, nil
+}
+
+// Run serves until ctx is done, then shuts down in order: stop taking HTTP and
+// gRPC calls and drain those in flight, stop event handlers and the outbox relays
+// (each finishes what it holds), then close NATS and the databases.
+func (st *stack) Run(ctx context.Context) error {
+	defer st.close()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return st.grpc.Serve(gctx, st.grpcLis) })
+	g.Go(func() error {
+		if err := st.http.Serve(st.httpLis); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		return st.http.Shutdown(shutdownCtx)
+	})
+	for _, svc := range st.services {
+		g.Go(func() error { return svc.Run(gctx) })
+	}
+	return g.Wait()
+}
+
+func (st *stack) close() {
+	if st.gw != nil {
+		st.gw.Close()
+	}
+	if st.nc != nil {
+		st.nc.Close()
+	}
+	if st.ns != nil {
+		natsx.Shutdown(st.ns)
+	}
+	for _, db := range st.dbs {
+		_ = db.Close()
+	}
+}

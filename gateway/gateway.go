@@ -1,0 +1,160 @@
+// Package gateway is the partners' REST/JSON front door: grpc-gateway handlers in
+// front of each service's gRPC API, API-key authentication, health endpoints and
+// the OpenAPI document.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
+	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/api/openapi"
+)
+
+// Targets are the gRPC addresses of the services behind the gateway. In `trueup
+// dev` they are all the same address.
+type Targets struct {
+	Inventory, Orders, Fulfillment, Ledger string
+}
+
+// Config configures the gateway.
+type Config struct {
+	Targets Targets
+	// Keys authenticates partners; every /v1/ call needs a valid key.
+	Keys   *Keys
+	Logger *slog.Logger
+}
+
+// PartnerMetadataKey is the gRPC metadata key carrying the authenticated partner
+// to the services.
+const PartnerMetadataKey = "x-trueup-partner"
+
+// Gateway is the REST/JSON gateway.
+type Gateway struct {
+	handler http.Handler
+	conns   []*grpc.ClientConn
+	health  []healthpb.HealthClient
+	targets []string
+}
+
+// New dials the services (lazily: a service that is down yields 503s, not a
+// failed start) and builds the HTTP handler.
+func New(ctx context.Context, cfg Config) (*Gateway, error) {
+	if cfg.Keys == nil {
+		return nil, errors.New("gateway: no API keys configured")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+		runtime.WithMetadata(func(ctx context.Context, _ *http.Request) metadata.MD {
+			if p, ok := PartnerFrom(ctx); ok {
+				return metadata.Pairs(PartnerMetadataKey, p.ID)
+			}
+			return nil
+		}),
+	)
+	g := &Gateway{}
+	register := []struct {
+		target string
+		reg    func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	}{
+		{cfg.Targets.Inventory, inventoryv1.RegisterInventoryServiceHandler},
+		{cfg.Targets.Orders, ordersv1.RegisterOrdersServiceHandler},
+		{cfg.Targets.Fulfillment, fulfillmentv1.RegisterFulfillmentServiceHandler},
+		{cfg.Targets.Ledger, ledgerv1.RegisterLedgerServiceHandler},
+	}
+	conns := map[string]*grpc.ClientConn{}
+	for _, r := range register {
+		conn, ok := conns[r.target]
+		if !ok {
+			var err error
+			conn, err = grpc.NewClient(r.target,
+				grpc.WithTransportCredentials(insecure.NewCredentials()),
+				// Spread calls over every pod behind a headless Service.
+				grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+				grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
+			if err != nil {
+				g.Close()
+				return nil, fmt.Errorf("gateway: dial %s: %w", r.target, err)
+			}
+			conns[r.target] = conn
+			g.conns = append(g.conns, conn)
+			g.health = append(g.health, healthpb.NewHealthClient(conn))
+			g.targets = append(g.targets, r.target)
+		}
+		if err := r.reg(ctx, mux, conn); err != nil {
+			g.Close()
+			return nil, fmt.Errorf("gateway: register handlers: %w", err)
+		}
+	}
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, `{"status":"ok"}`) })
+	root.HandleFunc("GET /readyz", g.ready)
+	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.Spec)
+	})
+	root.Handle("/v1/", cfg.Keys.Middleware(mux))
+	g.handler = withTracing(withAccessLog(cfg.Logger, root))
+	return g, nil
+}
+
+// Handler is the gateway's HTTP handler.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// Close closes the connections to the services.
+func (g *Gateway) Close() {
+	for _, c := range g.conns {
+		_ = c.Close()
+	}
+}
+
+// ready reports whether the gateway can take traffic. It answers 200 while the
+// gateway itself is up, even when a service behind it is down: one unhealthy
+// service must not take every partner route out of the load balancer. The body
+// lists each backend's health for the operator.
+func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	body := `{"status":"ready","backends":{`
+	for i, h := range g.health {
+		state := "SERVING"
+		resp, err := h.Check(ctx, &healthpb.HealthCheckRequest{})
+		if err != nil {
+			state = "UNREACHABLE"
+		} else if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			state = resp.GetStatus().String()
+		}
+		if i > 0 {
+			body += ","
+		}
+		body += fmt.Sprintf("%q:%q", g.targets[i], state)
+	}
+	writeJSON(w, http.StatusOK, body+"}}")
+}
+
+func writeJSON(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body))
+}

@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+)
+
+// Partner is an authenticated API client: a 3PL, marketplace, supplier or carrier.
+type Partner struct {
+	// ID names the partner; services scope what it may see by this id.
+	ID string
+}
+
+// Keys maps API keys to partners. Only SHA-256 digests of the keys are kept.
+type Keys struct {
+	byDigest map[[sha256.Size]byte]Partner
+}
+
+// ParseKeys reads one key per line: "<partner-id> <key>". Blank lines and lines
+// starting with '#' are ignored. Keys shorter than 24 characters are refused.
+func ParseKeys(r io.Reader) (*Keys, error) {
+	k := &Keys{byDigest: map[[sha256.Size]byte]Partner{}}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("api keys line %d: want \"<partner-id> <key>\"", n)
+		}
+		if len(fields[1]) < 24 {
+			return nil, fmt.Errorf("api keys line %d: key of partner %s is shorter than 24 characters", n, fields[0])
+		}
+		d := sha256.Sum256([]byte(fields[1]))
+		if _, dup := k.byDigest[d]; dup {
+			return nil, fmt.Errorf("api keys line %d: key listed twice", n)
+		}
+		k.byDigest[d] = Partner{ID: fields[0]}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read api keys: %w", err)
+	}
+	return k, nil
+}
+
+// LoadKeysFile reads keys from a file (see ParseKeys).
+func LoadKeysFile(path string) (*Keys, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open api keys: %w", err)
+	}
+	defer f.Close()
+	return ParseKeys(f)
+}
+
+// Len is the number of keys.
+func (k *Keys) Len() int { return len(k.byDigest) }
+
+// Lookup returns the partner owning key.
+func (k *Keys) Lookup(key string) (Partner, bool) {
+	if key == "" {
+		return Partner{}, false
+	}
+	p, ok := k.byDigest[sha256.Sum256([]byte(key))]
+	return p, ok
+}
+
+type partnerKey struct{}
+
+// PartnerFrom returns the partner authenticated for this request.
+func PartnerFrom(ctx context.Context) (Partner, bool) {
+	p, ok := ctx.Value(partnerKey{}).(Partner)
+	return p, ok
+}
+
+// Middleware admits requests carrying a known key in "Authorization: Bearer <key>"
+// or "X-Api-Key: <key>", and answers 401 with a JSON status body otherwise.
+func (k *Keys) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("X-Api-Key")
+		if auth := r.Header.Get("Authorization"); key == "" && strings.HasPrefix(auth, "Bearer ") {
+			key = strings.TrimPrefix(auth, "Bearer ")
+		}
+		p, ok := k.Lookup(key)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="trueup"`)
+			writeJSON(w, http.StatusUnauthorized, `{"code":16,"message":"missing or invalid API key: send it as 'Authorization: Bearer <key>' or 'X-Api-Key'","details":[]}`)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), partnerKey{}, p)))
+	})
+}

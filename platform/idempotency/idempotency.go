@@ -1,0 +1,110 @@
+// Package idempotency makes retried commands safe: a command that carries a client
+// key (the API's request_id) is applied once, and a retry with the same key gets
+// the first result back. The claim is made inside the command's own transaction,
+// so a command that fails leaves no claim behind and can be retried.
+//
+// On PostgreSQL a concurrent duplicate blocks on the first claim's row until that
+// transaction ends, then sees the stored result; SQLite serialises writers anyway.
+package idempotency
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/sqldb"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// MigrationsTable is where golang-migrate records this package's schema version,
+// apart from the service's own migrations.
+const MigrationsTable = "idempotency_schema_migrations"
+
+// Migrate creates or upgrades the idempotency_keys table.
+func Migrate(ctx context.Context, db *sqldb.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	if err := sqldb.Migrate(ctx, db, sub, MigrationsTable); err != nil {
+		return fmt.Errorf("migrate idempotency: %w", err)
+	}
+	return nil
+}
+
+// Fingerprint digests a canonical encoding of a request, so a key reused with a
+// different payload can be told apart from an honest retry.
+func Fingerprint(canonical []byte) string {
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:])
+}
+
+// Claim records key under scope (e.g. "CreateItem") with the request's fingerprint.
+// When the key is new it returns replay=false and the caller goes on to apply the
+// command and then calls Complete in the same transaction. When the key was used
+// before by the same request it returns replay=true and the result stored by
+// Complete. When it was used by a different request it returns InvalidArgument on
+// field "request_id" and the caller must change nothing. An empty key claims
+// nothing: such a command is simply not idempotent.
+func Claim(ctx context.Context, tx *sqldb.Tx, scope, key, fingerprint string) (result string, replay bool, err error) {
+	if key == "" {
+		return "", false, nil
+	}
+	if len(key) > 200 {
+		return "", false, apperr.Invalid(apperr.Field("request_id", "must be at most 200 characters"))
+	}
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		scope, key, fingerprint)
+	if err != nil {
+		return "", false, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return "", false, fmt.Errorf("claim idempotency key: %w", err)
+	} else if n == 1 {
+		return "", false, nil
+	}
+	var storedFP string
+	err = tx.QueryRowContext(ctx,
+		`SELECT fingerprint, result FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+		scope, key).Scan(&storedFP, &result)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The other claim was rolled back between our insert and select; make the
+		// client retry rather than guess.
+		return "", false, apperr.Conflict("request_id is being processed concurrently", err)
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if storedFP != fingerprint {
+		return "", false, &apperr.Error{
+			Kind:       apperr.KindInvalidArgument,
+			Reason:     "REQUEST_ID_REUSED",
+			Message:    "request_id was already used for a different request",
+			Violations: []apperr.Violation{apperr.Field("request_id", "already used for a different request; use a new request_id")},
+		}
+	}
+	return result, true, nil
+}
+
+// Complete stores the command's result (typically the created resource's id)
+// against a key claimed in the same transaction.
+func Complete(ctx context.Context, tx *sqldb.Tx, scope, key, result string) error {
+	if key == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE idempotency_keys SET result = $1 WHERE scope = $2 AND key = $3`,
+		result, scope, key); err != nil {
+		return fmt.Errorf("complete idempotency key: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+// Package sqldb opens a database/sql pool on SQLite (modernc.org/sqlite, the
+// embedded default) or PostgreSQL (pgx, production) and gives both the same
+// transaction, migration and error helpers, so a store is written once.
+//
+// # One query text for both dialects
+//
+// Both drivers bind "$1", "$2"… positionally, and both understand
+// ON CONFLICT DO NOTHING and RETURNING, so stores need no rebinding.
+//
+// # Timestamps
+//
+// The one portable convention: bind and scan time.Time, produced in Go by
+// Now or Timestamp (UTC, microsecond precision). Never let SQL make the time
+// (now(), CURRENT_TIMESTAMP): both dialects then see the one clock and the
+// same precision.
+//   - PostgreSQL columns are TIMESTAMPTZ. Scanned values may come back in the
+//     local zone; compare with time.Time.Equal.
+//   - SQLite columns are declared TIMESTAMP (the driver only turns text back
+//     into time.Time for columns declared DATE, DATETIME or TIMESTAMP). The
+//     connection writes times as "2006-01-02 15:04:05.999999-07:00" in UTC, a
+//     form whose text order is time order, so "<", ">" and ORDER BY on such
+//     columns are correct. An expression over such a column (MIN, MAX,
+//     COALESCE) has no declared type and scans as a string on SQLite: select
+//     the column itself where you need a time.Time.
+//
+// # Transactions
+//
+// WithTx retries on serialisation failures and lock timeouts, so fn must be
+// safe to run more than once: no side effects outside the transaction except
+// through Tx.OnCommit. On SQLite every transaction begins IMMEDIATE (it takes
+// the write lock at BEGIN, so two writers never deadlock upgrading a read lock);
+// keep transactions short, as they serialise all writers.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+// The supported dialects. The value is also the name of the dialect's
+// migrations directory (see Migrate).
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a connection pool together with its dialect. Use it as a *sql.DB for
+// plain queries, and WithTx for transactions.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+
+	// dsn is the driver DSN of a PostgreSQL pool, kept so Migrate can use a
+	// connection of its own (golang-migrate's pgx driver pins one connection
+	// and can only give it back by closing the whole pool).
+	dsn string
+	// removeTemp deletes the throwaway file behind "sqlite://:memory:".
+	removeTemp func() error
+	// migrateMu serialises Migrate calls in this process: golang-migrate's
+	// SQLite driver has no database-level lock.
+	migrateMu sync.Mutex
+}
+
+// Pool sizes. SQLite allows one writer at a time, but WAL lets readers run
+// beside it, and a transaction's fn may still need a second connection for a
+// plain query, so the pool must not be tiny. PostgreSQL serves many clients;
+// 25 per process leaves room for several services and replicas under a
+// default max_connections of 100.
+const (
+	sqliteMaxConns   = 8
+	postgresMaxConns = 25
+	// sqliteBusyTimeout is how long a connection waits for the write lock
+	// before SQLite reports BUSY (which WithTx then retries).
+	sqliteBusyTimeout = 10 * time.Second
+)
+
+// Open opens and pings a database. The DSN selects the dialect:
+//
+//	sqlite:///abs/path.db     an absolute path
+//	sqlite://relative/path.db a path relative to the working directory
+//	sqlite://:memory:         a throwaway database, removed by Close
+//	postgres://… or postgresql://…  a PostgreSQL URL as pgx understands it
+//
+// SQLite query parameters the caller gives (e.g. "?_busy_timeout=1000") win
+// over the defaults: WAL, busy timeout 10s, foreign keys on,
+// synchronous=NORMAL, IMMEDIATE transactions, UTC times. ":memory:" is a file
+// in a temporary directory rather than SQLite's private memory database, so
+// that every connection of the pool sees the same data with WAL semantics.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	scheme, _, _ := strings.Cut(dsn, "://")
+	switch scheme {
+	case "sqlite":
+		return openSQLite(ctx, dsn)
+	case "postgres", "postgresql":
+		u, err := url.Parse(dsn)
+		if err != nil {
+			// url.Parse's error quotes the input, which may hold a password.
+			return nil, errors.New("sqldb: the postgres DSN is not a valid URL")
+		}
+		return openPostgres(ctx, dsn, u)
+	default:
+		if len(scheme) > 20 || scheme == dsn {
+			scheme = "?" // not a scheme: perhaps a bare connection string with a password in it
+		}
+		return nil, fmt.Errorf("sqldb: unsupported database DSN scheme %q (want sqlite:// or postgres://)", scheme)
+	}
+}
+
+func openSQLite(ctx context.Context, dsn string) (*DB, error) {
+	// Parse by hand: "sqlite://relative/path.db" would make "relative" a host.
+	rest := strings.TrimPrefix(dsn, "sqlite://")
+	path, rawQuery, _ := strings.Cut(rest, "?")
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: sqlite DSN parameters: %w", err)
+	}
+	if path == "" {
+		return nil, errors.New("sqldb: sqlite DSN has no path (want sqlite:///abs/path.db or sqlite://:memory:)")
+	}
+
+	var removeTemp func() error
+	if path == ":memory:" {
+		dir, err := os.MkdirTemp("", "sqldb-memory-")
+		if err != nil {
+			return nil, fmt.Errorf("sqldb: sqlite :memory: temp dir: %w", err)
+		}
+		path = filepath.Join(dir, "memory.db")
+		removeTemp = func() error { return os.RemoveAll(dir) }
+	}
+
+	defaults := map[string]string{
+		"_journal_mode": "WAL",
+		"_busy_timeout": fmt.Sprint(sqliteBusyTimeout.Milliseconds()),
+		"_foreign_keys": "on",
+		"_synchronous":  "NORMAL",
+		"_txlock":       "immediate",
+		"_time_format":  "sqlite",
+		"_timezone":     "UTC",
+	}
+	for k, v := range defaults {
+		if !query.Has(k) {
+			query.Set(k, v)
+		}
+	}
+
+	sqlDB, err := sql.Open("sqlite", path+"?"+query.Encode())
+	if err != nil {
+		if removeTemp != nil {
+			_ = removeTemp()
+		}
+		return nil, fmt.Errorf("sqldb: open sqlite database %s: %w", path, err)
+	}
+	sqlDB.SetMaxOpenConns(sqliteMaxConns)
+	sqlDB.SetMaxIdleConns(sqliteMaxConns)
+	db := &DB{DB: sqlDB, Dialect: SQLite, removeTemp: removeTemp}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sqldb: open sqlite database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, dsn string, u *url.URL) (*DB, error) {
+	sqlDB, err := sql.Open("pgx", dsn)
+	if err != nil {
+		// pgx redacts passwords in its own errors.
+		return nil, fmt.Errorf("sqldb: open postgres database %s: %w", u.Redacted(), err)
+	}
+	sqlDB.SetMaxOpenConns(postgresMaxConns)
+	sqlDB.SetMaxIdleConns(postgresMaxConns)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	// Recycling connections lets a pool follow a failover or a pgbouncer change.
+	sqlDB.SetConnMaxLifetime(time.Hour)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("sqldb: open postgres database %s: %w", u.Redacted(), err)
+	}
+	return &DB{DB: sqlDB, Dialect: Postgres, dsn: dsn}, nil
+}
+
+// Close closes the pool and, for "sqlite://:memory:", removes its file.
+func (db *DB) Close() error {
+	err := db.DB.Close()
+	if db.removeTemp != nil {
+		err = errors.Join(err, db.removeTemp())
+	}
+	return err
+}

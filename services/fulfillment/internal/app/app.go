@@ -1,0 +1,90 @@
+// Package app holds the fulfillment use cases. It declares the storage port it
+// needs (Store) and knows nothing of SQL, gRPC or NATS.
+package app
+
+import (
+	"context"
+	"time"
+
+	"trueup.dev/platform/paging"
+	"trueup.dev/services/fulfillment/internal/fulfillment"
+)
+
+// Store is the persistence port. Reads outside a transaction see committed state.
+type Store interface {
+	// InTx runs fn in one transaction: all its writes and events commit together or not at all.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	Reader
+}
+
+// Reader answers queries. Get* return apperr NotFound for an unknown key; List*
+// return up to page.Limit rows with a key after page.After, in key order.
+type Reader interface {
+	GetCarrier(ctx context.Context, code string) (*fulfillment.Carrier, error)
+	ListCarriers(ctx context.Context, page paging.Page) ([]*fulfillment.Carrier, error)
+}
+
+// Tx is the write side of one transaction.
+type Tx interface {
+	Reader
+	// Claim and Complete make a command idempotent by its request id (see platform/idempotency).
+	Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error)
+	Complete(ctx context.Context, scope, requestID, result string) error
+	// InsertCarrier returns AlreadyExists when the code is taken.
+	InsertCarrier(ctx context.Context, c *fulfillment.Carrier) error
+	// Emit records domain events in the transactional outbox.
+	Emit(ctx context.Context, events ...any) error
+}
+
+// Service is the fulfillment application.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// New builds the service. now may be nil (wall clock).
+func New(store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
+
+// CreateCarrier adds a carrier. A retry with the same requestID returns the
+// carrier the first call created.
+func (s *Service) CreateCarrier(ctx context.Context, requestID string, in fulfillment.Carrier) (*fulfillment.Carrier, error) {
+	c, err := fulfillment.NewCarrier(in, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var out *fulfillment.Carrier
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "CreateCarrier", requestID, in)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = tx.GetCarrier(ctx, prior)
+			return err
+		}
+		if err := tx.InsertCarrier(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, fulfillment.CarrierCreated{Carrier: *c}); err != nil {
+			return err
+		}
+		out = c
+		return tx.Complete(ctx, "CreateCarrier", requestID, c.Code)
+	})
+	return out, err
+}
+
+// GetCarrier returns one carrier by code (normalised first).
+func (s *Service) GetCarrier(ctx context.Context, code string) (*fulfillment.Carrier, error) {
+	return s.store.GetCarrier(ctx, fulfillment.NormalizeCode(code))
+}
+
+// ListCarriers pages through carriers in code order.
+func (s *Service) ListCarriers(ctx context.Context, page paging.Page) ([]*fulfillment.Carrier, error) {
+	return s.store.ListCarriers(ctx, page)
+}

@@ -1,0 +1,182 @@
+// Package app holds the inventory use cases. It declares the storage port it needs
+// (Store) and knows nothing of SQL, gRPC or NATS.
+package app
+
+import (
+	"context"
+	"time"
+
+	"trueup.dev/platform/paging"
+	"trueup.dev/services/inventory/internal/inventory"
+)
+
+// Store is the persistence port. Reads outside a transaction see committed state.
+type Store interface {
+	// InTx runs fn in one transaction: all its writes and events commit together or not at all.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	Reader
+}
+
+// Reader answers queries. Get* return apperr NotFound for an unknown key.
+type Reader interface {
+	GetItem(ctx context.Context, sku string) (*inventory.Item, error)
+	ListItems(ctx context.Context, page paging.Page) ([]*inventory.Item, error)
+	GetWarehouse(ctx context.Context, code string) (*inventory.Warehouse, error)
+	ListWarehouses(ctx context.Context, page paging.Page) ([]*inventory.Warehouse, error)
+	GetLocation(ctx context.Context, warehouse, code string) (*inventory.Location, error)
+	ListLocations(ctx context.Context, warehouse string, page paging.Page) ([]*inventory.Location, error)
+}
+
+// Tx is the write side of one transaction.
+type Tx interface {
+	Reader
+	// Claim and Complete make a command idempotent by its request id (see platform/idempotency).
+	Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error)
+	Complete(ctx context.Context, scope, requestID, result string) error
+	// InsertItem returns AlreadyExists when the SKU exists or a cross-reference
+	// code is already mapped to another item (naming that item).
+	InsertItem(ctx context.Context, it *inventory.Item) error
+	InsertWarehouse(ctx context.Context, w *inventory.Warehouse) error
+	InsertLocation(ctx context.Context, l *inventory.Location) error
+	// Emit records domain events in the transactional outbox.
+	Emit(ctx context.Context, events ...any) error
+}
+
+// Service is the inventory application.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// New builds the service. now may be nil (wall clock).
+func New(store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
+
+// CreateItem adds an item to the item master. A retry with the same requestID
+// returns the item the first call created.
+func (s *Service) CreateItem(ctx context.Context, requestID string, in inventory.Item) (*inventory.Item, error) {
+	it, err := inventory.NewItem(in, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var out *inventory.Item
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "CreateItem", requestID, in)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = tx.GetItem(ctx, prior)
+			return err
+		}
+		if err := tx.InsertItem(ctx, it); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.ItemCreated{Item: *it}); err != nil {
+			return err
+		}
+		out = it
+		return tx.Complete(ctx, "CreateItem", requestID, it.SKU)
+	})
+	return out, err
+}
+
+// GetItem returns one item by SKU (normalised first).
+func (s *Service) GetItem(ctx context.Context, sku string) (*inventory.Item, error) {
+	return s.store.GetItem(ctx, inventory.NormalizeSKU(sku))
+}
+
+// ListItems pages through the item master in SKU order.
+func (s *Service) ListItems(ctx context.Context, page paging.Page) ([]*inventory.Item, error) {
+	return s.store.ListItems(ctx, page)
+}
+
+// CreateWarehouse sets up a warehouse.
+func (s *Service) CreateWarehouse(ctx context.Context, requestID string, in inventory.Warehouse) (*inventory.Warehouse, error) {
+	w, err := inventory.NewWarehouse(in, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var out *inventory.Warehouse
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "CreateWarehouse", requestID, in)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = tx.GetWarehouse(ctx, prior)
+			return err
+		}
+		if err := tx.InsertWarehouse(ctx, w); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.WarehouseCreated{Warehouse: *w}); err != nil {
+			return err
+		}
+		out = w
+		return tx.Complete(ctx, "CreateWarehouse", requestID, w.Code)
+	})
+	return out, err
+}
+
+// GetWarehouse returns one warehouse by code.
+func (s *Service) GetWarehouse(ctx context.Context, code string) (*inventory.Warehouse, error) {
+	return s.store.GetWarehouse(ctx, inventory.NormalizeCode(code))
+}
+
+// ListWarehouses pages through warehouses in code order.
+func (s *Service) ListWarehouses(ctx context.Context, page paging.Page) ([]*inventory.Warehouse, error) {
+	return s.store.ListWarehouses(ctx, page)
+}
+
+// CreateLocation sets up a bin in an existing warehouse.
+func (s *Service) CreateLocation(ctx context.Context, requestID, warehouse string, in inventory.Location) (*inventory.Location, error) {
+	l, err := inventory.NewLocation(warehouse, in, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var out *inventory.Location
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "CreateLocation", requestID, struct {
+			Warehouse string
+			Location  inventory.Location
+		}{warehouse, in})
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = tx.GetLocation(ctx, l.Warehouse, prior)
+			return err
+		}
+		if _, err := tx.GetWarehouse(ctx, l.Warehouse); err != nil {
+			return err
+		}
+		if err := tx.InsertLocation(ctx, l); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.LocationCreated{Location: *l}); err != nil {
+			return err
+		}
+		out = l
+		return tx.Complete(ctx, "CreateLocation", requestID, l.Code)
+	})
+	return out, err
+}
+
+// GetLocation returns one bin.
+func (s *Service) GetLocation(ctx context.Context, warehouse, code string) (*inventory.Location, error) {
+	return s.store.GetLocation(ctx, inventory.NormalizeCode(warehouse), inventory.NormalizeCode(code))
+}
+
+// ListLocations pages through a warehouse's bins in code order.
+func (s *Service) ListLocations(ctx context.Context, warehouse string, page paging.Page) ([]*inventory.Location, error) {
+	warehouse = inventory.NormalizeCode(warehouse)
+	if _, err := s.store.GetWarehouse(ctx, warehouse); err != nil {
+		return nil, err
+	}
+	return s.store.ListLocations(ctx, warehouse, page)
+}

@@ -1,0 +1,54 @@
+// Package events turns inventory domain events into the protobuf events of
+// trueup.inventory.v1, ready for the outbox.
+package events
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/protoevent"
+	"trueup.dev/platform/resname"
+	"trueup.dev/services/inventory/internal/inventory"
+	"trueup.dev/services/inventory/internal/protoconv"
+)
+
+// Context is the bounded context whose stream carries these events.
+const Context = "inventory"
+
+// Encode maps one domain event to an outbox message with a fresh event id.
+func Encode(_ context.Context, event any) (outbox.Message, error) {
+	id := protoevent.NewID()
+	switch e := event.(type) {
+	case inventory.ItemCreated:
+		now, ts := stamp(e.Item.CreatedAt)
+		return protoevent.Message(id, &inventoryv1.ItemCreated{
+			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.ItemPattern, e.Item.SKU), AggregateVersion: e.Item.Version,
+			Item: protoconv.ItemToProto(&e.Item),
+		}, now)
+	case inventory.WarehouseCreated:
+		now, ts := stamp(e.Warehouse.CreatedAt)
+		return protoevent.Message(id, &inventoryv1.WarehouseCreated{
+			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.WarehousePattern, e.Warehouse.Code), AggregateVersion: 1,
+			Warehouse: protoconv.WarehouseToProto(&e.Warehouse),
+		}, now)
+	case inventory.LocationCreated:
+		now, ts := stamp(e.Location.CreatedAt)
+		return protoevent.Message(id, &inventoryv1.LocationCreated{
+			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.LocationPattern, e.Location.Warehouse, e.Location.Code), AggregateVersion: 1,
+			Location: protoconv.LocationToProto(&e.Location),
+		}, now)
+	}
+	return outbox.Message{}, fmt.Errorf("inventory events: no encoding for %T", event)
+}
+
+// stamp gives the event time: when the fact happened, which is when the state
+// change was made, not when the event was encoded.
+func stamp(t time.Time) (time.Time, *timestamppb.Timestamp) {
+	t = t.UTC()
+	return t, timestamppb.New(t)
+}

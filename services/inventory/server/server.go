@@ -1,0 +1,66 @@
+// Package server is the inventory service's composition root: it wires the store,
+// the use cases, the gRPC API and the outbox relay from the handles the binary
+// gives it. cmd/trueup runs it alone (`trueup serve inventory`) or beside the
+// other services (`trueup dev`).
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	"trueup.dev/platform/natsx"
+	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/protoevent"
+	"trueup.dev/platform/sqldb"
+	"trueup.dev/services/inventory/internal/app"
+	"trueup.dev/services/inventory/internal/events"
+	"trueup.dev/services/inventory/internal/grpcapi"
+	"trueup.dev/services/inventory/internal/store"
+)
+
+// Name is the service's name on the command line and in logs.
+const Name = "inventory"
+
+// Deps are the handles the binary opens for the service.
+type Deps struct {
+	DB     *sqldb.DB
+	JS     jetstream.JetStream
+	Logger *slog.Logger
+}
+
+// Service is a wired inventory service.
+type Service struct {
+	outbox *outbox.Outbox
+	api    *grpcapi.Server
+}
+
+// Migrate brings the service's database schema up to date.
+func Migrate(ctx context.Context, db *sqldb.DB) error { return store.Migrate(ctx, db) }
+
+// New wires the service and makes sure its event stream exists. The schema must
+// be migrated already (see Migrate).
+func New(ctx context.Context, d Deps) (*Service, error) {
+	cfg := natsx.StreamConfig(protoevent.StreamName(events.Context), protoevent.StreamSubjects(events.Context))
+	if _, err := natsx.EnsureStream(ctx, d.JS, cfg); err != nil {
+		return nil, fmt.Errorf("inventory stream: %w", err)
+	}
+	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: d.Logger})
+	st := store.New(d.DB, ob, events.Encode)
+	return &Service{outbox: ob, api: grpcapi.New(app.New(st, nil))}, nil
+}
+
+// Register adds the gRPC API to a server.
+func (s *Service) Register(r grpc.ServiceRegistrar) {
+	inventoryv1.RegisterInventoryServiceServer(r, s.api)
+}
+
+// GRPCServiceName is the fully qualified service name, for health checks.
+func (s *Service) GRPCServiceName() string { return inventoryv1.InventoryService_ServiceDesc.ServiceName }
+
+// Run relays the outbox until ctx is done.
+func (s *Service) Run(ctx context.Context) error { return s.outbox.Run(ctx) }

@@ -1,0 +1,182 @@
+// Package app holds the orders use cases. It declares the storage port it needs
+// (Store) and knows nothing of SQL, gRPC or NATS.
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/paging"
+	"trueup.dev/services/orders/internal/orders"
+)
+
+// CatalogConsumer names the catalog read model's consumer: the inbox scope in
+// which inventory events are recorded as handled (and the durable consumer name
+// on the bus, so both say the same thing).
+const CatalogConsumer = "orders-catalog"
+
+// Store is the persistence port. Reads outside a transaction see committed state.
+type Store interface {
+	// InTx runs fn in one transaction: all its writes and events commit together or not at all.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// InInbox runs fn in one transaction that also records eventID as handled by
+	// consumer, and reports whether it ran: when the event was handled before, fn
+	// does not run and applied is false.
+	InInbox(ctx context.Context, consumer, eventID string, fn func(tx Tx) error) (applied bool, err error)
+	Reader
+}
+
+// Reader answers queries. Get* return apperr NotFound for an unknown key; List*
+// return up to page.Limit rows with a key after page.After, in key order.
+type Reader interface {
+	GetSupplier(ctx context.Context, code string) (*orders.Supplier, error)
+	ListSuppliers(ctx context.Context, page paging.Page) ([]*orders.Supplier, error)
+	GetCustomer(ctx context.Context, code string) (*orders.Customer, error)
+	ListCustomers(ctx context.Context, page paging.Page) ([]*orders.Customer, error)
+	GetCatalogItem(ctx context.Context, sku string) (*orders.CatalogItem, error)
+	ListCatalogItems(ctx context.Context, page paging.Page) ([]*orders.CatalogItem, error)
+}
+
+// Tx is the write side of one transaction.
+type Tx interface {
+	Reader
+	// Claim and Complete make a command idempotent by its request id (see platform/idempotency).
+	Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error)
+	Complete(ctx context.Context, scope, requestID, result string) error
+	// InsertSupplier and InsertCustomer return AlreadyExists when the code is taken.
+	InsertSupplier(ctx context.Context, s *orders.Supplier) error
+	InsertCustomer(ctx context.Context, c *orders.Customer) error
+	// PutCatalogItem inserts or replaces the copy of an item, unless the stored copy
+	// has the same or a higher source version (a concurrent newer write wins).
+	PutCatalogItem(ctx context.Context, it *orders.CatalogItem) error
+	// Emit records domain events in the transactional outbox.
+	Emit(ctx context.Context, events ...any) error
+}
+
+// Service is the orders application.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// New builds the service. now may be nil (wall clock).
+func New(store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
+
+// CreateSupplier adds a supplier. A retry with the same requestID returns the
+// supplier the first call created.
+func (s *Service) CreateSupplier(ctx context.Context, requestID string, in orders.Supplier) (*orders.Supplier, error) {
+	sup, err := orders.NewSupplier(in, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var out *orders.Supplier
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "CreateSupplier", requestID, in)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = tx.GetSupplier(ctx, prior)
+			return err
+		}
+		if err := tx.InsertSupplier(ctx, sup); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, orders.SupplierCreated{Supplier: *sup}); err != nil {
+			return err
+		}
+		out = sup
+		return tx.Complete(ctx, "CreateSupplier", requestID, sup.Code)
+	})
+	return out, err
+}
+
+// GetSupplier returns one supplier by code (normalised first).
+func (s *Service) GetSupplier(ctx context.Context, code string) (*orders.Supplier, error) {
+	return s.store.GetSupplier(ctx, orders.NormalizeCode(code))
+}
+
+// ListSuppliers pages through suppliers in code order.
+func (s *Service) ListSuppliers(ctx context.Context, page paging.Page) ([]*orders.Supplier, error) {
+	return s.store.ListSuppliers(ctx, page)
+}
+
+// CreateCustomer adds a customer. A retry with the same requestID returns the
+// customer the first call created.
+func (s *Service) CreateCustomer(ctx context.Context, requestID string, in orders.Customer) (*orders.Customer, error) {
+	cus, err := orders.NewCustomer(in, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var out *orders.Customer
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "CreateCustomer", requestID, in)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = tx.GetCustomer(ctx, prior)
+			return err
+		}
+		if err := tx.InsertCustomer(ctx, cus); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, orders.CustomerCreated{Customer: *cus}); err != nil {
+			return err
+		}
+		out = cus
+		return tx.Complete(ctx, "CreateCustomer", requestID, cus.Code)
+	})
+	return out, err
+}
+
+// GetCustomer returns one customer by code (normalised first).
+func (s *Service) GetCustomer(ctx context.Context, code string) (*orders.Customer, error) {
+	return s.store.GetCustomer(ctx, orders.NormalizeCode(code))
+}
+
+// ListCustomers pages through customers in code order.
+func (s *Service) ListCustomers(ctx context.Context, page paging.Page) ([]*orders.Customer, error) {
+	return s.store.ListCustomers(ctx, page)
+}
+
+// GetCatalogItem returns the copy of one inventory item by SKU (normalised first).
+func (s *Service) GetCatalogItem(ctx context.Context, sku string) (*orders.CatalogItem, error) {
+	return s.store.GetCatalogItem(ctx, orders.NormalizeSKU(sku))
+}
+
+// ListCatalogItems pages through the catalog in SKU order.
+func (s *Service) ListCatalogItems(ctx context.Context, page paging.Page) ([]*orders.CatalogItem, error) {
+	return s.store.ListCatalogItems(ctx, page)
+}
+
+// SyncCatalogItem applies one inventory event's view of an item to the catalog,
+// exactly once per eventID: a redelivered event changes nothing (applied is false),
+// and neither does an event older than the copy held (events may arrive out of
+// order). An invalid item is an InvalidArgument error, which no redelivery will fix.
+func (s *Service) SyncCatalogItem(ctx context.Context, eventID string, in orders.CatalogItem) (applied bool, err error) {
+	if eventID == "" {
+		return false, apperr.Invalid(apperr.Field("event_id", "is required to apply an event exactly once"))
+	}
+	it, err := orders.NewCatalogItem(in, s.now())
+	if err != nil {
+		return false, err
+	}
+	return s.store.InInbox(ctx, CatalogConsumer, eventID, func(tx Tx) error {
+		held, err := tx.GetCatalogItem(ctx, it.SKU)
+		if err != nil && !errors.Is(err, apperr.ErrNotFound) {
+			return err
+		}
+		if !it.Supersedes(held) {
+			return nil
+		}
+		return tx.PutCatalogItem(ctx, it)
+	})
+}

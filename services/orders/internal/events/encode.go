@@ -1,0 +1,47 @@
+// Package events is the orders service's side of the bus: it turns orders
+// domain events into the protobuf events of trueup.orders.v1, ready for the
+// outbox, and handles the inventory events the catalog read model follows.
+package events
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/protoevent"
+	"trueup.dev/platform/resname"
+	"trueup.dev/services/orders/internal/orders"
+	"trueup.dev/services/orders/internal/protoconv"
+)
+
+// Context is the bounded context whose stream carries these events.
+const Context = "orders"
+
+// Encode maps one domain event to an outbox message with a fresh event id. The
+// event's time is when the fact happened (the resource's create time), not when
+// it was encoded.
+func Encode(_ context.Context, event any) (outbox.Message, error) {
+	id := protoevent.NewID()
+	switch e := event.(type) {
+	case orders.SupplierCreated:
+		return protoevent.Message(id, &ordersv1.SupplierCreated{
+			EventId:          id,
+			OccurredAt:       timestamppb.New(e.Supplier.CreatedAt),
+			AggregateId:      resname.Format(protoconv.SupplierPattern, e.Supplier.Code),
+			AggregateVersion: 1,
+			Supplier:         protoconv.SupplierToProto(&e.Supplier),
+		}, e.Supplier.CreatedAt)
+	case orders.CustomerCreated:
+		return protoevent.Message(id, &ordersv1.CustomerCreated{
+			EventId:          id,
+			OccurredAt:       timestamppb.New(e.Customer.CreatedAt),
+			AggregateId:      resname.Format(protoconv.CustomerPattern, e.Customer.Code),
+			AggregateVersion: 1,
+			Customer:         protoconv.CustomerToProto(&e.Customer),
+		}, e.Customer.CreatedAt)
+	}
+	return outbox.Message{}, fmt.Errorf("orders events: no encoding for %T", event)
+}

@@ -1,0 +1,82 @@
+// Package protoconv maps between the orders domain and its protobuf contract,
+// for the gRPC API and for the events alike, and reads the inventory events the
+// catalog follows.
+package protoconv
+
+import (
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/platform/resname"
+	"trueup.dev/services/orders/internal/orders"
+)
+
+// Resource name patterns.
+const (
+	SupplierPattern    = "suppliers/*"
+	CustomerPattern    = "customers/*"
+	CatalogItemPattern = "catalogItems/*"
+)
+
+// SupplierToProto maps a domain supplier to the API resource.
+func SupplierToProto(s *orders.Supplier) *ordersv1.Supplier {
+	return &ordersv1.Supplier{
+		Name:         resname.Format(SupplierPattern, s.Code),
+		Code:         s.Code,
+		DisplayName:  s.DisplayName,
+		CurrencyCode: s.CurrencyCode,
+		CreateTime:   timestamppb.New(s.CreatedAt),
+	}
+}
+
+// SupplierFromProto maps the client-settable fields of a supplier.
+func SupplierFromProto(p *ordersv1.Supplier) orders.Supplier {
+	return orders.Supplier{Code: p.GetCode(), DisplayName: p.GetDisplayName(), CurrencyCode: p.GetCurrencyCode()}
+}
+
+// CustomerToProto maps a domain customer to the API resource.
+func CustomerToProto(c *orders.Customer) *ordersv1.Customer {
+	return &ordersv1.Customer{
+		Name:         resname.Format(CustomerPattern, c.Code),
+		Code:         c.Code,
+		DisplayName:  c.DisplayName,
+		CurrencyCode: c.CurrencyCode,
+		CreateTime:   timestamppb.New(c.CreatedAt),
+	}
+}
+
+// CustomerFromProto maps the client-settable fields of a customer.
+func CustomerFromProto(p *ordersv1.Customer) orders.Customer {
+	return orders.Customer{Code: p.GetCode(), DisplayName: p.GetDisplayName(), CurrencyCode: p.GetCurrencyCode()}
+}
+
+// CatalogItemToProto maps a catalog item to the API resource.
+func CatalogItemToProto(it *orders.CatalogItem) *ordersv1.CatalogItem {
+	return &ordersv1.CatalogItem{
+		Name:          resname.Format(CatalogItemPattern, it.SKU),
+		Sku:           it.SKU,
+		Description:   it.Description,
+		BaseUom:       it.BaseUoM,
+		SourceVersion: it.SourceVersion,
+		UpdateTime:    timestamppb.New(it.UpdatedAt),
+	}
+}
+
+// CatalogItemFromItemCreated takes the catalog's view of an item from an
+// inventory ItemCreated event. The version is the event's aggregate_version,
+// which the producer sets to the item's version after the change; the item's own
+// version field stands in when an older producer left it zero.
+func CatalogItemFromItemCreated(ev *inventoryv1.ItemCreated) orders.CatalogItem {
+	it := ev.GetItem()
+	version := ev.GetAggregateVersion()
+	if version == 0 {
+		version = it.GetVersion()
+	}
+	return orders.CatalogItem{
+		SKU:           it.GetSku(),
+		Description:   it.GetDescription(),
+		BaseUoM:       it.GetBaseUom(),
+		SourceVersion: version,
+	}
+}

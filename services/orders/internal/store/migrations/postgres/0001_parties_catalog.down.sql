@@ -1,0 +1,3 @@
+DROP TABLE catalog_items;
+DROP TABLE customers;
+DROP TABLE suppliers;

@@ -1,0 +1,283 @@
+// Package store is the SQL adapter of the orders service, for SQLite and
+// PostgreSQL alike ($n placeholders work on both drivers). Timestamps are unix
+// microseconds in BIGINT columns.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/idempotency"
+	"trueup.dev/platform/inbox"
+	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/paging"
+	"trueup.dev/platform/sqldb"
+	"trueup.dev/services/orders/internal/app"
+	"trueup.dev/services/orders/internal/orders"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// MigrationsTable records the version of the orders schema, apart from the
+// platform's own migration sets in the same database.
+const MigrationsTable = "orders_schema_migrations"
+
+// Migrate brings the orders schema, and the platform tables it uses (outbox,
+// idempotency keys, inbox), up to date.
+func Migrate(ctx context.Context, db *sqldb.DB) error {
+	for _, m := range []func(context.Context, *sqldb.DB) error{outbox.Migrate, idempotency.Migrate, inbox.Migrate} {
+		if err := m(ctx, db); err != nil {
+			return err
+		}
+	}
+	// sqldb.Migrate wants the dialect directories at the root.
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrate orders: %w", err)
+	}
+	if err := sqldb.Migrate(ctx, db, sub, MigrationsTable); err != nil {
+		return fmt.Errorf("migrate orders: %w", err)
+	}
+	return nil
+}
+
+// Encoder turns a domain event into an outbox message.
+type Encoder func(ctx context.Context, event any) (outbox.Message, error)
+
+// Store implements app.Store.
+type Store struct {
+	db     *sqldb.DB
+	outbox *outbox.Outbox
+	encode Encoder
+	reader
+}
+
+var _ app.Store = (*Store)(nil)
+
+// New builds the store. Events emitted in a transaction are encoded and added to ob.
+func New(db *sqldb.DB, ob *outbox.Outbox, encode Encoder) *Store {
+	return &Store{db: db, outbox: ob, encode: encode, reader: reader{q: db}}
+}
+
+// InTx runs fn in one database transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx app.Tx) error) error {
+	return s.db.WithTx(ctx, func(t *sqldb.Tx) error {
+		return fn(s.wrap(t))
+	})
+}
+
+// InInbox runs fn in the inbox transaction of one event (see platform/inbox).
+func (s *Store) InInbox(ctx context.Context, consumer, eventID string, fn func(tx app.Tx) error) (bool, error) {
+	return inbox.Process(ctx, s.db, consumer, eventID, func(t *sqldb.Tx) error {
+		return fn(s.wrap(t))
+	})
+}
+
+func (s *Store) wrap(t *sqldb.Tx) *tx { return &tx{reader: reader{q: t}, tx: t, s: s} }
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+type tx struct {
+	reader
+	tx *sqldb.Tx
+	s  *Store
+}
+
+func (t *tx) Claim(ctx context.Context, scope, requestID string, command any) (string, bool, error) {
+	canonical, err := json.Marshal(command)
+	if err != nil {
+		return "", false, fmt.Errorf("fingerprint %s: %w", scope, err)
+	}
+	return idempotency.Claim(ctx, t.tx, scope, requestID, idempotency.Fingerprint(canonical))
+}
+
+func (t *tx) Complete(ctx context.Context, scope, requestID, result string) error {
+	return idempotency.Complete(ctx, t.tx, scope, requestID, result)
+}
+
+func (t *tx) Emit(ctx context.Context, events ...any) error {
+	msgs := make([]outbox.Message, 0, len(events))
+	for _, e := range events {
+		m, err := t.s.encode(ctx, e)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+	}
+	return t.s.outbox.Add(ctx, t.tx, msgs...)
+}
+
+func (t *tx) InsertSupplier(ctx context.Context, s *orders.Supplier) error {
+	return t.insertParty(ctx, "supplier", "suppliers", s.Code, s.DisplayName, s.CurrencyCode, s.CreatedAt)
+}
+
+func (t *tx) InsertCustomer(ctx context.Context, c *orders.Customer) error {
+	return t.insertParty(ctx, "customer", "customers", c.Code, c.DisplayName, c.CurrencyCode, c.CreatedAt)
+}
+
+// insertParty writes a supplier or customer row; table is one of two constants,
+// never input.
+func (t *tx) insertParty(ctx context.Context, resource, table, code, displayName, currency string, created time.Time) error {
+	_, err := t.tx.ExecContext(ctx,
+		`INSERT INTO `+table+` (code, display_name, currency_code, created_at) VALUES ($1, $2, $3, $4)`,
+		code, displayName, currency, created.UnixMicro())
+	if sqldb.IsUniqueViolation(err) {
+		return apperr.AlreadyExists(resource, code, "")
+	}
+	if err != nil {
+		return fmt.Errorf("insert %s %s: %w", resource, code, err)
+	}
+	return nil
+}
+
+func (t *tx) PutCatalogItem(ctx context.Context, it *orders.CatalogItem) error {
+	// The WHERE makes the version rule hold even against a concurrent writer
+	// (another replica handling a newer event for the same item).
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO catalog_items (sku, description, base_uom, source_version, updated_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (sku) DO UPDATE SET
+			description = excluded.description,
+			base_uom = excluded.base_uom,
+			source_version = excluded.source_version,
+			updated_at = excluded.updated_at
+		WHERE catalog_items.source_version < excluded.source_version`,
+		it.SKU, it.Description, it.BaseUoM, it.SourceVersion, it.UpdatedAt.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("put catalog item %s: %w", it.SKU, err)
+	}
+	return nil
+}
+
+// reader runs queries on the pool or inside a transaction.
+type reader struct{ q querier }
+
+func (r reader) GetSupplier(ctx context.Context, code string) (*orders.Supplier, error) {
+	ps, err := r.parties(ctx, `SELECT code, display_name, currency_code, created_at FROM suppliers WHERE code = $1`, code)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, apperr.NotFound("supplier", code)
+	}
+	return (*orders.Supplier)(ps[0]), nil
+}
+
+func (r reader) ListSuppliers(ctx context.Context, page paging.Page) ([]*orders.Supplier, error) {
+	ps, err := r.parties(ctx, `SELECT code, display_name, currency_code, created_at FROM suppliers
+		WHERE code > $1 ORDER BY code LIMIT $2`, page.After, page.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*orders.Supplier, len(ps))
+	for i, p := range ps {
+		out[i] = (*orders.Supplier)(p)
+	}
+	return out, nil
+}
+
+func (r reader) GetCustomer(ctx context.Context, code string) (*orders.Customer, error) {
+	ps, err := r.parties(ctx, `SELECT code, display_name, currency_code, created_at FROM customers WHERE code = $1`, code)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, apperr.NotFound("customer", code)
+	}
+	return (*orders.Customer)(ps[0]), nil
+}
+
+func (r reader) ListCustomers(ctx context.Context, page paging.Page) ([]*orders.Customer, error) {
+	ps, err := r.parties(ctx, `SELECT code, display_name, currency_code, created_at FROM customers
+		WHERE code > $1 ORDER BY code LIMIT $2`, page.After, page.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*orders.Customer, len(ps))
+	for i, p := range ps {
+		out[i] = (*orders.Customer)(p)
+	}
+	return out, nil
+}
+
+// party is the row shape suppliers and customers share. Both domain types have
+// exactly these fields, so a *party converts to either; if one of them grows a
+// field, the conversions stop compiling and the queries get their own scans.
+type party struct {
+	Code         string
+	DisplayName  string
+	CurrencyCode string
+	CreatedAt    time.Time
+}
+
+func (r reader) parties(ctx context.Context, query string, args ...any) ([]*party, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query parties: %w", err)
+	}
+	defer rows.Close()
+	var out []*party
+	for rows.Next() {
+		var p party
+		var created int64
+		if err := rows.Scan(&p.Code, &p.DisplayName, &p.CurrencyCode, &created); err != nil {
+			return nil, fmt.Errorf("scan party: %w", err)
+		}
+		p.CreatedAt = time.UnixMicro(created).UTC()
+		out = append(out, &p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read parties: %w", err)
+	}
+	return out, nil
+}
+
+const catalogColumns = `sku, description, base_uom, source_version, updated_at`
+
+func (r reader) GetCatalogItem(ctx context.Context, sku string) (*orders.CatalogItem, error) {
+	items, err := r.catalogItems(ctx, `SELECT `+catalogColumns+` FROM catalog_items WHERE sku = $1`, sku)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, apperr.NotFound("catalog item", sku)
+	}
+	return items[0], nil
+}
+
+func (r reader) ListCatalogItems(ctx context.Context, page paging.Page) ([]*orders.CatalogItem, error) {
+	return r.catalogItems(ctx, `SELECT `+catalogColumns+` FROM catalog_items WHERE sku > $1 ORDER BY sku LIMIT $2`,
+		page.After, page.Limit)
+}
+
+func (r reader) catalogItems(ctx context.Context, query string, args ...any) ([]*orders.CatalogItem, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query catalog items: %w", err)
+	}
+	defer rows.Close()
+	var out []*orders.CatalogItem
+	for rows.Next() {
+		var it orders.CatalogItem
+		var updated int64
+		if err := rows.Scan(&it.SKU, &it.Description, &it.BaseUoM, &it.SourceVersion, &updated); err != nil {
+			return nil, fmt.Errorf("scan catalog item: %w", err)
+		}
+		it.UpdatedAt = time.UnixMicro(updated).UTC()
+		out = append(out, &it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read catalog items: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,148 @@
+// Package server is the orders service's composition root: it wires the store,
+// the use cases, the gRPC API, the outbox relay and the catalog's consumer of
+// inventory events from the handles the binary gives it. cmd/trueup runs it
+// alone (`trueup serve orders`) or beside the other services (`trueup dev`).
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+
+	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/platform/natsx"
+	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/protoevent"
+	"trueup.dev/platform/sqldb"
+	"trueup.dev/services/orders/internal/app"
+	"trueup.dev/services/orders/internal/events"
+	"trueup.dev/services/orders/internal/grpcapi"
+	"trueup.dev/services/orders/internal/store"
+)
+
+// Name is the service's name on the command line and in logs.
+const Name = "orders"
+
+// drainTimeout bounds how long Run, once told to stop, waits for catalog updates
+// in flight to commit. Past it they are abandoned (rolled back) and their events
+// redelivered later, which the inbox makes harmless.
+const drainTimeout = 10 * time.Second
+
+// Deps are the handles the binary opens for the service.
+type Deps struct {
+	DB *sqldb.DB
+	JS jetstream.JetStream
+	// Logger may be nil (slog.Default()).
+	Logger *slog.Logger
+}
+
+// Service is a wired orders service.
+type Service struct {
+	js     jetstream.JetStream
+	log    *slog.Logger
+	outbox *outbox.Outbox
+	app    *app.Service
+	api    *grpcapi.Server
+}
+
+// Migrate brings the service's database schema up to date, including the
+// platform's outbox, idempotency and inbox tables.
+func Migrate(ctx context.Context, db *sqldb.DB) error { return store.Migrate(ctx, db) }
+
+// New wires the service and makes sure the streams it uses exist: its own, and
+// inventory's, which the catalog reads (declared with the producer's config, so
+// whichever service starts first creates it and neither undoes the other). The
+// schema must be migrated already (see Migrate). Nothing runs until Run.
+func New(ctx context.Context, d Deps) (*Service, error) {
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	for _, bc := range []string{events.Context, events.InventoryContext} {
+		cfg := natsx.StreamConfig(protoevent.StreamName(bc), protoevent.StreamSubjects(bc))
+		if _, err := natsx.EnsureStream(ctx, d.JS, cfg); err != nil {
+			return nil, fmt.Errorf("orders: %s stream: %w", bc, err)
+		}
+	}
+	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
+	a := app.New(store.New(d.DB, ob, events.Encode), nil)
+	return &Service{js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a)}, nil
+}
+
+// Register adds the gRPC API to a server.
+func (s *Service) Register(r grpc.ServiceRegistrar) {
+	ordersv1.RegisterOrdersServiceServer(r, s.api)
+}
+
+// GRPCServiceName is the fully qualified service name, for health checks.
+func (s *Service) GRPCServiceName() string { return ordersv1.OrdersService_ServiceDesc.ServiceName }
+
+// Run relays the outbox and feeds the catalog from inventory's events until ctx
+// is done. Then it drains the consumer (handlers in flight finish, for at most
+// drainTimeout) and returns once the relay has returned too. If the relay or the
+// consumer stops on its own, Run stops the other and returns an error, so the
+// process does not go on half alive.
+func (s *Service) Run(ctx context.Context) error {
+	cons, err := natsx.Consume(ctx, s.js, natsx.ConsumerConfig{
+		Stream:         protoevent.StreamName(events.InventoryContext),
+		Durable:        app.CatalogConsumer,
+		FilterSubjects: []string{events.ItemCreatedSubject},
+		Logger:         s.log.With("component", "catalog"),
+	}, events.CatalogHandler(s.app))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started: nothing to drain
+		}
+		return fmt.Errorf("orders: start catalog consumer: %w", err)
+	}
+
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	defer stopRelay()
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- s.outbox.Run(relayCtx) }()
+
+	var errs []error
+	relayReturned := false
+	// Both the relay and the consumer also end when ctx does: only an end while
+	// ctx is still live is a failure.
+	select {
+	case <-ctx.Done():
+	case err := <-relayDone:
+		relayReturned = true
+		if ctx.Err() == nil {
+			errs = append(errs, fmt.Errorf("orders: outbox relay stopped: %w", earlyStop(err)))
+		} else if err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("orders: outbox relay: %w", err))
+		}
+	case <-cons.Done():
+		if ctx.Err() == nil {
+			errs = append(errs, errors.New("orders: catalog consumer stopped on its own (NATS connection closed?)"))
+		}
+	}
+
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+	defer cancel()
+	if err := cons.Stop(drainCtx); err != nil {
+		errs = append(errs, fmt.Errorf("orders: drain catalog consumer: %w", err))
+	}
+	stopRelay()
+	if !relayReturned {
+		if err := <-relayDone; err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("orders: outbox relay: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// earlyStop gives a relay that returned nil before it was asked to stop an error.
+func earlyStop(err error) error {
+	if err == nil {
+		return errors.New("returned early")
+	}
+	return err
+}
