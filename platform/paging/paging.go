@@ -67,4 +67,3 @@ func (p Page) Next(got int, lastKey string) string {
 	raw, _ := json.Marshal(token{After: lastKey, Filter: p.Filter})
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
-

@@ -60,7 +60,9 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 }
 
 // GRPCServiceName is the fully qualified service name, for health checks.
-func (s *Service) GRPCServiceName() string { return inventoryv1.InventoryService_ServiceDesc.ServiceName }
+func (s *Service) GRPCServiceName() string {
+	return inventoryv1.InventoryService_ServiceDesc.ServiceName
+}
 
 // Run relays the outbox until ctx is done.
 func (s *Service) Run(ctx context.Context) error { return s.outbox.Run(ctx) }
