@@ -272,11 +272,667 @@ func (x *LocationCreated) GetLocation() *Location {
 	return nil
 }
 
+// An item of the item master was changed.
+type ItemUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The aggregate's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The item.
+	Item          *Item `protobuf:"bytes,5,opt,name=item,proto3" json:"item,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemUpdated) Reset() {
+	*x = ItemUpdated{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemUpdated) ProtoMessage() {}
+
+func (x *ItemUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemUpdated.ProtoReflect.Descriptor instead.
+func (*ItemUpdated) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ItemUpdated) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ItemUpdated) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ItemUpdated) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *ItemUpdated) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *ItemUpdated) GetItem() *Item {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+// Stock came into a location at a cost (Dr Inventory / Cr GRNI at PO cost). The aggregate is the item; the version is the movement's journal sequence.
+type StockReceived struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The aggregate's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The movement.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockReceived) Reset() {
+	*x = StockReceived{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockReceived) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockReceived) ProtoMessage() {}
+
+func (x *StockReceived) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockReceived.ProtoReflect.Descriptor instead.
+func (*StockReceived) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *StockReceived) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockReceived) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockReceived) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockReceived) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockReceived) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
+// Stock moved between two locations of a warehouse; no value changed.
+type StockMoved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The aggregate's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The movement.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockMoved) Reset() {
+	*x = StockMoved{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockMoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockMoved) ProtoMessage() {}
+
+func (x *StockMoved) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockMoved.ProtoReflect.Descriptor instead.
+func (*StockMoved) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *StockMoved) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockMoved) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockMoved) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockMoved) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockMoved) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
+// Stock left a location; movement.value and movement.layers carry the exact cost consumed (Dr COGS / Cr Inventory for a shipment).
+type StockIssued struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The aggregate's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The movement.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockIssued) Reset() {
+	*x = StockIssued{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockIssued) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockIssued) ProtoMessage() {}
+
+func (x *StockIssued) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockIssued.ProtoReflect.Descriptor instead.
+func (*StockIssued) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *StockIssued) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockIssued) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockIssued) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockIssued) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockIssued) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
+// Stock was corrected for a reason, valued at current cost (Dr Shrinkage / Cr Inventory, or the reverse).
+type StockAdjusted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The aggregate's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The movement.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockAdjusted) Reset() {
+	*x = StockAdjusted{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockAdjusted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockAdjusted) ProtoMessage() {}
+
+func (x *StockAdjusted) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockAdjusted.ProtoReflect.Descriptor instead.
+func (*StockAdjusted) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *StockAdjusted) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockAdjusted) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockAdjusted) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockAdjusted) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockAdjusted) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
+// A count set the stock to the counted quantity; movement carries the difference and its value.
+type StockCounted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The aggregate's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The movement.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockCounted) Reset() {
+	*x = StockCounted{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockCounted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockCounted) ProtoMessage() {}
+
+func (x *StockCounted) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockCounted.ProtoReflect.Descriptor instead.
+func (*StockCounted) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *StockCounted) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockCounted) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockCounted) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockCounted) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockCounted) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
+// Stock was reserved for an outbound order line.
+type AllocationCreated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The aggregate's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The allocation.
+	Allocation    *Allocation `protobuf:"bytes,5,opt,name=allocation,proto3" json:"allocation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AllocationCreated) Reset() {
+	*x = AllocationCreated{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllocationCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllocationCreated) ProtoMessage() {}
+
+func (x *AllocationCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllocationCreated.ProtoReflect.Descriptor instead.
+func (*AllocationCreated) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AllocationCreated) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *AllocationCreated) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *AllocationCreated) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *AllocationCreated) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *AllocationCreated) GetAllocation() *Allocation {
+	if x != nil {
+		return x.Allocation
+	}
+	return nil
+}
+
+// What an allocation still reserved was given back.
+type AllocationReleased struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The aggregate's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The allocation.
+	Allocation    *Allocation `protobuf:"bytes,5,opt,name=allocation,proto3" json:"allocation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AllocationReleased) Reset() {
+	*x = AllocationReleased{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllocationReleased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllocationReleased) ProtoMessage() {}
+
+func (x *AllocationReleased) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllocationReleased.ProtoReflect.Descriptor instead.
+func (*AllocationReleased) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AllocationReleased) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *AllocationReleased) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *AllocationReleased) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *AllocationReleased) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *AllocationReleased) GetAllocation() *Allocation {
+	if x != nil {
+		return x.Allocation
+	}
+	return nil
+}
+
 var File_trueup_inventory_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" trueup/inventory/v1/events.proto\x12\x13trueup.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etrueup/inventory/v1/item.proto\x1a\"trueup/inventory/v1/location.proto\x1a#trueup/inventory/v1/warehouse.proto\"\xe4\x01\n" +
+	" trueup/inventory/v1/events.proto\x12\x13trueup.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etrueup/inventory/v1/item.proto\x1a\"trueup/inventory/v1/location.proto\x1a\x1ftrueup/inventory/v1/stock.proto\x1a#trueup/inventory/v1/warehouse.proto\"\xe4\x01\n" +
 	"\vItemCreated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -297,7 +953,68 @@ const file_trueup_inventory_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12!\n" +
 	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
 	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
-	"\blocation\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.LocationR\blocationB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
+	"\blocation\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.LocationR\blocation\"\xe4\x01\n" +
+	"\vItemUpdated\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12-\n" +
+	"\x04item\x18\x05 \x01(\v2\x19.trueup.inventory.v1.ItemR\x04item\"\xf2\x01\n" +
+	"\rStockReceived\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\"\xef\x01\n" +
+	"\n" +
+	"StockMoved\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\"\xf0\x01\n" +
+	"\vStockIssued\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\"\xf2\x01\n" +
+	"\rStockAdjusted\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\"\xf1\x01\n" +
+	"\fStockCounted\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\"\xfc\x01\n" +
+	"\x11AllocationCreated\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12?\n" +
+	"\n" +
+	"allocation\x18\x05 \x01(\v2\x1f.trueup.inventory.v1.AllocationR\n" +
+	"allocation\"\xfd\x01\n" +
+	"\x12AllocationReleased\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12?\n" +
+	"\n" +
+	"allocation\x18\x05 \x01(\v2\x1f.trueup.inventory.v1.AllocationR\n" +
+	"allocationB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_trueup_inventory_v1_events_proto_rawDescOnce sync.Once
@@ -311,28 +1028,54 @@ func file_trueup_inventory_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_inventory_v1_events_proto_rawDescData
 }
 
-var file_trueup_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_trueup_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_trueup_inventory_v1_events_proto_goTypes = []any{
 	(*ItemCreated)(nil),           // 0: trueup.inventory.v1.ItemCreated
 	(*WarehouseCreated)(nil),      // 1: trueup.inventory.v1.WarehouseCreated
 	(*LocationCreated)(nil),       // 2: trueup.inventory.v1.LocationCreated
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*Item)(nil),                  // 4: trueup.inventory.v1.Item
-	(*Warehouse)(nil),             // 5: trueup.inventory.v1.Warehouse
-	(*Location)(nil),              // 6: trueup.inventory.v1.Location
+	(*ItemUpdated)(nil),           // 3: trueup.inventory.v1.ItemUpdated
+	(*StockReceived)(nil),         // 4: trueup.inventory.v1.StockReceived
+	(*StockMoved)(nil),            // 5: trueup.inventory.v1.StockMoved
+	(*StockIssued)(nil),           // 6: trueup.inventory.v1.StockIssued
+	(*StockAdjusted)(nil),         // 7: trueup.inventory.v1.StockAdjusted
+	(*StockCounted)(nil),          // 8: trueup.inventory.v1.StockCounted
+	(*AllocationCreated)(nil),     // 9: trueup.inventory.v1.AllocationCreated
+	(*AllocationReleased)(nil),    // 10: trueup.inventory.v1.AllocationReleased
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*Item)(nil),                  // 12: trueup.inventory.v1.Item
+	(*Warehouse)(nil),             // 13: trueup.inventory.v1.Warehouse
+	(*Location)(nil),              // 14: trueup.inventory.v1.Location
+	(*Movement)(nil),              // 15: trueup.inventory.v1.Movement
+	(*Allocation)(nil),            // 16: trueup.inventory.v1.Allocation
 }
 var file_trueup_inventory_v1_events_proto_depIdxs = []int32{
-	3, // 0: trueup.inventory.v1.ItemCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	4, // 1: trueup.inventory.v1.ItemCreated.item:type_name -> trueup.inventory.v1.Item
-	3, // 2: trueup.inventory.v1.WarehouseCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	5, // 3: trueup.inventory.v1.WarehouseCreated.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	3, // 4: trueup.inventory.v1.LocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	6, // 5: trueup.inventory.v1.LocationCreated.location:type_name -> trueup.inventory.v1.Location
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	11, // 0: trueup.inventory.v1.ItemCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 1: trueup.inventory.v1.ItemCreated.item:type_name -> trueup.inventory.v1.Item
+	11, // 2: trueup.inventory.v1.WarehouseCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 3: trueup.inventory.v1.WarehouseCreated.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	11, // 4: trueup.inventory.v1.LocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 5: trueup.inventory.v1.LocationCreated.location:type_name -> trueup.inventory.v1.Location
+	11, // 6: trueup.inventory.v1.ItemUpdated.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 7: trueup.inventory.v1.ItemUpdated.item:type_name -> trueup.inventory.v1.Item
+	11, // 8: trueup.inventory.v1.StockReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 9: trueup.inventory.v1.StockReceived.movement:type_name -> trueup.inventory.v1.Movement
+	11, // 10: trueup.inventory.v1.StockMoved.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 11: trueup.inventory.v1.StockMoved.movement:type_name -> trueup.inventory.v1.Movement
+	11, // 12: trueup.inventory.v1.StockIssued.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 13: trueup.inventory.v1.StockIssued.movement:type_name -> trueup.inventory.v1.Movement
+	11, // 14: trueup.inventory.v1.StockAdjusted.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 15: trueup.inventory.v1.StockAdjusted.movement:type_name -> trueup.inventory.v1.Movement
+	11, // 16: trueup.inventory.v1.StockCounted.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 17: trueup.inventory.v1.StockCounted.movement:type_name -> trueup.inventory.v1.Movement
+	11, // 18: trueup.inventory.v1.AllocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 19: trueup.inventory.v1.AllocationCreated.allocation:type_name -> trueup.inventory.v1.Allocation
+	11, // 20: trueup.inventory.v1.AllocationReleased.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 21: trueup.inventory.v1.AllocationReleased.allocation:type_name -> trueup.inventory.v1.Allocation
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_events_proto_init() }
@@ -342,6 +1085,7 @@ func file_trueup_inventory_v1_events_proto_init() {
 	}
 	file_trueup_inventory_v1_item_proto_init()
 	file_trueup_inventory_v1_location_proto_init()
+	file_trueup_inventory_v1_stock_proto_init()
 	file_trueup_inventory_v1_warehouse_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -349,7 +1093,7 @@ func file_trueup_inventory_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_events_proto_rawDesc), len(file_trueup_inventory_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -10,8 +10,11 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
+	v1 "trueup.dev/api/gen/go/trueup/type/v1"
 	unsafe "unsafe"
 )
 
@@ -21,6 +24,59 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// The format of an item import.
+type ImportFormat int32
+
+const (
+	// Not set.
+	ImportFormat_IMPORT_FORMAT_UNSPECIFIED ImportFormat = 0
+	// CSV with a header row.
+	ImportFormat_IMPORT_FORMAT_CSV ImportFormat = 1
+	// One JSON item per line, as in the Item resource.
+	ImportFormat_IMPORT_FORMAT_JSON_LINES ImportFormat = 2
+)
+
+// Enum value maps for ImportFormat.
+var (
+	ImportFormat_name = map[int32]string{
+		0: "IMPORT_FORMAT_UNSPECIFIED",
+		1: "IMPORT_FORMAT_CSV",
+		2: "IMPORT_FORMAT_JSON_LINES",
+	}
+	ImportFormat_value = map[string]int32{
+		"IMPORT_FORMAT_UNSPECIFIED": 0,
+		"IMPORT_FORMAT_CSV":         1,
+		"IMPORT_FORMAT_JSON_LINES":  2,
+	}
+)
+
+func (x ImportFormat) Enum() *ImportFormat {
+	p := new(ImportFormat)
+	*p = x
+	return p
+}
+
+func (x ImportFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_inventory_v1_inventory_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ImportFormat) Type() protoreflect.EnumType {
+	return &file_trueup_inventory_v1_inventory_service_proto_enumTypes[0]
+}
+
+func (x ImportFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportFormat.Descriptor instead.
+func (ImportFormat) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{0}
+}
 
 // The request to create an item.
 type CreateItemRequest struct {
@@ -700,11 +756,1571 @@ func (x *ListLocationsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request to change an item.
+type UpdateItemRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item with its name, its current version and the new values.
+	Item *Item `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// The fields to change.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Makes retries safe, as for creates.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateItemRequest) Reset() {
+	*x = UpdateItemRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateItemRequest) ProtoMessage() {}
+
+func (x *UpdateItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateItemRequest.ProtoReflect.Descriptor instead.
+func (*UpdateItemRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UpdateItemRequest) GetItem() *Item {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *UpdateItemRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateItemRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Request to find an item by another system's code.
+type LookupItemRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The code's system.
+	Namespace CodeNamespace `protobuf:"varint,1,opt,name=namespace,proto3,enum=trueup.inventory.v1.CodeNamespace" json:"namespace,omitempty"`
+	// The supplier or customer code, for those namespaces.
+	Partner string `protobuf:"bytes,2,opt,name=partner,proto3" json:"partner,omitempty"`
+	// The code.
+	Code          string `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupItemRequest) Reset() {
+	*x = LookupItemRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupItemRequest) ProtoMessage() {}
+
+func (x *LookupItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupItemRequest.ProtoReflect.Descriptor instead.
+func (*LookupItemRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LookupItemRequest) GetNamespace() CodeNamespace {
+	if x != nil {
+		return x.Namespace
+	}
+	return CodeNamespace_CODE_NAMESPACE_UNSPECIFIED
+}
+
+func (x *LookupItemRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *LookupItemRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+// Request to audit the item master.
+type AuditItemsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditItemsRequest) Reset() {
+	*x = AuditItemsRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditItemsRequest) ProtoMessage() {}
+
+func (x *AuditItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditItemsRequest.ProtoReflect.Descriptor instead.
+func (*AuditItemsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{14}
+}
+
+// The audit's findings.
+type AuditItemsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every finding, most severe first.
+	Findings      []*AuditFinding `protobuf:"bytes,1,rep,name=findings,proto3" json:"findings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditItemsResponse) Reset() {
+	*x = AuditItemsResponse{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditItemsResponse) ProtoMessage() {}
+
+func (x *AuditItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditItemsResponse.ProtoReflect.Descriptor instead.
+func (*AuditItemsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AuditItemsResponse) GetFindings() []*AuditFinding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// Request to import items.
+type ImportItemsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The format of content.
+	Format ImportFormat `protobuf:"varint,1,opt,name=format,proto3,enum=trueup.inventory.v1.ImportFormat" json:"format,omitempty"`
+	// The items.
+	Content string `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	// Report findings and errors but write nothing.
+	ValidateOnly bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// Makes retries safe.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportItemsRequest) Reset() {
+	*x = ImportItemsRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportItemsRequest) ProtoMessage() {}
+
+func (x *ImportItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportItemsRequest.ProtoReflect.Descriptor instead.
+func (*ImportItemsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ImportItemsRequest) GetFormat() ImportFormat {
+	if x != nil {
+		return x.Format
+	}
+	return ImportFormat_IMPORT_FORMAT_UNSPECIFIED
+}
+
+func (x *ImportItemsRequest) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+func (x *ImportItemsRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
+}
+
+func (x *ImportItemsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// A problem with one record of an import.
+type ImportError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The 1-based line of the content.
+	Line int32 `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// The field, e.g. "item.base_uom".
+	Field string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	// What is wrong.
+	Description   string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportError) Reset() {
+	*x = ImportError{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportError) ProtoMessage() {}
+
+func (x *ImportError) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportError.ProtoReflect.Descriptor instead.
+func (*ImportError) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ImportError) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *ImportError) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *ImportError) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// The result of an import.
+type ImportItemsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Items written (0 for validate_only or when anything failed).
+	CreatedCount int32 `protobuf:"varint,1,opt,name=created_count,json=createdCount,proto3" json:"created_count,omitempty"`
+	// Problems that stop the import: nothing is written if there is any.
+	Errors []*ImportError `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
+	// Data-quality findings the import would introduce or meets.
+	Findings []*AuditFinding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
+	// Whether the items were written.
+	Committed     bool `protobuf:"varint,4,opt,name=committed,proto3" json:"committed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportItemsResponse) Reset() {
+	*x = ImportItemsResponse{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportItemsResponse) ProtoMessage() {}
+
+func (x *ImportItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportItemsResponse.ProtoReflect.Descriptor instead.
+func (*ImportItemsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ImportItemsResponse) GetCreatedCount() int32 {
+	if x != nil {
+		return x.CreatedCount
+	}
+	return 0
+}
+
+func (x *ImportItemsResponse) GetErrors() []*ImportError {
+	if x != nil {
+		return x.Errors
+	}
+	return nil
+}
+
+func (x *ImportItemsResponse) GetFindings() []*AuditFinding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+func (x *ImportItemsResponse) GetCommitted() bool {
+	if x != nil {
+		return x.Committed
+	}
+	return false
+}
+
+// Request to receive stock.
+type ReceiveStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required for stock commands.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The receiving location, "warehouses/{w}/locations/{code}".
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// The quantity received, in any unit the item knows.
+	Quantity *v1.Quantity `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The lot; required for lot-tracked items, refused for others.
+	Lot string `protobuf:"bytes,5,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The lot's expiry date, "YYYY-MM-DD"; required when the item needs one.
+	ExpiryDate string `protobuf:"bytes,6,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// The cost of the stock received.
+	UnitCost *UnitCost `protobuf:"bytes,7,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	// The purchase order line or receipt behind it.
+	Source        *SourceDocument `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiveStockRequest) Reset() {
+	*x = ReceiveStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiveStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiveStockRequest) ProtoMessage() {}
+
+func (x *ReceiveStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiveStockRequest.ProtoReflect.Descriptor instead.
+func (*ReceiveStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ReceiveStockRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReceiveStockRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ReceiveStockRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ReceiveStockRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *ReceiveStockRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ReceiveStockRequest) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+func (x *ReceiveStockRequest) GetUnitCost() *UnitCost {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
+}
+
+func (x *ReceiveStockRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+// Request to move stock.
+type MoveStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The location it leaves.
+	FromLocation string `protobuf:"bytes,3,opt,name=from_location,json=fromLocation,proto3" json:"from_location,omitempty"`
+	// The location it goes to, in the same warehouse.
+	ToLocation string `protobuf:"bytes,4,opt,name=to_location,json=toLocation,proto3" json:"to_location,omitempty"`
+	// How much.
+	Quantity *v1.Quantity `protobuf:"bytes,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The lot, for lot-tracked items.
+	Lot string `protobuf:"bytes,6,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The task behind it.
+	Source        *SourceDocument `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveStockRequest) Reset() {
+	*x = MoveStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveStockRequest) ProtoMessage() {}
+
+func (x *MoveStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveStockRequest.ProtoReflect.Descriptor instead.
+func (*MoveStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *MoveStockRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *MoveStockRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *MoveStockRequest) GetFromLocation() string {
+	if x != nil {
+		return x.FromLocation
+	}
+	return ""
+}
+
+func (x *MoveStockRequest) GetToLocation() string {
+	if x != nil {
+		return x.ToLocation
+	}
+	return ""
+}
+
+func (x *MoveStockRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *MoveStockRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *MoveStockRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+// Request to issue stock.
+type IssueStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The location it leaves.
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// How much.
+	Quantity *v1.Quantity `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The lot, for lot-tracked items.
+	Lot string `protobuf:"bytes,5,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The document behind it.
+	Source        *SourceDocument `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IssueStockRequest) Reset() {
+	*x = IssueStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IssueStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IssueStockRequest) ProtoMessage() {}
+
+func (x *IssueStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IssueStockRequest.ProtoReflect.Descriptor instead.
+func (*IssueStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *IssueStockRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *IssueStockRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *IssueStockRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *IssueStockRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *IssueStockRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *IssueStockRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+// Request to adjust stock.
+type AdjustStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The location.
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// The signed change, e.g. "-2" or "5".
+	Quantity *v1.Quantity `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The lot, for lot-tracked items.
+	Lot string `protobuf:"bytes,5,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The lot's expiry date, for a new lot.
+	ExpiryDate string `protobuf:"bytes,6,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// Why, e.g. "DAMAGED", "FOUND". Required.
+	ReasonCode string `protobuf:"bytes,7,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	// The document behind it.
+	Source        *SourceDocument `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdjustStockRequest) Reset() {
+	*x = AdjustStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdjustStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdjustStockRequest) ProtoMessage() {}
+
+func (x *AdjustStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdjustStockRequest.ProtoReflect.Descriptor instead.
+func (*AdjustStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *AdjustStockRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AdjustStockRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *AdjustStockRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *AdjustStockRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *AdjustStockRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *AdjustStockRequest) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+func (x *AdjustStockRequest) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
+}
+
+func (x *AdjustStockRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+// Request to record a count.
+type CountStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The location counted.
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// The lot counted, for lot-tracked items.
+	Lot string `protobuf:"bytes,4,opt,name=lot,proto3" json:"lot,omitempty"`
+	// What was counted, in any unit the item knows.
+	CountedQuantity *v1.Quantity `protobuf:"bytes,5,opt,name=counted_quantity,json=countedQuantity,proto3" json:"counted_quantity,omitempty"`
+	// The count document.
+	Source *SourceDocument `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	// The lot's expiry date, for a lot found that was not on record.
+	ExpiryDate    string `protobuf:"bytes,7,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountStockRequest) Reset() {
+	*x = CountStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountStockRequest) ProtoMessage() {}
+
+func (x *CountStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountStockRequest.ProtoReflect.Descriptor instead.
+func (*CountStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CountStockRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CountStockRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *CountStockRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *CountStockRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *CountStockRequest) GetCountedQuantity() *v1.Quantity {
+	if x != nil {
+		return x.CountedQuantity
+	}
+	return nil
+}
+
+func (x *CountStockRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *CountStockRequest) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+// Request to list stock levels.
+type ListStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "warehouses/{code}".
+	Warehouse string `protobuf:"bytes,1,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only this item, "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// Only this location, "warehouses/{w}/locations/{code}".
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// Also list levels that are zero.
+	IncludeZero bool `protobuf:"varint,4,opt,name=include_zero,json=includeZero,proto3" json:"include_zero,omitempty"`
+	// At most this many levels (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From ListStockResponse.next_page_token.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStockRequest) Reset() {
+	*x = ListStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStockRequest) ProtoMessage() {}
+
+func (x *ListStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStockRequest.ProtoReflect.Descriptor instead.
+func (*ListStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListStockRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ListStockRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ListStockRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ListStockRequest) GetIncludeZero() bool {
+	if x != nil {
+		return x.IncludeZero
+	}
+	return false
+}
+
+func (x *ListStockRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListStockRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// A page of stock levels.
+type ListStockResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The levels, by location, item and lot.
+	Levels []*StockLevel `protobuf:"bytes,1,rep,name=levels,proto3" json:"levels,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStockResponse) Reset() {
+	*x = ListStockResponse{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStockResponse) ProtoMessage() {}
+
+func (x *ListStockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStockResponse.ProtoReflect.Descriptor instead.
+func (*ListStockResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListStockResponse) GetLevels() []*StockLevel {
+	if x != nil {
+		return x.Levels
+	}
+	return nil
+}
+
+func (x *ListStockResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request to list movements.
+type ListMovementsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this item, "items/{sku}".
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// Only this warehouse, "warehouses/{code}".
+	Warehouse string `protobuf:"bytes,2,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// At most this many movements (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From ListMovementsResponse.next_page_token.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMovementsRequest) Reset() {
+	*x = ListMovementsRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMovementsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMovementsRequest) ProtoMessage() {}
+
+func (x *ListMovementsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMovementsRequest.ProtoReflect.Descriptor instead.
+func (*ListMovementsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListMovementsRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ListMovementsRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ListMovementsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMovementsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// A page of movements.
+type ListMovementsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The movements, oldest first.
+	Movements []*Movement `protobuf:"bytes,1,rep,name=movements,proto3" json:"movements,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMovementsResponse) Reset() {
+	*x = ListMovementsResponse{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMovementsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMovementsResponse) ProtoMessage() {}
+
+func (x *ListMovementsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMovementsResponse.ProtoReflect.Descriptor instead.
+func (*ListMovementsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListMovementsResponse) GetMovements() []*Movement {
+	if x != nil {
+		return x.Movements
+	}
+	return nil
+}
+
+func (x *ListMovementsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request to allocate stock.
+type AllocateStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// "warehouses/{code}".
+	Warehouse string `protobuf:"bytes,3,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// How much, in any unit the item knows.
+	Quantity *v1.Quantity `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The outbound order line.
+	Order *SourceDocument `protobuf:"bytes,5,opt,name=order,proto3" json:"order,omitempty"`
+	// Reserve what is available even if it is less than asked.
+	AllowPartial  bool `protobuf:"varint,6,opt,name=allow_partial,json=allowPartial,proto3" json:"allow_partial,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AllocateStockRequest) Reset() {
+	*x = AllocateStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AllocateStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AllocateStockRequest) ProtoMessage() {}
+
+func (x *AllocateStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AllocateStockRequest.ProtoReflect.Descriptor instead.
+func (*AllocateStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *AllocateStockRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AllocateStockRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *AllocateStockRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *AllocateStockRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *AllocateStockRequest) GetOrder() *SourceDocument {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
+func (x *AllocateStockRequest) GetAllowPartial() bool {
+	if x != nil {
+		return x.AllowPartial
+	}
+	return false
+}
+
+// Request to read an allocation.
+type GetAllocationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "allocations/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAllocationRequest) Reset() {
+	*x = GetAllocationRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAllocationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAllocationRequest) ProtoMessage() {}
+
+func (x *GetAllocationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAllocationRequest.ProtoReflect.Descriptor instead.
+func (*GetAllocationRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetAllocationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request to release an allocation.
+type ReleaseAllocationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "allocations/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Makes retries safe.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseAllocationRequest) Reset() {
+	*x = ReleaseAllocationRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseAllocationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseAllocationRequest) ProtoMessage() {}
+
+func (x *ReleaseAllocationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseAllocationRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseAllocationRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ReleaseAllocationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReleaseAllocationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Request to confirm a pick.
+type ConfirmPickRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "allocations/{id}".
+	Allocation string `protobuf:"bytes,1,opt,name=allocation,proto3" json:"allocation,omitempty"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The location picked from; one of the allocation's lines.
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// The lot picked, for lot-tracked items.
+	Lot string `protobuf:"bytes,4,opt,name=lot,proto3" json:"lot,omitempty"`
+	// How much was picked, in any unit the item knows.
+	Quantity *v1.Quantity `protobuf:"bytes,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The shipment the pick is for.
+	Source        *SourceDocument `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmPickRequest) Reset() {
+	*x = ConfirmPickRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmPickRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmPickRequest) ProtoMessage() {}
+
+func (x *ConfirmPickRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmPickRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmPickRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ConfirmPickRequest) GetAllocation() string {
+	if x != nil {
+		return x.Allocation
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *ConfirmPickRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+// Request to value stock.
+type GetValuationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this warehouse, "warehouses/{code}".
+	Warehouse string `protobuf:"bytes,1,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only this item, "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The moment; empty means now.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// One line per lot.
+	ByLot         bool `protobuf:"varint,4,opt,name=by_lot,json=byLot,proto3" json:"by_lot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetValuationRequest) Reset() {
+	*x = GetValuationRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetValuationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetValuationRequest) ProtoMessage() {}
+
+func (x *GetValuationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetValuationRequest.ProtoReflect.Descriptor instead.
+func (*GetValuationRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetValuationRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *GetValuationRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *GetValuationRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetValuationRequest) GetByLot() bool {
+	if x != nil {
+		return x.ByLot
+	}
+	return false
+}
+
 var File_trueup_inventory_v1_inventory_service_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\n" +
-	"+trueup/inventory/v1/inventory_service.proto\x12\x13trueup.inventory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1etrueup/inventory/v1/item.proto\x1a\"trueup/inventory/v1/location.proto\x1a#trueup/inventory/v1/warehouse.proto\"a\n" +
+	"+trueup/inventory/v1/inventory_service.proto\x12\x13trueup.inventory.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftrueup/inventory/v1/audit.proto\x1a\x1etrueup/inventory/v1/item.proto\x1a\"trueup/inventory/v1/location.proto\x1a\x1ftrueup/inventory/v1/stock.proto\x1a#trueup/inventory/v1/warehouse.proto\x1a\x1dtrueup/type/v1/quantity.proto\"a\n" +
 	"\x11CreateItemRequest\x12-\n" +
 	"\x04item\x18\x01 \x01(\v2\x19.trueup.inventory.v1.ItemR\x04item\x12\x1d\n" +
 	"\n" +
@@ -747,7 +2363,140 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"|\n" +
 	"\x15ListLocationsResponse\x12;\n" +
 	"\tlocations\x18\x01 \x03(\v2\x1d.trueup.inventory.v1.LocationR\tlocations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x85\t\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9e\x01\n" +
+	"\x11UpdateItemRequest\x12-\n" +
+	"\x04item\x18\x01 \x01(\v2\x19.trueup.inventory.v1.ItemR\x04item\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x83\x01\n" +
+	"\x11LookupItemRequest\x12@\n" +
+	"\tnamespace\x18\x01 \x01(\x0e2\".trueup.inventory.v1.CodeNamespaceR\tnamespace\x12\x18\n" +
+	"\apartner\x18\x02 \x01(\tR\apartner\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\"\x13\n" +
+	"\x11AuditItemsRequest\"S\n" +
+	"\x12AuditItemsResponse\x12=\n" +
+	"\bfindings\x18\x01 \x03(\v2!.trueup.inventory.v1.AuditFindingR\bfindings\"\xad\x01\n" +
+	"\x12ImportItemsRequest\x129\n" +
+	"\x06format\x18\x01 \x01(\x0e2!.trueup.inventory.v1.ImportFormatR\x06format\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\tR\acontent\x12#\n" +
+	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"Y\n" +
+	"\vImportError\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xd1\x01\n" +
+	"\x13ImportItemsResponse\x12#\n" +
+	"\rcreated_count\x18\x01 \x01(\x05R\fcreatedCount\x128\n" +
+	"\x06errors\x18\x02 \x03(\v2 .trueup.inventory.v1.ImportErrorR\x06errors\x12=\n" +
+	"\bfindings\x18\x03 \x03(\v2!.trueup.inventory.v1.AuditFindingR\bfindings\x12\x1c\n" +
+	"\tcommitted\x18\x04 \x01(\bR\tcommitted\"\xc6\x02\n" +
+	"\x13ReceiveStockRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x124\n" +
+	"\bquantity\x18\x04 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
+	"\x03lot\x18\x05 \x01(\tR\x03lot\x12\x1f\n" +
+	"\vexpiry_date\x18\x06 \x01(\tR\n" +
+	"expiryDate\x12:\n" +
+	"\tunit_cost\x18\a \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\x12;\n" +
+	"\x06source\x18\b \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\x90\x02\n" +
+	"\x10MoveStockRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12#\n" +
+	"\rfrom_location\x18\x03 \x01(\tR\ffromLocation\x12\x1f\n" +
+	"\vto_location\x18\x04 \x01(\tR\n" +
+	"toLocation\x124\n" +
+	"\bquantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
+	"\x03lot\x18\x06 \x01(\tR\x03lot\x12;\n" +
+	"\x06source\x18\a \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\xe7\x01\n" +
+	"\x11IssueStockRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x124\n" +
+	"\bquantity\x18\x04 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
+	"\x03lot\x18\x05 \x01(\tR\x03lot\x12;\n" +
+	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\xaa\x02\n" +
+	"\x12AdjustStockRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x124\n" +
+	"\bquantity\x18\x04 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
+	"\x03lot\x18\x05 \x01(\tR\x03lot\x12\x1f\n" +
+	"\vexpiry_date\x18\x06 \x01(\tR\n" +
+	"expiryDate\x12\x1f\n" +
+	"\vreason_code\x18\a \x01(\tR\n" +
+	"reasonCode\x12;\n" +
+	"\x06source\x18\b \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\x97\x02\n" +
+	"\x11CountStockRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12\x10\n" +
+	"\x03lot\x18\x04 \x01(\tR\x03lot\x12C\n" +
+	"\x10counted_quantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\x0fcountedQuantity\x12;\n" +
+	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12\x1f\n" +
+	"\vexpiry_date\x18\a \x01(\tR\n" +
+	"expiryDate\"\xbf\x01\n" +
+	"\x10ListStockRequest\x12\x1c\n" +
+	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12!\n" +
+	"\finclude_zero\x18\x04 \x01(\bR\vincludeZero\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"t\n" +
+	"\x11ListStockResponse\x127\n" +
+	"\x06levels\x18\x01 \x03(\v2\x1f.trueup.inventory.v1.StockLevelR\x06levels\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x01\n" +
+	"\x14ListMovementsRequest\x12\x12\n" +
+	"\x04item\x18\x01 \x01(\tR\x04item\x12\x1c\n" +
+	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"|\n" +
+	"\x15ListMovementsResponse\x12;\n" +
+	"\tmovements\x18\x01 \x03(\v2\x1d.trueup.inventory.v1.MovementR\tmovements\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfd\x01\n" +
+	"\x14AllocateStockRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1c\n" +
+	"\twarehouse\x18\x03 \x01(\tR\twarehouse\x124\n" +
+	"\bquantity\x18\x04 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x129\n" +
+	"\x05order\x18\x05 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x05order\x12#\n" +
+	"\rallow_partial\x18\x06 \x01(\bR\fallowPartial\"*\n" +
+	"\x14GetAllocationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"M\n" +
+	"\x18ReleaseAllocationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"\xf4\x01\n" +
+	"\x12ConfirmPickRequest\x12\x1e\n" +
+	"\n" +
+	"allocation\x18\x01 \x01(\tR\n" +
+	"allocation\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12\x10\n" +
+	"\x03lot\x18\x04 \x01(\tR\x03lot\x124\n" +
+	"\bquantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12;\n" +
+	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\x98\x01\n" +
+	"\x13GetValuationRequest\x12\x1c\n" +
+	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x128\n" +
+	"\n" +
+	"as_of_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12\x15\n" +
+	"\x06by_lot\x18\x04 \x01(\bR\x05byLot*b\n" +
+	"\fImportFormat\x12\x1d\n" +
+	"\x19IMPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11IMPORT_FORMAT_CSV\x10\x01\x12\x1c\n" +
+	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\xad\x18\n" +
 	"\x10InventoryService\x12h\n" +
 	"\n" +
 	"CreateItem\x12&.trueup.inventory.v1.CreateItemRequest\x1a\x19.trueup.inventory.v1.Item\"\x17\x82\xd3\xe4\x93\x02\x11:\x04item\"\t/v1/items\x12e\n" +
@@ -758,7 +2507,28 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x0eListWarehouses\x12*.trueup.inventory.v1.ListWarehousesRequest\x1a+.trueup.inventory.v1.ListWarehousesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/warehouses\x12\x92\x01\n" +
 	"\x0eCreateLocation\x12*.trueup.inventory.v1.CreateLocationRequest\x1a\x1d.trueup.inventory.v1.Location\"5\x82\xd3\xe4\x93\x02/:\blocation\"#/v1/{parent=warehouses/*}/locations\x12\x82\x01\n" +
 	"\vGetLocation\x12'.trueup.inventory.v1.GetLocationRequest\x1a\x1d.trueup.inventory.v1.Location\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{name=warehouses/*/locations/*}\x12\x93\x01\n" +
-	"\rListLocations\x12).trueup.inventory.v1.ListLocationsRequest\x1a*.trueup.inventory.v1.ListLocationsResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=warehouses/*}/locationsB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
+	"\rListLocations\x12).trueup.inventory.v1.ListLocationsRequest\x1a*.trueup.inventory.v1.ListLocationsResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=warehouses/*}/locations\x12v\n" +
+	"\n" +
+	"UpdateItem\x12&.trueup.inventory.v1.UpdateItemRequest\x1a\x19.trueup.inventory.v1.Item\"%\x82\xd3\xe4\x93\x02\x1f:\x04item2\x17/v1/{item.name=items/*}\x12i\n" +
+	"\n" +
+	"LookupItem\x12&.trueup.inventory.v1.LookupItemRequest\x1a\x19.trueup.inventory.v1.Item\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/items:lookup\x12v\n" +
+	"\n" +
+	"AuditItems\x12&.trueup.inventory.v1.AuditItemsRequest\x1a'.trueup.inventory.v1.AuditItemsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/items:audit\x12}\n" +
+	"\vImportItems\x12'.trueup.inventory.v1.ImportItemsRequest\x1a(.trueup.inventory.v1.ImportItemsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/items:import\x12u\n" +
+	"\fReceiveStock\x12(.trueup.inventory.v1.ReceiveStockRequest\x1a\x1d.trueup.inventory.v1.Movement\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/stock:receive\x12l\n" +
+	"\tMoveStock\x12%.trueup.inventory.v1.MoveStockRequest\x1a\x1d.trueup.inventory.v1.Movement\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/stock:move\x12o\n" +
+	"\n" +
+	"IssueStock\x12&.trueup.inventory.v1.IssueStockRequest\x1a\x1d.trueup.inventory.v1.Movement\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/stock:issue\x12r\n" +
+	"\vAdjustStock\x12'.trueup.inventory.v1.AdjustStockRequest\x1a\x1d.trueup.inventory.v1.Movement\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/stock:adjust\x12o\n" +
+	"\n" +
+	"CountStock\x12&.trueup.inventory.v1.CountStockRequest\x1a\x1d.trueup.inventory.v1.Movement\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/stock:count\x12\x86\x01\n" +
+	"\tListStock\x12%.trueup.inventory.v1.ListStockRequest\x1a&.trueup.inventory.v1.ListStockResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/{warehouse=warehouses/*}/stock\x12}\n" +
+	"\rListMovements\x12).trueup.inventory.v1.ListMovementsRequest\x1a*.trueup.inventory.v1.ListMovementsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/movements\x12w\n" +
+	"\rAllocateStock\x12).trueup.inventory.v1.AllocateStockRequest\x1a\x1f.trueup.inventory.v1.Allocation\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/allocations\x12}\n" +
+	"\rGetAllocation\x12).trueup.inventory.v1.GetAllocationRequest\x1a\x1f.trueup.inventory.v1.Allocation\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=allocations/*}\x12\x90\x01\n" +
+	"\x11ReleaseAllocation\x12-.trueup.inventory.v1.ReleaseAllocationRequest\x1a\x1f.trueup.inventory.v1.Allocation\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/{name=allocations/*}:release\x12\x8c\x01\n" +
+	"\vConfirmPick\x12'.trueup.inventory.v1.ConfirmPickRequest\x1a\x1d.trueup.inventory.v1.Movement\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{allocation=allocations/*}:confirmPick\x12o\n" +
+	"\fGetValuation\x12(.trueup.inventory.v1.GetValuationRequest\x1a\x1e.trueup.inventory.v1.Valuation\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/valuationB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_trueup_inventory_v1_inventory_service_proto_rawDescOnce sync.Once
@@ -772,54 +2542,145 @@ func file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP() []byte {
 	return file_trueup_inventory_v1_inventory_service_proto_rawDescData
 }
 
-var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_trueup_inventory_v1_inventory_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
-	(*CreateItemRequest)(nil),      // 0: trueup.inventory.v1.CreateItemRequest
-	(*GetItemRequest)(nil),         // 1: trueup.inventory.v1.GetItemRequest
-	(*ListItemsRequest)(nil),       // 2: trueup.inventory.v1.ListItemsRequest
-	(*ListItemsResponse)(nil),      // 3: trueup.inventory.v1.ListItemsResponse
-	(*CreateWarehouseRequest)(nil), // 4: trueup.inventory.v1.CreateWarehouseRequest
-	(*GetWarehouseRequest)(nil),    // 5: trueup.inventory.v1.GetWarehouseRequest
-	(*ListWarehousesRequest)(nil),  // 6: trueup.inventory.v1.ListWarehousesRequest
-	(*ListWarehousesResponse)(nil), // 7: trueup.inventory.v1.ListWarehousesResponse
-	(*CreateLocationRequest)(nil),  // 8: trueup.inventory.v1.CreateLocationRequest
-	(*GetLocationRequest)(nil),     // 9: trueup.inventory.v1.GetLocationRequest
-	(*ListLocationsRequest)(nil),   // 10: trueup.inventory.v1.ListLocationsRequest
-	(*ListLocationsResponse)(nil),  // 11: trueup.inventory.v1.ListLocationsResponse
-	(*Item)(nil),                   // 12: trueup.inventory.v1.Item
-	(*Warehouse)(nil),              // 13: trueup.inventory.v1.Warehouse
-	(*Location)(nil),               // 14: trueup.inventory.v1.Location
+	(ImportFormat)(0),                // 0: trueup.inventory.v1.ImportFormat
+	(*CreateItemRequest)(nil),        // 1: trueup.inventory.v1.CreateItemRequest
+	(*GetItemRequest)(nil),           // 2: trueup.inventory.v1.GetItemRequest
+	(*ListItemsRequest)(nil),         // 3: trueup.inventory.v1.ListItemsRequest
+	(*ListItemsResponse)(nil),        // 4: trueup.inventory.v1.ListItemsResponse
+	(*CreateWarehouseRequest)(nil),   // 5: trueup.inventory.v1.CreateWarehouseRequest
+	(*GetWarehouseRequest)(nil),      // 6: trueup.inventory.v1.GetWarehouseRequest
+	(*ListWarehousesRequest)(nil),    // 7: trueup.inventory.v1.ListWarehousesRequest
+	(*ListWarehousesResponse)(nil),   // 8: trueup.inventory.v1.ListWarehousesResponse
+	(*CreateLocationRequest)(nil),    // 9: trueup.inventory.v1.CreateLocationRequest
+	(*GetLocationRequest)(nil),       // 10: trueup.inventory.v1.GetLocationRequest
+	(*ListLocationsRequest)(nil),     // 11: trueup.inventory.v1.ListLocationsRequest
+	(*ListLocationsResponse)(nil),    // 12: trueup.inventory.v1.ListLocationsResponse
+	(*UpdateItemRequest)(nil),        // 13: trueup.inventory.v1.UpdateItemRequest
+	(*LookupItemRequest)(nil),        // 14: trueup.inventory.v1.LookupItemRequest
+	(*AuditItemsRequest)(nil),        // 15: trueup.inventory.v1.AuditItemsRequest
+	(*AuditItemsResponse)(nil),       // 16: trueup.inventory.v1.AuditItemsResponse
+	(*ImportItemsRequest)(nil),       // 17: trueup.inventory.v1.ImportItemsRequest
+	(*ImportError)(nil),              // 18: trueup.inventory.v1.ImportError
+	(*ImportItemsResponse)(nil),      // 19: trueup.inventory.v1.ImportItemsResponse
+	(*ReceiveStockRequest)(nil),      // 20: trueup.inventory.v1.ReceiveStockRequest
+	(*MoveStockRequest)(nil),         // 21: trueup.inventory.v1.MoveStockRequest
+	(*IssueStockRequest)(nil),        // 22: trueup.inventory.v1.IssueStockRequest
+	(*AdjustStockRequest)(nil),       // 23: trueup.inventory.v1.AdjustStockRequest
+	(*CountStockRequest)(nil),        // 24: trueup.inventory.v1.CountStockRequest
+	(*ListStockRequest)(nil),         // 25: trueup.inventory.v1.ListStockRequest
+	(*ListStockResponse)(nil),        // 26: trueup.inventory.v1.ListStockResponse
+	(*ListMovementsRequest)(nil),     // 27: trueup.inventory.v1.ListMovementsRequest
+	(*ListMovementsResponse)(nil),    // 28: trueup.inventory.v1.ListMovementsResponse
+	(*AllocateStockRequest)(nil),     // 29: trueup.inventory.v1.AllocateStockRequest
+	(*GetAllocationRequest)(nil),     // 30: trueup.inventory.v1.GetAllocationRequest
+	(*ReleaseAllocationRequest)(nil), // 31: trueup.inventory.v1.ReleaseAllocationRequest
+	(*ConfirmPickRequest)(nil),       // 32: trueup.inventory.v1.ConfirmPickRequest
+	(*GetValuationRequest)(nil),      // 33: trueup.inventory.v1.GetValuationRequest
+	(*Item)(nil),                     // 34: trueup.inventory.v1.Item
+	(*Warehouse)(nil),                // 35: trueup.inventory.v1.Warehouse
+	(*Location)(nil),                 // 36: trueup.inventory.v1.Location
+	(*fieldmaskpb.FieldMask)(nil),    // 37: google.protobuf.FieldMask
+	(CodeNamespace)(0),               // 38: trueup.inventory.v1.CodeNamespace
+	(*AuditFinding)(nil),             // 39: trueup.inventory.v1.AuditFinding
+	(*v1.Quantity)(nil),              // 40: trueup.type.v1.Quantity
+	(*UnitCost)(nil),                 // 41: trueup.inventory.v1.UnitCost
+	(*SourceDocument)(nil),           // 42: trueup.inventory.v1.SourceDocument
+	(*StockLevel)(nil),               // 43: trueup.inventory.v1.StockLevel
+	(*Movement)(nil),                 // 44: trueup.inventory.v1.Movement
+	(*timestamppb.Timestamp)(nil),    // 45: google.protobuf.Timestamp
+	(*Allocation)(nil),               // 46: trueup.inventory.v1.Allocation
+	(*Valuation)(nil),                // 47: trueup.inventory.v1.Valuation
 }
 var file_trueup_inventory_v1_inventory_service_proto_depIdxs = []int32{
-	12, // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	12, // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
-	13, // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	13, // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
-	14, // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	14, // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
-	0,  // 6: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
-	1,  // 7: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
-	2,  // 8: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
-	4,  // 9: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
-	5,  // 10: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
-	6,  // 11: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
-	8,  // 12: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
-	9,  // 13: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
-	10, // 14: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
-	12, // 15: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
-	12, // 16: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
-	3,  // 17: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
-	13, // 18: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	13, // 19: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	7,  // 20: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
-	14, // 21: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
-	14, // 22: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
-	11, // 23: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
-	15, // [15:24] is the sub-list for method output_type
-	6,  // [6:15] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	34, // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	34, // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
+	35, // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	35, // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
+	36, // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	36, // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
+	34, // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	37, // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	38, // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
+	39, // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	0,  // 10: trueup.inventory.v1.ImportItemsRequest.format:type_name -> trueup.inventory.v1.ImportFormat
+	18, // 11: trueup.inventory.v1.ImportItemsResponse.errors:type_name -> trueup.inventory.v1.ImportError
+	39, // 12: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	40, // 13: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	41, // 14: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	42, // 15: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	40, // 16: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	42, // 17: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	40, // 18: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	42, // 19: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	40, // 20: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	42, // 21: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	40, // 22: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
+	42, // 23: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	43, // 24: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
+	44, // 25: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
+	40, // 26: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	42, // 27: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	40, // 28: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	42, // 29: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	45, // 30: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	1,  // 31: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
+	2,  // 32: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
+	3,  // 33: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
+	5,  // 34: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
+	6,  // 35: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
+	7,  // 36: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
+	9,  // 37: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
+	10, // 38: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
+	11, // 39: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
+	13, // 40: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
+	14, // 41: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
+	15, // 42: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
+	17, // 43: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
+	20, // 44: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
+	21, // 45: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
+	22, // 46: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
+	23, // 47: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
+	24, // 48: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
+	25, // 49: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
+	27, // 50: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
+	29, // 51: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
+	30, // 52: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
+	31, // 53: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
+	32, // 54: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
+	33, // 55: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
+	34, // 56: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
+	34, // 57: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
+	4,  // 58: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
+	35, // 59: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	35, // 60: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	8,  // 61: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
+	36, // 62: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
+	36, // 63: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
+	12, // 64: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
+	34, // 65: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
+	34, // 66: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
+	16, // 67: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
+	19, // 68: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
+	44, // 69: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
+	44, // 70: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
+	44, // 71: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
+	44, // 72: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
+	44, // 73: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
+	26, // 74: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
+	28, // 75: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
+	46, // 76: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
+	46, // 77: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
+	46, // 78: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
+	44, // 79: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
+	47, // 80: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
+	56, // [56:81] is the sub-list for method output_type
+	31, // [31:56] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_inventory_service_proto_init() }
@@ -827,21 +2688,24 @@ func file_trueup_inventory_v1_inventory_service_proto_init() {
 	if File_trueup_inventory_v1_inventory_service_proto != nil {
 		return
 	}
+	file_trueup_inventory_v1_audit_proto_init()
 	file_trueup_inventory_v1_item_proto_init()
 	file_trueup_inventory_v1_location_proto_init()
+	file_trueup_inventory_v1_stock_proto_init()
 	file_trueup_inventory_v1_warehouse_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_inventory_service_proto_rawDesc), len(file_trueup_inventory_v1_inventory_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   12,
+			NumEnums:      1,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_trueup_inventory_v1_inventory_service_proto_goTypes,
 		DependencyIndexes: file_trueup_inventory_v1_inventory_service_proto_depIdxs,
+		EnumInfos:         file_trueup_inventory_v1_inventory_service_proto_enumTypes,
 		MessageInfos:      file_trueup_inventory_v1_inventory_service_proto_msgTypes,
 	}.Build()
 	File_trueup_inventory_v1_inventory_service_proto = out.File

@@ -19,23 +19,48 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	InventoryService_CreateItem_FullMethodName      = "/trueup.inventory.v1.InventoryService/CreateItem"
-	InventoryService_GetItem_FullMethodName         = "/trueup.inventory.v1.InventoryService/GetItem"
-	InventoryService_ListItems_FullMethodName       = "/trueup.inventory.v1.InventoryService/ListItems"
-	InventoryService_CreateWarehouse_FullMethodName = "/trueup.inventory.v1.InventoryService/CreateWarehouse"
-	InventoryService_GetWarehouse_FullMethodName    = "/trueup.inventory.v1.InventoryService/GetWarehouse"
-	InventoryService_ListWarehouses_FullMethodName  = "/trueup.inventory.v1.InventoryService/ListWarehouses"
-	InventoryService_CreateLocation_FullMethodName  = "/trueup.inventory.v1.InventoryService/CreateLocation"
-	InventoryService_GetLocation_FullMethodName     = "/trueup.inventory.v1.InventoryService/GetLocation"
-	InventoryService_ListLocations_FullMethodName   = "/trueup.inventory.v1.InventoryService/ListLocations"
+	InventoryService_CreateItem_FullMethodName        = "/trueup.inventory.v1.InventoryService/CreateItem"
+	InventoryService_GetItem_FullMethodName           = "/trueup.inventory.v1.InventoryService/GetItem"
+	InventoryService_ListItems_FullMethodName         = "/trueup.inventory.v1.InventoryService/ListItems"
+	InventoryService_CreateWarehouse_FullMethodName   = "/trueup.inventory.v1.InventoryService/CreateWarehouse"
+	InventoryService_GetWarehouse_FullMethodName      = "/trueup.inventory.v1.InventoryService/GetWarehouse"
+	InventoryService_ListWarehouses_FullMethodName    = "/trueup.inventory.v1.InventoryService/ListWarehouses"
+	InventoryService_CreateLocation_FullMethodName    = "/trueup.inventory.v1.InventoryService/CreateLocation"
+	InventoryService_GetLocation_FullMethodName       = "/trueup.inventory.v1.InventoryService/GetLocation"
+	InventoryService_ListLocations_FullMethodName     = "/trueup.inventory.v1.InventoryService/ListLocations"
+	InventoryService_UpdateItem_FullMethodName        = "/trueup.inventory.v1.InventoryService/UpdateItem"
+	InventoryService_LookupItem_FullMethodName        = "/trueup.inventory.v1.InventoryService/LookupItem"
+	InventoryService_AuditItems_FullMethodName        = "/trueup.inventory.v1.InventoryService/AuditItems"
+	InventoryService_ImportItems_FullMethodName       = "/trueup.inventory.v1.InventoryService/ImportItems"
+	InventoryService_ReceiveStock_FullMethodName      = "/trueup.inventory.v1.InventoryService/ReceiveStock"
+	InventoryService_MoveStock_FullMethodName         = "/trueup.inventory.v1.InventoryService/MoveStock"
+	InventoryService_IssueStock_FullMethodName        = "/trueup.inventory.v1.InventoryService/IssueStock"
+	InventoryService_AdjustStock_FullMethodName       = "/trueup.inventory.v1.InventoryService/AdjustStock"
+	InventoryService_CountStock_FullMethodName        = "/trueup.inventory.v1.InventoryService/CountStock"
+	InventoryService_ListStock_FullMethodName         = "/trueup.inventory.v1.InventoryService/ListStock"
+	InventoryService_ListMovements_FullMethodName     = "/trueup.inventory.v1.InventoryService/ListMovements"
+	InventoryService_AllocateStock_FullMethodName     = "/trueup.inventory.v1.InventoryService/AllocateStock"
+	InventoryService_GetAllocation_FullMethodName     = "/trueup.inventory.v1.InventoryService/GetAllocation"
+	InventoryService_ReleaseAllocation_FullMethodName = "/trueup.inventory.v1.InventoryService/ReleaseAllocation"
+	InventoryService_ConfirmPick_FullMethodName       = "/trueup.inventory.v1.InventoryService/ConfirmPick"
+	InventoryService_GetValuation_FullMethodName      = "/trueup.inventory.v1.InventoryService/GetValuation"
 )
 
 // InventoryServiceClient is the client API for InventoryService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// The inventory service keeps the item master, the warehouses and their bin
-// locations.
+// The inventory service is the single truth of what is where and what it is
+// worth: the item master, warehouses and their bin locations, stock on hand by
+// item, location and lot, the movement journal, allocations, and the cost
+// layers that value the stock.
+//
+// Every stock command carries a request_id: a retry with the same request_id
+// and the same request returns the first result; the same request_id with a
+// different request fails with INVALID_ARGUMENT. Unknown items, locations and
+// lots fail with NOT_FOUND; not enough available stock with
+// FAILED_PRECONDITION (a PreconditionFailure detail gives the shortfall); a
+// concurrent update with ABORTED, which is safe to retry.
 type InventoryServiceClient interface {
 	// Adds an item to the item master. Fails with ALREADY_EXISTS if an item
 	// with the same sku exists, and with INVALID_ARGUMENT, naming each invalid
@@ -61,6 +86,57 @@ type InventoryServiceClient interface {
 	// Lists the locations of a warehouse in code order, one page at a time.
 	// Fails with NOT_FOUND if the warehouse does not exist.
 	ListLocations(ctx context.Context, in *ListLocationsRequest, opts ...grpc.CallOption) (*ListLocationsResponse, error)
+	// Changes an item. update_mask names the fields to change (description,
+	// uoms, whole_units_only, tracking, expiry_required, cost_method, status,
+	// codes, allow_negative); item.version must equal the stored version, or the
+	// call fails with ABORTED (someone else changed it: read it again). The sku
+	// cannot change.
+	UpdateItem(ctx context.Context, in *UpdateItemRequest, opts ...grpc.CallOption) (*Item, error)
+	// Finds the item that another system's code maps to: an ERP or WMS item
+	// code, or a supplier's or customer's code (then partner names them).
+	LookupItem(ctx context.Context, in *LookupItemRequest, opts ...grpc.CallOption) (*Item, error)
+	// Audits the item master: duplicates, missing fields, unit-of-measure gaps,
+	// unmapped codes, stock without cost, stock in blocked locations.
+	AuditItems(ctx context.Context, in *AuditItemsRequest, opts ...grpc.CallOption) (*AuditItemsResponse, error)
+	// Imports items from CSV or JSON lines. With validate_only, reports every
+	// problem and writes nothing; otherwise writes all items or, on any error,
+	// none.
+	ImportItems(ctx context.Context, in *ImportItemsRequest, opts ...grpc.CallOption) (*ImportItemsResponse, error)
+	// Records stock coming into a location, at the unit cost it carries (the
+	// purchase order cost); opens a cost layer.
+	ReceiveStock(ctx context.Context, in *ReceiveStockRequest, opts ...grpc.CallOption) (*Movement, error)
+	// Moves stock between two locations of one warehouse (putaway, transfer).
+	// Only available (unallocated) stock moves.
+	MoveStock(ctx context.Context, in *MoveStockRequest, opts ...grpc.CallOption) (*Movement, error)
+	// Issues available stock out of a location (a scrap, a consumption) and
+	// reports the cost consumed.
+	IssueStock(ctx context.Context, in *IssueStockRequest, opts ...grpc.CallOption) (*Movement, error)
+	// Corrects stock up or down by a signed quantity, for a reason; valued at
+	// the current cost.
+	AdjustStock(ctx context.Context, in *AdjustStockRequest, opts ...grpc.CallOption) (*Movement, error)
+	// Records a count: the stock becomes the counted quantity and the
+	// difference is booked like an adjustment.
+	CountStock(ctx context.Context, in *CountStockRequest, opts ...grpc.CallOption) (*Movement, error)
+	// Lists stock levels of a warehouse by location, item and lot.
+	ListStock(ctx context.Context, in *ListStockRequest, opts ...grpc.CallOption) (*ListStockResponse, error)
+	// Lists the movement journal, oldest first.
+	ListMovements(ctx context.Context, in *ListMovementsRequest, opts ...grpc.CallOption) (*ListMovementsResponse, error)
+	// Reserves stock of an item in a warehouse for an outbound order line:
+	// first-expiry-first-out for lots with an expiry date, else
+	// first-in-first-out by receipt. With allow_partial it reserves what it can
+	// and reports the shortfall; without, too little stock fails with
+	// FAILED_PRECONDITION and reserves nothing.
+	AllocateStock(ctx context.Context, in *AllocateStockRequest, opts ...grpc.CallOption) (*Allocation, error)
+	// Returns an allocation.
+	GetAllocation(ctx context.Context, in *GetAllocationRequest, opts ...grpc.CallOption) (*Allocation, error)
+	// Gives back what an allocation reserved and has not been picked.
+	ReleaseAllocation(ctx context.Context, in *ReleaseAllocationRequest, opts ...grpc.CallOption) (*Allocation, error)
+	// Confirms a pick against an allocation: the reserved stock is issued and
+	// its cost reported. A pick of less than reserved leaves the rest reserved.
+	ConfirmPick(ctx context.Context, in *ConfirmPickRequest, opts ...grpc.CallOption) (*Movement, error)
+	// Values stock by warehouse and item (and lot), now or as of a past time,
+	// from the movement journal.
+	GetValuation(ctx context.Context, in *GetValuationRequest, opts ...grpc.CallOption) (*Valuation, error)
 }
 
 type inventoryServiceClient struct {
@@ -161,12 +237,181 @@ func (c *inventoryServiceClient) ListLocations(ctx context.Context, in *ListLoca
 	return out, nil
 }
 
+func (c *inventoryServiceClient) UpdateItem(ctx context.Context, in *UpdateItemRequest, opts ...grpc.CallOption) (*Item, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Item)
+	err := c.cc.Invoke(ctx, InventoryService_UpdateItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) LookupItem(ctx context.Context, in *LookupItemRequest, opts ...grpc.CallOption) (*Item, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Item)
+	err := c.cc.Invoke(ctx, InventoryService_LookupItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) AuditItems(ctx context.Context, in *AuditItemsRequest, opts ...grpc.CallOption) (*AuditItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuditItemsResponse)
+	err := c.cc.Invoke(ctx, InventoryService_AuditItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ImportItems(ctx context.Context, in *ImportItemsRequest, opts ...grpc.CallOption) (*ImportItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportItemsResponse)
+	err := c.cc.Invoke(ctx, InventoryService_ImportItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ReceiveStock(ctx context.Context, in *ReceiveStockRequest, opts ...grpc.CallOption) (*Movement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Movement)
+	err := c.cc.Invoke(ctx, InventoryService_ReceiveStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) MoveStock(ctx context.Context, in *MoveStockRequest, opts ...grpc.CallOption) (*Movement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Movement)
+	err := c.cc.Invoke(ctx, InventoryService_MoveStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) IssueStock(ctx context.Context, in *IssueStockRequest, opts ...grpc.CallOption) (*Movement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Movement)
+	err := c.cc.Invoke(ctx, InventoryService_IssueStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) AdjustStock(ctx context.Context, in *AdjustStockRequest, opts ...grpc.CallOption) (*Movement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Movement)
+	err := c.cc.Invoke(ctx, InventoryService_AdjustStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) CountStock(ctx context.Context, in *CountStockRequest, opts ...grpc.CallOption) (*Movement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Movement)
+	err := c.cc.Invoke(ctx, InventoryService_CountStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ListStock(ctx context.Context, in *ListStockRequest, opts ...grpc.CallOption) (*ListStockResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListStockResponse)
+	err := c.cc.Invoke(ctx, InventoryService_ListStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ListMovements(ctx context.Context, in *ListMovementsRequest, opts ...grpc.CallOption) (*ListMovementsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMovementsResponse)
+	err := c.cc.Invoke(ctx, InventoryService_ListMovements_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) AllocateStock(ctx context.Context, in *AllocateStockRequest, opts ...grpc.CallOption) (*Allocation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Allocation)
+	err := c.cc.Invoke(ctx, InventoryService_AllocateStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) GetAllocation(ctx context.Context, in *GetAllocationRequest, opts ...grpc.CallOption) (*Allocation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Allocation)
+	err := c.cc.Invoke(ctx, InventoryService_GetAllocation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ReleaseAllocation(ctx context.Context, in *ReleaseAllocationRequest, opts ...grpc.CallOption) (*Allocation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Allocation)
+	err := c.cc.Invoke(ctx, InventoryService_ReleaseAllocation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ConfirmPick(ctx context.Context, in *ConfirmPickRequest, opts ...grpc.CallOption) (*Movement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Movement)
+	err := c.cc.Invoke(ctx, InventoryService_ConfirmPick_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) GetValuation(ctx context.Context, in *GetValuationRequest, opts ...grpc.CallOption) (*Valuation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Valuation)
+	err := c.cc.Invoke(ctx, InventoryService_GetValuation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InventoryServiceServer is the server API for InventoryService service.
 // All implementations must embed UnimplementedInventoryServiceServer
 // for forward compatibility.
 //
-// The inventory service keeps the item master, the warehouses and their bin
-// locations.
+// The inventory service is the single truth of what is where and what it is
+// worth: the item master, warehouses and their bin locations, stock on hand by
+// item, location and lot, the movement journal, allocations, and the cost
+// layers that value the stock.
+//
+// Every stock command carries a request_id: a retry with the same request_id
+// and the same request returns the first result; the same request_id with a
+// different request fails with INVALID_ARGUMENT. Unknown items, locations and
+// lots fail with NOT_FOUND; not enough available stock with
+// FAILED_PRECONDITION (a PreconditionFailure detail gives the shortfall); a
+// concurrent update with ABORTED, which is safe to retry.
 type InventoryServiceServer interface {
 	// Adds an item to the item master. Fails with ALREADY_EXISTS if an item
 	// with the same sku exists, and with INVALID_ARGUMENT, naming each invalid
@@ -192,6 +437,57 @@ type InventoryServiceServer interface {
 	// Lists the locations of a warehouse in code order, one page at a time.
 	// Fails with NOT_FOUND if the warehouse does not exist.
 	ListLocations(context.Context, *ListLocationsRequest) (*ListLocationsResponse, error)
+	// Changes an item. update_mask names the fields to change (description,
+	// uoms, whole_units_only, tracking, expiry_required, cost_method, status,
+	// codes, allow_negative); item.version must equal the stored version, or the
+	// call fails with ABORTED (someone else changed it: read it again). The sku
+	// cannot change.
+	UpdateItem(context.Context, *UpdateItemRequest) (*Item, error)
+	// Finds the item that another system's code maps to: an ERP or WMS item
+	// code, or a supplier's or customer's code (then partner names them).
+	LookupItem(context.Context, *LookupItemRequest) (*Item, error)
+	// Audits the item master: duplicates, missing fields, unit-of-measure gaps,
+	// unmapped codes, stock without cost, stock in blocked locations.
+	AuditItems(context.Context, *AuditItemsRequest) (*AuditItemsResponse, error)
+	// Imports items from CSV or JSON lines. With validate_only, reports every
+	// problem and writes nothing; otherwise writes all items or, on any error,
+	// none.
+	ImportItems(context.Context, *ImportItemsRequest) (*ImportItemsResponse, error)
+	// Records stock coming into a location, at the unit cost it carries (the
+	// purchase order cost); opens a cost layer.
+	ReceiveStock(context.Context, *ReceiveStockRequest) (*Movement, error)
+	// Moves stock between two locations of one warehouse (putaway, transfer).
+	// Only available (unallocated) stock moves.
+	MoveStock(context.Context, *MoveStockRequest) (*Movement, error)
+	// Issues available stock out of a location (a scrap, a consumption) and
+	// reports the cost consumed.
+	IssueStock(context.Context, *IssueStockRequest) (*Movement, error)
+	// Corrects stock up or down by a signed quantity, for a reason; valued at
+	// the current cost.
+	AdjustStock(context.Context, *AdjustStockRequest) (*Movement, error)
+	// Records a count: the stock becomes the counted quantity and the
+	// difference is booked like an adjustment.
+	CountStock(context.Context, *CountStockRequest) (*Movement, error)
+	// Lists stock levels of a warehouse by location, item and lot.
+	ListStock(context.Context, *ListStockRequest) (*ListStockResponse, error)
+	// Lists the movement journal, oldest first.
+	ListMovements(context.Context, *ListMovementsRequest) (*ListMovementsResponse, error)
+	// Reserves stock of an item in a warehouse for an outbound order line:
+	// first-expiry-first-out for lots with an expiry date, else
+	// first-in-first-out by receipt. With allow_partial it reserves what it can
+	// and reports the shortfall; without, too little stock fails with
+	// FAILED_PRECONDITION and reserves nothing.
+	AllocateStock(context.Context, *AllocateStockRequest) (*Allocation, error)
+	// Returns an allocation.
+	GetAllocation(context.Context, *GetAllocationRequest) (*Allocation, error)
+	// Gives back what an allocation reserved and has not been picked.
+	ReleaseAllocation(context.Context, *ReleaseAllocationRequest) (*Allocation, error)
+	// Confirms a pick against an allocation: the reserved stock is issued and
+	// its cost reported. A pick of less than reserved leaves the rest reserved.
+	ConfirmPick(context.Context, *ConfirmPickRequest) (*Movement, error)
+	// Values stock by warehouse and item (and lot), now or as of a past time,
+	// from the movement journal.
+	GetValuation(context.Context, *GetValuationRequest) (*Valuation, error)
 	mustEmbedUnimplementedInventoryServiceServer()
 }
 
@@ -228,6 +524,54 @@ func (UnimplementedInventoryServiceServer) GetLocation(context.Context, *GetLoca
 }
 func (UnimplementedInventoryServiceServer) ListLocations(context.Context, *ListLocationsRequest) (*ListLocationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLocations not implemented")
+}
+func (UnimplementedInventoryServiceServer) UpdateItem(context.Context, *UpdateItemRequest) (*Item, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateItem not implemented")
+}
+func (UnimplementedInventoryServiceServer) LookupItem(context.Context, *LookupItemRequest) (*Item, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupItem not implemented")
+}
+func (UnimplementedInventoryServiceServer) AuditItems(context.Context, *AuditItemsRequest) (*AuditItemsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AuditItems not implemented")
+}
+func (UnimplementedInventoryServiceServer) ImportItems(context.Context, *ImportItemsRequest) (*ImportItemsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportItems not implemented")
+}
+func (UnimplementedInventoryServiceServer) ReceiveStock(context.Context, *ReceiveStockRequest) (*Movement, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReceiveStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) MoveStock(context.Context, *MoveStockRequest) (*Movement, error) {
+	return nil, status.Error(codes.Unimplemented, "method MoveStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) IssueStock(context.Context, *IssueStockRequest) (*Movement, error) {
+	return nil, status.Error(codes.Unimplemented, "method IssueStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) AdjustStock(context.Context, *AdjustStockRequest) (*Movement, error) {
+	return nil, status.Error(codes.Unimplemented, "method AdjustStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) CountStock(context.Context, *CountStockRequest) (*Movement, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) ListStock(context.Context, *ListStockRequest) (*ListStockResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) ListMovements(context.Context, *ListMovementsRequest) (*ListMovementsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMovements not implemented")
+}
+func (UnimplementedInventoryServiceServer) AllocateStock(context.Context, *AllocateStockRequest) (*Allocation, error) {
+	return nil, status.Error(codes.Unimplemented, "method AllocateStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) GetAllocation(context.Context, *GetAllocationRequest) (*Allocation, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAllocation not implemented")
+}
+func (UnimplementedInventoryServiceServer) ReleaseAllocation(context.Context, *ReleaseAllocationRequest) (*Allocation, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReleaseAllocation not implemented")
+}
+func (UnimplementedInventoryServiceServer) ConfirmPick(context.Context, *ConfirmPickRequest) (*Movement, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmPick not implemented")
+}
+func (UnimplementedInventoryServiceServer) GetValuation(context.Context, *GetValuationRequest) (*Valuation, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetValuation not implemented")
 }
 func (UnimplementedInventoryServiceServer) mustEmbedUnimplementedInventoryServiceServer() {}
 func (UnimplementedInventoryServiceServer) testEmbeddedByValue()                          {}
@@ -412,6 +756,294 @@ func _InventoryService_ListLocations_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InventoryService_UpdateItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).UpdateItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_UpdateItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).UpdateItem(ctx, req.(*UpdateItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_LookupItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).LookupItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_LookupItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).LookupItem(ctx, req.(*LookupItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_AuditItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AuditItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).AuditItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_AuditItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).AuditItems(ctx, req.(*AuditItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ImportItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ImportItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ImportItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ImportItems(ctx, req.(*ImportItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ReceiveStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReceiveStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ReceiveStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ReceiveStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ReceiveStock(ctx, req.(*ReceiveStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_MoveStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MoveStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).MoveStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_MoveStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).MoveStock(ctx, req.(*MoveStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_IssueStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IssueStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).IssueStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_IssueStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).IssueStock(ctx, req.(*IssueStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_AdjustStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AdjustStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).AdjustStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_AdjustStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).AdjustStock(ctx, req.(*AdjustStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_CountStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).CountStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_CountStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).CountStock(ctx, req.(*CountStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ListStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ListStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ListStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ListStock(ctx, req.(*ListStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ListMovements_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMovementsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ListMovements(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ListMovements_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ListMovements(ctx, req.(*ListMovementsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_AllocateStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AllocateStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).AllocateStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_AllocateStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).AllocateStock(ctx, req.(*AllocateStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_GetAllocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAllocationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).GetAllocation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_GetAllocation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).GetAllocation(ctx, req.(*GetAllocationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ReleaseAllocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReleaseAllocationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ReleaseAllocation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ReleaseAllocation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ReleaseAllocation(ctx, req.(*ReleaseAllocationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ConfirmPick_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmPickRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ConfirmPick(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ConfirmPick_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ConfirmPick(ctx, req.(*ConfirmPickRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_GetValuation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetValuationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).GetValuation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_GetValuation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).GetValuation(ctx, req.(*GetValuationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InventoryService_ServiceDesc is the grpc.ServiceDesc for InventoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -454,6 +1086,70 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListLocations",
 			Handler:    _InventoryService_ListLocations_Handler,
+		},
+		{
+			MethodName: "UpdateItem",
+			Handler:    _InventoryService_UpdateItem_Handler,
+		},
+		{
+			MethodName: "LookupItem",
+			Handler:    _InventoryService_LookupItem_Handler,
+		},
+		{
+			MethodName: "AuditItems",
+			Handler:    _InventoryService_AuditItems_Handler,
+		},
+		{
+			MethodName: "ImportItems",
+			Handler:    _InventoryService_ImportItems_Handler,
+		},
+		{
+			MethodName: "ReceiveStock",
+			Handler:    _InventoryService_ReceiveStock_Handler,
+		},
+		{
+			MethodName: "MoveStock",
+			Handler:    _InventoryService_MoveStock_Handler,
+		},
+		{
+			MethodName: "IssueStock",
+			Handler:    _InventoryService_IssueStock_Handler,
+		},
+		{
+			MethodName: "AdjustStock",
+			Handler:    _InventoryService_AdjustStock_Handler,
+		},
+		{
+			MethodName: "CountStock",
+			Handler:    _InventoryService_CountStock_Handler,
+		},
+		{
+			MethodName: "ListStock",
+			Handler:    _InventoryService_ListStock_Handler,
+		},
+		{
+			MethodName: "ListMovements",
+			Handler:    _InventoryService_ListMovements_Handler,
+		},
+		{
+			MethodName: "AllocateStock",
+			Handler:    _InventoryService_AllocateStock_Handler,
+		},
+		{
+			MethodName: "GetAllocation",
+			Handler:    _InventoryService_GetAllocation_Handler,
+		},
+		{
+			MethodName: "ReleaseAllocation",
+			Handler:    _InventoryService_ReleaseAllocation_Handler,
+		},
+		{
+			MethodName: "ConfirmPick",
+			Handler:    _InventoryService_ConfirmPick_Handler,
+		},
+		{
+			MethodName: "GetValuation",
+			Handler:    _InventoryService_GetValuation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

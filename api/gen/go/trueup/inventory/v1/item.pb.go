@@ -297,7 +297,14 @@ type Item struct {
 	// Output only. When the item was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only. When the item was last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Whether stock of this item may go below zero (an issue recorded before the
+	// receipt that covers it). Default false: an issue larger than the stock on
+	// hand fails with FAILED_PRECONDITION. When true, the part of an issue not
+	// covered by stock is valued at the item's last known unit cost in that
+	// warehouse (zero if it never had one) and tracked as a negative cost layer;
+	// the next receipt first fills that layer at the provisional cost.
+	AllowNegative bool `protobuf:"varint,15,opt,name=allow_negative,json=allowNegative,proto3" json:"allow_negative,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -428,6 +435,13 @@ func (x *Item) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Item) GetAllowNegative() bool {
+	if x != nil {
+		return x.AllowNegative
+	}
+	return false
 }
 
 // A unit of measure an item is handled in, and its size in the item's base
@@ -561,7 +575,7 @@ var File_trueup_inventory_v1_item_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_item_proto_rawDesc = "" +
 	"\n" +
-	"\x1etrueup/inventory/v1/item.proto\x12\x13trueup.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x04\n" +
+	"\x1etrueup/inventory/v1/item.proto\x12\x13trueup.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x05\n" +
 	"\x04Item\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03sku\x18\x02 \x01(\tR\x03sku\x12 \n" +
@@ -580,7 +594,8 @@ const file_trueup_inventory_v1_item_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"9\n" +
+	"updateTime\x12%\n" +
+	"\x0eallow_negative\x18\x0f \x01(\bR\rallowNegative\"9\n" +
 	"\rUomConversion\x12\x10\n" +
 	"\x03uom\x18\x01 \x01(\tR\x03uom\x12\x16\n" +
 	"\x06factor\x18\x02 \x01(\tR\x06factor\"z\n" +
