@@ -23,6 +23,7 @@ Usage:
   trueup gateway             run the partner REST/JSON gateway in front of the services
   trueup migrate <service>   migrate one service's database and exit
   trueup dlq list|replay     inspect and replay dead-lettered events
+  trueup audit               audit the item master (duplicates, gaps, unmapped codes, stock problems)
 
 Run "trueup <command> -h" for the flags of a command; every flag also reads the
 environment variable shown in its help.
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string) error {
 		return runMigrate(ctx, rest)
 	case "dlq":
 		return runDLQ(ctx, rest)
+	case "audit":
+		return runAudit(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

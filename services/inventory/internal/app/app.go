@@ -10,38 +10,6 @@ import (
 	"trueup.dev/services/inventory/internal/inventory"
 )
 
-// Store is the persistence port. Reads outside a transaction see committed state.
-type Store interface {
-	// InTx runs fn in one transaction: all its writes and events commit together or not at all.
-	InTx(ctx context.Context, fn func(tx Tx) error) error
-	Reader
-}
-
-// Reader answers queries. Get* return apperr NotFound for an unknown key.
-type Reader interface {
-	GetItem(ctx context.Context, sku string) (*inventory.Item, error)
-	ListItems(ctx context.Context, page paging.Page) ([]*inventory.Item, error)
-	GetWarehouse(ctx context.Context, code string) (*inventory.Warehouse, error)
-	ListWarehouses(ctx context.Context, page paging.Page) ([]*inventory.Warehouse, error)
-	GetLocation(ctx context.Context, warehouse, code string) (*inventory.Location, error)
-	ListLocations(ctx context.Context, warehouse string, page paging.Page) ([]*inventory.Location, error)
-}
-
-// Tx is the write side of one transaction.
-type Tx interface {
-	Reader
-	// Claim and Complete make a command idempotent by its request id (see platform/idempotency).
-	Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error)
-	Complete(ctx context.Context, scope, requestID, result string) error
-	// InsertItem returns AlreadyExists when the SKU exists or a cross-reference
-	// code is already mapped to another item (naming that item).
-	InsertItem(ctx context.Context, it *inventory.Item) error
-	InsertWarehouse(ctx context.Context, w *inventory.Warehouse) error
-	InsertLocation(ctx context.Context, l *inventory.Location) error
-	// Emit records domain events in the transactional outbox.
-	Emit(ctx context.Context, events ...any) error
-}
-
 // Service is the inventory application.
 type Service struct {
 	store Store

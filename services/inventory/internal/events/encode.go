@@ -30,6 +30,12 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.ItemPattern, e.Item.SKU), AggregateVersion: e.Item.Version,
 			Item: protoconv.ItemToProto(&e.Item),
 		}, now)
+	case inventory.ItemUpdated:
+		now, ts := stamp(e.Item.UpdatedAt)
+		return protoevent.Message(id, &inventoryv1.ItemUpdated{
+			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.ItemPattern, e.Item.SKU), AggregateVersion: e.Item.Version,
+			Item: protoconv.ItemToProto(&e.Item),
+		}, now)
 	case inventory.WarehouseCreated:
 		now, ts := stamp(e.Warehouse.CreatedAt)
 		return protoevent.Message(id, &inventoryv1.WarehouseCreated{

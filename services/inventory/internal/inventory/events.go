@@ -8,3 +8,7 @@ type WarehouseCreated struct{ Warehouse Warehouse }
 
 // LocationCreated is the fact that a bin location was set up.
 type LocationCreated struct{ Location Location }
+
+// ItemUpdated is the fact that an item of the item master changed; Item is the
+// new state.
+type ItemUpdated struct{ Item Item }

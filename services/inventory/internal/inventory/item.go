@@ -96,9 +96,12 @@ type Item struct {
 	CostMethod     CostMethod
 	Status         ItemStatus
 	Codes          []ItemCode
-	Version        int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// AllowNegative lets an issue exceed the stock on hand; see the costing rule
+	// in cost.go.
+	AllowNegative bool
+	Version       int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 var (

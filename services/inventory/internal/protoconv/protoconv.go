@@ -85,6 +85,7 @@ func ItemToProto(it *inventory.Item) *inventoryv1.Item {
 		ExpiryRequired: it.ExpiryRequired,
 		CostMethod:     costToProto[it.CostMethod],
 		Status:         statusToProto[it.Status],
+		AllowNegative:  it.AllowNegative,
 		Version:        it.Version,
 		CreateTime:     timestamppb.New(it.CreatedAt),
 		UpdateTime:     timestamppb.New(it.UpdatedAt),
@@ -109,6 +110,7 @@ func ItemFromProto(p *inventoryv1.Item) inventory.Item {
 		ExpiryRequired: p.GetExpiryRequired(),
 		CostMethod:     enumFromProto(costFromProto, p.GetCostMethod(), inventoryv1.CostMethod_COST_METHOD_UNSPECIFIED),
 		Status:         enumFromProto(statusFromProto, p.GetStatus(), inventoryv1.ItemStatus_ITEM_STATUS_UNSPECIFIED),
+		AllowNegative:  p.GetAllowNegative(),
 	}
 	for _, c := range p.GetUoms() {
 		it.Conversions = append(it.Conversions, inventory.UoMConversion{UoM: c.GetUom(), Factor: c.GetFactor()})

@@ -122,10 +122,10 @@ func (t *tx) InsertItem(ctx context.Context, it *inventory.Item) error {
 		}
 	}
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO items
-		(sku, description, base_uom, whole_units_only, tracking, expiry_required, cost_method, status, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		(sku, description, base_uom, whole_units_only, tracking, expiry_required, cost_method, status, version, created_at, updated_at, allow_negative)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		it.SKU, it.Description, it.BaseUoM, it.WholeUnitsOnly, int(it.Tracking), it.ExpiryRequired,
-		int(it.CostMethod), int(it.Status), it.Version, it.CreatedAt.UnixMicro(), it.UpdatedAt.UnixMicro())
+		int(it.CostMethod), int(it.Status), it.Version, it.CreatedAt.UnixMicro(), it.UpdatedAt.UnixMicro(), it.AllowNegative)
 	if err != nil {
 		if sqldb.IsUniqueViolation(err) {
 			return apperr.AlreadyExists("item", it.SKU, "")
@@ -188,7 +188,7 @@ func (t *tx) InsertLocation(ctx context.Context, l *inventory.Location) error {
 // reader runs queries on the pool or inside a transaction.
 type reader struct{ q querier }
 
-const itemColumns = `sku, description, base_uom, whole_units_only, tracking, expiry_required, cost_method, status, version, created_at, updated_at`
+const itemColumns = `sku, description, base_uom, whole_units_only, tracking, expiry_required, cost_method, status, version, created_at, updated_at, allow_negative`
 
 func (r reader) GetItem(ctx context.Context, sku string) (*inventory.Item, error) {
 	items, err := r.items(ctx, `SELECT `+itemColumns+` FROM items WHERE sku = $1`, sku)
@@ -218,7 +218,7 @@ func (r reader) items(ctx context.Context, query string, args ...any) ([]*invent
 			created, updated             int64
 		)
 		if err := rows.Scan(&it.SKU, &it.Description, &it.BaseUoM, &it.WholeUnitsOnly, &tracking, &it.ExpiryRequired,
-			&costMethod, &status, &it.Version, &created, &updated); err != nil {
+			&costMethod, &status, &it.Version, &created, &updated, &it.AllowNegative); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan item: %w", err)
 		}
