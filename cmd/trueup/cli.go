@@ -24,6 +24,7 @@ Usage:
   trueup migrate <service>   migrate one service's database and exit
   trueup dlq list|replay     inspect and replay dead-lettered events
   trueup audit               audit the item master (duplicates, gaps, unmapped codes, stock problems)
+  trueup import-items FILE   import items from CSV or JSON lines, all or nothing (--dry-run to check only)
 
 Run "trueup <command> -h" for the flags of a command; every flag also reads the
 environment variable shown in its help.
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string) error {
 		return runDLQ(ctx, rest)
 	case "audit":
 		return runAudit(ctx, rest)
+	case "import-items":
+		return runImportItems(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -16,6 +16,7 @@ import (
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
 )
 
 // seedOnce loads the demo master data through the public gRPC APIs the first time
@@ -134,6 +135,22 @@ func seed(ctx context.Context, conn *grpc.ClientConn) error {
 		steps = append(steps, func() error {
 			_, err := led.CreateAccount(ctx, &ledgerv1.CreateAccountRequest{RequestId: "demo-seed-account-" + a.code,
 				Account: &ledgerv1.Account{Code: a.code, DisplayName: a.name, Type: a.typ, CurrencyCode: "USD"}})
+			return err
+		})
+	}
+	// Opening stock, so the stock and valuation screens show something.
+	receipts := []*inventoryv1.ReceiveStockRequest{
+		{RequestId: "demo-seed-receipt-widget", Item: "items/WIDGET-100", Location: "warehouses/MAIN/locations/A-01-01",
+			Quantity: &typev1.Quantity{Value: "10", Uom: "CS"}, UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "18.00"},
+			Source: &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER, Id: "PO-DEMO-1", Line: "1"}},
+		{RequestId: "demo-seed-receipt-coffee", Item: "items/COFFEE-BEANS", Location: "warehouses/MAIN/locations/A-01-02",
+			Quantity: &typev1.Quantity{Value: "4", Uom: "CS"}, UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "9.80", Uom: "KG"},
+			Lot: "L2611", ExpiryDate: "2027-05-31",
+			Source: &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER, Id: "PO-DEMO-1", Line: "2"}},
+	}
+	for _, r := range receipts {
+		steps = append(steps, func() error {
+			_, err := inv.ReceiveStock(ctx, r)
 			return err
 		})
 	}

@@ -89,7 +89,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	gs := grpcserver.New(grpcserver.Options{Logger: log, Reflection: true})
+	gs := grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, MaxRecvMsgSize: maxMessageSize})
 	svc.Register(gs.GRPC())
 	gs.Health().SetServingStatus(svc.GRPCServiceName(), healthpb.HealthCheckResponse_SERVING)
 	lis, err := net.Listen("tcp", grpcAddr)

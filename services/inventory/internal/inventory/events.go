@@ -12,3 +12,24 @@ type LocationCreated struct{ Location Location }
 // ItemUpdated is the fact that an item of the item master changed; Item is the
 // new state.
 type ItemUpdated struct{ Item Item }
+
+// StockReceived is the fact that stock came in at a cost.
+type StockReceived struct{ Movement Movement }
+
+// StockMoved is the fact that stock moved between two locations.
+type StockMoved struct{ Movement Movement }
+
+// StockIssued is the fact that stock left, with the exact cost consumed.
+type StockIssued struct{ Movement Movement }
+
+// StockAdjusted is the fact that stock was corrected for a reason.
+type StockAdjusted struct{ Movement Movement }
+
+// StockCounted is the fact that a count set the stock to the counted quantity.
+type StockCounted struct{ Movement Movement }
+
+// AllocationCreated is the fact that stock was reserved for an order line.
+type AllocationCreated struct{ Allocation Allocation }
+
+// AllocationReleased is the fact that reserved stock was given back.
+type AllocationReleased struct{ Allocation Allocation }

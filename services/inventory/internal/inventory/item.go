@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"trueup.dev/platform/apperr"
 )
 
 // Tracking says how units of an item are told apart in stock.
@@ -119,89 +117,13 @@ func NormalizeUoM(s string) string { return strings.ToUpper(strings.TrimSpace(s)
 // NewItem validates and normalises a new item at version 1. Every violation is
 // reported at once, each on its field.
 func NewItem(it Item, now time.Time) (*Item, error) {
-	var v apperr.Violations
-	it.SKU = NormalizeSKU(it.SKU)
-	if !skuPattern.MatchString(it.SKU) {
-		v.Add("item.sku", "must be 1-64 characters of A-Z, 0-9, '.', '_' or '-', starting with a letter or digit")
-	}
-	it.Description = strings.TrimSpace(it.Description)
-	if it.Description == "" || len(it.Description) > 200 {
-		v.Add("item.description", "is required, at most 200 characters")
-	}
-	it.BaseUoM = NormalizeUoM(it.BaseUoM)
-	if !uomPattern.MatchString(it.BaseUoM) {
-		v.Add("item.base_uom", "is required: 1-10 characters A-Z, 0-9, starting with a letter")
-	}
-	seen := map[string]bool{it.BaseUoM: true}
-	for i := range it.Conversions {
-		c := &it.Conversions[i]
-		field := fmt.Sprintf("item.uoms[%d]", i)
-		c.UoM = NormalizeUoM(c.UoM)
-		switch {
-		case !uomPattern.MatchString(c.UoM):
-			v.Add(field+".uom", "must be 1-10 characters A-Z, 0-9, starting with a letter")
-		case seen[c.UoM]:
-			v.Add(field+".uom", fmt.Sprintf("%s is listed twice or is the base unit", c.UoM))
-		}
-		seen[c.UoM] = true
-		f, err := CanonicalFactor(c.Factor)
-		if err != nil {
-			v.Add(field+".factor", err.Error())
-		}
-		c.Factor = f
-	}
-	if it.Tracking == 0 {
-		it.Tracking = TrackingNone
-	}
-	if it.Tracking < TrackingNone || it.Tracking > TrackingSerial {
-		v.Add("item.tracking", "unknown tracking mode")
-	}
-	if it.Tracking == TrackingSerial && !it.WholeUnitsOnly {
-		it.WholeUnitsOnly = true // a serial number names one whole unit
-	}
-	if it.CostMethod == 0 {
-		it.CostMethod = CostFIFO
-	}
-	if it.CostMethod < CostFIFO || it.CostMethod > CostMovingAverage {
-		v.Add("item.cost_method", "unknown cost method")
-	}
-	if it.Status == 0 {
-		it.Status = ItemActive
-	}
-	if it.Status < ItemActive || it.Status > ItemBlocked {
-		v.Add("item.status", "unknown status")
-	}
-	codes := map[ItemCode]bool{}
-	for i := range it.Codes {
-		c := &it.Codes[i]
-		field := fmt.Sprintf("item.codes[%d]", i)
-		c.Code = strings.ToUpper(strings.TrimSpace(c.Code))
-		c.Partner = strings.ToUpper(strings.TrimSpace(c.Partner))
-		if !codePattern.MatchString(c.Code) {
-			v.Add(field+".code", "must be 1-64 characters of A-Z, 0-9, '.', '_', '/' or '-'")
-		}
-		switch c.Namespace {
-		case CodeERP, CodeWMS:
-			if c.Partner != "" {
-				v.Add(field+".partner", "must be empty for ERP and WMS codes")
-			}
-		case CodeSupplier, CodeCustomer:
-			if c.Partner == "" {
-				v.Add(field+".partner", "is required for supplier and customer codes")
-			}
-		default:
-			v.Add(field+".namespace", "is required: ERP, WMS, SUPPLIER or CUSTOMER")
-		}
-		if codes[*c] {
-			v.Add(field+".code", "is listed twice")
-		}
-		codes[*c] = true
-	}
-	if err := v.Err(); err != nil {
+	if err := normalizeItem(&it).Err(); err != nil {
 		return nil, err
 	}
 	it.Version = 1
-	it.CreatedAt = now.UTC()
+	// Stored as unix microseconds: a finer time would make the returned item
+	// and its event differ from what a read gives back.
+	it.CreatedAt = now.UTC().Truncate(time.Microsecond)
 	it.UpdatedAt = it.CreatedAt
 	return &it, nil
 }

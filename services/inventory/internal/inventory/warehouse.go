@@ -69,6 +69,14 @@ func NewWarehouse(w Warehouse, now time.Time) (*Warehouse, error) {
 	return &w, nil
 }
 
+// Location returns the warehouse's time zone (UTC if it cannot be loaded).
+func (w *Warehouse) Location() *time.Location {
+	if loc, err := time.LoadLocation(w.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
 // NewLocation validates and normalises a new bin location in warehouse.
 func NewLocation(warehouse string, l Location, now time.Time) (*Location, error) {
 	var v apperr.Violations

@@ -206,6 +206,21 @@ func (r reader) ListItems(ctx context.Context, page paging.Page) ([]*inventory.I
 }
 
 func (r reader) items(ctx context.Context, query string, args ...any) ([]*inventory.Item, error) {
+	out, err := r.itemHeads(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range out {
+		if err := r.loadDetails(ctx, it); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// itemHeads reads items (selected as itemColumns) without their conversions
+// and codes.
+func (r reader) itemHeads(ctx context.Context, query string, args ...any) ([]*inventory.Item, error) {
 	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query items: %w", err)
@@ -231,11 +246,6 @@ func (r reader) items(ctx context.Context, query string, args ...any) ([]*invent
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
-	}
-	for _, it := range out {
-		if err := r.loadDetails(ctx, it); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }

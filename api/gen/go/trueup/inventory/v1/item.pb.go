@@ -299,11 +299,16 @@ type Item struct {
 	// Output only. When the item was last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Whether stock of this item may go below zero (an issue recorded before the
-	// receipt that covers it). Default false: an issue larger than the stock on
-	// hand fails with FAILED_PRECONDITION. When true, the part of an issue not
-	// covered by stock is valued at the item's last known unit cost in that
-	// warehouse (zero if it never had one) and tracked as a negative cost layer;
-	// the next receipt first fills that layer at the provisional cost.
+	// receipt that covers it). Default false: an issue larger than the available
+	// stock fails with FAILED_PRECONDITION. When true, an issue may take more than
+	// is on hand in a location where nothing is allocated: the part not covered
+	// by cost layers is valued at the current cost in that warehouse (the average
+	// of the stock on hand, else the last receipt's cost; an item never received
+	// there is refused) and kept as a negative cost layer. The next receipt fills
+	// that layer first; the difference between its actual cost and the
+	// provisional one is journalled as a value-only StockAdjusted with
+	// reason_code NEGATIVE_STOCK_COST, so the book value always equals the
+	// journal.
 	AllowNegative bool `protobuf:"varint,15,opt,name=allow_negative,json=allowNegative,proto3" json:"allow_negative,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

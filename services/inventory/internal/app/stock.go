@@ -1,0 +1,942 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/money"
+	"trueup.dev/platform/paging"
+	"trueup.dev/services/inventory/internal/inventory"
+)
+
+// Quantity is a quantity as a client entered it.
+type Quantity struct{ Value, UoM string }
+
+// UnitCost is a price for one unit, as entered.
+type UnitCost struct{ Currency, Amount, UoM string }
+
+// Receive records stock coming in.
+type Receive struct {
+	RequestID, SKU, Warehouse, Location string
+	Quantity                            Quantity
+	Lot, ExpiryDate                     string
+	Cost                                UnitCost
+	Source                              inventory.SourceDoc
+}
+
+// Move moves stock between two locations of a warehouse.
+type Move struct {
+	RequestID, SKU, Warehouse, From, To string
+	Quantity                            Quantity
+	Lot                                 string
+	Source                              inventory.SourceDoc
+}
+
+// Issue takes stock out of a location.
+type Issue struct {
+	RequestID, SKU, Warehouse, Location string
+	Quantity                            Quantity
+	Lot                                 string
+	Source                              inventory.SourceDoc
+}
+
+// Adjust corrects stock by a signed quantity.
+type Adjust struct {
+	RequestID, SKU, Warehouse, Location string
+	Quantity                            Quantity
+	Lot, ExpiryDate, Reason             string
+	Source                              inventory.SourceDoc
+}
+
+// Count sets stock to a counted quantity.
+type Count struct {
+	RequestID, SKU, Warehouse, Location string
+	Counted                             Quantity
+	Lot, ExpiryDate                     string
+	Source                              inventory.SourceDoc
+}
+
+// Allocate reserves stock for an outbound order line.
+type Allocate struct {
+	RequestID, SKU, Warehouse string
+	Quantity                  Quantity
+	Order                     inventory.SourceDoc
+	AllowPartial              bool
+}
+
+// ConfirmPick issues stock an allocation reserved.
+type ConfirmPick struct {
+	RequestID, AllocationID, Location, Lot string
+	Quantity                               Quantity
+	Source                                 inventory.SourceDoc
+}
+
+func requireRequestID(id string) error {
+	if strings.TrimSpace(id) == "" {
+		return apperr.Invalid(apperr.Field("request_id", "is required for stock commands, so a retry is applied once"))
+	}
+	return nil
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// itemForStock loads an item that may move.
+func itemForStock(ctx context.Context, tx Tx, sku string) (*inventory.Item, error) {
+	it, err := tx.GetItem(ctx, inventory.NormalizeSKU(sku))
+	if err != nil {
+		return nil, err
+	}
+	if it.Status == inventory.ItemBlocked {
+		return nil, apperr.Precondition("ITEM_BLOCKED", fmt.Sprintf("item %s is blocked", it.SKU),
+			apperr.Violation{Type: "ITEM_BLOCKED", Subject: "items/" + it.SKU, Description: "unblock the item before moving its stock"})
+	}
+	return it, nil
+}
+
+// locationFor loads a location; stock may not come into a blocked one.
+func locationFor(ctx context.Context, tx Tx, warehouse, code string, incoming bool) (*inventory.Location, error) {
+	l, err := tx.GetLocation(ctx, inventory.NormalizeCode(warehouse), inventory.NormalizeCode(code))
+	if err != nil {
+		return nil, err
+	}
+	if incoming && l.Blocked {
+		subject := "warehouses/" + l.Warehouse + "/locations/" + l.Code
+		return nil, apperr.Precondition("LOCATION_BLOCKED", "location "+subject+" is blocked and takes no stock",
+			apperr.Violation{Type: "LOCATION_BLOCKED", Subject: subject, Description: "choose another location or unblock this one"})
+	}
+	return l, nil
+}
+
+// baseQty converts an entered quantity, naming field on failure.
+func baseQty(it *inventory.Item, q Quantity, field string, v *apperr.Violations) inventory.Qty {
+	n, err := it.ToBase(q.Value, q.UoM)
+	if err != nil {
+		if _, known := it.Factor(q.UoM); !known {
+			v.Add(field+".uom", err.Error())
+		} else {
+			v.Add(field+".value", err.Error())
+		}
+	}
+	return n
+}
+
+func enteredUoM(it *inventory.Item, uom string) string {
+	if u := inventory.NormalizeUoM(uom); u != "" {
+		return u
+	}
+	return it.BaseUoM
+}
+
+// lotFor validates the lot of a movement; lots of outgoing stock must exist.
+func lotFor(ctx context.Context, tx Tx, it *inventory.Item, lot, expiry string, incoming bool, v *apperr.Violations) (string, string, error) {
+	norm := strings.ToUpper(strings.TrimSpace(lot))
+	known, err := tx.GetLot(ctx, it.SKU, norm)
+	if err != nil {
+		return "", "", err
+	}
+	lot, expiry, problems := it.CheckLot(lot, expiry, known)
+	for _, p := range problems {
+		field, desc, _ := strings.Cut(p, ": ")
+		v.Add(field, desc)
+	}
+	if len(problems) == 0 && !incoming && known == nil && it.Tracking != inventory.TrackingNone {
+		return "", "", apperr.NotFound("lot", it.SKU+"/"+lot)
+	}
+	return lot, expiry, nil
+}
+
+func insufficient(level *inventory.Level, need inventory.Qty) error {
+	subject := "warehouses/" + level.Warehouse + "/locations/" + level.Location + "/items/" + level.SKU
+	if level.Lot != "" {
+		subject += "/lots/" + level.Lot
+	}
+	short := need - level.Available()
+	e := apperr.Precondition("INSUFFICIENT_STOCK",
+		fmt.Sprintf("not enough available stock of %s in %s: need %s, available %s, short %s", level.SKU, level.Location, need, level.Available(), short),
+		apperr.Violation{Type: "INSUFFICIENT_STOCK", Subject: subject, Description: "short " + short.String()})
+	e.Metadata = map[string]string{"shortfall": short.String(), "available": level.Available().String(), "requested": need.String()}
+	return e
+}
+
+// replayMovement returns a recorded movement for a retried command.
+func replayMovement(ctx context.Context, tx Tx, id string) (*inventory.Movement, error) {
+	return tx.GetMovement(ctx, id)
+}
+
+// ReceiveStock records a receipt at its unit cost and opens a cost layer.
+func (s *Service) ReceiveStock(ctx context.Context, c Receive) (*inventory.Movement, error) {
+	if err := requireRequestID(c.RequestID); err != nil {
+		return nil, err
+	}
+	var out *inventory.Movement
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "ReceiveStock", c.RequestID, c)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = replayMovement(ctx, tx, prior)
+			return err
+		}
+		it, err := itemForStock(ctx, tx, c.SKU)
+		if err != nil {
+			return err
+		}
+		loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, true)
+		if err != nil {
+			return err
+		}
+		var v apperr.Violations
+		q := baseQty(it, c.Quantity, "quantity", &v)
+		if q <= 0 && len(v) == 0 {
+			v.Add("quantity.value", "must be greater than zero")
+		}
+		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, true, &v)
+		if err != nil {
+			return err
+		}
+		if it.Tracking == inventory.TrackingSerial && q != inventory.Qty(0) && q.String() != "1" {
+			v.Add("quantity.value", "a serial-tracked item is received one unit per serial number")
+		}
+		currency, err := money.NormalizeCurrency(c.Cost.Currency)
+		if err != nil {
+			v.Add("unit_cost.currency_code", err.Error())
+		}
+		amount, err := money.ParseAmount(c.Cost.Amount, currency)
+		if err != nil {
+			v.Add("unit_cost.amount", err.Error())
+		}
+		costUoM := c.Cost.UoM
+		if strings.TrimSpace(costUoM) == "" {
+			costUoM = c.Quantity.UoM
+		}
+		factor, known := it.Factor(costUoM)
+		if !known {
+			v.Add("unit_cost.uom", fmt.Sprintf("unit %q is not known for item %s", costUoM, it.SKU))
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		open, last, err := tx.LockLayers(ctx, loc.Warehouse, it.SKU)
+		if err != nil {
+			return err
+		}
+		if last != nil && last.Currency != currency {
+			return apperr.Precondition("CURRENCY_MISMATCH",
+				fmt.Sprintf("item %s in warehouse %s is valued in %s; convert the cost to %s before receiving", it.SKU, loc.Warehouse, last.Currency, last.Currency),
+				apperr.Violation{Type: "CURRENCY_MISMATCH", Subject: "unit_cost.currency_code", Description: "must be " + last.Currency})
+		}
+		perBase := new(big.Rat).Quo(amount, factor)
+		now := s.now().UTC()
+		m := &inventory.Movement{
+			ID: newID(), Type: inventory.MoveReceipt, SKU: it.SKU, Warehouse: loc.Warehouse, ToLocation: loc.Code,
+			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+			BaseQty: q, Value: inventory.ValueOf(q, perBase), Currency: currency, Source: c.Source, CreatedAt: now,
+		}
+		fix, err := stockIn(ctx, tx, it, m, open, last)
+		if err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.StockReceived{Movement: *m}); err != nil {
+			return err
+		}
+		if err := emitCorrection(ctx, tx, fix); err != nil {
+			return err
+		}
+		out = m
+		return tx.Complete(ctx, "ReceiveStock", c.RequestID, m.ID)
+	})
+	return out, err
+}
+
+// stockIn books m (positive BaseQty into m.ToLocation, value already set) into
+// the lot, the level, the journal and the cost layers. Stock issued before it
+// was received (negative layers, items that allow negative stock) is filled
+// first: that part of the receipt is valued at the provisional cost the issue
+// used, and the difference to the receipt's actual cost is journalled as a
+// value-only correction, which stockIn returns (nil when there is none).
+func stockIn(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, open []*inventory.Layer, last *inventory.Layer) (*inventory.Movement, error) {
+	if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: m.Lot, ExpiryDate: m.ExpiryDate, FirstReceivedAt: m.CreatedAt}); err != nil {
+		return nil, err
+	}
+	if err := tx.AddToLevel(ctx, m.Warehouse, m.ToLocation, it.SKU, m.Lot, m.BaseQty, 0, m.CreatedAt); err != nil {
+		return nil, err
+	}
+	if err := tx.InsertMovement(ctx, m); err != nil {
+		return nil, err
+	}
+	restQ, restV, correction := m.BaseQty, m.Value, int64(0)
+	for _, l := range open {
+		if l.QtyRemaining >= 0 || restQ == 0 {
+			continue
+		}
+		n := min(restQ, -l.QtyRemaining)
+		provisional := money.Share(l.ValueRemaining, int64(n), int64(-l.QtyRemaining))
+		actual := money.Share(restV, int64(n), int64(restQ))
+		l.QtyRemaining += n
+		l.ValueRemaining -= provisional
+		restQ -= n
+		restV -= actual
+		correction -= actual + provisional
+		if err := tx.SaveLayer(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	if it.CostMethod == inventory.CostMovingAverage {
+		pool := last
+		if pool == nil {
+			pool = &inventory.Layer{ID: "pool-" + m.ID, Seq: m.Seq, SKU: it.SKU, Warehouse: m.Warehouse, Currency: m.Currency, ReceivedAt: m.CreatedAt, MovementID: m.ID}
+		}
+		pool.QtyIn += m.BaseQty
+		pool.ValueIn += m.Value
+		pool.QtyRemaining += restQ
+		pool.ValueRemaining += restV
+		if err := tx.SaveLayer(ctx, pool); err != nil {
+			return nil, err
+		}
+	} else if restQ > 0 {
+		if err := tx.SaveLayer(ctx, &inventory.Layer{
+			ID: m.ID, Seq: m.Seq, SKU: it.SKU, Warehouse: m.Warehouse, Lot: m.Lot, Currency: m.Currency,
+			QtyIn: m.BaseQty, ValueIn: m.Value, QtyRemaining: restQ, ValueRemaining: restV,
+			ReceivedAt: m.CreatedAt, MovementID: m.ID,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if correction == 0 {
+		return nil, nil
+	}
+	fix := &inventory.Movement{
+		ID: newID(), Type: inventory.MoveAdjustment, SKU: it.SKU, Warehouse: m.Warehouse, ToLocation: m.ToLocation,
+		Lot: m.Lot, ExpiryDate: m.ExpiryDate, EnteredQty: "0", EnteredUoM: it.BaseUoM, Value: correction, Currency: m.Currency,
+		ReasonCode: "NEGATIVE_STOCK_COST", Source: m.Source, CreatedAt: m.CreatedAt,
+	}
+	if err := tx.InsertMovement(ctx, fix); err != nil {
+		return nil, err
+	}
+	return fix, nil
+}
+
+// emitCorrection publishes the cost correction stockIn may have journalled.
+func emitCorrection(ctx context.Context, tx Tx, fix *inventory.Movement) error {
+	if fix == nil {
+		return nil
+	}
+	return tx.Emit(ctx, inventory.StockAdjusted{Movement: *fix})
+}
+
+// stockOut takes -m.BaseQty out of m.FromLocation: consumes cost layers (m.Value
+// and m.Layers are set here), lowers the level (and its allocation by
+// fromAllocated) and journals m. For an item that allows negative stock, what
+// the layers cannot cover is valued at the current cost and kept as a negative
+// layer, which the next receipt fills (see stockIn).
+func stockOut(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, fromAllocated inventory.Qty) error {
+	open, last, err := tx.LockLayers(ctx, m.Warehouse, it.SKU)
+	if err != nil {
+		return err
+	}
+	takes, value, short := inventory.Consume(open, m.Lot, -m.BaseQty)
+	var negative *inventory.Layer
+	if short != 0 {
+		if !it.AllowNegative {
+			// Levels and layers always agree; reaching here means they do not.
+			return fmt.Errorf("cost layers of %s in %s hold %s less than the stock issued", it.SKU, m.Warehouse, short)
+		}
+		perUnit, currency, ok := inventory.CurrentCost(open, last)
+		if !ok {
+			return apperr.Precondition("NO_COST_FOR_NEGATIVE_STOCK",
+				fmt.Sprintf("item %s was never received in %s, so stock issued ahead of a receipt has no cost to be valued at", it.SKU, m.Warehouse),
+				apperr.Violation{Type: "NO_COST_FOR_NEGATIVE_STOCK", Subject: "items/" + it.SKU, Description: "receive the item first"})
+		}
+		v := inventory.ValueOf(short, perUnit)
+		if it.CostMethod == inventory.CostMovingAverage && last != nil {
+			negative = last
+		} else {
+			negative = &inventory.Layer{ID: m.ID + "-negative", SKU: it.SKU, Warehouse: m.Warehouse, Lot: m.Lot, Currency: currency,
+				ReceivedAt: m.CreatedAt, MovementID: m.ID}
+		}
+		negative.QtyRemaining -= short
+		negative.ValueRemaining -= v
+		takes = addTake(takes, inventory.Take{LayerID: negative.ID, Qty: short, Value: v})
+		value += v
+	}
+	m.Layers, m.Value = takes, -value
+	if last != nil {
+		m.Currency = last.Currency
+	}
+	if err := tx.AddToLevel(ctx, m.Warehouse, m.FromLocation, it.SKU, m.Lot, m.BaseQty, -fromAllocated, m.CreatedAt); err != nil {
+		return err
+	}
+	if err := tx.InsertMovement(ctx, m); err != nil {
+		return err
+	}
+	if negative != nil && negative.Seq == 0 {
+		negative.Seq = m.Seq
+	}
+	for _, l := range open {
+		for _, t := range takes {
+			if t.LayerID == l.ID && l != negative {
+				if err := tx.SaveLayer(ctx, l); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	if negative != nil {
+		return tx.SaveLayer(ctx, negative)
+	}
+	return nil
+}
+
+// addTake adds t to takes, merging it into a take of the same layer (a
+// moving-average pool that an issue empties and then takes below zero).
+func addTake(takes []inventory.Take, t inventory.Take) []inventory.Take {
+	for i := range takes {
+		if takes[i].LayerID == t.LayerID {
+			takes[i].Qty += t.Qty
+			takes[i].Value += t.Value
+			return takes
+		}
+	}
+	return append(takes, t)
+}
+
+// checkAvailable refuses taking q out of level unless it is available, or the
+// item allows negative stock and nothing in the level is allocated.
+func checkAvailable(it *inventory.Item, level *inventory.Level, q inventory.Qty) error {
+	if level.Available() >= q || (it.AllowNegative && level.Allocated == 0) {
+		return nil
+	}
+	return insufficient(level, q)
+}
+
+// MoveStock moves available stock between two locations of one warehouse.
+func (s *Service) MoveStock(ctx context.Context, c Move) (*inventory.Movement, error) {
+	if err := requireRequestID(c.RequestID); err != nil {
+		return nil, err
+	}
+	var out *inventory.Movement
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "MoveStock", c.RequestID, c)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = replayMovement(ctx, tx, prior)
+			return err
+		}
+		it, err := itemForStock(ctx, tx, c.SKU)
+		if err != nil {
+			return err
+		}
+		from, err := locationFor(ctx, tx, c.Warehouse, c.From, false)
+		if err != nil {
+			return err
+		}
+		to, err := locationFor(ctx, tx, c.Warehouse, c.To, true)
+		if err != nil {
+			return err
+		}
+		var v apperr.Violations
+		if from.Code == to.Code {
+			v.Add("to_location", "must differ from from_location")
+		}
+		q := baseQty(it, c.Quantity, "quantity", &v)
+		if q <= 0 && len(v) == 0 {
+			v.Add("quantity.value", "must be greater than zero")
+		}
+		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, "", false, &v)
+		if err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		level, err := tx.LockLevel(ctx, from.Warehouse, from.Code, it.SKU, lot)
+		if err != nil {
+			return err
+		}
+		if level.Available() < q {
+			return insufficient(level, q)
+		}
+		now := s.now().UTC()
+		m := &inventory.Movement{
+			ID: newID(), Type: inventory.MoveTransfer, SKU: it.SKU, Warehouse: from.Warehouse, FromLocation: from.Code, ToLocation: to.Code,
+			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+			BaseQty: q, Source: c.Source, CreatedAt: now,
+		}
+		if err := tx.AddToLevel(ctx, from.Warehouse, from.Code, it.SKU, lot, -q, 0, now); err != nil {
+			return err
+		}
+		// The moved stock keeps its age, so FIFO still sees it as old stock.
+		if err := tx.AddToLevel(ctx, to.Warehouse, to.Code, it.SKU, lot, q, 0, level.ReceivedAt); err != nil {
+			return err
+		}
+		if err := tx.InsertMovement(ctx, m); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.StockMoved{Movement: *m}); err != nil {
+			return err
+		}
+		out = m
+		return tx.Complete(ctx, "MoveStock", c.RequestID, m.ID)
+	})
+	return out, err
+}
+
+// IssueStock takes available stock out of a location and reports its cost.
+func (s *Service) IssueStock(ctx context.Context, c Issue) (*inventory.Movement, error) {
+	if err := requireRequestID(c.RequestID); err != nil {
+		return nil, err
+	}
+	var out *inventory.Movement
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "IssueStock", c.RequestID, c)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = replayMovement(ctx, tx, prior)
+			return err
+		}
+		it, err := itemForStock(ctx, tx, c.SKU)
+		if err != nil {
+			return err
+		}
+		from, err := locationFor(ctx, tx, c.Warehouse, c.Location, false)
+		if err != nil {
+			return err
+		}
+		var v apperr.Violations
+		q := baseQty(it, c.Quantity, "quantity", &v)
+		if q <= 0 && len(v) == 0 {
+			v.Add("quantity.value", "must be greater than zero")
+		}
+		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, "", false, &v)
+		if err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		level, err := tx.LockLevel(ctx, from.Warehouse, from.Code, it.SKU, lot)
+		if err != nil {
+			return err
+		}
+		if err := checkAvailable(it, level, q); err != nil {
+			return err
+		}
+		m := &inventory.Movement{
+			ID: newID(), Type: inventory.MoveIssue, SKU: it.SKU, Warehouse: from.Warehouse, FromLocation: from.Code,
+			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+			BaseQty: -q, Source: c.Source, CreatedAt: s.now().UTC(),
+		}
+		if err := stockOut(ctx, tx, it, m, 0); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {
+			return err
+		}
+		out = m
+		return tx.Complete(ctx, "IssueStock", c.RequestID, m.ID)
+	})
+	return out, err
+}
+
+// AdjustStock corrects stock by a signed quantity for a reason, at current cost.
+func (s *Service) AdjustStock(ctx context.Context, c Adjust) (*inventory.Movement, error) {
+	if err := requireRequestID(c.RequestID); err != nil {
+		return nil, err
+	}
+	var out *inventory.Movement
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "AdjustStock", c.RequestID, c)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = replayMovement(ctx, tx, prior)
+			return err
+		}
+		it, err := itemForStock(ctx, tx, c.SKU)
+		if err != nil {
+			return err
+		}
+		var v apperr.Violations
+		q := baseQty(it, c.Quantity, "quantity", &v)
+		if q == 0 && len(v) == 0 {
+			v.Add("quantity.value", "must not be zero: a signed change such as \"-2\" or \"5\"")
+		}
+		reason, err := inventory.NormalizeReason(c.Reason)
+		if err != nil {
+			v.Add("reason_code", err.Error())
+		}
+		loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, q > 0)
+		if err != nil {
+			return err
+		}
+		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, q > 0, &v)
+		if err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		m := &inventory.Movement{
+			ID: newID(), Type: inventory.MoveAdjustment, SKU: it.SKU, Warehouse: loc.Warehouse,
+			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+			BaseQty: q, ReasonCode: reason, Source: c.Source, CreatedAt: s.now().UTC(),
+		}
+		if err := s.applyDelta(ctx, tx, it, loc, m); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.StockAdjusted{Movement: *m}); err != nil {
+			return err
+		}
+		out = m
+		return tx.Complete(ctx, "AdjustStock", c.RequestID, m.ID)
+	})
+	return out, err
+}
+
+// applyDelta books a signed change m.BaseQty at loc: down like an issue (only
+// available stock), up at the current cost.
+func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc *inventory.Location, m *inventory.Movement) error {
+	if m.BaseQty < 0 {
+		level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, m.Lot)
+		if err != nil {
+			return err
+		}
+		if err := checkAvailable(it, level, -m.BaseQty); err != nil {
+			return err
+		}
+		m.FromLocation = loc.Code
+		return stockOut(ctx, tx, it, m, 0)
+	}
+	m.ToLocation = loc.Code
+	open, last, err := tx.LockLayers(ctx, loc.Warehouse, it.SKU)
+	if err != nil {
+		return err
+	}
+	if m.BaseQty == 0 {
+		if last != nil {
+			m.Currency = last.Currency
+		}
+		return tx.InsertMovement(ctx, m)
+	}
+	perUnit, currency, _ := inventory.CurrentCost(open, last)
+	m.Value, m.Currency = inventory.ValueOf(m.BaseQty, perUnit), currency
+	fix, err := stockIn(ctx, tx, it, m, open, last)
+	if err != nil {
+		return err
+	}
+	return emitCorrection(ctx, tx, fix)
+}
+
+// CountStock records a count: the level becomes the counted quantity and the
+// difference is booked like an adjustment. A count below what is allocated in
+// the location is refused: release or re-allocate first.
+func (s *Service) CountStock(ctx context.Context, c Count) (*inventory.Movement, error) {
+	if err := requireRequestID(c.RequestID); err != nil {
+		return nil, err
+	}
+	var out *inventory.Movement
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "CountStock", c.RequestID, c)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = replayMovement(ctx, tx, prior)
+			return err
+		}
+		it, err := itemForStock(ctx, tx, c.SKU)
+		if err != nil {
+			return err
+		}
+		loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, false)
+		if err != nil {
+			return err
+		}
+		var v apperr.Violations
+		counted := baseQty(it, c.Counted, "counted_quantity", &v)
+		if counted < 0 {
+			v.Add("counted_quantity.value", "must not be negative")
+		}
+		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, true, &v)
+		if err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, lot)
+		if err != nil {
+			return err
+		}
+		if counted < level.Allocated {
+			return apperr.Precondition("COUNT_BELOW_ALLOCATED",
+				fmt.Sprintf("counted %s but %s is allocated in %s: release or re-allocate first", counted, level.Allocated, loc.Code),
+				apperr.Violation{Type: "COUNT_BELOW_ALLOCATED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "allocated " + level.Allocated.String()})
+		}
+		if counted > level.OnHand && loc.Blocked {
+			return apperr.Precondition("LOCATION_BLOCKED", "location "+loc.Code+" is blocked and takes no stock",
+				apperr.Violation{Type: "LOCATION_BLOCKED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it after unblocking, or move the stock out"})
+		}
+		m := &inventory.Movement{
+			ID: newID(), Type: inventory.MoveCount, SKU: it.SKU, Warehouse: loc.Warehouse,
+			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Counted.Value), EnteredUoM: enteredUoM(it, c.Counted.UoM),
+			BaseQty: counted - level.OnHand, Counted: &counted, Source: c.Source, CreatedAt: s.now().UTC(),
+		}
+		if m.BaseQty > 0 {
+			if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: lot, ExpiryDate: expiry, FirstReceivedAt: m.CreatedAt}); err != nil {
+				return err
+			}
+		}
+		if err := s.applyDelta(ctx, tx, it, loc, m); err != nil {
+			return err
+		}
+		if m.BaseQty == 0 {
+			m.FromLocation, m.ToLocation = loc.Code, loc.Code
+		}
+		if err := tx.Emit(ctx, inventory.StockCounted{Movement: *m}); err != nil {
+			return err
+		}
+		out = m
+		return tx.Complete(ctx, "CountStock", c.RequestID, m.ID)
+	})
+	return out, err
+}
+
+// AllocateStock reserves stock for an outbound order line (FEFO, then FIFO).
+func (s *Service) AllocateStock(ctx context.Context, c Allocate) (*inventory.Allocation, error) {
+	if err := requireRequestID(c.RequestID); err != nil {
+		return nil, err
+	}
+	var out *inventory.Allocation
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "AllocateStock", c.RequestID, c)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = tx.GetAllocation(ctx, prior)
+			return err
+		}
+		it, err := itemForStock(ctx, tx, c.SKU)
+		if err != nil {
+			return err
+		}
+		w, err := tx.GetWarehouse(ctx, inventory.NormalizeCode(c.Warehouse))
+		if err != nil {
+			return err
+		}
+		var v apperr.Violations
+		q := baseQty(it, c.Quantity, "quantity", &v)
+		if q <= 0 && len(v) == 0 {
+			v.Add("quantity.value", "must be greater than zero")
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		// Expired lots are never allocated; "today" is the warehouse's local date.
+		today := s.now().In(w.Location()).Format(time.DateOnly)
+		levels, err := tx.LockCandidates(ctx, w.Code, it.SKU, today)
+		if err != nil {
+			return err
+		}
+		inventory.SortForAllocation(levels)
+		lines, short := inventory.PlanAllocation(levels, q)
+		if short > 0 && !c.AllowPartial {
+			e := apperr.Precondition("INSUFFICIENT_STOCK",
+				fmt.Sprintf("not enough available stock of %s in %s: need %s, short %s", it.SKU, w.Code, q, short),
+				apperr.Violation{Type: "INSUFFICIENT_STOCK", Subject: "warehouses/" + w.Code + "/items/" + it.SKU, Description: "short " + short.String()})
+			e.Metadata = map[string]string{"shortfall": short.String(), "requested": q.String(), "available": (q - short).String()}
+			return e
+		}
+		now := s.now().UTC()
+		a := &inventory.Allocation{
+			ID: newID(), SKU: it.SKU, Warehouse: w.Code, Order: c.Order,
+			RequestedQty: strings.TrimSpace(c.Quantity.Value), RequestedUoM: enteredUoM(it, c.Quantity.UoM), Requested: q,
+			Lines: lines, State: inventory.AllocActive, CreatedAt: now, UpdatedAt: now,
+		}
+		for _, l := range lines {
+			if err := tx.AddToLevel(ctx, w.Code, l.Location, it.SKU, l.Lot, 0, l.Qty, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertAllocation(ctx, a); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.AllocationCreated{Allocation: *a}); err != nil {
+			return err
+		}
+		out = a
+		return tx.Complete(ctx, "AllocateStock", c.RequestID, a.ID)
+	})
+	return out, err
+}
+
+// GetAllocation returns an allocation.
+func (s *Service) GetAllocation(ctx context.Context, id string) (*inventory.Allocation, error) {
+	return s.store.GetAllocation(ctx, id)
+}
+
+// ReleaseAllocation gives back what an allocation still reserves. Releasing a
+// released allocation returns it unchanged.
+func (s *Service) ReleaseAllocation(ctx context.Context, requestID, id string) (*inventory.Allocation, error) {
+	var out *inventory.Allocation
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "ReleaseAllocation", requestID, id)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = tx.GetAllocation(ctx, prior)
+			return err
+		}
+		a, err := tx.LockAllocation(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch a.State {
+		case inventory.AllocReleased:
+			out = a
+			return tx.Complete(ctx, "ReleaseAllocation", requestID, a.ID)
+		case inventory.AllocPicked:
+			return apperr.Precondition("ALLOCATION_PICKED", "allocation "+a.ID+" is fully picked; nothing to release",
+				apperr.Violation{Type: "ALLOCATION_PICKED", Subject: "allocations/" + a.ID, Description: "already picked"})
+		}
+		now := s.now().UTC()
+		for i := range a.Lines {
+			l := &a.Lines[i]
+			if open := l.Open(); open > 0 {
+				if err := tx.AddToLevel(ctx, a.Warehouse, l.Location, a.SKU, l.Lot, 0, -open, now); err != nil {
+					return err
+				}
+				l.Released += open
+			}
+		}
+		a.State, a.UpdatedAt = inventory.AllocReleased, now
+		if err := tx.UpdateAllocation(ctx, a); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.AllocationReleased{Allocation: *a}); err != nil {
+			return err
+		}
+		out = a
+		return tx.Complete(ctx, "ReleaseAllocation", requestID, a.ID)
+	})
+	return out, err
+}
+
+// ConfirmPick issues stock an allocation reserved in one location and lot.
+func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Movement, error) {
+	if err := requireRequestID(c.RequestID); err != nil {
+		return nil, err
+	}
+	var out *inventory.Movement
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "ConfirmPick", c.RequestID, c)
+		if err != nil {
+			return err
+		}
+		if replay {
+			out, err = replayMovement(ctx, tx, prior)
+			return err
+		}
+		a, err := tx.LockAllocation(ctx, c.AllocationID)
+		if err != nil {
+			return err
+		}
+		if a.State != inventory.AllocActive {
+			return apperr.Precondition("ALLOCATION_NOT_ACTIVE", "allocation "+a.ID+" is not active",
+				apperr.Violation{Type: "ALLOCATION_NOT_ACTIVE", Subject: "allocations/" + a.ID, Description: "only an active allocation can be picked"})
+		}
+		it, err := itemForStock(ctx, tx, a.SKU)
+		if err != nil {
+			return err
+		}
+		var v apperr.Violations
+		q := baseQty(it, c.Quantity, "quantity", &v)
+		if q <= 0 && len(v) == 0 {
+			v.Add("quantity.value", "must be greater than zero")
+		}
+		loc, lot := inventory.NormalizeCode(c.Location), strings.ToUpper(strings.TrimSpace(c.Lot))
+		var line *inventory.AllocLine
+		for i := range a.Lines {
+			if a.Lines[i].Location == loc && a.Lines[i].Lot == lot {
+				line = &a.Lines[i]
+			}
+		}
+		if line == nil {
+			v.Add("location", fmt.Sprintf("allocation %s reserved nothing in location %s lot %q", a.ID, loc, lot))
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if q > line.Open() {
+			return apperr.Precondition("PICK_EXCEEDS_ALLOCATION",
+				fmt.Sprintf("pick of %s exceeds the %s still reserved in %s", q, line.Open(), loc),
+				apperr.Violation{Type: "PICK_EXCEEDS_ALLOCATION", Subject: "allocations/" + a.ID, Description: "reserved " + line.Open().String()})
+		}
+		now := s.now().UTC()
+		m := &inventory.Movement{
+			ID: newID(), Type: inventory.MoveIssue, SKU: a.SKU, Warehouse: a.Warehouse, FromLocation: loc,
+			Lot: lot, ExpiryDate: line.ExpiryDate, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+			BaseQty: -q, Source: c.Source, AllocationID: a.ID, CreatedAt: now,
+		}
+		if _, err := tx.LockLevel(ctx, a.Warehouse, loc, a.SKU, lot); err != nil {
+			return err
+		}
+		if err := stockOut(ctx, tx, it, m, q); err != nil {
+			return err
+		}
+		line.Picked += q
+		if a.Open() == 0 {
+			a.State = inventory.AllocPicked
+		}
+		a.UpdatedAt = now
+		if err := tx.UpdateAllocation(ctx, a); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {
+			return err
+		}
+		out = m
+		return tx.Complete(ctx, "ConfirmPick", c.RequestID, m.ID)
+	})
+	return out, err
+}
+
+// ListStock pages through stock levels.
+func (s *Service) ListStock(ctx context.Context, f LevelFilter, page paging.Page) ([]*inventory.Level, error) {
+	f.Warehouse = inventory.NormalizeCode(f.Warehouse)
+	if _, err := s.store.GetWarehouse(ctx, f.Warehouse); err != nil {
+		return nil, err
+	}
+	return s.store.ListLevels(ctx, f, page)
+}
+
+// ListMovements pages through the journal.
+func (s *Service) ListMovements(ctx context.Context, f MovementFilter, page paging.Page) ([]*inventory.Movement, error) {
+	return s.store.ListMovements(ctx, f, page)
+}
+
+// Valuation values stock from the journal, now or as of a past time.
+func (s *Service) Valuation(ctx context.Context, q ValuationQuery) ([]ValuationLine, error) {
+	if q.AsOf.IsZero() {
+		q.AsOf = s.now().UTC()
+	}
+	return s.store.Valuation(ctx, q)
+}
+
+var _ = errors.Is

@@ -1,0 +1,128 @@
+package protoconv
+
+import (
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
+	"trueup.dev/platform/resname"
+	"trueup.dev/services/inventory/internal/inventory"
+)
+
+// Resource name patterns of stock resources.
+const (
+	MovementPattern   = "movements/*"
+	AllocationPattern = "allocations/*"
+)
+
+var (
+	movementTypeToProto = map[inventory.MovementType]inventoryv1.MovementType{
+		inventory.MoveReceipt:    inventoryv1.MovementType_MOVEMENT_TYPE_RECEIPT,
+		inventory.MoveTransfer:   inventoryv1.MovementType_MOVEMENT_TYPE_MOVE,
+		inventory.MoveIssue:      inventoryv1.MovementType_MOVEMENT_TYPE_ISSUE,
+		inventory.MoveAdjustment: inventoryv1.MovementType_MOVEMENT_TYPE_ADJUSTMENT,
+		inventory.MoveCount:      inventoryv1.MovementType_MOVEMENT_TYPE_COUNT,
+	}
+	sourceTypeToProto = map[inventory.SourceType]inventoryv1.SourceDocumentType{
+		inventory.SourcePurchaseOrder: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER,
+		inventory.SourceReceipt:       inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_RECEIPT,
+		inventory.SourceOutboundOrder: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER,
+		inventory.SourceShipment:      inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_SHIPMENT,
+		inventory.SourceCount:         inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_COUNT,
+		inventory.SourceAdjustment:    inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_ADJUSTMENT,
+		inventory.SourceTransfer:      inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_TRANSFER,
+		inventory.SourceReturn:        inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_RETURN,
+	}
+	sourceTypeFromProto    = invert(sourceTypeToProto)
+	allocationStateToProto = map[inventory.AllocationState]inventoryv1.AllocationState{
+		inventory.AllocActive:   inventoryv1.AllocationState_ALLOCATION_STATE_ACTIVE,
+		inventory.AllocPicked:   inventoryv1.AllocationState_ALLOCATION_STATE_PICKED,
+		inventory.AllocReleased: inventoryv1.AllocationState_ALLOCATION_STATE_RELEASED,
+	}
+)
+
+func locationName(warehouse, code string) string {
+	if code == "" {
+		return ""
+	}
+	return resname.Format(LocationPattern, warehouse, code)
+}
+
+// SourceToProto maps a source document.
+func SourceToProto(d inventory.SourceDoc) *inventoryv1.SourceDocument {
+	if d == (inventory.SourceDoc{}) {
+		return nil
+	}
+	return &inventoryv1.SourceDocument{Type: sourceTypeToProto[d.Type], Id: d.ID, Line: d.Line}
+}
+
+// SourceFromProto maps a source document; an unknown type maps to 0.
+func SourceFromProto(p *inventoryv1.SourceDocument) inventory.SourceDoc {
+	return inventory.SourceDoc{Type: sourceTypeFromProto[p.GetType()], ID: p.GetId(), Line: p.GetLine()}
+}
+
+// MovementToProto maps a journal entry.
+func MovementToProto(m *inventory.Movement) *inventoryv1.Movement {
+	out := &inventoryv1.Movement{
+		Name:         resname.Format(MovementPattern, m.ID),
+		Type:         movementTypeToProto[m.Type],
+		Item:         resname.Format(ItemPattern, m.SKU),
+		Warehouse:    resname.Format(WarehousePattern, m.Warehouse),
+		FromLocation: locationName(m.Warehouse, m.FromLocation),
+		ToLocation:   locationName(m.Warehouse, m.ToLocation),
+		Lot:          m.Lot,
+		ExpiryDate:   m.ExpiryDate,
+		Quantity:     &typev1.Quantity{Value: m.EnteredQty, Uom: m.EnteredUoM},
+		BaseQuantity: m.BaseQty.String(),
+		Source:       SourceToProto(m.Source),
+		ReasonCode:   m.ReasonCode,
+		CreateTime:   timestamppb.New(m.CreatedAt),
+	}
+	if m.Currency != "" {
+		out.Value = &typev1.Money{CurrencyCode: m.Currency, MinorUnits: m.Value}
+	}
+	if m.AllocationID != "" {
+		out.Allocation = resname.Format(AllocationPattern, m.AllocationID)
+	}
+	if m.Counted != nil {
+		out.CountedQuantity = m.Counted.String()
+	}
+	for _, t := range m.Layers {
+		out.Layers = append(out.Layers, &inventoryv1.LayerConsumption{
+			LayerId: t.LayerID, Quantity: t.Qty.String(), Value: &typev1.Money{CurrencyCode: m.Currency, MinorUnits: t.Value},
+		})
+	}
+	return out
+}
+
+// LevelToProto maps a stock level.
+func LevelToProto(l *inventory.Level, baseUoM string) *inventoryv1.StockLevel {
+	return &inventoryv1.StockLevel{
+		Item: resname.Format(ItemPattern, l.SKU), Location: locationName(l.Warehouse, l.Location),
+		Lot: l.Lot, ExpiryDate: l.ExpiryDate, OnHand: l.OnHand.String(), Allocated: l.Allocated.String(),
+		Available: l.Available().String(), BaseUom: baseUoM,
+	}
+}
+
+// AllocationToProto maps an allocation.
+func AllocationToProto(a *inventory.Allocation) *inventoryv1.Allocation {
+	out := &inventoryv1.Allocation{
+		Name:       resname.Format(AllocationPattern, a.ID),
+		Item:       resname.Format(ItemPattern, a.SKU),
+		Warehouse:  resname.Format(WarehousePattern, a.Warehouse),
+		Order:      SourceToProto(a.Order),
+		Requested:  &typev1.Quantity{Value: a.RequestedQty, Uom: a.RequestedUoM},
+		Allocated:  a.Reserved().String(),
+		Shortfall:  a.Shortfall().String(),
+		State:      allocationStateToProto[a.State],
+		CreateTime: timestamppb.New(a.CreatedAt),
+		UpdateTime: timestamppb.New(a.UpdatedAt),
+	}
+	for _, l := range a.Lines {
+		out.Lines = append(out.Lines, &inventoryv1.AllocationLine{
+			Location: locationName(a.Warehouse, l.Location), Lot: l.Lot, ExpiryDate: l.ExpiryDate,
+			Quantity: l.Qty.String(), Picked: l.Picked.String(),
+		})
+	}
+	return out
+}

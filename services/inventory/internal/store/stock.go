@@ -1,0 +1,453 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/paging"
+	"trueup.dev/platform/sqldb"
+	"trueup.dev/services/inventory/internal/app"
+	"trueup.dev/services/inventory/internal/inventory"
+)
+
+var _ app.Store = (*Store)(nil)
+
+// forUpdate locks the rows a write transaction reads, on PostgreSQL. SQLite
+// needs no row locks: its write transactions run one at a time (BEGIN IMMEDIATE).
+func (t *tx) forUpdate(of string) string {
+	if t.tx.Dialect != sqldb.Postgres {
+		return ""
+	}
+	if of != "" {
+		return " FOR UPDATE OF " + of
+	}
+	return " FOR UPDATE"
+}
+
+func micros(ts time.Time) int64 { return ts.UTC().UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// isCheckViolation reports a CHECK constraint failure (allocated > on_hand):
+// a concurrent writer got there first.
+func isCheckViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "SQLSTATE 23514") || strings.Contains(s, "CHECK constraint failed")
+}
+
+func (t *tx) GetLot(ctx context.Context, sku, lot string) (*inventory.Lot, error) {
+	var l inventory.Lot
+	var first int64
+	err := t.tx.QueryRowContext(ctx, `SELECT sku, lot, expiry_date, first_received_at FROM lots WHERE sku = $1 AND lot = $2`, sku, lot).
+		Scan(&l.SKU, &l.Lot, &l.ExpiryDate, &first)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read lot %s/%s: %w", sku, lot, err)
+	}
+	l.FirstReceivedAt = fromMicros(first)
+	return &l, nil
+}
+
+func (t *tx) EnsureLot(ctx context.Context, l *inventory.Lot) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO lots (sku, lot, expiry_date, first_received_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (sku, lot) DO UPDATE SET expiry_date = excluded.expiry_date
+		WHERE lots.expiry_date = '' AND excluded.expiry_date <> ''`,
+		l.SKU, l.Lot, l.ExpiryDate, micros(l.FirstReceivedAt))
+	if err != nil {
+		return fmt.Errorf("store lot %s/%s: %w", l.SKU, l.Lot, err)
+	}
+	return nil
+}
+
+const levelColumns = `s.warehouse, s.location, s.sku, s.lot, l.expiry_date, s.on_hand, s.allocated, s.received_at`
+
+func scanLevels(rows *sql.Rows) ([]*inventory.Level, error) {
+	defer rows.Close()
+	var out []*inventory.Level
+	for rows.Next() {
+		var lv inventory.Level
+		var onHand, allocated, received int64
+		if err := rows.Scan(&lv.Warehouse, &lv.Location, &lv.SKU, &lv.Lot, &lv.ExpiryDate, &onHand, &allocated, &received); err != nil {
+			return nil, fmt.Errorf("scan stock level: %w", err)
+		}
+		lv.OnHand, lv.Allocated, lv.ReceivedAt = inventory.Qty(onHand), inventory.Qty(allocated), fromMicros(received)
+		out = append(out, &lv)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) LockLevel(ctx context.Context, warehouse, location, sku, lot string) (*inventory.Level, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+levelColumns+` FROM stock_levels s JOIN lots l ON l.sku = s.sku AND l.lot = s.lot
+		WHERE s.warehouse = $1 AND s.location = $2 AND s.sku = $3 AND s.lot = $4`+t.forUpdate("s"),
+		warehouse, location, sku, lot)
+	if err != nil {
+		return nil, fmt.Errorf("lock stock level: %w", err)
+	}
+	levels, err := scanLevels(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(levels) == 0 {
+		return &inventory.Level{Warehouse: warehouse, Location: location, SKU: sku, Lot: lot}, nil
+	}
+	return levels[0], nil
+}
+
+func (t *tx) AddToLevel(ctx context.Context, warehouse, location, sku, lot string, onHand, allocated inventory.Qty, receivedAt time.Time) error {
+	// Update first: the CHECK constraints see the row as it ends up. An upsert
+	// would check the row it proposes to insert (allocated without on hand) and fail.
+	for attempt := 0; ; attempt++ {
+		res, err := t.tx.ExecContext(ctx, `UPDATE stock_levels SET
+				received_at = CASE
+					WHEN on_hand <= 0 AND $1 > 0 THEN $3
+					WHEN $3 < received_at THEN $3
+					ELSE received_at END,
+				on_hand = on_hand + $1,
+				allocated = allocated + $2
+			WHERE warehouse = $4 AND location = $5 AND sku = $6 AND lot = $7`,
+			int64(onHand), int64(allocated), micros(receivedAt), warehouse, location, sku, lot)
+		if isCheckViolation(err) {
+			return apperr.Conflict("stock level changed concurrently", err)
+		}
+		if err != nil {
+			return fmt.Errorf("update stock level %s/%s %s/%s: %w", warehouse, location, sku, lot, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			return nil
+		}
+		res, err = t.tx.ExecContext(ctx, `INSERT INTO stock_levels (warehouse, location, sku, lot, on_hand, allocated, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+			warehouse, location, sku, lot, int64(onHand), int64(allocated), micros(receivedAt))
+		if isCheckViolation(err) {
+			return apperr.Conflict("stock level changed concurrently", err)
+		}
+		if err != nil {
+			return fmt.Errorf("insert stock level %s/%s %s/%s: %w", warehouse, location, sku, lot, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			return nil
+		}
+		// A concurrent writer inserted the row first: update it on the next round.
+		if attempt > 0 {
+			return apperr.Conflict("stock level changed concurrently", nil)
+		}
+	}
+}
+
+func (t *tx) LockCandidates(ctx context.Context, warehouse, sku, today string) ([]*inventory.Level, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+levelColumns+` FROM stock_levels s
+		JOIN lots l ON l.sku = s.sku AND l.lot = s.lot
+		JOIN locations loc ON loc.warehouse = s.warehouse AND loc.code = s.location
+		WHERE s.warehouse = $1 AND s.sku = $2 AND s.on_hand > s.allocated
+		  AND loc.blocked = FALSE AND loc.type IN ($3, $4, $5)
+		  AND (l.expiry_date = '' OR l.expiry_date >= $6)
+		ORDER BY s.location, s.lot`+t.forUpdate("s"),
+		warehouse, sku, int(inventory.LocationStorage), int(inventory.LocationPickFace), int(inventory.LocationStaging), today)
+	if err != nil {
+		return nil, fmt.Errorf("lock allocation candidates: %w", err)
+	}
+	return scanLevels(rows)
+}
+
+const layerColumns = `id, seq, sku, warehouse, lot, currency, qty_in, value_in, qty_remaining, value_remaining, received_at, movement_id`
+
+func scanLayers(rows *sql.Rows) ([]*inventory.Layer, error) {
+	defer rows.Close()
+	var out []*inventory.Layer
+	for rows.Next() {
+		var l inventory.Layer
+		var qin, qrem, received int64
+		if err := rows.Scan(&l.ID, &l.Seq, &l.SKU, &l.Warehouse, &l.Lot, &l.Currency, &qin, &l.ValueIn, &qrem, &l.ValueRemaining, &received, &l.MovementID); err != nil {
+			return nil, fmt.Errorf("scan cost layer: %w", err)
+		}
+		l.QtyIn, l.QtyRemaining, l.ReceivedAt = inventory.Qty(qin), inventory.Qty(qrem), fromMicros(received)
+		out = append(out, &l)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) LockLayers(ctx context.Context, warehouse, sku string) ([]*inventory.Layer, *inventory.Layer, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
+		WHERE sku = $1 AND warehouse = $2 AND qty_remaining <> 0 ORDER BY seq`+t.forUpdate(""), sku, warehouse)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock cost layers: %w", err)
+	}
+	open, err := scanLayers(rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err = t.tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
+		WHERE sku = $1 AND warehouse = $2 ORDER BY seq DESC LIMIT 1`+t.forUpdate(""), sku, warehouse)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read last cost layer: %w", err)
+	}
+	last, err := scanLayers(rows)
+	if err != nil || len(last) == 0 {
+		return open, nil, err
+	}
+	// Hand out one value per layer, so a change to the last layer is seen in open.
+	for _, l := range open {
+		if l.ID == last[0].ID {
+			return open, l, nil
+		}
+	}
+	return open, last[0], nil
+}
+
+func (t *tx) SaveLayer(ctx context.Context, l *inventory.Layer) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO cost_layers (`+layerColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (id) DO UPDATE SET qty_in = excluded.qty_in, value_in = excluded.value_in,
+			qty_remaining = excluded.qty_remaining, value_remaining = excluded.value_remaining`,
+		l.ID, l.Seq, l.SKU, l.Warehouse, l.Lot, l.Currency, int64(l.QtyIn), l.ValueIn, int64(l.QtyRemaining), l.ValueRemaining, micros(l.ReceivedAt), l.MovementID)
+	if err != nil {
+		return fmt.Errorf("save cost layer %s: %w", l.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) InsertMovement(ctx context.Context, m *inventory.Movement) error {
+	var counted sql.NullInt64
+	if m.Counted != nil {
+		counted = sql.NullInt64{Int64: int64(*m.Counted), Valid: true}
+	}
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO movements (id, type, sku, warehouse, from_location, to_location, lot, expiry_date,
+			entered_qty, entered_uom, base_qty, value_minor, currency, counted_qty, source_type, source_id, source_line,
+			reason_code, allocation_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING seq`,
+		m.ID, int(m.Type), m.SKU, m.Warehouse, m.FromLocation, m.ToLocation, m.Lot, m.ExpiryDate,
+		m.EnteredQty, m.EnteredUoM, int64(m.BaseQty), m.Value, m.Currency, counted, int(m.Source.Type), m.Source.ID, m.Source.Line,
+		m.ReasonCode, m.AllocationID, micros(m.CreatedAt)).Scan(&m.Seq)
+	if err != nil {
+		return fmt.Errorf("journal movement: %w", err)
+	}
+	for _, tk := range m.Layers {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO movement_layers (movement_id, layer_id, qty, value_minor) VALUES ($1, $2, $3, $4)`,
+			m.ID, tk.LayerID, int64(tk.Qty), tk.Value); err != nil {
+			return fmt.Errorf("journal layer consumption: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) InsertAllocation(ctx context.Context, a *inventory.Allocation) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO allocations (id, sku, warehouse, order_type, order_id, order_line,
+			requested_qty, requested_uom, requested, state, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		a.ID, a.SKU, a.Warehouse, int(a.Order.Type), a.Order.ID, a.Order.Line, a.RequestedQty, a.RequestedUoM,
+		int64(a.Requested), int(a.State), micros(a.CreatedAt), micros(a.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("insert allocation: %w", err)
+	}
+	for _, l := range a.Lines {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO allocation_lines (allocation_id, location, lot, qty, picked, released)
+			VALUES ($1, $2, $3, $4, $5, $6)`, a.ID, l.Location, l.Lot, int64(l.Qty), int64(l.Picked), int64(l.Released)); err != nil {
+			return fmt.Errorf("insert allocation line: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) UpdateAllocation(ctx context.Context, a *inventory.Allocation) error {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE allocations SET state = $1, updated_at = $2 WHERE id = $3`,
+		int(a.State), micros(a.UpdatedAt), a.ID); err != nil {
+		return fmt.Errorf("update allocation: %w", err)
+	}
+	for _, l := range a.Lines {
+		if _, err := t.tx.ExecContext(ctx, `UPDATE allocation_lines SET picked = $1, released = $2
+			WHERE allocation_id = $3 AND location = $4 AND lot = $5`, int64(l.Picked), int64(l.Released), a.ID, l.Location, l.Lot); err != nil {
+			return fmt.Errorf("update allocation line: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) LockAllocation(ctx context.Context, id string) (*inventory.Allocation, error) {
+	return t.allocation(ctx, id, t.forUpdate(""))
+}
+
+func (r reader) GetAllocation(ctx context.Context, id string) (*inventory.Allocation, error) {
+	return r.allocation(ctx, id, "")
+}
+
+func (r reader) allocation(ctx context.Context, id, lock string) (*inventory.Allocation, error) {
+	var a inventory.Allocation
+	var orderType, state int
+	var requested, created, updated int64
+	err := r.q.QueryRowContext(ctx, `SELECT id, sku, warehouse, order_type, order_id, order_line, requested_qty, requested_uom,
+			requested, state, created_at, updated_at FROM allocations WHERE id = $1`+lock, id).
+		Scan(&a.ID, &a.SKU, &a.Warehouse, &orderType, &a.Order.ID, &a.Order.Line, &a.RequestedQty, &a.RequestedUoM,
+			&requested, &state, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.NotFound("allocation", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read allocation %s: %w", id, err)
+	}
+	a.Order.Type, a.State = inventory.SourceType(orderType), inventory.AllocationState(state)
+	a.Requested, a.CreatedAt, a.UpdatedAt = inventory.Qty(requested), fromMicros(created), fromMicros(updated)
+	rows, err := r.q.QueryContext(ctx, `SELECT al.location, al.lot, l.expiry_date, al.qty, al.picked, al.released
+		FROM allocation_lines al JOIN lots l ON l.sku = $2 AND l.lot = al.lot
+		WHERE al.allocation_id = $1 ORDER BY al.location, al.lot`, id, a.SKU)
+	if err != nil {
+		return nil, fmt.Errorf("read allocation lines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l inventory.AllocLine
+		var q, p, rel int64
+		if err := rows.Scan(&l.Location, &l.Lot, &l.ExpiryDate, &q, &p, &rel); err != nil {
+			return nil, fmt.Errorf("scan allocation line: %w", err)
+		}
+		l.Qty, l.Picked, l.Released = inventory.Qty(q), inventory.Qty(p), inventory.Qty(rel)
+		a.Lines = append(a.Lines, l)
+	}
+	return &a, rows.Err()
+}
+
+const movementColumns = `seq, id, type, sku, warehouse, from_location, to_location, lot, expiry_date, entered_qty, entered_uom,
+	base_qty, value_minor, currency, counted_qty, source_type, source_id, source_line, reason_code, allocation_id, created_at`
+
+func (r reader) GetMovement(ctx context.Context, id string) (*inventory.Movement, error) {
+	ms, err := r.movements(ctx, `SELECT `+movementColumns+` FROM movements WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, apperr.NotFound("movement", id)
+	}
+	return ms[0], nil
+}
+
+func (r reader) ListMovements(ctx context.Context, f app.MovementFilter, page paging.Page) ([]*inventory.Movement, error) {
+	after := int64(0)
+	if page.After != "" {
+		if _, err := fmt.Sscan(page.After, &after); err != nil {
+			return nil, apperr.Invalid(apperr.Field("page_token", "is not a token returned by this list call"))
+		}
+	}
+	return r.movements(ctx, `SELECT `+movementColumns+` FROM movements
+		WHERE seq > $1 AND ($2 = '' OR sku = $2) AND ($3 = '' OR warehouse = $3) ORDER BY seq LIMIT $4`,
+		after, f.SKU, f.Warehouse, page.Limit)
+}
+
+func (r reader) movements(ctx context.Context, query string, args ...any) ([]*inventory.Movement, error) {
+	rows, err := r.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query movements: %w", err)
+	}
+	var out []*inventory.Movement
+	for rows.Next() {
+		var m inventory.Movement
+		var typ, sourceType int
+		var base, created int64
+		var counted sql.NullInt64
+		if err := rows.Scan(&m.Seq, &m.ID, &typ, &m.SKU, &m.Warehouse, &m.FromLocation, &m.ToLocation, &m.Lot, &m.ExpiryDate,
+			&m.EnteredQty, &m.EnteredUoM, &base, &m.Value, &m.Currency, &counted, &sourceType, &m.Source.ID, &m.Source.Line,
+			&m.ReasonCode, &m.AllocationID, &created); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan movement: %w", err)
+		}
+		m.Type, m.Source.Type, m.BaseQty, m.CreatedAt = inventory.MovementType(typ), inventory.SourceType(sourceType), inventory.Qty(base), fromMicros(created)
+		if counted.Valid {
+			c := inventory.Qty(counted.Int64)
+			m.Counted = &c
+		}
+		out = append(out, &m)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, m := range out {
+		lrows, err := r.q.QueryContext(ctx, `SELECT ml.layer_id, ml.qty, ml.value_minor FROM movement_layers ml
+			JOIN cost_layers c ON c.id = ml.layer_id WHERE ml.movement_id = $1 ORDER BY c.seq`, m.ID)
+		if err != nil {
+			return nil, fmt.Errorf("query movement layers: %w", err)
+		}
+		for lrows.Next() {
+			var tk inventory.Take
+			var q int64
+			if err := lrows.Scan(&tk.LayerID, &q, &tk.Value); err != nil {
+				lrows.Close()
+				return nil, fmt.Errorf("scan movement layer: %w", err)
+			}
+			tk.Qty = inventory.Qty(q)
+			m.Layers = append(m.Layers, tk)
+		}
+		if err := lrows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (r reader) ListLevels(ctx context.Context, f app.LevelFilter, page paging.Page) ([]*inventory.Level, error) {
+	var loc, sku, lot string
+	if page.After != "" {
+		parts := strings.Split(page.After, "\x00")
+		if len(parts) != 3 {
+			return nil, apperr.Invalid(apperr.Field("page_token", "is not a token returned by this list call"))
+		}
+		loc, sku, lot = parts[0], parts[1], parts[2]
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT `+levelColumns+` FROM stock_levels s JOIN lots l ON l.sku = s.sku AND l.lot = s.lot
+		WHERE s.warehouse = $1 AND ($2 = '' OR s.sku = $2) AND ($3 = '' OR s.location = $3)
+		  AND ($4 OR s.on_hand <> 0 OR s.allocated <> 0)
+		  AND (s.location > $5 OR (s.location = $5 AND (s.sku > $6 OR (s.sku = $6 AND s.lot > $7))))
+		ORDER BY s.location, s.sku, s.lot LIMIT $8`,
+		f.Warehouse, f.SKU, f.Location, f.IncludeZero, loc, sku, lot, page.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list stock levels: %w", err)
+	}
+	return scanLevels(rows)
+}
+
+func (r reader) Valuation(ctx context.Context, q app.ValuationQuery) ([]app.ValuationLine, error) {
+	// PostgreSQL refuses a constant in GROUP BY, so the lot column comes and goes.
+	lotSelect, lotGroup := "'' AS lot", ""
+	if q.ByLot {
+		lotSelect, lotGroup = "lot", ", lot"
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT warehouse, sku, `+lotSelect+`, currency,
+			CAST(SUM(base_qty) AS BIGINT), CAST(SUM(value_minor) AS BIGINT)
+		FROM movements
+		WHERE type <> $1 AND created_at <= $2 AND ($3 = '' OR warehouse = $3) AND ($4 = '' OR sku = $4)
+		GROUP BY warehouse, sku`+lotGroup+`, currency
+		ORDER BY warehouse, sku`+lotGroup+`, currency`,
+		int(inventory.MoveTransfer), micros(q.AsOf), q.Warehouse, q.SKU)
+	if err != nil {
+		return nil, fmt.Errorf("valuation: %w", err)
+	}
+	defer rows.Close()
+	var out []app.ValuationLine
+	for rows.Next() {
+		var l app.ValuationLine
+		var qty int64
+		if err := rows.Scan(&l.Warehouse, &l.SKU, &l.Lot, &l.Currency, &qty, &l.Value); err != nil {
+			return nil, fmt.Errorf("scan valuation: %w", err)
+		}
+		l.Qty = inventory.Qty(qty)
+		if l.Qty == 0 && l.Value == 0 {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
