@@ -148,3 +148,40 @@ func (s *Service) ListLocations(ctx context.Context, warehouse string, page pagi
 	}
 	return s.store.ListLocations(ctx, warehouse, page)
 }
+
+// UpdateLocation blocks, unblocks or retypes a location.
+func (s *Service) UpdateLocation(ctx context.Context, requestID, warehouse, code string, mask []string, in inventory.Location) (*inventory.Location, error) {
+	warehouse, code = inventory.NormalizeCode(warehouse), inventory.NormalizeCode(code)
+	var out *inventory.Location
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		prior, replay, err := tx.Claim(ctx, "UpdateLocation", requestID, struct {
+			Warehouse, Code string
+			Mask            []string
+			Location        inventory.Location
+		}{warehouse, code, mask, in})
+		if err != nil {
+			return err
+		}
+		l, err := tx.GetLocation(ctx, warehouse, code)
+		if err != nil {
+			return err
+		}
+		if replay {
+			_ = prior
+			out = l
+			return nil
+		}
+		if err := l.ApplyUpdate(mask, in); err != nil {
+			return err
+		}
+		if err := tx.UpdateLocation(ctx, l); err != nil {
+			return err
+		}
+		if err := tx.Emit(ctx, inventory.LocationUpdated{Location: *l}); err != nil {
+			return err
+		}
+		out = l
+		return tx.Complete(ctx, "UpdateLocation", requestID, l.Code)
+	})
+	return out, err
+}

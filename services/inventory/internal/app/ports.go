@@ -39,6 +39,8 @@ type Tx interface {
 	InsertItem(ctx context.Context, it *inventory.Item) error
 	InsertWarehouse(ctx context.Context, w *inventory.Warehouse) error
 	InsertLocation(ctx context.Context, l *inventory.Location) error
+	// UpdateLocation stores a location's blocked flag and type.
+	UpdateLocation(ctx context.Context, l *inventory.Location) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }

@@ -49,6 +49,12 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 			EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.LocationPattern, e.Location.Warehouse, e.Location.Code), AggregateVersion: 1,
 			Location: protoconv.LocationToProto(&e.Location),
 		}, now)
+	case inventory.LocationUpdated:
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		return protoevent.Message(id, &inventoryv1.LocationUpdated{
+			EventId: id, OccurredAt: timestamppb.New(now), AggregateId: resname.Format(protoconv.LocationPattern, e.Location.Warehouse, e.Location.Code),
+			Location: protoconv.LocationToProto(&e.Location),
+		}, now)
 	case inventory.StockReceived:
 		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
 			return &inventoryv1.StockReceived{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}

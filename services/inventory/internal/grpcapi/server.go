@@ -155,3 +155,16 @@ func (s *Server) ListLocations(ctx context.Context, req *inventoryv1.ListLocatio
 	}
 	return resp, nil
 }
+
+// UpdateLocation blocks, unblocks or retypes a location.
+func (s *Server) UpdateLocation(ctx context.Context, req *inventoryv1.UpdateLocationRequest) (*inventoryv1.Location, error) {
+	ids, err := resname.Parse("location.name", req.GetLocation().GetName(), protoconv.LocationPattern)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.app.UpdateLocation(ctx, req.GetRequestId(), ids[0], ids[1], req.GetUpdateMask().GetPaths(), protoconv.LocationFromProto(req.GetLocation()))
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.LocationToProto(l), nil
+}

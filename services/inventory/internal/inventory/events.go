@@ -33,3 +33,6 @@ type AllocationCreated struct{ Allocation Allocation }
 
 // AllocationReleased is the fact that reserved stock was given back.
 type AllocationReleased struct{ Allocation Allocation }
+
+// LocationUpdated is the fact that a location was blocked, unblocked or retyped.
+type LocationUpdated struct{ Location Location }

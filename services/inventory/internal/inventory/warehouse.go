@@ -94,3 +94,32 @@ func NewLocation(warehouse string, l Location, now time.Time) (*Location, error)
 	l.CreatedAt = now.UTC()
 	return &l, nil
 }
+
+// ApplyUpdate changes the fields named in mask ("blocked", "type") to those of
+// in. Names of fields the client cannot change but sent unchanged (as a REST
+// PATCH does) are ignored; a change to one is refused.
+func (l *Location) ApplyUpdate(mask []string, in Location) error {
+	var v apperr.Violations
+	if len(mask) == 0 {
+		v.Add("update_mask", "name the fields to change: blocked, type")
+	}
+	for _, f := range mask {
+		switch f {
+		case "blocked":
+			l.Blocked = in.Blocked
+		case "type":
+			if in.Type < LocationReceivingDock || in.Type > LocationQuarantine {
+				v.Add("location.type", "must be RECEIVING_DOCK, STORAGE, PICK_FACE, STAGING, SHIPPING_DOCK or QUARANTINE")
+			}
+			l.Type = in.Type
+		case "name", "create_time":
+		case "code":
+			if NormalizeCode(in.Code) != l.Code {
+				v.Add("location.code", "cannot change; create a new location instead")
+			}
+		default:
+			v.Add("update_mask", fmt.Sprintf("field %q cannot be changed (only blocked, type)", f))
+		}
+	}
+	return v.Err()
+}

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
@@ -142,12 +145,25 @@ func TestReceiveAndIssueFIFO(t *testing.T) {
 		if q, v := valuation(t, svc, "WIDGET", time.Time{}); q != "7" || v != 1050 {
 			t.Fatalf("valuation = %s %d, want 7 1050", q, v)
 		}
-		// The stored movement reads back with its layers.
-		got, err := db.QueryContext(context.Background(), `SELECT COUNT(*) FROM movement_layers`)
-		if err != nil {
+		// The journal reads back with the layers consumed.
+		back, err := svc.ListMovements(context.Background(), app.MovementFilter{SKU: "WIDGET"}, mustPage(t))
+		if err != nil || len(back) != 3 || len(back[2].Layers) != 2 || back[2].Layers[1].Value != 750 || back[2].Source.ID != "SH-1" {
+			t.Fatalf("journal = %+v, %v", back, err)
+		}
+		// The events carry the exact cost for the ledger.
+		var payload []byte
+		if err := db.QueryRowContext(context.Background(), `SELECT payload FROM outbox WHERE type = 'trueup.inventory.v1.StockIssued'`).Scan(&payload); err != nil {
 			t.Fatal(err)
 		}
-		got.Close()
+		var ev inventoryv1.StockIssued
+		if err := proto.Unmarshal(payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		mv := ev.GetMovement()
+		if mv.GetValue().GetMinorUnits() != -1750 || mv.GetValue().GetCurrencyCode() != "USD" || len(mv.GetLayers()) != 2 ||
+			mv.GetBaseQuantity() != "-15" || mv.GetSource().GetId() != "SH-1" || ev.GetAggregateId() != "items/WIDGET" || ev.GetAggregateVersion() != back[2].Seq {
+			t.Fatalf("StockIssued = %v", &ev)
+		}
 	})
 }
 
@@ -412,4 +428,53 @@ func TestNegativeStockCosting(t *testing.T) {
 			t.Fatalf("negative issue of a normal item: %v", err)
 		}
 	})
+}
+
+// Blocking a bin stops stock coming in but lets what is there go out.
+func TestBlockedLocation(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		svc := stockFixture(t, db)
+		ctx := context.Background()
+		receive(t, svc, "WIDGET", "A1", "5", "EA", "1", "", "")
+		l, err := svc.UpdateLocation(ctx, "blk-1", "w1", "a1", []string{"blocked"}, inventory.Location{Blocked: true})
+		if err != nil || !l.Blocked || l.Type != inventory.LocationStorage {
+			t.Fatalf("block = %+v, %v", l, err)
+		}
+		_, err = svc.ReceiveStock(ctx, app.Receive{RequestID: rid("r"), SKU: "WIDGET", Warehouse: "W1", Location: "A1",
+			Quantity: app.Quantity{Value: "1"}, Cost: app.UnitCost{Currency: "USD", Amount: "1"}})
+		if e := wantKind(t, err, apperr.KindFailedPrecondition, ""); e.Reason != "LOCATION_BLOCKED" {
+			t.Fatalf("receive into blocked = %v", e)
+		}
+		if _, err := svc.AllocateStock(ctx, app.Allocate{RequestID: rid("a"), SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: "1"}}); !errors.Is(err, apperr.ErrFailedPrecondition) {
+			t.Fatalf("allocation from a blocked bin: %v", err)
+		}
+		if _, err := issue(svc, "WIDGET", "A1", "2", "EA", ""); err != nil {
+			t.Fatalf("issue out of a blocked bin: %v", err)
+		}
+		if _, err := svc.UpdateLocation(ctx, "blk-2", "W1", "A1", []string{"code"}, inventory.Location{Code: "B9"}); !errors.Is(err, apperr.ErrInvalidArgument) {
+			t.Fatalf("renaming a location: %v", err)
+		}
+		if _, err := svc.UpdateLocation(ctx, "blk-3", "W1", "A1", []string{"blocked"}, inventory.Location{Blocked: false}); err != nil {
+			t.Fatal(err)
+		}
+		receive(t, svc, "WIDGET", "A1", "1", "EA", "1", "", "")
+		n := 0
+		for _, typ := range outboxTypes(t, db) {
+			if typ == "trueup.inventory.v1.LocationUpdated" {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Fatalf("%d LocationUpdated events, want 2", n)
+		}
+	})
+}
+
+func mustPage(t *testing.T) paging.Page {
+	t.Helper()
+	p, err := paging.Parse(100, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

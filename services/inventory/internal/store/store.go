@@ -185,6 +185,14 @@ func (t *tx) InsertLocation(ctx context.Context, l *inventory.Location) error {
 	return nil
 }
 
+func (t *tx) UpdateLocation(ctx context.Context, l *inventory.Location) error {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE locations SET blocked = $1, type = $2 WHERE warehouse = $3 AND code = $4`,
+		l.Blocked, int(l.Type), l.Warehouse, l.Code); err != nil {
+		return fmt.Errorf("update location %s/%s: %w", l.Warehouse, l.Code, err)
+	}
+	return nil
+}
+
 // reader runs queries on the pool or inside a transaction.
 type reader struct{ q querier }
 

@@ -928,6 +928,88 @@ func (x *AllocationReleased) GetAllocation() *Allocation {
 	return nil
 }
 
+// A location was changed (blocked, unblocked or retyped).
+type LocationUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it happened.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the location.
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// Unused for locations: 0.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The location after the change.
+	Location      *Location `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocationUpdated) Reset() {
+	*x = LocationUpdated{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocationUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocationUpdated) ProtoMessage() {}
+
+func (x *LocationUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocationUpdated.ProtoReflect.Descriptor instead.
+func (*LocationUpdated) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LocationUpdated) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *LocationUpdated) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *LocationUpdated) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *LocationUpdated) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *LocationUpdated) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
 var File_trueup_inventory_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_events_proto_rawDesc = "" +
@@ -1014,7 +1096,14 @@ const file_trueup_inventory_v1_events_proto_rawDesc = "" +
 	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12?\n" +
 	"\n" +
 	"allocation\x18\x05 \x01(\v2\x1f.trueup.inventory.v1.AllocationR\n" +
-	"allocationB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
+	"allocation\"\xf4\x01\n" +
+	"\x0fLocationUpdated\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\blocation\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.LocationR\blocationB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_trueup_inventory_v1_events_proto_rawDescOnce sync.Once
@@ -1028,7 +1117,7 @@ func file_trueup_inventory_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_inventory_v1_events_proto_rawDescData
 }
 
-var file_trueup_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_trueup_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_trueup_inventory_v1_events_proto_goTypes = []any{
 	(*ItemCreated)(nil),           // 0: trueup.inventory.v1.ItemCreated
 	(*WarehouseCreated)(nil),      // 1: trueup.inventory.v1.WarehouseCreated
@@ -1041,41 +1130,44 @@ var file_trueup_inventory_v1_events_proto_goTypes = []any{
 	(*StockCounted)(nil),          // 8: trueup.inventory.v1.StockCounted
 	(*AllocationCreated)(nil),     // 9: trueup.inventory.v1.AllocationCreated
 	(*AllocationReleased)(nil),    // 10: trueup.inventory.v1.AllocationReleased
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*Item)(nil),                  // 12: trueup.inventory.v1.Item
-	(*Warehouse)(nil),             // 13: trueup.inventory.v1.Warehouse
-	(*Location)(nil),              // 14: trueup.inventory.v1.Location
-	(*Movement)(nil),              // 15: trueup.inventory.v1.Movement
-	(*Allocation)(nil),            // 16: trueup.inventory.v1.Allocation
+	(*LocationUpdated)(nil),       // 11: trueup.inventory.v1.LocationUpdated
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*Item)(nil),                  // 13: trueup.inventory.v1.Item
+	(*Warehouse)(nil),             // 14: trueup.inventory.v1.Warehouse
+	(*Location)(nil),              // 15: trueup.inventory.v1.Location
+	(*Movement)(nil),              // 16: trueup.inventory.v1.Movement
+	(*Allocation)(nil),            // 17: trueup.inventory.v1.Allocation
 }
 var file_trueup_inventory_v1_events_proto_depIdxs = []int32{
-	11, // 0: trueup.inventory.v1.ItemCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 1: trueup.inventory.v1.ItemCreated.item:type_name -> trueup.inventory.v1.Item
-	11, // 2: trueup.inventory.v1.WarehouseCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 3: trueup.inventory.v1.WarehouseCreated.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	11, // 4: trueup.inventory.v1.LocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 5: trueup.inventory.v1.LocationCreated.location:type_name -> trueup.inventory.v1.Location
-	11, // 6: trueup.inventory.v1.ItemUpdated.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 7: trueup.inventory.v1.ItemUpdated.item:type_name -> trueup.inventory.v1.Item
-	11, // 8: trueup.inventory.v1.StockReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 9: trueup.inventory.v1.StockReceived.movement:type_name -> trueup.inventory.v1.Movement
-	11, // 10: trueup.inventory.v1.StockMoved.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 11: trueup.inventory.v1.StockMoved.movement:type_name -> trueup.inventory.v1.Movement
-	11, // 12: trueup.inventory.v1.StockIssued.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 13: trueup.inventory.v1.StockIssued.movement:type_name -> trueup.inventory.v1.Movement
-	11, // 14: trueup.inventory.v1.StockAdjusted.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 15: trueup.inventory.v1.StockAdjusted.movement:type_name -> trueup.inventory.v1.Movement
-	11, // 16: trueup.inventory.v1.StockCounted.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 17: trueup.inventory.v1.StockCounted.movement:type_name -> trueup.inventory.v1.Movement
-	11, // 18: trueup.inventory.v1.AllocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 19: trueup.inventory.v1.AllocationCreated.allocation:type_name -> trueup.inventory.v1.Allocation
-	11, // 20: trueup.inventory.v1.AllocationReleased.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 21: trueup.inventory.v1.AllocationReleased.allocation:type_name -> trueup.inventory.v1.Allocation
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	12, // 0: trueup.inventory.v1.ItemCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 1: trueup.inventory.v1.ItemCreated.item:type_name -> trueup.inventory.v1.Item
+	12, // 2: trueup.inventory.v1.WarehouseCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 3: trueup.inventory.v1.WarehouseCreated.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	12, // 4: trueup.inventory.v1.LocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 5: trueup.inventory.v1.LocationCreated.location:type_name -> trueup.inventory.v1.Location
+	12, // 6: trueup.inventory.v1.ItemUpdated.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 7: trueup.inventory.v1.ItemUpdated.item:type_name -> trueup.inventory.v1.Item
+	12, // 8: trueup.inventory.v1.StockReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 9: trueup.inventory.v1.StockReceived.movement:type_name -> trueup.inventory.v1.Movement
+	12, // 10: trueup.inventory.v1.StockMoved.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 11: trueup.inventory.v1.StockMoved.movement:type_name -> trueup.inventory.v1.Movement
+	12, // 12: trueup.inventory.v1.StockIssued.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 13: trueup.inventory.v1.StockIssued.movement:type_name -> trueup.inventory.v1.Movement
+	12, // 14: trueup.inventory.v1.StockAdjusted.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 15: trueup.inventory.v1.StockAdjusted.movement:type_name -> trueup.inventory.v1.Movement
+	12, // 16: trueup.inventory.v1.StockCounted.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 17: trueup.inventory.v1.StockCounted.movement:type_name -> trueup.inventory.v1.Movement
+	12, // 18: trueup.inventory.v1.AllocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 19: trueup.inventory.v1.AllocationCreated.allocation:type_name -> trueup.inventory.v1.Allocation
+	12, // 20: trueup.inventory.v1.AllocationReleased.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 21: trueup.inventory.v1.AllocationReleased.allocation:type_name -> trueup.inventory.v1.Allocation
+	12, // 22: trueup.inventory.v1.LocationUpdated.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 23: trueup.inventory.v1.LocationUpdated.location:type_name -> trueup.inventory.v1.Location
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_events_proto_init() }
@@ -1093,7 +1185,7 @@ func file_trueup_inventory_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_events_proto_rawDesc), len(file_trueup_inventory_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2316,6 +2316,70 @@ func (x *GetValuationRequest) GetByLot() bool {
 	return false
 }
 
+// Request to change a location.
+type UpdateLocationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The location, with its name and the new values.
+	Location *Location `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	// The fields to change: blocked, type.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Makes retries safe.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLocationRequest) Reset() {
+	*x = UpdateLocationRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLocationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLocationRequest) ProtoMessage() {}
+
+func (x *UpdateLocationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLocationRequest.ProtoReflect.Descriptor instead.
+func (*UpdateLocationRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *UpdateLocationRequest) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *UpdateLocationRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateLocationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 var File_trueup_inventory_v1_inventory_service_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
@@ -2492,11 +2556,17 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x128\n" +
 	"\n" +
 	"as_of_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12\x15\n" +
-	"\x06by_lot\x18\x04 \x01(\bR\x05byLot*b\n" +
+	"\x06by_lot\x18\x04 \x01(\bR\x05byLot\"\xae\x01\n" +
+	"\x15UpdateLocationRequest\x129\n" +
+	"\blocation\x18\x01 \x01(\v2\x1d.trueup.inventory.v1.LocationR\blocation\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId*b\n" +
 	"\fImportFormat\x12\x1d\n" +
 	"\x19IMPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11IMPORT_FORMAT_CSV\x10\x01\x12\x1c\n" +
-	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\xad\x18\n" +
+	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\xcb\x19\n" +
 	"\x10InventoryService\x12h\n" +
 	"\n" +
 	"CreateItem\x12&.trueup.inventory.v1.CreateItemRequest\x1a\x19.trueup.inventory.v1.Item\"\x17\x82\xd3\xe4\x93\x02\x11:\x04item\"\t/v1/items\x12e\n" +
@@ -2507,7 +2577,8 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x0eListWarehouses\x12*.trueup.inventory.v1.ListWarehousesRequest\x1a+.trueup.inventory.v1.ListWarehousesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/warehouses\x12\x92\x01\n" +
 	"\x0eCreateLocation\x12*.trueup.inventory.v1.CreateLocationRequest\x1a\x1d.trueup.inventory.v1.Location\"5\x82\xd3\xe4\x93\x02/:\blocation\"#/v1/{parent=warehouses/*}/locations\x12\x82\x01\n" +
 	"\vGetLocation\x12'.trueup.inventory.v1.GetLocationRequest\x1a\x1d.trueup.inventory.v1.Location\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{name=warehouses/*/locations/*}\x12\x93\x01\n" +
-	"\rListLocations\x12).trueup.inventory.v1.ListLocationsRequest\x1a*.trueup.inventory.v1.ListLocationsResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=warehouses/*}/locations\x12v\n" +
+	"\rListLocations\x12).trueup.inventory.v1.ListLocationsRequest\x1a*.trueup.inventory.v1.ListLocationsResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=warehouses/*}/locations\x12\x9b\x01\n" +
+	"\x0eUpdateLocation\x12*.trueup.inventory.v1.UpdateLocationRequest\x1a\x1d.trueup.inventory.v1.Location\">\x82\xd3\xe4\x93\x028:\blocation2,/v1/{location.name=warehouses/*/locations/*}\x12v\n" +
 	"\n" +
 	"UpdateItem\x12&.trueup.inventory.v1.UpdateItemRequest\x1a\x19.trueup.inventory.v1.Item\"%\x82\xd3\xe4\x93\x02\x1f:\x04item2\x17/v1/{item.name=items/*}\x12i\n" +
 	"\n" +
@@ -2543,7 +2614,7 @@ func file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_inventory_v1_inventory_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
 	(ImportFormat)(0),                // 0: trueup.inventory.v1.ImportFormat
 	(*CreateItemRequest)(nil),        // 1: trueup.inventory.v1.CreateItemRequest
@@ -2579,108 +2650,113 @@ var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*ReleaseAllocationRequest)(nil), // 31: trueup.inventory.v1.ReleaseAllocationRequest
 	(*ConfirmPickRequest)(nil),       // 32: trueup.inventory.v1.ConfirmPickRequest
 	(*GetValuationRequest)(nil),      // 33: trueup.inventory.v1.GetValuationRequest
-	(*Item)(nil),                     // 34: trueup.inventory.v1.Item
-	(*Warehouse)(nil),                // 35: trueup.inventory.v1.Warehouse
-	(*Location)(nil),                 // 36: trueup.inventory.v1.Location
-	(*fieldmaskpb.FieldMask)(nil),    // 37: google.protobuf.FieldMask
-	(CodeNamespace)(0),               // 38: trueup.inventory.v1.CodeNamespace
-	(*AuditFinding)(nil),             // 39: trueup.inventory.v1.AuditFinding
-	(*v1.Quantity)(nil),              // 40: trueup.type.v1.Quantity
-	(*UnitCost)(nil),                 // 41: trueup.inventory.v1.UnitCost
-	(*SourceDocument)(nil),           // 42: trueup.inventory.v1.SourceDocument
-	(*StockLevel)(nil),               // 43: trueup.inventory.v1.StockLevel
-	(*Movement)(nil),                 // 44: trueup.inventory.v1.Movement
-	(*timestamppb.Timestamp)(nil),    // 45: google.protobuf.Timestamp
-	(*Allocation)(nil),               // 46: trueup.inventory.v1.Allocation
-	(*Valuation)(nil),                // 47: trueup.inventory.v1.Valuation
+	(*UpdateLocationRequest)(nil),    // 34: trueup.inventory.v1.UpdateLocationRequest
+	(*Item)(nil),                     // 35: trueup.inventory.v1.Item
+	(*Warehouse)(nil),                // 36: trueup.inventory.v1.Warehouse
+	(*Location)(nil),                 // 37: trueup.inventory.v1.Location
+	(*fieldmaskpb.FieldMask)(nil),    // 38: google.protobuf.FieldMask
+	(CodeNamespace)(0),               // 39: trueup.inventory.v1.CodeNamespace
+	(*AuditFinding)(nil),             // 40: trueup.inventory.v1.AuditFinding
+	(*v1.Quantity)(nil),              // 41: trueup.type.v1.Quantity
+	(*UnitCost)(nil),                 // 42: trueup.inventory.v1.UnitCost
+	(*SourceDocument)(nil),           // 43: trueup.inventory.v1.SourceDocument
+	(*StockLevel)(nil),               // 44: trueup.inventory.v1.StockLevel
+	(*Movement)(nil),                 // 45: trueup.inventory.v1.Movement
+	(*timestamppb.Timestamp)(nil),    // 46: google.protobuf.Timestamp
+	(*Allocation)(nil),               // 47: trueup.inventory.v1.Allocation
+	(*Valuation)(nil),                // 48: trueup.inventory.v1.Valuation
 }
 var file_trueup_inventory_v1_inventory_service_proto_depIdxs = []int32{
-	34, // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	34, // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
-	35, // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	35, // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
-	36, // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	36, // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
-	34, // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	37, // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
-	38, // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
-	39, // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	35, // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	35, // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
+	36, // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	36, // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
+	37, // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	37, // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
+	35, // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	38, // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	39, // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
+	40, // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
 	0,  // 10: trueup.inventory.v1.ImportItemsRequest.format:type_name -> trueup.inventory.v1.ImportFormat
 	18, // 11: trueup.inventory.v1.ImportItemsResponse.errors:type_name -> trueup.inventory.v1.ImportError
-	39, // 12: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
-	40, // 13: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	41, // 14: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	42, // 15: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	40, // 16: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	42, // 17: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	40, // 18: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	42, // 19: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	40, // 20: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	42, // 21: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	40, // 22: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
-	42, // 23: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	43, // 24: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
-	44, // 25: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
-	40, // 26: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	42, // 27: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
-	40, // 28: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
-	42, // 29: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	45, // 30: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	1,  // 31: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
-	2,  // 32: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
-	3,  // 33: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
-	5,  // 34: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
-	6,  // 35: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
-	7,  // 36: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
-	9,  // 37: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
-	10, // 38: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
-	11, // 39: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
-	13, // 40: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
-	14, // 41: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
-	15, // 42: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
-	17, // 43: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
-	20, // 44: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
-	21, // 45: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
-	22, // 46: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
-	23, // 47: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
-	24, // 48: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
-	25, // 49: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
-	27, // 50: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
-	29, // 51: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
-	30, // 52: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
-	31, // 53: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
-	32, // 54: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
-	33, // 55: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
-	34, // 56: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
-	34, // 57: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
-	4,  // 58: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
-	35, // 59: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	35, // 60: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	8,  // 61: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
-	36, // 62: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
-	36, // 63: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
-	12, // 64: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
-	34, // 65: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
-	34, // 66: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
-	16, // 67: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
-	19, // 68: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
-	44, // 69: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
-	44, // 70: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
-	44, // 71: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
-	44, // 72: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
-	44, // 73: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
-	26, // 74: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
-	28, // 75: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
-	46, // 76: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
-	46, // 77: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
-	46, // 78: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
-	44, // 79: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
-	47, // 80: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
-	56, // [56:81] is the sub-list for method output_type
-	31, // [31:56] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	40, // 12: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	41, // 13: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	42, // 14: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	43, // 15: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	41, // 16: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	43, // 17: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	41, // 18: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	43, // 19: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	41, // 20: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	43, // 21: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	41, // 22: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
+	43, // 23: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	44, // 24: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
+	45, // 25: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
+	41, // 26: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	43, // 27: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	41, // 28: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	43, // 29: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	46, // 30: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	37, // 31: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	38, // 32: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 33: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
+	2,  // 34: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
+	3,  // 35: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
+	5,  // 36: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
+	6,  // 37: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
+	7,  // 38: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
+	9,  // 39: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
+	10, // 40: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
+	11, // 41: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
+	34, // 42: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
+	13, // 43: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
+	14, // 44: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
+	15, // 45: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
+	17, // 46: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
+	20, // 47: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
+	21, // 48: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
+	22, // 49: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
+	23, // 50: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
+	24, // 51: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
+	25, // 52: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
+	27, // 53: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
+	29, // 54: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
+	30, // 55: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
+	31, // 56: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
+	32, // 57: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
+	33, // 58: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
+	35, // 59: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
+	35, // 60: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
+	4,  // 61: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
+	36, // 62: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	36, // 63: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	8,  // 64: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
+	37, // 65: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
+	37, // 66: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
+	12, // 67: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
+	37, // 68: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
+	35, // 69: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
+	35, // 70: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
+	16, // 71: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
+	19, // 72: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
+	45, // 73: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
+	45, // 74: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
+	45, // 75: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
+	45, // 76: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
+	45, // 77: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
+	26, // 78: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
+	28, // 79: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
+	47, // 80: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
+	47, // 81: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
+	47, // 82: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
+	45, // 83: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
+	48, // 84: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
+	59, // [59:85] is the sub-list for method output_type
+	33, // [33:59] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_inventory_service_proto_init() }
@@ -2699,7 +2775,7 @@ func file_trueup_inventory_v1_inventory_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_inventory_service_proto_rawDesc), len(file_trueup_inventory_v1_inventory_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

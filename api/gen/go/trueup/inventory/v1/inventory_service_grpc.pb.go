@@ -28,6 +28,7 @@ const (
 	InventoryService_CreateLocation_FullMethodName    = "/trueup.inventory.v1.InventoryService/CreateLocation"
 	InventoryService_GetLocation_FullMethodName       = "/trueup.inventory.v1.InventoryService/GetLocation"
 	InventoryService_ListLocations_FullMethodName     = "/trueup.inventory.v1.InventoryService/ListLocations"
+	InventoryService_UpdateLocation_FullMethodName    = "/trueup.inventory.v1.InventoryService/UpdateLocation"
 	InventoryService_UpdateItem_FullMethodName        = "/trueup.inventory.v1.InventoryService/UpdateItem"
 	InventoryService_LookupItem_FullMethodName        = "/trueup.inventory.v1.InventoryService/LookupItem"
 	InventoryService_AuditItems_FullMethodName        = "/trueup.inventory.v1.InventoryService/AuditItems"
@@ -86,6 +87,10 @@ type InventoryServiceClient interface {
 	// Lists the locations of a warehouse in code order, one page at a time.
 	// Fails with NOT_FOUND if the warehouse does not exist.
 	ListLocations(ctx context.Context, in *ListLocationsRequest, opts ...grpc.CallOption) (*ListLocationsResponse, error)
+	// Changes a location. update_mask names the fields to change: "blocked"
+	// (a blocked location takes no more stock; stock in it stays, and can be
+	// moved, issued or picked out) and "type". location.name says which one.
+	UpdateLocation(ctx context.Context, in *UpdateLocationRequest, opts ...grpc.CallOption) (*Location, error)
 	// Changes an item. update_mask names the fields to change (description,
 	// uoms, whole_units_only, tracking, expiry_required, cost_method, status,
 	// codes, allow_negative); item.version must equal the stored version, or the
@@ -231,6 +236,16 @@ func (c *inventoryServiceClient) ListLocations(ctx context.Context, in *ListLoca
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListLocationsResponse)
 	err := c.cc.Invoke(ctx, InventoryService_ListLocations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) UpdateLocation(ctx context.Context, in *UpdateLocationRequest, opts ...grpc.CallOption) (*Location, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Location)
+	err := c.cc.Invoke(ctx, InventoryService_UpdateLocation_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -437,6 +452,10 @@ type InventoryServiceServer interface {
 	// Lists the locations of a warehouse in code order, one page at a time.
 	// Fails with NOT_FOUND if the warehouse does not exist.
 	ListLocations(context.Context, *ListLocationsRequest) (*ListLocationsResponse, error)
+	// Changes a location. update_mask names the fields to change: "blocked"
+	// (a blocked location takes no more stock; stock in it stays, and can be
+	// moved, issued or picked out) and "type". location.name says which one.
+	UpdateLocation(context.Context, *UpdateLocationRequest) (*Location, error)
 	// Changes an item. update_mask names the fields to change (description,
 	// uoms, whole_units_only, tracking, expiry_required, cost_method, status,
 	// codes, allow_negative); item.version must equal the stored version, or the
@@ -524,6 +543,9 @@ func (UnimplementedInventoryServiceServer) GetLocation(context.Context, *GetLoca
 }
 func (UnimplementedInventoryServiceServer) ListLocations(context.Context, *ListLocationsRequest) (*ListLocationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLocations not implemented")
+}
+func (UnimplementedInventoryServiceServer) UpdateLocation(context.Context, *UpdateLocationRequest) (*Location, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateLocation not implemented")
 }
 func (UnimplementedInventoryServiceServer) UpdateItem(context.Context, *UpdateItemRequest) (*Item, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateItem not implemented")
@@ -752,6 +774,24 @@ func _InventoryService_ListLocations_Handler(srv interface{}, ctx context.Contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(InventoryServiceServer).ListLocations(ctx, req.(*ListLocationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_UpdateLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateLocationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).UpdateLocation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_UpdateLocation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).UpdateLocation(ctx, req.(*UpdateLocationRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1086,6 +1126,10 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListLocations",
 			Handler:    _InventoryService_ListLocations_Handler,
+		},
+		{
+			MethodName: "UpdateLocation",
+			Handler:    _InventoryService_UpdateLocation_Handler,
 		},
 		{
 			MethodName: "UpdateItem",
