@@ -48,6 +48,16 @@ func (a *Allocation) Reserved() Qty {
 	return q
 }
 
+// Held is what the allocation holds or held for its order: reserved minus what
+// was released (picked units count; they went to the order).
+func (a *Allocation) Held() Qty {
+	var q Qty
+	for _, l := range a.Lines {
+		q += l.Qty - l.Released
+	}
+	return q
+}
+
 // Shortfall is what could not be reserved.
 func (a *Allocation) Shortfall() Qty { return a.Requested - a.Reserved() }
 

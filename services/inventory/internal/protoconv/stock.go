@@ -112,7 +112,7 @@ func AllocationToProto(a *inventory.Allocation) *inventoryv1.Allocation {
 		Warehouse:  resname.Format(WarehousePattern, a.Warehouse),
 		Order:      SourceToProto(a.Order),
 		Requested:  &typev1.Quantity{Value: a.RequestedQty, Uom: a.RequestedUoM},
-		Allocated:  a.Reserved().String(),
+		Allocated:  a.Held().String(),
 		Shortfall:  a.Shortfall().String(),
 		State:      allocationStateToProto[a.State],
 		CreateTime: timestamppb.New(a.CreatedAt),

@@ -352,7 +352,7 @@ func TestLotsAllocationFEFOPickRelease(t *testing.T) {
 		_, err = svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: a.ID, Location: "A1", Lot: "LATE", Quantity: app.Quantity{Value: "3"}})
 		wantKind(t, err, apperr.KindFailedPrecondition, "")
 		rel, err := svc.ReleaseAllocation(ctx, rid("rel"), a.ID)
-		if err != nil || rel.State != inventory.AllocReleased {
+		if err != nil || rel.State != inventory.AllocReleased || rel.Held().String() != "5" || rel.Open() != 0 {
 			t.Fatalf("release = %+v, %v", rel, err)
 		}
 		if _, al := level(t, svc, "MILK", "A1"); al != "3" { // only the partial allocation's 3 remain

@@ -816,7 +816,8 @@ type Allocation struct {
 	Order *SourceDocument `protobuf:"bytes,4,opt,name=order,proto3" json:"order,omitempty"`
 	// What was asked for, in the unit it was asked in.
 	Requested *v1.Quantity `protobuf:"bytes,5,opt,name=requested,proto3" json:"requested,omitempty"`
-	// Base units reserved.
+	// Base units reserved for the order: picked or still open, not counting
+	// what was released.
 	Allocated string `protobuf:"bytes,6,opt,name=allocated,proto3" json:"allocated,omitempty"`
 	// Base units that could not be reserved (0 when fully allocated).
 	Shortfall string `protobuf:"bytes,7,opt,name=shortfall,proto3" json:"shortfall,omitempty"`
