@@ -26,6 +26,7 @@ func TestStockOverGRPCAndREST(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := inventoryv1.NewInventoryServiceClient(conn)
+	ship := &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_SHIPMENT, Id: "SH-1"}
 
 	// The demo seed received stock: 10 CS of WIDGET-100 at 18.00 per CS.
 	val, err := inv.GetValuation(ctx, &inventoryv1.GetValuationRequest{Warehouse: "warehouses/MAIN", Item: "items/WIDGET-100"})
@@ -35,32 +36,32 @@ func TestStockOverGRPCAndREST(t *testing.T) {
 
 	// A fraction of a whole-unit item: InvalidArgument with the field named.
 	_, err = inv.IssueStock(ctx, &inventoryv1.IssueStockRequest{RequestId: "g1", Item: "items/WIDGET-100",
-		Location: "warehouses/MAIN/locations/A-01-01", Quantity: &typev1.Quantity{Value: "0.5", Uom: "EA"}})
+		Location: "warehouses/MAIN/locations/A-01-01", Quantity: &typev1.Quantity{Value: "0.5", Uom: "EA"}, Source: ship})
 	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !hasFieldViolation(st, "quantity.value") {
 		t.Fatalf("fractional issue: %v", err)
 	}
 	// Too much: FailedPrecondition with the shortfall, and the client maps it back.
 	_, err = inv.IssueStock(ctx, &inventoryv1.IssueStockRequest{RequestId: "g2", Item: "items/WIDGET-100",
-		Location: "warehouses/MAIN/locations/A-01-01", Quantity: &typev1.Quantity{Value: "11", Uom: "CS"}})
+		Location: "warehouses/MAIN/locations/A-01-01", Quantity: &typev1.Quantity{Value: "11", Uom: "CS"}, Source: ship})
 	var e *apperr.Error
 	if !errors.As(grpcserver.FromStatus(err), &e) || e.Kind != apperr.KindFailedPrecondition || e.Metadata["shortfall"] != "12" {
 		t.Fatalf("over-issue: %v", err)
 	}
 	// A good issue reports its exact cost.
 	m, err := inv.IssueStock(ctx, &inventoryv1.IssueStockRequest{RequestId: "g3", Item: "items/WIDGET-100",
-		Location: "warehouses/MAIN/locations/A-01-01", Quantity: &typev1.Quantity{Value: "1", Uom: "CS"}})
+		Location: "warehouses/MAIN/locations/A-01-01", Quantity: &typev1.Quantity{Value: "1", Uom: "CS"}, Source: ship})
 	if err != nil || m.GetValue().GetMinorUnits() != -1800 || m.GetBaseQuantity() != "-12" {
 		t.Fatalf("issue = %v, %v", m, err)
 	}
 
 	base := "http://" + st.HTTPAddr
 	code, body := httpDo(t, "POST", base+"/v1/stock:receive", testKey,
-		`{"requestId":"rest-r1","item":"items/WIDGET-100","location":"warehouses/MAIN/locations/NOPE","quantity":{"value":"1","uom":"EA"},"unitCost":{"currencyCode":"USD","amount":"1.50"}}`)
+		`{"requestId":"rest-r1","item":"items/WIDGET-100","location":"warehouses/MAIN/locations/NOPE","quantity":{"value":"1","uom":"EA"},"unitCost":{"currencyCode":"USD","amount":"1.50"},"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-9"}}`)
 	if code != http.StatusNotFound {
 		t.Fatalf("receive into unknown location = %d %s", code, body)
 	}
 	code, body = httpDo(t, "POST", base+"/v1/stock:issue", testKey,
-		`{"requestId":"rest-i1","item":"items/WIDGET-100","location":"warehouses/MAIN/locations/A-01-01","quantity":{"value":"100","uom":"CS"}}`)
+		`{"requestId":"rest-i1","item":"items/WIDGET-100","location":"warehouses/MAIN/locations/A-01-01","quantity":{"value":"100","uom":"CS"},"source":{"type":"SOURCE_DOCUMENT_TYPE_SHIPMENT","id":"SH-2"}}`)
 	if code != http.StatusBadRequest || !strings.Contains(body, "PreconditionFailure") || !strings.Contains(body, "INSUFFICIENT_STOCK") {
 		t.Fatalf("over-issue via REST = %d %s", code, body)
 	}

@@ -284,9 +284,11 @@ func listServices(ctx context.Context, conn *grpc.ClientConn) ([]string, error) 
 		return nil, err
 	}
 	defer func() { _ = stream.CloseSend() }()
+	// A Send that fails because the server ended the stream returns io.EOF; the
+	// stream's status (e.g. Unimplemented) then comes from Recv.
 	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
 		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
-	}); err != nil {
+	}); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
 	resp, err := stream.Recv()

@@ -44,6 +44,10 @@ func MinorDigits(currency string) int {
 	return 2
 }
 
+// plainAmount is the only amount syntax accepted: big.Rat alone would also take
+// exponents, hex and binary.
+var plainAmount = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
 // MaxAmountScale is the most decimal places a unit price may have.
 const MaxAmountScale = 6
 
@@ -55,7 +59,7 @@ func ParseAmount(s, currency string) (*big.Rat, error) {
 	if s == "" {
 		return nil, fmt.Errorf("is required, e.g. \"1.25\"")
 	}
-	if strings.ContainsAny(s, "eE/+") || strings.HasPrefix(s, "-") {
+	if !plainAmount.MatchString(s) {
 		return nil, fmt.Errorf("must be a plain non-negative decimal such as \"1.25\"")
 	}
 	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > MaxAmountScale {

@@ -33,6 +33,8 @@ func TestParseAmount(t *testing.T) {
 		{"0.0000001", "USD", nil, false},
 		{"-1", "USD", nil, false},
 		{"1e2", "USD", nil, false},
+		{"0x10", "USD", nil, false},
+		{"+1", "USD", nil, false},
 		{"", "USD", nil, false},
 	}
 	for _, tt := range tests {

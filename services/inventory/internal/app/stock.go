@@ -53,6 +53,8 @@ type Adjust struct {
 	Quantity                            Quantity
 	Lot, ExpiryDate, Reason             string
 	Source                              inventory.SourceDoc
+	// Cost values found stock of an item with no cost in the warehouse yet.
+	Cost UnitCost
 }
 
 // Count sets stock to a counted quantity.
@@ -61,6 +63,8 @@ type Count struct {
 	Counted                             Quantity
 	Lot, ExpiryDate                     string
 	Source                              inventory.SourceDoc
+	// Cost values found stock of an item with no cost in the warehouse yet.
+	Cost UnitCost
 }
 
 // Allocate reserves stock for an outbound order line.
@@ -73,9 +77,9 @@ type Allocate struct {
 
 // ConfirmPick issues stock an allocation reserved.
 type ConfirmPick struct {
-	RequestID, AllocationID, Location, Lot string
-	Quantity                               Quantity
-	Source                                 inventory.SourceDoc
+	RequestID, AllocationID, Warehouse, Location, Lot string
+	Quantity                                          Quantity
+	Source                                            inventory.SourceDoc
 }
 
 func requireRequestID(id string) error {
@@ -89,7 +93,11 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // itemForStock loads an item that may move.
 func itemForStock(ctx context.Context, tx Tx, sku string) (*inventory.Item, error) {
-	it, err := tx.GetItem(ctx, inventory.NormalizeSKU(sku))
+	sku = inventory.NormalizeSKU(sku)
+	if err := tx.LockItem(ctx, sku); err != nil {
+		return nil, err
+	}
+	it, err := tx.GetItem(ctx, sku)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +149,9 @@ func lotFor(ctx context.Context, tx Tx, it *inventory.Item, lot, expiry string, 
 	if err != nil {
 		return "", "", err
 	}
+	if !incoming && known == nil && it.Tracking != inventory.TrackingNone && norm != "" {
+		return "", "", apperr.NotFound("lot", it.SKU+"/"+norm)
+	}
 	lot, expiry, problems := it.CheckLot(lot, expiry, known)
 	for _, p := range problems {
 		field, desc, _ := strings.Cut(p, ": ")
@@ -150,6 +161,51 @@ func lotFor(ctx context.Context, tx Tx, it *inventory.Item, lot, expiry string, 
 		return "", "", apperr.NotFound("lot", it.SKU+"/"+lot)
 	}
 	return lot, expiry, nil
+}
+
+// checkSerialIn refuses stock of a serial-tracked item coming in as anything
+// but one unit of a serial number that has no stock anywhere.
+func checkSerialIn(ctx context.Context, tx Tx, it *inventory.Item, lot string, q inventory.Qty, v *apperr.Violations) error {
+	if it.Tracking != inventory.TrackingSerial || q <= 0 {
+		return nil
+	}
+	if q.String() != "1" {
+		v.Add("quantity.value", "a serial-tracked item moves one unit per serial number")
+		return nil
+	}
+	held, err := tx.LotOnHand(ctx, it.SKU, lot)
+	if err != nil {
+		return err
+	}
+	if held > 0 {
+		return apperr.Precondition("SERIAL_IN_STOCK", fmt.Sprintf("serial number %s of item %s is already in stock", lot, it.SKU),
+			apperr.Violation{Type: "SERIAL_IN_STOCK", Subject: "items/" + it.SKU + "/lots/" + lot, Description: "a serial number is one unit"})
+	}
+	return nil
+}
+
+// requireSource checks the business document behind a movement; one of the
+// allowed types is required, and an id.
+func requireSource(d inventory.SourceDoc, v *apperr.Violations, allowed ...inventory.SourceType) {
+	ok := false
+	for _, t := range allowed {
+		ok = ok || d.Type == t
+	}
+	if !ok {
+		v.Add("source.type", "is required: the document behind the movement, so the ledger can post it and drill down to it")
+	}
+	if strings.TrimSpace(d.ID) == "" {
+		v.Add("source.id", "is required: the document's id, e.g. PO-1001")
+	}
+}
+
+// defaultSource names the command itself when a manual movement has no
+// document of its own.
+func defaultSource(d inventory.SourceDoc, t inventory.SourceType, requestID string) inventory.SourceDoc {
+	if d.Type == 0 && d.ID == "" {
+		return inventory.SourceDoc{Type: t, ID: requestID}
+	}
+	return d
 }
 
 func insufficient(level *inventory.Level, need inventory.Qty) error {
@@ -202,25 +258,11 @@ func (s *Service) ReceiveStock(ctx context.Context, c Receive) (*inventory.Movem
 		if err != nil {
 			return err
 		}
-		if it.Tracking == inventory.TrackingSerial && q != inventory.Qty(0) && q.String() != "1" {
-			v.Add("quantity.value", "a serial-tracked item is received one unit per serial number")
+		requireSource(c.Source, &v, inventory.SourcePurchaseOrder, inventory.SourceReceipt, inventory.SourceReturn, inventory.SourceTransfer)
+		if err := checkSerialIn(ctx, tx, it, lot, q, &v); err != nil {
+			return err
 		}
-		currency, err := money.NormalizeCurrency(c.Cost.Currency)
-		if err != nil {
-			v.Add("unit_cost.currency_code", err.Error())
-		}
-		amount, err := money.ParseAmount(c.Cost.Amount, currency)
-		if err != nil {
-			v.Add("unit_cost.amount", err.Error())
-		}
-		costUoM := c.Cost.UoM
-		if strings.TrimSpace(costUoM) == "" {
-			costUoM = c.Quantity.UoM
-		}
-		factor, known := it.Factor(costUoM)
-		if !known {
-			v.Add("unit_cost.uom", fmt.Sprintf("unit %q is not known for item %s", costUoM, it.SKU))
-		}
+		perBase, currency := parseCost(it, c.Cost, c.Quantity.UoM, &v)
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -233,12 +275,14 @@ func (s *Service) ReceiveStock(ctx context.Context, c Receive) (*inventory.Movem
 				fmt.Sprintf("item %s in warehouse %s is valued in %s; convert the cost to %s before receiving", it.SKU, loc.Warehouse, last.Currency, last.Currency),
 				apperr.Violation{Type: "CURRENCY_MISMATCH", Subject: "unit_cost.currency_code", Description: "must be " + last.Currency})
 		}
-		perBase := new(big.Rat).Quo(amount, factor)
 		now := s.now().UTC()
 		m := &inventory.Movement{
 			ID: newID(), Type: inventory.MoveReceipt, SKU: it.SKU, Warehouse: loc.Warehouse, ToLocation: loc.Code,
 			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-			BaseQty: q, Value: inventory.ValueOf(q, perBase), Currency: currency, Source: c.Source, CreatedAt: now,
+			BaseQty: q, Currency: currency, Source: c.Source, CreatedAt: now,
+		}
+		if m.Value, err = valueOf(q, perBase); err != nil {
+			return err
 		}
 		fix, err := stockIn(ctx, tx, it, m, open, last)
 		if err != nil {
@@ -254,6 +298,47 @@ func (s *Service) ReceiveStock(ctx context.Context, c Receive) (*inventory.Movem
 		return tx.Complete(ctx, "ReceiveStock", c.RequestID, m.ID)
 	})
 	return out, err
+}
+
+// maxUnitCost bounds a unit price (in major units) so values stay far from
+// int64 overflow.
+var maxUnitCost = big.NewRat(1_000_000_000, 1)
+
+// parseCost validates a unit cost and returns it per base unit, in minor units
+// of its currency. defaultUoM is the unit the cost is for when it names none.
+func parseCost(it *inventory.Item, c UnitCost, defaultUoM string, v *apperr.Violations) (*big.Rat, string) {
+	currency, err := money.NormalizeCurrency(c.Currency)
+	if err != nil {
+		v.Add("unit_cost.currency_code", err.Error())
+	}
+	amount, err := money.ParseAmount(c.Amount, currency)
+	if err != nil {
+		v.Add("unit_cost.amount", err.Error())
+	} else if major, _ := money.ParseAmount(c.Amount, "JPY"); major.Cmp(maxUnitCost) > 0 {
+		v.Add("unit_cost.amount", "is out of range")
+		amount = nil
+	}
+	uom := c.UoM
+	if strings.TrimSpace(uom) == "" {
+		uom = defaultUoM
+	}
+	factor, known := it.Factor(uom)
+	if !known {
+		v.Add("unit_cost.uom", fmt.Sprintf("unit %q is not known for item %s", uom, it.SKU))
+	}
+	if amount == nil || !known {
+		return nil, currency
+	}
+	return new(big.Rat).Quo(amount, factor), currency
+}
+
+// valueOf values q at perBase, refusing a value too large to book.
+func valueOf(q inventory.Qty, perBase *big.Rat) (int64, error) {
+	v, ok := inventory.ValueOf(q, perBase)
+	if !ok {
+		return 0, apperr.Invalid(apperr.Field("quantity.value", "quantity x unit cost is too large to book"))
+	}
+	return v, nil
 }
 
 // stockIn books m (positive BaseQty into m.ToLocation, value already set) into
@@ -355,7 +440,10 @@ func stockOut(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movem
 				fmt.Sprintf("item %s was never received in %s, so stock issued ahead of a receipt has no cost to be valued at", it.SKU, m.Warehouse),
 				apperr.Violation{Type: "NO_COST_FOR_NEGATIVE_STOCK", Subject: "items/" + it.SKU, Description: "receive the item first"})
 		}
-		v := inventory.ValueOf(short, perUnit)
+		v, err := valueOf(short, perUnit)
+		if err != nil {
+			return err
+		}
 		if it.CostMethod == inventory.CostMovingAverage && last != nil {
 			negative = last
 		} else {
@@ -520,6 +608,7 @@ func (s *Service) IssueStock(ctx context.Context, c Issue) (*inventory.Movement,
 		if q <= 0 && len(v) == 0 {
 			v.Add("quantity.value", "must be greater than zero")
 		}
+		requireSource(c.Source, &v, inventory.SourceShipment, inventory.SourceOutboundOrder, inventory.SourceAdjustment, inventory.SourceTransfer, inventory.SourceReturn)
 		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, "", false, &v)
 		if err != nil {
 			return err
@@ -590,12 +679,18 @@ func (s *Service) AdjustStock(ctx context.Context, c Adjust) (*inventory.Movemen
 		if err := v.Err(); err != nil {
 			return err
 		}
+		if err := checkSerialIn(ctx, tx, it, lot, q, &v); err != nil {
+			return err
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
 		m := &inventory.Movement{
 			ID: newID(), Type: inventory.MoveAdjustment, SKU: it.SKU, Warehouse: loc.Warehouse,
 			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-			BaseQty: q, ReasonCode: reason, Source: c.Source, CreatedAt: s.now().UTC(),
+			BaseQty: q, ReasonCode: reason, Source: defaultSource(c.Source, inventory.SourceAdjustment, c.RequestID), CreatedAt: s.now().UTC(),
 		}
-		if err := s.applyDelta(ctx, tx, it, loc, m); err != nil {
+		if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
 			return err
 		}
 		if err := tx.Emit(ctx, inventory.StockAdjusted{Movement: *m}); err != nil {
@@ -609,7 +704,7 @@ func (s *Service) AdjustStock(ctx context.Context, c Adjust) (*inventory.Movemen
 
 // applyDelta books a signed change m.BaseQty at loc: down like an issue (only
 // available stock), up at the current cost.
-func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc *inventory.Location, m *inventory.Movement) error {
+func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc *inventory.Location, m *inventory.Movement, cost UnitCost) error {
 	if m.BaseQty < 0 {
 		level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, m.Lot)
 		if err != nil {
@@ -632,8 +727,23 @@ func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc
 		}
 		return tx.InsertMovement(ctx, m)
 	}
-	perUnit, currency, _ := inventory.CurrentCost(open, last)
-	m.Value, m.Currency = inventory.ValueOf(m.BaseQty, perUnit), currency
+	perUnit, currency, ok := inventory.CurrentCost(open, last)
+	if !ok {
+		if strings.TrimSpace(cost.Amount) == "" {
+			return apperr.Precondition("NO_COST",
+				fmt.Sprintf("item %s has no cost in warehouse %s yet: give unit_cost for the stock found (an opening balance)", it.SKU, m.Warehouse),
+				apperr.Violation{Type: "NO_COST", Subject: "items/" + it.SKU, Description: "send unit_cost, or receive the item first"})
+		}
+		var v apperr.Violations
+		perUnit, currency = parseCost(it, cost, m.EnteredUoM, &v)
+		if err := v.Err(); err != nil {
+			return err
+		}
+	}
+	m.Currency = currency
+	if m.Value, err = valueOf(m.BaseQty, perUnit); err != nil {
+		return err
+	}
 	fix, err := stockIn(ctx, tx, it, m, open, last)
 	if err != nil {
 		return err
@@ -691,17 +801,26 @@ func (s *Service) CountStock(ctx context.Context, c Count) (*inventory.Movement,
 			return apperr.Precondition("LOCATION_BLOCKED", "location "+loc.Code+" is blocked and takes no stock",
 				apperr.Violation{Type: "LOCATION_BLOCKED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it after unblocking, or move the stock out"})
 		}
+		if it.Tracking == inventory.TrackingSerial && counted > level.OnHand {
+			var sv apperr.Violations
+			if err := checkSerialIn(ctx, tx, it, lot, counted-level.OnHand, &sv); err != nil {
+				return err
+			}
+			if err := sv.Err(); err != nil {
+				return apperr.Invalid(apperr.Field("counted_quantity.value", "a serial number is counted as 0 or 1"))
+			}
+		}
 		m := &inventory.Movement{
 			ID: newID(), Type: inventory.MoveCount, SKU: it.SKU, Warehouse: loc.Warehouse,
 			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Counted.Value), EnteredUoM: enteredUoM(it, c.Counted.UoM),
-			BaseQty: counted - level.OnHand, Counted: &counted, Source: c.Source, CreatedAt: s.now().UTC(),
+			BaseQty: counted - level.OnHand, Counted: &counted, Source: defaultSource(c.Source, inventory.SourceCount, c.RequestID), CreatedAt: s.now().UTC(),
 		}
 		if m.BaseQty > 0 {
 			if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: lot, ExpiryDate: expiry, FirstReceivedAt: m.CreatedAt}); err != nil {
 				return err
 			}
 		}
-		if err := s.applyDelta(ctx, tx, it, loc, m); err != nil {
+		if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
 			return err
 		}
 		if m.BaseQty == 0 {
@@ -755,7 +874,7 @@ func (s *Service) AllocateStock(ctx context.Context, c Allocate) (*inventory.All
 		}
 		inventory.SortForAllocation(levels)
 		lines, short := inventory.PlanAllocation(levels, q)
-		if short > 0 && !c.AllowPartial {
+		if short > 0 && (!c.AllowPartial || short == q) {
 			e := apperr.Precondition("INSUFFICIENT_STOCK",
 				fmt.Sprintf("not enough available stock of %s in %s: need %s, short %s", it.SKU, w.Code, q, short),
 				apperr.Violation{Type: "INSUFFICIENT_STOCK", Subject: "warehouses/" + w.Code + "/items/" + it.SKU, Description: "short " + short.String()})
@@ -785,6 +904,19 @@ func (s *Service) AllocateStock(ctx context.Context, c Allocate) (*inventory.All
 	return out, err
 }
 
+// lockAllocation locks an allocation's item, then the allocation: the same
+// order as every other stock command.
+func lockAllocation(ctx context.Context, tx Tx, id string) (*inventory.Allocation, error) {
+	a, err := tx.GetAllocation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.LockItem(ctx, a.SKU); err != nil {
+		return nil, err
+	}
+	return tx.LockAllocation(ctx, id)
+}
+
 // GetAllocation returns an allocation.
 func (s *Service) GetAllocation(ctx context.Context, id string) (*inventory.Allocation, error) {
 	return s.store.GetAllocation(ctx, id)
@@ -793,6 +925,9 @@ func (s *Service) GetAllocation(ctx context.Context, id string) (*inventory.Allo
 // ReleaseAllocation gives back what an allocation still reserves. Releasing a
 // released allocation returns it unchanged.
 func (s *Service) ReleaseAllocation(ctx context.Context, requestID, id string) (*inventory.Allocation, error) {
+	if err := requireRequestID(requestID); err != nil {
+		return nil, err
+	}
 	var out *inventory.Allocation
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		prior, replay, err := tx.Claim(ctx, "ReleaseAllocation", requestID, id)
@@ -803,7 +938,7 @@ func (s *Service) ReleaseAllocation(ctx context.Context, requestID, id string) (
 			out, err = tx.GetAllocation(ctx, prior)
 			return err
 		}
-		a, err := tx.LockAllocation(ctx, id)
+		a, err := lockAllocation(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -853,7 +988,7 @@ func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Mo
 			out, err = replayMovement(ctx, tx, prior)
 			return err
 		}
-		a, err := tx.LockAllocation(ctx, c.AllocationID)
+		a, err := lockAllocation(ctx, tx, c.AllocationID)
 		if err != nil {
 			return err
 		}
@@ -869,6 +1004,9 @@ func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Mo
 		q := baseQty(it, c.Quantity, "quantity", &v)
 		if q <= 0 && len(v) == 0 {
 			v.Add("quantity.value", "must be greater than zero")
+		}
+		if c.Warehouse != "" && inventory.NormalizeCode(c.Warehouse) != a.Warehouse {
+			v.Add("location", fmt.Sprintf("allocation %s is in warehouse %s", a.ID, a.Warehouse))
 		}
 		loc, lot := inventory.NormalizeCode(c.Location), strings.ToUpper(strings.TrimSpace(c.Lot))
 		var line *inventory.AllocLine
@@ -893,6 +1031,9 @@ func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Mo
 			ID: newID(), Type: inventory.MoveIssue, SKU: a.SKU, Warehouse: a.Warehouse, FromLocation: loc,
 			Lot: lot, ExpiryDate: line.ExpiryDate, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
 			BaseQty: -q, Source: c.Source, AllocationID: a.ID, CreatedAt: now,
+		}
+		if m.Source.Type == 0 && m.Source.ID == "" {
+			m.Source = a.Order // the pick belongs to the order line the stock was reserved for
 		}
 		if _, err := tx.LockLevel(ctx, a.Warehouse, loc, a.SKU, lot); err != nil {
 			return err

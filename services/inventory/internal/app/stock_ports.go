@@ -53,8 +53,14 @@ type StockReader interface {
 // StockTx holds the stock writes. Methods that read before a write lock what
 // they read (on PostgreSQL; SQLite transactions are serial).
 type StockTx interface {
+	// LockItem serialises stock commands of one item: every stock command takes
+	// this lock first, so the locks it takes after (levels, layers, lots) can
+	// never be taken in a conflicting order by another command.
+	LockItem(ctx context.Context, sku string) error
 	// GetLot returns nil, nil when the lot is unknown.
 	GetLot(ctx context.Context, sku, lot string) (*inventory.Lot, error)
+	// LotOnHand is the stock of one lot (a serial number) across all locations.
+	LotOnHand(ctx context.Context, sku, lot string) (inventory.Qty, error)
 	// EnsureLot stores a lot if it is new.
 	EnsureLot(ctx context.Context, l *inventory.Lot) error
 	// LockLevel returns the level (zero on hand if there is none yet), locked.

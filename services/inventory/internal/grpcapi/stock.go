@@ -56,6 +56,10 @@ func (n *names) allocation(field, name string) string {
 	return ids[0]
 }
 
+func unitCost(c *inventoryv1.UnitCost) app.UnitCost {
+	return app.UnitCost{Currency: c.GetCurrencyCode(), Amount: c.GetAmount(), UoM: c.GetUom()}
+}
+
 func qty(q *typev1.Quantity) app.Quantity { return app.Quantity{Value: q.GetValue(), UoM: q.GetUom()} }
 
 // ReceiveStock records a receipt.
@@ -69,7 +73,7 @@ func (s *Server) ReceiveStock(ctx context.Context, req *inventoryv1.ReceiveStock
 	m, err := s.app.ReceiveStock(ctx, app.Receive{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
 		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Source: protoconv.SourceFromProto(req.GetSource()),
-		Cost: app.UnitCost{Currency: req.GetUnitCost().GetCurrencyCode(), Amount: req.GetUnitCost().GetAmount(), UoM: req.GetUnitCost().GetUom()},
+		Cost: unitCost(req.GetUnitCost()),
 	})
 	if err != nil {
 		return nil, err
@@ -128,6 +132,7 @@ func (s *Server) AdjustStock(ctx context.Context, req *inventoryv1.AdjustStockRe
 	m, err := s.app.AdjustStock(ctx, app.Adjust{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
 		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Reason: req.GetReasonCode(), Source: protoconv.SourceFromProto(req.GetSource()),
+		Cost: unitCost(req.GetUnitCost()),
 	})
 	if err != nil {
 		return nil, err
@@ -146,6 +151,7 @@ func (s *Server) CountStock(ctx context.Context, req *inventoryv1.CountStockRequ
 	m, err := s.app.CountStock(ctx, app.Count{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Counted: qty(req.GetCountedQuantity()),
 		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Source: protoconv.SourceFromProto(req.GetSource()),
+		Cost: unitCost(req.GetUnitCost()),
 	})
 	if err != nil {
 		return nil, err
@@ -287,12 +293,12 @@ func (s *Server) ReleaseAllocation(ctx context.Context, req *inventoryv1.Release
 func (s *Server) ConfirmPick(ctx context.Context, req *inventoryv1.ConfirmPickRequest) (*inventoryv1.Movement, error) {
 	var n names
 	id := n.allocation("allocation", req.GetAllocation())
-	_, loc := n.location("location", req.GetLocation())
+	wh, loc := n.location("location", req.GetLocation())
 	if err := n.v.Err(); err != nil {
 		return nil, err
 	}
 	m, err := s.app.ConfirmPick(ctx, app.ConfirmPick{
-		RequestID: req.GetRequestId(), AllocationID: id, Location: loc, Lot: req.GetLot(),
+		RequestID: req.GetRequestId(), AllocationID: id, Warehouse: wh, Location: loc, Lot: req.GetLot(),
 		Quantity: qty(req.GetQuantity()), Source: protoconv.SourceFromProto(req.GetSource()),
 	})
 	if err != nil {

@@ -97,8 +97,8 @@ func CurrentCost(layers []*Layer, last *Layer) (perUnit *big.Rat, currency strin
 	return new(big.Rat), "", false
 }
 
-// ValueOf values q base units at perUnit minor units each, rounded half to even.
-func ValueOf(q Qty, perUnit *big.Rat) int64 {
-	v, _ := money.RoundHalfEven(new(big.Rat).Mul(q.Rat(), perUnit))
-	return v
+// ValueOf values q base units at perUnit minor units each, rounded half to
+// even. ok is false when the value does not fit in an int64.
+func ValueOf(q Qty, perUnit *big.Rat) (int64, bool) {
+	return money.RoundHalfEven(new(big.Rat).Mul(q.Rat(), perUnit))
 }

@@ -47,7 +47,10 @@ func TestCurrentCost(t *testing.T) {
 		t.Fatalf("cost = %v %s %v", c, cur, ok)
 	}
 	c, _, _ = CurrentCost(nil, &Layer{Currency: "USD", QtyIn: 4 * qtyOne, ValueIn: 10})
-	if ValueOf(3*qtyOne, c) != 8 { // 7.5 -> 8 (half to even)
-		t.Fatalf("ValueOf = %d", ValueOf(3*qtyOne, c))
+	if v, ok := ValueOf(3*qtyOne, c); !ok || v != 8 { // 7.5 -> 8 (half to even)
+		t.Fatalf("ValueOf = %d", v)
+	}
+	if _, ok := ValueOf(maxQty, big.NewRat(1<<62, 1)); ok {
+		t.Fatal("an overflowing value must be refused")
 	}
 }

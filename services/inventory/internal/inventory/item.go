@@ -4,7 +4,6 @@ package inventory
 
 import (
 	"fmt"
-	"math/big"
 	"regexp"
 	"strings"
 	"time"
@@ -79,8 +78,11 @@ type UoMConversion struct {
 	Factor string
 }
 
-// FactorScale is the most decimal places a conversion factor may have.
-const FactorScale = 9
+// FactorScale is the most decimal places a conversion factor may have. It is
+// the quantity scale: a factor finer than a base quantity could hold would let
+// the unit be declared but almost never used (10 LB at 0.45359237 KG is 4.5359237
+// KG, which no 6-place quantity holds), so such a factor is refused up front.
+const FactorScale = QtyScale
 
 // Item is an entry of the item master.
 type Item struct {
@@ -130,27 +132,18 @@ func NewItem(it Item, now time.Time) (*Item, error) {
 
 // CanonicalFactor parses a positive exact decimal with at most FactorScale places
 // and returns it without trailing zeros ("12.50" -> "12.5"). Floats never enter:
-// the string is parsed as a rational number.
+// the string is checked against a plain decimal pattern and parsed exactly.
 func CanonicalFactor(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", fmt.Errorf("is required: base units in one of this unit, e.g. \"12\"")
-	}
-	if strings.ContainsAny(s, "eE/") {
-		return "", fmt.Errorf("must be a plain decimal such as \"12\" or \"0.5\"")
-	}
-	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > FactorScale {
-		return "", fmt.Errorf("must have at most %d decimal places", FactorScale)
-	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return "", fmt.Errorf("must be a plain decimal such as \"12\" or \"0.5\"")
+	r, err := parseDecimal(s, FactorScale)
+	if err != nil {
+		return "", err
 	}
 	if r.Sign() <= 0 {
 		return "", fmt.Errorf("must be greater than zero")
 	}
-	out := r.FloatString(FactorScale)
-	out = strings.TrimRight(out, "0")
-	out = strings.TrimSuffix(out, ".")
-	return out, nil
+	q, err := ratToQty(r)
+	if err != nil {
+		return "", err
+	}
+	return q.String(), nil
 }

@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -30,13 +31,17 @@ func ParseQty(s string) (Qty, error) {
 	return ratToQty(r)
 }
 
+// plainDecimal is the only number syntax accepted: no exponents, hex, binary,
+// octal, underscores or fractions, which big.Rat would otherwise take.
+var plainDecimal = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
+
 // parseDecimal parses a plain signed decimal ("12", "-0.5") with at most scale places.
 func parseDecimal(s string, scale int) (*big.Rat, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, fmt.Errorf("is required, e.g. \"12\" or \"0.5\"")
 	}
-	if strings.ContainsAny(s, "eE/") {
+	if !plainDecimal.MatchString(s) {
 		return nil, fmt.Errorf("must be a plain decimal such as \"12\" or \"0.5\"")
 	}
 	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > scale {

@@ -9,6 +9,7 @@ func TestParseQtyAndString(t *testing.T) {
 	}{
 		{"12", "12", true}, {"1.500000", "1.5", true}, {"-0.000001", "-0.000001", true}, {"0", "0", true},
 		{"0.0000001", "", false}, {"1e3", "", false}, {"abc", "", false}, {"", "", false}, {"99999999999", "", false},
+		{"0x10", "", false}, {"1p3", "", false}, {"0b101", "", false}, {"1_000", "", false}, {".5", "", false}, {"+2", "2", true},
 	}
 	for _, tt := range tests {
 		q, err := ParseQty(tt.in)
@@ -21,7 +22,7 @@ func TestParseQtyAndString(t *testing.T) {
 func TestToBase(t *testing.T) {
 	widget := &Item{SKU: "W", BaseUoM: "EA", WholeUnitsOnly: true,
 		Conversions: []UoMConversion{{UoM: "CS", Factor: "12"}, {UoM: "PLT", Factor: "480"}, {UoM: "DZ", Factor: "12"}}}
-	coffee := &Item{SKU: "C", BaseUoM: "KG", Conversions: []UoMConversion{{UoM: "BAG", Factor: "0.25"}, {UoM: "LB", Factor: "0.45359237"}}}
+	coffee := &Item{SKU: "C", BaseUoM: "KG", Conversions: []UoMConversion{{UoM: "BAG", Factor: "0.25"}, {UoM: "LB", Factor: "0.453592"}}}
 	tests := []struct {
 		it         *Item
 		value, uom string
@@ -36,8 +37,9 @@ func TestToBase(t *testing.T) {
 		{widget, "1.5", "EA", "", false},
 		{widget, "1", "BX", "", false}, // unknown unit
 		{coffee, "3", "BAG", "0.75", true},
-		{coffee, "1", "LB", "0.453592", false}, // 0.45359237 kg needs 8 places
-		{coffee, "2", "LB", "", false},
+		{coffee, "1", "LB", "0.453592", true},
+		{coffee, "0.5", "LB", "0.226796", true},
+		{coffee, "0.1", "LB", "", false}, // 0.0453592 KG needs 7 places
 		{coffee, "0.000001", "KG", "0.000001", true},
 		{coffee, "-1", "BAG", "-0.25", true},
 	}

@@ -33,14 +33,19 @@ func micros(ts time.Time) int64 { return ts.UTC().UnixMicro() }
 
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-// isCheckViolation reports a CHECK constraint failure (allocated > on_hand):
-// a concurrent writer got there first.
-func isCheckViolation(err error) bool {
-	if err == nil {
-		return false
+func (t *tx) LockItem(ctx context.Context, sku string) error {
+	if t.tx.Dialect != sqldb.Postgres {
+		return nil
 	}
-	s := err.Error()
-	return strings.Contains(s, "SQLSTATE 23514") || strings.Contains(s, "CHECK constraint failed")
+	var got string
+	err := t.tx.QueryRowContext(ctx, `SELECT sku FROM items WHERE sku = $1 FOR UPDATE`, sku).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.NotFound("item", sku)
+	}
+	if err != nil {
+		return fmt.Errorf("lock item %s: %w", sku, err)
+	}
+	return nil
 }
 
 func (t *tx) GetLot(ctx context.Context, sku, lot string) (*inventory.Lot, error) {
@@ -58,13 +63,27 @@ func (t *tx) GetLot(ctx context.Context, sku, lot string) (*inventory.Lot, error
 	return &l, nil
 }
 
+func (t *tx) LotOnHand(ctx context.Context, sku, lot string) (inventory.Qty, error) {
+	var q int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(on_hand), 0) AS BIGINT) FROM stock_levels WHERE sku = $1 AND lot = $2`, sku, lot).Scan(&q); err != nil {
+		return 0, fmt.Errorf("stock of lot %s/%s: %w", sku, lot, err)
+	}
+	return inventory.Qty(q), nil
+}
+
 func (t *tx) EnsureLot(ctx context.Context, l *inventory.Lot) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO lots (sku, lot, expiry_date, first_received_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (sku, lot) DO UPDATE SET expiry_date = excluded.expiry_date
-		WHERE lots.expiry_date = '' AND excluded.expiry_date <> ''`,
-		l.SKU, l.Lot, l.ExpiryDate, micros(l.FirstReceivedAt))
+		ON CONFLICT (sku, lot) DO NOTHING`, l.SKU, l.Lot, l.ExpiryDate, micros(l.FirstReceivedAt))
 	if err != nil {
 		return fmt.Errorf("store lot %s/%s: %w", l.SKU, l.Lot, err)
+	}
+	if l.ExpiryDate == "" {
+		return nil
+	}
+	// A lot first seen without a date learns it from the first movement that has one.
+	if _, err := t.tx.ExecContext(ctx, `UPDATE lots SET expiry_date = $1 WHERE sku = $2 AND lot = $3 AND expiry_date = ''`,
+		l.ExpiryDate, l.SKU, l.Lot); err != nil {
+		return fmt.Errorf("date lot %s/%s: %w", l.SKU, l.Lot, err)
 	}
 	return nil
 }
@@ -107,19 +126,20 @@ func (t *tx) AddToLevel(ctx context.Context, warehouse, location, sku, lot strin
 	// Update first: the CHECK constraints see the row as it ends up. An upsert
 	// would check the row it proposes to insert (allocated without on hand) and fail.
 	for attempt := 0; ; attempt++ {
+		// The casts keep PostgreSQL from typing $1 after the literal 0 as a
+		// 32-bit integer, which would refuse quantities over 2147 base units.
 		res, err := t.tx.ExecContext(ctx, `UPDATE stock_levels SET
 				received_at = CASE
-					WHEN on_hand <= 0 AND $1 > 0 THEN $3
-					WHEN $3 < received_at THEN $3
+					WHEN on_hand <= 0 AND CAST($1 AS BIGINT) > 0 THEN CAST($3 AS BIGINT)
+					WHEN CAST($3 AS BIGINT) < received_at THEN CAST($3 AS BIGINT)
 					ELSE received_at END,
-				on_hand = on_hand + $1,
-				allocated = allocated + $2
+				on_hand = on_hand + CAST($1 AS BIGINT),
+				allocated = allocated + CAST($2 AS BIGINT)
 			WHERE warehouse = $4 AND location = $5 AND sku = $6 AND lot = $7`,
 			int64(onHand), int64(allocated), micros(receivedAt), warehouse, location, sku, lot)
-		if isCheckViolation(err) {
-			return apperr.Conflict("stock level changed concurrently", err)
-		}
 		if err != nil {
+			// A CHECK violation (allocated above on hand) here is a bug, not a race:
+			// the level was locked before it was changed. It surfaces as Internal.
 			return fmt.Errorf("update stock level %s/%s %s/%s: %w", warehouse, location, sku, lot, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
@@ -130,9 +150,6 @@ func (t *tx) AddToLevel(ctx context.Context, warehouse, location, sku, lot strin
 		res, err = t.tx.ExecContext(ctx, `INSERT INTO stock_levels (warehouse, location, sku, lot, on_hand, allocated, received_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
 			warehouse, location, sku, lot, int64(onHand), int64(allocated), micros(receivedAt))
-		if isCheckViolation(err) {
-			return apperr.Conflict("stock level changed concurrently", err)
-		}
 		if err != nil {
 			return fmt.Errorf("insert stock level %s/%s %s/%s: %w", warehouse, location, sku, lot, err)
 		}

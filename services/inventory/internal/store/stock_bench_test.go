@@ -34,11 +34,11 @@ func BenchmarkReceiveThenIssue(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := svc.ReceiveStock(ctx, app.Receive{RequestID: fmt.Sprint("r", i), SKU: "B", Warehouse: "W1", Location: "A1",
+		if _, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: fmt.Sprint("r", i), SKU: "B", Warehouse: "W1", Location: "A1",
 			Quantity: app.Quantity{Value: "1", UoM: "CS"}, Cost: app.UnitCost{Currency: "USD", Amount: "12.34"}}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := svc.IssueStock(ctx, app.Issue{RequestID: fmt.Sprint("i", i), SKU: "B", Warehouse: "W1", Location: "A1",
+		if _, err := svc.IssueStock(ctx, app.Issue{Source: shipSrc, RequestID: fmt.Sprint("i", i), SKU: "B", Warehouse: "W1", Location: "A1",
 			Quantity: app.Quantity{Value: "7", UoM: "EA"}}); err != nil {
 			b.Fatal(err)
 		}

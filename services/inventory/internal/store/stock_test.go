@@ -50,6 +50,12 @@ func stockFixture(t *testing.T, db *sqldb.DB) *app.Service {
 	return svc
 }
 
+// Source documents for tests that do not care which.
+var (
+	poSrc   = inventory.SourceDoc{Type: inventory.SourcePurchaseOrder, ID: "PO-T", Line: "1"}
+	shipSrc = inventory.SourceDoc{Type: inventory.SourceShipment, ID: "SH-T"}
+)
+
 var reqN atomic.Int64
 
 // rid returns a fresh request id; the dialect subtests run in parallel.
@@ -172,7 +178,7 @@ func TestQuantitiesConvertExactlyOrAreRefused(t *testing.T) {
 		svc := stockFixture(t, db)
 		ctx := context.Background()
 		rec := func(q, uom string) error {
-			_, err := svc.ReceiveStock(ctx, app.Receive{RequestID: rid("r"), SKU: "WIDGET", Warehouse: "W1", Location: "A1",
+			_, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: rid("r"), SKU: "WIDGET", Warehouse: "W1", Location: "A1",
 				Quantity: app.Quantity{Value: q, UoM: uom}, Cost: app.UnitCost{Currency: "USD", Amount: "1"}})
 			return err
 		}
@@ -180,14 +186,14 @@ func TestQuantitiesConvertExactlyOrAreRefused(t *testing.T) {
 		wantKind(t, rec("1", "PLT"), apperr.KindInvalidArgument, "quantity.uom")
 		wantKind(t, rec("0", "EA"), apperr.KindInvalidArgument, "quantity.value")
 		wantKind(t, rec("1.0000001", "EA"), apperr.KindInvalidArgument, "quantity.value")
-		_, err := svc.ReceiveStock(ctx, app.Receive{RequestID: rid("r"), SKU: "WIDGET", Warehouse: "W1", Location: "A1",
+		_, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: rid("r"), SKU: "WIDGET", Warehouse: "W1", Location: "A1",
 			Quantity: app.Quantity{Value: "1"}, Cost: app.UnitCost{Currency: "US", Amount: "-1"}})
 		e := wantKind(t, err, apperr.KindInvalidArgument, "unit_cost.currency_code")
 		if len(e.Violations) != 2 {
 			t.Fatalf("want both cost violations, got %+v", e.Violations)
 		}
 		// A weighed item takes fractions, exactly: 3 BAG = 0.75 KG.
-		m, err := svc.ReceiveStock(ctx, app.Receive{RequestID: rid("r"), SKU: "AVG", Warehouse: "W1", Location: "A1",
+		m, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: rid("r"), SKU: "AVG", Warehouse: "W1", Location: "A1",
 			Quantity: app.Quantity{Value: "3", UoM: "BAG"}, Cost: app.UnitCost{Currency: "USD", Amount: "2.00", UoM: "BAG"}})
 		if err != nil || m.BaseQty.String() != "0.75" || m.Value != 600 {
 			t.Fatalf("bag receipt = %+v, %v", m, err)
@@ -227,7 +233,7 @@ func TestStockCommandsAreIdempotent(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		svc := stockFixture(t, db)
 		ctx := context.Background()
-		cmd := app.Receive{RequestID: "same", SKU: "WIDGET", Warehouse: "W1", Location: "A1",
+		cmd := app.Receive{Source: poSrc, RequestID: "same", SKU: "WIDGET", Warehouse: "W1", Location: "A1",
 			Quantity: app.Quantity{Value: "4"}, Cost: app.UnitCost{Currency: "USD", Amount: "1"}}
 		a, err := svc.ReceiveStock(ctx, cmd)
 		if err != nil {
@@ -313,7 +319,7 @@ func TestLotsAllocationFEFOPickRelease(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		svc := stockFixture(t, db)
 		ctx := context.Background()
-		_, err := svc.ReceiveStock(ctx, app.Receive{RequestID: rid("r"), SKU: "MILK", Warehouse: "W1", Location: "A1",
+		_, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: rid("r"), SKU: "MILK", Warehouse: "W1", Location: "A1",
 			Quantity: app.Quantity{Value: "5"}, Cost: app.UnitCost{Currency: "USD", Amount: "1"}})
 		wantKind(t, err, apperr.KindInvalidArgument, "lot")
 		receive(t, svc, "MILK", "A1", "5", "", "1.00", "LATE", "2031-06-01")
@@ -440,7 +446,7 @@ func TestBlockedLocation(t *testing.T) {
 		if err != nil || !l.Blocked || l.Type != inventory.LocationStorage {
 			t.Fatalf("block = %+v, %v", l, err)
 		}
-		_, err = svc.ReceiveStock(ctx, app.Receive{RequestID: rid("r"), SKU: "WIDGET", Warehouse: "W1", Location: "A1",
+		_, err = svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: rid("r"), SKU: "WIDGET", Warehouse: "W1", Location: "A1",
 			Quantity: app.Quantity{Value: "1"}, Cost: app.UnitCost{Currency: "USD", Amount: "1"}})
 		if e := wantKind(t, err, apperr.KindFailedPrecondition, ""); e.Reason != "LOCATION_BLOCKED" {
 			t.Fatalf("receive into blocked = %v", e)

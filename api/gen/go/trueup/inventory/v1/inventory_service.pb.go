@@ -1495,7 +1495,13 @@ type AdjustStockRequest struct {
 	// Why, e.g. "DAMAGED", "FOUND". Required.
 	ReasonCode string `protobuf:"bytes,7,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
 	// The document behind it.
-	Source        *SourceDocument `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	Source *SourceDocument `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	// What one unit of stock found is worth, for an item that has no cost in
+	// this warehouse yet (opening balances at go-live). Ignored when the item
+	// has a current cost there: found stock is valued at that. An upward
+	// adjustment of an item without any cost fails with FAILED_PRECONDITION
+	// (NO_COST) unless this is given.
+	UnitCost      *UnitCost `protobuf:"bytes,9,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1586,6 +1592,13 @@ func (x *AdjustStockRequest) GetSource() *SourceDocument {
 	return nil
 }
 
+func (x *AdjustStockRequest) GetUnitCost() *UnitCost {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
+}
+
 // Request to record a count.
 type CountStockRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1602,7 +1615,10 @@ type CountStockRequest struct {
 	// The count document.
 	Source *SourceDocument `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
 	// The lot's expiry date, for a lot found that was not on record.
-	ExpiryDate    string `protobuf:"bytes,7,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	ExpiryDate string `protobuf:"bytes,7,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// What one unit is worth if the count finds stock of an item that has no
+	// cost in this warehouse yet; see AdjustStockRequest.unit_cost.
+	UnitCost      *UnitCost `protobuf:"bytes,8,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1684,6 +1700,13 @@ func (x *CountStockRequest) GetExpiryDate() string {
 		return x.ExpiryDate
 	}
 	return ""
+}
+
+func (x *CountStockRequest) GetUnitCost() *UnitCost {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
 }
 
 // Request to list stock levels.
@@ -2484,7 +2507,7 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\blocation\x18\x03 \x01(\tR\blocation\x124\n" +
 	"\bquantity\x18\x04 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
 	"\x03lot\x18\x05 \x01(\tR\x03lot\x12;\n" +
-	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\xaa\x02\n" +
+	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\xe6\x02\n" +
 	"\x12AdjustStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -2496,7 +2519,8 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"expiryDate\x12\x1f\n" +
 	"\vreason_code\x18\a \x01(\tR\n" +
 	"reasonCode\x12;\n" +
-	"\x06source\x18\b \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\x97\x02\n" +
+	"\x06source\x18\b \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12:\n" +
+	"\tunit_cost\x18\t \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\"\xd3\x02\n" +
 	"\x11CountStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -2506,7 +2530,8 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x10counted_quantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\x0fcountedQuantity\x12;\n" +
 	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12\x1f\n" +
 	"\vexpiry_date\x18\a \x01(\tR\n" +
-	"expiryDate\"\xbf\x01\n" +
+	"expiryDate\x12:\n" +
+	"\tunit_cost\x18\b \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\"\xbf\x01\n" +
 	"\x10ListStockRequest\x12\x1c\n" +
 	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +
@@ -2689,74 +2714,76 @@ var file_trueup_inventory_v1_inventory_service_proto_depIdxs = []int32{
 	43, // 19: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
 	41, // 20: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
 	43, // 21: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	41, // 22: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
-	43, // 23: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	44, // 24: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
-	45, // 25: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
-	41, // 26: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	43, // 27: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
-	41, // 28: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
-	43, // 29: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	46, // 30: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	37, // 31: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	38, // 32: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 33: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
-	2,  // 34: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
-	3,  // 35: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
-	5,  // 36: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
-	6,  // 37: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
-	7,  // 38: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
-	9,  // 39: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
-	10, // 40: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
-	11, // 41: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
-	34, // 42: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
-	13, // 43: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
-	14, // 44: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
-	15, // 45: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
-	17, // 46: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
-	20, // 47: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
-	21, // 48: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
-	22, // 49: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
-	23, // 50: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
-	24, // 51: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
-	25, // 52: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
-	27, // 53: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
-	29, // 54: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
-	30, // 55: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
-	31, // 56: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
-	32, // 57: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
-	33, // 58: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
-	35, // 59: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
-	35, // 60: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
-	4,  // 61: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
-	36, // 62: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	36, // 63: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	8,  // 64: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
-	37, // 65: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
-	37, // 66: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
-	12, // 67: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
-	37, // 68: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
-	35, // 69: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
-	35, // 70: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
-	16, // 71: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
-	19, // 72: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
-	45, // 73: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
-	45, // 74: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
-	45, // 75: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
-	45, // 76: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
-	45, // 77: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
-	26, // 78: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
-	28, // 79: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
-	47, // 80: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
-	47, // 81: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
-	47, // 82: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
-	45, // 83: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
-	48, // 84: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
-	59, // [59:85] is the sub-list for method output_type
-	33, // [33:59] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	42, // 22: trueup.inventory.v1.AdjustStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	41, // 23: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
+	43, // 24: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	42, // 25: trueup.inventory.v1.CountStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	44, // 26: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
+	45, // 27: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
+	41, // 28: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	43, // 29: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	41, // 30: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	43, // 31: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	46, // 32: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	37, // 33: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	38, // 34: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 35: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
+	2,  // 36: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
+	3,  // 37: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
+	5,  // 38: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
+	6,  // 39: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
+	7,  // 40: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
+	9,  // 41: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
+	10, // 42: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
+	11, // 43: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
+	34, // 44: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
+	13, // 45: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
+	14, // 46: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
+	15, // 47: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
+	17, // 48: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
+	20, // 49: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
+	21, // 50: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
+	22, // 51: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
+	23, // 52: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
+	24, // 53: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
+	25, // 54: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
+	27, // 55: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
+	29, // 56: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
+	30, // 57: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
+	31, // 58: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
+	32, // 59: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
+	33, // 60: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
+	35, // 61: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
+	35, // 62: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
+	4,  // 63: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
+	36, // 64: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	36, // 65: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	8,  // 66: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
+	37, // 67: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
+	37, // 68: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
+	12, // 69: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
+	37, // 70: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
+	35, // 71: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
+	35, // 72: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
+	16, // 73: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
+	19, // 74: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
+	45, // 75: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
+	45, // 76: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
+	45, // 77: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
+	45, // 78: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
+	45, // 79: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
+	26, // 80: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
+	28, // 81: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
+	47, // 82: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
+	47, // 83: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
+	47, // 84: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
+	45, // 85: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
+	48, // 86: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
+	61, // [61:87] is the sub-list for method output_type
+	35, // [35:61] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_inventory_service_proto_init() }

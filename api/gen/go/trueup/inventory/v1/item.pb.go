@@ -457,7 +457,7 @@ type UomConversion struct {
 	// characters of A-Z and 0-9, starting with a letter; upper-cased.
 	Uom string `protobuf:"bytes,1,opt,name=uom,proto3" json:"uom,omitempty"`
 	// How many base units one of this unit holds, as an exact decimal string
-	// greater than zero with at most 9 decimal places, e.g. "12" for a case of
+	// greater than zero with at most 6 decimal places, e.g. "12" for a case of
 	// twelve each or "0.5" for a half. Returned in canonical form, without
 	// trailing zeros ("12.50" becomes "12.5").
 	Factor        string `protobuf:"bytes,2,opt,name=factor,proto3" json:"factor,omitempty"`
