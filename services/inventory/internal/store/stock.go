@@ -392,27 +392,35 @@ func (r reader) movements(ctx context.Context, query string, args ...any) ([]*in
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, m := range out {
-		lrows, err := r.q.QueryContext(ctx, `SELECT ml.layer_id, ml.qty, ml.value_minor FROM movement_layers ml
-			JOIN cost_layers c ON c.id = ml.layer_id WHERE ml.movement_id = $1 ORDER BY c.seq`, m.ID)
-		if err != nil {
-			return nil, fmt.Errorf("query movement layers: %w", err)
-		}
-		for lrows.Next() {
-			var tk inventory.Take
-			var q int64
-			if err := lrows.Scan(&tk.LayerID, &q, &tk.Value); err != nil {
-				lrows.Close()
-				return nil, fmt.Errorf("scan movement layer: %w", err)
-			}
-			tk.Qty = inventory.Qty(q)
-			m.Layers = append(m.Layers, tk)
-		}
-		if err := lrows.Close(); err != nil {
-			return nil, err
-		}
+	if len(out) == 0 {
+		return out, nil
 	}
-	return out, nil
+	// One query for the layers of the whole page.
+	byID := make(map[string]*inventory.Movement, len(out))
+	ids := make([]any, 0, len(out))
+	marks := make([]string, 0, len(out))
+	for i, m := range out {
+		byID[m.ID] = m
+		ids = append(ids, m.ID)
+		marks = append(marks, fmt.Sprintf("$%d", i+1))
+	}
+	lrows, err := r.q.QueryContext(ctx, `SELECT ml.movement_id, ml.layer_id, ml.qty, ml.value_minor FROM movement_layers ml
+		JOIN cost_layers c ON c.id = ml.layer_id WHERE ml.movement_id IN (`+strings.Join(marks, ", ")+`) ORDER BY ml.movement_id, c.seq`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("query movement layers: %w", err)
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var id string
+		var tk inventory.Take
+		var q int64
+		if err := lrows.Scan(&id, &tk.LayerID, &q, &tk.Value); err != nil {
+			return nil, fmt.Errorf("scan movement layer: %w", err)
+		}
+		tk.Qty = inventory.Qty(q)
+		byID[id].Layers = append(byID[id].Layers, tk)
+	}
+	return out, lrows.Err()
 }
 
 func (r reader) ListLevels(ctx context.Context, f app.LevelFilter, page paging.Page) ([]*inventory.Level, error) {

@@ -484,3 +484,32 @@ func mustPage(t *testing.T) paging.Page {
 	}
 	return p
 }
+
+// Go-live counts: stock found before any receipt needs a cost, and then later
+// receipts work as usual. Large quantities work on both databases.
+func TestFoundStockAndLargeQuantities(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		svc := stockFixture(t, db)
+		ctx := context.Background()
+		_, err := svc.CountStock(ctx, app.Count{RequestID: rid("c"), SKU: "WIDGET", Warehouse: "W1", Location: "A1", Counted: app.Quantity{Value: "10"}})
+		if e := wantKind(t, err, apperr.KindFailedPrecondition, ""); e.Reason != "NO_COST" {
+			t.Fatalf("count without a cost = %v", e)
+		}
+		m, err := svc.CountStock(ctx, app.Count{RequestID: rid("c"), SKU: "WIDGET", Warehouse: "W1", Location: "A1", Counted: app.Quantity{Value: "10"},
+			Cost: app.UnitCost{Currency: "USD", Amount: "2.00"}})
+		if err != nil || m.Value != 2000 || m.Currency != "USD" || m.Source.Type != inventory.SourceCount {
+			t.Fatalf("opening count = %+v, %v", m, err)
+		}
+		receive(t, svc, "WIDGET", "A1", "200", "CS", "24.00", "", "") // 2400 EA: above 2^31 micro-units
+		if _, err := issue(svc, "WIDGET", "A1", "2148", "EA", ""); err != nil {
+			t.Fatalf("large issue: %v", err)
+		}
+		if q, v := valuation(t, svc, "WIDGET", time.Time{}); q != "262" || v != 2000+480000-(10*200+2138*200) {
+			t.Fatalf("valuation = %s %d", q, v)
+		}
+		if _, err := svc.ReceiveStock(ctx, app.Receive{RequestID: rid("r"), SKU: "WIDGET", Warehouse: "W1", Location: "A1", Source: poSrc,
+			Quantity: app.Quantity{Value: "1000000000"}, Cost: app.UnitCost{Currency: "USD", Amount: "100000000"}}); !errors.Is(err, apperr.ErrInvalidArgument) {
+			t.Fatalf("a value beyond int64 must be refused: %v", err)
+		}
+	})
+}

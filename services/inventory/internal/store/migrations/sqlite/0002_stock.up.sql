@@ -55,7 +55,10 @@ CREATE TABLE movements (
     allocation_id TEXT    NOT NULL DEFAULT '',
     created_at    BIGINT  NOT NULL
 );
-CREATE INDEX movements_by_item ON movements (sku, warehouse, created_at);
+CREATE INDEX movements_by_item ON movements (sku, seq);
+CREATE INDEX movements_by_time ON movements (warehouse, sku, created_at);
+-- The ledger's drill-down: from a document to its movements.
+CREATE INDEX movements_by_source ON movements (source_type, source_id);
 
 -- Cost layers: a receipt opens one (FIFO); a moving-average item has one pooled
 -- layer per warehouse. qty_remaining and value_remaining go down as issues
@@ -74,7 +77,9 @@ CREATE TABLE cost_layers (
     received_at     BIGINT  NOT NULL,
     movement_id     TEXT    NOT NULL
 );
-CREATE INDEX cost_layers_open ON cost_layers (sku, warehouse, seq) ;
+-- Only layers that still hold stock are read on the hot path.
+CREATE INDEX cost_layers_open ON cost_layers (sku, warehouse, seq) WHERE qty_remaining <> 0;
+CREATE INDEX cost_layers_by_item ON cost_layers (sku, warehouse, seq);
 
 CREATE TABLE movement_layers (
     movement_id TEXT   NOT NULL,
