@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -223,5 +222,3 @@ func TestDevAPIKeyIsStable(t *testing.T) {
 		t.Fatalf("keys file mode = %v, want 0600", info.Mode().Perm())
 	}
 }
-
-var _ = json.Marshal

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -1079,5 +1078,3 @@ func (s *Service) Valuation(ctx context.Context, q ValuationQuery) ([]ValuationL
 	}
 	return s.store.Valuation(ctx, q)
 }
-
-var _ = errors.Is
