@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 
 	"trueup.dev/platform/sqldb"
@@ -56,6 +57,8 @@ type Options struct {
 	MaxBackoff time.Duration
 	// Logger receives the relay's warnings (default slog.Default()).
 	Logger *slog.Logger
+	// MeterProvider receives the relay's metrics (default: the global one).
+	MeterProvider metric.MeterProvider
 }
 
 const (
@@ -88,6 +91,9 @@ type Outbox struct {
 	opts Options
 	log  *slog.Logger
 	wake chan struct{}
+
+	published metric.Int64Counter
+	failures  metric.Int64Counter
 }
 
 // New returns an Outbox on db (migrated with Migrate) that publishes with pub.
@@ -108,12 +114,46 @@ func New(db *sqldb.DB, pub Publisher, opts Options) *Outbox {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Outbox{
+	o := &Outbox{
 		db:   db,
 		pub:  pub,
 		opts: opts,
 		log:  log.With("component", "outbox"),
 		wake: make(chan struct{}, 1),
+	}
+	o.instrument()
+	return o
+}
+
+// instrument registers the relay's metrics, which tell an on-call engineer
+// whether events are flowing: how many were published, how many publishes
+// failed, and how many committed events wait in the table.
+func (o *Outbox) instrument() {
+	mp := o.opts.MeterProvider
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	meter := mp.Meter("trueup.dev/platform/outbox")
+	var err error
+	if o.published, err = meter.Int64Counter("trueup.outbox.published",
+		metric.WithDescription("Events published to the broker and marked sent."), metric.WithUnit("{event}")); err != nil {
+		o.log.Warn("outbox metric", "error", err)
+	}
+	if o.failures, err = meter.Int64Counter("trueup.outbox.publish_failures",
+		metric.WithDescription("Events the broker did not acknowledge; they stay in the table and are retried."), metric.WithUnit("{event}")); err != nil {
+		o.log.Warn("outbox metric", "error", err)
+	}
+	if _, err := meter.Int64ObservableGauge("trueup.outbox.pending",
+		metric.WithDescription("Committed events not yet published."), metric.WithUnit("{event}"),
+		metric.WithInt64Callback(func(ctx context.Context, obs metric.Int64Observer) error {
+			n, err := o.Pending(ctx)
+			if err != nil {
+				return err
+			}
+			obs.Observe(int64(n))
+			return nil
+		})); err != nil {
+		o.log.Warn("outbox metric", "error", err)
 	}
 }
 

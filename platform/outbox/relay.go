@@ -64,6 +64,14 @@ func (o *Outbox) Run(ctx context.Context) error {
 func (o *Outbox) drain(ctx context.Context) (failed bool) {
 	for ctx.Err() == nil {
 		n, nFailed, err := o.relayBatch(ctx)
+		if err == nil {
+			if o.published != nil {
+				o.published.Add(ctx, int64(n-nFailed))
+			}
+			if o.failures != nil && nFailed > 0 {
+				o.failures.Add(ctx, int64(nFailed))
+			}
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				o.log.WarnContext(ctx, "outbox relay batch failed", "error", err)
