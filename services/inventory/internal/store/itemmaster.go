@@ -215,7 +215,7 @@ func (t *tx) UpdateItem(ctx context.Context, it *inventory.Item, prevVersion int
 	}
 	// The version in the WHERE clause is the optimistic lock: on PostgreSQL a
 	// concurrent update of the row waits here, then matches nothing.
-	res, err := t.tx.ExecContext(ctx, `UPDATE items SET description = $1, whole_units_only = $2, tracking = $3,
+	res, err := t.Tx.ExecContext(ctx, `UPDATE items SET description = $1, whole_units_only = $2, tracking = $3,
 		expiry_required = $4, cost_method = $5, status = $6, version = $7, updated_at = $8, allow_negative = $9
 		WHERE sku = $10 AND version = $11`,
 		it.Description, it.WholeUnitsOnly, int(it.Tracking), it.ExpiryRequired, int(it.CostMethod), int(it.Status),
@@ -231,20 +231,20 @@ func (t *tx) UpdateItem(ctx context.Context, it *inventory.Item, prevVersion int
 		}
 		return apperr.Conflict(fmt.Sprintf("item %s was changed concurrently: read it again", it.SKU), nil)
 	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM item_uoms WHERE sku = $1`, it.SKU); err != nil {
+	if _, err := t.Tx.ExecContext(ctx, `DELETE FROM item_uoms WHERE sku = $1`, it.SKU); err != nil {
 		return fmt.Errorf("replace uoms of item %s: %w", it.SKU, err)
 	}
 	for _, c := range it.Conversions {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO item_uoms (sku, uom, factor) VALUES ($1, $2, $3)`,
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO item_uoms (sku, uom, factor) VALUES ($1, $2, $3)`,
 			it.SKU, c.UoM, c.Factor); err != nil {
 			return fmt.Errorf("insert uom %s of item %s: %w", c.UoM, it.SKU, err)
 		}
 	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM item_codes WHERE sku = $1`, it.SKU); err != nil {
+	if _, err := t.Tx.ExecContext(ctx, `DELETE FROM item_codes WHERE sku = $1`, it.SKU); err != nil {
 		return fmt.Errorf("replace codes of item %s: %w", it.SKU, err)
 	}
 	for _, c := range it.Codes {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO item_codes (namespace, partner, code, sku) VALUES ($1, $2, $3, $4)`,
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO item_codes (namespace, partner, code, sku) VALUES ($1, $2, $3, $4)`,
 			int(c.Namespace), c.Partner, c.Code, it.SKU); err != nil {
 			if sqldb.IsUniqueViolation(err) {
 				// A concurrent create or update took the code after the check:
@@ -320,7 +320,7 @@ func (t *tx) insertRows(ctx context.Context, table, columns string, rows [][]any
 			}
 			sb.WriteByte(')')
 		}
-		if _, err := t.tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		if _, err := t.Tx.ExecContext(ctx, sb.String(), args...); err != nil {
 			return fmt.Errorf("insert %d rows into %s: %w", len(chunk), table, err)
 		}
 	}

@@ -20,7 +20,7 @@ var _ app.Store = (*Store)(nil)
 // forUpdate locks the rows a write transaction reads, on PostgreSQL. SQLite
 // needs no row locks: its write transactions run one at a time (BEGIN IMMEDIATE).
 func (t *tx) forUpdate(of string) string {
-	if t.tx.Dialect != sqldb.Postgres {
+	if t.Tx.Dialect != sqldb.Postgres {
 		return ""
 	}
 	if of != "" {
@@ -34,11 +34,11 @@ func micros(ts time.Time) int64 { return ts.UTC().UnixMicro() }
 func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 func (t *tx) LockItem(ctx context.Context, sku string) error {
-	if t.tx.Dialect != sqldb.Postgres {
+	if t.Tx.Dialect != sqldb.Postgres {
 		return nil
 	}
 	var got string
-	err := t.tx.QueryRowContext(ctx, `SELECT sku FROM items WHERE sku = $1 FOR UPDATE`, sku).Scan(&got)
+	err := t.Tx.QueryRowContext(ctx, `SELECT sku FROM items WHERE sku = $1 FOR UPDATE`, sku).Scan(&got)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.NotFound("item", sku)
 	}
@@ -51,7 +51,7 @@ func (t *tx) LockItem(ctx context.Context, sku string) error {
 func (t *tx) GetLot(ctx context.Context, sku, lot string) (*inventory.Lot, error) {
 	var l inventory.Lot
 	var first int64
-	err := t.tx.QueryRowContext(ctx, `SELECT sku, lot, expiry_date, first_received_at FROM lots WHERE sku = $1 AND lot = $2`, sku, lot).
+	err := t.Tx.QueryRowContext(ctx, `SELECT sku, lot, expiry_date, first_received_at FROM lots WHERE sku = $1 AND lot = $2`, sku, lot).
 		Scan(&l.SKU, &l.Lot, &l.ExpiryDate, &first)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -65,14 +65,14 @@ func (t *tx) GetLot(ctx context.Context, sku, lot string) (*inventory.Lot, error
 
 func (t *tx) LotOnHand(ctx context.Context, sku, lot string) (inventory.Qty, error) {
 	var q int64
-	if err := t.tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(on_hand), 0) AS BIGINT) FROM stock_levels WHERE sku = $1 AND lot = $2`, sku, lot).Scan(&q); err != nil {
+	if err := t.Tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(on_hand), 0) AS BIGINT) FROM stock_levels WHERE sku = $1 AND lot = $2`, sku, lot).Scan(&q); err != nil {
 		return 0, fmt.Errorf("stock of lot %s/%s: %w", sku, lot, err)
 	}
 	return inventory.Qty(q), nil
 }
 
 func (t *tx) EnsureLot(ctx context.Context, l *inventory.Lot) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO lots (sku, lot, expiry_date, first_received_at) VALUES ($1, $2, $3, $4)
+	_, err := t.Tx.ExecContext(ctx, `INSERT INTO lots (sku, lot, expiry_date, first_received_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (sku, lot) DO NOTHING`, l.SKU, l.Lot, l.ExpiryDate, micros(l.FirstReceivedAt))
 	if err != nil {
 		return fmt.Errorf("store lot %s/%s: %w", l.SKU, l.Lot, err)
@@ -81,7 +81,7 @@ func (t *tx) EnsureLot(ctx context.Context, l *inventory.Lot) error {
 		return nil
 	}
 	// A lot first seen without a date learns it from the first movement that has one.
-	if _, err := t.tx.ExecContext(ctx, `UPDATE lots SET expiry_date = $1 WHERE sku = $2 AND lot = $3 AND expiry_date = ''`,
+	if _, err := t.Tx.ExecContext(ctx, `UPDATE lots SET expiry_date = $1 WHERE sku = $2 AND lot = $3 AND expiry_date = ''`,
 		l.ExpiryDate, l.SKU, l.Lot); err != nil {
 		return fmt.Errorf("date lot %s/%s: %w", l.SKU, l.Lot, err)
 	}
@@ -106,7 +106,7 @@ func scanLevels(rows *sql.Rows) ([]*inventory.Level, error) {
 }
 
 func (t *tx) LockLevel(ctx context.Context, warehouse, location, sku, lot string) (*inventory.Level, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+levelColumns+` FROM stock_levels s JOIN lots l ON l.sku = s.sku AND l.lot = s.lot
+	rows, err := t.Tx.QueryContext(ctx, `SELECT `+levelColumns+` FROM stock_levels s JOIN lots l ON l.sku = s.sku AND l.lot = s.lot
 		WHERE s.warehouse = $1 AND s.location = $2 AND s.sku = $3 AND s.lot = $4`+t.forUpdate("s"),
 		warehouse, location, sku, lot)
 	if err != nil {
@@ -128,7 +128,7 @@ func (t *tx) AddToLevel(ctx context.Context, warehouse, location, sku, lot strin
 	for attempt := 0; ; attempt++ {
 		// The casts keep PostgreSQL from typing $1 after the literal 0 as a
 		// 32-bit integer, which would refuse quantities over 2147 base units.
-		res, err := t.tx.ExecContext(ctx, `UPDATE stock_levels SET
+		res, err := t.Tx.ExecContext(ctx, `UPDATE stock_levels SET
 				received_at = CASE
 					WHEN on_hand <= 0 AND CAST($1 AS BIGINT) > 0 THEN CAST($3 AS BIGINT)
 					WHEN CAST($3 AS BIGINT) < received_at THEN CAST($3 AS BIGINT)
@@ -147,7 +147,7 @@ func (t *tx) AddToLevel(ctx context.Context, warehouse, location, sku, lot strin
 		} else if n == 1 {
 			return nil
 		}
-		res, err = t.tx.ExecContext(ctx, `INSERT INTO stock_levels (warehouse, location, sku, lot, on_hand, allocated, received_at)
+		res, err = t.Tx.ExecContext(ctx, `INSERT INTO stock_levels (warehouse, location, sku, lot, on_hand, allocated, received_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
 			warehouse, location, sku, lot, int64(onHand), int64(allocated), micros(receivedAt))
 		if err != nil {
@@ -166,7 +166,7 @@ func (t *tx) AddToLevel(ctx context.Context, warehouse, location, sku, lot strin
 }
 
 func (t *tx) LockCandidates(ctx context.Context, warehouse, sku, today string) ([]*inventory.Level, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+levelColumns+` FROM stock_levels s
+	rows, err := t.Tx.QueryContext(ctx, `SELECT `+levelColumns+` FROM stock_levels s
 		JOIN lots l ON l.sku = s.sku AND l.lot = s.lot
 		JOIN locations loc ON loc.warehouse = s.warehouse AND loc.code = s.location
 		WHERE s.warehouse = $1 AND s.sku = $2 AND s.on_hand > s.allocated
@@ -198,7 +198,7 @@ func scanLayers(rows *sql.Rows) ([]*inventory.Layer, error) {
 }
 
 func (t *tx) LockLayers(ctx context.Context, warehouse, sku string) ([]*inventory.Layer, *inventory.Layer, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
+	rows, err := t.Tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
 		WHERE sku = $1 AND warehouse = $2 AND qty_remaining <> 0 ORDER BY seq`+t.forUpdate(""), sku, warehouse)
 	if err != nil {
 		return nil, nil, fmt.Errorf("lock cost layers: %w", err)
@@ -207,7 +207,7 @@ func (t *tx) LockLayers(ctx context.Context, warehouse, sku string) ([]*inventor
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err = t.tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
+	rows, err = t.Tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
 		WHERE sku = $1 AND warehouse = $2 ORDER BY seq DESC LIMIT 1`+t.forUpdate(""), sku, warehouse)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read last cost layer: %w", err)
@@ -226,7 +226,7 @@ func (t *tx) LockLayers(ctx context.Context, warehouse, sku string) ([]*inventor
 }
 
 func (t *tx) SaveLayer(ctx context.Context, l *inventory.Layer) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO cost_layers (`+layerColumns+`)
+	_, err := t.Tx.ExecContext(ctx, `INSERT INTO cost_layers (`+layerColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (id) DO UPDATE SET qty_in = excluded.qty_in, value_in = excluded.value_in,
 			qty_remaining = excluded.qty_remaining, value_remaining = excluded.value_remaining`,
@@ -242,7 +242,7 @@ func (t *tx) InsertMovement(ctx context.Context, m *inventory.Movement) error {
 	if m.Counted != nil {
 		counted = sql.NullInt64{Int64: int64(*m.Counted), Valid: true}
 	}
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO movements (id, type, sku, warehouse, from_location, to_location, lot, expiry_date,
+	err := t.Tx.QueryRowContext(ctx, `INSERT INTO movements (id, type, sku, warehouse, from_location, to_location, lot, expiry_date,
 			entered_qty, entered_uom, base_qty, value_minor, currency, counted_qty, source_type, source_id, source_line,
 			reason_code, allocation_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING seq`,
@@ -253,7 +253,7 @@ func (t *tx) InsertMovement(ctx context.Context, m *inventory.Movement) error {
 		return fmt.Errorf("journal movement: %w", err)
 	}
 	for _, tk := range m.Layers {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO movement_layers (movement_id, layer_id, qty, value_minor) VALUES ($1, $2, $3, $4)`,
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO movement_layers (movement_id, layer_id, qty, value_minor) VALUES ($1, $2, $3, $4)`,
 			m.ID, tk.LayerID, int64(tk.Qty), tk.Value); err != nil {
 			return fmt.Errorf("journal layer consumption: %w", err)
 		}
@@ -262,7 +262,7 @@ func (t *tx) InsertMovement(ctx context.Context, m *inventory.Movement) error {
 }
 
 func (t *tx) InsertAllocation(ctx context.Context, a *inventory.Allocation) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO allocations (id, sku, warehouse, order_type, order_id, order_line,
+	_, err := t.Tx.ExecContext(ctx, `INSERT INTO allocations (id, sku, warehouse, order_type, order_id, order_line,
 			requested_qty, requested_uom, requested, state, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		a.ID, a.SKU, a.Warehouse, int(a.Order.Type), a.Order.ID, a.Order.Line, a.RequestedQty, a.RequestedUoM,
@@ -271,7 +271,7 @@ func (t *tx) InsertAllocation(ctx context.Context, a *inventory.Allocation) erro
 		return fmt.Errorf("insert allocation: %w", err)
 	}
 	for _, l := range a.Lines {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO allocation_lines (allocation_id, location, lot, qty, picked, released)
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO allocation_lines (allocation_id, location, lot, qty, picked, released)
 			VALUES ($1, $2, $3, $4, $5, $6)`, a.ID, l.Location, l.Lot, int64(l.Qty), int64(l.Picked), int64(l.Released)); err != nil {
 			return fmt.Errorf("insert allocation line: %w", err)
 		}
@@ -280,12 +280,12 @@ func (t *tx) InsertAllocation(ctx context.Context, a *inventory.Allocation) erro
 }
 
 func (t *tx) UpdateAllocation(ctx context.Context, a *inventory.Allocation) error {
-	if _, err := t.tx.ExecContext(ctx, `UPDATE allocations SET state = $1, updated_at = $2 WHERE id = $3`,
+	if _, err := t.Tx.ExecContext(ctx, `UPDATE allocations SET state = $1, updated_at = $2 WHERE id = $3`,
 		int(a.State), micros(a.UpdatedAt), a.ID); err != nil {
 		return fmt.Errorf("update allocation: %w", err)
 	}
 	for _, l := range a.Lines {
-		if _, err := t.tx.ExecContext(ctx, `UPDATE allocation_lines SET picked = $1, released = $2
+		if _, err := t.Tx.ExecContext(ctx, `UPDATE allocation_lines SET picked = $1, released = $2
 			WHERE allocation_id = $3 AND location = $4 AND lot = $5`, int64(l.Picked), int64(l.Released), a.ID, l.Location, l.Lot); err != nil {
 			return fmt.Errorf("update allocation line: %w", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +17,7 @@ import (
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/inventory/internal/app"
 	"trueup.dev/services/inventory/internal/inventory"
 )
@@ -42,26 +42,22 @@ func Migrate(ctx context.Context, db *sqldb.DB) error {
 	return nil
 }
 
-// Encoder turns a domain event into an outbox message.
-type Encoder func(ctx context.Context, event any) (outbox.Message, error)
-
 // Store implements app.Store.
 type Store struct {
-	db     *sqldb.DB
-	outbox *outbox.Outbox
-	encode Encoder
+	db *sqldb.DB
+	tx *storetx.Runner
 	reader
 }
 
 // New builds the store. Events emitted in a transaction are encoded and added to ob.
-func New(db *sqldb.DB, ob *outbox.Outbox, encode Encoder) *Store {
-	return &Store{db: db, outbox: ob, encode: encode, reader: reader{q: db}}
+func New(db *sqldb.DB, ob *outbox.Outbox, encode storetx.Encoder) *Store {
+	return &Store{db: db, tx: storetx.NewRunner(db, ob, encode), reader: reader{q: db}}
 }
 
 // InTx runs fn in one database transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx app.Tx) error) error {
-	return s.db.WithTx(ctx, func(t *sqldb.Tx) error {
-		return fn(&tx{reader: reader{q: t}, tx: t, s: s})
+	return s.tx.Run(ctx, func(t *storetx.Tx) error {
+		return fn(&tx{reader: reader{q: t}, Tx: t})
 	})
 }
 
@@ -73,32 +69,7 @@ type querier interface {
 
 type tx struct {
 	reader
-	tx *sqldb.Tx
-	s  *Store
-}
-
-func (t *tx) Claim(ctx context.Context, scope, requestID string, command any) (string, bool, error) {
-	canonical, err := json.Marshal(command)
-	if err != nil {
-		return "", false, fmt.Errorf("fingerprint %s: %w", scope, err)
-	}
-	return idempotency.Claim(ctx, t.tx, scope, requestID, idempotency.Fingerprint(canonical))
-}
-
-func (t *tx) Complete(ctx context.Context, scope, requestID, result string) error {
-	return idempotency.Complete(ctx, t.tx, scope, requestID, result)
-}
-
-func (t *tx) Emit(ctx context.Context, events ...any) error {
-	msgs := make([]outbox.Message, 0, len(events))
-	for _, e := range events {
-		m, err := t.s.encode(ctx, e)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, m)
-	}
-	return t.s.outbox.Add(ctx, t.tx, msgs...)
+	*storetx.Tx
 }
 
 func (t *tx) InsertItem(ctx context.Context, it *inventory.Item) error {
@@ -109,7 +80,7 @@ func (t *tx) InsertItem(ctx context.Context, it *inventory.Item) error {
 	}
 	for i, c := range it.Codes {
 		var holder string
-		err := t.tx.QueryRowContext(ctx,
+		err := t.Tx.QueryRowContext(ctx,
 			`SELECT sku FROM item_codes WHERE namespace = $1 AND partner = $2 AND code = $3`,
 			int(c.Namespace), c.Partner, c.Code).Scan(&holder)
 		if err == nil {
@@ -121,7 +92,7 @@ func (t *tx) InsertItem(ctx context.Context, it *inventory.Item) error {
 			return fmt.Errorf("check item code: %w", err)
 		}
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO items
+	_, err := t.Tx.ExecContext(ctx, `INSERT INTO items
 		(sku, description, base_uom, whole_units_only, tracking, expiry_required, cost_method, status, version, created_at, updated_at, allow_negative)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		it.SKU, it.Description, it.BaseUoM, it.WholeUnitsOnly, int(it.Tracking), it.ExpiryRequired,
@@ -133,13 +104,13 @@ func (t *tx) InsertItem(ctx context.Context, it *inventory.Item) error {
 		return fmt.Errorf("insert item %s: %w", it.SKU, err)
 	}
 	for _, c := range it.Conversions {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO item_uoms (sku, uom, factor) VALUES ($1, $2, $3)`,
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO item_uoms (sku, uom, factor) VALUES ($1, $2, $3)`,
 			it.SKU, c.UoM, c.Factor); err != nil {
 			return fmt.Errorf("insert uom %s of item %s: %w", c.UoM, it.SKU, err)
 		}
 	}
 	for _, c := range it.Codes {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO item_codes (namespace, partner, code, sku) VALUES ($1, $2, $3, $4)`,
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO item_codes (namespace, partner, code, sku) VALUES ($1, $2, $3, $4)`,
 			int(c.Namespace), c.Partner, c.Code, it.SKU); err != nil {
 			if sqldb.IsUniqueViolation(err) {
 				// Lost a race with a concurrent create that took the code: safe to retry,
@@ -160,7 +131,7 @@ func codeLabel(c inventory.ItemCode) string {
 }
 
 func (t *tx) InsertWarehouse(ctx context.Context, w *inventory.Warehouse) error {
-	_, err := t.tx.ExecContext(ctx,
+	_, err := t.Tx.ExecContext(ctx,
 		`INSERT INTO warehouses (code, display_name, time_zone, created_at) VALUES ($1, $2, $3, $4)`,
 		w.Code, w.DisplayName, w.TimeZone, w.CreatedAt.UnixMicro())
 	if sqldb.IsUniqueViolation(err) {
@@ -173,7 +144,7 @@ func (t *tx) InsertWarehouse(ctx context.Context, w *inventory.Warehouse) error 
 }
 
 func (t *tx) InsertLocation(ctx context.Context, l *inventory.Location) error {
-	_, err := t.tx.ExecContext(ctx,
+	_, err := t.Tx.ExecContext(ctx,
 		`INSERT INTO locations (warehouse, code, type, blocked, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		l.Warehouse, l.Code, int(l.Type), l.Blocked, l.CreatedAt.UnixMicro())
 	if sqldb.IsUniqueViolation(err) {
@@ -186,7 +157,7 @@ func (t *tx) InsertLocation(ctx context.Context, l *inventory.Location) error {
 }
 
 func (t *tx) UpdateLocation(ctx context.Context, l *inventory.Location) error {
-	if _, err := t.tx.ExecContext(ctx, `UPDATE locations SET blocked = $1, type = $2 WHERE warehouse = $3 AND code = $4`,
+	if _, err := t.Tx.ExecContext(ctx, `UPDATE locations SET blocked = $1, type = $2 WHERE warehouse = $3 AND code = $4`,
 		l.Blocked, int(l.Type), l.Warehouse, l.Code); err != nil {
 		return fmt.Errorf("update location %s/%s: %w", l.Warehouse, l.Code, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/ledger/internal/app"
 	"trueup.dev/services/ledger/internal/ledger"
 )
@@ -47,28 +47,24 @@ func Migrate(ctx context.Context, db *sqldb.DB) error {
 	return nil
 }
 
-// Encoder turns a domain event into an outbox message.
-type Encoder func(ctx context.Context, event any) (outbox.Message, error)
-
 // Store implements app.Store.
 type Store struct {
-	db     *sqldb.DB
-	outbox *outbox.Outbox
-	encode Encoder
+	db *sqldb.DB
+	tx *storetx.Runner
 	reader
 }
 
 var _ app.Store = (*Store)(nil)
 
 // New builds the store. Events emitted in a transaction are encoded and added to ob.
-func New(db *sqldb.DB, ob *outbox.Outbox, encode Encoder) *Store {
-	return &Store{db: db, outbox: ob, encode: encode, reader: reader{q: db}}
+func New(db *sqldb.DB, ob *outbox.Outbox, encode storetx.Encoder) *Store {
+	return &Store{db: db, tx: storetx.NewRunner(db, ob, encode), reader: reader{q: db}}
 }
 
 // InTx runs fn in one database transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx app.Tx) error) error {
-	return s.db.WithTx(ctx, func(t *sqldb.Tx) error {
-		return fn(&tx{reader: reader{q: t}, tx: t, s: s})
+	return s.tx.Run(ctx, func(t *storetx.Tx) error {
+		return fn(&tx{reader: reader{q: t}, Tx: t})
 	})
 }
 
@@ -80,36 +76,11 @@ type querier interface {
 
 type tx struct {
 	reader
-	tx *sqldb.Tx
-	s  *Store
-}
-
-func (t *tx) Claim(ctx context.Context, scope, requestID string, command any) (string, bool, error) {
-	canonical, err := json.Marshal(command)
-	if err != nil {
-		return "", false, fmt.Errorf("fingerprint %s: %w", scope, err)
-	}
-	return idempotency.Claim(ctx, t.tx, scope, requestID, idempotency.Fingerprint(canonical))
-}
-
-func (t *tx) Complete(ctx context.Context, scope, requestID, result string) error {
-	return idempotency.Complete(ctx, t.tx, scope, requestID, result)
-}
-
-func (t *tx) Emit(ctx context.Context, events ...any) error {
-	msgs := make([]outbox.Message, 0, len(events))
-	for _, e := range events {
-		m, err := t.s.encode(ctx, e)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, m)
-	}
-	return t.s.outbox.Add(ctx, t.tx, msgs...)
+	*storetx.Tx
 }
 
 func (t *tx) InsertAccount(ctx context.Context, a *ledger.Account) error {
-	_, err := t.tx.ExecContext(ctx,
+	_, err := t.Tx.ExecContext(ctx,
 		`INSERT INTO accounts (code, display_name, type, currency_code, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		a.Code, a.DisplayName, int(a.Type), a.CurrencyCode, a.CreatedAt.UnixMicro())
 	if sqldb.IsUniqueViolation(err) {
