@@ -357,8 +357,16 @@ func (r reader) ListMovements(ctx context.Context, f app.MovementFilter, page pa
 			return nil, apperr.Invalid(apperr.Field("page_token", "is not a token returned by this list call"))
 		}
 	}
+	// On PostgreSQL a sequence number is taken at insert, not at commit: list
+	// only what transactions older than every running one wrote, so a page
+	// boundary never passes a movement that is still to commit. SQLite writers
+	// are serial, so seq order is commit order there.
+	settled := ""
+	if r.dialect == sqldb.Postgres {
+		settled = ` AND txid < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`
+	}
 	return r.movements(ctx, `SELECT `+movementColumns+` FROM movements
-		WHERE seq > $1 AND ($2 = '' OR sku = $2) AND ($3 = '' OR warehouse = $3) ORDER BY seq LIMIT $4`,
+		WHERE seq > $1 AND ($2 = '' OR sku = $2) AND ($3 = '' OR warehouse = $3)`+settled+` ORDER BY seq LIMIT $4`,
 		after, f.SKU, f.Warehouse, page.Limit)
 }
 

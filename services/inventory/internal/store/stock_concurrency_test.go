@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
 
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
 	"trueup.dev/platform/testkit/pgtest"
 	"trueup.dev/services/inventory/internal/app"
@@ -157,4 +159,55 @@ func deadlocks(t *testing.T, db *sqldb.DB) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Paging the journal never skips a movement that commits late with a lower
+// sequence number (PostgreSQL takes the number at insert, not at commit).
+func TestJournalPagingNeverSkipsLateCommits(t *testing.T) {
+	db := pgtest.OpenPostgres(t)
+	svc := stockFixture(t, db)
+	ctx := context.Background()
+	insert := func(q interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}, id string) {
+		t.Helper()
+		if _, err := q.ExecContext(ctx, `INSERT INTO movements (id, type, sku, warehouse, entered_qty, entered_uom, base_qty, value_minor, created_at)
+			VALUES ($1, 4, 'WIDGET', 'W1', '0', 'EA', 0, 0, 1)`, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Rollback()
+	insert(late, "late") // takes the lower seq, commits last
+	insert(db, "early")  // takes the higher seq, commits first
+
+	var seen []string
+	token := ""
+	list := func() {
+		page, err := paging.Parse(10, token, "WIDGET|")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := svc.ListMovements(ctx, app.MovementFilter{SKU: "WIDGET"}, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			seen = append(seen, m.ID)
+		}
+		if len(ms) > 0 { // continue after the last one seen, as a polling reader does
+			token = page.Next(page.Limit, fmt.Sprint(ms[len(ms)-1].Seq))
+		}
+	}
+	list() // "early" is committed but must wait behind the running "late"
+	if err := late.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	list()
+	if fmt.Sprint(seen) != "[late early]" {
+		t.Fatalf("journal pages saw %v, want [late early]", seen)
+	}
 }

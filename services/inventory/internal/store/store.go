@@ -51,13 +51,13 @@ type Store struct {
 
 // New builds the store. Events emitted in a transaction are encoded and added to ob.
 func New(db *sqldb.DB, ob *outbox.Outbox, encode storetx.Encoder) *Store {
-	return &Store{db: db, tx: storetx.NewRunner(db, ob, encode), reader: reader{q: db}}
+	return &Store{db: db, tx: storetx.NewRunner(db, ob, encode), reader: reader{q: db, dialect: db.Dialect}}
 }
 
 // InTx runs fn in one database transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx app.Tx) error) error {
 	return s.tx.Run(ctx, func(t *storetx.Tx) error {
-		return fn(&tx{reader: reader{q: t}, Tx: t})
+		return fn(&tx{reader: reader{q: t, dialect: t.Dialect}, Tx: t})
 	})
 }
 
@@ -165,7 +165,10 @@ func (t *tx) UpdateLocation(ctx context.Context, l *inventory.Location) error {
 }
 
 // reader runs queries on the pool or inside a transaction.
-type reader struct{ q querier }
+type reader struct {
+	q       querier
+	dialect sqldb.Dialect
+}
 
 const itemColumns = `sku, description, base_uom, whole_units_only, tracking, expiry_required, cost_method, status, version, created_at, updated_at, allow_negative`
 

@@ -53,7 +53,11 @@ CREATE TABLE movements (
     source_line   TEXT    NOT NULL DEFAULT '',
     reason_code   TEXT    NOT NULL DEFAULT '',
     allocation_id TEXT    NOT NULL DEFAULT '',
-    created_at    BIGINT  NOT NULL
+    created_at    BIGINT  NOT NULL,
+    -- The writing transaction: readers page the journal only up to the oldest
+    -- transaction still running, so a movement that commits late with a lower
+    -- seq is never skipped by a reader that already paged past it.
+    txid          BIGINT  NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)
 );
 CREATE INDEX movements_by_item ON movements (sku, seq);
 CREATE INDEX movements_by_time ON movements (warehouse, sku, created_at);
