@@ -1066,6 +1066,11 @@ func (s *Service) ListStock(ctx context.Context, f LevelFilter, page paging.Page
 	return s.store.ListLevels(ctx, f, page)
 }
 
+// BaseUoMs returns the base unit of each item, for listings that show quantities.
+func (s *Service) BaseUoMs(ctx context.Context, skus []string) (map[string]string, error) {
+	return s.store.BaseUoMs(ctx, skus)
+}
+
 // ListMovements pages through the journal.
 func (s *Service) ListMovements(ctx context.Context, f MovementFilter, page paging.Page) ([]*inventory.Movement, error) {
 	return s.store.ListMovements(ctx, f, page)

@@ -40,6 +40,8 @@ type ValuationLine struct {
 
 // StockReader holds the stock queries.
 type StockReader interface {
+	// BaseUoMs returns the base unit of each of the given items.
+	BaseUoMs(ctx context.Context, skus []string) (map[string]string, error)
 	GetMovement(ctx context.Context, id string) (*inventory.Movement, error)
 	// ListMovements pages by journal sequence; page.After is the last seq seen.
 	ListMovements(ctx context.Context, f MovementFilter, page paging.Page) ([]*inventory.Movement, error)

@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -185,15 +186,15 @@ func (s *Server) ListStock(ctx context.Context, req *inventoryv1.ListStockReques
 		return nil, err
 	}
 	resp := &inventoryv1.ListStockResponse{}
-	uoms := map[string]string{}
+	var skus []string
 	for _, l := range levels {
-		if _, ok := uoms[l.SKU]; !ok {
-			it, err := s.app.GetItem(ctx, l.SKU)
-			if err != nil {
-				return nil, err
-			}
-			uoms[l.SKU] = it.BaseUoM
-		}
+		skus = append(skus, l.SKU)
+	}
+	uoms, err := s.app.BaseUoMs(ctx, slices.Compact(slices.Sorted(slices.Values(skus))))
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range levels {
 		resp.Levels = append(resp.Levels, protoconv.LevelToProto(l, uoms[l.SKU]))
 	}
 	if k := len(levels); k > 0 {

@@ -431,6 +431,32 @@ func (r reader) movements(ctx context.Context, query string, args ...any) ([]*in
 	return out, lrows.Err()
 }
 
+func (r reader) BaseUoMs(ctx context.Context, skus []string) (map[string]string, error) {
+	out := make(map[string]string, len(skus))
+	if len(skus) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(skus))
+	marks := make([]string, 0, len(skus))
+	for i, sku := range skus {
+		args = append(args, sku)
+		marks = append(marks, fmt.Sprintf("$%d", i+1))
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT sku, base_uom FROM items WHERE sku IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("base units: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sku, uom string
+		if err := rows.Scan(&sku, &uom); err != nil {
+			return nil, fmt.Errorf("scan base unit: %w", err)
+		}
+		out[sku] = uom
+	}
+	return out, rows.Err()
+}
+
 func (r reader) ListLevels(ctx context.Context, f app.LevelFilter, page paging.Page) ([]*inventory.Level, error) {
 	var loc, sku, lot string
 	if page.After != "" {
