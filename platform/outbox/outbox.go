@@ -57,6 +57,9 @@ type Options struct {
 	MaxBackoff time.Duration
 	// Logger receives the relay's warnings (default slog.Default()).
 	Logger *slog.Logger
+	// PublishTimeout bounds one batch's wait for broker acknowledgements
+	// (default 30s); unacknowledged rows stay unsent and are retried.
+	PublishTimeout time.Duration
 	// MeterProvider receives the relay's metrics (default: the global one).
 	MeterProvider metric.MeterProvider
 }
@@ -109,6 +112,9 @@ func New(db *sqldb.DB, pub Publisher, opts Options) *Outbox {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = defaultMaxBackoff
+	}
+	if opts.PublishTimeout <= 0 {
+		opts.PublishTimeout = 30 * time.Second
 	}
 	log := opts.Logger
 	if log == nil {

@@ -78,11 +78,13 @@ func (o *Outbox) drain(ctx context.Context) (failed bool) {
 			}
 			return true
 		}
-		if nFailed > 0 {
+		// Back off only when nothing got through: one event the broker keeps
+		// refusing (too large, no stream) must not throttle every other event.
+		if nFailed > 0 && nFailed == n {
 			return true
 		}
 		if n < o.opts.BatchSize {
-			return false
+			return nFailed > 0
 		}
 	}
 	return false
@@ -167,7 +169,11 @@ func (o *Outbox) publish(ctx context.Context, rows []row) []error {
 	for i, r := range rows {
 		msgs[i] = r.msg
 	}
-	results, err := o.pub.Publish(ctx, msgs)
+	// A broker that never acknowledges (a lost ack, a leader election) must not
+	// hold the batch, and on PostgreSQL its row locks, for ever.
+	pctx, cancel := context.WithTimeout(ctx, o.opts.PublishTimeout)
+	defer cancel()
+	results, err := o.pub.Publish(pctx, msgs)
 	if err == nil && len(results) != len(msgs) {
 		err = fmt.Errorf("publisher returned %d results for %d messages", len(results), len(msgs))
 	}
