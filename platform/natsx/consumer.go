@@ -101,6 +101,10 @@ type ConsumerConfig struct {
 	// (default 30s). A running handler keeps extending it, so long work is not
 	// delivered twice; it only fires when a process dies mid-message.
 	AckWait time.Duration
+	// HandlerTimeout bounds one handler call (default 1 minute): a handler stuck
+	// on a call without a deadline fails and is retried instead of holding the
+	// message, and with Concurrency 1 the whole consumer, for ever.
+	HandlerTimeout time.Duration
 	// MaxAckPending caps unacknowledged messages across all replicas (0: server default).
 	// Set it to 1 for strict ordering: otherwise a message waiting for a retry is
 	// overtaken by later ones.
@@ -130,6 +134,9 @@ func (c ConsumerConfig) withDefaults() (ConsumerConfig, error) {
 	}
 	if c.AckWait <= 0 {
 		c.AckWait = DefaultAckWait
+	}
+	if c.HandlerTimeout <= 0 {
+		c.HandlerTimeout = time.Minute
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
@@ -332,8 +339,22 @@ func (c *Consumer) process(m jetstream.Msg) {
 		))
 	defer span.End()
 
+	// A delivery past MaxDeliver means earlier attempts never reported an
+	// outcome: the process handling it died (a crash, an OOM kill). Park the
+	// message instead of running it again, so it cannot crash-loop every replica.
+	if msg.NumDelivered > uint64(c.cfg.MaxDeliver) {
+		err := fmt.Errorf("delivered %d times without an outcome: the process handling it may have crashed", msg.NumDelivered)
+		c.log.ErrorContext(ctx, "event redelivered past max_deliver, dead-lettering without running it",
+			"subject", msg.Subject, "event_id", msg.EventID, "attempt", msg.NumDelivered, "max_deliver", c.cfg.MaxDeliver)
+		span.SetStatus(codes.Error, err.Error())
+		c.deadLetter(ctx, m, msg, err)
+		return
+	}
+
 	stopKeepAlive := c.keepAlive(m)
-	err = c.call(ctx, msg)
+	hctx, cancel := context.WithTimeout(ctx, c.cfg.HandlerTimeout)
+	err = c.call(hctx, msg)
+	cancel()
 	stopKeepAlive()
 
 	if err == nil {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestPermanent(t *testing.T) {
@@ -400,4 +402,61 @@ func TestSlowHandlerIsNotRedelivered(t *testing.T) {
 	if got := calls.Load(); got != 1 {
 		t.Errorf("handler called %d times, want 1", got)
 	}
+}
+
+// A message that comes back past MaxDeliver without ever failing in a handler
+// (the process handling it crashed each time) is parked, not run again.
+func TestRedeliveryPastMaxDeliverIsDeadLetteredUnrun(t *testing.T) {
+	t.Parallel()
+	js := newJS(t)
+	ctx := testCtx(t)
+	first := startConsumer(t, js, ConsumerConfig{MaxDeliver: 2}, func(context.Context, *Message) error { return nil })
+	if err := first.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, js, event("evt-crash", "boom"))
+	// Three deliveries that end without an ack or a nak, as when the process dies.
+	cons, err := js.Consumer(ctx, testStream, "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			if err := m.Nak(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var calls atomic.Int64
+	startConsumer(t, js, ConsumerConfig{MaxDeliver: 2}, func(context.Context, *Message) error {
+		calls.Add(1)
+		return nil
+	})
+	eventually(t, "the crash-looping message dead-lettered", func() bool { return len(deadLetters(t, js, "worker")) == 1 })
+	if calls.Load() != 0 {
+		t.Fatalf("handler ran %d times on a message past max_deliver", calls.Load())
+	}
+	if dl := deadLetters(t, js, "worker")[0]; !strings.Contains(dl.Error, "without an outcome") {
+		t.Fatalf("dead letter error = %q", dl.Error)
+	}
+}
+
+// A handler stuck past HandlerTimeout fails and the message is retried.
+func TestHandlerTimeout(t *testing.T) {
+	t.Parallel()
+	js := newJS(t)
+	var calls atomic.Int64
+	startConsumer(t, js, ConsumerConfig{HandlerTimeout: 50 * time.Millisecond}, func(ctx context.Context, m *Message) error {
+		if calls.Add(1) == 1 {
+			<-ctx.Done() // a downstream call that never answers
+			return ctx.Err()
+		}
+		return nil
+	})
+	publish(t, js, event("evt-slow", "x"))
+	eventually(t, "the retry after the timeout", func() bool { return calls.Load() == 2 })
 }

@@ -58,6 +58,13 @@ func StreamConfig(name string, subjects []string) jetstream.StreamConfig {
 // EnsureStream creates the stream or updates it to cfg. It is idempotent, so every
 // service can declare the streams it publishes to at start-up.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	// Never lower what an operator raised: a service restart must not scale a
+	// stream scaled to 3 replicas back to 1.
+	if existing, err := js.Stream(ctx, cfg.Name); err == nil {
+		if info, err := existing.Info(ctx); err == nil && info.Config.Replicas > cfg.Replicas {
+			cfg.Replicas = info.Config.Replicas
+		}
+	}
 	st, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
