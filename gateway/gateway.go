@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
@@ -66,6 +70,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
+		runtime.WithErrorHandler(errorHandler),
 		runtime.WithMetadata(func(ctx context.Context, _ *http.Request) metadata.MD {
 			if p, ok := PartnerFrom(ctx); ok {
 				return metadata.Pairs(PartnerMetadataKey, p.ID)
@@ -92,7 +97,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 				grpc.WithTransportCredentials(insecure.NewCredentials()),
 				// Spread calls over every pod behind a headless Service.
 				grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-				grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
+				grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxBodyBytes), grpc.MaxCallSendMsgSize(MaxBodyBytes)))
 			if err != nil {
 				g.Close()
 				return nil, fmt.Errorf("gateway: dial %s: %w", r.target, err)
@@ -114,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Spec)
 	})
-	root.Handle("/v1/", cfg.Keys.Middleware(mux))
+	root.Handle("/v1/", cfg.Keys.Middleware(limitBody(mux)))
 	g.handler = withTracing(withAccessLog(cfg.Logger, root))
 	return g, nil
 }
@@ -151,6 +157,47 @@ func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
 		body += fmt.Sprintf("%q:%q", g.targets[i], state)
 	}
 	writeJSON(w, http.StatusOK, body+"}}")
+}
+
+// MaxBodyBytes caps a request body: an item import of up to 10 MiB fits.
+const MaxBodyBytes = 11 << 20
+
+// limitBody refuses bodies over MaxBodyBytes before they are read into memory.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			writeJSON(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(`{"code":3,"message":"request body over %d bytes","details":[]}`, MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// errorHandler writes gRPC errors as JSON with the matching HTTP status, but
+// never lets a transport or internal detail (addresses, dial errors) reach a
+// partner: those become a generic message with the trace id to quote.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	st := status.Convert(err)
+	// grpc-gateway turns the body reader's *http.MaxBytesError into an
+	// InvalidArgument status; only its text survives.
+	var maxBytes *http.MaxBytesError
+	if errors.As(err, &maxBytes) || (st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), "request body too large")) {
+		writeJSON(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(`{"code":3,"message":"request body over %d bytes","details":[]}`, MaxBodyBytes))
+		return
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.Internal, codes.Unknown, codes.DataLoss:
+		msg := "internal error"
+		if st.Code() == codes.Unavailable {
+			msg = "service temporarily unavailable; retry later"
+		}
+		if sc := trace.SpanContextFromContext(r.Context()); sc.HasTraceID() {
+			msg += " (trace " + sc.TraceID().String() + ")"
+		}
+		err = status.Error(st.Code(), msg)
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
 func writeJSON(w http.ResponseWriter, code int, body string) {

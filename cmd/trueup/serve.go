@@ -160,7 +160,7 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	defer gw.Close()
-	srv := &http.Server{Addr: httpAddr, Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: httpAddr, Handler: gw.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	lis, err := net.Listen("tcp", httpAddr)
 	if err != nil {
 		return fmt.Errorf("http listen: %w", err)

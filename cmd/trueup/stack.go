@@ -111,7 +111,7 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 	if err != nil {
 		return nil, err
 	}
-	st.http = &http.Server{Handler: st.gw.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	st.http = &http.Server{Handler: st.gw.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	return st, nil
 }
 
