@@ -52,6 +52,9 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := os.WriteFile(filepath.Join(dataDir, devNATSURLFile), []byte(st.NATSURL+"\n"), 0o600); err != nil {
+		return err
+	}
 	done := make(chan error, 1)
 	go func() { done <- st.Run(ctx) }()
 

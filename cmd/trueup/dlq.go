@@ -6,13 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"trueup.dev/platform/config"
 	"trueup.dev/platform/natsx"
 )
+
+// defaultNATSURL is where a production NATS is looked for by default.
+const defaultNATSURL = "nats://localhost:4222"
+
+// devNATSURLFile, in the dev data directory, holds the embedded NATS URL.
+const devNATSURLFile = "nats-url"
 
 // runDLQ lists or replays dead-lettered events: those a consumer failed to handle
 // after its retries. Nothing is dropped silently; an operator fixes the cause and
@@ -23,13 +32,22 @@ func runDLQ(ctx context.Context, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("dlq " + sub)
-	var natsURL, durable string
-	config.String(fs, &natsURL, "nats-url", "TRUEUP_NATS_URL", "nats://localhost:4222", "NATS JetStream URL")
+	var natsURL, durable, dataDir string
+	config.String(fs, &natsURL, "nats-url", "TRUEUP_NATS_URL", defaultNATSURL, "NATS JetStream URL (default: the running `trueup dev` stack's, else "+defaultNATSURL+")")
+	config.String(fs, &dataDir, "data-dir", "TRUEUP_DATA_DIR", ".trueup", "the `trueup dev` data directory, to find its NATS")
 	config.String(fs, &durable, "durable", "", "", "only this consumer's dead letters")
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
-	nc, err := natsx.Connect(ctx, natsURL, "trueup-dlq")
+	if natsURL == defaultNATSURL {
+		// `trueup dev` runs NATS on a free port and writes its URL here.
+		if b, err := os.ReadFile(filepath.Join(dataDir, devNATSURLFile)); err == nil {
+			natsURL = strings.TrimSpace(string(b))
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	nc, err := natsx.Connect(cctx, natsURL, "trueup-dlq")
 	if err != nil {
 		return err
 	}

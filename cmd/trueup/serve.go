@@ -47,12 +47,14 @@ func runServe(ctx context.Context, args []string) error {
 		dbURL             config.Redacted
 		natsURL, grpcAddr string
 		migrate           bool
+		maxConns          int
 	)
 	c.bind(fs)
 	config.Secret(fs, &dbURL, "database-url", "TRUEUP_DATABASE_URL", "database DSN: postgres://… (production) or sqlite://path")
-	config.String(fs, &natsURL, "nats-url", "TRUEUP_NATS_URL", "nats://localhost:4222", "NATS JetStream URL")
+	config.String(fs, &natsURL, "nats-url", "TRUEUP_NATS_URL", defaultNATSURL, "NATS JetStream URL")
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", ":9090", "gRPC listen address")
 	config.Bool(fs, &migrate, "migrate", "TRUEUP_MIGRATE", true, "run database migrations at start-up")
+	config.Int(fs, &maxConns, "db-max-conns", "TRUEUP_DB_MAX_CONNS", 10, "most open database connections of this process (PostgreSQL: keep replicas x this under max_connections)")
 	def, err := parseWithService(fs, args)
 	if err != nil {
 		return err
@@ -71,6 +73,10 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if maxConns > 0 {
+		db.SetMaxOpenConns(maxConns)
+		db.SetMaxIdleConns(maxConns)
+	}
 	if migrate {
 		if err := def.migrate(ctx, db); err != nil {
 			return err

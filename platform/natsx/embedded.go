@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -110,17 +112,39 @@ const (
 // may override them.
 func Connect(ctx context.Context, url string, name string, extra ...nats.Option) (*nats.Conn, error) {
 	opts := append(connOptions(name), extra...)
-	for {
+	shown := redactURL(url)
+	for attempt := 1; ; attempt++ {
 		nc, err := nats.Connect(url, opts...)
 		if err == nil {
 			return nc, nil
 		}
+		// Say so at once and then now and then, so a pod waiting for NATS is
+		// visible in its logs long before a probe kills it.
+		if attempt == 1 || attempt%20 == 0 {
+			slog.Default().WarnContext(ctx, "waiting for nats", "url", shown, "attempt", attempt, "error", err)
+		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("connect to nats %s as %q: %w (last error: %w)", url, name, ctx.Err(), err)
+			return nil, fmt.Errorf("connect to nats %s as %q: %w (last error: %w)", shown, name, ctx.Err(), err)
 		case <-time.After(connectRetryWait):
 		}
 	}
+}
+
+// redactURL hides credentials in a NATS URL (or a comma-separated list) for
+// logs and errors.
+func redactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := neturl.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+			if _, hasPw := u.User.Password(); !hasPw { // a token in the user part
+				u.User = neturl.User("xxxxx")
+				parts[i] = u.String()
+			}
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // ConnectEmbedded connects to an embedded server in-process, without a TCP socket.

@@ -3,6 +3,7 @@ package natsx
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,4 +50,17 @@ func TestConnectGivesUpWhenContextEnds(t *testing.T) {
 func TestShutdownNil(t *testing.T) {
 	t.Parallel()
 	Shutdown(nil) // must not panic
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"nats://alice:s3cr3t@nats:4222":         "nats://alice:xxxxx@nats:4222",
+		"nats://t0ken@nats:4222":                "nats://xxxxx@nats:4222",
+		"nats://a:b@n1:4222,nats://a:b@n2:4222": "nats://a:xxxxx@n1:4222,nats://a:xxxxx@n2:4222",
+		"nats://localhost:4222":                 "nats://localhost:4222",
+	} {
+		if got := redactURL(in); got != want || strings.Contains(got, "s3cr3t") {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
