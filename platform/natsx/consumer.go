@@ -339,10 +339,12 @@ func (c *Consumer) process(m jetstream.Msg) {
 		))
 	defer span.End()
 
-	// A delivery past MaxDeliver means earlier attempts never reported an
-	// outcome: the process handling it died (a crash, an OOM kill). Park the
-	// message instead of running it again, so it cannot crash-loop every replica.
-	if msg.NumDelivered > uint64(c.cfg.MaxDeliver) {
+	// Far more deliveries than MaxDeliver means earlier attempts never reported
+	// an outcome: the process handling it died (a crash, an OOM kill). Park the
+	// message instead of running it again, so it cannot crash-loop every
+	// replica. The slack (twice MaxDeliver) leaves room for the deliveries a
+	// graceful Stop hands back, which the server counts too.
+	if msg.NumDelivered > 2*uint64(c.cfg.MaxDeliver) {
 		err := fmt.Errorf("delivered %d times without an outcome: the process handling it may have crashed", msg.NumDelivered)
 		c.log.ErrorContext(ctx, "event redelivered past max_deliver, dead-lettering without running it",
 			"subject", msg.Subject, "event_id", msg.EventID, "attempt", msg.NumDelivered, "max_deliver", c.cfg.MaxDeliver)

@@ -415,12 +415,13 @@ func TestRedeliveryPastMaxDeliverIsDeadLetteredUnrun(t *testing.T) {
 		t.Fatal(err)
 	}
 	publish(t, js, event("evt-crash", "boom"))
-	// Three deliveries that end without an ack or a nak, as when the process dies.
+	// Five deliveries (more than twice MaxDeliver) that end without an outcome,
+	// as when the process handling them dies each time.
 	cons, err := js.Consumer(ctx, testStream, "worker")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 5; i++ {
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			t.Fatal(err)
