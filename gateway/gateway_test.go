@@ -14,7 +14,7 @@ const key = "key-acme-0123456789abcdefghij"
 
 func newTestGateway(t *testing.T) *httptest.Server {
 	t.Helper()
-	keys, err := ParseKeys(strings.NewReader("acme " + key + "\n"))
+	keys, err := ParseKeys(strings.NewReader("acme " + key + " *\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,31 @@ import (
 type Partner struct {
 	// ID names the partner; services scope what it may see by this id.
 	ID string
+	// Scopes are what the key may do: "<service>.read", "<service>.write"
+	// (write implies read) for inventory, orders, fulfillment and ledger, or
+	// "*" for everything.
+	Scopes map[string]bool
+}
+
+// Allows reports whether the partner holds scope (or "*", or the write scope
+// of a read).
+func (p Partner) Allows(scope string) bool {
+	if p.Scopes["*"] || p.Scopes[scope] {
+		return true
+	}
+	if svc, ok := strings.CutSuffix(scope, ".read"); ok {
+		return p.Scopes[svc+".write"]
+	}
+	return false
+}
+
+// knownScopes are the scopes a keys file may grant.
+var knownScopes = map[string]bool{"*": true}
+
+func init() {
+	for _, svc := range []string{"inventory", "orders", "fulfillment", "ledger"} {
+		knownScopes[svc+".read"], knownScopes[svc+".write"] = true, true
+	}
 }
 
 // Keys maps API keys to partners. Only SHA-256 digests of the keys are kept.
@@ -22,8 +47,10 @@ type Keys struct {
 	byDigest map[[sha256.Size]byte]Partner
 }
 
-// ParseKeys reads one key per line: "<partner-id> <key>". Blank lines and lines
-// starting with '#' are ignored. Keys shorter than 24 characters are refused.
+// ParseKeys reads one key per line: "<partner-id> <key> <scope,scope,...>".
+// Blank lines and lines starting with '#' are ignored. Keys shorter than 24
+// characters are refused. A key without scopes may do nothing: access is
+// granted, never assumed.
 func ParseKeys(r io.Reader) (*Keys, error) {
 	k := &Keys{byDigest: map[[sha256.Size]byte]Partner{}}
 	sc := bufio.NewScanner(r)
@@ -33,8 +60,17 @@ func ParseKeys(r io.Reader) (*Keys, error) {
 			continue
 		}
 		fields := strings.Fields(line)
-		if len(fields) != 2 {
-			return nil, fmt.Errorf("api keys line %d: want \"<partner-id> <key>\"", n)
+		if len(fields) != 2 && len(fields) != 3 {
+			return nil, fmt.Errorf("api keys line %d: want \"<partner-id> <key> <scope,scope,...>\"", n)
+		}
+		scopes := map[string]bool{}
+		if len(fields) == 3 {
+			for _, sc := range strings.Split(fields[2], ",") {
+				if !knownScopes[sc] {
+					return nil, fmt.Errorf("api keys line %d: unknown scope %q (use <service>.read, <service>.write or *)", n, sc)
+				}
+				scopes[sc] = true
+			}
 		}
 		if len(fields[1]) < 24 {
 			return nil, fmt.Errorf("api keys line %d: key of partner %s is shorter than 24 characters", n, fields[0])
@@ -43,7 +79,7 @@ func ParseKeys(r io.Reader) (*Keys, error) {
 		if _, dup := k.byDigest[d]; dup {
 			return nil, fmt.Errorf("api keys line %d: key listed twice", n)
 		}
-		k.byDigest[d] = Partner{ID: fields[0]}
+		k.byDigest[d] = Partner{ID: fields[0], Scopes: scopes}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read api keys: %w", err)
@@ -95,6 +131,35 @@ func (k *Keys) Middleware(next http.Handler) http.Handler {
 			writeJSON(w, http.StatusUnauthorized, `{"code":16,"message":"missing or invalid API key: send it as 'Authorization: Bearer <key>' or 'X-Api-Key'","details":[]}`)
 			return
 		}
+		if scope := requiredScope(r); !p.Allows(scope) {
+			writeJSON(w, http.StatusForbidden, fmt.Sprintf(`{"code":7,"message":"this API key lacks the scope %s","details":[]}`, scope))
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), partnerKey{}, p)))
 	})
+}
+
+// routeServices maps the first path segment under /v1/ to the service behind it.
+var routeServices = map[string]string{
+	"items": "inventory", "items:lookup": "inventory", "items:audit": "inventory", "items:import": "inventory",
+	"warehouses": "inventory", "stock:receive": "inventory", "stock:move": "inventory", "stock:issue": "inventory",
+	"stock:adjust": "inventory", "stock:count": "inventory", "movements": "inventory", "allocations": "inventory",
+	"valuation": "inventory",
+	"suppliers": "orders", "customers": "orders", "catalogItems": "orders",
+	"carriers": "fulfillment",
+	"accounts": "ledger",
+}
+
+// requiredScope is the scope a request needs: the service's read scope for
+// GET, its write scope otherwise; "*" for a route no service claims.
+func requiredScope(r *http.Request) string {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v1/"), "/")
+	svc, ok := routeServices[seg]
+	if !ok {
+		return "*"
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return svc + ".read"
+	}
+	return svc + ".write"
 }

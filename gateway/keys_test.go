@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"trueup.dev/api/openapi"
 )
 
 func TestParseKeys(t *testing.T) {
@@ -17,6 +20,8 @@ func TestParseKeys(t *testing.T) {
 		{"short key", "acme short\n", "shorter than 24", 0},
 		{"missing key", "acme\n", "want", 0},
 		{"duplicate key", "a key-0123456789abcdefghijklmn\nb key-0123456789abcdefghijklmn\n", "twice", 0},
+		{"scopes", "a key-0123456789abcdefghijklmn inventory.read,orders.write\n", "", 1},
+		{"unknown scope", "a key-0123456789abcdefghijklmn inventory.admin\n", "unknown scope", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,7 +40,7 @@ func TestParseKeys(t *testing.T) {
 }
 
 func TestMiddleware(t *testing.T) {
-	keys, err := ParseKeys(strings.NewReader("acme key-acme-0123456789abcdefghij\n"))
+	keys, err := ParseKeys(strings.NewReader("acme key-acme-0123456789abcdefghij *\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,5 +84,55 @@ func TestMiddleware(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A key may do only what its scopes grant; without scopes, nothing.
+func TestScopes(t *testing.T) {
+	keys, err := ParseKeys(strings.NewReader(`carrier key-carrier-0123456789abcdefgh fulfillment.write,inventory.read
+nobody key-nobody-0123456789abcdefghi
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := keys.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tests := []struct {
+		key, method, path string
+		want              int
+	}{
+		{"key-carrier-0123456789abcdefgh", "GET", "/v1/carriers", http.StatusOK},              // write implies read
+		{"key-carrier-0123456789abcdefgh", "POST", "/v1/carriers", http.StatusOK},             // write
+		{"key-carrier-0123456789abcdefgh", "GET", "/v1/items/ABC", http.StatusOK},             // inventory.read
+		{"key-carrier-0123456789abcdefgh", "POST", "/v1/stock:receive", http.StatusForbidden}, // no inventory.write
+		{"key-carrier-0123456789abcdefgh", "POST", "/v1/accounts", http.StatusForbidden},      // no ledger scope
+		{"key-carrier-0123456789abcdefgh", "GET", "/v1/accounts", http.StatusForbidden},       // not even read
+		{"key-carrier-0123456789abcdefgh", "GET", "/v1/unknown-route", http.StatusForbidden},  // unclaimed routes need *
+		{"key-nobody-0123456789abcdefghi", "GET", "/v1/items", http.StatusForbidden},          // no scopes, nothing
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(tt.method, tt.path, nil)
+		req.Header.Set("X-Api-Key", tt.key)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s %s with %s = %d, want %d", tt.method, tt.path, tt.key[:12], rec.Code, tt.want)
+		}
+	}
+}
+
+// Every route in the partner OpenAPI document belongs to a service's scopes, so
+// a new route is never left reachable only with "*" by accident.
+func TestEveryRouteHasAScope(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(openapi.Spec, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for path := range doc.Paths {
+		seg, _, _ := strings.Cut(strings.TrimPrefix(path, "/v1/"), "/")
+		if _, ok := routeServices[seg]; !ok {
+			t.Errorf("route %s (segment %q) maps to no service scope", path, seg)
+		}
 	}
 }

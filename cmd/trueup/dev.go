@@ -83,7 +83,7 @@ func devAPIKey(dataDir string) (string, error) {
 		return "", err
 	}
 	key := "tu_dev_" + base64.RawURLEncoding.EncodeToString(raw)
-	if err := os.WriteFile(path, []byte("# partner-id key\ndemo-partner "+key+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("# partner-id key scopes\ndemo-partner "+key+" *\n"), 0o600); err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(keyPath, []byte(key), 0o600); err != nil {

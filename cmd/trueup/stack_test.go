@@ -29,7 +29,7 @@ const testKey = "test-partner-key-0123456789abcdef"
 func startTestStack(t *testing.T) (*stack, *grpc.ClientConn, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	keys, err := gateway.ParseKeys(strings.NewReader("demo-partner " + testKey + "\n"))
+	keys, err := gateway.ParseKeys(strings.NewReader("demo-partner " + testKey + " *\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
