@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/sqldb"
@@ -62,8 +63,8 @@ func Claim(ctx context.Context, tx *sqldb.Tx, scope, key, fingerprint string) (r
 		return "", false, apperr.Invalid(apperr.Field("request_id", "must be at most 200 characters"))
 	}
 	res, err := tx.ExecContext(ctx,
-		`INSERT INTO idempotency_keys (scope, key, fingerprint) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		scope, key, fingerprint)
+		`INSERT INTO idempotency_keys (scope, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		scope, key, fingerprint, sqldb.Now())
 	if err != nil {
 		return "", false, fmt.Errorf("claim idempotency key: %w", err)
 	}
@@ -107,4 +108,17 @@ func Complete(ctx context.Context, tx *sqldb.Tx, scope, key, result string) erro
 		return fmt.Errorf("complete idempotency key: %w", err)
 	}
 	return nil
+}
+
+// Retention is how long a request id is remembered. A client retries within
+// minutes; a request id reused after this is a new request.
+const Retention = 30 * 24 * time.Hour
+
+// Purge forgets request ids claimed before cutoff and reports how many.
+func Purge(ctx context.Context, db *sqldb.DB, cutoff time.Time) (int64, error) {
+	res, err := db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, sqldb.Timestamp(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return res.RowsAffected()
 }

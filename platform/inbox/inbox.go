@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"trueup.dev/platform/sqldb"
 )
@@ -74,4 +75,18 @@ func Process(ctx context.Context, db *sqldb.DB, consumer, eventID string, fn fun
 		return false, err
 	}
 	return applied, nil
+}
+
+// Retention is how long a processed event id is remembered. It must outlive
+// the streams' MaxAge (30 days), so no event still in a stream can be
+// redelivered to a consumer that has forgotten it.
+const Retention = 45 * 24 * time.Hour
+
+// Purge forgets events processed before cutoff and reports how many.
+func Purge(ctx context.Context, db *sqldb.DB, cutoff time.Time) (int64, error) {
+	res, err := db.ExecContext(ctx, `DELETE FROM inbox WHERE processed_at < $1`, sqldb.Timestamp(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("purge inbox: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
@@ -16,6 +17,7 @@ import (
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/protoevent"
+	"trueup.dev/platform/retention"
 	"trueup.dev/platform/sqldb"
 	"trueup.dev/services/fulfillment/internal/app"
 	"trueup.dev/services/fulfillment/internal/events"
@@ -36,6 +38,8 @@ type Deps struct {
 
 // Service is a wired fulfillment service.
 type Service struct {
+	db     *sqldb.DB
+	log    *slog.Logger
 	outbox *outbox.Outbox
 	api    *grpcapi.Server
 }
@@ -57,7 +61,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	}
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
 	st := store.New(d.DB, ob, events.Encode)
-	return &Service{outbox: ob, api: grpcapi.New(app.New(st, nil))}, nil
+	return &Service{db: d.DB, log: d.Logger, outbox: ob, api: grpcapi.New(app.New(st, nil))}, nil
 }
 
 // Register adds the gRPC API to a server.
@@ -71,4 +75,7 @@ func (s *Service) GRPCServiceName() string {
 }
 
 // Run relays the outbox until ctx is done.
-func (s *Service) Run(ctx context.Context) error { return s.outbox.Run(ctx) }
+func (s *Service) Run(ctx context.Context) error {
+	defer retention.Start(ctx, s.db, s.log, time.Hour, retention.Idempotency)()
+	return s.outbox.Run(ctx)
+}

@@ -18,6 +18,7 @@ import (
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/protoevent"
+	"trueup.dev/platform/retention"
 	"trueup.dev/platform/sqldb"
 	"trueup.dev/services/orders/internal/app"
 	"trueup.dev/services/orders/internal/events"
@@ -43,6 +44,7 @@ type Deps struct {
 
 // Service is a wired orders service.
 type Service struct {
+	db     *sqldb.DB
 	js     jetstream.JetStream
 	log    *slog.Logger
 	outbox *outbox.Outbox
@@ -71,7 +73,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	}
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
 	a := app.New(store.New(d.DB, ob, events.Encode), nil)
-	return &Service{js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a)}, nil
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a)}, nil
 }
 
 // Register adds the gRPC API to a server.
@@ -88,6 +90,7 @@ func (s *Service) GRPCServiceName() string { return ordersv1.OrdersService_Servi
 // consumer stops on its own, Run stops the other and returns an error, so the
 // process does not go on half alive.
 func (s *Service) Run(ctx context.Context) error {
+	defer retention.Start(ctx, s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox)()
 	cons, err := natsx.Consume(ctx, s.js, natsx.ConsumerConfig{
 		Stream:         protoevent.StreamName(events.InventoryContext),
 		Durable:        app.CatalogConsumer,

@@ -3,6 +3,6 @@ CREATE TABLE idempotency_keys (
     key         TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     result      TEXT NOT NULL DEFAULT '',
-    created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    created_at  TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (scope, key)
 );

@@ -3,6 +3,6 @@ CREATE TABLE idempotency_keys (
     key         TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     result      TEXT NOT NULL DEFAULT '',
-    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    created_at  TIMESTAMP NOT NULL,
     PRIMARY KEY (scope, key)
 );
