@@ -103,10 +103,9 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("grpc listen: %w", err)
 	}
 	log.Info("serving", "service", def.name, "grpc", lis.Addr().String())
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return gs.Serve(gctx, lis) })
-	g.Go(func() error { return svc.Run(gctx) })
-	return g.Wait()
+	return runInOrder(ctx,
+		[]func(context.Context) error{func(ctx context.Context) error { return gs.Serve(ctx, lis) }},
+		[]func(context.Context) error{svc.Run})
 }
 
 func runMigrate(ctx context.Context, args []string) error {

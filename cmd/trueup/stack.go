@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"golang.org/x/sync/errgroup"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"trueup.dev/gateway"
@@ -120,24 +119,30 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 // (each finishes what it holds), then close NATS and the databases.
 func (st *stack) Run(ctx context.Context) error {
 	defer st.close()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return st.grpc.Serve(gctx, st.grpcLis) })
-	g.Go(func() error {
-		if err := st.http.Serve(st.httpLis); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		return st.http.Shutdown(shutdownCtx)
-	})
-	for _, svc := range st.services {
-		g.Go(func() error { return svc.Run(gctx) })
+	front := []func(context.Context) error{
+		func(ctx context.Context) error { return st.grpc.Serve(ctx, st.grpcLis) },
+		func(ctx context.Context) error {
+			errc := make(chan error, 1)
+			go func() { errc <- st.http.Serve(st.httpLis) }()
+			select {
+			case err := <-errc:
+				return fmt.Errorf("http: %w", err)
+			case <-ctx.Done():
+			}
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			err := st.http.Shutdown(shutdownCtx)
+			if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+				err = errors.Join(err, serr)
+			}
+			return err
+		},
 	}
-	return g.Wait()
+	var back []func(context.Context) error
+	for _, svc := range st.services {
+		back = append(back, svc.Run)
+	}
+	return runInOrder(ctx, front, back)
 }
 
 func (st *stack) close() {
