@@ -59,7 +59,12 @@ func TestOpenSQLite(t *testing.T) {
 			if db.Dialect != sqldb.SQLite {
 				t.Fatalf("dialect %q", db.Dialect)
 			}
-			pragmas := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "10000"}
+			// synchronous: FULL (2) for a database that outlives the process,
+			// since a relay publishes what it commits; NORMAL (1) for :memory:.
+			pragmas := map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "10000"}
+			if strings.Contains(tt.dsn, ":memory:") {
+				pragmas["synchronous"] = "1"
+			}
 			if strings.Contains(tt.dsn, "_busy_timeout=1234") {
 				pragmas["busy_timeout"] = "1234"
 			}

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -75,8 +76,58 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return apperr.Conflict("the transaction kept conflicting with concurrent ones", lastErr)
 }
 
+// writeGate is SQLite's single write slot, a channel of capacity one. SQLite
+// lets one transaction write at a time; left to itself, a writer that finds the
+// lock taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms) and polls, so
+// hand-off is neither prompt nor fair and more clients mean less throughput.
+// Queuing writers in Go instead hands the lock over the moment it is free, in
+// arrival order: goroutines blocked sending on a channel are woken first in,
+// first out.
+type writeGate chan struct{}
+
+// writeSlotTimeout bounds the wait for the write slot. Queued writers wait
+// their turn however long the queue is; only a stuck transaction, or a WithTx
+// nested inside another on the same database (which would wait for its own
+// caller), waits this long.
+const writeSlotTimeout = 30 * time.Second
+
+// errWriteSlotBusy is what a writer gets after waiting writeSlotTimeout for
+// the slot, like SQLite's own SQLITE_BUSY: WithTx retries it and then reports a
+// conflict. It also turns a WithTx nested inside another on the same database
+// (which would wait for its own caller) into an error instead of a hang.
+var errWriteSlotBusy = errors.New("sqldb: sqlite write slot still taken after the busy timeout")
+
+func (g writeGate) acquire(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
+	t := time.NewTimer(writeSlotTimeout)
+	defer t.Stop()
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errWriteSlotBusy
+	case <-ctx.Done():
+		return fmt.Errorf("sqldb: wait for the sqlite write slot: %w", ctx.Err())
+	}
+}
+
+func (g writeGate) release() {
+	if g != nil {
+		<-g
+	}
+}
+
 // runTx is one attempt: begin, fn, commit. It returns the hooks to run.
+// On SQLite it holds the process's write slot from BEGIN to COMMIT (see
+// writeGate), so transactions of this process never meet SQLite's busy
+// handler; only another process or a write outside WithTx can.
 func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) (hooks []func(), err error) {
+	if err := db.writer.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer db.writer.release()
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: begin %s transaction: %w", db.Dialect, err)
@@ -126,6 +177,9 @@ func IsConflict(err error) bool { return isRetryable(err) }
 func isRetryable(err error) bool {
 	if err == nil {
 		return false
+	}
+	if errors.Is(err, errWriteSlotBusy) {
+		return true
 	}
 	if code, ok := pgCode(err); ok {
 		return code == "40001" || code == "40P01"

@@ -206,7 +206,9 @@ func OpenPostgres(tb testing.TB) *sqldb.DB {
 // closed when the test ends.
 func OpenSQLite(tb testing.TB) *sqldb.DB {
 	tb.Helper()
-	return open(tb, "sqlite://"+filepath.Join(tb.TempDir(), "test.db"))
+	// NORMAL: a test database has nothing to keep after a power loss, and the
+	// suite runs thousands of commits (production files default to FULL).
+	return open(tb, "sqlite://"+filepath.Join(tb.TempDir(), "test.db")+"?_synchronous=NORMAL")
 }
 
 func open(tb testing.TB, dsn string) *sqldb.DB {
