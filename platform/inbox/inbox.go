@@ -8,6 +8,7 @@ package inbox
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -82,11 +83,161 @@ func Process(ctx context.Context, db *sqldb.DB, consumer, eventID string, fn fun
 // redelivered to a consumer that has forgotten it.
 const Retention = 45 * 24 * time.Hour
 
-// Purge forgets events processed before cutoff and reports how many.
+// purgeChunk bounds one purge transaction, so it never holds SQLite's write
+// lock (or a PostgreSQL transaction) for long, however much has expired.
+const purgeChunk = 5000
+
+// Purge forgets events processed before cutoff, a chunk at a time (each chunk
+// its own short transaction, on the processed_at index), and reports how many.
 func Purge(ctx context.Context, db *sqldb.DB, cutoff time.Time) (int64, error) {
-	res, err := db.ExecContext(ctx, `DELETE FROM inbox WHERE processed_at < $1`, sqldb.Timestamp(cutoff))
-	if err != nil {
-		return 0, fmt.Errorf("purge inbox: %w", err)
+	var total int64
+	for {
+		var n int64
+		err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
+			res, err := tx.ExecContext(ctx,
+				`DELETE FROM inbox WHERE (consumer, event_id) IN (
+				   SELECT consumer, event_id FROM inbox WHERE processed_at < $1 LIMIT $2)`,
+				sqldb.Timestamp(cutoff), purgeChunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("purge inbox: %w", err)
+		}
+		total += n
+		if n < purgeChunk {
+			return total, nil
+		}
 	}
-	return res.RowsAffected()
 }
+
+// Delivery is one event handed to ProcessBatch: its id and the effect to apply
+// once.
+type Delivery struct {
+	EventID string
+	Apply   func(tx *sqldb.Tx) error
+}
+
+// Outcome is what ProcessBatch did with one delivery.
+type Outcome struct {
+	// Applied is true when this call ran the effect, false when the event had
+	// been processed before (or appeared earlier in the same batch).
+	Applied bool
+	// Err is the effect's error; the event is then not recorded and must be
+	// delivered again.
+	Err error
+}
+
+// Insert statements of ProcessBatch: one text per dialect whatever the batch
+// size (pgx prepares and caches every distinct statement text), the ids passed
+// as one JSON array. ON CONFLICT DO NOTHING RETURNING yields only the ids
+// recorded now, i.e. the events not processed before. SQLite needs the WHERE
+// to parse ON CONFLICT after INSERT … SELECT.
+const (
+	batchInsertSQLite = `INSERT INTO inbox (consumer, event_id, processed_at)
+		SELECT $1, value, $3 FROM json_each($2) WHERE true
+		ON CONFLICT DO NOTHING RETURNING event_id`
+	batchInsertPostgres = `INSERT INTO inbox (consumer, event_id, processed_at)
+		SELECT $1, e, $3 FROM jsonb_array_elements_text($2::jsonb) AS e
+		ON CONFLICT DO NOTHING RETURNING event_id`
+)
+
+// ProcessBatch applies many events in one transaction: one statement records
+// them all in the inbox, the effects of those not processed before run in
+// order, and one commit makes every effect and record durable together. It is
+// how a consumer keeps up with a burst: the cost of a commit is shared by the
+// batch instead of paid per event.
+//
+// If any effect fails, the whole transaction is rolled back and each event is
+// then processed alone (Process), so one failing event is isolated: the others
+// are applied and the failure is reported in its own Outcome. The returned
+// error is non-nil only when nothing could be decided (the database failed);
+// then no Outcome is returned and every delivery must be retried.
+//
+// Effects must be commutative or version-gated with respect to one another, as
+// for any consumer: order within a batch is delivery order, but after a failure
+// the others are applied before the failing one is retried.
+func ProcessBatch(ctx context.Context, db *sqldb.DB, consumer string, batch []Delivery) ([]Outcome, error) {
+	if consumer == "" {
+		return nil, errors.New("inbox: consumer is required")
+	}
+	out := make([]Outcome, len(batch))
+	ids := make([]string, 0, len(batch))
+	first := make(map[string]int, len(batch)) // event id -> index of its first delivery
+	for i, d := range batch {
+		if d.EventID == "" {
+			return nil, fmt.Errorf("inbox: delivery %d has no event id", i)
+		}
+		if _, dup := first[d.EventID]; !dup {
+			first[d.EventID] = i
+			ids = append(ids, d.EventID)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	idJSON, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: encode event ids: %w", err)
+	}
+	insert := batchInsertSQLite
+	if db.Dialect == sqldb.Postgres {
+		insert = batchInsertPostgres
+	}
+	err = db.WithTx(ctx, func(tx *sqldb.Tx) error {
+		for i := range out {
+			out[i] = Outcome{} // a retried attempt starts over
+		}
+		rows, err := tx.QueryContext(ctx, insert, consumer, string(idJSON), sqldb.Now())
+		if err != nil {
+			return fmt.Errorf("inbox: record %d %s events: %w", len(ids), consumer, err)
+		}
+		fresh := make(map[string]bool, len(ids))
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("inbox: record %s events: %w", consumer, err)
+			}
+			fresh[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("inbox: record %s events: %w", consumer, err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("inbox: record %s events: %w", consumer, err)
+		}
+		for i, d := range batch {
+			if !fresh[d.EventID] || first[d.EventID] != i {
+				continue
+			}
+			if err := d.Apply(tx); err != nil {
+				return errEffectFailed
+			}
+			out[i].Applied = true
+		}
+		return nil
+	})
+	if err == nil {
+		return out, nil
+	}
+	if !errors.Is(err, errEffectFailed) {
+		return nil, err
+	}
+	// Isolate the failure: every event alone, each in its own transaction.
+	for i, d := range batch {
+		if first[d.EventID] != i {
+			out[i] = Outcome{}
+			continue
+		}
+		applied, err := Process(ctx, db, consumer, d.EventID, d.Apply)
+		out[i] = Outcome{Applied: applied, Err: err}
+	}
+	return out, nil
+}
+
+// errEffectFailed rolls a batch back so its events can be processed one by one.
+var errEffectFailed = errors.New("inbox: an effect in the batch failed")
