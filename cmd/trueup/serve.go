@@ -19,6 +19,7 @@ import (
 	"trueup.dev/platform/config"
 	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/natsx"
+	"trueup.dev/platform/protoevent"
 	"trueup.dev/platform/sqldb"
 )
 
@@ -48,6 +49,8 @@ func runServe(ctx context.Context, args []string) error {
 		natsURL, grpcAddr string
 		migrate           bool
 		maxConns          int
+		replicas          int
+		singleNode        bool
 	)
 	c.bind(fs)
 	config.Secret(fs, &dbURL, "database-url", "TRUEUP_DATABASE_URL", "database DSN: postgres://… (production) or sqlite://path")
@@ -55,12 +58,17 @@ func runServe(ctx context.Context, args []string) error {
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", ":9090", "gRPC listen address")
 	config.Bool(fs, &migrate, "migrate", "TRUEUP_MIGRATE", true, "run database migrations at start-up")
 	config.Int(fs, &maxConns, "db-max-conns", "TRUEUP_DB_MAX_CONNS", 10, "most open database connections of this process (PostgreSQL: keep replicas x this under max_connections)")
+	config.Int(fs, &replicas, "stream-replicas", "TRUEUP_STREAM_REPLICAS", minProductionReplicas, "replicas of the service's JetStream stream and of the dead-letter stream (3 or more on a cluster)")
+	config.Bool(fs, &singleNode, "single-node", "TRUEUP_SINGLE_NODE", false, "accept fewer than 3 stream replicas: a one-server NATS install that a disk loss can empty")
 	def, err := parseWithService(fs, args)
 	if err != nil {
 		return err
 	}
 	if dbURL.Reveal() == "" {
 		return errors.New("--database-url (TRUEUP_DATABASE_URL) is required")
+	}
+	if err := checkDurability(dbURL.Reveal(), replicas, singleNode); err != nil {
+		return err
 	}
 	log, shutdownTelemetry, err := c.setup(ctx, def.name, os.Stderr)
 	if err != nil {
@@ -90,6 +98,13 @@ func runServe(ctx context.Context, args []string) error {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
+	}
+	if replicas < minProductionReplicas {
+		log.Warn("SINGLE-NODE INSTALL: streams have fewer than 3 replicas; events acknowledged to this NATS server are lost if its disk is",
+			"replicas", replicas)
+	}
+	if err := ensureReplicatedStreams(ctx, js, def.name, replicas); err != nil {
+		return err
 	}
 	svc, err := def.build(ctx, deps{db: db, js: js, log: log})
 	if err != nil {
@@ -185,4 +200,58 @@ func runGateway(ctx context.Context, args []string) error {
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// minProductionReplicas is the fewest stream replicas that survive the loss of
+// one NATS server with its disk: JetStream acknowledges a write once a majority
+// of replicas hold it.
+const minProductionReplicas = 3
+
+// checkDurability refuses a production configuration that would acknowledge
+// events a single failure can lose: streams below three replicas (unless the
+// operator says this is a single-node install), or a SQLite database whose
+// commits a power loss can undo after the relay published them.
+func checkDurability(dsn string, replicas int, singleNode bool) error {
+	if replicas < 1 {
+		return fmt.Errorf("--stream-replicas %d: must be at least 1", replicas)
+	}
+	if replicas < minProductionReplicas && !singleNode {
+		return fmt.Errorf("--stream-replicas %d: production streams need %d replicas, so an event acknowledged by NATS survives the loss of one server; "+
+			"on a one-server install pass --single-node (TRUEUP_SINGLE_NODE=true) to accept that risk", replicas, minProductionReplicas)
+	}
+	if strings.HasPrefix(dsn, "sqlite://") {
+		_, query, _ := strings.Cut(dsn, "?")
+		for _, kv := range strings.Split(query, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			if k == "_synchronous" && !strings.EqualFold(v, "FULL") && !strings.EqualFold(v, "EXTRA") {
+				return fmt.Errorf("--database-url: _synchronous=%s lets a power loss undo a commit the outbox relay already published; serve needs FULL (the default)", v)
+			}
+		}
+	}
+	return nil
+}
+
+// ensureReplicatedStreams creates the service's own stream and the dead-letter
+// stream with the required replicas before the service declares them with its
+// defaults (EnsureStream never lowers replicas), and refuses to start when an
+// existing stream has fewer.
+func ensureReplicatedStreams(ctx context.Context, js jetstream.JetStream, service string, replicas int) error {
+	own := natsx.StreamConfig(protoevent.StreamName(service), protoevent.StreamSubjects(service))
+	dlq := natsx.DLQStreamConfig()
+	for _, cfg := range []jetstream.StreamConfig{own, dlq} {
+		cfg.Replicas = replicas
+		st, err := natsx.EnsureStream(ctx, js, cfg)
+		if err != nil {
+			return fmt.Errorf("stream %s with %d replicas: %w", cfg.Name, replicas, err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", cfg.Name, err)
+		}
+		if info.Config.Replicas < replicas {
+			return fmt.Errorf("stream %s has %d replicas, fewer than the %d required: raise it (nats stream edit %s --replicas %d) or lower --stream-replicas",
+				cfg.Name, info.Config.Replicas, replicas, cfg.Name, replicas)
+		}
+	}
+	return nil
 }

@@ -51,7 +51,7 @@ func TestMigrateAndServeOnPostgres(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "ledger", "--database-url", dsn, "--nats-url", ns.ClientURL(),
-			"--grpc-addr", addr, "--migrate=false", "--log-level", "warn"})
+			"--grpc-addr", addr, "--migrate=false", "--log-level", "warn", "--single-node", "--stream-replicas", "1"})
 	}()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 const testKey = "test-partner-key-0123456789abcdef"
 
 // startTestStack runs the whole dev stack on free loopback ports in a temp dir.
-func startTestStack(t *testing.T) (*stack, *grpc.ClientConn, func() error) {
+func startTestStack(t testing.TB) (*stack, *grpc.ClientConn, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	keys, err := gateway.ParseKeys(strings.NewReader("demo-partner " + testKey + " *\n"))

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
+	"trueup.dev/platform/sqldb"
+)
+
+// BenchmarkReceiveStockGRPC drives ReceiveStock over gRPC against the whole
+// dev stack (SQLite, embedded NATS, relays running) at concurrency 1 and 16,
+// beside the SQLite single-row commit ceiling measured on the same disk in the
+// same run. It reports receipts/s and the ratio to the ceiling; more clients
+// must not mean fewer receipts.
+func BenchmarkReceiveStockGRPC(b *testing.B) {
+	_, conn, _ := startTestStack(b)
+	ctx := context.Background()
+	if err := seed(ctx, conn); err != nil {
+		b.Fatal(err)
+	}
+	ceiling := sqliteCommitCeiling(b, filepath.Join(b.TempDir(), "ceiling.db"))
+	inv := inventoryv1.NewInventoryServiceClient(conn)
+	var run atomic.Int64
+	for _, conc := range []int{1, 16} {
+		b.Run(fmt.Sprintf("c%d", conc), func(b *testing.B) {
+			prefix := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), run.Add(1))
+			var next atomic.Int64
+			per := max(b.N/conc, 1)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for range conc {
+				wg.Go(func() {
+					for range per {
+						n := next.Add(1)
+						_, err := inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{
+							RequestId: fmt.Sprintf("%s-%d", prefix, n),
+							Item:      "items/WIDGET-100", Location: "warehouses/MAIN/locations/A-01-01",
+							Quantity: &typev1.Quantity{Value: "1", Uom: "EA"},
+							UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "1.50"},
+							Source: &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER,
+								Id: prefix, Line: fmt.Sprint(n)},
+						})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			rate := float64(per*conc) / time.Since(start).Seconds()
+			b.ReportMetric(rate, "receipts/s")
+			b.ReportMetric(ceiling, "ceiling_commits/s")
+			b.ReportMetric(rate/ceiling, "ratio_to_ceiling")
+		})
+	}
+}
+
+// sqliteCommitCeiling is the raw single-row durable commit rate of a SQLite
+// file at the dev stack's settings (WAL, synchronous=FULL), on one connection.
+func sqliteCommitCeiling(b *testing.B, path string) float64 {
+	b.Helper()
+	ctx := b.Context()
+	db, err := sqldb.Open(ctx, "sqlite://"+path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE rows (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	start := time.Now()
+	for time.Since(start) < 500*time.Millisecond {
+		for _, q := range []string{`BEGIN IMMEDIATE`, `INSERT INTO rows (v) VALUES ('x')`, `COMMIT`} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+		}
+		n++
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
