@@ -28,6 +28,7 @@ import (
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	"trueup.dev/api/openapi"
+	"trueup.dev/platform/caller"
 )
 
 // Targets are the gRPC addresses of the services behind the gateway. In `trueup
@@ -45,8 +46,40 @@ type Config struct {
 }
 
 // PartnerMetadataKey is the gRPC metadata key carrying the authenticated partner
-// to the services.
-const PartnerMetadataKey = "x-trueup-partner"
+// to the services; it is caller.PartnerMetadataKey, defined there once for the
+// gateway and the services' caller interceptor.
+const PartnerMetadataKey = caller.PartnerMetadataKey
+
+// incomingHeaders decides which HTTP request headers reach the services as gRPC
+// metadata: those base forwards (grpc-gateway's DefaultHeaderMatcher forwards
+// only the permanent HTTP headers, as "grpcgateway-<name>"), except any that
+// would land on a Trueup identity key. The partner a service sees must be the
+// one this gateway authenticated and nothing else: a client sending
+// "Grpc-Metadata-X-Trueup-Partner: other" (forwarded by grpc-gateway's legacy
+// matcher, and by any future option that turns it back on) must neither
+// replace nor add a value. partnerMetadata then sets exactly one value.
+func incomingHeaders(base runtime.HeaderMatcherFunc) runtime.HeaderMatcherFunc {
+	return func(key string) (string, bool) {
+		md, ok := base(key)
+		if !ok || strings.HasPrefix(strings.ToLower(md), caller.ReservedMetadataPrefix) {
+			return "", false
+		}
+		return md, true
+	}
+}
+
+// partnerMetadata is the metadata the gateway itself adds to every call: the
+// authenticated partner, so the services' caller interceptor scopes the call
+// (request-id claims, and ownership) by it. grpc-gateway lets an annotator's
+// keys replace header-derived ones; incomingHeaders makes sure there are none.
+func partnerMetadata(ctx context.Context, _ *http.Request) metadata.MD {
+	if p, ok := PartnerFrom(ctx); ok {
+		return metadata.Pairs(PartnerMetadataKey, p.ID)
+	}
+	// Unreachable behind Keys.Middleware, which refuses a request without a
+	// partner; with no value the service would take the call as internal.
+	return nil
+}
 
 // Gateway is the REST/JSON gateway.
 type Gateway struct {
@@ -71,12 +104,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 		runtime.WithErrorHandler(errorHandler),
-		runtime.WithMetadata(func(ctx context.Context, _ *http.Request) metadata.MD {
-			if p, ok := PartnerFrom(ctx); ok {
-				return metadata.Pairs(PartnerMetadataKey, p.ID)
-			}
-			return nil
-		}),
+		runtime.WithIncomingHeaderMatcher(incomingHeaders(runtime.DefaultHeaderMatcher)),
+		runtime.WithMetadata(partnerMetadata),
 	)
 	g := &Gateway{}
 	register := []struct {

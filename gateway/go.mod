@@ -9,6 +9,7 @@ require (
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 	trueup.dev/api v0.0.0
+	trueup.dev/platform v0.0.0
 )
 
 require (

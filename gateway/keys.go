@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+
+	"trueup.dev/platform/caller"
 )
 
 // Partner is an authenticated API client: a 3PL, marketplace, supplier or carrier.
@@ -71,6 +73,11 @@ func ParseKeys(r io.Reader) (*Keys, error) {
 				}
 				scopes[sc] = true
 			}
+		}
+		// The services refuse a malformed partner id (see caller.ValidateID):
+		// better to refuse it here, at start, than every call of that partner.
+		if err := caller.ValidateID(fields[0]); err != nil {
+			return nil, fmt.Errorf("api keys line %d: partner id: %w", n, err)
 		}
 		if len(fields[1]) < 24 {
 			return nil, fmt.Errorf("api keys line %d: key of partner %s is shorter than 24 characters", n, fields[0])

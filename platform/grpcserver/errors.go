@@ -65,13 +65,19 @@ func defaultReason(k apperr.Kind) string {
 }
 
 // ToStatus turns an error returned by a handler into the status sent to the
-// client:
-//   - an *apperr.Error anywhere in the chain maps by kind (see kindCodes) with its
-//     Message, an ErrorInfo{Reason, Domain: ErrorDomain, Metadata}, and its
-//     Violations as BadRequest (InvalidArgument) or PreconditionFailure
-//     (FailedPrecondition) details; the cause stays on the server;
-//   - an error that already is a gRPC status (for example one received from
-//     another service and returned as is) passes through unchanged;
+// client. It looks down err's chain for the first *apperr.Error or error
+// received from another service, whichever is outermost:
+//   - an *apperr.Error maps by kind (see kindCodes) with its Message, an
+//     ErrorInfo{Reason, Domain: ErrorDomain, Metadata}, and its Violations as
+//     BadRequest (InvalidArgument) or PreconditionFailure (FailedPrecondition)
+//     details; the cause stays on the server;
+//   - an error from a call to another service (one FromStatus made, or a raw
+//     gRPC status) is NOT passed on: its code describes the dependency, not this
+//     service (a NotFound for a dependency's resource is not a NotFound of
+//     ours), and its message and details are the dependency's internals. See
+//     downstreamStatus for what it becomes. A service that means to pass a
+//     dependency's answer on re-raises it as its own *apperr.Error: returns
+//     the one errors.As finds in the chain, or a new one wrapping it;
 //   - context.Canceled and context.DeadlineExceeded map to Canceled and
 //     DeadlineExceeded;
 //   - anything else, and apperr.KindInternal, is Internal "internal error": the
@@ -82,12 +88,12 @@ func ToStatus(err error) *status.Status {
 	if err == nil {
 		return status.New(codes.OK, "")
 	}
-	var ae *apperr.Error
-	if errors.As(err, &ae) {
+	ae, downstream, found := firstClassified(err)
+	switch {
+	case found && ae != nil:
 		return appErrStatus(ae)
-	}
-	if st, ok := asStatus(err); ok {
-		return st
+	case found:
+		return downstreamStatus(downstream)
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -97,6 +103,74 @@ func ToStatus(err error) *status.Status {
 	}
 	return status.New(codes.Internal, internalMessage)
 }
+
+// unavailableMessage is what a client learns when a dependency is down or slow.
+const unavailableMessage = "temporarily unavailable; retry later"
+
+// downstreamStatus is the status our client gets for a failed call to another
+// service, by the code that service answered. A transient failure stays
+// retryable (Unavailable: the same request may succeed later), a Canceled
+// stays Canceled (our own caller went away, so the call was cut short), and
+// everything else is a fault of ours: Internal, with no message or detail of
+// the dependency's.
+func downstreamStatus(c codes.Code) *status.Status {
+	switch c {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Aborted:
+		return status.New(codes.Unavailable, unavailableMessage)
+	case codes.Canceled:
+		return status.New(codes.Canceled, context.Canceled.Error())
+	}
+	return status.New(codes.Internal, internalMessage)
+}
+
+// firstClassified walks err's chain depth first, as errors.As does, and stops
+// at the first *apperr.Error (ae set) or error received from another service
+// (downstream set to the code it answered); found is false if there is neither.
+// Order matters: an *apperr.Error wrapping a remote error is the service
+// re-raising it, and a remote error wrapping an *apperr.Error is the remote
+// error as FromStatus made it.
+func firstClassified(err error) (ae *apperr.Error, downstream codes.Code, found bool) {
+	switch e := err.(type) {
+	case *apperr.Error:
+		return e, codes.OK, true
+	case *remoteError:
+		return nil, e.code, true
+	case interface{ GRPCStatus() *status.Status }:
+		// A raw status: our handlers return *apperr.Error values, so a status is
+		// one a gRPC client returned without UnaryClientInterceptor.
+		if st := e.GRPCStatus(); st != nil && st.Code() != codes.OK {
+			return nil, st.Code(), true
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		if next := u.Unwrap(); next != nil {
+			return firstClassified(next)
+		}
+	case interface{ Unwrap() []error }:
+		for _, next := range u.Unwrap() {
+			if next == nil {
+				continue
+			}
+			if ae, c, ok := firstClassified(next); ok {
+				return ae, c, true
+			}
+		}
+	}
+	return nil, codes.OK, false
+}
+
+// remoteError is an error FromStatus made of another service's status: it
+// unwraps to the *apperr.Error (or context error) so the calling service can
+// match it with errors.Is and errors.As, while telling ToStatus that the error
+// is the dependency's, not ours.
+type remoteError struct {
+	code codes.Code
+	err  error
+}
+
+func (e *remoteError) Error() string { return e.err.Error() }
+func (e *remoteError) Unwrap() error { return e.err }
 
 func appErrStatus(ae *apperr.Error) *status.Status {
 	code, ok := codeOf(ae.Kind)
@@ -143,9 +217,14 @@ func appErrStatus(ae *apperr.Error) *status.Status {
 // calling another): a status whose code is in the table becomes an
 // *apperr.Error with the same kind, message, ErrorInfo reason and metadata, and
 // violations from BadRequest or PreconditionFailure, so errors.Is(err,
-// apperr.ErrNotFound) works across the wire. Canceled and DeadlineExceeded
-// become errors that wrap context.Canceled and context.DeadlineExceeded. Any
-// other error, including Internal and Unknown statuses, comes back unchanged.
+// apperr.ErrNotFound) and errors.As(err, &ae) work across the wire. Canceled
+// and DeadlineExceeded become errors that wrap context.Canceled and
+// context.DeadlineExceeded. Any other error, including Internal and Unknown
+// statuses, comes back unchanged.
+//
+// The error returned is marked as the remote service's: returned as is by a
+// handler, ToStatus does not pass it on as this service's own answer (see
+// ToStatus); re-raise the *apperr.Error to do that.
 //
 // Not every field survives: BadRequest has no Subject, PreconditionFailure no
 // Field, and the cause never crosses the wire.
@@ -159,9 +238,9 @@ func FromStatus(err error) error {
 	}
 	switch st.Code() {
 	case codes.Canceled:
-		return fmt.Errorf("remote: %s: %w", st.Message(), context.Canceled)
+		return &remoteError{code: st.Code(), err: fmt.Errorf("remote: %s: %w", st.Message(), context.Canceled)}
 	case codes.DeadlineExceeded:
-		return fmt.Errorf("remote: %s: %w", st.Message(), context.DeadlineExceeded)
+		return &remoteError{code: st.Code(), err: fmt.Errorf("remote: %s: %w", st.Message(), context.DeadlineExceeded)}
 	}
 	kind, ok := kindOf(st.Code())
 	if !ok {
@@ -196,7 +275,7 @@ func FromStatus(err error) error {
 			}
 		}
 	}
-	return ae
+	return &remoteError{code: st.Code(), err: ae}
 }
 
 // asStatus finds a gRPC status in err's chain and returns it as it was made:

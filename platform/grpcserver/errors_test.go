@@ -170,10 +170,19 @@ func TestKindRoundTrip(t *testing.T) {
 			if !errors.Is(back, tt.sentinel) {
 				t.Errorf("errors.Is(FromStatus(...), %v sentinel) = false", tt.sentinel.(*apperr.Error).Kind)
 			}
-			// And once more through ToStatus: a service relaying the error
-			// answers exactly as the one that made it.
-			if again := ToStatus(back); again.Code() != tt.wantCode || again.Message() != want.Message {
-				t.Errorf("relayed status = %v %q", again.Code(), again.Message())
+			// Returned as is by the calling service, it is a dependency's
+			// answer, not the caller's: not passed on (see TestDownstreamStatus).
+			relayed := codes.Internal
+			if tt.wantCode == codes.Unavailable || tt.wantCode == codes.Aborted {
+				relayed = codes.Unavailable
+			}
+			if again := ToStatus(fmt.Errorf("call: %w", back)); again.Code() != relayed || len(again.Details()) != 0 {
+				t.Errorf("relayed status = %v %q %v, want %v without details", again.Code(), again.Message(), again.Details(), relayed)
+			}
+			// Re-raised as the service's own, it answers exactly as the
+			// service that made it.
+			if again := ToStatus(got); again.Code() != tt.wantCode || again.Message() != want.Message {
+				t.Errorf("re-raised status = %v %q", again.Code(), again.Message())
 			}
 		})
 	}
@@ -201,8 +210,8 @@ func TestToStatusOtherErrors(t *testing.T) {
 		{name: "apperr unknown kind", err: &apperr.Error{Kind: apperr.Kind(99), Message: "?"}, wantCode: codes.Internal, wantMsg: "internal error"},
 		{name: "canceled", err: fmt.Errorf("query: %w", context.Canceled), wantCode: codes.Canceled, wantMsg: "context canceled"},
 		{name: "deadline", err: fmt.Errorf("query: %w", context.DeadlineExceeded), wantCode: codes.DeadlineExceeded, wantMsg: "context deadline exceeded"},
-		{name: "status passes through", err: status.Error(codes.OutOfRange, "page 9 of 3"), wantCode: codes.OutOfRange, wantMsg: "page 9 of 3"},
-		{name: "wrapped status keeps its own message", err: fmt.Errorf("call inventory at 10.0.0.7: %w", withDetails.Err()), wantCode: codes.OutOfRange, wantMsg: "page 9 of 3"},
+		{name: "a dependency's status is not passed through", err: status.Error(codes.OutOfRange, "page 9 of 3"), wantCode: codes.Internal, wantMsg: "internal error"},
+		{name: "nor when wrapped", err: fmt.Errorf("call inventory at 10.0.0.7: %w", withDetails.Err()), wantCode: codes.Internal, wantMsg: "internal error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,8 +224,8 @@ func TestToStatusOtherErrors(t *testing.T) {
 			}
 		})
 	}
-	if got := ToStatus(fmt.Errorf("x: %w", withDetails.Err())); len(got.Details()) != 1 {
-		t.Errorf("passed-through status lost its details: %v", got.Details())
+	if got := ToStatus(fmt.Errorf("x: %w", withDetails.Err())); len(got.Details()) != 0 {
+		t.Errorf("a dependency's details reached the client: %v", got.Details())
 	}
 }
 
@@ -255,7 +264,8 @@ func TestFromStatusOtherErrors(t *testing.T) {
 			}
 		}},
 		{name: "deadline", err: status.Error(codes.DeadlineExceeded, "too slow"), check: func(t *testing.T, got error) {
-			if !errors.Is(got, context.DeadlineExceeded) || ToStatus(got).Code() != codes.DeadlineExceeded {
+			// The dependency was too slow: retryable, and not our caller's deadline.
+			if !errors.Is(got, context.DeadlineExceeded) || ToStatus(got).Code() != codes.Unavailable {
 				t.Errorf("got %v, want context.DeadlineExceeded", got)
 			}
 		}},
@@ -269,6 +279,90 @@ func TestFromStatusOtherErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.check(t, FromStatus(tt.err))
+		})
+	}
+}
+
+// A failed call to another service is mapped, never passed through: its code
+// is about the dependency (a NotFound of inventory's item is not a NotFound of
+// the order the client asked for) and its message and details are the
+// dependency's. Transient failures stay retryable as Unavailable; Canceled
+// stays Canceled; everything else is Internal with the generic message,
+// unless the service re-raises the error as its own *apperr.Error.
+func TestDownstreamStatus(t *testing.T) {
+	const secret = "item ABC-1 not found in inventory-7f9c at 10.0.0.7"
+	precondition, err := status.New(codes.FailedPrecondition, secret).WithDetails(
+		&errdetails.ErrorInfo{Reason: "INSUFFICIENT_STOCK", Domain: ErrorDomain, Metadata: map[string]string{"shortfall": "12"}},
+		&errdetails.PreconditionFailure{Violations: []*errdetails.PreconditionFailure_Violation{{Type: "STOCK", Subject: "item/ABC-1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCode := []struct {
+		code codes.Code
+		want codes.Code
+	}{
+		{codes.NotFound, codes.Internal},
+		{codes.InvalidArgument, codes.Internal},
+		{codes.FailedPrecondition, codes.Internal},
+		{codes.AlreadyExists, codes.Internal},
+		{codes.PermissionDenied, codes.Internal},
+		{codes.Unauthenticated, codes.Internal},
+		{codes.ResourceExhausted, codes.Internal},
+		{codes.OutOfRange, codes.Internal},
+		{codes.Unimplemented, codes.Internal},
+		{codes.Internal, codes.Internal},
+		{codes.Unknown, codes.Internal},
+		{codes.DataLoss, codes.Internal},
+		{codes.Unavailable, codes.Unavailable},
+		{codes.DeadlineExceeded, codes.Unavailable},
+		{codes.Aborted, codes.Unavailable},
+		{codes.Canceled, codes.Canceled},
+	}
+	type tcase struct {
+		name     string
+		err      error
+		wantCode codes.Code
+		wantMsg  string
+	}
+	var tests []tcase
+	msgFor := map[codes.Code]string{codes.Internal: internalMessage, codes.Unavailable: unavailableMessage, codes.Canceled: "context canceled"}
+	for _, bc := range byCode {
+		remote := status.Error(bc.code, secret)
+		if bc.code == codes.FailedPrecondition {
+			remote = precondition.Err()
+		}
+		tests = append(tests,
+			tcase{"raw " + bc.code.String(), remote, bc.want, msgFor[bc.want]},
+			tcase{"wrapped raw " + bc.code.String(), fmt.Errorf("allocate: %w", remote), bc.want, msgFor[bc.want]},
+			// What a client with UnaryClientInterceptor returns.
+			tcase{"client-mapped " + bc.code.String(), fmt.Errorf("allocate: %w", FromStatus(remote)), bc.want, msgFor[bc.want]},
+			tcase{"joined " + bc.code.String(), errors.Join(errors.New("rollback: ok"), FromStatus(remote)), bc.want, msgFor[bc.want]},
+		)
+	}
+	var own *apperr.Error
+	if !errors.As(FromStatus(precondition.Err()), &own) {
+		t.Fatal("FromStatus made no *apperr.Error")
+	}
+	tests = append(tests,
+		tcase{"re-raised as is", own, codes.FailedPrecondition, secret},
+		tcase{"re-raised as a new error", apperr.Precondition("CANNOT_ALLOCATE", "not enough stock for the order").Wrap(FromStatus(precondition.Err())),
+			codes.FailedPrecondition, "not enough stock for the order"},
+		tcase{"our own deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), codes.DeadlineExceeded, "context deadline exceeded"},
+	)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := ToStatus(tt.err)
+			if st.Code() != tt.wantCode || st.Message() != tt.wantMsg {
+				t.Fatalf("ToStatus = %v %q, want %v %q", st.Code(), st.Message(), tt.wantCode, tt.wantMsg)
+			}
+			if tt.wantMsg == secret {
+				return // re-raised as is: the service chose to say it
+			}
+			for _, leak := range []string{"10.0.0.7", "INSUFFICIENT_STOCK", "shortfall", "item/ABC-1"} {
+				if strings.Contains(fmt.Sprint(st.Proto()), leak) {
+					t.Errorf("the dependency's %q leaked: %v", leak, st.Proto())
+				}
+			}
 		})
 	}
 }

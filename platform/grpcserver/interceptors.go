@@ -17,7 +17,9 @@ import (
 
 // The built-in interceptors, outermost first: recovery catches panics from
 // everything inside it (including user interceptors); logging sees the final
-// status; error mapping turns whatever the handler returned into that status.
+// status; error mapping turns whatever the handler returned into that status;
+// the caller interceptor (caller.go) puts the caller into the context, inside
+// error mapping so that its Unauthenticated is mapped like any other error.
 
 func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
@@ -115,9 +117,12 @@ func serverFault(c codes.Code) bool {
 }
 
 func mapErrorsUnary() grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
 		if err != nil {
+			if grpcOwned(info.FullMethod) {
+				return nil, err
+			}
 			return nil, mapError(err)
 		}
 		return resp, nil
@@ -125,13 +130,21 @@ func mapErrorsUnary() grpc.UnaryServerInterceptor {
 }
 
 func mapErrorsStream() grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if err := handler(srv, ss); err != nil {
+			if grpcOwned(info.FullMethod) {
+				return err
+			}
 			return mapError(err)
 		}
 		return nil
 	}
 }
+
+// grpcOwned reports methods of grpc-go's own services (health, reflection),
+// whose status codes are their protocol (Check answers NotFound for an unknown
+// service): ToStatus would take those raw statuses for a dependency's.
+func grpcOwned(method string) bool { return strings.HasPrefix(method, "/grpc.") }
 
 func mapError(err error) error {
 	return &mappedError{st: ToStatus(err), cause: err}

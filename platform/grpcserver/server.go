@@ -1,7 +1,8 @@
 // Package grpcserver builds the gRPC server every Trueup service runs: tracing
 // through otelgrpc, panic recovery, one log line per RPC, domain errors mapped
-// to status codes by one table (ToStatus and FromStatus), the standard health
-// service, optional reflection, and a graceful, bounded shutdown.
+// to status codes by one table (ToStatus and FromStatus), the caller's identity
+// (caller.From) in every RPC's context, the standard health service, optional
+// reflection, and a graceful, bounded shutdown.
 //
 // Install the global OpenTelemetry providers (telemetry.Setup, or
 // telemetrytest.NewRecorder in tests) before calling New: the stats handler
@@ -42,7 +43,10 @@ type Options struct {
 	// like). Leave off in production unless the API is public anyway.
 	Reflection bool
 	// UnaryInterceptors run after the built-in ones (recovery, logging, error
-	// mapping), so their panics are recovered and their errors mapped.
+	// mapping, caller identity), so their panics are recovered, their errors
+	// mapped and caller.From works in them. Like handlers, they return
+	// *apperr.Error values: a raw gRPC status is taken for a dependency's
+	// answer and not passed on (see ToStatus).
 	UnaryInterceptors []grpc.UnaryServerInterceptor
 	// StreamInterceptors run after the built-in ones, like UnaryInterceptors.
 	StreamInterceptors []grpc.StreamServerInterceptor
@@ -78,10 +82,10 @@ func New(opts Options) *Server {
 	}
 
 	unary := append([]grpc.UnaryServerInterceptor{
-		recoverUnary(log), logUnary(log), mapErrorsUnary(),
+		recoverUnary(log), logUnary(log), mapErrorsUnary(), callerUnary(),
 	}, opts.UnaryInterceptors...)
 	stream := append([]grpc.StreamServerInterceptor{
-		recoverStream(log), logStream(log), mapErrorsStream(),
+		recoverStream(log), logStream(log), mapErrorsStream(), callerStream(),
 	}, opts.StreamInterceptors...)
 
 	serverOpts := []grpc.ServerOption{

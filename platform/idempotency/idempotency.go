@@ -5,6 +5,14 @@
 //
 // On PostgreSQL a concurrent duplicate blocks on the first claim's row until that
 // transaction ends, then sees the stored result; SQLite serialises writers anyway.
+//
+// A key belongs to the caller that sent it (caller.From of the context): Claim
+// and Complete namespace the scope by the caller, so two partners using the same
+// request_id get two independent commands and neither can read or squat the
+// other's. This happens here, for every service, and not in service code, so no
+// use case can forget it. Rows written before callers were scoped carry the bare
+// command scope ("ReceiveStock"); nothing matches them any more and they expire
+// with Retention, so a retry that straddles the upgrade applies again once.
 package idempotency
 
 import (
@@ -19,6 +27,7 @@ import (
 	"time"
 
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/caller"
 	"trueup.dev/platform/sqldb"
 )
 
@@ -48,7 +57,10 @@ func Fingerprint(canonical []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Claim records key under scope (e.g. "CreateItem") with the request's fingerprint.
+// Claim records key under scope (e.g. "CreateItem") for the caller in ctx, with
+// the request's fingerprint; the stored scope is caller.From(ctx).Qualify(scope),
+// e.g. "partner:acme/CreateItem" or "internal/CreateItem", so the same key from
+// another caller is another claim.
 // When the key is new it returns replay=false and the caller goes on to apply the
 // command and then calls Complete in the same transaction. When the key was used
 // before by the same request it returns replay=true and the result stored by
@@ -62,6 +74,7 @@ func Claim(ctx context.Context, tx *sqldb.Tx, scope, key, fingerprint string) (r
 	if len(key) > 200 {
 		return "", false, apperr.Invalid(apperr.Field("request_id", "must be at most 200 characters"))
 	}
+	scope = caller.From(ctx).Qualify(scope)
 	res, err := tx.ExecContext(ctx,
 		`INSERT INTO idempotency_keys (scope, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
 		scope, key, fingerprint, sqldb.Now())
@@ -97,11 +110,13 @@ func Claim(ctx context.Context, tx *sqldb.Tx, scope, key, fingerprint string) (r
 }
 
 // Complete stores the command's result (typically the created resource's id)
-// against a key claimed in the same transaction.
+// against a key claimed in the same transaction, by the same caller (ctx must
+// carry the caller Claim saw).
 func Complete(ctx context.Context, tx *sqldb.Tx, scope, key, result string) error {
 	if key == "" {
 		return nil
 	}
+	scope = caller.From(ctx).Qualify(scope)
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE idempotency_keys SET result = $1 WHERE scope = $2 AND key = $3`,
 		result, scope, key); err != nil {

@@ -49,7 +49,9 @@ type Tx struct {
 
 // Claim claims requestID for the command under scope (see idempotency.Claim);
 // the command's JSON encoding is its fingerprint, so domain command structs
-// must encode deterministically (plain structs do).
+// must encode deterministically (plain structs do). The claim belongs to the
+// caller in ctx (caller.From): idempotency.Claim namespaces scope by it, so a
+// service passes the bare command name and gets partner isolation for free.
 func (t *Tx) Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error) {
 	canonical, err := json.Marshal(command)
 	if err != nil {
@@ -58,7 +60,8 @@ func (t *Tx) Claim(ctx context.Context, scope, requestID string, command any) (r
 	return idempotency.Claim(ctx, t.Tx, scope, requestID, idempotency.Fingerprint(canonical))
 }
 
-// Complete stores the command's result against its request id.
+// Complete stores the command's result against its request id, for the same
+// caller as the Claim (ctx carries it).
 func (t *Tx) Complete(ctx context.Context, scope, requestID, result string) error {
 	return idempotency.Complete(ctx, t.Tx, scope, requestID, result)
 }
