@@ -23,6 +23,7 @@ Usage:
   trueup gateway             run the partner REST/JSON gateway in front of the services
   trueup migrate <service>   migrate one service's database and exit
   trueup dlq list|replay     inspect and replay dead-lettered events
+  trueup outbox parked|retry|republish   inspect and retry events the relay gave up on; republish after a broker data loss
   trueup audit               audit the item master (duplicates, gaps, unmapped codes, stock problems)
   trueup import-items FILE   import items from CSV or JSON lines, all or nothing (--dry-run to check only)
 
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string) error {
 		return runMigrate(ctx, rest)
 	case "dlq":
 		return runDLQ(ctx, rest)
+	case "outbox":
+		return runOutbox(ctx, rest)
 	case "audit":
 		return runAudit(ctx, rest)
 	case "import-items":

@@ -15,6 +15,31 @@
 // Order is seq order while the broker accepts everything; a message the broker
 // refuses is retried after the ones that followed it were sent.
 //
+// # Failures back off per row
+//
+// A refused row records the attempt and the error and is not read again until
+// its next_attempt_at, which grows exponentially with its attempts (from 100ms
+// up to Options.MaxBackoff). Meanwhile every other row goes out at once: one
+// event the broker keeps refusing (too large, no stream for its subject) never
+// delays the events written after it. Only when nothing in a batch gets
+// through (the broker is down) does the whole relay pause, and even then a
+// commit (Wake) ends the pause, so a fresh event is tried at once.
+//
+// A row refused Options.MaxAttempts times while the broker acknowledged other
+// rows is parked: the relay stops trying it and logs an error, and it shows in
+// the trueup.outbox.parked gauge, in Parked and in ListParked (`trueup outbox
+// parked`). A broker outage parks nothing: rows refused while nothing else
+// gets through are retried for as long as it lasts. Unpark (`trueup outbox
+// retry`) puts parked rows back in line with a fresh attempt budget.
+//
+// Republish (`trueup outbox republish --since`) marks rows sent since a time
+// as unsent again, so the relay publishes them once more: the repair for a
+// broker that lost acknowledged writes (a power loss under JetStream's
+// periodic fsync). Consumers' inboxes drop the copies they already applied.
+// It reaches back only as far as Options.Retention keeps sent rows.
+//
+// # Replicas
+//
 // On PostgreSQL several relay replicas may run: each claims its batch with
 // SELECT … FOR UPDATE SKIP LOCKED and holds the row locks while publishing.
 // On SQLite the batch is read without a lock (holding SQLite's write lock
@@ -52,9 +77,21 @@ type Options struct {
 	// Retention is how long sent rows are kept before they are deleted
 	// (default 72h): long enough to look into what was sent.
 	Retention time.Duration
-	// MaxBackoff caps the pause after a failed publish (default 30s). The
-	// pause starts at 100ms and doubles while publishing keeps failing.
+	// MaxBackoff caps the pauses after failed publishes (default 30s): a
+	// refused row's wait before its next attempt, which starts at 100ms and
+	// doubles with each attempt, and the relay's pause while nothing gets
+	// through at all, which grows the same way.
 	MaxBackoff time.Duration
+	// MaxAttempts is how many refusals park a row (default 20, about six
+	// minutes of attempts with the default MaxBackoff). Only refusals while
+	// the broker acknowledged other rows count towards parking; see the
+	// package documentation.
+	MaxAttempts int
+	// DrainTimeout bounds the publishing of the last drain after Run's
+	// context ends (default 5s), which sends the rows committed just before
+	// shutdown instead of leaving them to the next start; marking a batch it
+	// published may take up to 10s more. Negative skips it.
+	DrainTimeout time.Duration
 	// Logger receives the relay's warnings (default slog.Default()).
 	Logger *slog.Logger
 	// PublishTimeout bounds one batch's wait for broker acknowledgements
@@ -69,6 +106,8 @@ const (
 	defaultPollInterval = time.Second
 	defaultRetention    = 72 * time.Hour
 	defaultMaxBackoff   = 30 * time.Second
+	defaultMaxAttempts  = 20
+	defaultDrainTimeout = 5 * time.Second
 	minBackoff          = 100 * time.Millisecond
 	// finishTimeout bounds the marking of a published batch after Run's
 	// context ended: the rows are out, so recording that is worth a moment.
@@ -78,6 +117,8 @@ const (
 	// purgeChunk keeps each purge DELETE short, so it never holds SQLite's
 	// write lock for long.
 	purgeChunk = 5000
+	// republishChunk keeps each Republish UPDATE short, like purgeChunk.
+	republishChunk = 5000
 	// insertChunk keeps a multi-row INSERT far below SQLite's bound
 	// parameter limit (32766).
 	insertChunk = 500
@@ -95,11 +136,25 @@ type Outbox struct {
 	log  *slog.Logger
 	wake chan struct{}
 
+	// State of the relay loop, used only by the goroutine running Run.
+	//
+	// lastAck is when the broker last acknowledged a row: a refusal soon
+	// after that is the row's fault, not an outage, and counts towards
+	// parking it.
+	lastAck time.Time
+	// nextDue is the earliest next_attempt_at this relay has set that has
+	// not come yet (zero: none), so a refused row is retried when due rather
+	// than at the next poll.
+	nextDue time.Time
+
 	published metric.Int64Counter
 	failures  metric.Int64Counter
+	parked    metric.Int64Counter
 }
 
 // New returns an Outbox on db (migrated with Migrate) that publishes with pub.
+// pub may be nil for an Outbox used only to write or to administer rows
+// (Add, ListParked, Unpark, Republish), never to Run.
 func New(db *sqldb.DB, pub Publisher, opts Options) *Outbox {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = defaultBatchSize
@@ -112,6 +167,12 @@ func New(db *sqldb.DB, pub Publisher, opts Options) *Outbox {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = defaultMaxBackoff
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = defaultMaxAttempts
+	}
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = defaultDrainTimeout
 	}
 	if opts.PublishTimeout <= 0 {
 		opts.PublishTimeout = 30 * time.Second
@@ -146,19 +207,35 @@ func (o *Outbox) instrument() {
 		o.log.Warn("outbox metric", "error", err)
 	}
 	if o.failures, err = meter.Int64Counter("trueup.outbox.publish_failures",
-		metric.WithDescription("Events the broker did not acknowledge; they stay in the table and are retried."), metric.WithUnit("{event}")); err != nil {
+		metric.WithDescription("Events the broker did not acknowledge; they stay in the table and are retried, or parked after MaxAttempts."), metric.WithUnit("{event}")); err != nil {
 		o.log.Warn("outbox metric", "error", err)
 	}
-	if _, err := meter.Int64ObservableGauge("trueup.outbox.pending",
-		metric.WithDescription("Committed events not yet published."), metric.WithUnit("{event}"),
-		metric.WithInt64Callback(func(ctx context.Context, obs metric.Int64Observer) error {
-			n, err := o.Pending(ctx)
-			if err != nil {
-				return err
-			}
-			obs.Observe(int64(n))
-			return nil
-		})); err != nil {
+	if o.parked, err = meter.Int64Counter("trueup.outbox.parked_total",
+		metric.WithDescription("Events parked after MaxAttempts refusals; they wait for an operator (trueup outbox retry)."), metric.WithUnit("{event}")); err != nil {
+		o.log.Warn("outbox metric", "error", err)
+	}
+	pending, err := meter.Int64ObservableGauge("trueup.outbox.pending",
+		metric.WithDescription("Committed events not yet published, parked ones included."), metric.WithUnit("{event}"))
+	if err != nil {
+		o.log.Warn("outbox metric", "error", err)
+		return
+	}
+	parked, err := meter.Int64ObservableGauge("trueup.outbox.parked",
+		metric.WithDescription("Events the relay gave up on after MaxAttempts refusals: they need an operator (trueup outbox parked, retry)."), metric.WithUnit("{event}"))
+	if err != nil {
+		o.log.Warn("outbox metric", "error", err)
+		return
+	}
+	// One callback, one query for both gauges.
+	if _, err := meter.RegisterCallback(func(ctx context.Context, obs metric.Observer) error {
+		nPending, nParked, err := o.counts(ctx)
+		if err != nil {
+			return err
+		}
+		obs.ObserveInt64(pending, int64(nPending))
+		obs.ObserveInt64(parked, int64(nParked))
+		return nil
+	}, pending, parked); err != nil {
 		o.log.Warn("outbox metric", "error", err)
 	}
 }
@@ -255,11 +332,25 @@ func (o *Outbox) Wake() {
 	}
 }
 
-// Pending counts the rows not yet sent: the relay's backlog.
+// Pending counts the rows not yet sent, parked ones included: the relay's
+// backlog.
 func (o *Outbox) Pending(ctx context.Context) (int, error) {
-	var n int
-	if err := o.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("outbox: count pending: %w", err)
+	n, _, err := o.counts(ctx)
+	return n, err
+}
+
+// Parked counts the rows the relay gave up on (see ListParked).
+func (o *Outbox) Parked(ctx context.Context) (int, error) {
+	_, n, err := o.counts(ctx)
+	return n, err
+}
+
+// counts returns the numbers of unsent and of parked rows, in one scan of the
+// unsent rows (parked rows are unsent).
+func (o *Outbox) counts(ctx context.Context) (pending, parked int, err error) {
+	if err := o.db.QueryRowContext(ctx,
+		`SELECT COUNT(*), COUNT(parked_at) FROM outbox WHERE sent_at IS NULL`).Scan(&pending, &parked); err != nil {
+		return 0, 0, fmt.Errorf("outbox: count pending rows: %w", err)
 	}
-	return n, nil
+	return pending, parked, nil
 }

@@ -399,29 +399,3 @@ func TestRelayPurgesSentRows(t *testing.T) {
 		}
 	})
 }
-
-// BenchmarkRelay measures events per second from Add to a JetStream
-// acknowledgement and the sent mark, on SQLite with the embedded server.
-func BenchmarkRelay(b *testing.B) {
-	for _, perTx := range []int{1, 10} {
-		b.Run(fmt.Sprintf("events_per_tx=%d", perTx), func(b *testing.B) {
-			db := migrated(b, pgtest.OpenSQLite(b))
-			js, _ := startJetStream(b)
-			o := outbox.New(db, jsPublisher{js}, outbox.Options{Logger: quiet})
-			startRelay(b, o)
-			ctx := context.Background()
-			msgs := make([]outbox.Message, 0, perTx)
-			b.ResetTimer()
-			for i := 0; i < b.N; i += perTx {
-				msgs = msgs[:0]
-				for j := i; j < min(i+perTx, b.N); j++ {
-					msgs = append(msgs, newEvent(b, j))
-				}
-				add(b, db, o, msgs...)
-			}
-			waitFor(b, 5*time.Minute, "an empty outbox", pendingIs(ctx, o, 0))
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-		})
-	}
-}

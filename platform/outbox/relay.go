@@ -4,25 +4,33 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"trueup.dev/platform/sqldb"
 )
 
 // Run relays committed rows to the Publisher until ctx ends, then returns
-// nil. It wakes on Wake (Add calls it on commit) or every PollInterval,
-// publishes batches of unsent rows in seq order until none are left, and
-// marks each acknowledged row sent. A failed publish leaves its rows unsent,
-// records the attempt and error on them, and pauses the relay with a growing
-// backoff. Sent rows older than Retention are deleted now and then.
+// nil. It wakes on Wake (Add calls it on commit), every PollInterval, and
+// when a refused row is due again; it publishes batches of due rows in seq
+// order until none are left, and marks each acknowledged row sent. A refused
+// row records the attempt and error and waits out its own backoff, or is
+// parked after MaxAttempts (see the package documentation); the other rows
+// carry on without a pause. Only when nothing in a batch got through (or the
+// database failed) does Run pause, with a growing backoff that a Wake cuts
+// short. Sent rows older than Retention are deleted now and then.
 //
 // When ctx ends in the middle of a batch whose publish already succeeded, the
 // rows are still marked sent (with a short deadline of its own), so a
-// graceful shutdown does not republish them.
+// graceful shutdown does not republish them. Then Run drains once more, for
+// at most DrainTimeout, so events committed just before shutdown go out now
+// rather than at the next start.
 func (o *Outbox) Run(ctx context.Context) error {
+	if o.pub == nil {
+		return errors.New("outbox: Run needs a Publisher")
+	}
 	ticker := time.NewTicker(o.opts.PollInterval)
 	defer ticker.Stop()
 	var (
@@ -30,61 +38,92 @@ func (o *Outbox) Run(ctx context.Context) error {
 		backoff   time.Duration
 	)
 	for {
-		failed := o.drain(ctx)
+		stalled := o.drain(ctx)
 		if ctx.Err() != nil {
+			o.finalDrain(ctx)
 			return nil
 		}
 		if time.Since(lastPurge) >= min(o.opts.Retention, maxPurgeEvery) {
 			o.purge(ctx)
 			lastPurge = time.Now()
 		}
-		if failed {
+		var (
+			tick  <-chan time.Time
+			pause time.Duration
+		)
+		if stalled {
+			// The broker (or the database) is failing everything: pause, but
+			// let a commit end the pause, so a new event is tried at once.
 			backoff = min(max(2*backoff, minBackoff), o.opts.MaxBackoff)
-			t := time.NewTimer(backoff)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil
-			case <-t.C:
+			pause = backoff
+		} else {
+			backoff = 0
+			tick = ticker.C
+			pause = -1
+			if !o.nextDue.IsZero() {
+				pause = max(time.Until(o.nextDue), 0)
 			}
-			continue
 		}
-		backoff = 0
+		var (
+			t     *time.Timer
+			timer <-chan time.Time
+		)
+		if pause >= 0 {
+			t = time.NewTimer(pause)
+			timer = t.C
+		}
 		select {
 		case <-ctx.Done():
-			return nil
 		case <-o.wake:
-		case <-ticker.C:
+		case <-tick:
+		case <-timer:
+		}
+		if t != nil {
+			t.Stop()
 		}
 	}
 }
 
+// finalDrain publishes what is due once more after Run's context ended,
+// bounded by DrainTimeout: the rows committed by the requests a graceful
+// shutdown let finish.
+func (o *Outbox) finalDrain(ctx context.Context) {
+	if o.opts.DrainTimeout < 0 {
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.opts.DrainTimeout)
+	defer cancel()
+	o.drain(dctx)
+}
+
 // drain publishes batches until a batch comes back short (nothing left, or
-// the rest is claimed by another relay). It reports whether anything failed.
-func (o *Outbox) drain(ctx context.Context) (failed bool) {
+// the rest is claimed by another relay or not due). It reports whether it
+// stalled: the database failed, or a batch had rows and none got through.
+// A batch in which only some rows were refused is progress: those rows wait
+// out their own backoff and the relay carries on.
+func (o *Outbox) drain(ctx context.Context) (stalled bool) {
+	if !o.nextDue.After(time.Now()) {
+		o.nextDue = time.Time{} // due now: this drain reads those rows
+	}
 	for ctx.Err() == nil {
 		n, nFailed, err := o.relayBatch(ctx)
-		if err == nil {
-			if o.published != nil {
-				o.published.Add(ctx, int64(n-nFailed))
-			}
-			if o.failures != nil && nFailed > 0 {
-				o.failures.Add(ctx, int64(nFailed))
-			}
-		}
 		if err != nil {
 			if ctx.Err() == nil {
 				o.log.WarnContext(ctx, "outbox relay batch failed", "error", err)
 			}
 			return true
 		}
-		// Back off only when nothing got through: one event the broker keeps
-		// refusing (too large, no stream) must not throttle every other event.
+		if o.published != nil {
+			o.published.Add(ctx, int64(n-nFailed))
+		}
+		if o.failures != nil && nFailed > 0 {
+			o.failures.Add(ctx, int64(nFailed))
+		}
 		if nFailed > 0 && nFailed == n {
 			return true
 		}
 		if n < o.opts.BatchSize {
-			return nFailed > 0
+			return false
 		}
 	}
 	return false
@@ -92,8 +131,9 @@ func (o *Outbox) drain(ctx context.Context) (failed bool) {
 
 // row is one claimed outbox row.
 type row struct {
-	seq int64
-	msg Message
+	seq      int64
+	attempts int
+	msg      Message
 }
 
 // relayBatch claims, publishes and marks one batch. It returns how many rows
@@ -135,8 +175,9 @@ type querier interface {
 
 func (o *Outbox) fetch(ctx context.Context, q querier, lock string) ([]row, error) {
 	rs, err := q.QueryContext(ctx,
-		`SELECT seq, id, subject, type, payload, headers, occurred_at FROM outbox
-		 WHERE sent_at IS NULL ORDER BY seq LIMIT $1`+lock, o.opts.BatchSize)
+		`SELECT seq, attempts, id, subject, type, payload, headers, occurred_at FROM outbox
+		 WHERE sent_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+		 ORDER BY seq LIMIT $2`+lock, sqldb.Now(), o.opts.BatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: fetch unsent rows: %w", err)
 	}
@@ -147,7 +188,7 @@ func (o *Outbox) fetch(ctx context.Context, q querier, lock string) ([]row, erro
 			r       row
 			headers string
 		)
-		if err := rs.Scan(&r.seq, &r.msg.ID, &r.msg.Subject, &r.msg.Type, &r.msg.Payload, &headers, &r.msg.OccurredAt); err != nil {
+		if err := rs.Scan(&r.seq, &r.attempts, &r.msg.ID, &r.msg.Subject, &r.msg.Type, &r.msg.Payload, &headers, &r.msg.OccurredAt); err != nil {
 			return nil, fmt.Errorf("outbox: fetch unsent rows: %w", err)
 		}
 		if err := json.Unmarshal([]byte(headers), &r.msg.Headers); err != nil {
@@ -196,11 +237,20 @@ func countFailed(results []error) int {
 	return n
 }
 
+// failureKey groups the refused rows of a batch that get the same UPDATE:
+// the same error and the same attempt count, hence the same next attempt.
+type failureKey struct {
+	msg      string
+	attempts int // after this failure
+}
+
 // mark records the outcome of a publish: one UPDATE for the acknowledged
-// rows, one per distinct error for the others.
+// rows, one per distinct (error, attempts) for the others, each with a fixed
+// statement text (see anyOf).
 func (o *Outbox) mark(ctx context.Context, tx *sqldb.Tx, rows []row, results []error) error {
+	now := sqldb.Now()
 	var sent []int64
-	failed := map[string][]int64{}
+	failed := map[failureKey][]row{}
 	for i, r := range rows {
 		if results[i] == nil {
 			sent = append(sent, r.seq)
@@ -210,56 +260,113 @@ func (o *Outbox) mark(ctx context.Context, tx *sqldb.Tx, rows []row, results []e
 		if len(msg) > maxErrorLen {
 			msg = msg[:maxErrorLen]
 		}
-		failed[msg] = append(failed[msg], r.seq)
+		k := failureKey{msg: msg, attempts: r.attempts + 1}
+		failed[k] = append(failed[k], r)
 	}
 	if len(sent) > 0 {
-		q, args := inList(`UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE sent_at IS NULL AND seq IN `, sent, sqldb.Now())
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		cond, arg, err := anyOf(o.db.Dialect, "seq", 2, sent)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE sent_at IS NULL AND `+cond, now, arg); err != nil {
 			return fmt.Errorf("outbox: mark %d rows sent: %w", len(sent), err)
 		}
+		o.lastAck = time.Now()
 	}
-	for msg, seqs := range failed {
-		q, args := inList(`UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE seq IN `, seqs, msg)
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+	// A refusal counts towards parking only while the broker accepts other
+	// rows: then the row is at fault (too large, no stream for its subject).
+	// During an outage nothing gets through and rows wait it out unparked.
+	brokerUp := len(sent) > 0 || (!o.lastAck.IsZero() && time.Since(o.lastAck) <= o.opts.MaxBackoff)
+	for k, rs := range failed {
+		seqs := make([]int64, len(rs))
+		for i, r := range rs {
+			seqs[i] = r.seq
+		}
+		next := now.Add(o.rowBackoff(k.attempts))
+		var parkedAt any // NULL: not parked
+		park := brokerUp && k.attempts >= o.opts.MaxAttempts
+		if park {
+			parkedAt = now
+		}
+		cond, arg, err := anyOf(o.db.Dialect, "seq", 4, seqs)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2, parked_at = $3 WHERE `+cond,
+			k.msg, next, parkedAt, arg); err != nil {
 			return fmt.Errorf("outbox: record failed publish of %d rows: %w", len(seqs), err)
 		}
-		o.log.WarnContext(ctx, "outbox publish failed", "rows", len(seqs), "first_seq", seqs[0], "error", msg)
+		if park {
+			for _, r := range rs {
+				o.log.ErrorContext(ctx, "outbox row parked: the broker keeps refusing it; see trueup outbox parked, then retry",
+					"seq", r.seq, "id", r.msg.ID, "subject", r.msg.Subject, "attempts", k.attempts, "error", k.msg)
+			}
+			if o.parked != nil {
+				o.parked.Add(ctx, int64(len(rs)))
+			}
+			continue
+		}
+		if o.nextDue.IsZero() || next.Before(o.nextDue) {
+			o.nextDue = next
+		}
+		o.log.WarnContext(ctx, "outbox publish failed", "rows", len(seqs), "first_seq", seqs[0],
+			"attempts", k.attempts, "next_attempt_at", next, "error", k.msg)
 	}
 	return nil
 }
 
-// inList appends "($2, $3, …)" for seqs to query, after the leading args.
-func inList(query string, seqs []int64, leading ...any) (string, []any) {
-	var b strings.Builder
-	b.WriteString(query)
-	b.WriteString("(")
-	args := append(make([]any, 0, len(leading)+len(seqs)), leading...)
-	for i, s := range seqs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		args = append(args, s)
-		b.WriteString("$" + strconv.Itoa(len(args)))
+// rowBackoff is a refused row's wait before its next attempt, after its
+// attempts-th failure: 100ms doubling per attempt, capped at MaxBackoff.
+func (o *Outbox) rowBackoff(attempts int) time.Duration {
+	shift := min(max(attempts-1, 0), 30) // 100ms<<30 is far past any cap
+	return min(minBackoff<<shift, o.opts.MaxBackoff)
+}
+
+// anyOf is the condition "col is one of vals", with vals ([]int64 or
+// []string) bound as the single parameter $n, so the statement text is the
+// same whatever the number of values: pgx prepares and caches every distinct
+// statement text on every connection, and one text per batch size would
+// fill that cache. PostgreSQL binds vals as an array; SQLite as a JSON
+// array, unpacked by json_each.
+func anyOf(d sqldb.Dialect, col string, n int, vals any) (cond string, arg any, err error) {
+	p := "$" + strconv.Itoa(n)
+	if d == sqldb.Postgres {
+		return col + " = ANY(" + p + ")", vals, nil
 	}
-	b.WriteString(")")
-	return b.String(), args
+	b, err := json.Marshal(vals)
+	if err != nil {
+		return "", nil, fmt.Errorf("outbox: encode %s list: %w", col, err)
+	}
+	return col + " IN (SELECT value FROM json_each(" + p + "))", string(b), nil
 }
 
 // purge deletes sent rows older than Retention, a chunk at a time.
 func (o *Outbox) purge(ctx context.Context) {
 	cutoff := sqldb.Timestamp(time.Now().Add(-o.opts.Retention))
 	for ctx.Err() == nil {
-		res, err := o.db.ExecContext(ctx,
-			`DELETE FROM outbox WHERE seq IN (
-			   SELECT seq FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1 ORDER BY sent_at LIMIT $2)`,
-			cutoff, purgeChunk)
+		var n int64
+		// Through WithTx, so on SQLite the chunk queues for the write slot
+		// with the service's transactions instead of polling for the lock.
+		err := o.db.WithTx(ctx, func(tx *sqldb.Tx) error {
+			res, err := tx.ExecContext(ctx,
+				`DELETE FROM outbox WHERE seq IN (
+				   SELECT seq FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1 ORDER BY sent_at LIMIT $2)`,
+				cutoff, purgeChunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
 		if err != nil {
 			if ctx.Err() == nil {
 				o.log.WarnContext(ctx, "outbox purge failed", "error", err)
 			}
 			return
 		}
-		if n, err := res.RowsAffected(); err != nil || n < purgeChunk {
+		if n < purgeChunk {
 			return
 		}
 	}
