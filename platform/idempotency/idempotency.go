@@ -129,11 +129,34 @@ func Complete(ctx context.Context, tx *sqldb.Tx, scope, key, result string) erro
 // minutes; a request id reused after this is a new request.
 const Retention = 30 * 24 * time.Hour
 
-// Purge forgets request ids claimed before cutoff and reports how many.
+// purgeChunk bounds one purge transaction, so it never holds SQLite's write
+// lock (or a PostgreSQL transaction) for long, however much has expired.
+const purgeChunk = 5000
+
+// Purge forgets request ids claimed before cutoff, a chunk at a time (each
+// chunk its own short transaction, on the created_at index), and reports how
+// many.
 func Purge(ctx context.Context, db *sqldb.DB, cutoff time.Time) (int64, error) {
-	res, err := db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, sqldb.Timestamp(cutoff))
-	if err != nil {
-		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	var total int64
+	for {
+		var n int64
+		err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
+			res, err := tx.ExecContext(ctx,
+				`DELETE FROM idempotency_keys WHERE (scope, key) IN (
+				   SELECT scope, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)`,
+				sqldb.Timestamp(cutoff), purgeChunk)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("purge idempotency keys: %w", err)
+		}
+		total += n
+		if n < purgeChunk {
+			return total, nil
+		}
 	}
-	return res.RowsAffected()
 }
