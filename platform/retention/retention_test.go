@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"trueup.dev/platform/caller"
 	"trueup.dev/platform/idempotency"
 	"trueup.dev/platform/inbox"
 	"trueup.dev/platform/retention"
@@ -37,7 +38,7 @@ func TestPurgeKeepsRecentRows(t *testing.T) {
 		}
 		old := sqldb.Timestamp(time.Now().Add(-90 * 24 * time.Hour))
 		for i, at := range []time.Time{old, sqldb.Now()} {
-			if _, err := db.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, fingerprint, created_at) VALUES ('S', $1, 'f', $2)`, fmt.Sprint(i), at); err != nil {
+			if _, err := db.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, fingerprint, created_at) VALUES ($3, $1, 'f', $2)`, fmt.Sprint(i), at, caller.From(ctx).Qualify("S")); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := db.ExecContext(ctx, `INSERT INTO inbox (consumer, event_id, processed_at) VALUES ('c', $1, $2)`, fmt.Sprint(i), at); err != nil {
