@@ -165,8 +165,8 @@ func TestFailureHandling(t *testing.T) {
 				if got := dl.Headers.Get("traceparent"); got != m.Headers["traceparent"] {
 					t.Errorf("dead letter lost the trace context: %q", got)
 				}
-				if got := dl.Headers.Get("Nats-Msg-Id"); got != "dlq-worker-1" {
-					t.Errorf("dead letter Nats-Msg-Id = %q, want dlq-worker-1", got)
+				if got := dl.Headers.Get("Nats-Msg-Id"); got != "dlq.EVENTS.worker.1" {
+					t.Errorf("dead letter Nats-Msg-Id = %q, want dlq.EVENTS.worker.1", got)
 				}
 			} else {
 				select {
@@ -460,4 +460,23 @@ func TestHandlerTimeout(t *testing.T) {
 	})
 	publish(t, js, event("evt-slow", "x"))
 	eventually(t, "the retry after the timeout", func() bool { return calls.Load() == 2 })
+}
+
+// Stream "A_B" with durable "c" and stream "A" with durable "B_c" would share a
+// replay durable; the second is refused instead of stealing the first's replays.
+func TestReplayDurableNameCollisionIsRefused(t *testing.T) {
+	t.Parallel()
+	js := newJS(t)
+	for _, name := range []string{"A_B", "A"} {
+		if _, err := EnsureStream(testCtx(t), js, StreamConfig(name, []string{strings.ToLower(name) + ".>"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nop := func(context.Context, *Message) error { return nil }
+	startConsumer(t, js, ConsumerConfig{Stream: "A_B", Durable: "c"}, nop)
+	c, err := Consume(testCtx(t), js, ConsumerConfig{Stream: "A", Durable: "B_c"}, nop)
+	if err == nil {
+		_ = c.Stop(testCtx(t))
+		t.Fatal("a colliding replay durable was accepted")
+	}
 }

@@ -1,12 +1,3 @@
-// Package natsx is Trueup's NATS JetStream plumbing: an embedded server for `make run`
-// and tests, connections that survive broker restarts, streams with our defaults, a
-// Publisher for the outbox relay, and a durable pull-consumer runner with retries, a
-// dead-letter stream and trace propagation.
-//
-// Tracing: every event carries the W3C trace context of the span that wrote it (the
-// outbox puts "traceparent" in its headers). The publisher and the consumer both make
-// their spans children of that context and never rewrite it, so a consumer's "process"
-// span is a direct child of the request handler's span that produced the event.
 package natsx
 
 import (

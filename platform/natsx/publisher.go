@@ -33,10 +33,19 @@ func NewPublisher(js jetstream.JetStream) *Publisher {
 	return &Publisher{js: js}
 }
 
-// Publish sends the batch asynchronously and waits for every acknowledgement (or
-// ctx). The result has one slot per message: nil means JetStream persisted it (a
-// duplicate inside the de-duplication window counts: it was persisted earlier). The
-// error return is non-nil only when nothing was attempted because ctx was already done.
+// DefaultPublishTimeout bounds the wait for acknowledgements when Publish's ctx has
+// no deadline.
+const DefaultPublishTimeout = 30 * time.Second
+
+// Publish sends the batch asynchronously and waits for every acknowledgement. The
+// result has one slot per message: nil means JetStream persisted it (a duplicate
+// inside the de-duplication window counts: it was persisted earlier). The error
+// return is non-nil only when nothing was attempted because ctx was already done.
+//
+// Once sent, acknowledgements are awaited until ctx's deadline (or
+// DefaultPublishTimeout if it has none) even if ctx is cancelled: a shutdown
+// cancelling the relay must not abandon acks that are about to arrive, which would
+// leave persisted events marked unsent and publish them again on the next start.
 //
 // Each message gets a producer span whose parent is the trace context in its
 // headers, i.e. the span that wrote the event. The traceparent header itself is sent
@@ -46,6 +55,8 @@ func (p *Publisher) Publish(ctx context.Context, msgs []outbox.Message) ([]error
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("publish %d events: %w", len(msgs), err)
 	}
+	wait, cancel := ackContext(ctx)
+	defer cancel()
 	tracer := otel.Tracer(tracerName)
 	errs := make([]error, len(msgs))
 	futures := make([]jetstream.PubAckFuture, len(msgs))
@@ -84,12 +95,22 @@ func (p *Publisher) Publish(ctx context.Context, msgs []outbox.Message) ([]error
 			)
 		case err := <-fut.Err():
 			errs[i] = fmt.Errorf("publish event %s to %s: %w", msgs[i].ID, msgs[i].Subject, err)
-		case <-ctx.Done():
-			errs[i] = fmt.Errorf("publish event %s to %s: waiting for ack: %w", msgs[i].ID, msgs[i].Subject, ctx.Err())
+		case <-wait.Done():
+			errs[i] = fmt.Errorf("publish event %s to %s: waiting for ack: %w", msgs[i].ID, msgs[i].Subject, wait.Err())
 		}
 		endSpan(spans[i], errs[i])
 	}
 	return errs, nil
+}
+
+// ackContext is ctx without its cancellation but with its deadline, or
+// DefaultPublishTimeout from now if it has none.
+func ackContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	wait := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(wait, deadline)
+	}
+	return context.WithTimeout(wait, DefaultPublishTimeout)
 }
 
 // eventMsg builds the NATS message for an outbox message. The outbox's own headers

@@ -2,7 +2,10 @@ package natsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -55,19 +58,71 @@ func StreamConfig(name string, subjects []string) jetstream.StreamConfig {
 	}
 }
 
-// EnsureStream creates the stream or updates it to cfg. It is idempotent, so every
-// service can declare the streams it publishes to at start-up.
+// EnsureStream creates the stream with cfg if it does not exist. On an existing
+// stream it only adds the subjects of cfg that are missing and raises Replicas to
+// cfg's if that is more (never lowers it): every other setting (MaxAge, MaxBytes,
+// Storage, ...) is the operator's once the stream exists, and a service restart
+// must not undo a retention raised for an investigation or scale a 3-replica
+// stream back to 1. Differences are logged at
+// info level, so a wrong setting is visible. It is idempotent, so every service can
+// declare the streams it publishes to at start-up.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	// Never lower what an operator raised: a service restart must not scale a
-	// stream scaled to 3 replicas back to 1.
-	if existing, err := js.Stream(ctx, cfg.Name); err == nil {
-		if info, err := existing.Info(ctx); err == nil && info.Config.Replicas > cfg.Replicas {
-			cfg.Replicas = info.Config.Replicas
+	st, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = js.CreateStream(ctx, cfg)
+		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			if err != nil {
+				return nil, fmt.Errorf("ensure stream %s: create: %w", cfg.Name, err)
+			}
+			return st, nil
 		}
+		// Another replica created it just now: treat it as existing.
+		st, err = js.Stream(ctx, cfg.Name)
 	}
-	st, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ensure stream %s: %w", cfg.Name, err)
 	}
+	have := st.CachedInfo().Config
+	logStreamDifferences(have, cfg)
+	want := have
+	for _, s := range cfg.Subjects {
+		if !slices.Contains(want.Subjects, s) {
+			want.Subjects = append(slices.Clip(want.Subjects), s)
+		}
+	}
+	want.Replicas = max(have.Replicas, cfg.Replicas)
+	if len(want.Subjects) == len(have.Subjects) && want.Replicas == have.Replicas {
+		return st, nil
+	}
+	slog.Info("stream: updating", "stream", cfg.Name,
+		"added_subjects", want.Subjects[len(have.Subjects):], "replicas", want.Replicas)
+	st, err = js.UpdateStream(ctx, want)
+	if err != nil {
+		return nil, fmt.Errorf("ensure stream %s: update: %w", cfg.Name, err)
+	}
 	return st, nil
+}
+
+// logStreamDifferences logs the settings in which an existing stream differs from
+// the configuration a service declared, and that EnsureStream therefore keeps.
+func logStreamDifferences(have, want jetstream.StreamConfig) {
+	var diffs []any
+	add := func(name string, h, w any, differ bool) {
+		if differ {
+			diffs = append(diffs, slog.Group(name, "kept", h, "declared", w))
+		}
+	}
+	add("max_age", have.MaxAge, want.MaxAge, have.MaxAge != want.MaxAge)
+	// Zero and negative both mean "no limit" for the counts.
+	add("max_bytes", have.MaxBytes, want.MaxBytes, max(have.MaxBytes, 0) != max(want.MaxBytes, 0))
+	add("max_msgs", have.MaxMsgs, want.MaxMsgs, max(have.MaxMsgs, 0) != max(want.MaxMsgs, 0))
+	add("replicas", have.Replicas, want.Replicas, have.Replicas > want.Replicas)
+	add("storage", have.Storage.String(), want.Storage.String(), have.Storage != want.Storage)
+	add("retention", have.Retention.String(), want.Retention.String(), have.Retention != want.Retention)
+	add("discard", have.Discard.String(), want.Discard.String(), have.Discard != want.Discard)
+	add("duplicates", have.Duplicates, want.Duplicates, want.Duplicates != 0 && have.Duplicates != want.Duplicates)
+	if len(diffs) > 0 {
+		slog.Info("stream: keeping the existing settings, which differ from the declared ones",
+			append([]any{"stream", have.Name}, diffs...)...)
+	}
 }

@@ -30,29 +30,61 @@ func TestStreamConfigDefaults(t *testing.T) {
 	}
 }
 
-func TestEnsureStreamIsIdempotentAndUpdates(t *testing.T) {
+// An operator's settings on an existing stream survive every service restart's
+// EnsureStream; only missing subjects are added, and replicas are never lowered.
+func TestEnsureStreamKeepsOperatorSettings(t *testing.T) {
 	t.Parallel()
 	js := newJS(t) // already ensured the test stream once
 	ctx := testCtx(t)
-	cfg := StreamConfig(testStream, []string{"test.>"})
-	if _, err := EnsureStream(ctx, js, cfg); err != nil {
-		t.Fatalf("ensure again: %v", err)
-	}
 	publish(t, js, event("e1", "x"))
 
-	cfg.MaxAge = time.Hour
-	st, err := EnsureStream(ctx, js, cfg)
+	// The operator extends retention and caps the size for an investigation.
+	st, err := js.Stream(ctx, testStream)
 	if err != nil {
-		t.Fatalf("ensure with new max age: %v", err)
+		t.Fatal(err)
+	}
+	operator := st.CachedInfo().Config
+	operator.MaxAge = 90 * 24 * time.Hour
+	operator.MaxBytes = 1 << 30
+	if _, err := js.UpdateStream(ctx, operator); err != nil {
+		t.Fatal(err)
+	}
+
+	// A service restarts with the defaults and one more subject.
+	cfg := StreamConfig(testStream, []string{"test.>", "extra.>"})
+	st, err = EnsureStream(ctx, js, cfg)
+	if err != nil {
+		t.Fatalf("ensure: %v", err)
 	}
 	info, err := st.Info(ctx)
 	if err != nil {
-		t.Fatalf("info: %v", err)
+		t.Fatal(err)
 	}
-	if info.Config.MaxAge != time.Hour {
-		t.Errorf("max age = %v, want 1h", info.Config.MaxAge)
+	if info.Config.MaxAge != 90*24*time.Hour || info.Config.MaxBytes != 1<<30 {
+		t.Errorf("max age, max bytes = %v, %d; want the operator's 2160h, 1GiB", info.Config.MaxAge, info.Config.MaxBytes)
+	}
+	if !slices.Equal(info.Config.Subjects, []string{"test.>", "extra.>"}) {
+		t.Errorf("subjects = %v, want the missing one added", info.Config.Subjects)
 	}
 	if info.State.Msgs != 1 {
 		t.Errorf("messages = %d, want 1 (ensure must not recreate the stream)", info.State.Msgs)
+	}
+	// Idempotent: nothing to change the second time.
+	if _, err := EnsureStream(ctx, js, cfg); err != nil {
+		t.Fatalf("ensure again: %v", err)
+	}
+}
+
+func TestEnsureStreamCreates(t *testing.T) {
+	t.Parallel()
+	js := newJS(t)
+	cfg := StreamConfig("FRESH", []string{"fresh.>"})
+	cfg.MaxAge = time.Hour
+	st, err := EnsureStream(testCtx(t), js, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.CachedInfo().Config.MaxAge; got != time.Hour {
+		t.Errorf("new stream max age = %v, want the declared 1h", got)
 	}
 }
