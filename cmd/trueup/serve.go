@@ -231,14 +231,13 @@ func checkDurability(dsn string, replicas int, singleNode bool) error {
 	return nil
 }
 
-// ensureReplicatedStreams creates the service's own stream and the dead-letter
-// stream with the required replicas before the service declares them with its
+// ensureReplicatedStreams creates the service's own stream, the dead-letter
+// stream and the replay stream with the required replicas before the service declares them with its
 // defaults (EnsureStream never lowers replicas), and refuses to start when an
 // existing stream has fewer.
 func ensureReplicatedStreams(ctx context.Context, js jetstream.JetStream, service string, replicas int) error {
 	own := natsx.StreamConfig(protoevent.StreamName(service), protoevent.StreamSubjects(service))
-	dlq := natsx.DLQStreamConfig()
-	for _, cfg := range []jetstream.StreamConfig{own, dlq} {
+	for _, cfg := range []jetstream.StreamConfig{own, natsx.DLQStreamConfig(), natsx.ReplayStreamConfig()} {
 		cfg.Replicas = replicas
 		st, err := natsx.EnsureStream(ctx, js, cfg)
 		if err != nil {
