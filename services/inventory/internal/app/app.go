@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"trueup.dev/platform/paging"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/inventory/internal/inventory"
 )
 
@@ -31,26 +32,17 @@ func (s *Service) CreateItem(ctx context.Context, requestID string, in inventory
 	if err != nil {
 		return nil, err
 	}
-	var out *inventory.Item
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "CreateItem", requestID, in)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetItem(ctx, prior)
-			return err
-		}
-		if err := tx.InsertItem(ctx, it); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.ItemCreated{Item: *it}); err != nil {
-			return err
-		}
-		out = it
-		return tx.Complete(ctx, "CreateItem", requestID, it.SKU)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "CreateItem", requestID, in,
+		func(tx Tx, sku string) (*inventory.Item, error) { return tx.GetItem(ctx, sku) },
+		func(tx Tx) (*inventory.Item, string, error) {
+			if err := tx.InsertItem(ctx, it); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.ItemCreated{Item: *it}); err != nil {
+				return nil, "", err
+			}
+			return it, it.SKU, nil
+		})
 }
 
 // GetItem returns one item by SKU (normalised first).
@@ -69,26 +61,17 @@ func (s *Service) CreateWarehouse(ctx context.Context, requestID string, in inve
 	if err != nil {
 		return nil, err
 	}
-	var out *inventory.Warehouse
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "CreateWarehouse", requestID, in)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetWarehouse(ctx, prior)
-			return err
-		}
-		if err := tx.InsertWarehouse(ctx, w); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.WarehouseCreated{Warehouse: *w}); err != nil {
-			return err
-		}
-		out = w
-		return tx.Complete(ctx, "CreateWarehouse", requestID, w.Code)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "CreateWarehouse", requestID, in,
+		func(tx Tx, code string) (*inventory.Warehouse, error) { return tx.GetWarehouse(ctx, code) },
+		func(tx Tx) (*inventory.Warehouse, string, error) {
+			if err := tx.InsertWarehouse(ctx, w); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.WarehouseCreated{Warehouse: *w}); err != nil {
+				return nil, "", err
+			}
+			return w, w.Code, nil
+		})
 }
 
 // GetWarehouse returns one warehouse by code.
@@ -107,32 +90,24 @@ func (s *Service) CreateLocation(ctx context.Context, requestID, warehouse strin
 	if err != nil {
 		return nil, err
 	}
-	var out *inventory.Location
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "CreateLocation", requestID, struct {
-			Warehouse string
-			Location  inventory.Location
-		}{warehouse, in})
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetLocation(ctx, l.Warehouse, prior)
-			return err
-		}
-		if _, err := tx.GetWarehouse(ctx, l.Warehouse); err != nil {
-			return err
-		}
-		if err := tx.InsertLocation(ctx, l); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.LocationCreated{Location: *l}); err != nil {
-			return err
-		}
-		out = l
-		return tx.Complete(ctx, "CreateLocation", requestID, l.Code)
-	})
-	return out, err
+	cmd := struct {
+		Warehouse string
+		Location  inventory.Location
+	}{warehouse, in}
+	return storetx.RunCommand(ctx, s.store.InTx, "CreateLocation", requestID, cmd,
+		func(tx Tx, code string) (*inventory.Location, error) { return tx.GetLocation(ctx, l.Warehouse, code) },
+		func(tx Tx) (*inventory.Location, string, error) {
+			if _, err := tx.GetWarehouse(ctx, l.Warehouse); err != nil {
+				return nil, "", err
+			}
+			if err := tx.InsertLocation(ctx, l); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.LocationCreated{Location: *l}); err != nil {
+				return nil, "", err
+			}
+			return l, l.Code, nil
+		})
 }
 
 // GetLocation returns one bin.
@@ -152,36 +127,28 @@ func (s *Service) ListLocations(ctx context.Context, warehouse string, page pagi
 // UpdateLocation blocks, unblocks or retypes a location.
 func (s *Service) UpdateLocation(ctx context.Context, requestID, warehouse, code string, mask []string, in inventory.Location) (*inventory.Location, error) {
 	warehouse, code = inventory.NormalizeCode(warehouse), inventory.NormalizeCode(code)
-	var out *inventory.Location
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "UpdateLocation", requestID, struct {
-			Warehouse, Code string
-			Mask            []string
-			Location        inventory.Location
-		}{warehouse, code, mask, in})
-		if err != nil {
-			return err
-		}
-		l, err := tx.GetLocation(ctx, warehouse, code)
-		if err != nil {
-			return err
-		}
-		if replay {
-			_ = prior
-			out = l
-			return nil
-		}
-		if err := l.ApplyUpdate(mask, in); err != nil {
-			return err
-		}
-		if err := tx.UpdateLocation(ctx, l); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.LocationUpdated{Location: *l}); err != nil {
-			return err
-		}
-		out = l
-		return tx.Complete(ctx, "UpdateLocation", requestID, l.Code)
-	})
-	return out, err
+	cmd := struct {
+		Warehouse, Code string
+		Mask            []string
+		Location        inventory.Location
+	}{warehouse, code, mask, in}
+	return storetx.RunCommand(ctx, s.store.InTx, "UpdateLocation", requestID, cmd,
+		// A retry answers with the location as it is now: the key is the location itself.
+		func(tx Tx, _ string) (*inventory.Location, error) { return tx.GetLocation(ctx, warehouse, code) },
+		func(tx Tx) (*inventory.Location, string, error) {
+			l, err := tx.GetLocation(ctx, warehouse, code)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := l.ApplyUpdate(mask, in); err != nil {
+				return nil, "", err
+			}
+			if err := tx.UpdateLocation(ctx, l); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.LocationUpdated{Location: *l}); err != nil {
+				return nil, "", err
+			}
+			return l, l.Code, nil
+		})
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/inventory/internal/inventory"
 )
 
@@ -22,44 +23,36 @@ func (s *Service) UpdateItem(ctx context.Context, requestID, sku string, u inven
 	if err := u.Check(); err != nil {
 		return nil, err
 	}
-	var out *inventory.Item
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "UpdateItem", requestID, struct {
-			SKU    string
-			Update inventory.ItemUpdate
-		}{sku, u})
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetItem(ctx, prior)
-			return err
-		}
-		cur, err := tx.GetItem(ctx, sku)
-		if err != nil {
-			return err
-		}
-		next, err := cur.Update(u, s.now())
-		if err != nil {
-			return err
-		}
-		use, err := tx.ItemUsage(ctx, sku)
-		if err != nil {
-			return err
-		}
-		if err := inventory.CheckUpdate(cur, next, use); err != nil {
-			return err
-		}
-		if err := tx.UpdateItem(ctx, next, cur.Version); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.ItemUpdated{Item: *next}); err != nil {
-			return err
-		}
-		out = next
-		return tx.Complete(ctx, "UpdateItem", requestID, next.SKU)
-	})
-	return out, err
+	cmd := struct {
+		SKU    string
+		Update inventory.ItemUpdate
+	}{sku, u}
+	return storetx.RunCommand(ctx, s.store.InTx, "UpdateItem", requestID, cmd,
+		func(tx Tx, sku string) (*inventory.Item, error) { return tx.GetItem(ctx, sku) },
+		func(tx Tx) (*inventory.Item, string, error) {
+			cur, err := tx.GetItem(ctx, sku)
+			if err != nil {
+				return nil, "", err
+			}
+			next, err := cur.Update(u, s.now())
+			if err != nil {
+				return nil, "", err
+			}
+			use, err := tx.ItemUsage(ctx, sku)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := inventory.CheckUpdate(cur, next, use); err != nil {
+				return nil, "", err
+			}
+			if err := tx.UpdateItem(ctx, next, cur.Version); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.ItemUpdated{Item: *next}); err != nil {
+				return nil, "", err
+			}
+			return next, next.SKU, nil
+		})
 }
 
 // LookupItem finds the item another system's code maps to. The code is
@@ -126,47 +119,41 @@ func (s *Service) ImportItems(ctx context.Context, requestID string, batch inven
 		}
 		return planResult(inventory.PlanImport(batch, existing, s.now())), nil
 	}
-	var res *ImportResult
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "ImportItems", requestID, batch)
-		if err != nil {
-			return err
-		}
-		if replay {
-			res, err = replayImport(ctx, tx, prior, batch)
-			return err
-		}
-		// Validation reads the item master inside the transaction, so what it
-		// checked against is what the writes land on.
-		existing, err := tx.AllItems(ctx)
-		if err != nil {
-			return err
-		}
-		plan := inventory.PlanImport(batch, existing, s.now())
-		res = planResult(plan)
-		if len(plan.Errors) > 0 {
-			return errImportRefused
-		}
-		if err := tx.InsertItems(ctx, plan.Items); err != nil {
-			return err
-		}
-		events := make([]any, 0, len(plan.Items))
-		for _, it := range plan.Items {
-			events = append(events, inventory.ItemCreated{Item: *it})
-		}
-		if err := tx.Emit(ctx, events...); err != nil {
-			return err
-		}
-		res.Created, res.Committed = len(plan.Items), true
-		return tx.Complete(ctx, "ImportItems", requestID, strconv.Itoa(len(plan.Items)))
-	})
+	// A refused import rolls back and reports its errors as the result, not
+	// as the call's error; refused carries that result out of the transaction.
+	var refused *ImportResult
+	res, err := storetx.RunCommand(ctx, s.store.InTx, "ImportItems", requestID, batch,
+		func(tx Tx, prior string) (*ImportResult, error) { return replayImport(ctx, tx, prior, batch) },
+		func(tx Tx) (*ImportResult, string, error) {
+			// Validation reads the item master inside the transaction, so what it
+			// checked against is what the writes land on.
+			existing, err := tx.AllItems(ctx)
+			if err != nil {
+				return nil, "", err
+			}
+			plan := inventory.PlanImport(batch, existing, s.now())
+			res := planResult(plan)
+			if len(plan.Errors) > 0 {
+				refused = res
+				return nil, "", errImportRefused
+			}
+			if err := tx.InsertItems(ctx, plan.Items); err != nil {
+				return nil, "", err
+			}
+			events := make([]any, 0, len(plan.Items))
+			for _, it := range plan.Items {
+				events = append(events, inventory.ItemCreated{Item: *it})
+			}
+			if err := tx.Emit(ctx, events...); err != nil {
+				return nil, "", err
+			}
+			res.Created, res.Committed = len(plan.Items), true
+			return res, strconv.Itoa(len(plan.Items)), nil
+		})
 	if errors.Is(err, errImportRefused) {
-		return res, nil
+		return refused, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return res, err
 }
 
 func planResult(p inventory.ImportPlan) *ImportResult {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"trueup.dev/platform/paging"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/inventory/internal/inventory"
 )
 
@@ -31,9 +32,9 @@ type Tx interface {
 	Reader
 	ItemMasterTx
 	StockTx
-	// Claim and Complete make a command idempotent by its request id (see platform/idempotency).
-	Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error)
-	Complete(ctx context.Context, scope, requestID, result string) error
+	// Claimer makes a command idempotent by its request id: use cases run
+	// through storetx.RunCommand, which claims, replays and completes.
+	storetx.Claimer
 	// InsertItem returns AlreadyExists when the SKU exists or a cross-reference
 	// code is already mapped to another item (naming that item).
 	InsertItem(ctx context.Context, it *inventory.Item) error

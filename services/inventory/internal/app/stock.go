@@ -12,6 +12,7 @@ import (
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/money"
 	"trueup.dev/platform/paging"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/inventory/internal/inventory"
 )
 
@@ -220,9 +221,16 @@ func insufficient(level *inventory.Level, need inventory.Qty) error {
 	return e
 }
 
-// replayMovement returns a recorded movement for a retried command.
-func replayMovement(ctx context.Context, tx Tx, id string) (*inventory.Movement, error) {
-	return tx.GetMovement(ctx, id)
+// replayMovement answers a retried movement command with the movement it
+// recorded (the result key of every movement command is the movement id).
+func replayMovement(ctx context.Context) func(Tx, string) (*inventory.Movement, error) {
+	return func(tx Tx, id string) (*inventory.Movement, error) { return tx.GetMovement(ctx, id) }
+}
+
+// replayAllocation answers a retried allocation command with the allocation
+// it created or changed.
+func replayAllocation(ctx context.Context) func(Tx, string) (*inventory.Allocation, error) {
+	return func(tx Tx, id string) (*inventory.Allocation, error) { return tx.GetAllocation(ctx, id) }
 }
 
 // ReceiveStock records a receipt at its unit cost and opens a cost layer.
@@ -230,73 +238,63 @@ func (s *Service) ReceiveStock(ctx context.Context, c Receive) (*inventory.Movem
 	if err := requireRequestID(c.RequestID); err != nil {
 		return nil, err
 	}
-	var out *inventory.Movement
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "ReceiveStock", c.RequestID, c)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = replayMovement(ctx, tx, prior)
-			return err
-		}
-		it, err := itemForStock(ctx, tx, c.SKU)
-		if err != nil {
-			return err
-		}
-		loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, true)
-		if err != nil {
-			return err
-		}
-		var v apperr.Violations
-		q := baseQty(it, c.Quantity, "quantity", &v)
-		if q <= 0 && len(v) == 0 {
-			v.Add("quantity.value", "must be greater than zero")
-		}
-		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, true, &v)
-		if err != nil {
-			return err
-		}
-		requireSource(c.Source, &v, inventory.SourcePurchaseOrder, inventory.SourceReceipt, inventory.SourceReturn, inventory.SourceTransfer)
-		if err := checkSerialIn(ctx, tx, it, lot, q, &v); err != nil {
-			return err
-		}
-		perBase, currency := parseCost(it, c.Cost, c.Quantity.UoM, &v)
-		if err := v.Err(); err != nil {
-			return err
-		}
-		open, last, err := tx.LockLayers(ctx, loc.Warehouse, it.SKU)
-		if err != nil {
-			return err
-		}
-		if last != nil && last.Currency != currency {
-			return apperr.Precondition("CURRENCY_MISMATCH",
-				fmt.Sprintf("item %s in warehouse %s is valued in %s; convert the cost to %s before receiving", it.SKU, loc.Warehouse, last.Currency, last.Currency),
-				apperr.Violation{Type: "CURRENCY_MISMATCH", Subject: "unit_cost.currency_code", Description: "must be " + last.Currency})
-		}
-		now := s.now().UTC()
-		m := &inventory.Movement{
-			ID: newID(), Type: inventory.MoveReceipt, SKU: it.SKU, Warehouse: loc.Warehouse, ToLocation: loc.Code,
-			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-			BaseQty: q, Currency: currency, Source: c.Source, CreatedAt: now,
-		}
-		if m.Value, err = valueOf(q, perBase); err != nil {
-			return err
-		}
-		fix, err := stockIn(ctx, tx, it, m, open, last)
-		if err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.StockReceived{Movement: *m}); err != nil {
-			return err
-		}
-		if err := emitCorrection(ctx, tx, fix); err != nil {
-			return err
-		}
-		out = m
-		return tx.Complete(ctx, "ReceiveStock", c.RequestID, m.ID)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "ReceiveStock", c.RequestID, c, replayMovement(ctx),
+		func(tx Tx) (*inventory.Movement, string, error) {
+			it, err := itemForStock(ctx, tx, c.SKU)
+			if err != nil {
+				return nil, "", err
+			}
+			loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, true)
+			if err != nil {
+				return nil, "", err
+			}
+			var v apperr.Violations
+			q := baseQty(it, c.Quantity, "quantity", &v)
+			if q <= 0 && len(v) == 0 {
+				v.Add("quantity.value", "must be greater than zero")
+			}
+			lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, true, &v)
+			if err != nil {
+				return nil, "", err
+			}
+			requireSource(c.Source, &v, inventory.SourcePurchaseOrder, inventory.SourceReceipt, inventory.SourceReturn, inventory.SourceTransfer)
+			if err := checkSerialIn(ctx, tx, it, lot, q, &v); err != nil {
+				return nil, "", err
+			}
+			perBase, currency := parseCost(it, c.Cost, c.Quantity.UoM, &v)
+			if err := v.Err(); err != nil {
+				return nil, "", err
+			}
+			open, last, err := tx.LockLayers(ctx, loc.Warehouse, it.SKU)
+			if err != nil {
+				return nil, "", err
+			}
+			if last != nil && last.Currency != currency {
+				return nil, "", apperr.Precondition("CURRENCY_MISMATCH",
+					fmt.Sprintf("item %s in warehouse %s is valued in %s; convert the cost to %s before receiving", it.SKU, loc.Warehouse, last.Currency, last.Currency),
+					apperr.Violation{Type: "CURRENCY_MISMATCH", Subject: "unit_cost.currency_code", Description: "must be " + last.Currency})
+			}
+			now := s.now().UTC()
+			m := &inventory.Movement{
+				ID: newID(), Type: inventory.MoveReceipt, SKU: it.SKU, Warehouse: loc.Warehouse, ToLocation: loc.Code,
+				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+				BaseQty: q, Currency: currency, Source: c.Source, CreatedAt: now,
+			}
+			if m.Value, err = valueOf(q, perBase); err != nil {
+				return nil, "", err
+			}
+			fix, err := stockIn(ctx, tx, it, m, open, last)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.StockReceived{Movement: *m}); err != nil {
+				return nil, "", err
+			}
+			if err := emitCorrection(ctx, tx, fix); err != nil {
+				return nil, "", err
+			}
+			return m, m.ID, nil
+		})
 }
 
 // maxUnitCost bounds a unit price (in major units) so values stay far from
@@ -510,73 +508,63 @@ func (s *Service) MoveStock(ctx context.Context, c Move) (*inventory.Movement, e
 	if err := requireRequestID(c.RequestID); err != nil {
 		return nil, err
 	}
-	var out *inventory.Movement
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "MoveStock", c.RequestID, c)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = replayMovement(ctx, tx, prior)
-			return err
-		}
-		it, err := itemForStock(ctx, tx, c.SKU)
-		if err != nil {
-			return err
-		}
-		from, err := locationFor(ctx, tx, c.Warehouse, c.From, false)
-		if err != nil {
-			return err
-		}
-		to, err := locationFor(ctx, tx, c.Warehouse, c.To, true)
-		if err != nil {
-			return err
-		}
-		var v apperr.Violations
-		if from.Code == to.Code {
-			v.Add("to_location", "must differ from from_location")
-		}
-		q := baseQty(it, c.Quantity, "quantity", &v)
-		if q <= 0 && len(v) == 0 {
-			v.Add("quantity.value", "must be greater than zero")
-		}
-		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, "", false, &v)
-		if err != nil {
-			return err
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		level, err := tx.LockLevel(ctx, from.Warehouse, from.Code, it.SKU, lot)
-		if err != nil {
-			return err
-		}
-		if level.Available() < q {
-			return insufficient(level, q)
-		}
-		now := s.now().UTC()
-		m := &inventory.Movement{
-			ID: newID(), Type: inventory.MoveTransfer, SKU: it.SKU, Warehouse: from.Warehouse, FromLocation: from.Code, ToLocation: to.Code,
-			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-			BaseQty: q, Source: c.Source, CreatedAt: now,
-		}
-		if err := tx.AddToLevel(ctx, from.Warehouse, from.Code, it.SKU, lot, -q, 0, now); err != nil {
-			return err
-		}
-		// The moved stock keeps its age, so FIFO still sees it as old stock.
-		if err := tx.AddToLevel(ctx, to.Warehouse, to.Code, it.SKU, lot, q, 0, level.ReceivedAt); err != nil {
-			return err
-		}
-		if err := tx.InsertMovement(ctx, m); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.StockMoved{Movement: *m}); err != nil {
-			return err
-		}
-		out = m
-		return tx.Complete(ctx, "MoveStock", c.RequestID, m.ID)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "MoveStock", c.RequestID, c, replayMovement(ctx),
+		func(tx Tx) (*inventory.Movement, string, error) {
+			it, err := itemForStock(ctx, tx, c.SKU)
+			if err != nil {
+				return nil, "", err
+			}
+			from, err := locationFor(ctx, tx, c.Warehouse, c.From, false)
+			if err != nil {
+				return nil, "", err
+			}
+			to, err := locationFor(ctx, tx, c.Warehouse, c.To, true)
+			if err != nil {
+				return nil, "", err
+			}
+			var v apperr.Violations
+			if from.Code == to.Code {
+				v.Add("to_location", "must differ from from_location")
+			}
+			q := baseQty(it, c.Quantity, "quantity", &v)
+			if q <= 0 && len(v) == 0 {
+				v.Add("quantity.value", "must be greater than zero")
+			}
+			lot, expiry, err := lotFor(ctx, tx, it, c.Lot, "", false, &v)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := v.Err(); err != nil {
+				return nil, "", err
+			}
+			level, err := tx.LockLevel(ctx, from.Warehouse, from.Code, it.SKU, lot)
+			if err != nil {
+				return nil, "", err
+			}
+			if level.Available() < q {
+				return nil, "", insufficient(level, q)
+			}
+			now := s.now().UTC()
+			m := &inventory.Movement{
+				ID: newID(), Type: inventory.MoveTransfer, SKU: it.SKU, Warehouse: from.Warehouse, FromLocation: from.Code, ToLocation: to.Code,
+				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+				BaseQty: q, Source: c.Source, CreatedAt: now,
+			}
+			if err := tx.AddToLevel(ctx, from.Warehouse, from.Code, it.SKU, lot, -q, 0, now); err != nil {
+				return nil, "", err
+			}
+			// The moved stock keeps its age, so FIFO still sees it as old stock.
+			if err := tx.AddToLevel(ctx, to.Warehouse, to.Code, it.SKU, lot, q, 0, level.ReceivedAt); err != nil {
+				return nil, "", err
+			}
+			if err := tx.InsertMovement(ctx, m); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.StockMoved{Movement: *m}); err != nil {
+				return nil, "", err
+			}
+			return m, m.ID, nil
+		})
 }
 
 // IssueStock takes available stock out of a location and reports its cost.
@@ -584,59 +572,49 @@ func (s *Service) IssueStock(ctx context.Context, c Issue) (*inventory.Movement,
 	if err := requireRequestID(c.RequestID); err != nil {
 		return nil, err
 	}
-	var out *inventory.Movement
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "IssueStock", c.RequestID, c)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = replayMovement(ctx, tx, prior)
-			return err
-		}
-		it, err := itemForStock(ctx, tx, c.SKU)
-		if err != nil {
-			return err
-		}
-		from, err := locationFor(ctx, tx, c.Warehouse, c.Location, false)
-		if err != nil {
-			return err
-		}
-		var v apperr.Violations
-		q := baseQty(it, c.Quantity, "quantity", &v)
-		if q <= 0 && len(v) == 0 {
-			v.Add("quantity.value", "must be greater than zero")
-		}
-		requireSource(c.Source, &v, inventory.SourceShipment, inventory.SourceOutboundOrder, inventory.SourceAdjustment, inventory.SourceTransfer, inventory.SourceReturn)
-		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, "", false, &v)
-		if err != nil {
-			return err
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		level, err := tx.LockLevel(ctx, from.Warehouse, from.Code, it.SKU, lot)
-		if err != nil {
-			return err
-		}
-		if err := checkAvailable(it, level, q); err != nil {
-			return err
-		}
-		m := &inventory.Movement{
-			ID: newID(), Type: inventory.MoveIssue, SKU: it.SKU, Warehouse: from.Warehouse, FromLocation: from.Code,
-			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-			BaseQty: -q, Source: c.Source, CreatedAt: s.now().UTC(),
-		}
-		if err := stockOut(ctx, tx, it, m, 0); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {
-			return err
-		}
-		out = m
-		return tx.Complete(ctx, "IssueStock", c.RequestID, m.ID)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "IssueStock", c.RequestID, c, replayMovement(ctx),
+		func(tx Tx) (*inventory.Movement, string, error) {
+			it, err := itemForStock(ctx, tx, c.SKU)
+			if err != nil {
+				return nil, "", err
+			}
+			from, err := locationFor(ctx, tx, c.Warehouse, c.Location, false)
+			if err != nil {
+				return nil, "", err
+			}
+			var v apperr.Violations
+			q := baseQty(it, c.Quantity, "quantity", &v)
+			if q <= 0 && len(v) == 0 {
+				v.Add("quantity.value", "must be greater than zero")
+			}
+			requireSource(c.Source, &v, inventory.SourceShipment, inventory.SourceOutboundOrder, inventory.SourceAdjustment, inventory.SourceTransfer, inventory.SourceReturn)
+			lot, expiry, err := lotFor(ctx, tx, it, c.Lot, "", false, &v)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := v.Err(); err != nil {
+				return nil, "", err
+			}
+			level, err := tx.LockLevel(ctx, from.Warehouse, from.Code, it.SKU, lot)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := checkAvailable(it, level, q); err != nil {
+				return nil, "", err
+			}
+			m := &inventory.Movement{
+				ID: newID(), Type: inventory.MoveIssue, SKU: it.SKU, Warehouse: from.Warehouse, FromLocation: from.Code,
+				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+				BaseQty: -q, Source: c.Source, CreatedAt: s.now().UTC(),
+			}
+			if err := stockOut(ctx, tx, it, m, 0); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {
+				return nil, "", err
+			}
+			return m, m.ID, nil
+		})
 }
 
 // AdjustStock corrects stock by a signed quantity for a reason, at current cost.
@@ -644,61 +622,51 @@ func (s *Service) AdjustStock(ctx context.Context, c Adjust) (*inventory.Movemen
 	if err := requireRequestID(c.RequestID); err != nil {
 		return nil, err
 	}
-	var out *inventory.Movement
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "AdjustStock", c.RequestID, c)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = replayMovement(ctx, tx, prior)
-			return err
-		}
-		it, err := itemForStock(ctx, tx, c.SKU)
-		if err != nil {
-			return err
-		}
-		var v apperr.Violations
-		q := baseQty(it, c.Quantity, "quantity", &v)
-		if q == 0 && len(v) == 0 {
-			v.Add("quantity.value", "must not be zero: a signed change such as \"-2\" or \"5\"")
-		}
-		reason, err := inventory.NormalizeReason(c.Reason)
-		if err != nil {
-			v.Add("reason_code", err.Error())
-		}
-		loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, q > 0)
-		if err != nil {
-			return err
-		}
-		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, q > 0, &v)
-		if err != nil {
-			return err
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		if err := checkSerialIn(ctx, tx, it, lot, q, &v); err != nil {
-			return err
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		m := &inventory.Movement{
-			ID: newID(), Type: inventory.MoveAdjustment, SKU: it.SKU, Warehouse: loc.Warehouse,
-			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-			BaseQty: q, ReasonCode: reason, Source: defaultSource(c.Source, inventory.SourceAdjustment, c.RequestID), CreatedAt: s.now().UTC(),
-		}
-		if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.StockAdjusted{Movement: *m}); err != nil {
-			return err
-		}
-		out = m
-		return tx.Complete(ctx, "AdjustStock", c.RequestID, m.ID)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "AdjustStock", c.RequestID, c, replayMovement(ctx),
+		func(tx Tx) (*inventory.Movement, string, error) {
+			it, err := itemForStock(ctx, tx, c.SKU)
+			if err != nil {
+				return nil, "", err
+			}
+			var v apperr.Violations
+			q := baseQty(it, c.Quantity, "quantity", &v)
+			if q == 0 && len(v) == 0 {
+				v.Add("quantity.value", "must not be zero: a signed change such as \"-2\" or \"5\"")
+			}
+			reason, err := inventory.NormalizeReason(c.Reason)
+			if err != nil {
+				v.Add("reason_code", err.Error())
+			}
+			loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, q > 0)
+			if err != nil {
+				return nil, "", err
+			}
+			lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, q > 0, &v)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := v.Err(); err != nil {
+				return nil, "", err
+			}
+			if err := checkSerialIn(ctx, tx, it, lot, q, &v); err != nil {
+				return nil, "", err
+			}
+			if err := v.Err(); err != nil {
+				return nil, "", err
+			}
+			m := &inventory.Movement{
+				ID: newID(), Type: inventory.MoveAdjustment, SKU: it.SKU, Warehouse: loc.Warehouse,
+				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+				BaseQty: q, ReasonCode: reason, Source: defaultSource(c.Source, inventory.SourceAdjustment, c.RequestID), CreatedAt: s.now().UTC(),
+			}
+			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.StockAdjusted{Movement: *m}); err != nil {
+				return nil, "", err
+			}
+			return m, m.ID, nil
+		})
 }
 
 // applyDelta books a signed change m.BaseQty at loc: down like an issue (only
@@ -757,81 +725,71 @@ func (s *Service) CountStock(ctx context.Context, c Count) (*inventory.Movement,
 	if err := requireRequestID(c.RequestID); err != nil {
 		return nil, err
 	}
-	var out *inventory.Movement
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "CountStock", c.RequestID, c)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = replayMovement(ctx, tx, prior)
-			return err
-		}
-		it, err := itemForStock(ctx, tx, c.SKU)
-		if err != nil {
-			return err
-		}
-		loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, false)
-		if err != nil {
-			return err
-		}
-		var v apperr.Violations
-		counted := baseQty(it, c.Counted, "counted_quantity", &v)
-		if counted < 0 {
-			v.Add("counted_quantity.value", "must not be negative")
-		}
-		lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, true, &v)
-		if err != nil {
-			return err
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, lot)
-		if err != nil {
-			return err
-		}
-		if counted < level.Allocated {
-			return apperr.Precondition("COUNT_BELOW_ALLOCATED",
-				fmt.Sprintf("counted %s but %s is allocated in %s: release or re-allocate first", counted, level.Allocated, loc.Code),
-				apperr.Violation{Type: "COUNT_BELOW_ALLOCATED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "allocated " + level.Allocated.String()})
-		}
-		if counted > level.OnHand && loc.Blocked {
-			return apperr.Precondition("LOCATION_BLOCKED", "location "+loc.Code+" is blocked and takes no stock",
-				apperr.Violation{Type: "LOCATION_BLOCKED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it after unblocking, or move the stock out"})
-		}
-		if it.Tracking == inventory.TrackingSerial && counted > level.OnHand {
-			var sv apperr.Violations
-			if err := checkSerialIn(ctx, tx, it, lot, counted-level.OnHand, &sv); err != nil {
-				return err
+	return storetx.RunCommand(ctx, s.store.InTx, "CountStock", c.RequestID, c, replayMovement(ctx),
+		func(tx Tx) (*inventory.Movement, string, error) {
+			it, err := itemForStock(ctx, tx, c.SKU)
+			if err != nil {
+				return nil, "", err
 			}
-			if err := sv.Err(); err != nil {
-				return apperr.Invalid(apperr.Field("counted_quantity.value", "a serial number is counted as 0 or 1"))
+			loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, false)
+			if err != nil {
+				return nil, "", err
 			}
-		}
-		m := &inventory.Movement{
-			ID: newID(), Type: inventory.MoveCount, SKU: it.SKU, Warehouse: loc.Warehouse,
-			Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Counted.Value), EnteredUoM: enteredUoM(it, c.Counted.UoM),
-			BaseQty: counted - level.OnHand, Counted: &counted, Source: defaultSource(c.Source, inventory.SourceCount, c.RequestID), CreatedAt: s.now().UTC(),
-		}
-		if m.BaseQty > 0 {
-			if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: lot, ExpiryDate: expiry, FirstReceivedAt: m.CreatedAt}); err != nil {
-				return err
+			var v apperr.Violations
+			counted := baseQty(it, c.Counted, "counted_quantity", &v)
+			if counted < 0 {
+				v.Add("counted_quantity.value", "must not be negative")
 			}
-		}
-		if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
-			return err
-		}
-		if m.BaseQty == 0 {
-			m.FromLocation, m.ToLocation = loc.Code, loc.Code
-		}
-		if err := tx.Emit(ctx, inventory.StockCounted{Movement: *m}); err != nil {
-			return err
-		}
-		out = m
-		return tx.Complete(ctx, "CountStock", c.RequestID, m.ID)
-	})
-	return out, err
+			lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, true, &v)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := v.Err(); err != nil {
+				return nil, "", err
+			}
+			level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, lot)
+			if err != nil {
+				return nil, "", err
+			}
+			if counted < level.Allocated {
+				return nil, "", apperr.Precondition("COUNT_BELOW_ALLOCATED",
+					fmt.Sprintf("counted %s but %s is allocated in %s: release or re-allocate first", counted, level.Allocated, loc.Code),
+					apperr.Violation{Type: "COUNT_BELOW_ALLOCATED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "allocated " + level.Allocated.String()})
+			}
+			if counted > level.OnHand && loc.Blocked {
+				return nil, "", apperr.Precondition("LOCATION_BLOCKED", "location "+loc.Code+" is blocked and takes no stock",
+					apperr.Violation{Type: "LOCATION_BLOCKED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it after unblocking, or move the stock out"})
+			}
+			if it.Tracking == inventory.TrackingSerial && counted > level.OnHand {
+				var sv apperr.Violations
+				if err := checkSerialIn(ctx, tx, it, lot, counted-level.OnHand, &sv); err != nil {
+					return nil, "", err
+				}
+				if err := sv.Err(); err != nil {
+					return nil, "", apperr.Invalid(apperr.Field("counted_quantity.value", "a serial number is counted as 0 or 1"))
+				}
+			}
+			m := &inventory.Movement{
+				ID: newID(), Type: inventory.MoveCount, SKU: it.SKU, Warehouse: loc.Warehouse,
+				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Counted.Value), EnteredUoM: enteredUoM(it, c.Counted.UoM),
+				BaseQty: counted - level.OnHand, Counted: &counted, Source: defaultSource(c.Source, inventory.SourceCount, c.RequestID), CreatedAt: s.now().UTC(),
+			}
+			if m.BaseQty > 0 {
+				if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: lot, ExpiryDate: expiry, FirstReceivedAt: m.CreatedAt}); err != nil {
+					return nil, "", err
+				}
+			}
+			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
+				return nil, "", err
+			}
+			if m.BaseQty == 0 {
+				m.FromLocation, m.ToLocation = loc.Code, loc.Code
+			}
+			if err := tx.Emit(ctx, inventory.StockCounted{Movement: *m}); err != nil {
+				return nil, "", err
+			}
+			return m, m.ID, nil
+		})
 }
 
 // AllocateStock reserves stock for an outbound order line (FEFO, then FIFO).
@@ -839,68 +797,58 @@ func (s *Service) AllocateStock(ctx context.Context, c Allocate) (*inventory.All
 	if err := requireRequestID(c.RequestID); err != nil {
 		return nil, err
 	}
-	var out *inventory.Allocation
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "AllocateStock", c.RequestID, c)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetAllocation(ctx, prior)
-			return err
-		}
-		it, err := itemForStock(ctx, tx, c.SKU)
-		if err != nil {
-			return err
-		}
-		w, err := tx.GetWarehouse(ctx, inventory.NormalizeCode(c.Warehouse))
-		if err != nil {
-			return err
-		}
-		var v apperr.Violations
-		q := baseQty(it, c.Quantity, "quantity", &v)
-		if q <= 0 && len(v) == 0 {
-			v.Add("quantity.value", "must be greater than zero")
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		// Expired lots are never allocated; "today" is the warehouse's local date.
-		today := s.now().In(w.Location()).Format(time.DateOnly)
-		levels, err := tx.LockCandidates(ctx, w.Code, it.SKU, today)
-		if err != nil {
-			return err
-		}
-		inventory.SortForAllocation(levels)
-		lines, short := inventory.PlanAllocation(levels, q)
-		if short > 0 && (!c.AllowPartial || short == q) {
-			e := apperr.Precondition("INSUFFICIENT_STOCK",
-				fmt.Sprintf("not enough available stock of %s in %s: need %s, short %s", it.SKU, w.Code, q, short),
-				apperr.Violation{Type: "INSUFFICIENT_STOCK", Subject: "warehouses/" + w.Code + "/items/" + it.SKU, Description: "short " + short.String()})
-			e.Metadata = map[string]string{"shortfall": short.String(), "requested": q.String(), "available": (q - short).String()}
-			return e
-		}
-		now := s.now().UTC()
-		a := &inventory.Allocation{
-			ID: newID(), SKU: it.SKU, Warehouse: w.Code, Order: c.Order,
-			RequestedQty: strings.TrimSpace(c.Quantity.Value), RequestedUoM: enteredUoM(it, c.Quantity.UoM), Requested: q,
-			Lines: lines, State: inventory.AllocActive, CreatedAt: now, UpdatedAt: now,
-		}
-		for _, l := range lines {
-			if err := tx.AddToLevel(ctx, w.Code, l.Location, it.SKU, l.Lot, 0, l.Qty, now); err != nil {
-				return err
+	return storetx.RunCommand(ctx, s.store.InTx, "AllocateStock", c.RequestID, c, replayAllocation(ctx),
+		func(tx Tx) (*inventory.Allocation, string, error) {
+			it, err := itemForStock(ctx, tx, c.SKU)
+			if err != nil {
+				return nil, "", err
 			}
-		}
-		if err := tx.InsertAllocation(ctx, a); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.AllocationCreated{Allocation: *a}); err != nil {
-			return err
-		}
-		out = a
-		return tx.Complete(ctx, "AllocateStock", c.RequestID, a.ID)
-	})
-	return out, err
+			w, err := tx.GetWarehouse(ctx, inventory.NormalizeCode(c.Warehouse))
+			if err != nil {
+				return nil, "", err
+			}
+			var v apperr.Violations
+			q := baseQty(it, c.Quantity, "quantity", &v)
+			if q <= 0 && len(v) == 0 {
+				v.Add("quantity.value", "must be greater than zero")
+			}
+			if err := v.Err(); err != nil {
+				return nil, "", err
+			}
+			// Expired lots are never allocated; "today" is the warehouse's local date.
+			today := s.now().In(w.Location()).Format(time.DateOnly)
+			levels, err := tx.LockCandidates(ctx, w.Code, it.SKU, today)
+			if err != nil {
+				return nil, "", err
+			}
+			inventory.SortForAllocation(levels)
+			lines, short := inventory.PlanAllocation(levels, q)
+			if short > 0 && (!c.AllowPartial || short == q) {
+				e := apperr.Precondition("INSUFFICIENT_STOCK",
+					fmt.Sprintf("not enough available stock of %s in %s: need %s, short %s", it.SKU, w.Code, q, short),
+					apperr.Violation{Type: "INSUFFICIENT_STOCK", Subject: "warehouses/" + w.Code + "/items/" + it.SKU, Description: "short " + short.String()})
+				e.Metadata = map[string]string{"shortfall": short.String(), "requested": q.String(), "available": (q - short).String()}
+				return nil, "", e
+			}
+			now := s.now().UTC()
+			a := &inventory.Allocation{
+				ID: newID(), SKU: it.SKU, Warehouse: w.Code, Order: c.Order,
+				RequestedQty: strings.TrimSpace(c.Quantity.Value), RequestedUoM: enteredUoM(it, c.Quantity.UoM), Requested: q,
+				Lines: lines, State: inventory.AllocActive, CreatedAt: now, UpdatedAt: now,
+			}
+			for _, l := range lines {
+				if err := tx.AddToLevel(ctx, w.Code, l.Location, it.SKU, l.Lot, 0, l.Qty, now); err != nil {
+					return nil, "", err
+				}
+			}
+			if err := tx.InsertAllocation(ctx, a); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.AllocationCreated{Allocation: *a}); err != nil {
+				return nil, "", err
+			}
+			return a, a.ID, nil
+		})
 }
 
 // lockAllocation locks an allocation's item, then the allocation: the same
@@ -927,49 +875,38 @@ func (s *Service) ReleaseAllocation(ctx context.Context, requestID, id string) (
 	if err := requireRequestID(requestID); err != nil {
 		return nil, err
 	}
-	var out *inventory.Allocation
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "ReleaseAllocation", requestID, id)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetAllocation(ctx, prior)
-			return err
-		}
-		a, err := lockAllocation(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		switch a.State {
-		case inventory.AllocReleased:
-			out = a
-			return tx.Complete(ctx, "ReleaseAllocation", requestID, a.ID)
-		case inventory.AllocPicked:
-			return apperr.Precondition("ALLOCATION_PICKED", "allocation "+a.ID+" is fully picked; nothing to release",
-				apperr.Violation{Type: "ALLOCATION_PICKED", Subject: "allocations/" + a.ID, Description: "already picked"})
-		}
-		now := s.now().UTC()
-		for i := range a.Lines {
-			l := &a.Lines[i]
-			if open := l.Open(); open > 0 {
-				if err := tx.AddToLevel(ctx, a.Warehouse, l.Location, a.SKU, l.Lot, 0, -open, now); err != nil {
-					return err
-				}
-				l.Released += open
+	return storetx.RunCommand(ctx, s.store.InTx, "ReleaseAllocation", requestID, id, replayAllocation(ctx),
+		func(tx Tx) (*inventory.Allocation, string, error) {
+			a, err := lockAllocation(ctx, tx, id)
+			if err != nil {
+				return nil, "", err
 			}
-		}
-		a.State, a.UpdatedAt = inventory.AllocReleased, now
-		if err := tx.UpdateAllocation(ctx, a); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.AllocationReleased{Allocation: *a}); err != nil {
-			return err
-		}
-		out = a
-		return tx.Complete(ctx, "ReleaseAllocation", requestID, a.ID)
-	})
-	return out, err
+			switch a.State {
+			case inventory.AllocReleased:
+				return a, a.ID, nil
+			case inventory.AllocPicked:
+				return nil, "", apperr.Precondition("ALLOCATION_PICKED", "allocation "+a.ID+" is fully picked; nothing to release",
+					apperr.Violation{Type: "ALLOCATION_PICKED", Subject: "allocations/" + a.ID, Description: "already picked"})
+			}
+			now := s.now().UTC()
+			for i := range a.Lines {
+				l := &a.Lines[i]
+				if open := l.Open(); open > 0 {
+					if err := tx.AddToLevel(ctx, a.Warehouse, l.Location, a.SKU, l.Lot, 0, -open, now); err != nil {
+						return nil, "", err
+					}
+					l.Released += open
+				}
+			}
+			a.State, a.UpdatedAt = inventory.AllocReleased, now
+			if err := tx.UpdateAllocation(ctx, a); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.AllocationReleased{Allocation: *a}); err != nil {
+				return nil, "", err
+			}
+			return a, a.ID, nil
+		})
 }
 
 // ConfirmPick issues stock an allocation reserved in one location and lot.
@@ -977,84 +914,74 @@ func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Mo
 	if err := requireRequestID(c.RequestID); err != nil {
 		return nil, err
 	}
-	var out *inventory.Movement
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "ConfirmPick", c.RequestID, c)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = replayMovement(ctx, tx, prior)
-			return err
-		}
-		a, err := lockAllocation(ctx, tx, c.AllocationID)
-		if err != nil {
-			return err
-		}
-		if a.State != inventory.AllocActive {
-			return apperr.Precondition("ALLOCATION_NOT_ACTIVE", "allocation "+a.ID+" is not active",
-				apperr.Violation{Type: "ALLOCATION_NOT_ACTIVE", Subject: "allocations/" + a.ID, Description: "only an active allocation can be picked"})
-		}
-		it, err := itemForStock(ctx, tx, a.SKU)
-		if err != nil {
-			return err
-		}
-		var v apperr.Violations
-		q := baseQty(it, c.Quantity, "quantity", &v)
-		if q <= 0 && len(v) == 0 {
-			v.Add("quantity.value", "must be greater than zero")
-		}
-		if c.Warehouse != "" && inventory.NormalizeCode(c.Warehouse) != a.Warehouse {
-			v.Add("location", fmt.Sprintf("allocation %s is in warehouse %s", a.ID, a.Warehouse))
-		}
-		loc, lot := inventory.NormalizeCode(c.Location), strings.ToUpper(strings.TrimSpace(c.Lot))
-		var line *inventory.AllocLine
-		for i := range a.Lines {
-			if a.Lines[i].Location == loc && a.Lines[i].Lot == lot {
-				line = &a.Lines[i]
+	return storetx.RunCommand(ctx, s.store.InTx, "ConfirmPick", c.RequestID, c, replayMovement(ctx),
+		func(tx Tx) (*inventory.Movement, string, error) {
+			a, err := lockAllocation(ctx, tx, c.AllocationID)
+			if err != nil {
+				return nil, "", err
 			}
-		}
-		if line == nil {
-			v.Add("location", fmt.Sprintf("allocation %s reserved nothing in location %s lot %q", a.ID, loc, lot))
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		if q > line.Open() {
-			return apperr.Precondition("PICK_EXCEEDS_ALLOCATION",
-				fmt.Sprintf("pick of %s exceeds the %s still reserved in %s", q, line.Open(), loc),
-				apperr.Violation{Type: "PICK_EXCEEDS_ALLOCATION", Subject: "allocations/" + a.ID, Description: "reserved " + line.Open().String()})
-		}
-		now := s.now().UTC()
-		m := &inventory.Movement{
-			ID: newID(), Type: inventory.MoveIssue, SKU: a.SKU, Warehouse: a.Warehouse, FromLocation: loc,
-			Lot: lot, ExpiryDate: line.ExpiryDate, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-			BaseQty: -q, Source: c.Source, AllocationID: a.ID, CreatedAt: now,
-		}
-		if m.Source.Type == 0 && m.Source.ID == "" {
-			m.Source = a.Order // the pick belongs to the order line the stock was reserved for
-		}
-		if _, err := tx.LockLevel(ctx, a.Warehouse, loc, a.SKU, lot); err != nil {
-			return err
-		}
-		if err := stockOut(ctx, tx, it, m, q); err != nil {
-			return err
-		}
-		line.Picked += q
-		if a.Open() == 0 {
-			a.State = inventory.AllocPicked
-		}
-		a.UpdatedAt = now
-		if err := tx.UpdateAllocation(ctx, a); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {
-			return err
-		}
-		out = m
-		return tx.Complete(ctx, "ConfirmPick", c.RequestID, m.ID)
-	})
-	return out, err
+			if a.State != inventory.AllocActive {
+				return nil, "", apperr.Precondition("ALLOCATION_NOT_ACTIVE", "allocation "+a.ID+" is not active",
+					apperr.Violation{Type: "ALLOCATION_NOT_ACTIVE", Subject: "allocations/" + a.ID, Description: "only an active allocation can be picked"})
+			}
+			it, err := itemForStock(ctx, tx, a.SKU)
+			if err != nil {
+				return nil, "", err
+			}
+			var v apperr.Violations
+			q := baseQty(it, c.Quantity, "quantity", &v)
+			if q <= 0 && len(v) == 0 {
+				v.Add("quantity.value", "must be greater than zero")
+			}
+			if c.Warehouse != "" && inventory.NormalizeCode(c.Warehouse) != a.Warehouse {
+				v.Add("location", fmt.Sprintf("allocation %s is in warehouse %s", a.ID, a.Warehouse))
+			}
+			loc, lot := inventory.NormalizeCode(c.Location), strings.ToUpper(strings.TrimSpace(c.Lot))
+			var line *inventory.AllocLine
+			for i := range a.Lines {
+				if a.Lines[i].Location == loc && a.Lines[i].Lot == lot {
+					line = &a.Lines[i]
+				}
+			}
+			if line == nil {
+				v.Add("location", fmt.Sprintf("allocation %s reserved nothing in location %s lot %q", a.ID, loc, lot))
+			}
+			if err := v.Err(); err != nil {
+				return nil, "", err
+			}
+			if q > line.Open() {
+				return nil, "", apperr.Precondition("PICK_EXCEEDS_ALLOCATION",
+					fmt.Sprintf("pick of %s exceeds the %s still reserved in %s", q, line.Open(), loc),
+					apperr.Violation{Type: "PICK_EXCEEDS_ALLOCATION", Subject: "allocations/" + a.ID, Description: "reserved " + line.Open().String()})
+			}
+			now := s.now().UTC()
+			m := &inventory.Movement{
+				ID: newID(), Type: inventory.MoveIssue, SKU: a.SKU, Warehouse: a.Warehouse, FromLocation: loc,
+				Lot: lot, ExpiryDate: line.ExpiryDate, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
+				BaseQty: -q, Source: c.Source, AllocationID: a.ID, CreatedAt: now,
+			}
+			if m.Source.Type == 0 && m.Source.ID == "" {
+				m.Source = a.Order // the pick belongs to the order line the stock was reserved for
+			}
+			if _, err := tx.LockLevel(ctx, a.Warehouse, loc, a.SKU, lot); err != nil {
+				return nil, "", err
+			}
+			if err := stockOut(ctx, tx, it, m, q); err != nil {
+				return nil, "", err
+			}
+			line.Picked += q
+			if a.Open() == 0 {
+				a.State = inventory.AllocPicked
+			}
+			a.UpdatedAt = now
+			if err := tx.UpdateAllocation(ctx, a); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {
+				return nil, "", err
+			}
+			return m, m.ID, nil
+		})
 }
 
 // ListStock pages through stock levels.

@@ -9,6 +9,7 @@ import (
 
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/paging"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/orders/internal/orders"
 )
 
@@ -42,9 +43,9 @@ type Reader interface {
 // Tx is the write side of one transaction.
 type Tx interface {
 	Reader
-	// Claim and Complete make a command idempotent by its request id (see platform/idempotency).
-	Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error)
-	Complete(ctx context.Context, scope, requestID, result string) error
+	// Claimer makes a command idempotent by its request id: use cases run
+	// through storetx.RunCommand, which claims, replays and completes.
+	storetx.Claimer
 	// InsertSupplier and InsertCustomer return AlreadyExists when the code is taken.
 	InsertSupplier(ctx context.Context, s *orders.Supplier) error
 	InsertCustomer(ctx context.Context, c *orders.Customer) error
@@ -76,26 +77,17 @@ func (s *Service) CreateSupplier(ctx context.Context, requestID string, in order
 	if err != nil {
 		return nil, err
 	}
-	var out *orders.Supplier
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "CreateSupplier", requestID, in)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetSupplier(ctx, prior)
-			return err
-		}
-		if err := tx.InsertSupplier(ctx, sup); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, orders.SupplierCreated{Supplier: *sup}); err != nil {
-			return err
-		}
-		out = sup
-		return tx.Complete(ctx, "CreateSupplier", requestID, sup.Code)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "CreateSupplier", requestID, in,
+		func(tx Tx, code string) (*orders.Supplier, error) { return tx.GetSupplier(ctx, code) },
+		func(tx Tx) (*orders.Supplier, string, error) {
+			if err := tx.InsertSupplier(ctx, sup); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, orders.SupplierCreated{Supplier: *sup}); err != nil {
+				return nil, "", err
+			}
+			return sup, sup.Code, nil
+		})
 }
 
 // GetSupplier returns one supplier by code (normalised first).
@@ -115,26 +107,17 @@ func (s *Service) CreateCustomer(ctx context.Context, requestID string, in order
 	if err != nil {
 		return nil, err
 	}
-	var out *orders.Customer
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "CreateCustomer", requestID, in)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetCustomer(ctx, prior)
-			return err
-		}
-		if err := tx.InsertCustomer(ctx, cus); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, orders.CustomerCreated{Customer: *cus}); err != nil {
-			return err
-		}
-		out = cus
-		return tx.Complete(ctx, "CreateCustomer", requestID, cus.Code)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "CreateCustomer", requestID, in,
+		func(tx Tx, code string) (*orders.Customer, error) { return tx.GetCustomer(ctx, code) },
+		func(tx Tx) (*orders.Customer, string, error) {
+			if err := tx.InsertCustomer(ctx, cus); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, orders.CustomerCreated{Customer: *cus}); err != nil {
+				return nil, "", err
+			}
+			return cus, cus.Code, nil
+		})
 }
 
 // GetCustomer returns one customer by code (normalised first).
