@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
+	"trueup.dev/platform/lifecycle"
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/protoevent"
@@ -74,8 +75,19 @@ func (s *Service) GRPCServiceName() string {
 	return fulfillmentv1.FulfillmentService_ServiceDesc.ServiceName
 }
 
-// Run relays the outbox until ctx is done.
+// Run relays the outbox and forgets old request ids until ctx is done, then
+// stops the relay (after its final drain) and the retention job, in that order.
+// If either stops on its own, Run stops the other and returns an error.
 func (s *Service) Run(ctx context.Context) error {
-	defer retention.Start(ctx, s.db, s.log, time.Hour, retention.Idempotency)()
-	return s.outbox.Run(ctx)
+	err := lifecycle.Run(ctx,
+		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
+		lifecycle.Part{Name: "retention", Run: func(ctx context.Context) error {
+			retention.Run(ctx, s.db, s.log, time.Hour, retention.Idempotency)
+			return nil
+		}},
+	)
+	if err != nil {
+		return fmt.Errorf("fulfillment: %w", err)
+	}
+	return nil
 }

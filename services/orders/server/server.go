@@ -6,7 +6,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/platform/lifecycle"
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/protoevent"
@@ -85,12 +85,27 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 func (s *Service) GRPCServiceName() string { return ordersv1.OrdersService_ServiceDesc.ServiceName }
 
 // Run relays the outbox and feeds the catalog from inventory's events until ctx
-// is done. Then it drains the consumer (handlers in flight finish, for at most
-// drainTimeout) and returns once the relay has returned too. If the relay or the
-// consumer stops on its own, Run stops the other and returns an error, so the
-// process does not go on half alive.
+// is done. Then it drains the consumer first (handlers in flight finish, for at
+// most drainTimeout), so the relay, stopped next, publishes what they emitted in
+// its final drain. If a part stops on its own, Run stops the others and returns
+// an error, so the process does not go on half alive.
 func (s *Service) Run(ctx context.Context) error {
-	defer retention.Start(ctx, s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox)()
+	err := lifecycle.Run(ctx,
+		lifecycle.Start("catalog consumer", drainTimeout, s.consumeCatalog),
+		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
+		lifecycle.Part{Name: "retention", Run: func(ctx context.Context) error {
+			retention.Run(ctx, s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox)
+			return nil
+		}},
+	)
+	if err != nil {
+		return fmt.Errorf("orders: %w", err)
+	}
+	return nil
+}
+
+// consumeCatalog starts the consumer that copies inventory's items into the catalog.
+func (s *Service) consumeCatalog(ctx context.Context) (lifecycle.Worker, error) {
 	cons, err := natsx.Consume(ctx, s.js, natsx.ConsumerConfig{
 		Stream:         protoevent.StreamName(events.InventoryContext),
 		Durable:        app.CatalogConsumer,
@@ -98,54 +113,7 @@ func (s *Service) Run(ctx context.Context) error {
 		Logger:         s.log.With("component", "catalog"),
 	}, events.CatalogHandler(s.app))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped before it started: nothing to drain
-		}
-		return fmt.Errorf("orders: start catalog consumer: %w", err)
+		return nil, fmt.Errorf("start catalog consumer: %w", err)
 	}
-
-	relayCtx, stopRelay := context.WithCancel(ctx)
-	defer stopRelay()
-	relayDone := make(chan error, 1)
-	go func() { relayDone <- s.outbox.Run(relayCtx) }()
-
-	var errs []error
-	relayReturned := false
-	// Both the relay and the consumer also end when ctx does: only an end while
-	// ctx is still live is a failure.
-	select {
-	case <-ctx.Done():
-	case err := <-relayDone:
-		relayReturned = true
-		if ctx.Err() == nil {
-			errs = append(errs, fmt.Errorf("orders: outbox relay stopped: %w", earlyStop(err)))
-		} else if err != nil && !errors.Is(err, context.Canceled) {
-			errs = append(errs, fmt.Errorf("orders: outbox relay: %w", err))
-		}
-	case <-cons.Done():
-		if ctx.Err() == nil {
-			errs = append(errs, errors.New("orders: catalog consumer stopped on its own (NATS connection closed?)"))
-		}
-	}
-
-	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
-	defer cancel()
-	if err := cons.Stop(drainCtx); err != nil {
-		errs = append(errs, fmt.Errorf("orders: drain catalog consumer: %w", err))
-	}
-	stopRelay()
-	if !relayReturned {
-		if err := <-relayDone; err != nil && !errors.Is(err, context.Canceled) {
-			errs = append(errs, fmt.Errorf("orders: outbox relay: %w", err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// earlyStop gives a relay that returned nil before it was asked to stop an error.
-func earlyStop(err error) error {
-	if err == nil {
-		return errors.New("returned early")
-	}
-	return err
+	return cons, nil
 }
