@@ -145,6 +145,11 @@ type ConsumerConfig struct {
 	// replays (see ReplayDeadLetters), which may overlap a regular message: a replay
 	// is out of order by nature.
 	Concurrency int
+	// BatchSize and BatchLinger apply to ConsumeBatch only: the most messages
+	// handed to one BatchHandler call (default DefaultBatchSize), and how long a
+	// worker holding one message waits for more (default DefaultBatchLinger).
+	BatchSize   int
+	BatchLinger time.Duration
 	// Logger receives failures (default slog.Default()).
 	Logger *slog.Logger
 	// MeterProvider receives the consumer's metrics (default: the global one).
@@ -213,6 +218,7 @@ type Consumer struct {
 	cfg     ConsumerConfig
 	js      jetstream.JetStream
 	h       Handler
+	bh      BatchHandler // set by ConsumeBatch: the main stream's workers hand it batches
 	iter    jetstream.MessagesContext // the durable on cfg.Stream
 	replays jetstream.MessagesContext // its replay durable on ReplayStream
 	log     *slog.Logger
@@ -272,12 +278,18 @@ const maxHistory = 10_000
 // Cancelling ctx stops fetching like Stop does (in-flight handlers still finish);
 // call Stop to wait for them.
 func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h Handler) (*Consumer, error) {
+	if h == nil {
+		return nil, errors.New("consume: nil handler")
+	}
+	return consume(ctx, js, cfg, h, nil)
+}
+
+// consume starts a consumer whose main-stream workers run bh over batches when
+// bh is set, and h over single messages otherwise; replays always go to h.
+func consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h Handler, bh BatchHandler) (*Consumer, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
-	}
-	if h == nil {
-		return nil, errors.New("consume: nil handler")
 	}
 	if err := ensureDLQ(ctx, js); err != nil {
 		return nil, fmt.Errorf("consume %s/%s: %w", cfg.Stream, cfg.Durable, err)
@@ -312,7 +324,11 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 	}
 	// A small prefetch: messages sitting in the client buffer are already delivered,
 	// so their AckWait runs and on Stop they must be handed back.
-	iter, err := cons.Messages(jetstream.PullMaxMessages(2 * cfg.Concurrency))
+	prefetch := 2 * cfg.Concurrency
+	if bh != nil {
+		prefetch = 2 * cfg.Concurrency * cfg.BatchSize
+	}
+	iter, err := cons.Messages(jetstream.PullMaxMessages(prefetch))
 	if err != nil {
 		return nil, fmt.Errorf("consume %s/%s: start fetching: %w", cfg.Stream, cfg.Durable, err)
 	}
@@ -327,6 +343,7 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 		cfg:        cfg,
 		js:         js,
 		h:          h,
+		bh:         bh,
 		iter:       iter,
 		replays:    replays,
 		log:        log,
@@ -339,7 +356,11 @@ func Consume(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h 
 	}
 	var wg sync.WaitGroup
 	for range cfg.Concurrency {
-		wg.Go(func() { c.run(c.iter) })
+		if bh != nil {
+			wg.Go(func() { c.runBatch(c.iter) })
+		} else {
+			wg.Go(func() { c.run(c.iter) })
+		}
 	}
 	// Replays are rare operator actions: one worker, beside the others, so a
 	// replay is not stuck behind a backlog (order is lost for it anyway).
@@ -510,11 +531,44 @@ func (c *Consumer) waitPause() bool {
 
 // process runs the handler on one message and settles it: ack, retry or dead-letter.
 func (c *Consumer) process(m jetstream.Msg) {
+	p := c.prepare(m)
+	if p == nil {
+		return
+	}
+	defer p.span.End()
+	stopKeepAlive := c.keepAlive(m)
+	if !c.waitPause() {
+		stopKeepAlive()
+		c.handBack(m)
+		return
+	}
+	hctx, cancel := context.WithTimeout(p.ctx, c.cfg.HandlerTimeout)
+	err := c.callWatched(hctx, p.msg.Subject, p.msg.EventID, func(ctx context.Context) error { return c.call(ctx, p.msg) })
+	cancel()
+	stopKeepAlive()
+	c.settle(p, err, false)
+}
+
+// prepared is a delivery ready for its handler: the message, where it was
+// delivered from, and the span and context its handling runs in.
+type prepared struct {
+	m    jetstream.Msg
+	msg  *Message
+	d    delivery
+	ctx  context.Context
+	span trace.Span
+}
+
+// prepare reads a delivery's metadata and headers and starts its span. It
+// returns nil when the delivery was settled without running the handler: not
+// a JetStream message, a dead letter to retry, or a crash-looping message
+// parked unrun.
+func (c *Consumer) prepare(m jetstream.Msg) *prepared {
 	meta, err := m.Metadata()
 	if err != nil {
 		// Not a JetStream delivery; nothing to settle.
 		c.log.Error("message without JetStream metadata", "error", err, "subject", m.Subject())
-		return
+		return nil
 	}
 	hdr := m.Headers()
 	msg := &Message{
@@ -562,13 +616,13 @@ func (c *Consumer) process(m jetstream.Msg) {
 			attribute.Int64("messaging.nats.stream_sequence", int64(msg.StreamSeq)),
 			attribute.Bool("trueup.replay", msg.Replay),
 		))
-	defer span.End()
 
 	known := c.known(d)
 	if known.parkCause != nil {
 		// Dead-lettering failed last time: retry that, not the handler.
 		c.deadLetter(ctx, m, msg, d, known.parkCause)
-		return
+		span.End()
+		return nil
 	}
 	// Far more deliveries than this process saw end means earlier attempts never
 	// reported an outcome: the process handling it died (a crash, an OOM kill).
@@ -583,32 +637,34 @@ func (c *Consumer) process(m jetstream.Msg) {
 			"unexplained", unexplained, "max_deliver", c.cfg.MaxDeliver)
 		span.SetStatus(codes.Error, err.Error())
 		c.deadLetter(ctx, m, msg, d, err)
-		return
+		span.End()
+		return nil
 	}
+	return &prepared{m: m, msg: msg, d: d, ctx: ctx, span: span}
+}
 
-	stopKeepAlive := c.keepAlive(m)
-	if !c.waitPause() {
-		stopKeepAlive()
-		c.handBack(m)
-		return
-	}
-	hctx, cancel := context.WithTimeout(ctx, c.cfg.HandlerTimeout)
-	err = c.callWatched(hctx, msg)
-	cancel()
-	stopKeepAlive()
-
+// settle records a handler's outcome for one delivery: ack on success (waiting
+// for the server's confirmation unless asyncAck), otherwise a retry after the
+// right backoff or a dead letter.
+func (c *Consumer) settle(p *prepared, err error, asyncAck bool) {
+	m, msg, d, ctx, span := p.m, p.msg, p.d, p.ctx, p.span
 	if err == nil {
 		c.pausedUntil.Store(0) // a success: whatever was down is back
 		c.forget(d)
 		c.metrics.processed.Add(ctx, 1, c.metrics.attrs)
-		// DoubleAck waits for the server to confirm, which narrows (not closes) the
-		// window for a redelivery; the handler's inbox makes one harmless anyway.
-		if ackErr := m.DoubleAck(ctx); ackErr != nil {
+		var ackErr error
+		if asyncAck {
+			ackErr = m.Ack()
+		} else {
+			// DoubleAck waits for the server to confirm, which narrows (not closes) the
+			// window for a redelivery; the handler's inbox makes one harmless anyway.
+			ackErr = m.DoubleAck(ctx)
+		}
+		if ackErr != nil {
 			c.log.WarnContext(ctx, "ack message", "error", ackErr, "subject", msg.Subject, "event_id", msg.EventID)
 		}
 		return
 	}
-
 	span.RecordError(err)
 	span.SetStatus(codes.Error, err.Error())
 	permanent := errors.Is(err, ErrPermanent)
@@ -652,7 +708,7 @@ func (c *Consumer) process(m jetstream.Msg) {
 // its context's deadline (it ignores its context), says so in the log and in
 // MetricStuckHandlers until it returns: it cannot be stopped, and with Concurrency
 // 1 it holds the whole consumer.
-func (c *Consumer) callWatched(ctx context.Context, msg *Message) error {
+func (c *Consumer) callWatched(ctx context.Context, subject, eventID string, fn func(context.Context) error) error {
 	var (
 		mu       sync.Mutex
 		returned bool
@@ -669,9 +725,9 @@ func (c *Consumer) callWatched(ctx context.Context, msg *Message) error {
 		stuck = true
 		c.metrics.stuck.Add(ctx, 1, c.metrics.attrs)
 		c.log.ErrorContext(ctx, fmt.Sprintf("handler did not return %s after its deadline", grace),
-			"subject", msg.Subject, "event_id", msg.EventID, "handler_timeout", c.cfg.HandlerTimeout)
+			"subject", subject, "event_id", eventID, "handler_timeout", c.cfg.HandlerTimeout)
 	})
-	err := c.call(ctx, msg)
+	err := fn(ctx)
 	watchdog.Stop()
 	mu.Lock()
 	returned = true
@@ -679,7 +735,7 @@ func (c *Consumer) callWatched(ctx context.Context, msg *Message) error {
 	mu.Unlock()
 	if wasStuck {
 		c.metrics.stuck.Add(ctx, -1, c.metrics.attrs)
-		c.log.WarnContext(ctx, "stuck handler returned", "subject", msg.Subject, "event_id", msg.EventID,
+		c.log.WarnContext(ctx, "stuck handler returned", "subject", subject, "event_id", eventID,
 			"ran_for", time.Since(start), "handler_timeout", c.cfg.HandlerTimeout, "error", err)
 	}
 	return err
