@@ -218,7 +218,7 @@ type Consumer struct {
 	cfg     ConsumerConfig
 	js      jetstream.JetStream
 	h       Handler
-	bh      BatchHandler // set by ConsumeBatch: the main stream's workers hand it batches
+	bh      BatchHandler              // set by ConsumeBatch: the main stream's workers hand it batches
 	iter    jetstream.MessagesContext // the durable on cfg.Stream
 	replays jetstream.MessagesContext // its replay durable on ReplayStream
 	log     *slog.Logger
