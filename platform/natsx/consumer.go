@@ -54,7 +54,12 @@ type Message struct {
 // the message; any other error counts, and the message is dead-lettered after
 // MaxDeliver of them, or at once if the error is Permanent.
 // Handlers must be idempotent (deliveries are at-least-once): record EventID in the
-// service's inbox in the same transaction as the effect.
+// service's inbox in the same transaction as the effect. Handlers must also be
+// commutative or version-gated: order per aggregate is not guaranteed, since a
+// message waiting for a retry is overtaken by later ones, replicas and
+// Concurrency run messages side by side, and a replay comes whenever an operator
+// sends it. An effect that depends on order checks the aggregate version the
+// event carries and ignores what is older than what it has applied.
 type Handler func(ctx context.Context, msg *Message) error
 
 // ErrPermanent marks a failure that no retry can fix (an undecodable payload, an
