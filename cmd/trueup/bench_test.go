@@ -18,7 +18,8 @@ import (
 // dev stack (SQLite, embedded NATS, relays running) at concurrency 1 and 16,
 // beside the SQLite single-row commit ceiling measured on the same disk in the
 // same run. It reports receipts/s and the ratio to the ceiling; more clients
-// must not mean fewer receipts.
+// must not mean fewer receipts. Each concurrency receives into an item of its
+// own, so both start from an empty history.
 func BenchmarkReceiveStockGRPC(b *testing.B) {
 	_, conn, _ := startTestStack(b)
 	ctx := context.Background()
@@ -31,6 +32,13 @@ func BenchmarkReceiveStockGRPC(b *testing.B) {
 	for _, conc := range []int{1, 16} {
 		b.Run(fmt.Sprintf("c%d", conc), func(b *testing.B) {
 			prefix := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), run.Add(1))
+			// A fresh item per run, so both concurrencies start from the same
+			// history (an item's open layers grow with every receipt).
+			sku := fmt.Sprintf("BENCH-%d", run.Load())
+			if _, err := inv.CreateItem(ctx, &inventoryv1.CreateItemRequest{RequestId: prefix + "-item",
+				Item: &inventoryv1.Item{Sku: sku, Description: "benchmark item", BaseUom: "EA"}}); err != nil {
+				b.Fatal(err)
+			}
 			var next atomic.Int64
 			per := max(b.N/conc, 1)
 			var wg sync.WaitGroup
@@ -42,7 +50,7 @@ func BenchmarkReceiveStockGRPC(b *testing.B) {
 						n := next.Add(1)
 						_, err := inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{
 							RequestId: fmt.Sprintf("%s-%d", prefix, n),
-							Item:      "items/WIDGET-100", Location: "warehouses/MAIN/locations/A-01-01",
+							Item:      "items/" + sku, Location: "warehouses/MAIN/locations/A-01-01",
 							Quantity: &typev1.Quantity{Value: "1", Uom: "EA"},
 							UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "1.50"},
 							Source: &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER,
