@@ -12,6 +12,7 @@ import (
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/ceiling"
 )
 
 // BenchmarkReceiveStockGRPC drives ReceiveStock over gRPC against the whole
@@ -26,7 +27,13 @@ func BenchmarkReceiveStockGRPC(b *testing.B) {
 	if err := seed(ctx, conn); err != nil {
 		b.Fatal(err)
 	}
-	ceiling := sqliteCommitCeiling(b, filepath.Join(b.TempDir(), "ceiling.db"))
+	// The dev stack's own settings (WAL, synchronous=FULL), on the same disk.
+	cdb, err := sqldb.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "ceiling.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	top := ceiling.Commits(b, cdb, 500*time.Millisecond)
+	cdb.Close()
 	inv := inventoryv1.NewInventoryServiceClient(conn)
 	var run atomic.Int64
 	for _, conc := range []int{1, 16} {
@@ -66,39 +73,8 @@ func BenchmarkReceiveStockGRPC(b *testing.B) {
 			wg.Wait()
 			rate := float64(per*conc) / time.Since(start).Seconds()
 			b.ReportMetric(rate, "receipts/s")
-			b.ReportMetric(ceiling, "ceiling_commits/s")
-			b.ReportMetric(rate/ceiling, "ratio_to_ceiling")
+			b.ReportMetric(top, "ceiling_commits/s")
+			b.ReportMetric(rate/top, "ratio_to_ceiling")
 		})
 	}
-}
-
-// sqliteCommitCeiling is the raw single-row durable commit rate of a SQLite
-// file at the dev stack's settings (WAL, synchronous=FULL), on one connection.
-func sqliteCommitCeiling(b *testing.B, path string) float64 {
-	b.Helper()
-	ctx := b.Context()
-	db, err := sqldb.Open(ctx, "sqlite://"+path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE rows (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
-		b.Fatal(err)
-	}
-	n := 0
-	start := time.Now()
-	for time.Since(start) < 500*time.Millisecond {
-		for _, q := range []string{`BEGIN IMMEDIATE`, `INSERT INTO rows (v) VALUES ('x')`, `COMMIT`} {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				b.Fatal(err)
-			}
-		}
-		n++
-	}
-	return float64(n) / time.Since(start).Seconds()
 }

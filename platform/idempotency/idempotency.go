@@ -137,26 +137,12 @@ const purgeChunk = 5000
 // chunk its own short transaction, on the created_at index), and reports how
 // many.
 func Purge(ctx context.Context, db *sqldb.DB, cutoff time.Time) (int64, error) {
-	var total int64
-	for {
-		var n int64
-		err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
-			res, err := tx.ExecContext(ctx,
-				`DELETE FROM idempotency_keys WHERE (scope, key) IN (
-				   SELECT scope, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)`,
-				sqldb.Timestamp(cutoff), purgeChunk)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
-		if err != nil {
-			return total, fmt.Errorf("purge idempotency keys: %w", err)
-		}
-		total += n
-		if n < purgeChunk {
-			return total, nil
-		}
+	n, err := db.DeleteInChunks(ctx,
+		`DELETE FROM idempotency_keys WHERE (scope, key) IN (
+		   SELECT scope, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)`,
+		purgeChunk, sqldb.Timestamp(cutoff))
+	if err != nil {
+		return n, fmt.Errorf("purge idempotency keys: %w", err)
 	}
+	return n, nil
 }

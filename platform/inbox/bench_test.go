@@ -14,6 +14,7 @@ import (
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/ceiling"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -41,7 +42,7 @@ func BenchmarkConsumeThroughInbox(b *testing.B) {
 				if _, err := db.ExecContext(ctx, `CREATE TABLE counters (name TEXT PRIMARY KEY, n BIGINT NOT NULL)`); err != nil {
 					b.Fatal(err)
 				}
-				ceiling := commitCeiling(b, db)
+				top := ceiling.Commits(b, db, 500*time.Millisecond)
 				js := benchJetStream(b)
 				pub := natsx.NewPublisher(js)
 				for start := 0; start < b.N; start += 500 {
@@ -121,33 +122,11 @@ func BenchmarkConsumeThroughInbox(b *testing.B) {
 					b.Error(err)
 				}
 				b.ReportMetric(rate, "events/s")
-				b.ReportMetric(ceiling, "ceiling_commits/s")
-				b.ReportMetric(rate/ceiling, "ratio_to_ceiling")
+				b.ReportMetric(top, "ceiling_commits/s")
+				b.ReportMetric(rate/top, "ratio_to_ceiling")
 			})
 		}
 	}
-}
-
-// commitCeiling is the database's single-row commit rate through WithTx for
-// about half a second.
-func commitCeiling(b *testing.B, db *sqldb.DB) float64 {
-	b.Helper()
-	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE bench_ceiling (id BIGINT PRIMARY KEY)`); err != nil {
-		b.Fatal(err)
-	}
-	n := 0
-	start := time.Now()
-	for time.Since(start) < 500*time.Millisecond {
-		n++
-		if err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO bench_ceiling (id) VALUES ($1)`, n)
-			return err
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return float64(n) / time.Since(start).Seconds()
 }
 
 func benchJetStream(b *testing.B) jetstream.JetStream {

@@ -90,28 +90,14 @@ const purgeChunk = 5000
 // Purge forgets events processed before cutoff, a chunk at a time (each chunk
 // its own short transaction, on the processed_at index), and reports how many.
 func Purge(ctx context.Context, db *sqldb.DB, cutoff time.Time) (int64, error) {
-	var total int64
-	for {
-		var n int64
-		err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
-			res, err := tx.ExecContext(ctx,
-				`DELETE FROM inbox WHERE (consumer, event_id) IN (
-				   SELECT consumer, event_id FROM inbox WHERE processed_at < $1 LIMIT $2)`,
-				sqldb.Timestamp(cutoff), purgeChunk)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
-		if err != nil {
-			return total, fmt.Errorf("purge inbox: %w", err)
-		}
-		total += n
-		if n < purgeChunk {
-			return total, nil
-		}
+	n, err := db.DeleteInChunks(ctx,
+		`DELETE FROM inbox WHERE (consumer, event_id) IN (
+		   SELECT consumer, event_id FROM inbox WHERE processed_at < $1 LIMIT $2)`,
+		purgeChunk, sqldb.Timestamp(cutoff))
+	if err != nil {
+		return n, fmt.Errorf("purge inbox: %w", err)
 	}
+	return n, nil
 }
 
 // Delivery is one event handed to ProcessBatch: its id and the effect to apply

@@ -2,13 +2,13 @@ package outbox_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/ceiling"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -49,33 +49,10 @@ func BenchmarkRelay(b *testing.B) {
 			b.StopTimer()
 			relayRate := float64(b.N) / b.Elapsed().Seconds()
 			stop()
-			ceiling := commitCeiling(b, db, time.Second)
+			top := ceiling.Commits(b, db, time.Second)
 			b.ReportMetric(relayRate, "events/s")
-			b.ReportMetric(ceiling, "ceiling_commits/s")
-			b.ReportMetric(relayRate/ceiling, "ratio_to_ceiling")
+			b.ReportMetric(top, "ceiling_commits/s")
+			b.ReportMetric(relayRate/top, "ratio_to_ceiling")
 		})
 	}
-}
-
-// commitCeiling commits one small row per transaction into a scratch table
-// for about d and returns the commits per second.
-func commitCeiling(b *testing.B, db *sqldb.DB, d time.Duration) float64 {
-	b.Helper()
-	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE bench_ceiling (id BIGINT PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
-		b.Fatal(err)
-	}
-	start := time.Now()
-	n := 0
-	for time.Since(start) < d {
-		n++
-		err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO bench_ceiling (id, v) VALUES ($1, $2)`, n, fmt.Sprint("row ", n))
-			return err
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	return float64(n) / time.Since(start).Seconds()
 }

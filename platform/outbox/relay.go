@@ -345,29 +345,10 @@ func anyOf(d sqldb.Dialect, col string, n int, vals any) (cond string, arg any, 
 // purge deletes sent rows older than Retention, a chunk at a time.
 func (o *Outbox) purge(ctx context.Context) {
 	cutoff := sqldb.Timestamp(time.Now().Add(-o.opts.Retention))
-	for ctx.Err() == nil {
-		var n int64
-		// Through WithTx, so on SQLite the chunk queues for the write slot
-		// with the service's transactions instead of polling for the lock.
-		err := o.db.WithTx(ctx, func(tx *sqldb.Tx) error {
-			res, err := tx.ExecContext(ctx,
-				`DELETE FROM outbox WHERE seq IN (
-				   SELECT seq FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1 ORDER BY sent_at LIMIT $2)`,
-				cutoff, purgeChunk)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
-		if err != nil {
-			if ctx.Err() == nil {
-				o.log.WarnContext(ctx, "outbox purge failed", "error", err)
-			}
-			return
-		}
-		if n < purgeChunk {
-			return
-		}
+	if _, err := o.db.DeleteInChunks(ctx,
+		`DELETE FROM outbox WHERE seq IN (
+		   SELECT seq FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1 ORDER BY sent_at LIMIT $2)`,
+		purgeChunk, cutoff); err != nil && ctx.Err() == nil {
+		o.log.WarnContext(ctx, "outbox purge failed", "error", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/ceiling"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -129,9 +130,9 @@ func BenchmarkCommit(b *testing.B) {
 				}
 				return db
 			}
-			ceiling := rawCommitRate(b, open(b))
+			top := ceiling.Commits(b, open(b), 500*time.Millisecond)
 			b.Run("ceiling", func(b *testing.B) {
-				b.ReportMetric(ceiling, "commits/s")
+				b.ReportMetric(top, "commits/s")
 			})
 			for _, conc := range []int{1, 16} {
 				b.Run(fmt.Sprintf("withtx-c%d", conc), func(b *testing.B) {
@@ -157,32 +158,9 @@ func BenchmarkCommit(b *testing.B) {
 					wg.Wait()
 					rate := float64(per*conc) / time.Since(start).Seconds()
 					b.ReportMetric(rate, "commits/s")
-					b.ReportMetric(rate/ceiling, "ratio_to_ceiling")
+					b.ReportMetric(rate/top, "ratio_to_ceiling")
 				})
 			}
 		})
 	}
-}
-
-// rawCommitRate runs BEGIN IMMEDIATE; INSERT; COMMIT on one connection for
-// about half a second and returns commits per second.
-func rawCommitRate(b *testing.B, db *sqldb.DB) float64 {
-	b.Helper()
-	ctx := b.Context()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	n := 0
-	start := time.Now()
-	for time.Since(start) < 500*time.Millisecond {
-		for _, q := range []string{`BEGIN IMMEDIATE`, `INSERT INTO rows (v) VALUES ('x')`, `COMMIT`} {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				b.Fatal(err)
-			}
-		}
-		n++
-	}
-	return float64(n) / time.Since(start).Seconds()
 }
