@@ -18,6 +18,11 @@ import (
 // item's stock or open allocations is refused (FailedPrecondition). The change
 // and its ItemUpdated event commit together. A retry with the same requestID
 // returns the item as it is now, without applying the change again.
+//
+// It takes the item's lock before it reads anything, like every stock command
+// (see itemForStock): the rules that depend on stock (cost method, tracking,
+// units in use) are then checked against stock no concurrent command can still
+// change, and a command that waits for this one reads the item as updated.
 func (s *Service) UpdateItem(ctx context.Context, requestID, sku string, u inventory.ItemUpdate) (*inventory.Item, error) {
 	sku = inventory.NormalizeSKU(sku)
 	if err := u.Check(); err != nil {
@@ -30,6 +35,13 @@ func (s *Service) UpdateItem(ctx context.Context, requestID, sku string, u inven
 	return storetx.RunCommand(ctx, s.store.InTx, "UpdateItem", requestID, cmd,
 		func(tx Tx, sku string) (*inventory.Item, error) { return tx.GetItem(ctx, sku) },
 		func(tx Tx) (*inventory.Item, string, error) {
+			// Without the lock, on PostgreSQL, a receipt in flight holds it while
+			// ItemUsage below sees no stock yet; the UPDATE then waits for the
+			// receipt to commit and applies anyway, switching the cost method of
+			// an item with stock on hand.
+			if err := tx.LockItem(ctx, sku); err != nil {
+				return nil, "", err
+			}
 			cur, err := tx.GetItem(ctx, sku)
 			if err != nil {
 				return nil, "", err

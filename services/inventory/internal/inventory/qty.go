@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Qty is an exact quantity of an item's base unit, held as an integer number of
@@ -22,7 +23,8 @@ const qtyOne = Qty(1_000_000)
 // maxQty bounds quantities so sums of many cannot overflow int64.
 const maxQty = Qty(1_000_000_000_000) * qtyOne / 1_000 // 1e9 base units
 
-// ParseQty parses a signed decimal with at most QtyScale places.
+// ParseQty parses a quantity in the decimal grammar of trueup.type.v1.Quantity
+// (see parseDecimal) with at most QtyScale places.
 func ParseQty(s string) (Qty, error) {
 	r, err := parseDecimal(s, QtyScale)
 	if err != nil {
@@ -31,27 +33,71 @@ func ParseQty(s string) (Qty, error) {
 	return ratToQty(r)
 }
 
-// plainDecimal is the only number syntax accepted: no exponents, hex, binary,
-// octal, underscores or fractions, which big.Rat would otherwise take.
-var plainDecimal = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
+// plainDecimal is the one number syntax inventory accepts, for quantities and
+// unit factors alike, as trueup.type.v1.Quantity documents it: an optional
+// leading "-", one or more digits, and optionally "." and one or more digits.
+// Nothing is trimmed or normalised before the match: a client that sends "+5"
+// or " 5" has a bug worth hearing about, and what the journal keeps as entered
+// is then exactly what was sent. big.Rat alone would also take exponents, hex,
+// binary, octal, underscores and fractions.
+var plainDecimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
-// parseDecimal parses a plain signed decimal ("12", "-0.5") with at most scale places.
+// exampleDecimals ends the generic refusal, so a reader sees the grammar.
+const exampleDecimals = `an optional "-", digits, and optionally "." and digits, e.g. "12", "-3", "0.5" or "12.250"`
+
+// parseDecimal parses a decimal in plainDecimal's grammar with at most scale
+// places. Its errors are field-violation descriptions that name what is wrong
+// with the common near misses (a sign, white space, an exponent, a bare dot),
+// because "must be a plain decimal" alone leaves a client guessing.
 func parseDecimal(s string, scale int) (*big.Rat, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, fmt.Errorf("is required, e.g. \"12\" or \"0.5\"")
-	}
-	if !plainDecimal.MatchString(s) {
-		return nil, fmt.Errorf("must be a plain decimal such as \"12\" or \"0.5\"")
+	if err := checkDecimal(s); err != nil {
+		return nil, err
 	}
 	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > scale {
 		return nil, fmt.Errorf("must have at most %d decimal places", scale)
 	}
 	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return nil, fmt.Errorf("must be a plain decimal such as \"12\" or \"0.5\"")
+	if !ok { // unreachable for a string plainDecimal matched; kept so a bad pattern cannot panic
+		return nil, fmt.Errorf("must be a plain decimal: %s", exampleDecimals)
 	}
 	return r, nil
+}
+
+// exponentForm is a number in scientific notation ("1e3", "2.5E-2"), refused
+// with its own reason.
+var exponentForm = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+$`)
+
+// checkDecimal refuses s unless it matches plainDecimal, saying why.
+func checkDecimal(s string) error {
+	if plainDecimal.MatchString(s) {
+		return nil
+	}
+	// instead names the valid form a near miss was meant to be, when there is one.
+	instead := func(fixed string) string {
+		if !plainDecimal.MatchString(fixed) {
+			return ""
+		}
+		return fmt.Sprintf(": %q, not %q", fixed, s)
+	}
+	switch {
+	case s == "":
+		return fmt.Errorf("is required: %s", exampleDecimals)
+	case strings.TrimSpace(s) == "":
+		return fmt.Errorf("is blank: %s", exampleDecimals)
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
+		return fmt.Errorf("must not contain white space, not even leading or trailing%s", instead(strings.Join(strings.Fields(s), "")))
+	case strings.HasPrefix(s, "+"):
+		return fmt.Errorf("must not have a \"+\" sign: a positive value is written without one%s", instead(s[1:]))
+	case exponentForm.MatchString(s):
+		return fmt.Errorf("must not use an exponent: write the number out, e.g. \"1000\" for \"1e3\"")
+	case strings.Contains(s, ","):
+		return fmt.Errorf("must use \".\" as the decimal point and no digit grouping: %s", exampleDecimals)
+	case strings.HasPrefix(strings.TrimPrefix(s, "-"), "."):
+		return fmt.Errorf("must have a digit before the \".\"%s", instead(strings.Replace(s, ".", "0.", 1)))
+	case strings.HasSuffix(s, "."):
+		return fmt.Errorf("must have a digit after the \".\"%s", instead(strings.TrimSuffix(s, ".")))
+	}
+	return fmt.Errorf("must be a plain decimal: %s", exampleDecimals)
 }
 
 // ratToQty converts an exact rational number of base units, refusing one that

@@ -17,6 +17,7 @@ import (
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/sqldb"
 	"trueup.dev/platform/testkit/pgtest"
+	"trueup.dev/services/inventory/internal/app"
 	"trueup.dev/services/inventory/internal/inventory"
 	"trueup.dev/services/inventory/internal/protoconv"
 )
@@ -470,6 +471,165 @@ func TestConcurrentUpdatesOneWinner(t *testing.T) {
 		}
 		if it, _ := svc.GetItem(ctx, "WIDGET-1"); it.Version != 2 {
 			t.Fatalf("version = %d, want 2", it.Version)
+		}
+	})
+}
+
+// A cost-method change and a receipt of the same item racing: whichever order
+// they commit in, the cost method never changes while stock is on hand. Either
+// the update goes first (and the receipt, waiting for the item's lock, books
+// its stock under the new method) or it is refused because the receipt's stock
+// is there. The check reads the outbox in relay order, the order consumers (the
+// ledger) see the events in: an ItemUpdated that follows the item's
+// StockReceived is a cost-method change with stock on hand.
+//
+// On PostgreSQL, before UpdateItem took the item's lock, the update read no
+// stock while the receipt was in flight, then its UPDATE waited for the receipt
+// to commit and went through: every run caught it within its first two
+// iterations (40 leave a wide margin, in under a second). On SQLite write
+// transactions run one at a time, so this checks the same rule holds there.
+func TestCostMethodNeverChangesWithStockOnHand(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		if _, err := svc.CreateWarehouse(ctx, "", inventory.Warehouse{Code: "W1", DisplayName: "Main"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateLocation(ctx, "", "W1", inventory.Location{Code: "A1", Type: inventory.LocationStorage}); err != nil {
+			t.Fatal(err)
+		}
+		const iterations = 40
+		var updatedFirst, refused int
+		for i := range iterations {
+			sku := fmt.Sprintf("RACE-%d", i)
+			if _, err := svc.CreateItem(ctx, "", inventory.Item{SKU: sku, Description: "Race", BaseUoM: "EA"}); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				wg                 sync.WaitGroup
+				start              = make(chan struct{})
+				receiveErr, updErr error
+			)
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, receiveErr = svc.ReceiveStock(ctx, app.Receive{RequestID: "rcv-" + sku, SKU: sku, Warehouse: "W1", Location: "A1",
+					Quantity: app.Quantity{Value: "5"}, Cost: app.UnitCost{Currency: "USD", Amount: "2"},
+					Source: inventory.SourceDoc{Type: inventory.SourcePurchaseOrder, ID: "PO-RACE", Line: "1"}})
+			}()
+			go func() {
+				defer wg.Done()
+				<-start
+				_, updErr = svc.UpdateItem(ctx, "upd-"+sku, sku, inventory.ItemUpdate{Fields: []string{inventory.FieldCostMethod}, Version: 1,
+					Values: inventory.Item{CostMethod: inventory.CostMovingAverage}})
+			}()
+			close(start)
+			wg.Wait()
+			if receiveErr != nil {
+				t.Fatalf("%s: receipt: %v", sku, receiveErr)
+			}
+			it, err := svc.GetItem(ctx, sku)
+			if err != nil {
+				t.Fatal(err)
+			}
+			order := itemEventOrder(t, db, sku)
+			switch {
+			case updErr == nil:
+				if it.CostMethod != inventory.CostMovingAverage || !slices.Equal(order, []string{"ItemCreated", "ItemUpdated", "StockReceived"}) {
+					t.Fatalf("%s: cost method changed with stock on hand: item is %v, events in outbox order %v", sku, it.CostMethod, order)
+				}
+				updatedFirst++
+			case errors.Is(updErr, apperr.ErrFailedPrecondition):
+				if it.CostMethod != inventory.CostFIFO || !slices.Equal(order, []string{"ItemCreated", "StockReceived"}) {
+					t.Fatalf("%s: refused update left item %v, events %v", sku, it.CostMethod, order)
+				}
+				refused++
+			default:
+				t.Fatalf("%s: update: %v, want success or FailedPrecondition", sku, updErr)
+			}
+		}
+		t.Logf("%d iterations: update first %d, refused for stock %d", iterations, updatedFirst, refused)
+	})
+}
+
+// itemEventOrder lists the short type names of the outbox events about one
+// item, in relay order.
+func itemEventOrder(t *testing.T, db *sqldb.DB, sku string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), `SELECT type, payload FROM outbox ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var typ string
+		var payload []byte
+		if err := rows.Scan(&typ, &payload); err != nil {
+			t.Fatal(err)
+		}
+		var ev interface {
+			proto.Message
+			GetAggregateId() string
+		}
+		switch typ {
+		case "trueup.inventory.v1.ItemCreated":
+			ev = &inventoryv1.ItemCreated{}
+		case "trueup.inventory.v1.ItemUpdated":
+			ev = &inventoryv1.ItemUpdated{}
+		case "trueup.inventory.v1.StockReceived":
+			ev = &inventoryv1.StockReceived{}
+		default:
+			continue
+		}
+		if err := proto.Unmarshal(payload, ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetAggregateId() == "items/"+sku {
+			out = append(out, strings.TrimPrefix(typ, "trueup.inventory.v1."))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A quantity off the grammar trueup.type.v1.Quantity documents reaches the
+// client as InvalidArgument with one field violation on quantity.value that
+// says what is wrong, and nothing is written.
+func TestQuantityOffGrammarIsAFieldViolation(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		if _, err := svc.CreateWarehouse(ctx, "", inventory.Warehouse{Code: "W1", DisplayName: "Main"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateLocation(ctx, "", "W1", inventory.Location{Code: "A1", Type: inventory.LocationStorage}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateItem(ctx, "", inventory.Item{SKU: "NUT", Description: "Nut", BaseUoM: "EA"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct{ value, why string }{
+			{"+5", `must not have a "+" sign`},
+			{" 5", "must not contain white space"},
+			{"5 ", "must not contain white space"},
+			{"1e1", "must not use an exponent"},
+			{".5", `must have a digit before the "."`},
+		} {
+			_, err := svc.ReceiveStock(ctx, app.Receive{RequestID: "rcv " + tt.value, SKU: "NUT", Warehouse: "W1", Location: "A1",
+				Quantity: app.Quantity{Value: tt.value}, Cost: app.UnitCost{Currency: "USD", Amount: "1"},
+				Source: inventory.SourceDoc{Type: inventory.SourcePurchaseOrder, ID: "PO-1", Line: "1"}})
+			var e *apperr.Error
+			if !errors.As(err, &e) || e.Kind != apperr.KindInvalidArgument || len(e.Violations) != 1 ||
+				e.Violations[0].Field != "quantity.value" || !strings.Contains(e.Violations[0].Description, tt.why) {
+				t.Errorf("receive %q: err = %#v, want one quantity.value violation saying %q", tt.value, err, tt.why)
+			}
+		}
+		if n := countRows(t, db, "movements"); n != 0 {
+			t.Errorf("refused receipts wrote %d movements", n)
 		}
 	})
 }

@@ -27,10 +27,17 @@ const (
 // add up and convert between units without rounding drift.
 type Quantity struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The quantity as a plain decimal string: an optional leading "-", digits, and
-	// optionally "." followed by fractional digits, e.g. "12", "12.5", "-3".
-	// No exponent and no digit grouping. Each operation documents the sign and
-	// number of decimal places it accepts.
+	// The quantity as a plain decimal string in exactly this grammar: an
+	// optional leading "-", one or more digits "0" to "9", and optionally a "."
+	// followed by one or more digits (the pattern `^-?[0-9]+(\.[0-9]+)?$`), e.g.
+	// "12", "-3", "0.5", "12.250". Leading and trailing zeros are allowed and do
+	// not change the value ("007" is 7, "12.250" is 12.25, "-0" is 0). Anything
+	// else is refused with INVALID_ARGUMENT and a field violation on this field
+	// that says what is wrong: a "+" sign ("+5"), white space anywhere, even
+	// leading or trailing (" 5", "5 "), an exponent ("1e3"), digit grouping or a
+	// decimal comma ("1,000", "1_000", "1,5"), a "." without a digit on both
+	// sides (".5", "5."), or any other character. Each operation documents the
+	// sign and number of decimal places it accepts.
 	Value string `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
 	// The unit of measure the value is counted in, e.g. "EA" or "CS"; one of the
 	// item's base unit or its configured conversions.
