@@ -109,7 +109,7 @@ func (s *Service) consumeCatalog(ctx context.Context) (lifecycle.Worker, error) 
 	cons, err := natsx.Consume(ctx, s.js, natsx.ConsumerConfig{
 		Stream:         protoevent.StreamName(events.InventoryContext),
 		Durable:        app.CatalogConsumer,
-		FilterSubjects: []string{events.ItemCreatedSubject},
+		FilterSubjects: events.CatalogSubjects,
 		Logger:         s.log.With("component", "catalog"),
 	}, events.CatalogHandler(s.app))
 	if err != nil {

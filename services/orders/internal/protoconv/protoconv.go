@@ -64,12 +64,25 @@ func CatalogItemToProto(it *orders.CatalogItem) *ordersv1.CatalogItem {
 }
 
 // CatalogItemFromItemCreated takes the catalog's view of an item from an
-// inventory ItemCreated event. The version is the event's aggregate_version,
-// which the producer sets to the item's version after the change; the item's own
-// version field stands in when an older producer left it zero.
+// inventory ItemCreated event (see catalogItem for the version).
 func CatalogItemFromItemCreated(ev *inventoryv1.ItemCreated) orders.CatalogItem {
-	it := ev.GetItem()
-	version := ev.GetAggregateVersion()
+	return catalogItem(ev.GetAggregateVersion(), ev.GetItem())
+}
+
+// CatalogItemFromItemUpdated takes the catalog's view of an item from an
+// inventory ItemUpdated event, which carries the whole item as changed, so the
+// copy is replaced, not patched (see catalogItem for the version).
+func CatalogItemFromItemUpdated(ev *inventoryv1.ItemUpdated) orders.CatalogItem {
+	return catalogItem(ev.GetAggregateVersion(), ev.GetItem())
+}
+
+// catalogItem maps an item event's item. The version is the event's
+// aggregate_version, which the producer sets to the item's version after the
+// change; the item's own version field stands in when an older producer left
+// it zero. The version is what orders the copies: ItemCreated is version 1 and
+// every ItemUpdated a higher one, so the two kinds need no rule of their own.
+func catalogItem(aggregateVersion int64, it *inventoryv1.Item) orders.CatalogItem {
+	version := aggregateVersion
 	if version == 0 {
 		version = it.GetVersion()
 	}
