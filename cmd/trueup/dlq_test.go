@@ -15,6 +15,7 @@ import (
 
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/natsx"
+	"trueup.dev/platform/testkit/natstest"
 )
 
 func TestParseDLQArgs(t *testing.T) {
@@ -68,20 +69,7 @@ func TestParseDLQArgs(t *testing.T) {
 // dlqJS starts an embedded JetStream with an EVENTS stream.
 func dlqJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	s, err := natsx.StartEmbedded(natsx.EmbeddedOptions{StoreDir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { natsx.Shutdown(s) })
-	nc, err := natsx.ConnectEmbedded(s, t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.JetStream(t)
 	if _, err := natsx.EnsureStream(t.Context(), js, natsx.StreamConfig("EVENTS", []string{"events.>"})); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"trueup.dev/platform/lifecycle"
 )
 
 // On shutdown the front drains before the back is told to stop.
@@ -51,5 +53,64 @@ func TestRunInOrderBackFailureStopsAll(t *testing.T) {
 		[]func(context.Context) error{func(context.Context) error { return boom }})
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want %v", err, boom)
+	}
+}
+
+// A server that fails on its own (its listener gone) stops the back too, and
+// the error names it as the part that stopped early.
+func TestRunInOrderFrontFailureStopsTheBack(t *testing.T) {
+	boom := errors.New("listener closed")
+	backStopped := make(chan struct{})
+	err := runInOrder(context.Background(),
+		[]func(context.Context) error{func(context.Context) error { return boom }},
+		[]func(context.Context) error{func(ctx context.Context) error {
+			<-ctx.Done()
+			close(backStopped)
+			return nil
+		}})
+	if !errors.Is(err, boom) || !errors.Is(err, lifecycle.ErrStoppedEarly) {
+		t.Fatalf("err = %v, want %v as a part that stopped early", err, boom)
+	}
+	select {
+	case <-backStopped:
+	default:
+		t.Fatal("runInOrder returned before the back stopped")
+	}
+}
+
+// A part that returns without an error while the process should run is a
+// failure too: a process whose relay quietly ended would take commands and
+// never publish their events.
+func TestRunInOrderPartEndingQuietlyIsAFailure(t *testing.T) {
+	err := runInOrder(context.Background(),
+		[]func(context.Context) error{func(ctx context.Context) error { <-ctx.Done(); return nil }},
+		[]func(context.Context) error{func(context.Context) error { return nil }})
+	if !errors.Is(err, lifecycle.ErrStoppedEarly) {
+		t.Fatalf("err = %v, want %v", err, lifecycle.ErrStoppedEarly)
+	}
+}
+
+// The servers of the front stop together, not one after the other, so the
+// gateway and the gRPC server drain in parallel within one bound.
+func TestRunInOrderStopsAServerTierTogether(t *testing.T) {
+	const drain = 100 * time.Millisecond
+	server := func(ctx context.Context) error {
+		<-ctx.Done()
+		time.Sleep(drain)
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runInOrder(ctx, []func(context.Context) error{server, server, server}, nil)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took >= 3*drain {
+		t.Fatalf("three servers took %v to stop, want about %v (together)", took, drain)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	"trueup.dev/platform/natsx"
+	"trueup.dev/platform/testkit/natstest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -33,11 +34,7 @@ func freeAddr(t *testing.T) string {
 // an external NATS, a real call, an event on the stream, and a clean SIGTERM-style stop.
 func TestMigrateAndServeOnPostgres(t *testing.T) {
 	dsn := pgtest.NewDSN(t)
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{StoreDir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer natsx.Shutdown(ns)
+	ns := natstest.Server(t) // dialled by URL, as a deployed service does
 
 	if err := run(context.Background(), []string{"migrate", "ledger", "--database-url", dsn}); err != nil {
 		t.Fatalf("migrate: %v", err)

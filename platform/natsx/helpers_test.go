@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/testkit/natstest"
 )
 
 const (
@@ -18,22 +19,16 @@ const (
 
 // newJS starts an embedded server with a test stream and returns a JetStream
 // context on an in-process connection; both are closed when the test ends.
+// The connection is ConnectEmbedded's, so the tests run with the reconnect
+// policy the services use.
 func newJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	s, err := StartEmbedded(EmbeddedOptions{StoreDir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatalf("start embedded: %v", err)
-	}
-	t.Cleanup(func() { Shutdown(s) })
-	nc, err := ConnectEmbedded(s, t.Name())
+	nc, err := ConnectEmbedded(natstest.Server(t), t.Name())
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
+	js := natstest.JetStreamOn(t, nc)
 	if _, err := EnsureStream(testCtx(t), js, StreamConfig(testStream, []string{"test.>"})); err != nil {
 		t.Fatalf("ensure stream: %v", err)
 	}

@@ -11,18 +11,19 @@ import (
 
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
 // refusing refuses the messages whose ids it holds and passes the rest to
 // rec; ids can be added and removed while the relay runs.
 type refusing struct {
-	rec *recorder
+	rec *outboxtest.Recorder
 	mu  sync.Mutex
 	ids map[string]int // id → refusals so far
 }
 
-func newRefusing(rec *recorder, ids ...string) *refusing {
+func newRefusing(rec *outboxtest.Recorder, ids ...string) *refusing {
 	r := &refusing{rec: rec, ids: map[string]int{}}
 	for _, id := range ids {
 		r.ids[id] = 0
@@ -75,15 +76,6 @@ func (r *refusing) accept(id string) {
 	delete(r.ids, id)
 }
 
-func (r *recorder) has(id string) bool {
-	for _, m := range r.published() {
-		if m.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 func attemptsOf(t *testing.T, db *sqldb.DB, id string) int {
 	t.Helper()
 	var n int
@@ -101,7 +93,7 @@ func TestRefusedRowDoesNotDelayEventsWrittenAfterIt(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		migrated(t, db)
 		poison := newEvent(t, 0)
-		rec := &recorder{}
+		rec := &outboxtest.Recorder{}
 		pub := newRefusing(rec, poison.ID)
 		// No polling: only commits and the refused row's own due time wake
 		// the relay. A whole-relay backoff would reach 6.4s by the 7th
@@ -119,7 +111,7 @@ func TestRefusedRowDoesNotDelayEventsWrittenAfterIt(t *testing.T) {
 			e := newEvent(t, i)
 			start := time.Now()
 			add(t, db, o, e)
-			for !rec.has(e.ID) {
+			for !rec.Has(e.ID) {
 				if time.Since(start) > bound {
 					t.Fatalf("event %d of %d written after the refused row took over %v to publish", i, events, bound)
 				}
@@ -150,7 +142,7 @@ func TestRefusedRowIsParkedAndCanBeRetried(t *testing.T) {
 		reader := sdkmetric.NewManualReader()
 		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 		poison := newEvent(t, 0)
-		rec := &recorder{}
+		rec := &outboxtest.Recorder{}
 		pub := newRefusing(rec, poison.ID)
 		o := outbox.New(db, pub, outbox.Options{Logger: quiet, PollInterval: 10 * time.Millisecond,
 			MaxBackoff: 100 * time.Millisecond, MaxAttempts: 3, MeterProvider: mp})
@@ -199,7 +191,7 @@ func TestRefusedRowIsParkedAndCanBeRetried(t *testing.T) {
 			t.Fatalf("Unpark = %d, %v; want 1", n, err)
 		}
 		waitFor(t, 10*time.Second, "an empty outbox", pendingIs(ctx, o, 0))
-		if !rec.has(poison.ID) {
+		if !rec.Has(poison.ID) {
 			t.Error("the unparked row was not published")
 		}
 		if got := collect(t, reader); got["trueup.outbox.parked"] != 0 {
@@ -214,7 +206,7 @@ func TestUnparkAll(t *testing.T) {
 		migrated(t, db)
 		ctx := t.Context()
 		a, b := newEvent(t, 1), newEvent(t, 2)
-		rec := &recorder{}
+		rec := &outboxtest.Recorder{}
 		pub := newRefusing(rec, a.ID, b.ID)
 		o := outbox.New(db, pub, outbox.Options{Logger: quiet, PollInterval: 10 * time.Millisecond,
 			MaxBackoff: 50 * time.Millisecond, MaxAttempts: 2})
@@ -236,7 +228,7 @@ func TestUnparkAll(t *testing.T) {
 			i++
 			add(t, db, o, newEvent(t, 10+i))
 			n, err := o.Parked(ctx)
-			return rec.has(a.ID) && n == 1, err
+			return rec.Has(a.ID) && n == 1, err
 		})
 		if got := attemptsOf(t, db, b.ID); got != 2 {
 			t.Errorf("b parked again after %d attempts, want a fresh budget of 2", got)
@@ -254,7 +246,7 @@ func TestBrokerOutageParksNothing(t *testing.T) {
 			mu   sync.Mutex
 			down bool
 		)
-		rec := &recorder{down: func(int) error {
+		rec := &outboxtest.Recorder{Down: func(int) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if down {
@@ -295,7 +287,7 @@ func TestBrokerOutageParksNothing(t *testing.T) {
 func TestRunDrainsOnShutdown(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		migrated(t, db)
-		rec := &recorder{}
+		rec := &outboxtest.Recorder{}
 		o := outbox.New(db, rec, outbox.Options{Logger: quiet, PollInterval: time.Hour})
 		// Another writer (another process, or another Outbox value): its
 		// commits do not wake o's relay.
@@ -322,7 +314,7 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 		if n, err := o.Pending(t.Context()); err != nil || n != 0 {
 			t.Fatalf("%d rows committed before shutdown left unpublished (%v)", n, err)
 		}
-		if got := len(rec.published()); got != 6 {
+		if got := len(rec.Published()); got != 6 {
 			t.Errorf("published %d, want 6", got)
 		}
 	})
@@ -333,7 +325,7 @@ func TestRepublishSince(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		migrated(t, db)
 		ctx := t.Context()
-		rec := &recorder{}
+		rec := &outboxtest.Recorder{}
 		o := outbox.New(db, rec, outbox.Options{Logger: quiet, PollInterval: 10 * time.Millisecond})
 		startRelay(t, o)
 		var before, after []outbox.Message
@@ -358,11 +350,11 @@ func TestRepublishSince(t *testing.T) {
 			t.Fatalf("Republish = %d, %v; want %d", n, err, len(after))
 		}
 		waitFor(t, 10*time.Second, "the republished events sent", func() (bool, error) {
-			return len(rec.published()) == len(before)+2*len(after), nil
+			return len(rec.Published()) == len(before)+2*len(after), nil
 		})
 		waitFor(t, 10*time.Second, "an empty outbox", pendingIs(ctx, o, 0))
 		got := map[string]int{}
-		for _, m := range rec.published() {
+		for _, m := range rec.Published() {
 			got[m.ID]++
 		}
 		for _, m := range before {
@@ -385,7 +377,7 @@ func TestMarkHasOneStatementText(t *testing.T) {
 	db := migrated(t, pgtest.OpenPostgres(t))
 	db.SetMaxOpenConns(1) // one session, whose prepared statements we can see
 	ctx := t.Context()
-	rec := &recorder{}
+	rec := &outboxtest.Recorder{}
 	o := outbox.New(db, rec, outbox.Options{Logger: quiet, PollInterval: time.Hour})
 	startRelay(t, o)
 	for size := 1; size <= 6; size++ {

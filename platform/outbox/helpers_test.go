@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
@@ -20,6 +19,7 @@ import (
 
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/natstest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -43,37 +43,18 @@ func migrated(tb testing.TB, db *sqldb.DB) *sqldb.DB {
 }
 
 // startJetStream runs an embedded NATS server with JetStream and a stream
-// "EVENTS" on "test.>", and returns a JetStream client.
+// "EVENTS" on "test.>", and returns a JetStream client. It dials the server
+// over TCP rather than in-process because the benchmarks measure the relay
+// against a broker across a socket, as in production.
 func startJetStream(tb testing.TB) (jetstream.JetStream, jetstream.Stream) {
 	tb.Helper()
-	s, err := server.NewServer(&server.Options{
-		JetStream: true,
-		StoreDir:  tb.TempDir(),
-		Port:      -1,
-		Host:      "127.0.0.1",
-		NoLog:     true,
-		NoSigs:    true,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		tb.Fatal("nats server not ready")
-	}
-	tb.Cleanup(func() {
-		s.Shutdown()
-		s.WaitForShutdown()
-	})
+	s := natstest.Server(tb)
 	nc, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	js := natstest.JetStreamOn(tb, nc)
 	stream, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
 		Name:     "EVENTS",
 		Subjects: []string{"test.>"},
@@ -114,44 +95,6 @@ func (p jsPublisher) Publish(ctx context.Context, msgs []outbox.Message) ([]erro
 		}
 	}
 	return results, nil
-}
-
-// recorder is an in-memory Publisher that remembers what it acknowledged.
-type recorder struct {
-	mu   sync.Mutex
-	msgs []outbox.Message
-	// fail, when set, decides per call and message whether to refuse it.
-	fail func(call, i int) error
-	// down, when set, fails whole calls.
-	down  func(call int) error
-	calls int
-}
-
-func (r *recorder) Publish(ctx context.Context, msgs []outbox.Message) ([]error, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls++
-	if r.down != nil {
-		if err := r.down(r.calls); err != nil {
-			return nil, err
-		}
-	}
-	results := make([]error, len(msgs))
-	for i, m := range msgs {
-		if r.fail != nil {
-			results[i] = r.fail(r.calls, i)
-		}
-		if results[i] == nil {
-			r.msgs = append(r.msgs, m)
-		}
-	}
-	return results, nil
-}
-
-func (r *recorder) published() []outbox.Message {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]outbox.Message(nil), r.msgs...)
 }
 
 func newEvent(tb testing.TB, n int) outbox.Message {

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -17,7 +18,7 @@ func TestRelayMetrics(t *testing.T) {
 	db := migrated(t, pgtest.OpenSQLite(t))
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	rec := &recorder{}
+	rec := &outboxtest.Recorder{}
 	o := outbox.New(db, rec, outbox.Options{Logger: quiet, MeterProvider: mp, PollInterval: 20 * time.Millisecond})
 	for i := range 3 {
 		add(t, db, o, newEvent(t, i))

@@ -15,6 +15,7 @@ import (
 
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -161,7 +162,7 @@ func TestRelayRecoversFromPublisherFailure(t *testing.T) {
 		t.Run("broker down", func(t *testing.T) {
 			var down atomic.Bool
 			down.Store(true)
-			rec := &recorder{down: func(int) error {
+			rec := &outboxtest.Recorder{Down: func(int) error {
 				if down.Load() {
 					return errBrokerDown
 				}
@@ -198,7 +199,7 @@ func TestRelayRecoversFromPublisherFailure(t *testing.T) {
 
 		t.Run("some messages refused", func(t *testing.T) {
 			// The broker refuses every other message of the first two calls.
-			rec := &recorder{fail: func(call, i int) error {
+			rec := &outboxtest.Recorder{Refuse: func(call, i int, _ outbox.Message) error {
 				if call <= 2 && i%2 == 1 {
 					return fmt.Errorf("message %d refused", i)
 				}
@@ -225,10 +226,10 @@ func TestRelayRecoversFromPublisherFailure(t *testing.T) {
 }
 
 // assertPublished checks that rec acknowledged exactly want, each once.
-func assertPublished(t *testing.T, rec *recorder, want []outbox.Message) {
+func assertPublished(t *testing.T, rec *outboxtest.Recorder, want []outbox.Message) {
 	t.Helper()
 	got := map[string]int{}
-	for _, m := range rec.published() {
+	for _, m := range rec.Published() {
 		got[m.ID]++
 	}
 	for _, m := range want {
@@ -245,7 +246,7 @@ func TestAdd(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		migrated(t, db)
 		ctx := t.Context()
-		rec := &recorder{}
+		rec := &outboxtest.Recorder{}
 		o := outbox.New(db, rec, outbox.Options{PollInterval: time.Hour, Logger: quiet})
 		startRelay(t, o)
 
@@ -272,7 +273,7 @@ func TestAdd(t *testing.T) {
 			// its hour-long poll.
 			waitFor(t, 10*time.Second, "an empty outbox", pendingIs(ctx, o, 0))
 
-			got := rec.published()
+			got := rec.Published()
 			if len(got) != 2 || got[0].ID != "evt-1" || got[1].ID != "evt-2" {
 				t.Fatalf("published %+v", got)
 			}
@@ -355,7 +356,7 @@ func TestRunFinishesBatchOnShutdown(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		migrated(t, db)
 		ctx, cancel := context.WithCancel(t.Context())
-		rec := &recorder{down: func(int) error {
+		rec := &outboxtest.Recorder{Down: func(int) error {
 			cancel() // shutdown arrives while the broker is acknowledging
 			return nil
 		}}
@@ -383,7 +384,7 @@ func TestRelayPurgesSentRows(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		migrated(t, db)
 		ctx := t.Context()
-		rec := &recorder{}
+		rec := &outboxtest.Recorder{}
 		o := outbox.New(db, rec, outbox.Options{PollInterval: 10 * time.Millisecond, Retention: 50 * time.Millisecond, Logger: quiet})
 		for i := range 3 {
 			add(t, db, o, newEvent(t, i))
@@ -394,8 +395,8 @@ func TestRelayPurgesSentRows(t *testing.T) {
 			err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&n)
 			return n == 0, err
 		})
-		if len(rec.published()) != 3 {
-			t.Errorf("%d published, want 3", len(rec.published()))
+		if len(rec.Published()) != 3 {
+			t.Errorf("%d published, want 3", len(rec.Published()))
 		}
 	})
 }

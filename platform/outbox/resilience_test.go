@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -16,9 +17,14 @@ import (
 func TestPoisonRowDoesNotThrottleTheRest(t *testing.T) {
 	db := migrated(t, pgtest.OpenSQLite(t))
 	poison := newEvent(t, 0)
-	rec := &recorder{}
-	rec.fail = func(call, i int) error { return nil }
-	o := outbox.New(db, failing{rec: rec, id: poison.ID}, outbox.Options{Logger: quiet, BatchSize: 16,
+	// The broker refuses the poison row every time.
+	rec := &outboxtest.Recorder{Refuse: func(_, _ int, m outbox.Message) error {
+		if m.ID == poison.ID {
+			return errors.New("message too large")
+		}
+		return nil
+	}}
+	o := outbox.New(db, rec, outbox.Options{Logger: quiet, BatchSize: 16,
 		PollInterval: 20 * time.Millisecond, MaxBackoff: time.Hour})
 	add(t, db, o, poison)
 	for i := 1; i <= 200; i++ {
@@ -27,40 +33,9 @@ func TestPoisonRowDoesNotThrottleTheRest(t *testing.T) {
 	stop := startRelay(t, o)
 	defer stop()
 	waitFor(t, 15*time.Second, "every other event published", pendingIs(context.Background(), o, 1))
-	if got := len(rec.published()); got != 200 {
+	if got := len(rec.Published()); got != 200 {
 		t.Fatalf("published %d, want 200", got)
 	}
-}
-
-// failing refuses one message id and passes the rest to rec.
-type failing struct {
-	rec *recorder
-	id  string
-}
-
-func (f failing) Publish(ctx context.Context, msgs []outbox.Message) ([]error, error) {
-	var pass []outbox.Message
-	idx := map[int]int{}
-	for i, m := range msgs {
-		if m.ID != f.id {
-			idx[i] = len(pass)
-			pass = append(pass, m)
-		}
-	}
-	res, err := f.rec.Publish(ctx, pass)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]error, len(msgs))
-	for i := range msgs {
-		j, ok := idx[i]
-		if !ok {
-			out[i] = errors.New("message too large")
-			continue
-		}
-		out[i] = res[j]
-	}
-	return out, nil
 }
 
 // A broker that never acknowledges does not hold the relay: the publish times
@@ -69,7 +44,7 @@ func TestPublishTimeoutUnblocksTheRelay(t *testing.T) {
 	db := migrated(t, pgtest.OpenSQLite(t))
 	var hang atomic.Bool
 	hang.Store(true)
-	rec := &recorder{}
+	rec := &outboxtest.Recorder{}
 	pub := hanging{rec: rec, hang: &hang}
 	o := outbox.New(db, pub, outbox.Options{Logger: quiet, PollInterval: 20 * time.Millisecond,
 		PublishTimeout: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
@@ -87,7 +62,7 @@ func TestPublishTimeoutUnblocksTheRelay(t *testing.T) {
 }
 
 type hanging struct {
-	rec  *recorder
+	rec  *outboxtest.Recorder
 	hang *atomic.Bool
 }
 

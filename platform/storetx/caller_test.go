@@ -10,6 +10,7 @@ import (
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
 	"trueup.dev/platform/storetx"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -24,7 +25,7 @@ func TestClaimIsTheCallers(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		ob := outbox.New(db, nop{}, outbox.Options{})
+		ob := outbox.New(db, outboxtest.Discard{}, outbox.Options{})
 		r := storetx.NewRunner(db, ob, encode)
 		n := 0
 		make := func(ctx context.Context, req string) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
 	"trueup.dev/platform/storetx"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
@@ -34,14 +35,8 @@ func newCommandFixture(t *testing.T, db *sqldb.DB) *commandFixture {
 			t.Fatal(err)
 		}
 	}
-	ob := outbox.New(db, commandNopPublisher{}, outbox.Options{})
+	ob := outbox.New(db, outboxtest.Discard{}, outbox.Options{})
 	return &commandFixture{t: t, db: db, ob: ob, run: storetx.NewRunner(db, ob, commandEncode)}
-}
-
-type commandNopPublisher struct{}
-
-func (commandNopPublisher) Publish(_ context.Context, msgs []outbox.Message) ([]error, error) {
-	return make([]error, len(msgs)), nil
 }
 
 type thingCommand struct{ N int }

@@ -12,16 +12,11 @@ import (
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
 	"trueup.dev/platform/storetx"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
-
-type nop struct{}
-
-func (nop) Publish(_ context.Context, msgs []outbox.Message) ([]error, error) {
-	return make([]error, len(msgs)), nil
-}
 
 type thingMade struct{ N int }
 
@@ -50,7 +45,7 @@ func TestClaimEmitCommitTogether(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		ob := outbox.New(db, nop{}, outbox.Options{})
+		ob := outbox.New(db, outboxtest.Discard{}, outbox.Options{})
 		r := storetx.NewRunner(db, ob, encode)
 		make := func(req string, n int, fail bool) (string, error) {
 			var out string

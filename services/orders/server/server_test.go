@@ -18,6 +18,7 @@ import (
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/protoevent"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/natstest"
 	"trueup.dev/platform/testkit/pgtest"
 	"trueup.dev/services/orders/internal/app"
 )
@@ -37,20 +38,13 @@ func start(t *testing.T) (h *harness, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ns, err := natsx.StartEmbedded(natsx.EmbeddedOptions{StoreDir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { natsx.Shutdown(ns) })
-	nc, err := natsx.ConnectEmbedded(ns, "orders-test")
+	// natsx's connection, so the service runs with its production reconnect policy.
+	nc, err := natsx.ConnectEmbedded(natstest.Server(t), "orders-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.JetStreamOn(t, nc)
 	db := pgtest.OpenSQLite(t)
 	if err := Migrate(ctx, db); err != nil {
 		t.Fatalf("Migrate: %v", err)
@@ -91,6 +85,20 @@ func start(t *testing.T) (h *harness, stop func() error) {
 func itemCreated(t *testing.T, eventID, sku, description string, version int64) outbox.Message {
 	t.Helper()
 	m, err := protoevent.Message(eventID, &inventoryv1.ItemCreated{
+		EventId: eventID, OccurredAt: timestamppb.Now(), AggregateId: "items/" + sku, AggregateVersion: version,
+		Item: &inventoryv1.Item{Name: "items/" + sku, Sku: sku, Description: description, BaseUom: "EA", Version: version},
+	}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// itemUpdated is an inventory ItemUpdated event as the inventory service's
+// outbox writes it: the whole item as changed, at its new version.
+func itemUpdated(t *testing.T, eventID, sku, description string, version int64) outbox.Message {
+	t.Helper()
+	m, err := protoevent.Message(eventID, &inventoryv1.ItemUpdated{
 		EventId: eventID, OccurredAt: timestamppb.Now(), AggregateId: "items/" + sku, AggregateVersion: version,
 		Item: &inventoryv1.Item{Name: "items/" + sku, Sku: sku, Description: description, BaseUom: "EA", Version: version},
 	}, time.Now())
@@ -199,14 +207,62 @@ func TestCatalogFollowsInventoryEvents(t *testing.T) {
 		t.Errorf("inbox holds %d events after 4 deliveries of one, want 1", inboxed)
 	}
 
-	// A newer version applies; an older one arriving late does not roll it back.
-	h.publish(itemCreated(t, protoevent.NewID(), "ABC-1", "Widget v3", 3))
-	h.publish(itemCreated(t, protoevent.NewID(), "ABC-1", "Widget v2", 2))
+	if err := stop(); err != nil {
+		t.Errorf("Run returned %v after a clean stop", err)
+	}
+}
+
+// The catalog follows inventory's ItemUpdated events, version-gated: a newer
+// version replaces the copy, and an older one arriving late (an ItemUpdated of
+// an earlier change, or the item's ItemCreated) never rolls it back, whichever
+// kind of event it is.
+func TestCatalogFollowsItemUpdates(t *testing.T) {
+	h, stop := start(t)
+	ctx := context.Background()
+
+	h.publish(itemCreated(t, protoevent.NewID(), "ABC-1", "Widget", 1))
+	h.publish(itemUpdated(t, protoevent.NewID(), "ABC-1", "Widget, blue", 2))
+	h.settle()
+	if got := h.catalogItem("catalogItems/ABC-1"); got.GetDescription() != "Widget, blue" || got.GetSourceVersion() != 2 {
+		t.Fatalf("after ItemCreated v1, ItemUpdated v2: %v, want v2", got)
+	}
+
+	// v4 overtakes v3 on the way; v3 arriving late changes nothing.
+	h.publish(itemUpdated(t, protoevent.NewID(), "ABC-1", "Widget v4", 4))
+	h.publish(itemUpdated(t, protoevent.NewID(), "ABC-1", "Widget v3", 3))
+	h.settle()
+	if got := h.catalogItem("catalogItems/ABC-1"); got.GetDescription() != "Widget v4" || got.GetSourceVersion() != 4 {
+		t.Fatalf("after v4 then v3: %v, want v4", got)
+	}
+
+	// An item whose update overtook its creation: the update is taken, and the
+	// ItemCreated arriving after it does not regress the copy.
+	h.publish(itemUpdated(t, protoevent.NewID(), "XYZ-9", "Gadget, renamed", 2))
+	h.settle()
+	if got := h.catalogItem("catalogItems/XYZ-9"); got.GetDescription() != "Gadget, renamed" || got.GetSourceVersion() != 2 {
+		t.Fatalf("after ItemUpdated v2 alone: %v, want v2", got)
+	}
+	renamed := h.catalogItem("catalogItems/XYZ-9")
 	h.publish(itemCreated(t, protoevent.NewID(), "XYZ-9", "Gadget", 1))
 	h.settle()
-	if got := h.catalogItem("catalogItems/ABC-1"); got.GetDescription() != "Widget v3" || got.GetSourceVersion() != 3 {
-		t.Fatalf("after v3 then v2: %v, want v3", got)
+	if got := h.catalogItem("catalogItems/XYZ-9"); got.GetDescription() != "Gadget, renamed" || got.GetSourceVersion() != 2 ||
+		!got.GetUpdateTime().AsTime().Equal(renamed.GetUpdateTime().AsTime()) {
+		t.Fatalf("ItemCreated after ItemUpdated regressed the copy: %v, was %v", got, renamed)
 	}
+
+	// Every delivery was handled once (in the inbox), stale ones included: none
+	// was retried or dead-lettered.
+	var inboxed int
+	if err := h.db.QueryRowContext(ctx, `SELECT count(*) FROM inbox WHERE consumer = $1`, app.CatalogConsumer).Scan(&inboxed); err != nil {
+		t.Fatal(err)
+	}
+	if inboxed != 6 {
+		t.Errorf("inbox holds %d events, want the 6 published", inboxed)
+	}
+	if dead, err := natsx.ListDeadLetters(ctx, h.js, app.CatalogConsumer); err != nil || len(dead) != 0 {
+		t.Errorf("dead letters = %+v, %v; want none", dead, err)
+	}
+
 	list, err := h.svc.api.ListCatalogItems(ctx, &ordersv1.ListCatalogItemsRequest{PageSize: 1})
 	if err != nil || len(list.GetCatalogItems()) != 1 || list.GetNextPageToken() == "" {
 		t.Fatalf("ListCatalogItems page 1 = %v, %v", list, err)
@@ -234,19 +290,37 @@ func TestCatalogDeadLettersUndecodableEvent(t *testing.T) {
 
 	bad := itemCreated(t, protoevent.NewID(), "BAD", "x", 1)
 	bad.Payload = []byte{0xff, 0xff, 0xff}
-	h.publish(bad)
+	badUpdate := itemUpdated(t, protoevent.NewID(), "BAD", "x", 2)
+	badUpdate.Payload = []byte{0xff, 0xff, 0xff}
+	// Decodes, but names no item: the read model cannot take it, ever.
+	noSKU := itemUpdated(t, protoevent.NewID(), "", "x", 2)
+	// On a followed subject, but its type header names an event the catalog
+	// does not follow.
+	mislabelled := itemUpdated(t, protoevent.NewID(), "BAD", "x", 2)
+	mislabelled.Type = "trueup.inventory.v1.WarehouseCreated"
+	for _, m := range []outbox.Message{bad, badUpdate, noSKU, mislabelled} {
+		h.publish(m)
+	}
 	h.publish(itemCreated(t, protoevent.NewID(), "GOOD", "Fine", 1))
+	h.publish(itemUpdated(t, protoevent.NewID(), "GOOD", "Fine, updated", 2))
 	h.settle()
 
-	if got := h.catalogItem("catalogItems/GOOD"); got.GetDescription() != "Fine" {
+	if got := h.catalogItem("catalogItems/GOOD"); got.GetDescription() != "Fine, updated" {
 		t.Errorf("GOOD = %v", got)
 	}
 	dead, err := natsx.ListDeadLetters(ctx, h.js, app.CatalogConsumer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dead) != 1 || dead[0].EventID != bad.ID || dead[0].Delivered != 1 {
-		t.Errorf("dead letters = %+v, want the one undecodable event after 1 delivery", dead)
+	want := map[string]bool{bad.ID: true, badUpdate.ID: true, noSKU.ID: true, mislabelled.ID: true}
+	for _, d := range dead {
+		if !want[d.EventID] || d.Delivered != 1 {
+			t.Errorf("dead letter %+v: want each bad event once, after 1 delivery", d)
+		}
+		delete(want, d.EventID)
+	}
+	if len(want) != 0 || len(dead) != 4 {
+		t.Errorf("dead letters = %+v, want the 4 bad events", dead)
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run: %v", err)

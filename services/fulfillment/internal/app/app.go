@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"trueup.dev/platform/paging"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/fulfillment/internal/fulfillment"
 )
 
@@ -27,9 +28,9 @@ type Reader interface {
 // Tx is the write side of one transaction.
 type Tx interface {
 	Reader
-	// Claim and Complete make a command idempotent by its request id (see platform/idempotency).
-	Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error)
-	Complete(ctx context.Context, scope, requestID, result string) error
+	// Claimer makes a command idempotent by its request id: use cases run
+	// through storetx.RunCommand, which claims, replays and completes.
+	storetx.Claimer
 	// InsertCarrier returns AlreadyExists when the code is taken.
 	InsertCarrier(ctx context.Context, c *fulfillment.Carrier) error
 	// Emit records domain events in the transactional outbox.
@@ -57,26 +58,17 @@ func (s *Service) CreateCarrier(ctx context.Context, requestID string, in fulfil
 	if err != nil {
 		return nil, err
 	}
-	var out *fulfillment.Carrier
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "CreateCarrier", requestID, in)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetCarrier(ctx, prior)
-			return err
-		}
-		if err := tx.InsertCarrier(ctx, c); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, fulfillment.CarrierCreated{Carrier: *c}); err != nil {
-			return err
-		}
-		out = c
-		return tx.Complete(ctx, "CreateCarrier", requestID, c.Code)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "CreateCarrier", requestID, in,
+		func(tx Tx, code string) (*fulfillment.Carrier, error) { return tx.GetCarrier(ctx, code) },
+		func(tx Tx) (*fulfillment.Carrier, string, error) {
+			if err := tx.InsertCarrier(ctx, c); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, fulfillment.CarrierCreated{Carrier: *c}); err != nil {
+				return nil, "", err
+			}
+			return c, c.Code, nil
+		})
 }
 
 // GetCarrier returns one carrier by code (normalised first).

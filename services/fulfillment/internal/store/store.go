@@ -8,11 +8,9 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"trueup.dev/platform/apperr"
-	"trueup.dev/platform/idempotency"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
@@ -28,24 +26,13 @@ var migrations embed.FS
 // platform's own migration sets in the same database.
 const MigrationsTable = "fulfillment_schema_migrations"
 
+// schema is the fulfillment database: the platform tables its transactions write
+// (outbox, idempotency keys) and its own set.
+var schema = storetx.Schema{Name: "fulfillment", Files: migrations, Dir: "migrations", Table: MigrationsTable}
+
 // Migrate brings the fulfillment schema, and the platform tables it uses
 // (outbox, idempotency keys), up to date.
-func Migrate(ctx context.Context, db *sqldb.DB) error {
-	for _, m := range []func(context.Context, *sqldb.DB) error{outbox.Migrate, idempotency.Migrate} {
-		if err := m(ctx, db); err != nil {
-			return err
-		}
-	}
-	// sqldb.Migrate wants the dialect directories at the root.
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("migrate fulfillment: %w", err)
-	}
-	if err := sqldb.Migrate(ctx, db, sub, MigrationsTable); err != nil {
-		return fmt.Errorf("migrate fulfillment: %w", err)
-	}
-	return nil
-}
+func Migrate(ctx context.Context, db *sqldb.DB) error { return schema.Migrate(ctx, db) }
 
 // Store implements app.Store.
 type Store struct {

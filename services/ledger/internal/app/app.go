@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"trueup.dev/platform/paging"
+	"trueup.dev/platform/storetx"
 	"trueup.dev/services/ledger/internal/ledger"
 )
 
@@ -27,9 +28,9 @@ type Reader interface {
 // Tx is the write side of one transaction.
 type Tx interface {
 	Reader
-	// Claim and Complete make a command idempotent by its request id (see platform/idempotency).
-	Claim(ctx context.Context, scope, requestID string, command any) (result string, replay bool, err error)
-	Complete(ctx context.Context, scope, requestID, result string) error
+	// Claimer makes a command idempotent by its request id: use cases run
+	// through storetx.RunCommand, which claims, replays and completes.
+	storetx.Claimer
 	// InsertAccount returns AlreadyExists when the code is taken.
 	InsertAccount(ctx context.Context, a *ledger.Account) error
 	// Emit records domain events in the transactional outbox.
@@ -57,26 +58,17 @@ func (s *Service) CreateAccount(ctx context.Context, requestID string, in ledger
 	if err != nil {
 		return nil, err
 	}
-	var out *ledger.Account
-	err = s.store.InTx(ctx, func(tx Tx) error {
-		prior, replay, err := tx.Claim(ctx, "CreateAccount", requestID, in)
-		if err != nil {
-			return err
-		}
-		if replay {
-			out, err = tx.GetAccount(ctx, prior)
-			return err
-		}
-		if err := tx.InsertAccount(ctx, a); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, ledger.AccountCreated{Account: *a}); err != nil {
-			return err
-		}
-		out = a
-		return tx.Complete(ctx, "CreateAccount", requestID, a.Code)
-	})
-	return out, err
+	return storetx.RunCommand(ctx, s.store.InTx, "CreateAccount", requestID, in,
+		func(tx Tx, code string) (*ledger.Account, error) { return tx.GetAccount(ctx, code) },
+		func(tx Tx) (*ledger.Account, string, error) {
+			if err := tx.InsertAccount(ctx, a); err != nil {
+				return nil, "", err
+			}
+			if err := tx.Emit(ctx, ledger.AccountCreated{Account: *a}); err != nil {
+				return nil, "", err
+			}
+			return a, a.Code, nil
+		})
 }
 
 // GetAccount returns one account by code (normalised first).
