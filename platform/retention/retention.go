@@ -9,6 +9,7 @@ import (
 
 	"trueup.dev/platform/idempotency"
 	"trueup.dev/platform/inbox"
+	"trueup.dev/platform/lifecycle"
 	"trueup.dev/platform/sqldb"
 )
 
@@ -64,4 +65,14 @@ func Start(ctx context.Context, db *sqldb.DB, log *slog.Logger, every time.Durat
 		cancel()
 		<-done
 	}
+}
+
+// Part is Run as a part of a service's lifecycle: it purges every interval
+// until the lifecycle stops it, and never fails on its own (a failed purge is
+// logged and retried next time).
+func Part(db *sqldb.DB, log *slog.Logger, every time.Duration, jobs ...Job) lifecycle.Part {
+	return lifecycle.Part{Name: "retention", Run: func(ctx context.Context) error {
+		Run(ctx, db, log, every, jobs...)
+		return nil
+	}}
 }

@@ -81,10 +81,7 @@ func (s *Service) GRPCServiceName() string {
 func (s *Service) Run(ctx context.Context) error {
 	err := lifecycle.Run(ctx,
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
-		lifecycle.Part{Name: "retention", Run: func(ctx context.Context) error {
-			retention.Run(ctx, s.db, s.log, time.Hour, retention.Idempotency)
-			return nil
-		}},
+		retention.Part(s.db, s.log, time.Hour, retention.Idempotency),
 	)
 	if err != nil {
 		return fmt.Errorf("fulfillment: %w", err)

@@ -93,10 +93,7 @@ func (s *Service) Run(ctx context.Context) error {
 	err := lifecycle.Run(ctx,
 		lifecycle.Start("catalog consumer", drainTimeout, s.consumeCatalog),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
-		lifecycle.Part{Name: "retention", Run: func(ctx context.Context) error {
-			retention.Run(ctx, s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox)
-			return nil
-		}},
+		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
 	if err != nil {
 		return fmt.Errorf("orders: %w", err)

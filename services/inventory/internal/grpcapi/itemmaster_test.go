@@ -12,17 +12,12 @@ import (
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/services/inventory/internal/app"
 	"trueup.dev/services/inventory/internal/events"
 	"trueup.dev/services/inventory/internal/grpcapi"
 	"trueup.dev/services/inventory/internal/store"
 )
-
-type nopPublisher struct{}
-
-func (nopPublisher) Publish(_ context.Context, msgs []outbox.Message) ([]error, error) {
-	return make([]error, len(msgs)), nil
-}
 
 func newServer(t *testing.T) *grpcapi.Server {
 	t.Helper()
@@ -35,7 +30,7 @@ func newServer(t *testing.T) *grpcapi.Server {
 	if err := store.Migrate(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(db, outbox.New(db, nopPublisher{}, outbox.Options{}), events.Encode)
+	st := store.New(db, outbox.New(db, outboxtest.Discard{}, outbox.Options{}), events.Encode)
 	return grpcapi.New(app.New(st, func() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }))
 }
 

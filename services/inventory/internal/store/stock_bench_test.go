@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 	"trueup.dev/services/inventory/internal/app"
 	"trueup.dev/services/inventory/internal/events"
@@ -22,7 +23,7 @@ func BenchmarkReceiveThenIssue(b *testing.B) {
 	if err := store.Migrate(ctx, db); err != nil {
 		b.Fatal(err)
 	}
-	svc := app.New(store.New(db, outbox.New(db, nopPublisher{}, outbox.Options{}), events.Encode), nil)
+	svc := app.New(store.New(db, outbox.New(db, outboxtest.Discard{}, outbox.Options{}), events.Encode), nil)
 	if _, err := svc.CreateWarehouse(ctx, "", inventory.Warehouse{Code: "W1", DisplayName: "W"}); err != nil {
 		b.Fatal(err)
 	}

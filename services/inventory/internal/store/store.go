@@ -9,11 +9,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"trueup.dev/platform/apperr"
-	"trueup.dev/platform/idempotency"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
@@ -25,22 +23,12 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// schema is the inventory database: the platform's outbox and idempotency
+// tables, then the inventory migrations.
+var schema = storetx.Schema{Name: "inventory", Files: migrations, Dir: "migrations", Table: "inventory_schema_migrations"}
+
 // Migrate brings the inventory schema, and the platform tables it uses, up to date.
-func Migrate(ctx context.Context, db *sqldb.DB) error {
-	for _, m := range []func(context.Context, *sqldb.DB) error{outbox.Migrate, idempotency.Migrate} {
-		if err := m(ctx, db); err != nil {
-			return err
-		}
-	}
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	if err := sqldb.Migrate(ctx, db, sub, "inventory_schema_migrations"); err != nil {
-		return fmt.Errorf("migrate inventory: %w", err)
-	}
-	return nil
-}
+func Migrate(ctx context.Context, db *sqldb.DB) error { return schema.Migrate(ctx, db) }
 
 // Store implements app.Store.
 type Store struct {

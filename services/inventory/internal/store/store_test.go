@@ -17,6 +17,7 @@ import (
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 	"trueup.dev/services/inventory/internal/app"
 	"trueup.dev/services/inventory/internal/events"
@@ -28,11 +29,8 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-type nopPublisher struct{}
-
-func (nopPublisher) Publish(_ context.Context, msgs []outbox.Message) ([]error, error) {
-	return make([]error, len(msgs)), nil
-}
+// nopPublisher never runs: the relay is not started in these tests.
+type nopPublisher = outboxtest.Discard
 
 func newService(t *testing.T, db *sqldb.DB) *app.Service {
 	t.Helper()
@@ -44,7 +42,7 @@ func newService(t *testing.T, db *sqldb.DB) *app.Service {
 	}
 	var tick atomic.Int64
 	now := func() time.Time { return t0.Add(time.Duration(tick.Add(1)) * time.Second) }
-	return app.New(store.New(db, outbox.New(db, nopPublisher{}, outbox.Options{}), events.Encode), now)
+	return app.New(store.New(db, outbox.New(db, outboxtest.Discard{}, outbox.Options{}), events.Encode), now)
 }
 
 func outboxTypes(t *testing.T, db *sqldb.DB) []string {

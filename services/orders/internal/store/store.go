@@ -8,11 +8,9 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"trueup.dev/platform/apperr"
-	"trueup.dev/platform/idempotency"
 	"trueup.dev/platform/inbox"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
@@ -29,24 +27,13 @@ var migrations embed.FS
 // platform's own migration sets in the same database.
 const MigrationsTable = "orders_schema_migrations"
 
+// schema is the orders database: the platform's outbox, idempotency and inbox
+// tables, then the orders migrations.
+var schema = storetx.Schema{Name: "orders", Files: migrations, Dir: "migrations", Table: MigrationsTable, Inbox: true}
+
 // Migrate brings the orders schema, and the platform tables it uses (outbox,
 // idempotency keys, inbox), up to date.
-func Migrate(ctx context.Context, db *sqldb.DB) error {
-	for _, m := range []func(context.Context, *sqldb.DB) error{outbox.Migrate, idempotency.Migrate, inbox.Migrate} {
-		if err := m(ctx, db); err != nil {
-			return err
-		}
-	}
-	// sqldb.Migrate wants the dialect directories at the root.
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("migrate orders: %w", err)
-	}
-	if err := sqldb.Migrate(ctx, db, sub, MigrationsTable); err != nil {
-		return fmt.Errorf("migrate orders: %w", err)
-	}
-	return nil
-}
+func Migrate(ctx context.Context, db *sqldb.DB) error { return schema.Migrate(ctx, db) }
 
 // Store implements app.Store.
 type Store struct {

@@ -16,6 +16,7 @@ import (
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 	"trueup.dev/services/orders/internal/app"
 	"trueup.dev/services/orders/internal/events"
@@ -41,15 +42,8 @@ func newService(t *testing.T, db *sqldb.DB) *app.Service {
 	}
 	var tick atomic.Int64
 	now := func() time.Time { return t0.Add(time.Duration(tick.Add(1)) * time.Second) }
-	ob := outbox.New(db, nopPublisher{}, outbox.Options{})
+	ob := outbox.New(db, outboxtest.Discard{}, outbox.Options{})
 	return app.New(store.New(db, ob, events.Encode), now)
-}
-
-// nopPublisher never runs: the relay is not started in these tests.
-type nopPublisher struct{}
-
-func (nopPublisher) Publish(_ context.Context, msgs []outbox.Message) ([]error, error) {
-	return make([]error, len(msgs)), nil
 }
 
 type outboxRow struct {
