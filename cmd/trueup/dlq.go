@@ -139,6 +139,10 @@ func dlqCommand(ctx context.Context, js jetstream.JetStream, a dlqArgs, stdout, 
 		if err != nil {
 			return err
 		}
+		if len(letters) == 0 {
+			// On stderr, so stdout stays JSON lines (none) for scripts.
+			fmt.Fprintln(stderr, "no dead letters")
+		}
 		enc := json.NewEncoder(stdout)
 		for _, d := range letters {
 			if err := enc.Encode(map[string]any{
