@@ -53,7 +53,10 @@ type Adjust struct {
 	Quantity                            Quantity
 	Lot, ExpiryDate, Reason             string
 	Source                              inventory.SourceDoc
-	// Cost values found stock of an item with no cost in the warehouse yet.
+	// Cost values found stock of an item with no cost in the warehouse yet,
+	// or whose stock there is at zero (an opening balance, possibly in a new
+	// currency); otherwise found stock is valued at the current cost, and a
+	// Cost in another currency than the stock's is refused.
 	Cost UnitCost
 }
 
@@ -63,7 +66,10 @@ type Count struct {
 	Counted                             Quantity
 	Lot, ExpiryDate                     string
 	Source                              inventory.SourceDoc
-	// Cost values found stock of an item with no cost in the warehouse yet.
+	// Cost values found stock of an item with no cost in the warehouse yet,
+	// or whose stock there is at zero (an opening balance, possibly in a new
+	// currency); otherwise found stock is valued at the current cost, and a
+	// Cost in another currency than the stock's is refused.
 	Cost UnitCost
 }
 
@@ -102,8 +108,8 @@ func itemForStock(ctx context.Context, tx Tx, sku string) (*inventory.Item, erro
 		return nil, err
 	}
 	if it.Status == inventory.ItemBlocked {
-		return nil, apperr.Precondition("ITEM_BLOCKED", fmt.Sprintf("item %s is blocked", it.SKU),
-			apperr.Violation{Type: "ITEM_BLOCKED", Subject: "items/" + it.SKU, Description: "unblock the item before moving its stock"})
+		return nil, inventory.Refuse(inventory.ErrItemBlocked, fmt.Sprintf("item %s is blocked", it.SKU),
+			apperr.Violation{Type: inventory.ReasonItemBlocked, Subject: "items/" + it.SKU, Description: "unblock the item before moving its stock"})
 	}
 	return it, nil
 }
@@ -116,8 +122,8 @@ func locationFor(ctx context.Context, tx Tx, warehouse, code string, incoming bo
 	}
 	if incoming && l.Blocked {
 		subject := "warehouses/" + l.Warehouse + "/locations/" + l.Code
-		return nil, apperr.Precondition("LOCATION_BLOCKED", "location "+subject+" is blocked and takes no stock",
-			apperr.Violation{Type: "LOCATION_BLOCKED", Subject: subject, Description: "choose another location or unblock this one"})
+		return nil, inventory.Refuse(inventory.ErrLocationBlocked, "location "+subject+" is blocked and takes no stock",
+			apperr.Violation{Type: inventory.ReasonLocationBlocked, Subject: subject, Description: "choose another location or unblock this one"})
 	}
 	return l, nil
 }
@@ -178,8 +184,8 @@ func checkSerialIn(ctx context.Context, tx Tx, it *inventory.Item, lot string, q
 		return err
 	}
 	if held > 0 {
-		return apperr.Precondition("SERIAL_IN_STOCK", fmt.Sprintf("serial number %s of item %s is already in stock", lot, it.SKU),
-			apperr.Violation{Type: "SERIAL_IN_STOCK", Subject: "items/" + it.SKU + "/lots/" + lot, Description: "a serial number is one unit"})
+		return inventory.Refuse(inventory.ErrSerialInStock, fmt.Sprintf("serial number %s of item %s is already in stock", lot, it.SKU),
+			apperr.Violation{Type: inventory.ReasonSerialInStock, Subject: "items/" + it.SKU + "/lots/" + lot, Description: "a serial number is one unit"})
 	}
 	return nil
 }
@@ -209,14 +215,11 @@ func defaultSource(d inventory.SourceDoc, t inventory.SourceType, requestID stri
 }
 
 func insufficient(level *inventory.Level, need inventory.Qty) error {
-	subject := "warehouses/" + level.Warehouse + "/locations/" + level.Location + "/items/" + level.SKU
-	if level.Lot != "" {
-		subject += "/lots/" + level.Lot
-	}
+	subject := levelSubject(level)
 	short := need - level.Available()
-	e := apperr.Precondition("INSUFFICIENT_STOCK",
+	e := inventory.Refuse(inventory.ErrInsufficientStock,
 		fmt.Sprintf("not enough available stock of %s in %s: need %s, available %s, short %s", level.SKU, level.Location, need, level.Available(), short),
-		apperr.Violation{Type: "INSUFFICIENT_STOCK", Subject: subject, Description: "short " + short.String()})
+		apperr.Violation{Type: inventory.ReasonInsufficientStock, Subject: subject, Description: "short " + short.String()})
 	e.Metadata = map[string]string{"shortfall": short.String(), "available": level.Available().String(), "requested": need.String()}
 	return e
 }
@@ -265,25 +268,22 @@ func (s *Service) ReceiveStock(ctx context.Context, c Receive) (*inventory.Movem
 			if err := v.Err(); err != nil {
 				return nil, "", err
 			}
-			open, last, err := tx.LockLayers(ctx, loc.Warehouse, it.SKU)
+			book, err := lockBook(ctx, tx, it, loc.Warehouse)
 			if err != nil {
 				return nil, "", err
 			}
-			if last != nil && last.Currency != currency {
-				return nil, "", apperr.Precondition("CURRENCY_MISMATCH",
-					fmt.Sprintf("item %s in warehouse %s is valued in %s; convert the cost to %s before receiving", it.SKU, loc.Warehouse, last.Currency, last.Currency),
-					apperr.Violation{Type: "CURRENCY_MISMATCH", Subject: "unit_cost.currency_code", Description: "must be " + last.Currency})
+			if err := book.CheckCurrency(currency); err != nil {
+				return nil, "", err
 			}
-			now := s.now().UTC()
 			m := &inventory.Movement{
 				ID: newID(), Type: inventory.MoveReceipt, SKU: it.SKU, Warehouse: loc.Warehouse, ToLocation: loc.Code,
 				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-				BaseQty: q, Currency: currency, Source: c.Source, CreatedAt: now,
+				BaseQty: q, Currency: currency, Source: c.Source, CreatedAt: s.stockTime(),
 			}
-			if m.Value, err = valueOf(q, perBase); err != nil {
+			if m.Value, err = inventory.Value(q, perBase, "quantity.value"); err != nil {
 				return nil, "", err
 			}
-			fix, err := stockIn(ctx, tx, it, m, open, last)
+			fix, err := stockIn(ctx, tx, it, m, book)
 			if err != nil {
 				return nil, "", err
 			}
@@ -297,14 +297,39 @@ func (s *Service) ReceiveStock(ctx context.Context, c Receive) (*inventory.Movem
 		})
 }
 
-// maxUnitCost bounds a unit price (in major units) so values stay far from
-// int64 overflow.
+// stockTime is the record time of a stock command, at the precision the
+// journal stores (microseconds), so that the first answer and a retry's
+// replay, read back from the journal, carry the same time.
+func (s *Service) stockTime() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// lockBook loads and locks the cost layers of it in warehouse.
+func lockBook(ctx context.Context, tx Tx, it *inventory.Item, warehouse string) (*inventory.Book, error) {
+	open, last, err := tx.LockLayers(ctx, warehouse, it.SKU)
+	if err != nil {
+		return nil, err
+	}
+	return &inventory.Book{Method: it.CostMethod, Open: open, Last: last}, nil
+}
+
+// saveLayers stores the layers a costing step changed.
+func saveLayers(ctx context.Context, tx Tx, layers []*inventory.Layer) error {
+	for _, l := range layers {
+		if err := tx.SaveLayer(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxUnitCost bounds a unit price (in major units); inventory.Value bounds
+// what a movement is worth.
 var maxUnitCost = big.NewRat(1_000_000_000, 1)
 
 // parseCost validates a unit cost and returns it per base unit, in minor units
-// of its currency. defaultUoM is the unit the cost is for when it names none.
+// of its currency (an ISO 4217 currency, with its own number of decimals).
+// defaultUoM is the unit the cost is for when it names none.
 func parseCost(it *inventory.Item, c UnitCost, defaultUoM string, v *apperr.Violations) (*big.Rat, string) {
-	currency, err := money.NormalizeCurrency(c.Currency)
+	currency, err := inventory.NormalizeCurrency(c.Currency)
 	if err != nil {
 		v.Add("unit_cost.currency_code", err.Error())
 	}
@@ -329,75 +354,62 @@ func parseCost(it *inventory.Item, c UnitCost, defaultUoM string, v *apperr.Viol
 	return new(big.Rat).Quo(amount, factor), currency
 }
 
-// valueOf values q at perBase, refusing a value too large to book.
-func valueOf(q inventory.Qty, perBase *big.Rat) (int64, error) {
-	v, ok := inventory.ValueOf(q, perBase)
-	if !ok {
-		return 0, apperr.Invalid(apperr.Field("quantity.value", "quantity x unit cost is too large to book"))
+// addToLevel changes a level's on hand by delta (and its allocation by
+// allocated), refusing a level beyond inventory.MaxStockQty.
+func addToLevel(ctx context.Context, tx Tx, warehouse, location, sku, lot string, delta, allocated inventory.Qty, at time.Time) error {
+	if delta != 0 {
+		level, err := tx.LockLevel(ctx, warehouse, location, sku, lot)
+		if err != nil {
+			return err
+		}
+		if err := inventory.CheckLevel(level.OnHand, delta, levelSubject(level)); err != nil {
+			return err
+		}
 	}
-	return v, nil
+	return tx.AddToLevel(ctx, warehouse, location, sku, lot, delta, allocated, at)
 }
 
-// stockIn books m (positive BaseQty into m.ToLocation, value already set) into
-// the lot, the level, the journal and the cost layers. Stock issued before it
-// was received (negative layers, items that allow negative stock) is filled
+func levelSubject(level *inventory.Level) string {
+	subject := "warehouses/" + level.Warehouse + "/locations/" + level.Location + "/items/" + level.SKU
+	if level.Lot != "" {
+		subject += "/lots/" + level.Lot
+	}
+	return subject
+}
+
+// stockIn books m (positive BaseQty into m.ToLocation, value and currency
+// already set) into the lot, the level, the journal and the cost layers of
+// book (see inventory.Book.Receive). Stock issued before it was received
+// (negative layers of m's lot, items that allow negative stock) is filled
 // first: that part of the receipt is valued at the provisional cost the issue
 // used, and the difference to the receipt's actual cost is journalled as a
 // value-only correction, which stockIn returns (nil when there is none).
-func stockIn(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, open []*inventory.Layer, last *inventory.Layer) (*inventory.Movement, error) {
+func stockIn(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book) (*inventory.Movement, error) {
 	if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: m.Lot, ExpiryDate: m.ExpiryDate, FirstReceivedAt: m.CreatedAt}); err != nil {
 		return nil, err
 	}
-	if err := tx.AddToLevel(ctx, m.Warehouse, m.ToLocation, it.SKU, m.Lot, m.BaseQty, 0, m.CreatedAt); err != nil {
+	if err := addToLevel(ctx, tx, m.Warehouse, m.ToLocation, it.SKU, m.Lot, m.BaseQty, 0, m.CreatedAt); err != nil {
 		return nil, err
 	}
 	if err := tx.InsertMovement(ctx, m); err != nil {
 		return nil, err
 	}
-	restQ, restV, correction := m.BaseQty, m.Value, int64(0)
-	for _, l := range open {
-		if l.QtyRemaining >= 0 || restQ == 0 {
-			continue
-		}
-		n := min(restQ, -l.QtyRemaining)
-		provisional := money.Share(l.ValueRemaining, int64(n), int64(-l.QtyRemaining))
-		actual := money.Share(restV, int64(n), int64(restQ))
-		l.QtyRemaining += n
-		l.ValueRemaining -= provisional
-		restQ -= n
-		restV -= actual
-		correction -= actual + provisional
-		if err := tx.SaveLayer(ctx, l); err != nil {
-			return nil, err
-		}
+	in, err := book.Receive(inventory.Layer{
+		ID: m.ID, Seq: m.Seq, SKU: it.SKU, Warehouse: m.Warehouse, Lot: m.Lot, Currency: m.Currency,
+		QtyIn: m.BaseQty, ValueIn: m.Value, ReceivedAt: m.CreatedAt, MovementID: m.ID,
+	})
+	if err != nil {
+		return nil, err
 	}
-	if it.CostMethod == inventory.CostMovingAverage {
-		pool := last
-		if pool == nil {
-			pool = &inventory.Layer{ID: "pool-" + m.ID, Seq: m.Seq, SKU: it.SKU, Warehouse: m.Warehouse, Currency: m.Currency, ReceivedAt: m.CreatedAt, MovementID: m.ID}
-		}
-		pool.QtyIn += m.BaseQty
-		pool.ValueIn += m.Value
-		pool.QtyRemaining += restQ
-		pool.ValueRemaining += restV
-		if err := tx.SaveLayer(ctx, pool); err != nil {
-			return nil, err
-		}
-	} else if restQ > 0 {
-		if err := tx.SaveLayer(ctx, &inventory.Layer{
-			ID: m.ID, Seq: m.Seq, SKU: it.SKU, Warehouse: m.Warehouse, Lot: m.Lot, Currency: m.Currency,
-			QtyIn: m.BaseQty, ValueIn: m.Value, QtyRemaining: restQ, ValueRemaining: restV,
-			ReceivedAt: m.CreatedAt, MovementID: m.ID,
-		}); err != nil {
-			return nil, err
-		}
+	if err := saveLayers(ctx, tx, in.Changed); err != nil {
+		return nil, err
 	}
-	if correction == 0 {
+	if in.Correction == 0 {
 		return nil, nil
 	}
 	fix := &inventory.Movement{
 		ID: newID(), Type: inventory.MoveAdjustment, SKU: it.SKU, Warehouse: m.Warehouse, ToLocation: m.ToLocation,
-		Lot: m.Lot, ExpiryDate: m.ExpiryDate, EnteredQty: "0", EnteredUoM: it.BaseUoM, Value: correction, Currency: m.Currency,
+		Lot: m.Lot, ExpiryDate: m.ExpiryDate, EnteredQty: "0", EnteredUoM: it.BaseUoM, Value: in.Correction, Currency: m.Currency,
 		ReasonCode: "NEGATIVE_STOCK_COST", Source: m.Source, CreatedAt: m.CreatedAt,
 	}
 	if err := tx.InsertMovement(ctx, fix); err != nil {
@@ -414,84 +426,31 @@ func emitCorrection(ctx context.Context, tx Tx, fix *inventory.Movement) error {
 	return tx.Emit(ctx, inventory.StockAdjusted{Movement: *fix})
 }
 
-// stockOut takes -m.BaseQty out of m.FromLocation: consumes cost layers (m.Value
-// and m.Layers are set here), lowers the level (and its allocation by
-// fromAllocated) and journals m. For an item that allows negative stock, what
-// the layers cannot cover is valued at the current cost and kept as a negative
-// layer, which the next receipt fills (see stockIn).
-func stockOut(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, fromAllocated inventory.Qty) error {
-	open, last, err := tx.LockLayers(ctx, m.Warehouse, it.SKU)
+// stockOut takes -m.BaseQty out of m.FromLocation: costs it from book (m.Value,
+// m.Currency and m.Layers are set here; see inventory.Book.Issue), lowers the
+// level (and its allocation by fromAllocated) and journals m. For an item that
+// allows negative stock, what the layers cannot cover is valued at the
+// current cost and kept as a negative layer, which stock coming in fills
+// (see stockIn).
+func stockOut(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book, fromAllocated inventory.Qty) error {
+	m.Currency = book.DefaultCurrency()
+	out, err := book.Issue(m.Lot, -m.BaseQty, it.AllowNegative, inventory.Layer{
+		ID: m.ID + "-negative", SKU: it.SKU, Warehouse: m.Warehouse, ReceivedAt: m.CreatedAt, MovementID: m.ID,
+	})
 	if err != nil {
 		return err
 	}
-	takes, value, short := inventory.Consume(open, m.Lot, -m.BaseQty)
-	var negative *inventory.Layer
-	if short != 0 {
-		if !it.AllowNegative {
-			// Levels and layers always agree; reaching here means they do not.
-			return fmt.Errorf("cost layers of %s in %s hold %s less than the stock issued", it.SKU, m.Warehouse, short)
-		}
-		perUnit, currency, ok := inventory.CurrentCost(open, last)
-		if !ok {
-			return apperr.Precondition("NO_COST_FOR_NEGATIVE_STOCK",
-				fmt.Sprintf("item %s was never received in %s, so stock issued ahead of a receipt has no cost to be valued at", it.SKU, m.Warehouse),
-				apperr.Violation{Type: "NO_COST_FOR_NEGATIVE_STOCK", Subject: "items/" + it.SKU, Description: "receive the item first"})
-		}
-		v, err := valueOf(short, perUnit)
-		if err != nil {
-			return err
-		}
-		if it.CostMethod == inventory.CostMovingAverage && last != nil {
-			negative = last
-		} else {
-			negative = &inventory.Layer{ID: m.ID + "-negative", SKU: it.SKU, Warehouse: m.Warehouse, Lot: m.Lot, Currency: currency,
-				ReceivedAt: m.CreatedAt, MovementID: m.ID}
-		}
-		negative.QtyRemaining -= short
-		negative.ValueRemaining -= v
-		takes = addTake(takes, inventory.Take{LayerID: negative.ID, Qty: short, Value: v})
-		value += v
-	}
-	m.Layers, m.Value = takes, -value
-	if last != nil {
-		m.Currency = last.Currency
-	}
-	if err := tx.AddToLevel(ctx, m.Warehouse, m.FromLocation, it.SKU, m.Lot, m.BaseQty, -fromAllocated, m.CreatedAt); err != nil {
+	m.Layers, m.Value = out.Takes, -out.Value
+	if err := addToLevel(ctx, tx, m.Warehouse, m.FromLocation, it.SKU, m.Lot, m.BaseQty, -fromAllocated, m.CreatedAt); err != nil {
 		return err
 	}
 	if err := tx.InsertMovement(ctx, m); err != nil {
 		return err
 	}
-	if negative != nil && negative.Seq == 0 {
-		negative.Seq = m.Seq
+	if out.Negative != nil {
+		out.Negative.Seq = m.Seq
 	}
-	for _, l := range open {
-		for _, t := range takes {
-			if t.LayerID == l.ID && l != negative {
-				if err := tx.SaveLayer(ctx, l); err != nil {
-					return err
-				}
-				break
-			}
-		}
-	}
-	if negative != nil {
-		return tx.SaveLayer(ctx, negative)
-	}
-	return nil
-}
-
-// addTake adds t to takes, merging it into a take of the same layer (a
-// moving-average pool that an issue empties and then takes below zero).
-func addTake(takes []inventory.Take, t inventory.Take) []inventory.Take {
-	for i := range takes {
-		if takes[i].LayerID == t.LayerID {
-			takes[i].Qty += t.Qty
-			takes[i].Value += t.Value
-			return takes
-		}
-	}
-	return append(takes, t)
+	return saveLayers(ctx, tx, out.Changed)
 }
 
 // checkAvailable refuses taking q out of level unless it is available, or the
@@ -544,7 +503,7 @@ func (s *Service) MoveStock(ctx context.Context, c Move) (*inventory.Movement, e
 			if level.Available() < q {
 				return nil, "", insufficient(level, q)
 			}
-			now := s.now().UTC()
+			now := s.stockTime()
 			m := &inventory.Movement{
 				ID: newID(), Type: inventory.MoveTransfer, SKU: it.SKU, Warehouse: from.Warehouse, FromLocation: from.Code, ToLocation: to.Code,
 				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
@@ -554,7 +513,7 @@ func (s *Service) MoveStock(ctx context.Context, c Move) (*inventory.Movement, e
 				return nil, "", err
 			}
 			// The moved stock keeps its age, so FIFO still sees it as old stock.
-			if err := tx.AddToLevel(ctx, to.Warehouse, to.Code, it.SKU, lot, q, 0, level.ReceivedAt); err != nil {
+			if err := addToLevel(ctx, tx, to.Warehouse, to.Code, it.SKU, lot, q, 0, level.ReceivedAt); err != nil {
 				return nil, "", err
 			}
 			if err := tx.InsertMovement(ctx, m); err != nil {
@@ -605,9 +564,13 @@ func (s *Service) IssueStock(ctx context.Context, c Issue) (*inventory.Movement,
 			m := &inventory.Movement{
 				ID: newID(), Type: inventory.MoveIssue, SKU: it.SKU, Warehouse: from.Warehouse, FromLocation: from.Code,
 				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-				BaseQty: -q, Source: c.Source, CreatedAt: s.now().UTC(),
+				BaseQty: -q, Source: c.Source, CreatedAt: s.stockTime(),
 			}
-			if err := stockOut(ctx, tx, it, m, 0); err != nil {
+			book, err := lockBook(ctx, tx, it, m.Warehouse)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := stockOut(ctx, tx, it, m, book, 0); err != nil {
 				return nil, "", err
 			}
 			if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {
@@ -657,7 +620,7 @@ func (s *Service) AdjustStock(ctx context.Context, c Adjust) (*inventory.Movemen
 			m := &inventory.Movement{
 				ID: newID(), Type: inventory.MoveAdjustment, SKU: it.SKU, Warehouse: loc.Warehouse,
 				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-				BaseQty: q, ReasonCode: reason, Source: defaultSource(c.Source, inventory.SourceAdjustment, c.RequestID), CreatedAt: s.now().UTC(),
+				BaseQty: q, ReasonCode: reason, Source: defaultSource(c.Source, inventory.SourceAdjustment, c.RequestID), CreatedAt: s.stockTime(),
 			}
 			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
 				return nil, "", err
@@ -670,9 +633,28 @@ func (s *Service) AdjustStock(ctx context.Context, c Adjust) (*inventory.Movemen
 }
 
 // applyDelta books a signed change m.BaseQty at loc: down like an issue (only
-// available stock), up at the current cost.
+// available stock), up at the current cost (inventory.Book.CurrentCost). cost
+// values the stock found when the item has no cost in the warehouse yet, or
+// its stock there is at zero (an opening balance, which may start a new
+// currency); otherwise the current cost applies, and a cost in another
+// currency than the stock's is refused. A zero change is journalled at loc.
 func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc *inventory.Location, m *inventory.Movement, cost UnitCost) error {
-	if m.BaseQty < 0 {
+	book, err := lockBook(ctx, tx, it, loc.Warehouse)
+	if err != nil {
+		return err
+	}
+	given := strings.TrimSpace(cost.Amount) != "" || strings.TrimSpace(cost.Currency) != ""
+	var perGiven *big.Rat
+	var givenCurrency string
+	if given {
+		var v apperr.Violations
+		perGiven, givenCurrency = parseCost(it, cost, m.EnteredUoM, &v)
+		if err := v.Err(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case m.BaseQty < 0:
 		level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, m.Lot)
 		if err != nil {
 			return err
@@ -681,37 +663,32 @@ func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc
 			return err
 		}
 		m.FromLocation = loc.Code
-		return stockOut(ctx, tx, it, m, 0)
-	}
-	m.ToLocation = loc.Code
-	open, last, err := tx.LockLayers(ctx, loc.Warehouse, it.SKU)
-	if err != nil {
-		return err
-	}
-	if m.BaseQty == 0 {
-		if last != nil {
-			m.Currency = last.Currency
-		}
+		return stockOut(ctx, tx, it, m, book, 0)
+	case m.BaseQty == 0:
+		// Nothing moves; the journal records where the count was taken.
+		m.FromLocation, m.ToLocation, m.Currency = loc.Code, loc.Code, book.DefaultCurrency()
 		return tx.InsertMovement(ctx, m)
 	}
-	perUnit, currency, ok := inventory.CurrentCost(open, last)
-	if !ok {
-		if strings.TrimSpace(cost.Amount) == "" {
-			return apperr.Precondition("NO_COST",
-				fmt.Sprintf("item %s has no cost in warehouse %s yet: give unit_cost for the stock found (an opening balance)", it.SKU, m.Warehouse),
-				apperr.Violation{Type: "NO_COST", Subject: "items/" + it.SKU, Description: "send unit_cost, or receive the item first"})
-		}
-		var v apperr.Violations
-		perUnit, currency = parseCost(it, cost, m.EnteredUoM, &v)
-		if err := v.Err(); err != nil {
+	m.ToLocation = loc.Code
+	if given {
+		if err := book.CheckCurrency(givenCurrency); err != nil {
 			return err
 		}
 	}
-	m.Currency = currency
-	if m.Value, err = valueOf(m.BaseQty, perUnit); err != nil {
+	perUnit, ok := book.CurrentCost(m.Lot)
+	m.Currency = book.DefaultCurrency()
+	if given && (!ok || book.Currency() == "") {
+		perUnit, m.Currency, ok = perGiven, givenCurrency, true
+	}
+	if !ok {
+		return inventory.Refuse(inventory.ErrNoCost,
+			fmt.Sprintf("item %s has no cost in warehouse %s yet: give unit_cost for the stock found (an opening balance)", it.SKU, m.Warehouse),
+			apperr.Violation{Type: inventory.ReasonNoCost, Subject: "items/" + it.SKU, Description: "send unit_cost, or receive the item first"})
+	}
+	if m.Value, err = inventory.Value(m.BaseQty, perUnit, "quantity.value"); err != nil {
 		return err
 	}
-	fix, err := stockIn(ctx, tx, it, m, open, last)
+	fix, err := stockIn(ctx, tx, it, m, book)
 	if err != nil {
 		return err
 	}
@@ -752,13 +729,13 @@ func (s *Service) CountStock(ctx context.Context, c Count) (*inventory.Movement,
 				return nil, "", err
 			}
 			if counted < level.Allocated {
-				return nil, "", apperr.Precondition("COUNT_BELOW_ALLOCATED",
+				return nil, "", inventory.Refuse(inventory.ErrCountBelowAllocated,
 					fmt.Sprintf("counted %s but %s is allocated in %s: release or re-allocate first", counted, level.Allocated, loc.Code),
-					apperr.Violation{Type: "COUNT_BELOW_ALLOCATED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "allocated " + level.Allocated.String()})
+					apperr.Violation{Type: inventory.ReasonCountBelowAllocated, Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "allocated " + level.Allocated.String()})
 			}
 			if counted > level.OnHand && loc.Blocked {
-				return nil, "", apperr.Precondition("LOCATION_BLOCKED", "location "+loc.Code+" is blocked and takes no stock",
-					apperr.Violation{Type: "LOCATION_BLOCKED", Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it after unblocking, or move the stock out"})
+				return nil, "", inventory.Refuse(inventory.ErrLocationBlocked, "location "+loc.Code+" is blocked and takes no stock",
+					apperr.Violation{Type: inventory.ReasonLocationBlocked, Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it after unblocking, or move the stock out"})
 			}
 			if it.Tracking == inventory.TrackingSerial && counted > level.OnHand {
 				var sv apperr.Violations
@@ -772,7 +749,7 @@ func (s *Service) CountStock(ctx context.Context, c Count) (*inventory.Movement,
 			m := &inventory.Movement{
 				ID: newID(), Type: inventory.MoveCount, SKU: it.SKU, Warehouse: loc.Warehouse,
 				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Counted.Value), EnteredUoM: enteredUoM(it, c.Counted.UoM),
-				BaseQty: counted - level.OnHand, Counted: &counted, Source: defaultSource(c.Source, inventory.SourceCount, c.RequestID), CreatedAt: s.now().UTC(),
+				BaseQty: counted - level.OnHand, Counted: &counted, Source: defaultSource(c.Source, inventory.SourceCount, c.RequestID), CreatedAt: s.stockTime(),
 			}
 			if m.BaseQty > 0 {
 				if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: lot, ExpiryDate: expiry, FirstReceivedAt: m.CreatedAt}); err != nil {
@@ -781,9 +758,6 @@ func (s *Service) CountStock(ctx context.Context, c Count) (*inventory.Movement,
 			}
 			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
 				return nil, "", err
-			}
-			if m.BaseQty == 0 {
-				m.FromLocation, m.ToLocation = loc.Code, loc.Code
 			}
 			if err := tx.Emit(ctx, inventory.StockCounted{Movement: *m}); err != nil {
 				return nil, "", err
@@ -824,13 +798,13 @@ func (s *Service) AllocateStock(ctx context.Context, c Allocate) (*inventory.All
 			inventory.SortForAllocation(levels)
 			lines, short := inventory.PlanAllocation(levels, q)
 			if short > 0 && (!c.AllowPartial || short == q) {
-				e := apperr.Precondition("INSUFFICIENT_STOCK",
+				e := inventory.Refuse(inventory.ErrInsufficientStock,
 					fmt.Sprintf("not enough available stock of %s in %s: need %s, short %s", it.SKU, w.Code, q, short),
-					apperr.Violation{Type: "INSUFFICIENT_STOCK", Subject: "warehouses/" + w.Code + "/items/" + it.SKU, Description: "short " + short.String()})
+					apperr.Violation{Type: inventory.ReasonInsufficientStock, Subject: "warehouses/" + w.Code + "/items/" + it.SKU, Description: "short " + short.String()})
 				e.Metadata = map[string]string{"shortfall": short.String(), "requested": q.String(), "available": (q - short).String()}
 				return nil, "", e
 			}
-			now := s.now().UTC()
+			now := s.stockTime()
 			a := &inventory.Allocation{
 				ID: newID(), SKU: it.SKU, Warehouse: w.Code, Order: c.Order,
 				RequestedQty: strings.TrimSpace(c.Quantity.Value), RequestedUoM: enteredUoM(it, c.Quantity.UoM), Requested: q,
@@ -885,10 +859,10 @@ func (s *Service) ReleaseAllocation(ctx context.Context, requestID, id string) (
 			case inventory.AllocReleased:
 				return a, a.ID, nil
 			case inventory.AllocPicked:
-				return nil, "", apperr.Precondition("ALLOCATION_PICKED", "allocation "+a.ID+" is fully picked; nothing to release",
-					apperr.Violation{Type: "ALLOCATION_PICKED", Subject: "allocations/" + a.ID, Description: "already picked"})
+				return nil, "", inventory.Refuse(inventory.ErrAllocationPicked, "allocation "+a.ID+" is fully picked; nothing to release",
+					apperr.Violation{Type: inventory.ReasonAllocationPicked, Subject: "allocations/" + a.ID, Description: "already picked"})
 			}
-			now := s.now().UTC()
+			now := s.stockTime()
 			for i := range a.Lines {
 				l := &a.Lines[i]
 				if open := l.Open(); open > 0 {
@@ -921,8 +895,8 @@ func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Mo
 				return nil, "", err
 			}
 			if a.State != inventory.AllocActive {
-				return nil, "", apperr.Precondition("ALLOCATION_NOT_ACTIVE", "allocation "+a.ID+" is not active",
-					apperr.Violation{Type: "ALLOCATION_NOT_ACTIVE", Subject: "allocations/" + a.ID, Description: "only an active allocation can be picked"})
+				return nil, "", inventory.Refuse(inventory.ErrAllocationNotActive, "allocation "+a.ID+" is not active",
+					apperr.Violation{Type: inventory.ReasonAllocationNotActive, Subject: "allocations/" + a.ID, Description: "only an active allocation can be picked"})
 			}
 			it, err := itemForStock(ctx, tx, a.SKU)
 			if err != nil {
@@ -950,11 +924,11 @@ func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Mo
 				return nil, "", err
 			}
 			if q > line.Open() {
-				return nil, "", apperr.Precondition("PICK_EXCEEDS_ALLOCATION",
+				return nil, "", inventory.Refuse(inventory.ErrPickExceedsAllocation,
 					fmt.Sprintf("pick of %s exceeds the %s still reserved in %s", q, line.Open(), loc),
-					apperr.Violation{Type: "PICK_EXCEEDS_ALLOCATION", Subject: "allocations/" + a.ID, Description: "reserved " + line.Open().String()})
+					apperr.Violation{Type: inventory.ReasonPickExceedsAllocation, Subject: "allocations/" + a.ID, Description: "reserved " + line.Open().String()})
 			}
-			now := s.now().UTC()
+			now := s.stockTime()
 			m := &inventory.Movement{
 				ID: newID(), Type: inventory.MoveIssue, SKU: a.SKU, Warehouse: a.Warehouse, FromLocation: loc,
 				Lot: lot, ExpiryDate: line.ExpiryDate, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
@@ -966,7 +940,11 @@ func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Mo
 			if _, err := tx.LockLevel(ctx, a.Warehouse, loc, a.SKU, lot); err != nil {
 				return nil, "", err
 			}
-			if err := stockOut(ctx, tx, it, m, q); err != nil {
+			book, err := lockBook(ctx, tx, it, m.Warehouse)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := stockOut(ctx, tx, it, m, book, q); err != nil {
 				return nil, "", err
 			}
 			line.Picked += q
@@ -1003,10 +981,95 @@ func (s *Service) ListMovements(ctx context.Context, f MovementFilter, page pagi
 	return s.store.ListMovements(ctx, f, page)
 }
 
-// Valuation values stock from the journal, now or as of a past time.
+// Valuation values stock from the journal, now or as of a past time. By lot,
+// the value of a moving-average item is pro-rated over its lots by quantity
+// (inventory.ProrateByLot): its units all cost the pool's average, so a lot
+// that is used up shows no value and the lots add up to the pool exactly. The
+// journal's own split by lot would show each lot at the cost of its receipts
+// less the average of its issues.
 func (s *Service) Valuation(ctx context.Context, q ValuationQuery) ([]ValuationLine, error) {
 	if q.AsOf.IsZero() {
 		q.AsOf = s.now().UTC()
 	}
-	return s.store.Valuation(ctx, q)
+	lines, err := s.store.Valuation(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if q.ByLot {
+		if lines, err = s.prorateMovingAverage(ctx, lines); err != nil {
+			return nil, err
+		}
+	}
+	// A line is at most inventory.MaxBookValue; totals over many items are
+	// checked rather than left to wrap in whoever adds them up.
+	totals := map[string]*big.Int{}
+	for _, l := range lines {
+		if totals[l.Currency] == nil {
+			totals[l.Currency] = new(big.Int)
+		}
+		t := totals[l.Currency].Add(totals[l.Currency], big.NewInt(l.Value))
+		if !t.IsInt64() {
+			return nil, inventory.Refuse(inventory.ErrValuationTooLarge,
+				fmt.Sprintf("the total value in %s does not fit in 64-bit minor units: ask per item", l.Currency),
+				apperr.Violation{Type: inventory.ReasonValuationTooLarge, Subject: "warehouse", Description: "narrow the valuation to an item"})
+		}
+	}
+	return lines, nil
+}
+
+// prorateMovingAverage replaces the journal's split by lot of each
+// moving-average item × warehouse × currency with its value pro-rated by lot
+// quantity, and drops the lines left at zero.
+func (s *Service) prorateMovingAverage(ctx context.Context, lines []ValuationLine) ([]ValuationLine, error) {
+	type key struct{ warehouse, sku, currency string }
+	groups := map[key][]int{}
+	var order []key
+	methods := map[string]inventory.CostMethod{}
+	for i, l := range lines {
+		if l.Lot == "" {
+			continue // not tracked by lot: nothing to split
+		}
+		if _, ok := methods[l.SKU]; !ok {
+			it, err := s.store.GetItem(ctx, l.SKU)
+			if err != nil {
+				return nil, err
+			}
+			methods[l.SKU] = it.CostMethod
+		}
+		if methods[l.SKU] != inventory.CostMovingAverage {
+			continue
+		}
+		k := key{l.Warehouse, l.SKU, l.Currency}
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	for _, k := range order {
+		idx := groups[k]
+		sum := new(big.Int)
+		qtys := make([]inventory.Qty, len(idx))
+		for j, i := range idx {
+			sum.Add(sum, big.NewInt(lines[i].Value))
+			qtys[j] = lines[i].Qty
+		}
+		if !sum.IsInt64() {
+			return nil, inventory.Refuse(inventory.ErrValuationTooLarge,
+				fmt.Sprintf("the value of %s in %s does not fit in 64-bit minor units", k.sku, k.warehouse))
+		}
+		shares, ok := inventory.ProrateByLot(sum.Int64(), qtys)
+		if !ok {
+			continue // the lots' quantities cancel out: keep the journal's split
+		}
+		for j, i := range idx {
+			lines[i].Value = shares[j]
+		}
+	}
+	out := lines[:0]
+	for _, l := range lines {
+		if l.Qty != 0 || l.Value != 0 {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }

@@ -74,7 +74,9 @@ type StockTx interface {
 	// (YYYY-MM-DD), locked, in no particular order.
 	LockCandidates(ctx context.Context, warehouse, sku, today string) ([]*inventory.Level, error)
 	// LockLayers returns the cost layers of sku in warehouse that still hold
-	// quantity, in Seq order, locked; and the newest layer of all (or nil).
+	// quantity, in Seq order, locked; and the newest layer that received stock
+	// at a cost (QtyIn > 0), open or not, or nil: inventory.Book's Open and
+	// Last. A layer in both is one value, so a change to one is seen in the other.
 	LockLayers(ctx context.Context, warehouse, sku string) (open []*inventory.Layer, last *inventory.Layer, err error)
 	// SaveLayer inserts or updates a layer.
 	SaveLayer(ctx context.Context, l *inventory.Layer) error

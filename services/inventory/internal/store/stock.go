@@ -207,8 +207,10 @@ func (t *tx) LockLayers(ctx context.Context, warehouse, sku string) ([]*inventor
 	if err != nil {
 		return nil, nil, err
 	}
+	// The newest cost is the newest layer that received stock at a cost: a
+	// negative layer (qty_in = 0) is stock issued ahead of a receipt, no cost.
 	rows, err = t.Tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
-		WHERE sku = $1 AND warehouse = $2 ORDER BY seq DESC LIMIT 1`+t.forUpdate(""), sku, warehouse)
+		WHERE sku = $1 AND warehouse = $2 AND qty_in > 0 ORDER BY seq DESC LIMIT 1`+t.forUpdate(""), sku, warehouse)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read last cost layer: %w", err)
 	}

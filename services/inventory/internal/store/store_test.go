@@ -29,9 +29,6 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-// nopPublisher never runs: the relay is not started in these tests.
-type nopPublisher = outboxtest.Discard
-
 func newService(t *testing.T, db *sqldb.DB) *app.Service {
 	t.Helper()
 	ctx := context.Background()
