@@ -15,6 +15,15 @@
 // Order is seq order while the broker accepts everything; a message the broker
 // refuses is retried after the ones that followed it were sent.
 //
+// A drain pass pipelines its batches (Options.PipelineDepth): while a
+// published batch is being marked sent, the next is fetched and published.
+// Publishes still go out one batch after the other, in seq order, and marks
+// are applied one at a time in the same order. The next fetch must not read
+// the rows still being marked: on PostgreSQL their locks keep it off them; on
+// SQLite it reads only past the last row fetched in the same pass. That bound
+// is not a cursor: it ends with the pass, and the next pass, which a commit
+// wakes, starts again from the lowest unsent row.
+//
 // # Failures back off per row
 //
 // A refused row records the attempt and the error and is not read again until
@@ -97,6 +106,13 @@ type Options struct {
 	// PublishTimeout bounds one batch's wait for broker acknowledgements
 	// (default 30s); unacknowledged rows stay unsent and are retried.
 	PublishTimeout time.Duration
+	// PipelineDepth is how many batches the relay has in hand at once
+	// (default 2): while one batch is being marked sent, the next is
+	// fetched and published. On PostgreSQL each batch in hand is an open
+	// transaction holding its rows' locks, so the relay uses up to this many
+	// connections. 1 makes the relay strictly sequential: fetch, publish,
+	// mark, then the next fetch.
+	PipelineDepth int
 	// MeterProvider receives the relay's metrics (default: the global one).
 	MeterProvider metric.MeterProvider
 }
@@ -108,7 +124,10 @@ const (
 	defaultMaxBackoff   = 30 * time.Second
 	defaultMaxAttempts  = 20
 	defaultDrainTimeout = 5 * time.Second
-	minBackoff          = 100 * time.Millisecond
+	// defaultPipelineDepth overlaps a batch's mark with the next batch's
+	// publish; more buys little, since marks are serial.
+	defaultPipelineDepth = 2
+	minBackoff           = 100 * time.Millisecond
 	// finishTimeout bounds the marking of a published batch after Run's
 	// context ended: the rows are out, so recording that is worth a moment.
 	finishTimeout = 10 * time.Second
@@ -136,7 +155,8 @@ type Outbox struct {
 	log  *slog.Logger
 	wake chan struct{}
 
-	// State of the relay loop, used only by the goroutine running Run.
+	// State of the relay loop, used by the goroutine running Run and, during
+	// a drain pass, by its marker goroutine only (see marker).
 	//
 	// lastAck is when the broker last acknowledged a row: a refusal soon
 	// after that is the row's fault, not an outage, and counts towards
@@ -146,6 +166,8 @@ type Outbox struct {
 	// not come yet (zero: none), so a refused row is retried when due rather
 	// than at the next poll.
 	nextDue time.Time
+	// markHook, when set (by tests), runs in the marker before each mark.
+	markHook func()
 
 	published metric.Int64Counter
 	failures  metric.Int64Counter
@@ -176,6 +198,9 @@ func New(db *sqldb.DB, pub Publisher, opts Options) *Outbox {
 	}
 	if opts.PublishTimeout <= 0 {
 		opts.PublishTimeout = 30 * time.Second
+	}
+	if opts.PipelineDepth <= 0 {
+		opts.PipelineDepth = defaultPipelineDepth
 	}
 	log := opts.Logger
 	if log == nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"trueup.dev/platform/sqldb"
@@ -101,28 +102,56 @@ func (o *Outbox) finalDrain(ctx context.Context) {
 // stalled: the database failed, or a batch had rows and none got through.
 // A batch in which only some rows were refused is progress: those rows wait
 // out their own backoff and the relay carries on.
+//
+// Batches are pipelined: a published batch goes to a marker goroutine, and
+// the next one is fetched and published while it is marked, so the broker
+// does not sit idle during the mark's write. At most PipelineDepth batches
+// are in hand at once. drain returns only once every batch it published has
+// been marked (or has failed to be), so the next pass, which starts again
+// from the lowest unsent row, never sees a batch still in flight.
 func (o *Outbox) drain(ctx context.Context) (stalled bool) {
 	if !o.nextDue.After(time.Now()) {
 		o.nextDue = time.Time{} // due now: this drain reads those rows
 	}
+	m := o.startMarker(ctx)
+	defer func() {
+		if m.finish() {
+			stalled = true
+		}
+	}()
+	// On SQLite, fetches read past the rows this pass already fetched: the
+	// batches still being marked are unsent in the table and would be read
+	// again. The bound lives only as long as the pass (see the package
+	// documentation on cursors). On PostgreSQL the row locks of those
+	// batches do the same, and a late commit below them is read at once.
+	var after int64
 	for ctx.Err() == nil {
-		n, nFailed, err := o.relayBatch(ctx)
+		m.slots <- struct{}{} // waits while PipelineDepth batches are in hand
+		if m.failed.Load() {
+			<-m.slots
+			return true // a mark failed: the database is in trouble, pause like for a failed fetch
+		}
+		b, err := o.claim(ctx, after)
 		if err != nil {
+			<-m.slots
 			if ctx.Err() == nil {
 				o.log.WarnContext(ctx, "outbox relay batch failed", "error", err)
 			}
 			return true
 		}
-		if o.published != nil {
-			o.published.Add(ctx, int64(n-nFailed))
+		if len(b.rows) == 0 {
+			<-m.slots
+			return false
 		}
-		if o.failures != nil && nFailed > 0 {
-			o.failures.Add(ctx, int64(nFailed))
+		if o.db.Dialect != sqldb.Postgres {
+			after = b.rows[len(b.rows)-1].seq
 		}
-		if nFailed > 0 && nFailed == n {
+		b.results = o.publish(ctx, b.rows)
+		m.queue <- b
+		if countFailed(b.results) == len(b.rows) {
 			return true
 		}
-		if n < o.opts.BatchSize {
+		if len(b.rows) < o.opts.BatchSize {
 			return false
 		}
 	}
@@ -136,48 +165,135 @@ type row struct {
 	msg      Message
 }
 
-// relayBatch claims, publishes and marks one batch. It returns how many rows
-// it claimed and how many of them were not acknowledged.
-func (o *Outbox) relayBatch(ctx context.Context) (n, failed int, err error) {
-	if o.db.Dialect == sqldb.Postgres {
-		// The transaction must outlive ctx so a published batch can still
-		// be marked: database/sql rolls a transaction back when the
-		// context it began with ends.
-		err = o.db.WithTx(context.WithoutCancel(ctx), func(tx *sqldb.Tx) error {
-			rows, err := o.fetch(ctx, tx, " FOR UPDATE SKIP LOCKED")
-			if err != nil || len(rows) == 0 {
-				n, failed = 0, 0
-				return err
-			}
-			results := o.publish(ctx, rows)
-			n, failed = len(rows), countFailed(results)
-			mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
-			defer cancel()
-			return o.mark(mctx, tx, rows, results)
-		})
-		return n, failed, err
-	}
+// batch is one claimed batch on its way through the pipeline.
+type batch struct {
+	// tx is the PostgreSQL transaction that holds the rows' locks until the
+	// batch is marked; nil on SQLite.
+	tx      *sql.Tx
+	rows    []row
+	results []error // one per row, once published
+}
 
-	rows, err := o.fetch(ctx, o.db, "")
-	if err != nil || len(rows) == 0 {
-		return 0, 0, err
+// claim fetches the next batch of due rows. On PostgreSQL it opens the
+// batch's transaction and locks the rows, skipping rows other batches hold
+// (this relay's own, still being marked, or another replica's). On SQLite it
+// reads without a lock, only rows past seq after.
+func (o *Outbox) claim(ctx context.Context, after int64) (*batch, error) {
+	if o.db.Dialect != sqldb.Postgres {
+		rows, err := o.fetch(ctx, o.db, after, "")
+		return &batch{rows: rows}, err
 	}
-	results := o.publish(ctx, rows)
+	// Not WithTx: the transaction spans two goroutines (claimed and
+	// published here, marked and committed by the marker), and a retry
+	// after publishing would publish again. It begins without ctx's
+	// cancellation so that a published batch can still be marked:
+	// database/sql rolls a transaction back when its context ends.
+	tx, err := o.db.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: begin batch transaction: %w", err)
+	}
+	rows, err := o.fetch(ctx, tx, 0, " FOR UPDATE SKIP LOCKED")
+	if err != nil || len(rows) == 0 {
+		_ = tx.Rollback()
+		return &batch{}, err
+	}
+	return &batch{tx: tx, rows: rows}, nil
+}
+
+// marker marks the batches of one drain pass, one at a time and in the
+// order they were published, in its own goroutine. One goroutine makes the
+// marks serial, which SQLite's single writer wants anyway, and keeps the
+// relay's state (lastAck, nextDue) to one writer at a time.
+type marker struct {
+	// slots holds a token per batch in hand, from claim to the end of its
+	// mark: its capacity, PipelineDepth, bounds the batches in hand (on
+	// PostgreSQL, open transactions and their connections).
+	slots  chan struct{}
+	queue  chan *batch   // published batches, oldest first
+	done   chan struct{} // closed when every queued batch is marked
+	failed atomic.Bool   // a mark failed: the pass ends as a stall
+}
+
+func (o *Outbox) startMarker(ctx context.Context) *marker {
+	m := &marker{
+		slots: make(chan struct{}, o.opts.PipelineDepth),
+		queue: make(chan *batch, o.opts.PipelineDepth),
+		done:  make(chan struct{}),
+	}
+	go func() {
+		defer close(m.done)
+		for b := range m.queue {
+			if o.markHook != nil {
+				o.markHook()
+			}
+			if err := o.markBatch(ctx, b); err != nil {
+				m.failed.Store(true)
+				if ctx.Err() == nil {
+					o.log.WarnContext(ctx, "outbox relay batch failed", "error", err)
+				}
+			}
+			<-m.slots
+		}
+	}()
+	return m
+}
+
+// finish waits for the queued batches to be marked and reports whether any
+// mark failed.
+func (m *marker) finish() (failed bool) {
+	close(m.queue)
+	<-m.done
+	return m.failed.Load()
+}
+
+// markBatch records a published batch's outcome, on PostgreSQL in the
+// batch's own transaction, which it then commits, and on SQLite in a write
+// transaction of its own. The rows are out, so the mark gets a deadline of
+// its own even when ctx has ended: a graceful shutdown does not republish
+// them.
+func (o *Outbox) markBatch(ctx context.Context, b *batch) error {
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
-	err = o.db.WithTx(mctx, func(tx *sqldb.Tx) error { return o.mark(mctx, tx, rows, results) })
-	return len(rows), countFailed(results), err
+	var err error
+	if b.tx != nil {
+		if err = o.mark(mctx, b.tx, b.rows, b.results); err == nil {
+			if err = b.tx.Commit(); err != nil {
+				err = fmt.Errorf("outbox: commit batch: %w", err)
+			}
+		}
+		if err != nil {
+			_ = b.tx.Rollback()
+		}
+	} else {
+		err = o.db.WithTx(mctx, func(tx *sqldb.Tx) error { return o.mark(mctx, tx, b.rows, b.results) })
+	}
+	if err != nil {
+		return err
+	}
+	failed := countFailed(b.results)
+	if o.published != nil {
+		o.published.Add(ctx, int64(len(b.rows)-failed))
+	}
+	if o.failures != nil && failed > 0 {
+		o.failures.Add(ctx, int64(failed))
+	}
+	return nil
 }
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (o *Outbox) fetch(ctx context.Context, q querier, lock string) ([]row, error) {
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// fetch reads up to BatchSize due rows with a seq above after, in seq order.
+func (o *Outbox) fetch(ctx context.Context, q querier, after int64, lock string) ([]row, error) {
 	rs, err := q.QueryContext(ctx,
 		`SELECT seq, attempts, id, subject, type, payload, headers, occurred_at FROM outbox
-		 WHERE sent_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
-		 ORDER BY seq LIMIT $2`+lock, sqldb.Now(), o.opts.BatchSize)
+		 WHERE sent_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $1) AND seq > $3
+		 ORDER BY seq LIMIT $2`+lock, sqldb.Now(), o.opts.BatchSize, after)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: fetch unsent rows: %w", err)
 	}
@@ -247,7 +363,7 @@ type failureKey struct {
 // mark records the outcome of a publish: one UPDATE for the acknowledged
 // rows, one per distinct (error, attempts) for the others, each with a fixed
 // statement text (see anyOf).
-func (o *Outbox) mark(ctx context.Context, tx *sqldb.Tx, rows []row, results []error) error {
+func (o *Outbox) mark(ctx context.Context, tx execer, rows []row, results []error) error {
 	now := sqldb.Now()
 	var sent []int64
 	failed := map[failureKey][]row{}
