@@ -151,7 +151,7 @@ var routeServices = map[string]string{
 	"items": "inventory", "items:lookup": "inventory", "items:audit": "inventory", "items:import": "inventory",
 	"warehouses": "inventory", "stock:receive": "inventory", "stock:move": "inventory", "stock:issue": "inventory",
 	"stock:adjust": "inventory", "stock:count": "inventory", "movements": "inventory", "allocations": "inventory",
-	"valuation": "inventory",
+	"valuation": "inventory", "stock:ship": "inventory", "reasonCodes": "inventory",
 	"suppliers": "orders", "customers": "orders", "catalogItems": "orders",
 	"carriers": "fulfillment",
 	"accounts": "ledger",

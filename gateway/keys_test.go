@@ -104,6 +104,8 @@ nobody key-nobody-0123456789abcdefghi
 		{"key-carrier-0123456789abcdefgh", "POST", "/v1/carriers", http.StatusOK},             // write
 		{"key-carrier-0123456789abcdefgh", "GET", "/v1/items/ABC", http.StatusOK},             // inventory.read
 		{"key-carrier-0123456789abcdefgh", "POST", "/v1/stock:receive", http.StatusForbidden}, // no inventory.write
+		{"key-carrier-0123456789abcdefgh", "GET", "/v1/reasonCodes", http.StatusOK},           // inventory.read
+		{"key-carrier-0123456789abcdefgh", "POST", "/v1/stock:ship", http.StatusForbidden},    // no inventory.write
 		{"key-carrier-0123456789abcdefgh", "POST", "/v1/accounts", http.StatusForbidden},      // no ledger scope
 		{"key-carrier-0123456789abcdefgh", "GET", "/v1/accounts", http.StatusForbidden},       // not even read
 		{"key-carrier-0123456789abcdefgh", "GET", "/v1/unknown-route", http.StatusForbidden},  // unclaimed routes need *

@@ -20,14 +20,46 @@ type LevelFilter struct {
 type MovementFilter struct {
 	SKU       string
 	Warehouse string
+	// From and To bound the record time (CreatedAt), From <= t < To; a zero
+	// time leaves that side open.
+	From, To time.Time
+}
+
+// MovementPage is a page of the journal, oldest (lowest seq) first.
+type MovementPage struct {
+	Movements []*inventory.Movement
+	// Next is where the next page starts after: every movement with seq <=
+	// Next that matches the filter is on this page or an earlier one, and no
+	// movement still to commit will get a seq <= Next. Always set: at the end
+	// of the journal it is the watermark, so a follower polls from it and
+	// never skips a movement that commits late.
+	Next int64
+}
+
+// ValuationPage is a page of a valuation: the lines of up to page.Limit
+// items x warehouses (every lot of an item on the same page).
+type ValuationPage struct {
+	Lines []ValuationLine
+	// Through is the journal watermark the valuation is complete through:
+	// every movement with seq <= Through is in it, and none after.
+	Through int64
+	// Next is the page.After of the next page; "" on the last.
+	Next string
+}
+
+// AllocationFilter narrows an allocation listing to one outbound order (and
+// line, when Order.Line is set).
+type AllocationFilter struct {
+	Order inventory.SourceDoc
 }
 
 // ValuationQuery asks for stock value.
 type ValuationQuery struct {
 	Warehouse string
 	SKU       string
-	AsOf      time.Time
-	ByLot     bool
+	// AsOf is the moment; zero means now.
+	AsOf  time.Time
+	ByLot bool
 }
 
 // ValuationLine is the quantity and value of one warehouse x item (x lot).
@@ -43,13 +75,23 @@ type StockReader interface {
 	// BaseUoMs returns the base unit of each of the given items.
 	BaseUoMs(ctx context.Context, skus []string) (map[string]string, error)
 	GetMovement(ctx context.Context, id string) (*inventory.Movement, error)
-	// ListMovements pages by journal sequence; page.After is the last seq seen.
-	ListMovements(ctx context.Context, f MovementFilter, page paging.Page) ([]*inventory.Movement, error)
+	// ListMovements pages by journal sequence, never past the journal's
+	// watermark; page.After is a MovementPage.Next (a seq), or "".
+	ListMovements(ctx context.Context, f MovementFilter, page paging.Page) (MovementPage, error)
 	// ListLevels pages by location, sku, lot; page.After is an opaque key.
 	ListLevels(ctx context.Context, f LevelFilter, page paging.Page) ([]*inventory.Level, error)
 	GetAllocation(ctx context.Context, id string) (*inventory.Allocation, error)
-	// Valuation sums the journal up to q.AsOf.
-	Valuation(ctx context.Context, q ValuationQuery) ([]ValuationLine, error)
+	// ListAllocations pages an order's allocations by id (oldest first);
+	// page.After is the last id seen.
+	ListAllocations(ctx context.Context, f AllocationFilter, page paging.Page) ([]*inventory.Allocation, error)
+	// GetReasonCode returns NotFound for an unknown code.
+	GetReasonCode(ctx context.Context, code string) (*inventory.ReasonCode, error)
+	// ListReasonCodes pages by code; page.After is the last code seen.
+	ListReasonCodes(ctx context.Context, page paging.Page) ([]*inventory.ReasonCode, error)
+	// Valuation values stock at the journal's watermark: now (q.AsOf zero)
+	// from the cost layers' sums, as of a past time (or by lot) from the
+	// journal; paged by warehouse and item, page.After a ValuationPage.Next.
+	Valuation(ctx context.Context, q ValuationQuery, page paging.Page) (ValuationPage, error)
 }
 
 // StockTx holds the stock writes. Methods that read before a write lock what
@@ -73,11 +115,11 @@ type StockTx interface {
 	// in unblocked, takeable locations and not expired before today
 	// (YYYY-MM-DD), locked, in no particular order.
 	LockCandidates(ctx context.Context, warehouse, sku, today string) ([]*inventory.Level, error)
-	// LockLayers returns the cost layers of sku in warehouse that still hold
-	// quantity, in Seq order, locked; and the newest layer that received stock
-	// at a cost (QtyIn > 0), open or not, or nil: inventory.Book's Open and
-	// Last. A layer in both is one value, so a change to one is seen in the other.
-	LockLayers(ctx context.Context, warehouse, sku string) (open []*inventory.Layer, last *inventory.Layer, err error)
+	// LockBook loads the cost book of sku in warehouse (inventory.Book),
+	// locked, for a command costed by method: in part, with a Rest that loads
+	// the layers the command reaches, so that its cost does not grow with the
+	// book's history.
+	LockBook(ctx context.Context, warehouse, sku string, method inventory.CostMethod) (*inventory.Book, error)
 	// SaveLayer inserts or updates a layer.
 	SaveLayer(ctx context.Context, l *inventory.Layer) error
 	// InsertMovement appends to the journal and sets m.Seq.
@@ -85,7 +127,11 @@ type StockTx interface {
 	InsertAllocation(ctx context.Context, a *inventory.Allocation) error
 	// LockAllocation reads an allocation for update.
 	LockAllocation(ctx context.Context, id string) (*inventory.Allocation, error)
+	// UpdateAllocation stores an allocation's state, lines (inserting new
+	// ones) and staged stock.
 	UpdateAllocation(ctx context.Context, a *inventory.Allocation) error
+	// InsertReasonCode returns AlreadyExists for a code that exists.
+	InsertReasonCode(ctx context.Context, rc *inventory.ReasonCode) error
 }
 
 // LevelKey is the keyset position of a level in a stock listing (location,

@@ -75,6 +75,14 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
 			return &inventoryv1.StockCounted{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
 		})
+	case inventory.StockPicked:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockPicked{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
+	case inventory.StockCostCorrected:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockCostCorrected{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
 	case inventory.AllocationCreated:
 		now, ts := stamp(e.Allocation.UpdatedAt)
 		return protoevent.Message(id, &inventoryv1.AllocationCreated{

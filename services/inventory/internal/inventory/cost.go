@@ -133,11 +133,160 @@ func (l *Layer) take(n Qty) int64 {
 // a stock command.
 type Book struct {
 	Method CostMethod
-	// Open are the layers that hold quantity, in Seq order.
+	// Open are the layers that hold quantity, in Seq order: all of them, or,
+	// when Rest is set, those loaded so far.
 	Open []*Layer
 	// Last is the newest layer that received stock at a cost (QtyIn > 0), open
 	// or not; nil if the item never had a cost in the warehouse.
 	Last *Layer
+	// Rest, when set, is the part of the book not loaded yet: the open layers
+	// that are not in Open. Receive and Issue load what they reach of it, so
+	// a command costs what it touches, not what the book has seen. The
+	// results are the same as with every open layer in Open.
+	Rest *Rest
+}
+
+// Rest is what a partly loaded Book has not loaded: the book's other open
+// layers (QtyRemaining != 0), counted and summed, and how to load them. The
+// Book keeps the counts and sums up to date as it loads layers.
+type Rest struct {
+	// Layers, Qty and Value count and sum the layers not loaded.
+	Layers int
+	Qty    Qty
+	Value  int64
+	// Currency is theirs: a book's open layers share one currency (see
+	// CheckCurrency), so any of them tells it.
+	Currency string
+	// Lot returns what of the layers not loaded (nor handed out by Load)
+	// belongs to lot.
+	Lot func(lot string) (LotRest, error)
+	// Load returns, oldest first, up to q.Limit more layers that it has not
+	// handed out before (nor the layers the book was loaded with), locked.
+	Load func(q LoadQuery) ([]*Layer, error)
+
+	lots map[string]*LotRest
+	err  error
+}
+
+// LotRest is what of a Rest belongs to one lot: the quantity and value of
+// its layers that hold stock (QtyRemaining > 0), and how many of its layers
+// are negative.
+type LotRest struct {
+	StockQty   Qty
+	StockValue int64
+	Negatives  int
+}
+
+// LoadQuery says which layers a Rest.Load returns: those of Lot (of every
+// other lot, with OtherLots) that hold stock, or, with Negative, that are
+// negative.
+type LoadQuery struct {
+	Lot       string
+	OtherLots bool
+	Negative  bool
+	Limit     int
+}
+
+// A partly loaded book asks for firstBatch layers at a time, then twice as
+// many each time, up to maxBatch: most commands need one or two.
+const (
+	firstBatch = 2
+	maxBatch   = 64
+)
+
+// lotRest is what of b.Rest belongs to lot (nil when b is fully loaded). A
+// failure to read it spoils the book: it is kept, and the next Receive or
+// Issue returns it.
+func (b *Book) lotRest(lot string) *LotRest {
+	r := b.Rest
+	if r == nil {
+		return nil
+	}
+	if lr, ok := r.lots[lot]; ok {
+		return lr
+	}
+	lr, err := r.Lot(lot)
+	if err != nil {
+		r.err = fmt.Errorf("read cost layers of lot %q: %w", lot, err)
+		lr = LotRest{}
+	}
+	if r.lots == nil {
+		r.lots = map[string]*LotRest{}
+	}
+	r.lots[lot] = &lr
+	return &lr
+}
+
+// load moves what r.Load returns for q from the rest into Open, in Seq
+// order, and returns it.
+func (b *Book) load(q LoadQuery) ([]*Layer, error) {
+	r := b.Rest
+	got, err := r.Load(q)
+	if err != nil {
+		return nil, fmt.Errorf("load cost layers: %w", err)
+	}
+	for _, l := range got {
+		r.Layers--
+		r.Qty -= l.QtyRemaining
+		r.Value -= l.ValueRemaining
+		if lr, ok := r.lots[l.Lot]; ok {
+			if l.QtyRemaining > 0 {
+				lr.StockQty -= l.QtyRemaining
+				lr.StockValue -= l.ValueRemaining
+			} else {
+				lr.Negatives--
+			}
+		}
+		i := len(b.Open)
+		for i > 0 && b.Open[i-1].Seq > l.Seq {
+			i--
+		}
+		b.Open = slices.Insert(b.Open, i, l)
+	}
+	return got, nil
+}
+
+// loadUntil loads layers for q, oldest first, until the loaded layers that
+// match, up to the newest one loaded, hold at least need (in absolute
+// quantity), or until there is nothing left to load (more says whether the
+// rest may still hold some). Then a pass over Open in Seq order that stops
+// after need meets the same layers, in the same order, as a pass over every
+// layer of the book. A layer the book was loaded with beyond that point (Last)
+// does not count: older layers may come before it.
+func (b *Book) loadUntil(q LoadQuery, need Qty, match func(*Layer) bool, more func() bool) error {
+	if b.Rest == nil {
+		return nil
+	}
+	if b.Rest.err != nil {
+		return b.Rest.err
+	}
+	frontier, loaded := int64(0), false
+	if !more() {
+		return nil // every layer that matches is loaded
+	}
+	q.Limit = firstBatch
+	for ; ; q.Limit = min(2*q.Limit, maxBatch) {
+		if loaded {
+			var have Qty
+			for _, l := range b.Open {
+				if l.Seq <= frontier && match(l) {
+					have += max(l.QtyRemaining, -l.QtyRemaining)
+				}
+			}
+			if have >= need {
+				return nil
+			}
+		}
+		got, err := b.load(q)
+		if err != nil {
+			return err
+		}
+		loaded = true
+		if len(got) < q.Limit || !more() {
+			return nil // the rest holds no more of them
+		}
+		frontier = got[len(got)-1].Seq
+	}
 }
 
 // Currency is the currency the book's stock is valued in while any layer
@@ -148,6 +297,9 @@ func (b *Book) Currency() string {
 		if l.QtyRemaining != 0 || l.ValueRemaining != 0 {
 			return l.Currency
 		}
+	}
+	if b.Rest != nil && b.Rest.Layers > 0 {
+		return b.Rest.Currency
 	}
 	return ""
 }
@@ -187,6 +339,10 @@ func (b *Book) CurrentCost(lot string) (perUnit *big.Rat, ok bool) {
 			q.Add(q, big.NewInt(int64(l.QtyRemaining)))
 			v.Add(v, big.NewInt(l.ValueRemaining))
 		}
+	}
+	if lr := b.lotRest(lot); lr != nil && b.Method != CostMovingAverage {
+		q.Add(q, big.NewInt(int64(lr.StockQty)))
+		v.Add(v, big.NewInt(lr.StockValue))
 	}
 	if q.Sign() > 0 {
 		return new(big.Rat).SetFrac(v.Mul(v, big.NewInt(int64(qtyOne))), q), true
@@ -237,6 +393,15 @@ func (b *Book) Receive(in Layer) (Received, error) {
 	}
 	if err := b.CheckCurrency(in.Currency); err != nil {
 		return Received{}, err
+	}
+	if b.Rest != nil && b.Method != CostMovingAverage {
+		lr := b.lotRest(in.Lot)
+		err := b.loadUntil(LoadQuery{Lot: in.Lot, Negative: true}, in.QtyIn,
+			func(l *Layer) bool { return l.QtyRemaining < 0 && l.Lot == in.Lot && l.Currency == in.Currency },
+			func() bool { return lr.Negatives > 0 })
+		if err != nil {
+			return Received{}, err
+		}
 	}
 	in.QtyRemaining, in.ValueRemaining = in.QtyIn, in.ValueIn
 	var out Received
@@ -354,11 +519,26 @@ func (b *Book) Issue(lot string, q Qty, allowNegative bool, neg Layer) (Issued, 
 	if b.Method == CostMovingAverage {
 		take(func(*Layer) bool { return true })
 	} else {
+		if b.Rest != nil {
+			lr := b.lotRest(lot)
+			err := b.loadUntil(LoadQuery{Lot: lot}, q,
+				func(l *Layer) bool { return l.QtyRemaining > 0 && l.Lot == lot },
+				func() bool { return lr.StockQty > 0 })
+			if err != nil {
+				return Issued{}, err
+			}
+		}
 		take(func(l *Layer) bool { return l.Lot == lot })
 	}
 	if short > 0 && !allowNegative && b.Method != CostMovingAverage {
 		// Journals written before costing stayed within the lot may have let
 		// another lot's issue take this lot's layers: take theirs back.
+		err := b.loadUntil(LoadQuery{Lot: lot, OtherLots: true}, short,
+			func(l *Layer) bool { return l.QtyRemaining > 0 && l.Lot != lot },
+			func() bool { return b.Rest.Layers > 0 })
+		if err != nil {
+			return Issued{}, err
+		}
 		take(func(l *Layer) bool { return l.Lot != lot })
 	}
 	if short > 0 {
@@ -427,6 +607,10 @@ func (b *Book) checkLimits() error {
 	for _, l := range b.Open {
 		q.Add(q, big.NewInt(int64(l.QtyRemaining)))
 		v.Add(v, big.NewInt(l.ValueRemaining))
+	}
+	if b.Rest != nil {
+		q.Add(q, big.NewInt(int64(b.Rest.Qty)))
+		v.Add(v, big.NewInt(b.Rest.Value))
 	}
 	maxQ, maxV := big.NewInt(int64(MaxStockQty)), big.NewInt(MaxBookValue)
 	if q.CmpAbs(maxQ) > 0 || v.CmpAbs(maxV) > 0 {

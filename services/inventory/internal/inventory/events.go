@@ -28,6 +28,14 @@ type StockAdjusted struct{ Movement Movement }
 // StockCounted is the fact that a count set the stock to the counted quantity.
 type StockCounted struct{ Movement Movement }
 
+// StockPicked is the fact that reserved stock moved from its bin to staging,
+// still reserved for its order; no value changed.
+type StockPicked struct{ Movement Movement }
+
+// StockCostCorrected is the fact that negative stock was filled at another
+// cost than it was issued at: a value-only correction of the issues it names.
+type StockCostCorrected struct{ Movement Movement }
+
 // AllocationCreated is the fact that stock was reserved for an order line.
 type AllocationCreated struct{ Allocation Allocation }
 

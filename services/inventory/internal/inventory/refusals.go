@@ -18,6 +18,8 @@ const (
 	ReasonPickExceedsAllocation   = "PICK_EXCEEDS_ALLOCATION"
 	ReasonAllocationNotActive     = "ALLOCATION_NOT_ACTIVE"
 	ReasonAllocationPicked        = "ALLOCATION_PICKED"
+	ReasonAllocationShipped       = "ALLOCATION_SHIPPED"
+	ReasonShipExceedsPicked       = "SHIP_EXCEEDS_PICKED"
 	ReasonValuationTooLarge       = "VALUATION_TOO_LARGE"
 	reasonLayersDisagreeWithStock = "COST_LAYERS_DISAGREE"
 )
@@ -56,8 +58,15 @@ var (
 	ErrPickExceedsAllocation = sentinel(apperr.KindFailedPrecondition, ReasonPickExceedsAllocation)
 	// ErrAllocationNotActive: a pick from a released or fully picked allocation.
 	ErrAllocationNotActive = sentinel(apperr.KindFailedPrecondition, ReasonAllocationNotActive)
-	// ErrAllocationPicked: a release of a fully picked allocation.
+	// ErrAllocationPicked was the refusal to release a fully picked
+	// allocation. Deprecated: picked stock now waits in staging and a release
+	// puts it back (see Allocation.Release); no command returns it any more.
 	ErrAllocationPicked = sentinel(apperr.KindFailedPrecondition, ReasonAllocationPicked)
+	// ErrAllocationShipped: a release of an allocation whose stock shipped.
+	ErrAllocationShipped = sentinel(apperr.KindFailedPrecondition, ReasonAllocationShipped)
+	// ErrShipExceedsPicked: a shipment of more than an allocation has waiting
+	// in a staging location.
+	ErrShipExceedsPicked = sentinel(apperr.KindFailedPrecondition, ReasonShipExceedsPicked)
 	// ErrValuationTooLarge: a valuation total does not fit in int64 minor units.
 	ErrValuationTooLarge = sentinel(apperr.KindFailedPrecondition, ReasonValuationTooLarge)
 	// ErrLayersDisagreeWithStock: the cost layers hold less than the stock an

@@ -17,6 +17,9 @@ const (
 	MoveIssue
 	MoveAdjustment
 	MoveCount
+	// MoveCostCorrection is a value-only true-up of negative stock: its fill
+	// was worth another cost than the issues it fills were valued at.
+	MoveCostCorrection
 )
 
 // SourceType is the kind of business document behind a movement.
@@ -81,12 +84,22 @@ type Movement struct {
 	Value    int64
 	Currency string
 	// Counted is the counted quantity, for counts.
-	Counted      *Qty
-	Layers       []Take
-	Source       SourceDoc
-	ReasonCode   string
-	AllocationID string
-	CreatedAt    time.Time
+	Counted    *Qty
+	Layers     []Take
+	Source     SourceDoc
+	ReasonCode string
+	// ReasonCategory is ReasonCode's category, when there is a reason.
+	ReasonCategory ReasonCategory
+	AllocationID   string
+	// CreatedAt is when the movement was recorded; EffectiveAt when it
+	// happened, as the command said (CreatedAt when it said nothing).
+	CreatedAt   time.Time
+	EffectiveAt time.Time
+	// CostAmount and CostUoM are the unit cost the command entered (in
+	// Currency), when stock came in at a given cost; "" otherwise.
+	CostAmount, CostUoM string
+	// Corrects names the issue movements a cost correction corrects.
+	Corrects []string
 }
 
 var (

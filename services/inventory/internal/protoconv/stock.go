@@ -22,6 +22,8 @@ var (
 		inventory.MoveIssue:      inventoryv1.MovementType_MOVEMENT_TYPE_ISSUE,
 		inventory.MoveAdjustment: inventoryv1.MovementType_MOVEMENT_TYPE_ADJUSTMENT,
 		inventory.MoveCount:      inventoryv1.MovementType_MOVEMENT_TYPE_COUNT,
+
+		inventory.MoveCostCorrection: inventoryv1.MovementType_MOVEMENT_TYPE_COST_CORRECTION,
 	}
 	sourceTypeToProto = map[inventory.SourceType]inventoryv1.SourceDocumentType{
 		inventory.SourcePurchaseOrder: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER,
@@ -38,8 +40,36 @@ var (
 		inventory.AllocActive:   inventoryv1.AllocationState_ALLOCATION_STATE_ACTIVE,
 		inventory.AllocPicked:   inventoryv1.AllocationState_ALLOCATION_STATE_PICKED,
 		inventory.AllocReleased: inventoryv1.AllocationState_ALLOCATION_STATE_RELEASED,
+		inventory.AllocShipped:  inventoryv1.AllocationState_ALLOCATION_STATE_SHIPPED,
 	}
+	reasonCategoryToProto = map[inventory.ReasonCategory]inventoryv1.ReasonCategory{
+		inventory.ReasonShrinkage:       inventoryv1.ReasonCategory_REASON_CATEGORY_SHRINKAGE,
+		inventory.ReasonDamage:          inventoryv1.ReasonCategory_REASON_CATEGORY_DAMAGE,
+		inventory.ReasonFound:           inventoryv1.ReasonCategory_REASON_CATEGORY_FOUND,
+		inventory.ReasonScrap:           inventoryv1.ReasonCategory_REASON_CATEGORY_SCRAP,
+		inventory.ReasonSample:          inventoryv1.ReasonCategory_REASON_CATEGORY_SAMPLE,
+		inventory.ReasonWriteDown:       inventoryv1.ReasonCategory_REASON_CATEGORY_WRITE_DOWN,
+		inventory.ReasonOpeningBalance:  inventoryv1.ReasonCategory_REASON_CATEGORY_OPENING_BALANCE,
+		inventory.ReasonCountDifference: inventoryv1.ReasonCategory_REASON_CATEGORY_COUNT_DIFFERENCE,
+	}
+	reasonCategoryFromProto = invert(reasonCategoryToProto)
 )
+
+// ReasonCodePattern is the resource name pattern of reason codes.
+const ReasonCodePattern = "reasonCodes/*"
+
+// ReasonCodeToProto maps a reason code.
+func ReasonCodeToProto(r *inventory.ReasonCode) *inventoryv1.ReasonCode {
+	return &inventoryv1.ReasonCode{
+		Name: resname.Format(ReasonCodePattern, r.Code), Code: r.Code, Description: r.Description,
+		Category: reasonCategoryToProto[r.Category], Active: r.Active, CreateTime: timestamppb.New(r.CreatedAt),
+	}
+}
+
+// ReasonCodeFromProto maps a reason code to create; an unknown category maps to 0.
+func ReasonCodeFromProto(p *inventoryv1.ReasonCode) inventory.ReasonCode {
+	return inventory.ReasonCode{Code: p.GetCode(), Description: p.GetDescription(), Category: reasonCategoryFromProto[p.GetCategory()], Active: p.GetActive()}
+}
 
 func locationName(warehouse, code string) string {
 	if code == "" {
@@ -77,6 +107,19 @@ func MovementToProto(m *inventory.Movement) *inventoryv1.Movement {
 		Source:       SourceToProto(m.Source),
 		ReasonCode:   m.ReasonCode,
 		CreateTime:   timestamppb.New(m.CreatedAt),
+		Seq:          m.Seq,
+
+		ReasonCategory: reasonCategoryToProto[m.ReasonCategory],
+		EffectiveTime:  timestamppb.New(m.CreatedAt),
+	}
+	if !m.EffectiveAt.IsZero() {
+		out.EffectiveTime = timestamppb.New(m.EffectiveAt)
+	}
+	if m.CostAmount != "" {
+		out.UnitCost = &inventoryv1.UnitCost{CurrencyCode: m.Currency, Amount: m.CostAmount, Uom: m.CostUoM}
+	}
+	for _, id := range m.Corrects {
+		out.CorrectedMovements = append(out.CorrectedMovements, resname.Format(MovementPattern, id))
 	}
 	if m.Currency != "" {
 		out.Value = &typev1.Money{CurrencyCode: m.Currency, MinorUnits: m.Value}
@@ -122,6 +165,12 @@ func AllocationToProto(a *inventory.Allocation) *inventoryv1.Allocation {
 		out.Lines = append(out.Lines, &inventoryv1.AllocationLine{
 			Location: locationName(a.Warehouse, l.Location), Lot: l.Lot, ExpiryDate: l.ExpiryDate,
 			Quantity: l.Qty.String(), Picked: l.Picked.String(),
+		})
+	}
+	for _, st := range a.Staged {
+		out.Staged = append(out.Staged, &inventoryv1.StagedStock{
+			Location: locationName(a.Warehouse, st.Location), Lot: st.Lot, PickedFrom: locationName(a.Warehouse, st.PickedFrom),
+			Quantity: st.Qty.String(), Shipped: st.Shipped.String(), Returned: st.Returned.String(),
 		})
 	}
 	return out

@@ -295,11 +295,20 @@ func TestRetriesAnswerExactlyWhatTheFirstCallDid(t *testing.T) {
 			t.Fatalf("allocation retry = %+v, first %+v", a2, a1)
 		}
 		l := a1.Lines[0]
-		pick := app.ConfirmPick{RequestID: rid("p"), AllocationID: a1.ID, Location: l.Location, Lot: l.Lot, Quantity: app.Quantity{Value: "1"}}
+		pick := app.ConfirmPick{RequestID: rid("p"), AllocationID: a1.ID, Location: l.Location, Lot: l.Lot, Quantity: app.Quantity{Value: "1"}, ToLocation: "STG", Source: soSrc}
 		twice("pick", func() (*inventory.Movement, error) { return svc.ConfirmPick(ctx, pick) })
-		relID := rid("rel")
-		r1 := oka(t)(svc.ReleaseAllocation(ctx, relID, a1.ID))
-		r2 := oka(t)(svc.ReleaseAllocation(ctx, relID, a1.ID))
+		ship := app.Ship{RequestID: rid("s"), AllocationID: a1.ID, Source: shipSrc}
+		s1, err := svc.ConfirmShipment(ctx, ship)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := svc.ConfirmShipment(ctx, ship)
+		if err != nil || !reflect.DeepEqual(s1, s2) || !reflect.DeepEqual(s1[0], okm(t)(st.GetMovement(ctx, s1[0].ID))) {
+			t.Fatalf("shipment retry = %+v, %v; first %+v", s2, err, s1)
+		}
+		rel := app.Release{RequestID: rid("rel"), AllocationID: a1.ID}
+		r1 := oka(t)(svc.ReleaseAllocation(ctx, rel))
+		r2 := oka(t)(svc.ReleaseAllocation(ctx, rel))
 		if !reflect.DeepEqual(r1, r2) {
 			t.Fatalf("release retry = %+v, first %+v", r2, r1)
 		}

@@ -197,36 +197,6 @@ func scanLayers(rows *sql.Rows) ([]*inventory.Layer, error) {
 	return out, rows.Err()
 }
 
-func (t *tx) LockLayers(ctx context.Context, warehouse, sku string) ([]*inventory.Layer, *inventory.Layer, error) {
-	rows, err := t.Tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
-		WHERE sku = $1 AND warehouse = $2 AND qty_remaining <> 0 ORDER BY seq`+t.forUpdate(""), sku, warehouse)
-	if err != nil {
-		return nil, nil, fmt.Errorf("lock cost layers: %w", err)
-	}
-	open, err := scanLayers(rows)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The newest cost is the newest layer that received stock at a cost: a
-	// negative layer (qty_in = 0) is stock issued ahead of a receipt, no cost.
-	rows, err = t.Tx.QueryContext(ctx, `SELECT `+layerColumns+` FROM cost_layers
-		WHERE sku = $1 AND warehouse = $2 AND qty_in > 0 ORDER BY seq DESC LIMIT 1`+t.forUpdate(""), sku, warehouse)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read last cost layer: %w", err)
-	}
-	last, err := scanLayers(rows)
-	if err != nil || len(last) == 0 {
-		return open, nil, err
-	}
-	// Hand out one value per layer, so a change to the last layer is seen in open.
-	for _, l := range open {
-		if l.ID == last[0].ID {
-			return open, l, nil
-		}
-	}
-	return open, last[0], nil
-}
-
 func (t *tx) SaveLayer(ctx context.Context, l *inventory.Layer) error {
 	_, err := t.Tx.ExecContext(ctx, `INSERT INTO cost_layers (`+layerColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -246,11 +216,12 @@ func (t *tx) InsertMovement(ctx context.Context, m *inventory.Movement) error {
 	}
 	err := t.Tx.QueryRowContext(ctx, `INSERT INTO movements (id, type, sku, warehouse, from_location, to_location, lot, expiry_date,
 			entered_qty, entered_uom, base_qty, value_minor, currency, counted_qty, source_type, source_id, source_line,
-			reason_code, allocation_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING seq`,
+			reason_code, allocation_id, created_at, effective_at, cost_amount, cost_uom, reason_category, corrects)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING seq`,
 		m.ID, int(m.Type), m.SKU, m.Warehouse, m.FromLocation, m.ToLocation, m.Lot, m.ExpiryDate,
 		m.EnteredQty, m.EnteredUoM, int64(m.BaseQty), m.Value, m.Currency, counted, int(m.Source.Type), m.Source.ID, m.Source.Line,
-		m.ReasonCode, m.AllocationID, micros(m.CreatedAt)).Scan(&m.Seq)
+		m.ReasonCode, m.AllocationID, micros(m.CreatedAt), micros(effectiveAt(m)), m.CostAmount, m.CostUoM, int(m.ReasonCategory),
+		strings.Join(m.Corrects, " ")).Scan(&m.Seq)
 	if err != nil {
 		return fmt.Errorf("journal movement: %w", err)
 	}
@@ -261,6 +232,14 @@ func (t *tx) InsertMovement(ctx context.Context, m *inventory.Movement) error {
 		}
 	}
 	return nil
+}
+
+// effectiveAt is when m happened: its record time unless the command said.
+func effectiveAt(m *inventory.Movement) time.Time {
+	if m.EffectiveAt.IsZero() {
+		return m.CreatedAt
+	}
+	return m.EffectiveAt
 }
 
 func (t *tx) InsertAllocation(ctx context.Context, a *inventory.Allocation) error {
@@ -278,7 +257,7 @@ func (t *tx) InsertAllocation(ctx context.Context, a *inventory.Allocation) erro
 			return fmt.Errorf("insert allocation line: %w", err)
 		}
 	}
-	return nil
+	return t.saveStaged(ctx, a)
 }
 
 func (t *tx) UpdateAllocation(ctx context.Context, a *inventory.Allocation) error {
@@ -286,13 +265,17 @@ func (t *tx) UpdateAllocation(ctx context.Context, a *inventory.Allocation) erro
 		int(a.State), micros(a.UpdatedAt), a.ID); err != nil {
 		return fmt.Errorf("update allocation: %w", err)
 	}
+	// A pick from another bin than planned re-points the reservation: lines
+	// change quantity, and new ones appear.
 	for _, l := range a.Lines {
-		if _, err := t.Tx.ExecContext(ctx, `UPDATE allocation_lines SET picked = $1, released = $2
-			WHERE allocation_id = $3 AND location = $4 AND lot = $5`, int64(l.Picked), int64(l.Released), a.ID, l.Location, l.Lot); err != nil {
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO allocation_lines (allocation_id, location, lot, qty, picked, released)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (allocation_id, location, lot) DO UPDATE SET qty = excluded.qty, picked = excluded.picked, released = excluded.released`,
+			a.ID, l.Location, l.Lot, int64(l.Qty), int64(l.Picked), int64(l.Released)); err != nil {
 			return fmt.Errorf("update allocation line: %w", err)
 		}
 	}
-	return nil
+	return t.saveStaged(ctx, a)
 }
 
 func (t *tx) LockAllocation(ctx context.Context, id string) (*inventory.Allocation, error) {
@@ -335,11 +318,18 @@ func (r reader) allocation(ctx context.Context, id, lock string) (*inventory.All
 		l.Qty, l.Picked, l.Released = inventory.Qty(q), inventory.Qty(p), inventory.Qty(rel)
 		a.Lines = append(a.Lines, l)
 	}
-	return &a, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if a.Staged, err = r.staged(ctx, id); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 const movementColumns = `seq, id, type, sku, warehouse, from_location, to_location, lot, expiry_date, entered_qty, entered_uom,
-	base_qty, value_minor, currency, counted_qty, source_type, source_id, source_line, reason_code, allocation_id, created_at`
+	base_qty, value_minor, currency, counted_qty, source_type, source_id, source_line, reason_code, allocation_id, created_at,
+	effective_at, cost_amount, cost_uom, reason_category, corrects`
 
 func (r reader) GetMovement(ctx context.Context, id string) (*inventory.Movement, error) {
 	ms, err := r.movements(ctx, `SELECT `+movementColumns+` FROM movements WHERE id = $1`, id)
@@ -352,26 +342,6 @@ func (r reader) GetMovement(ctx context.Context, id string) (*inventory.Movement
 	return ms[0], nil
 }
 
-func (r reader) ListMovements(ctx context.Context, f app.MovementFilter, page paging.Page) ([]*inventory.Movement, error) {
-	after := int64(0)
-	if page.After != "" {
-		if _, err := fmt.Sscan(page.After, &after); err != nil {
-			return nil, apperr.Invalid(apperr.Field("page_token", "is not a token returned by this list call"))
-		}
-	}
-	// On PostgreSQL a sequence number is taken at insert, not at commit: list
-	// only what transactions older than every running one wrote, so a page
-	// boundary never passes a movement that is still to commit. SQLite writers
-	// are serial, so seq order is commit order there.
-	settled := ""
-	if r.dialect == sqldb.Postgres {
-		settled = ` AND txid < (pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`
-	}
-	return r.movements(ctx, `SELECT `+movementColumns+` FROM movements
-		WHERE seq > $1 AND ($2 = '' OR sku = $2) AND ($3 = '' OR warehouse = $3)`+settled+` ORDER BY seq LIMIT $4`,
-		after, f.SKU, f.Warehouse, page.Limit)
-}
-
 func (r reader) movements(ctx context.Context, query string, args ...any) ([]*inventory.Movement, error) {
 	rows, err := r.q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -380,16 +350,21 @@ func (r reader) movements(ctx context.Context, query string, args ...any) ([]*in
 	var out []*inventory.Movement
 	for rows.Next() {
 		var m inventory.Movement
-		var typ, sourceType int
-		var base, created int64
+		var typ, sourceType, category int
+		var base, created, effective int64
 		var counted sql.NullInt64
+		var corrects string
 		if err := rows.Scan(&m.Seq, &m.ID, &typ, &m.SKU, &m.Warehouse, &m.FromLocation, &m.ToLocation, &m.Lot, &m.ExpiryDate,
 			&m.EnteredQty, &m.EnteredUoM, &base, &m.Value, &m.Currency, &counted, &sourceType, &m.Source.ID, &m.Source.Line,
-			&m.ReasonCode, &m.AllocationID, &created); err != nil {
+			&m.ReasonCode, &m.AllocationID, &created, &effective, &m.CostAmount, &m.CostUoM, &category, &corrects); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan movement: %w", err)
 		}
 		m.Type, m.Source.Type, m.BaseQty, m.CreatedAt = inventory.MovementType(typ), inventory.SourceType(sourceType), inventory.Qty(base), fromMicros(created)
+		m.EffectiveAt, m.ReasonCategory = fromMicros(effective), inventory.ReasonCategory(category)
+		if corrects != "" {
+			m.Corrects = strings.Fields(corrects)
+		}
 		if counted.Valid {
 			c := inventory.Qty(counted.Int64)
 			m.Counted = &c
@@ -478,37 +453,4 @@ func (r reader) ListLevels(ctx context.Context, f app.LevelFilter, page paging.P
 		return nil, fmt.Errorf("list stock levels: %w", err)
 	}
 	return scanLevels(rows)
-}
-
-func (r reader) Valuation(ctx context.Context, q app.ValuationQuery) ([]app.ValuationLine, error) {
-	// PostgreSQL refuses a constant in GROUP BY, so the lot column comes and goes.
-	lotSelect, lotGroup := "'' AS lot", ""
-	if q.ByLot {
-		lotSelect, lotGroup = "lot", ", lot"
-	}
-	rows, err := r.q.QueryContext(ctx, `SELECT warehouse, sku, `+lotSelect+`, currency,
-			CAST(SUM(base_qty) AS BIGINT), CAST(SUM(value_minor) AS BIGINT)
-		FROM movements
-		WHERE type <> $1 AND created_at <= $2 AND ($3 = '' OR warehouse = $3) AND ($4 = '' OR sku = $4)
-		GROUP BY warehouse, sku`+lotGroup+`, currency
-		ORDER BY warehouse, sku`+lotGroup+`, currency`,
-		int(inventory.MoveTransfer), micros(q.AsOf), q.Warehouse, q.SKU)
-	if err != nil {
-		return nil, fmt.Errorf("valuation: %w", err)
-	}
-	defer rows.Close()
-	var out []app.ValuationLine
-	for rows.Next() {
-		var l app.ValuationLine
-		var qty int64
-		if err := rows.Scan(&l.Warehouse, &l.SKU, &l.Lot, &l.Currency, &qty, &l.Value); err != nil {
-			return nil, fmt.Errorf("scan valuation: %w", err)
-		}
-		l.Qty = inventory.Qty(qty)
-		if l.Qty == 0 && l.Value == 0 {
-			continue
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
 }

@@ -3,9 +3,15 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"trueup.dev/platform/outbox"
+	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/ceiling"
 	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 	"trueup.dev/services/inventory/internal/app"
@@ -14,11 +20,106 @@ import (
 	"trueup.dev/services/inventory/internal/store"
 )
 
-// BenchmarkReceiveThenIssue measures one receipt and one FIFO issue (two
-// transactions, each with its journal entry, cost layer change and event) on
-// SQLite. Run with `make bench`.
-func BenchmarkReceiveThenIssue(b *testing.B) {
-	db := pgtest.OpenSQLite(b)
+// BenchmarkStockCommands measures receipts/s and issues/s of one FIFO item
+// through the app (each command its own transaction: claim, level, journal,
+// cost layers, outbox row), at concurrency 1 and 16, on an item with 10 and
+// with 100,000 prior movements, on both dialects. Each database's
+// single-row commit ceiling is measured in the same run (ratio_to_ceiling),
+// and the 100,000-movement figures are reported against the 10-movement ones
+// (ratio_100k_to_10): a stock command should cost the same whatever the
+// history. The history is the one BenchmarkReceiveThenIssue builds (receive
+// a case of 12, issue 7, over and over), written in one transaction: after
+// 100,000 movements the item holds about 20,800 open cost layers.
+func BenchmarkStockCommands(b *testing.B) {
+	type key struct {
+		dialect sqldb.Dialect
+		op      string
+		c       int
+	}
+	base := map[key]float64{}
+	var seq atomic.Int64
+	for _, dialect := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
+		b.Run(string(dialect), func(b *testing.B) {
+			for _, history := range []int{10, 100_000} {
+				b.Run(fmt.Sprintf("history=%d", history), func(b *testing.B) {
+					db := pgtest.OpenSQLite(b)
+					if dialect == sqldb.Postgres {
+						db = pgtest.OpenPostgres(b)
+					}
+					svc := benchService(b, db)
+					writeHistory(b, db, history)
+					ceil := ceiling.Commits(b, db, time.Second)
+					for _, op := range []string{"receipts", "issues"} {
+						for _, c := range []int{1, 16} {
+							b.Run(fmt.Sprintf("%s/c=%d", op, c), func(b *testing.B) {
+								ctx := context.Background()
+								if op == "issues" { // enough stock for b.N issues of 7, in a layer of its own
+									if _, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: fmt.Sprint("top-", seq.Add(1)), SKU: "B", Warehouse: "W1",
+										Location: "A1", Quantity: app.Quantity{Value: fmt.Sprint(7 * b.N), UoM: "EA"}, Cost: app.UnitCost{Currency: "USD", Amount: "1.03"}}); err != nil {
+										b.Fatal(err)
+									}
+								}
+								rate := parallel(b, c, func() error {
+									n := seq.Add(1)
+									if op == "receipts" {
+										_, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: fmt.Sprint("r", n), SKU: "B", Warehouse: "W1", Location: "A1",
+											Quantity: app.Quantity{Value: "1", UoM: "CS"}, Cost: app.UnitCost{Currency: "USD", Amount: "12.34"}})
+										return err
+									}
+									_, err := svc.IssueStock(ctx, app.Issue{Source: shipSrc, RequestID: fmt.Sprint("i", n), SKU: "B", Warehouse: "W1", Location: "A1",
+										Quantity: app.Quantity{Value: "7", UoM: "EA"}})
+									return err
+								})
+								b.ReportMetric(rate, op+"/s")
+								b.ReportMetric(ceil, "ceiling_commits/s")
+								b.ReportMetric(rate/ceil, "ratio_to_ceiling")
+								k := key{dialect, op, c}
+								if history == 10 {
+									base[k] = rate
+								} else if base[k] > 0 {
+									b.ReportMetric(rate/base[k], "ratio_100k_to_10")
+								}
+							})
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// parallel runs op b.N times on c goroutines and returns the rate per second.
+func parallel(b *testing.B, c int, op func() error) float64 {
+	b.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var once sync.Once
+	var failed error
+	b.ResetTimer()
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if err := op(); err != nil {
+					once.Do(func() { failed = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if failed != nil {
+		b.Fatal(failed)
+	}
+	return float64(b.N) / elapsed.Seconds()
+}
+
+func benchService(b *testing.B, db *sqldb.DB) *app.Service {
+	b.Helper()
 	ctx := context.Background()
 	if err := store.Migrate(ctx, db); err != nil {
 		b.Fatal(err)
@@ -33,15 +134,127 @@ func BenchmarkReceiveThenIssue(b *testing.B) {
 	if _, err := svc.CreateItem(ctx, "", inventory.Item{SKU: "B", Description: "Bench", BaseUoM: "EA", Conversions: []inventory.UoMConversion{{UoM: "CS", Factor: "12"}}}); err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: fmt.Sprint("r", i), SKU: "B", Warehouse: "W1", Location: "A1",
-			Quantity: app.Quantity{Value: "1", UoM: "CS"}, Cost: app.UnitCost{Currency: "USD", Amount: "12.34"}}); err != nil {
-			b.Fatal(err)
+	return svc
+}
+
+// writeHistory writes n movements of item B in W1/A1, as n/2 receipts of a
+// case of 12 at 12.34 alternating with issues of 7 EA, costed FIFO by the
+// cumulative rule exactly as the app would (inventory.Cumulative): the
+// journal, the layers each issue took, the cost layers as they end up, the
+// lot and the level, in one transaction, in multi-row INSERTs.
+func writeHistory(b *testing.B, db *sqldb.DB, n int) {
+	b.Helper()
+	ctx := context.Background()
+	const (
+		caseQty   = inventory.Qty(12_000_000)
+		issueQty  = inventory.Qty(7_000_000)
+		caseValue = int64(1234)
+	)
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	type layer struct {
+		id    string
+		seq   int64
+		taken inventory.Qty
+		value int64 // taken so far
+		at    int64
+	}
+	var layers []*layer
+	head := 0
+	var moves, takes [][]any
+	var onHand inventory.Qty
+	for i := range n {
+		seq, at := int64(i+1), start+int64(i)
+		id := fmt.Sprintf("hist-%d", i)
+		if i%2 == 0 {
+			layers = append(layers, &layer{id: id, seq: seq, at: at})
+			moves = append(moves, []any{seq, id, int(inventory.MoveReceipt), "B", "W1", "", "A1", "1", "CS", int64(caseQty), caseValue, "USD",
+				int(poSrc.Type), poSrc.ID, poSrc.Line, at})
+			onHand += caseQty
+			continue
 		}
-		if _, err := svc.IssueStock(ctx, app.Issue{Source: shipSrc, RequestID: fmt.Sprint("i", i), SKU: "B", Warehouse: "W1", Location: "A1",
-			Quantity: app.Quantity{Value: "7", UoM: "EA"}}); err != nil {
+		short, value := issueQty, int64(0)
+		for short > 0 && head < len(layers) {
+			l := layers[head]
+			k := min(short, caseQty-l.taken)
+			v := inventory.Cumulative(caseValue, l.taken+k, caseQty) - l.value
+			l.taken, l.value, short, value = l.taken+k, l.value+v, short-k, value+v
+			takes = append(takes, []any{id, l.id, int64(k), v})
+			if l.taken == caseQty {
+				head++
+			}
+		}
+		if short > 0 { // only in the first steps; the bench item does not go negative
+			continue
+		}
+		moves = append(moves, []any{seq, id, int(inventory.MoveIssue), "B", "W1", "A1", "", "7", "EA", -int64(issueQty), -value, "USD",
+			int(shipSrc.Type), shipSrc.ID, shipSrc.Line, at})
+		onHand -= issueQty
+	}
+	var rows [][]any
+	for _, l := range layers {
+		rows = append(rows, []any{l.id, l.seq, "B", "W1", "", "USD", int64(caseQty), caseValue, int64(caseQty - l.taken), caseValue - l.value, l.at, l.id})
+	}
+	err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
+		if err := insertRows(ctx, tx, `INSERT INTO lots (sku, lot, expiry_date, first_received_at) VALUES `, [][]any{{"B", "", "", start}}); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO stock_levels (warehouse, location, sku, lot, on_hand, allocated, received_at) VALUES `,
+			[][]any{{"W1", "A1", "B", "", int64(onHand), int64(0), start}}); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO movements (seq, id, type, sku, warehouse, from_location, to_location, entered_qty, entered_uom,
+			base_qty, value_minor, currency, source_type, source_id, source_line, created_at) VALUES `, moves); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO movement_layers (movement_id, layer_id, qty, value_minor) VALUES `, takes); err != nil {
+			return err
+		}
+		if err := insertRows(ctx, tx, `INSERT INTO cost_layers (id, seq, sku, warehouse, lot, currency, qty_in, value_in, qty_remaining, value_remaining,
+			received_at, movement_id) VALUES `, rows); err != nil {
+			return err
+		}
+		if db.Dialect == sqldb.Postgres {
+			_, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('movements', 'seq'), (SELECT MAX(seq) FROM movements))`)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatalf("write history of %d movements: %v", n, err)
+	}
+	if db.Dialect == sqldb.Postgres {
+		if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// insertRows inserts rows with prefix ("INSERT INTO t (...) VALUES "), a few
+// dozen to a statement (SQLite looks $n names up in a list, so big statements get slow).
+func insertRows(ctx context.Context, tx *sqldb.Tx, prefix string, rows [][]any) error {
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), 50)]
+		rows = rows[len(chunk):]
+		var sb strings.Builder
+		sb.WriteString(prefix)
+		args := make([]any, 0, len(chunk)*len(chunk[0]))
+		for i, r := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(")
+			for j, v := range r {
+				if j > 0 {
+					sb.WriteString(", ")
+				}
+				args = append(args, v)
+				fmt.Fprintf(&sb, "$%d", len(args))
+			}
+			sb.WriteString(")")
+		}
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("%s: %w", strings.Fields(prefix)[2], err)
+		}
+	}
+	return nil
 }

@@ -38,7 +38,7 @@ func TestConcurrentAllocationsNeverOverAllocate(t *testing.T) {
 			go func(i int) {
 				defer wg.Done()
 				q := 3 + i%9 // 3..11 EA; the sum asked (168) is well above the 100 on hand
-				req := app.Allocate{RequestID: fmt.Sprintf("conc-%d", i), SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: fmt.Sprint(q)}}
+				req := app.Allocate{RequestID: fmt.Sprintf("conc-%d", i), SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: fmt.Sprint(q)}, Order: soSrc}
 				for attempt := 0; ; attempt++ {
 					a, err := svc.AllocateStock(ctx, req)
 					switch {
@@ -79,7 +79,7 @@ func TestConcurrentAllocationsNeverOverAllocate(t *testing.T) {
 		// Whatever is left is exactly available: one more allocation of it succeeds.
 		left := inventory.Qty(100_000_000) - granted
 		if left > 0 {
-			if _, err := svc.AllocateStock(ctx, app.Allocate{RequestID: "rest", SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: left.String()}}); err != nil {
+			if _, err := svc.AllocateStock(ctx, app.Allocate{RequestID: "rest", SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: left.String()}, Order: soSrc}); err != nil {
 				t.Fatalf("allocating the remaining %s: %v", left, err)
 			}
 		}
@@ -113,10 +113,13 @@ func TestConcurrentMixedCommands(t *testing.T) {
 						_, err = svc.MoveStock(ctx, app.Move{RequestID: id, SKU: "WIDGET", Warehouse: "W1", From: "A1", To: "PF", Quantity: app.Quantity{Value: "1"}})
 					case 3:
 						var a *inventory.Allocation
-						a, err = svc.AllocateStock(ctx, app.Allocate{RequestID: id, SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: "2"}})
+						a, err = svc.AllocateStock(ctx, app.Allocate{RequestID: id, SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: "2"}, Order: soSrc})
 						if err == nil && len(a.Lines) > 0 {
 							l := a.Lines[0]
-							_, err = svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: id + "-pick", AllocationID: a.ID, Location: l.Location, Quantity: app.Quantity{Value: l.Qty.String()}})
+							_, err = svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: id + "-pick", AllocationID: a.ID, Location: l.Location, Quantity: app.Quantity{Value: l.Qty.String()}, ToLocation: "STG", Source: soSrc})
+							if err == nil {
+								_, err = svc.ConfirmShipment(ctx, app.Ship{RequestID: id + "-ship", AllocationID: a.ID, Source: shipSrc})
+							}
 						}
 					case 4:
 						_, err = svc.AdjustStock(ctx, app.Adjust{RequestID: id, SKU: "WIDGET", Warehouse: "W1", Location: "A2", Quantity: app.Quantity{Value: "1"}, Reason: "FOUND"})

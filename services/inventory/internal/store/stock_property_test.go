@@ -114,6 +114,10 @@ func runRandomMovements(t *testing.T, db *sqldb.DB, svc *app.Service, seed uint6
 				t.Fatal(err)
 			}
 		}
+		// Picks wait here until their shipment.
+		if _, err := svc.CreateLocation(ctx, "", w, inventory.Location{Code: "STG", Type: inventory.LocationStaging}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	model := map[bookKey]*modelBook{}
 	book := func(w string, it propItem) *modelBook {
@@ -165,14 +169,14 @@ func runRandomMovements(t *testing.T, db *sqldb.DB, svc *app.Service, seed uint6
 			if r.IntN(2) == 0 {
 				q = "-" + q
 			}
-			m, err = svc.AdjustStock(ctx, app.Adjust{RequestID: rid("p"), SKU: it.sku, Warehouse: w, Location: loc, Quantity: app.Quantity{Value: q, UoM: uom}, Lot: lot, Reason: "RANDOM", ExpiryDate: propExpiry[lot], Cost: cost})
+			m, err = svc.AdjustStock(ctx, app.Adjust{RequestID: rid("p"), SKU: it.sku, Warehouse: w, Location: loc, Quantity: app.Quantity{Value: q, UoM: uom}, Lot: lot, Reason: "FOUND", ExpiryDate: propExpiry[lot], Cost: cost})
 		case 7:
 			what = "count"
 			m, err = svc.CountStock(ctx, app.Count{RequestID: rid("p"), SKU: it.sku, Warehouse: w, Location: loc, Counted: app.Quantity{Value: q, UoM: uom}, Lot: lot, ExpiryDate: propExpiry[lot], Cost: cost})
 		case 8:
 			what = "allocate"
 			var a *inventory.Allocation
-			a, err = svc.AllocateStock(ctx, app.Allocate{RequestID: rid("p"), SKU: it.sku, Warehouse: w, Quantity: app.Quantity{Value: q, UoM: uom}, AllowPartial: r.IntN(2) == 0})
+			a, err = svc.AllocateStock(ctx, app.Allocate{RequestID: rid("p"), SKU: it.sku, Warehouse: w, Quantity: app.Quantity{Value: q, UoM: uom}, AllowPartial: r.IntN(2) == 0, Order: soSrc})
 			if err == nil {
 				allocations = append(allocations, a.ID)
 			}
@@ -185,13 +189,32 @@ func runRandomMovements(t *testing.T, db *sqldb.DB, svc *app.Service, seed uint6
 			if gerr != nil {
 				t.Fatal(gerr)
 			}
-			if r.IntN(3) == 0 || len(a.Lines) == 0 {
+			var open []inventory.AllocLine
+			for _, l := range a.Lines {
+				if l.Open() > 0 {
+					open = append(open, l)
+				}
+			}
+			if r.IntN(3) == 0 || len(open) == 0 {
 				what = "release"
-				_, err = svc.ReleaseAllocation(ctx, rid("p"), id)
+				_, err = svc.ReleaseAllocation(ctx, app.Release{RequestID: rid("p"), AllocationID: id})
 			} else {
-				what = "pick"
-				l := a.Lines[r.IntN(len(a.Lines))]
-				m, err = svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: id, Location: l.Location, Lot: l.Lot, Quantity: app.Quantity{Value: l.Open().String()}})
+				// A pick moves the stock to staging at no value; its shipment
+				// issues it at cost: the model sees the shipment.
+				what = "pick and ship"
+				l := open[r.IntN(len(open))]
+				_, err = svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: id, Location: l.Location, Lot: l.Lot, Quantity: app.Quantity{Value: l.Open().String()},
+					ToLocation: "STG", Source: soSrc})
+				if err == nil {
+					var ms []*inventory.Movement
+					ms, err = svc.ConfirmShipment(ctx, app.Ship{RequestID: rid("p"), AllocationID: id, Source: shipSrc})
+					if err == nil && len(ms) != 1 {
+						t.Fatalf("seed %d step %d: a shipment of one staged line issued %d movements", seed, step, len(ms))
+					}
+					if err == nil {
+						m = ms[0]
+					}
+				}
 			}
 		}
 		where := fmt.Sprintf("seed %d step %d: %s %s %s of %s lot %q in %s/%s", seed, step, what, q, uom, it.sku, lot, w, loc)
@@ -241,7 +264,7 @@ var allowedRefusals = map[string]bool{
 	inventory.ReasonCurrencyMismatch:       true, // the other warehouse's currency while stock remains
 	"LOT_NOT_FOUND":                        true, // a lot never received
 	"ALLOCATION_NOT_ACTIVE":                true, // pick after release
-	"ALLOCATION_PICKED":                    true, // release after the full pick
+	"ALLOCATION_SHIPPED":                   true, // release after the full shipment
 	"PICK_EXCEEDS_ALLOCATION":              true,
 }
 

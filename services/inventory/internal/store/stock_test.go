@@ -38,6 +38,7 @@ func stockFixture(t *testing.T, db *sqldb.DB) *app.Service {
 		{Code: "PF", Type: inventory.LocationPickFace},
 		{Code: "QC", Type: inventory.LocationQuarantine},
 		{Code: "X", Type: inventory.LocationStorage, Blocked: true},
+		{Code: "STG", Type: inventory.LocationStaging},
 	} {
 		must(svc.CreateLocation(ctx, "", "W1", l))
 	}
@@ -54,6 +55,7 @@ func stockFixture(t *testing.T, db *sqldb.DB) *app.Service {
 var (
 	poSrc   = inventory.SourceDoc{Type: inventory.SourcePurchaseOrder, ID: "PO-T", Line: "1"}
 	shipSrc = inventory.SourceDoc{Type: inventory.SourceShipment, ID: "SH-T"}
+	soSrc   = inventory.SourceDoc{Type: inventory.SourceOutboundOrder, ID: "SO-T", Line: "1"}
 )
 
 var reqN atomic.Int64
@@ -342,29 +344,34 @@ func TestLotsAllocationFEFOPickRelease(t *testing.T) {
 			t.Fatalf("issue of allocated stock: %v", err)
 		}
 		// Too much without allow_partial reserves nothing; with it, reports the shortfall.
-		_, err = svc.AllocateStock(ctx, app.Allocate{RequestID: rid("al"), SKU: "MILK", Warehouse: "W1", Quantity: app.Quantity{Value: "4"}})
+		_, err = svc.AllocateStock(ctx, app.Allocate{RequestID: rid("al"), SKU: "MILK", Warehouse: "W1", Quantity: app.Quantity{Value: "4"}, Order: soSrc})
 		if e := wantKind(t, err, apperr.KindFailedPrecondition, ""); e.Metadata["shortfall"] != "1" {
 			t.Fatalf("shortfall = %v", e.Metadata)
 		}
-		p, err := svc.AllocateStock(ctx, app.Allocate{RequestID: rid("al"), SKU: "MILK", Warehouse: "W1", Quantity: app.Quantity{Value: "4"}, AllowPartial: true})
+		p, err := svc.AllocateStock(ctx, app.Allocate{RequestID: rid("al"), SKU: "MILK", Warehouse: "W1", Quantity: app.Quantity{Value: "4"}, AllowPartial: true, Order: soSrc})
 		if err != nil || p.Shortfall().String() != "1" || p.Reserved().String() != "3" {
 			t.Fatalf("partial = %+v, %v", p, err)
 		}
-		// Pick 5 of SOON at its cost, then release the rest.
-		pick, err := svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: a.ID, Location: "A2", Lot: "SOON", Quantity: app.Quantity{Value: "5"}})
-		if err != nil || pick.Value != -600 || pick.AllocationID != a.ID {
+		// Pick 5 of SOON to staging (no value), ship them at their cost, then release the rest.
+		pick, err := svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: a.ID, Location: "A2", Lot: "SOON", Quantity: app.Quantity{Value: "5"},
+			ToLocation: "STG", Source: soSrc})
+		if err != nil || pick.Value != 0 || pick.Type != inventory.MoveTransfer || pick.AllocationID != a.ID || pick.ToLocation != "STG" {
 			t.Fatalf("pick = %+v, %v", pick, err)
 		}
-		_, err = svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: a.ID, Location: "A1", Lot: "LATE", Quantity: app.Quantity{Value: "3"}})
+		shipped, err := svc.ConfirmShipment(ctx, app.Ship{RequestID: rid("s"), AllocationID: a.ID, Source: shipSrc})
+		if err != nil || len(shipped) != 1 || shipped[0].Value != -600 || shipped[0].FromLocation != "STG" {
+			t.Fatalf("shipment = %+v, %v", shipped, err)
+		}
+		_, err = svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: a.ID, Location: "A1", Lot: "LATE", Quantity: app.Quantity{Value: "3"}, ToLocation: "STG", Source: soSrc})
 		wantKind(t, err, apperr.KindFailedPrecondition, "")
-		rel, err := svc.ReleaseAllocation(ctx, rid("rel"), a.ID)
+		rel, err := svc.ReleaseAllocation(ctx, app.Release{RequestID: rid("rel"), AllocationID: a.ID})
 		if err != nil || rel.State != inventory.AllocReleased || rel.Held().String() != "5" || rel.Open() != 0 {
 			t.Fatalf("release = %+v, %v", rel, err)
 		}
 		if _, al := level(t, svc, "MILK", "A1"); al != "3" { // only the partial allocation's 3 remain
 			t.Fatalf("A1 allocated after release = %s, want 3", al)
 		}
-		if _, err := svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: a.ID, Location: "A1", Lot: "LATE", Quantity: app.Quantity{Value: "1"}}); !errors.Is(err, apperr.ErrFailedPrecondition) {
+		if _, err := svc.ConfirmPick(ctx, app.ConfirmPick{RequestID: rid("p"), AllocationID: a.ID, Location: "A1", Lot: "LATE", Quantity: app.Quantity{Value: "1"}, ToLocation: "STG", Source: soSrc}); !errors.Is(err, apperr.ErrFailedPrecondition) {
 			t.Fatalf("pick after release: %v", err)
 		}
 	})
@@ -423,9 +430,20 @@ func TestNegativeStockCosting(t *testing.T) {
 			if err := db.QueryRowContext(ctx, `SELECT COALESCE(SUM(value_remaining), 0) FROM cost_layers WHERE sku = $1`, it.SKU).Scan(&layerValue); err != nil || layerValue != 1200 {
 				t.Fatalf("%s: layers hold %d, want 1200 (%v)", it.SKU, layerValue, err)
 			}
+			// The true-up is a cost correction of its own, never an adjustment.
 			var correction int64
-			if err := db.QueryRowContext(ctx, `SELECT value_minor FROM movements WHERE sku = $1 AND reason_code = 'NEGATIVE_STOCK_COST'`, it.SKU).Scan(&correction); err != nil || correction != -600 {
+			var corrects string
+			if err := db.QueryRowContext(ctx, `SELECT value_minor, corrects FROM movements WHERE sku = $1 AND type = $2`, it.SKU, int(inventory.MoveCostCorrection)).Scan(&correction, &corrects); err != nil || correction != -600 {
 				t.Fatalf("%s: correction = %d, %v; want -600", it.SKU, correction, err)
+			}
+			// A FIFO negative layer is one issue's: the correction names it. A
+			// moving-average pool below zero was taken by many and names none.
+			if want := map[bool]string{true: m.ID, false: ""}[it.CostMethod != inventory.CostMovingAverage]; corrects != want {
+				t.Fatalf("%s: correction corrects %q, want %q", it.SKU, corrects, want)
+			}
+			var adjusted int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM movements WHERE sku = $1 AND type = $2`, it.SKU, int(inventory.MoveAdjustment)).Scan(&adjusted); err != nil || adjusted != 0 {
+				t.Fatalf("%s: %d adjustments, want none (%v)", it.SKU, adjusted, err)
 			}
 		}
 		// An item that does not allow it is refused.
@@ -451,7 +469,7 @@ func TestBlockedLocation(t *testing.T) {
 		if e := wantKind(t, err, apperr.KindFailedPrecondition, ""); e.Reason != "LOCATION_BLOCKED" {
 			t.Fatalf("receive into blocked = %v", e)
 		}
-		if _, err := svc.AllocateStock(ctx, app.Allocate{RequestID: rid("a"), SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: "1"}}); !errors.Is(err, apperr.ErrFailedPrecondition) {
+		if _, err := svc.AllocateStock(ctx, app.Allocate{RequestID: rid("a"), SKU: "WIDGET", Warehouse: "W1", Quantity: app.Quantity{Value: "1"}, Order: soSrc}); !errors.Is(err, apperr.ErrFailedPrecondition) {
 			t.Fatalf("allocation from a blocked bin: %v", err)
 		}
 		if _, err := issue(svc, "WIDGET", "A1", "2", "EA", ""); err != nil {

@@ -600,7 +600,7 @@ func (x *StockIssued) GetMovement() *Movement {
 	return nil
 }
 
-// Stock was corrected for a reason, valued at current cost (Dr Shrinkage / Cr Inventory, or the reverse).
+// Stock was corrected for a reason, valued at current cost; movement.reason_code and movement.reason_category say why (the ledger maps the category to an account, e.g. Dr Shrinkage / Cr Inventory, or the reverse).
 type StockAdjusted struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The event's id; consumers record it to apply the event once.
@@ -1010,6 +1010,176 @@ func (x *LocationUpdated) GetLocation() *Location {
 	return nil
 }
 
+// Reserved stock was picked from its bin to a staging or shipping location;
+// it stays reserved for the order and no value changes (movement.value is
+// zero). The stock leaves the books at the shipment (StockIssued).
+type StockPicked struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The movement's journal sequence.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The movement: from the bin to staging, with the allocation.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockPicked) Reset() {
+	*x = StockPicked{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockPicked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockPicked) ProtoMessage() {}
+
+func (x *StockPicked) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockPicked.ProtoReflect.Descriptor instead.
+func (*StockPicked) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *StockPicked) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockPicked) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockPicked) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockPicked) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockPicked) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
+// Stock issued ahead of its receipt (negative stock) was valued at a
+// provisional cost; the stock that filled it came in at another. This is the
+// value-only difference (movement.value, signed; no quantity), posted against
+// the same account as the issues it corrects (movement.corrected_movements),
+// typically Dr COGS / Cr Inventory or the reverse. Never a StockAdjusted.
+type StockCostCorrected struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The movement's journal sequence.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The correction, type MOVEMENT_TYPE_COST_CORRECTION.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockCostCorrected) Reset() {
+	*x = StockCostCorrected{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockCostCorrected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockCostCorrected) ProtoMessage() {}
+
+func (x *StockCostCorrected) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockCostCorrected.ProtoReflect.Descriptor instead.
+func (*StockCostCorrected) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StockCostCorrected) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockCostCorrected) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockCostCorrected) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockCostCorrected) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockCostCorrected) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
 var File_trueup_inventory_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_events_proto_rawDesc = "" +
@@ -1103,7 +1273,21 @@ const file_trueup_inventory_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12!\n" +
 	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
 	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
-	"\blocation\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.LocationR\blocationB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
+	"\blocation\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.LocationR\blocation\"\xf0\x01\n" +
+	"\vStockPicked\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\"\xf7\x01\n" +
+	"\x12StockCostCorrected\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovementB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_trueup_inventory_v1_events_proto_rawDescOnce sync.Once
@@ -1117,7 +1301,7 @@ func file_trueup_inventory_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_inventory_v1_events_proto_rawDescData
 }
 
-var file_trueup_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_trueup_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_trueup_inventory_v1_events_proto_goTypes = []any{
 	(*ItemCreated)(nil),           // 0: trueup.inventory.v1.ItemCreated
 	(*WarehouseCreated)(nil),      // 1: trueup.inventory.v1.WarehouseCreated
@@ -1131,43 +1315,49 @@ var file_trueup_inventory_v1_events_proto_goTypes = []any{
 	(*AllocationCreated)(nil),     // 9: trueup.inventory.v1.AllocationCreated
 	(*AllocationReleased)(nil),    // 10: trueup.inventory.v1.AllocationReleased
 	(*LocationUpdated)(nil),       // 11: trueup.inventory.v1.LocationUpdated
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*Item)(nil),                  // 13: trueup.inventory.v1.Item
-	(*Warehouse)(nil),             // 14: trueup.inventory.v1.Warehouse
-	(*Location)(nil),              // 15: trueup.inventory.v1.Location
-	(*Movement)(nil),              // 16: trueup.inventory.v1.Movement
-	(*Allocation)(nil),            // 17: trueup.inventory.v1.Allocation
+	(*StockPicked)(nil),           // 12: trueup.inventory.v1.StockPicked
+	(*StockCostCorrected)(nil),    // 13: trueup.inventory.v1.StockCostCorrected
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*Item)(nil),                  // 15: trueup.inventory.v1.Item
+	(*Warehouse)(nil),             // 16: trueup.inventory.v1.Warehouse
+	(*Location)(nil),              // 17: trueup.inventory.v1.Location
+	(*Movement)(nil),              // 18: trueup.inventory.v1.Movement
+	(*Allocation)(nil),            // 19: trueup.inventory.v1.Allocation
 }
 var file_trueup_inventory_v1_events_proto_depIdxs = []int32{
-	12, // 0: trueup.inventory.v1.ItemCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 1: trueup.inventory.v1.ItemCreated.item:type_name -> trueup.inventory.v1.Item
-	12, // 2: trueup.inventory.v1.WarehouseCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 3: trueup.inventory.v1.WarehouseCreated.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	12, // 4: trueup.inventory.v1.LocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 5: trueup.inventory.v1.LocationCreated.location:type_name -> trueup.inventory.v1.Location
-	12, // 6: trueup.inventory.v1.ItemUpdated.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 7: trueup.inventory.v1.ItemUpdated.item:type_name -> trueup.inventory.v1.Item
-	12, // 8: trueup.inventory.v1.StockReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 9: trueup.inventory.v1.StockReceived.movement:type_name -> trueup.inventory.v1.Movement
-	12, // 10: trueup.inventory.v1.StockMoved.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 11: trueup.inventory.v1.StockMoved.movement:type_name -> trueup.inventory.v1.Movement
-	12, // 12: trueup.inventory.v1.StockIssued.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 13: trueup.inventory.v1.StockIssued.movement:type_name -> trueup.inventory.v1.Movement
-	12, // 14: trueup.inventory.v1.StockAdjusted.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 15: trueup.inventory.v1.StockAdjusted.movement:type_name -> trueup.inventory.v1.Movement
-	12, // 16: trueup.inventory.v1.StockCounted.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 17: trueup.inventory.v1.StockCounted.movement:type_name -> trueup.inventory.v1.Movement
-	12, // 18: trueup.inventory.v1.AllocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	17, // 19: trueup.inventory.v1.AllocationCreated.allocation:type_name -> trueup.inventory.v1.Allocation
-	12, // 20: trueup.inventory.v1.AllocationReleased.occurred_at:type_name -> google.protobuf.Timestamp
-	17, // 21: trueup.inventory.v1.AllocationReleased.allocation:type_name -> trueup.inventory.v1.Allocation
-	12, // 22: trueup.inventory.v1.LocationUpdated.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 23: trueup.inventory.v1.LocationUpdated.location:type_name -> trueup.inventory.v1.Location
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	14, // 0: trueup.inventory.v1.ItemCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 1: trueup.inventory.v1.ItemCreated.item:type_name -> trueup.inventory.v1.Item
+	14, // 2: trueup.inventory.v1.WarehouseCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 3: trueup.inventory.v1.WarehouseCreated.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	14, // 4: trueup.inventory.v1.LocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 5: trueup.inventory.v1.LocationCreated.location:type_name -> trueup.inventory.v1.Location
+	14, // 6: trueup.inventory.v1.ItemUpdated.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 7: trueup.inventory.v1.ItemUpdated.item:type_name -> trueup.inventory.v1.Item
+	14, // 8: trueup.inventory.v1.StockReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 9: trueup.inventory.v1.StockReceived.movement:type_name -> trueup.inventory.v1.Movement
+	14, // 10: trueup.inventory.v1.StockMoved.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 11: trueup.inventory.v1.StockMoved.movement:type_name -> trueup.inventory.v1.Movement
+	14, // 12: trueup.inventory.v1.StockIssued.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 13: trueup.inventory.v1.StockIssued.movement:type_name -> trueup.inventory.v1.Movement
+	14, // 14: trueup.inventory.v1.StockAdjusted.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 15: trueup.inventory.v1.StockAdjusted.movement:type_name -> trueup.inventory.v1.Movement
+	14, // 16: trueup.inventory.v1.StockCounted.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 17: trueup.inventory.v1.StockCounted.movement:type_name -> trueup.inventory.v1.Movement
+	14, // 18: trueup.inventory.v1.AllocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 19: trueup.inventory.v1.AllocationCreated.allocation:type_name -> trueup.inventory.v1.Allocation
+	14, // 20: trueup.inventory.v1.AllocationReleased.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 21: trueup.inventory.v1.AllocationReleased.allocation:type_name -> trueup.inventory.v1.Allocation
+	14, // 22: trueup.inventory.v1.LocationUpdated.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 23: trueup.inventory.v1.LocationUpdated.location:type_name -> trueup.inventory.v1.Location
+	14, // 24: trueup.inventory.v1.StockPicked.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 25: trueup.inventory.v1.StockPicked.movement:type_name -> trueup.inventory.v1.Movement
+	14, // 26: trueup.inventory.v1.StockCostCorrected.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 27: trueup.inventory.v1.StockCostCorrected.movement:type_name -> trueup.inventory.v1.Movement
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_events_proto_init() }
@@ -1185,7 +1375,7 @@ func file_trueup_inventory_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_events_proto_rawDesc), len(file_trueup_inventory_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

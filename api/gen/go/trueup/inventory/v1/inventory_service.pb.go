@@ -1195,7 +1195,10 @@ type ReceiveStockRequest struct {
 	// The cost of the stock received.
 	UnitCost *UnitCost `protobuf:"bytes,7,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
 	// The purchase order line or receipt behind it.
-	Source        *SourceDocument `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	Source *SourceDocument `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
+	// When the stock came in; empty means now. Not in the future (a few
+	// minutes of clock skew are tolerated).
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1286,6 +1289,13 @@ func (x *ReceiveStockRequest) GetSource() *SourceDocument {
 	return nil
 }
 
+func (x *ReceiveStockRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
 // Request to move stock.
 type MoveStockRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1302,7 +1312,9 @@ type MoveStockRequest struct {
 	// The lot, for lot-tracked items.
 	Lot string `protobuf:"bytes,6,opt,name=lot,proto3" json:"lot,omitempty"`
 	// The task behind it.
-	Source        *SourceDocument `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	Source *SourceDocument `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	// When it happened; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1386,6 +1398,13 @@ func (x *MoveStockRequest) GetSource() *SourceDocument {
 	return nil
 }
 
+func (x *MoveStockRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
 // Request to issue stock.
 type IssueStockRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1399,8 +1418,13 @@ type IssueStockRequest struct {
 	Quantity *v1.Quantity `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	// The lot, for lot-tracked items.
 	Lot string `protobuf:"bytes,5,opt,name=lot,proto3" json:"lot,omitempty"`
-	// The document behind it.
-	Source        *SourceDocument `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	// The document behind it. Required.
+	Source *SourceDocument `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	// Why, for a scrap or write-off: an active reason code (see
+	// ListReasonCodes). Required when the source is an adjustment.
+	ReasonCode string `protobuf:"bytes,7,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	// When it happened; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1477,6 +1501,20 @@ func (x *IssueStockRequest) GetSource() *SourceDocument {
 	return nil
 }
 
+func (x *IssueStockRequest) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
+}
+
+func (x *IssueStockRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
 // Request to adjust stock.
 type AdjustStockRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1492,7 +1530,8 @@ type AdjustStockRequest struct {
 	Lot string `protobuf:"bytes,5,opt,name=lot,proto3" json:"lot,omitempty"`
 	// The lot's expiry date, for a new lot.
 	ExpiryDate string `protobuf:"bytes,6,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
-	// Why, e.g. "DAMAGED", "FOUND". Required.
+	// Why: an active reason code, e.g. "DAMAGED", "FOUND" (see
+	// ListReasonCodes). Required.
 	ReasonCode string `protobuf:"bytes,7,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
 	// The document behind it.
 	Source *SourceDocument `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
@@ -1501,7 +1540,9 @@ type AdjustStockRequest struct {
 	// has a current cost there: found stock is valued at that. An upward
 	// adjustment of an item without any cost fails with FAILED_PRECONDITION
 	// (NO_COST) unless this is given.
-	UnitCost      *UnitCost `protobuf:"bytes,9,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	UnitCost *UnitCost `protobuf:"bytes,9,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	// When it happened; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1599,6 +1640,13 @@ func (x *AdjustStockRequest) GetUnitCost() *UnitCost {
 	return nil
 }
 
+func (x *AdjustStockRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
 // Request to record a count.
 type CountStockRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1618,7 +1666,12 @@ type CountStockRequest struct {
 	ExpiryDate string `protobuf:"bytes,7,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
 	// What one unit is worth if the count finds stock of an item that has no
 	// cost in this warehouse yet; see AdjustStockRequest.unit_cost.
-	UnitCost      *UnitCost `protobuf:"bytes,8,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	UnitCost *UnitCost `protobuf:"bytes,8,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	// Why the stock differs: an active reason code; empty means
+	// "COUNT_DIFFERENCE".
+	ReasonCode string `protobuf:"bytes,9,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	// When the count was taken; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1705,6 +1758,20 @@ func (x *CountStockRequest) GetExpiryDate() string {
 func (x *CountStockRequest) GetUnitCost() *UnitCost {
 	if x != nil {
 		return x.UnitCost
+	}
+	return nil
+}
+
+func (x *CountStockRequest) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
+}
+
+func (x *CountStockRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
 	}
 	return nil
 }
@@ -1864,8 +1931,17 @@ type ListMovementsRequest struct {
 	Warehouse string `protobuf:"bytes,2,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
 	// At most this many movements (default 50, at most 1000).
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// From ListMovementsResponse.next_page_token.
-	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// From ListMovementsResponse.next_page_token. When set, start_after_seq
+	// is ignored.
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Start after the movement with this journal sequence number (a seq the
+	// client already holds, e.g. the ledger's last posted movement); 0 starts
+	// at the beginning of the journal.
+	StartAfterSeq int64 `protobuf:"varint,5,opt,name=start_after_seq,json=startAfterSeq,proto3" json:"start_after_seq,omitempty"`
+	// Only movements recorded (create_time) at or after this time.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Only movements recorded before this time.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1928,15 +2004,43 @@ func (x *ListMovementsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListMovementsRequest) GetStartAfterSeq() int64 {
+	if x != nil {
+		return x.StartAfterSeq
+	}
+	return 0
+}
+
+func (x *ListMovementsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ListMovementsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
 // A page of movements.
 type ListMovementsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The movements, oldest first.
+	// The movements, oldest (lowest seq) first.
 	Movements []*Movement `protobuf:"bytes,1,rep,name=movements,proto3" json:"movements,omitempty"`
-	// Token for the next page; empty on the last.
+	// Token for the next page. Always set, also at the end of the journal: a
+	// follower calls again with it to get the movements recorded since. A
+	// page never passes a movement that is still to commit (on PostgreSQL a
+	// seq is taken at insert, before commit), so nothing is ever skipped.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The journal watermark the page is complete through: every movement with
+	// a seq up to this one that matches the request is on this page or an
+	// earlier one, and none still to commit will get a seq at or below it.
+	CompleteThroughSeq int64 `protobuf:"varint,3,opt,name=complete_through_seq,json=completeThroughSeq,proto3" json:"complete_through_seq,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ListMovementsResponse) Reset() {
@@ -1983,6 +2087,13 @@ func (x *ListMovementsResponse) GetNextPageToken() string {
 	return ""
 }
 
+func (x *ListMovementsResponse) GetCompleteThroughSeq() int64 {
+	if x != nil {
+		return x.CompleteThroughSeq
+	}
+	return 0
+}
+
 // Request to allocate stock.
 type AllocateStockRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1994,7 +2105,7 @@ type AllocateStockRequest struct {
 	Warehouse string `protobuf:"bytes,3,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
 	// How much, in any unit the item knows.
 	Quantity *v1.Quantity `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	// The outbound order line.
+	// The outbound order line. Required: type OUTBOUND_ORDER and an id.
 	Order *SourceDocument `protobuf:"bytes,5,opt,name=order,proto3" json:"order,omitempty"`
 	// Reserve what is available even if it is less than asked.
 	AllowPartial  bool `protobuf:"varint,6,opt,name=allow_partial,json=allowPartial,proto3" json:"allow_partial,omitempty"`
@@ -2126,7 +2237,12 @@ type ReleaseAllocationRequest struct {
 	// "allocations/{id}".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Makes retries safe.
-	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Where picked stock that has not shipped goes back to, a storage or
+	// pick-face location; empty means the bin it was picked from.
+	ReturnLocation string `protobuf:"bytes,3,opt,name=return_location,json=returnLocation,proto3" json:"return_location,omitempty"`
+	// When it happened; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2175,6 +2291,20 @@ func (x *ReleaseAllocationRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *ReleaseAllocationRequest) GetReturnLocation() string {
+	if x != nil {
+		return x.ReturnLocation
+	}
+	return ""
+}
+
+func (x *ReleaseAllocationRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
 // Request to confirm a pick.
 type ConfirmPickRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2182,14 +2312,25 @@ type ConfirmPickRequest struct {
 	Allocation string `protobuf:"bytes,1,opt,name=allocation,proto3" json:"allocation,omitempty"`
 	// Makes retries safe. Required.
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// The location picked from; one of the allocation's lines.
+	// The location picked from: one of the allocation's lines, or another bin
+	// with that much available stock (the reservation moves to it).
 	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
-	// The lot picked, for lot-tracked items.
+	// The lot picked, for lot-tracked items; another lot than planned is
+	// allowed when it is available.
 	Lot string `protobuf:"bytes,4,opt,name=lot,proto3" json:"lot,omitempty"`
 	// How much was picked, in any unit the item knows.
 	Quantity *v1.Quantity `protobuf:"bytes,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	// The shipment the pick is for.
-	Source        *SourceDocument `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	// The pick task's order or shipment. Required: type OUTBOUND_ORDER or
+	// SHIPMENT, and an id.
+	Source *SourceDocument `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	// Where the picked stock goes: a staging or shipping-dock location of the
+	// allocation's warehouse. Required.
+	ToLocation string `protobuf:"bytes,7,opt,name=to_location,json=toLocation,proto3" json:"to_location,omitempty"`
+	// A short pick: release what the allocation still reserves after this
+	// pick, in the same call.
+	ReleaseRemaining bool `protobuf:"varint,8,opt,name=release_remaining,json=releaseRemaining,proto3" json:"release_remaining,omitempty"`
+	// When it happened; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2266,6 +2407,560 @@ func (x *ConfirmPickRequest) GetSource() *SourceDocument {
 	return nil
 }
 
+func (x *ConfirmPickRequest) GetToLocation() string {
+	if x != nil {
+		return x.ToLocation
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetReleaseRemaining() bool {
+	if x != nil {
+		return x.ReleaseRemaining
+	}
+	return false
+}
+
+func (x *ConfirmPickRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// One staged line to ship.
+type ShipmentLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where the stock waits, a staged location of the allocation.
+	Location string `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	// The lot, if any.
+	Lot string `protobuf:"bytes,2,opt,name=lot,proto3" json:"lot,omitempty"`
+	// How much ships; empty means everything staged there.
+	Quantity      *v1.Quantity `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShipmentLine) Reset() {
+	*x = ShipmentLine{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShipmentLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShipmentLine) ProtoMessage() {}
+
+func (x *ShipmentLine) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShipmentLine.ProtoReflect.Descriptor instead.
+func (*ShipmentLine) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ShipmentLine) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ShipmentLine) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ShipmentLine) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+// Request to confirm a shipment.
+type ConfirmShipmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The allocation shipped, "allocations/{id}". One of allocation or order
+	// is required.
+	Allocation string `protobuf:"bytes,2,opt,name=allocation,proto3" json:"allocation,omitempty"`
+	// Or the outbound order shipped (type OUTBOUND_ORDER, id, and the line to
+	// ship one line): everything staged for its allocations ships.
+	Order *SourceDocument `protobuf:"bytes,3,opt,name=order,proto3" json:"order,omitempty"`
+	// What ships, for an allocation; empty means everything it has staged.
+	Lines []*ShipmentLine `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The shipment. Required: type SHIPMENT and an id.
+	Source *SourceDocument `protobuf:"bytes,5,opt,name=source,proto3" json:"source,omitempty"`
+	// When it shipped; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmShipmentRequest) Reset() {
+	*x = ConfirmShipmentRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmShipmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmShipmentRequest) ProtoMessage() {}
+
+func (x *ConfirmShipmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmShipmentRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmShipmentRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ConfirmShipmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ConfirmShipmentRequest) GetAllocation() string {
+	if x != nil {
+		return x.Allocation
+	}
+	return ""
+}
+
+func (x *ConfirmShipmentRequest) GetOrder() *SourceDocument {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
+func (x *ConfirmShipmentRequest) GetLines() []*ShipmentLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *ConfirmShipmentRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *ConfirmShipmentRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// The stock a shipment issued.
+type ConfirmShipmentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One issue per staged line shipped, with its cost.
+	Movements     []*Movement `protobuf:"bytes,1,rep,name=movements,proto3" json:"movements,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmShipmentResponse) Reset() {
+	*x = ConfirmShipmentResponse{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmShipmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmShipmentResponse) ProtoMessage() {}
+
+func (x *ConfirmShipmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmShipmentResponse.ProtoReflect.Descriptor instead.
+func (*ConfirmShipmentResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ConfirmShipmentResponse) GetMovements() []*Movement {
+	if x != nil {
+		return x.Movements
+	}
+	return nil
+}
+
+// Request to list allocations.
+type ListAllocationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The outbound order (type and id; line to narrow to one line). Required.
+	Order *SourceDocument `protobuf:"bytes,1,opt,name=order,proto3" json:"order,omitempty"`
+	// At most this many allocations (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From ListAllocationsResponse.next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAllocationsRequest) Reset() {
+	*x = ListAllocationsRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAllocationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAllocationsRequest) ProtoMessage() {}
+
+func (x *ListAllocationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAllocationsRequest.ProtoReflect.Descriptor instead.
+func (*ListAllocationsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListAllocationsRequest) GetOrder() *SourceDocument {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
+func (x *ListAllocationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAllocationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// A page of allocations.
+type ListAllocationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The allocations, oldest first.
+	Allocations []*Allocation `protobuf:"bytes,1,rep,name=allocations,proto3" json:"allocations,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAllocationsResponse) Reset() {
+	*x = ListAllocationsResponse{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAllocationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAllocationsResponse) ProtoMessage() {}
+
+func (x *ListAllocationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAllocationsResponse.ProtoReflect.Descriptor instead.
+func (*ListAllocationsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListAllocationsResponse) GetAllocations() []*Allocation {
+	if x != nil {
+		return x.Allocations
+	}
+	return nil
+}
+
+func (x *ListAllocationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request to add a reason code.
+type CreateReasonCodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reason code. Output-only fields are ignored.
+	ReasonCode *ReasonCode `protobuf:"bytes,1,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	// Makes retries safe, as for creates.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateReasonCodeRequest) Reset() {
+	*x = CreateReasonCodeRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReasonCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReasonCodeRequest) ProtoMessage() {}
+
+func (x *CreateReasonCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReasonCodeRequest.ProtoReflect.Descriptor instead.
+func (*CreateReasonCodeRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *CreateReasonCodeRequest) GetReasonCode() *ReasonCode {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return nil
+}
+
+func (x *CreateReasonCodeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// Request to read a reason code.
+type GetReasonCodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "reasonCodes/{code}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReasonCodeRequest) Reset() {
+	*x = GetReasonCodeRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReasonCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReasonCodeRequest) ProtoMessage() {}
+
+func (x *GetReasonCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReasonCodeRequest.ProtoReflect.Descriptor instead.
+func (*GetReasonCodeRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *GetReasonCodeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request to list reason codes.
+type ListReasonCodesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From ListReasonCodesResponse.next_page_token.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReasonCodesRequest) Reset() {
+	*x = ListReasonCodesRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReasonCodesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReasonCodesRequest) ProtoMessage() {}
+
+func (x *ListReasonCodesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReasonCodesRequest.ProtoReflect.Descriptor instead.
+func (*ListReasonCodesRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ListReasonCodesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReasonCodesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// A page of reason codes.
+type ListReasonCodesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reason codes, in code order.
+	ReasonCodes []*ReasonCode `protobuf:"bytes,1,rep,name=reason_codes,json=reasonCodes,proto3" json:"reason_codes,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReasonCodesResponse) Reset() {
+	*x = ListReasonCodesResponse{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReasonCodesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReasonCodesResponse) ProtoMessage() {}
+
+func (x *ListReasonCodesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReasonCodesResponse.ProtoReflect.Descriptor instead.
+func (*ListReasonCodesResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ListReasonCodesResponse) GetReasonCodes() []*ReasonCode {
+	if x != nil {
+		return x.ReasonCodes
+	}
+	return nil
+}
+
+func (x *ListReasonCodesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 // Request to value stock.
 type GetValuationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2276,14 +2971,19 @@ type GetValuationRequest struct {
 	// The moment; empty means now.
 	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
 	// One line per lot.
-	ByLot         bool `protobuf:"varint,4,opt,name=by_lot,json=byLot,proto3" json:"by_lot,omitempty"`
+	ByLot bool `protobuf:"varint,4,opt,name=by_lot,json=byLot,proto3" json:"by_lot,omitempty"`
+	// At most this many items x warehouses (default 50, at most 1000); all
+	// lots of an item are on the same page.
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From Valuation.next_page_token, to get the page after it.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetValuationRequest) Reset() {
 	*x = GetValuationRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[32]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2295,7 +2995,7 @@ func (x *GetValuationRequest) String() string {
 func (*GetValuationRequest) ProtoMessage() {}
 
 func (x *GetValuationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[32]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2308,7 +3008,7 @@ func (x *GetValuationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetValuationRequest.ProtoReflect.Descriptor instead.
 func (*GetValuationRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{32}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GetValuationRequest) GetWarehouse() string {
@@ -2339,6 +3039,20 @@ func (x *GetValuationRequest) GetByLot() bool {
 	return false
 }
 
+func (x *GetValuationRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *GetValuationRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 // Request to change a location.
 type UpdateLocationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2354,7 +3068,7 @@ type UpdateLocationRequest struct {
 
 func (x *UpdateLocationRequest) Reset() {
 	*x = UpdateLocationRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[33]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2366,7 +3080,7 @@ func (x *UpdateLocationRequest) String() string {
 func (*UpdateLocationRequest) ProtoMessage() {}
 
 func (x *UpdateLocationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[33]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2379,7 +3093,7 @@ func (x *UpdateLocationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLocationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLocationRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{33}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *UpdateLocationRequest) GetLocation() *Location {
@@ -2478,7 +3192,7 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\rcreated_count\x18\x01 \x01(\x05R\fcreatedCount\x128\n" +
 	"\x06errors\x18\x02 \x03(\v2 .trueup.inventory.v1.ImportErrorR\x06errors\x12=\n" +
 	"\bfindings\x18\x03 \x03(\v2!.trueup.inventory.v1.AuditFindingR\bfindings\x12\x1c\n" +
-	"\tcommitted\x18\x04 \x01(\bR\tcommitted\"\xc6\x02\n" +
+	"\tcommitted\x18\x04 \x01(\bR\tcommitted\"\x89\x03\n" +
 	"\x13ReceiveStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -2489,7 +3203,8 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\vexpiry_date\x18\x06 \x01(\tR\n" +
 	"expiryDate\x12:\n" +
 	"\tunit_cost\x18\a \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\x12;\n" +
-	"\x06source\x18\b \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\x90\x02\n" +
+	"\x06source\x18\b \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12A\n" +
+	"\x0eeffective_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xd3\x02\n" +
 	"\x10MoveStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -2499,7 +3214,8 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"toLocation\x124\n" +
 	"\bquantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
 	"\x03lot\x18\x06 \x01(\tR\x03lot\x12;\n" +
-	"\x06source\x18\a \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\xe7\x01\n" +
+	"\x06source\x18\a \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12A\n" +
+	"\x0eeffective_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xcb\x02\n" +
 	"\x11IssueStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -2507,7 +3223,10 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\blocation\x18\x03 \x01(\tR\blocation\x124\n" +
 	"\bquantity\x18\x04 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
 	"\x03lot\x18\x05 \x01(\tR\x03lot\x12;\n" +
-	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\xe6\x02\n" +
+	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12\x1f\n" +
+	"\vreason_code\x18\a \x01(\tR\n" +
+	"reasonCode\x12A\n" +
+	"\x0eeffective_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xa9\x03\n" +
 	"\x12AdjustStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -2520,7 +3239,9 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\vreason_code\x18\a \x01(\tR\n" +
 	"reasonCode\x12;\n" +
 	"\x06source\x18\b \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12:\n" +
-	"\tunit_cost\x18\t \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\"\xd3\x02\n" +
+	"\tunit_cost\x18\t \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\x12A\n" +
+	"\x0eeffective_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xb7\x03\n" +
 	"\x11CountStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -2531,7 +3252,11 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12\x1f\n" +
 	"\vexpiry_date\x18\a \x01(\tR\n" +
 	"expiryDate\x12:\n" +
-	"\tunit_cost\x18\b \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\"\xbf\x01\n" +
+	"\tunit_cost\x18\b \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\x12\x1f\n" +
+	"\vreason_code\x18\t \x01(\tR\n" +
+	"reasonCode\x12A\n" +
+	"\x0eeffective_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xbf\x01\n" +
 	"\x10ListStockRequest\x12\x1c\n" +
 	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +
@@ -2542,16 +3267,21 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"page_token\x18\x06 \x01(\tR\tpageToken\"t\n" +
 	"\x11ListStockResponse\x127\n" +
 	"\x06levels\x18\x01 \x03(\v2\x1f.trueup.inventory.v1.StockLevelR\x06levels\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x84\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9e\x02\n" +
 	"\x14ListMovementsRequest\x12\x12\n" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x12\x1c\n" +
 	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"|\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12&\n" +
+	"\x0fstart_after_seq\x18\x05 \x01(\x03R\rstartAfterSeq\x129\n" +
+	"\n" +
+	"start_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xae\x01\n" +
 	"\x15ListMovementsResponse\x12;\n" +
 	"\tmovements\x18\x01 \x03(\v2\x1d.trueup.inventory.v1.MovementR\tmovements\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfd\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x120\n" +
+	"\x14complete_through_seq\x18\x03 \x01(\x03R\x12completeThroughSeq\"\xfd\x01\n" +
 	"\x14AllocateStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -2561,11 +3291,13 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x05order\x18\x05 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x05order\x12#\n" +
 	"\rallow_partial\x18\x06 \x01(\bR\fallowPartial\"*\n" +
 	"\x14GetAllocationRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"M\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xb9\x01\n" +
 	"\x18ReleaseAllocationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"\xf4\x01\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12'\n" +
+	"\x0freturn_location\x18\x03 \x01(\tR\x0ereturnLocation\x12A\n" +
+	"\x0eeffective_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\x85\x03\n" +
 	"\x12ConfirmPickRequest\x12\x1e\n" +
 	"\n" +
 	"allocation\x18\x01 \x01(\tR\n" +
@@ -2575,13 +3307,58 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\blocation\x18\x03 \x01(\tR\blocation\x12\x10\n" +
 	"\x03lot\x18\x04 \x01(\tR\x03lot\x124\n" +
 	"\bquantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12;\n" +
-	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\"\x98\x01\n" +
+	"\x06source\x18\x06 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12\x1f\n" +
+	"\vto_location\x18\a \x01(\tR\n" +
+	"toLocation\x12+\n" +
+	"\x11release_remaining\x18\b \x01(\bR\x10releaseRemaining\x12A\n" +
+	"\x0eeffective_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"r\n" +
+	"\fShipmentLine\x12\x1a\n" +
+	"\blocation\x18\x01 \x01(\tR\blocation\x12\x10\n" +
+	"\x03lot\x18\x02 \x01(\tR\x03lot\x124\n" +
+	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\"\xcb\x02\n" +
+	"\x16ConfirmShipmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1e\n" +
+	"\n" +
+	"allocation\x18\x02 \x01(\tR\n" +
+	"allocation\x129\n" +
+	"\x05order\x18\x03 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x05order\x127\n" +
+	"\x05lines\x18\x04 \x03(\v2!.trueup.inventory.v1.ShipmentLineR\x05lines\x12;\n" +
+	"\x06source\x18\x05 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12A\n" +
+	"\x0eeffective_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"V\n" +
+	"\x17ConfirmShipmentResponse\x12;\n" +
+	"\tmovements\x18\x01 \x03(\v2\x1d.trueup.inventory.v1.MovementR\tmovements\"\x8f\x01\n" +
+	"\x16ListAllocationsRequest\x129\n" +
+	"\x05order\x18\x01 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x05order\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x84\x01\n" +
+	"\x17ListAllocationsResponse\x12A\n" +
+	"\vallocations\x18\x01 \x03(\v2\x1f.trueup.inventory.v1.AllocationR\vallocations\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"z\n" +
+	"\x17CreateReasonCodeRequest\x12@\n" +
+	"\vreason_code\x18\x01 \x01(\v2\x1f.trueup.inventory.v1.ReasonCodeR\n" +
+	"reasonCode\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"*\n" +
+	"\x14GetReasonCodeRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"T\n" +
+	"\x16ListReasonCodesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\x85\x01\n" +
+	"\x17ListReasonCodesResponse\x12B\n" +
+	"\freason_codes\x18\x01 \x03(\v2\x1f.trueup.inventory.v1.ReasonCodeR\vreasonCodes\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd4\x01\n" +
 	"\x13GetValuationRequest\x12\x1c\n" +
 	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x128\n" +
 	"\n" +
 	"as_of_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12\x15\n" +
-	"\x06by_lot\x18\x04 \x01(\bR\x05byLot\"\xae\x01\n" +
+	"\x06by_lot\x18\x04 \x01(\bR\x05byLot\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"\xae\x01\n" +
 	"\x15UpdateLocationRequest\x129\n" +
 	"\blocation\x18\x01 \x01(\v2\x1d.trueup.inventory.v1.LocationR\blocation\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
@@ -2591,7 +3368,7 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\fImportFormat\x12\x1d\n" +
 	"\x19IMPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11IMPORT_FORMAT_CSV\x10\x01\x12\x1c\n" +
-	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\xcb\x19\n" +
+	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\xee\x1e\n" +
 	"\x10InventoryService\x12h\n" +
 	"\n" +
 	"CreateItem\x12&.trueup.inventory.v1.CreateItemRequest\x1a\x19.trueup.inventory.v1.Item\"\x17\x82\xd3\xe4\x93\x02\x11:\x04item\"\t/v1/items\x12e\n" +
@@ -2623,7 +3400,12 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\rAllocateStock\x12).trueup.inventory.v1.AllocateStockRequest\x1a\x1f.trueup.inventory.v1.Allocation\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/allocations\x12}\n" +
 	"\rGetAllocation\x12).trueup.inventory.v1.GetAllocationRequest\x1a\x1f.trueup.inventory.v1.Allocation\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=allocations/*}\x12\x90\x01\n" +
 	"\x11ReleaseAllocation\x12-.trueup.inventory.v1.ReleaseAllocationRequest\x1a\x1f.trueup.inventory.v1.Allocation\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/{name=allocations/*}:release\x12\x8c\x01\n" +
-	"\vConfirmPick\x12'.trueup.inventory.v1.ConfirmPickRequest\x1a\x1d.trueup.inventory.v1.Movement\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{allocation=allocations/*}:confirmPick\x12o\n" +
+	"\vConfirmPick\x12'.trueup.inventory.v1.ConfirmPickRequest\x1a\x1d.trueup.inventory.v1.Movement\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{allocation=allocations/*}:confirmPick\x12\x87\x01\n" +
+	"\x0fConfirmShipment\x12+.trueup.inventory.v1.ConfirmShipmentRequest\x1a,.trueup.inventory.v1.ConfirmShipmentResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/stock:ship\x12\x85\x01\n" +
+	"\x0fListAllocations\x12+.trueup.inventory.v1.ListAllocationsRequest\x1a,.trueup.inventory.v1.ListAllocationsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/allocations\x12\x87\x01\n" +
+	"\x10CreateReasonCode\x12,.trueup.inventory.v1.CreateReasonCodeRequest\x1a\x1f.trueup.inventory.v1.ReasonCode\"$\x82\xd3\xe4\x93\x02\x1e:\vreason_code\"\x0f/v1/reasonCodes\x12}\n" +
+	"\rGetReasonCode\x12).trueup.inventory.v1.GetReasonCodeRequest\x1a\x1f.trueup.inventory.v1.ReasonCode\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=reasonCodes/*}\x12\x85\x01\n" +
+	"\x0fListReasonCodes\x12+.trueup.inventory.v1.ListReasonCodesRequest\x1a,.trueup.inventory.v1.ListReasonCodesResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/reasonCodes\x12o\n" +
 	"\fGetValuation\x12(.trueup.inventory.v1.GetValuationRequest\x1a\x1e.trueup.inventory.v1.Valuation\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/valuationB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
@@ -2639,7 +3421,7 @@ func file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_inventory_v1_inventory_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
 	(ImportFormat)(0),                // 0: trueup.inventory.v1.ImportFormat
 	(*CreateItemRequest)(nil),        // 1: trueup.inventory.v1.CreateItemRequest
@@ -2674,116 +3456,155 @@ var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*GetAllocationRequest)(nil),     // 30: trueup.inventory.v1.GetAllocationRequest
 	(*ReleaseAllocationRequest)(nil), // 31: trueup.inventory.v1.ReleaseAllocationRequest
 	(*ConfirmPickRequest)(nil),       // 32: trueup.inventory.v1.ConfirmPickRequest
-	(*GetValuationRequest)(nil),      // 33: trueup.inventory.v1.GetValuationRequest
-	(*UpdateLocationRequest)(nil),    // 34: trueup.inventory.v1.UpdateLocationRequest
-	(*Item)(nil),                     // 35: trueup.inventory.v1.Item
-	(*Warehouse)(nil),                // 36: trueup.inventory.v1.Warehouse
-	(*Location)(nil),                 // 37: trueup.inventory.v1.Location
-	(*fieldmaskpb.FieldMask)(nil),    // 38: google.protobuf.FieldMask
-	(CodeNamespace)(0),               // 39: trueup.inventory.v1.CodeNamespace
-	(*AuditFinding)(nil),             // 40: trueup.inventory.v1.AuditFinding
-	(*v1.Quantity)(nil),              // 41: trueup.type.v1.Quantity
-	(*UnitCost)(nil),                 // 42: trueup.inventory.v1.UnitCost
-	(*SourceDocument)(nil),           // 43: trueup.inventory.v1.SourceDocument
-	(*StockLevel)(nil),               // 44: trueup.inventory.v1.StockLevel
-	(*Movement)(nil),                 // 45: trueup.inventory.v1.Movement
-	(*timestamppb.Timestamp)(nil),    // 46: google.protobuf.Timestamp
-	(*Allocation)(nil),               // 47: trueup.inventory.v1.Allocation
-	(*Valuation)(nil),                // 48: trueup.inventory.v1.Valuation
+	(*ShipmentLine)(nil),             // 33: trueup.inventory.v1.ShipmentLine
+	(*ConfirmShipmentRequest)(nil),   // 34: trueup.inventory.v1.ConfirmShipmentRequest
+	(*ConfirmShipmentResponse)(nil),  // 35: trueup.inventory.v1.ConfirmShipmentResponse
+	(*ListAllocationsRequest)(nil),   // 36: trueup.inventory.v1.ListAllocationsRequest
+	(*ListAllocationsResponse)(nil),  // 37: trueup.inventory.v1.ListAllocationsResponse
+	(*CreateReasonCodeRequest)(nil),  // 38: trueup.inventory.v1.CreateReasonCodeRequest
+	(*GetReasonCodeRequest)(nil),     // 39: trueup.inventory.v1.GetReasonCodeRequest
+	(*ListReasonCodesRequest)(nil),   // 40: trueup.inventory.v1.ListReasonCodesRequest
+	(*ListReasonCodesResponse)(nil),  // 41: trueup.inventory.v1.ListReasonCodesResponse
+	(*GetValuationRequest)(nil),      // 42: trueup.inventory.v1.GetValuationRequest
+	(*UpdateLocationRequest)(nil),    // 43: trueup.inventory.v1.UpdateLocationRequest
+	(*Item)(nil),                     // 44: trueup.inventory.v1.Item
+	(*Warehouse)(nil),                // 45: trueup.inventory.v1.Warehouse
+	(*Location)(nil),                 // 46: trueup.inventory.v1.Location
+	(*fieldmaskpb.FieldMask)(nil),    // 47: google.protobuf.FieldMask
+	(CodeNamespace)(0),               // 48: trueup.inventory.v1.CodeNamespace
+	(*AuditFinding)(nil),             // 49: trueup.inventory.v1.AuditFinding
+	(*v1.Quantity)(nil),              // 50: trueup.type.v1.Quantity
+	(*UnitCost)(nil),                 // 51: trueup.inventory.v1.UnitCost
+	(*SourceDocument)(nil),           // 52: trueup.inventory.v1.SourceDocument
+	(*timestamppb.Timestamp)(nil),    // 53: google.protobuf.Timestamp
+	(*StockLevel)(nil),               // 54: trueup.inventory.v1.StockLevel
+	(*Movement)(nil),                 // 55: trueup.inventory.v1.Movement
+	(*Allocation)(nil),               // 56: trueup.inventory.v1.Allocation
+	(*ReasonCode)(nil),               // 57: trueup.inventory.v1.ReasonCode
+	(*Valuation)(nil),                // 58: trueup.inventory.v1.Valuation
 }
 var file_trueup_inventory_v1_inventory_service_proto_depIdxs = []int32{
-	35, // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	35, // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
-	36, // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	36, // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
-	37, // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	37, // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
-	35, // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	38, // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
-	39, // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
-	40, // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	44, // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	44, // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
+	45, // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	45, // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
+	46, // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	46, // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
+	44, // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	47, // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	48, // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
+	49, // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
 	0,  // 10: trueup.inventory.v1.ImportItemsRequest.format:type_name -> trueup.inventory.v1.ImportFormat
 	18, // 11: trueup.inventory.v1.ImportItemsResponse.errors:type_name -> trueup.inventory.v1.ImportError
-	40, // 12: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
-	41, // 13: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	42, // 14: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	43, // 15: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	41, // 16: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	43, // 17: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	41, // 18: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	43, // 19: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	41, // 20: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	43, // 21: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	42, // 22: trueup.inventory.v1.AdjustStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	41, // 23: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
-	43, // 24: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	42, // 25: trueup.inventory.v1.CountStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	44, // 26: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
-	45, // 27: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
-	41, // 28: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	43, // 29: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
-	41, // 30: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
-	43, // 31: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	46, // 32: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	37, // 33: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	38, // 34: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 35: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
-	2,  // 36: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
-	3,  // 37: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
-	5,  // 38: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
-	6,  // 39: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
-	7,  // 40: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
-	9,  // 41: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
-	10, // 42: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
-	11, // 43: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
-	34, // 44: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
-	13, // 45: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
-	14, // 46: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
-	15, // 47: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
-	17, // 48: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
-	20, // 49: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
-	21, // 50: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
-	22, // 51: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
-	23, // 52: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
-	24, // 53: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
-	25, // 54: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
-	27, // 55: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
-	29, // 56: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
-	30, // 57: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
-	31, // 58: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
-	32, // 59: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
-	33, // 60: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
-	35, // 61: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
-	35, // 62: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
-	4,  // 63: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
-	36, // 64: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	36, // 65: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	8,  // 66: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
-	37, // 67: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
-	37, // 68: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
-	12, // 69: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
-	37, // 70: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
-	35, // 71: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
-	35, // 72: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
-	16, // 73: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
-	19, // 74: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
-	45, // 75: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
-	45, // 76: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
-	45, // 77: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
-	45, // 78: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
-	45, // 79: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
-	26, // 80: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
-	28, // 81: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
-	47, // 82: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
-	47, // 83: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
-	47, // 84: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
-	45, // 85: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
-	48, // 86: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
-	61, // [61:87] is the sub-list for method output_type
-	35, // [35:61] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	49, // 12: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	50, // 13: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	51, // 14: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	52, // 15: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	53, // 16: trueup.inventory.v1.ReceiveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	50, // 17: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	52, // 18: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	53, // 19: trueup.inventory.v1.MoveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	50, // 20: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	52, // 21: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	53, // 22: trueup.inventory.v1.IssueStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	50, // 23: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	52, // 24: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	51, // 25: trueup.inventory.v1.AdjustStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	53, // 26: trueup.inventory.v1.AdjustStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	50, // 27: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
+	52, // 28: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	51, // 29: trueup.inventory.v1.CountStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	53, // 30: trueup.inventory.v1.CountStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	54, // 31: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
+	53, // 32: trueup.inventory.v1.ListMovementsRequest.start_time:type_name -> google.protobuf.Timestamp
+	53, // 33: trueup.inventory.v1.ListMovementsRequest.end_time:type_name -> google.protobuf.Timestamp
+	55, // 34: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
+	50, // 35: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	52, // 36: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	53, // 37: trueup.inventory.v1.ReleaseAllocationRequest.effective_time:type_name -> google.protobuf.Timestamp
+	50, // 38: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	52, // 39: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	53, // 40: trueup.inventory.v1.ConfirmPickRequest.effective_time:type_name -> google.protobuf.Timestamp
+	50, // 41: trueup.inventory.v1.ShipmentLine.quantity:type_name -> trueup.type.v1.Quantity
+	52, // 42: trueup.inventory.v1.ConfirmShipmentRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	33, // 43: trueup.inventory.v1.ConfirmShipmentRequest.lines:type_name -> trueup.inventory.v1.ShipmentLine
+	52, // 44: trueup.inventory.v1.ConfirmShipmentRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	53, // 45: trueup.inventory.v1.ConfirmShipmentRequest.effective_time:type_name -> google.protobuf.Timestamp
+	55, // 46: trueup.inventory.v1.ConfirmShipmentResponse.movements:type_name -> trueup.inventory.v1.Movement
+	52, // 47: trueup.inventory.v1.ListAllocationsRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	56, // 48: trueup.inventory.v1.ListAllocationsResponse.allocations:type_name -> trueup.inventory.v1.Allocation
+	57, // 49: trueup.inventory.v1.CreateReasonCodeRequest.reason_code:type_name -> trueup.inventory.v1.ReasonCode
+	57, // 50: trueup.inventory.v1.ListReasonCodesResponse.reason_codes:type_name -> trueup.inventory.v1.ReasonCode
+	53, // 51: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	46, // 52: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	47, // 53: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 54: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
+	2,  // 55: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
+	3,  // 56: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
+	5,  // 57: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
+	6,  // 58: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
+	7,  // 59: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
+	9,  // 60: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
+	10, // 61: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
+	11, // 62: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
+	43, // 63: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
+	13, // 64: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
+	14, // 65: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
+	15, // 66: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
+	17, // 67: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
+	20, // 68: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
+	21, // 69: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
+	22, // 70: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
+	23, // 71: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
+	24, // 72: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
+	25, // 73: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
+	27, // 74: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
+	29, // 75: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
+	30, // 76: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
+	31, // 77: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
+	32, // 78: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
+	34, // 79: trueup.inventory.v1.InventoryService.ConfirmShipment:input_type -> trueup.inventory.v1.ConfirmShipmentRequest
+	36, // 80: trueup.inventory.v1.InventoryService.ListAllocations:input_type -> trueup.inventory.v1.ListAllocationsRequest
+	38, // 81: trueup.inventory.v1.InventoryService.CreateReasonCode:input_type -> trueup.inventory.v1.CreateReasonCodeRequest
+	39, // 82: trueup.inventory.v1.InventoryService.GetReasonCode:input_type -> trueup.inventory.v1.GetReasonCodeRequest
+	40, // 83: trueup.inventory.v1.InventoryService.ListReasonCodes:input_type -> trueup.inventory.v1.ListReasonCodesRequest
+	42, // 84: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
+	44, // 85: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
+	44, // 86: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
+	4,  // 87: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
+	45, // 88: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	45, // 89: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	8,  // 90: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
+	46, // 91: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
+	46, // 92: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
+	12, // 93: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
+	46, // 94: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
+	44, // 95: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
+	44, // 96: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
+	16, // 97: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
+	19, // 98: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
+	55, // 99: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
+	55, // 100: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
+	55, // 101: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
+	55, // 102: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
+	55, // 103: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
+	26, // 104: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
+	28, // 105: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
+	56, // 106: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
+	56, // 107: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
+	56, // 108: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
+	55, // 109: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
+	35, // 110: trueup.inventory.v1.InventoryService.ConfirmShipment:output_type -> trueup.inventory.v1.ConfirmShipmentResponse
+	37, // 111: trueup.inventory.v1.InventoryService.ListAllocations:output_type -> trueup.inventory.v1.ListAllocationsResponse
+	57, // 112: trueup.inventory.v1.InventoryService.CreateReasonCode:output_type -> trueup.inventory.v1.ReasonCode
+	57, // 113: trueup.inventory.v1.InventoryService.GetReasonCode:output_type -> trueup.inventory.v1.ReasonCode
+	41, // 114: trueup.inventory.v1.InventoryService.ListReasonCodes:output_type -> trueup.inventory.v1.ListReasonCodesResponse
+	58, // 115: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
+	85, // [85:116] is the sub-list for method output_type
+	54, // [54:85] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_inventory_service_proto_init() }
@@ -2802,7 +3623,7 @@ func file_trueup_inventory_v1_inventory_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_inventory_service_proto_rawDesc), len(file_trueup_inventory_v1_inventory_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   34,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -44,6 +44,11 @@ const (
 	InventoryService_GetAllocation_FullMethodName     = "/trueup.inventory.v1.InventoryService/GetAllocation"
 	InventoryService_ReleaseAllocation_FullMethodName = "/trueup.inventory.v1.InventoryService/ReleaseAllocation"
 	InventoryService_ConfirmPick_FullMethodName       = "/trueup.inventory.v1.InventoryService/ConfirmPick"
+	InventoryService_ConfirmShipment_FullMethodName   = "/trueup.inventory.v1.InventoryService/ConfirmShipment"
+	InventoryService_ListAllocations_FullMethodName   = "/trueup.inventory.v1.InventoryService/ListAllocations"
+	InventoryService_CreateReasonCode_FullMethodName  = "/trueup.inventory.v1.InventoryService/CreateReasonCode"
+	InventoryService_GetReasonCode_FullMethodName     = "/trueup.inventory.v1.InventoryService/GetReasonCode"
+	InventoryService_ListReasonCodes_FullMethodName   = "/trueup.inventory.v1.InventoryService/ListReasonCodes"
 	InventoryService_GetValuation_FullMethodName      = "/trueup.inventory.v1.InventoryService/GetValuation"
 )
 
@@ -114,7 +119,8 @@ type InventoryServiceClient interface {
 	// Only available (unallocated) stock moves.
 	MoveStock(ctx context.Context, in *MoveStockRequest, opts ...grpc.CallOption) (*Movement, error)
 	// Issues available stock out of a location (a scrap, a consumption) and
-	// reports the cost consumed.
+	// reports the cost consumed. The source document is required; a scrap is
+	// an issue with a reason_code (required when the source is an adjustment).
 	IssueStock(ctx context.Context, in *IssueStockRequest, opts ...grpc.CallOption) (*Movement, error)
 	// Corrects stock up or down by a signed quantity, for a reason; valued at
 	// the current cost.
@@ -134,13 +140,32 @@ type InventoryServiceClient interface {
 	AllocateStock(ctx context.Context, in *AllocateStockRequest, opts ...grpc.CallOption) (*Allocation, error)
 	// Returns an allocation.
 	GetAllocation(ctx context.Context, in *GetAllocationRequest, opts ...grpc.CallOption) (*Allocation, error)
-	// Gives back what an allocation reserved and has not been picked.
+	// Gives back what an allocation reserved and has not been picked, and puts
+	// picked stock that has not shipped back into a storage bin (a move: its
+	// value is unchanged, no cost is typed).
 	ReleaseAllocation(ctx context.Context, in *ReleaseAllocationRequest, opts ...grpc.CallOption) (*Allocation, error)
-	// Confirms a pick against an allocation: the reserved stock is issued and
-	// its cost reported. A pick of less than reserved leaves the rest reserved.
+	// Confirms a pick against an allocation: the reserved stock moves from its
+	// bin to a staging or shipping location and stays reserved for the order
+	// (a StockPicked event; no value changes). A pick of less than reserved
+	// leaves the rest reserved, or releases it with release_remaining. A pick
+	// from another bin or lot than planned is allowed when that stock is
+	// available: the reservation moves to it.
 	ConfirmPick(ctx context.Context, in *ConfirmPickRequest, opts ...grpc.CallOption) (*Movement, error)
-	// Values stock by warehouse and item (and lot), now or as of a past time,
-	// from the movement journal.
+	// Confirms the shipment of picked stock: it leaves the books at its cost
+	// (one StockIssued per staged line, with the layers consumed) and its
+	// reservation ends with it.
+	ConfirmShipment(ctx context.Context, in *ConfirmShipmentRequest, opts ...grpc.CallOption) (*ConfirmShipmentResponse, error)
+	// Lists allocations, oldest first, by outbound order.
+	ListAllocations(ctx context.Context, in *ListAllocationsRequest, opts ...grpc.CallOption) (*ListAllocationsResponse, error)
+	// Adds a reason code. Fails with ALREADY_EXISTS if the code exists.
+	CreateReasonCode(ctx context.Context, in *CreateReasonCodeRequest, opts ...grpc.CallOption) (*ReasonCode, error)
+	// Returns a reason code.
+	GetReasonCode(ctx context.Context, in *GetReasonCodeRequest, opts ...grpc.CallOption) (*ReasonCode, error)
+	// Lists reason codes in code order.
+	ListReasonCodes(ctx context.Context, in *ListReasonCodesRequest, opts ...grpc.CallOption) (*ListReasonCodesResponse, error)
+	// Values stock by warehouse and item (and lot), now (from the cost layers)
+	// or as of a past time (from the movement journal), a page of items at a
+	// time, complete through the journal sequence it reports.
 	GetValuation(ctx context.Context, in *GetValuationRequest, opts ...grpc.CallOption) (*Valuation, error)
 }
 
@@ -402,6 +427,56 @@ func (c *inventoryServiceClient) ConfirmPick(ctx context.Context, in *ConfirmPic
 	return out, nil
 }
 
+func (c *inventoryServiceClient) ConfirmShipment(ctx context.Context, in *ConfirmShipmentRequest, opts ...grpc.CallOption) (*ConfirmShipmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmShipmentResponse)
+	err := c.cc.Invoke(ctx, InventoryService_ConfirmShipment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ListAllocations(ctx context.Context, in *ListAllocationsRequest, opts ...grpc.CallOption) (*ListAllocationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAllocationsResponse)
+	err := c.cc.Invoke(ctx, InventoryService_ListAllocations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) CreateReasonCode(ctx context.Context, in *CreateReasonCodeRequest, opts ...grpc.CallOption) (*ReasonCode, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReasonCode)
+	err := c.cc.Invoke(ctx, InventoryService_CreateReasonCode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) GetReasonCode(ctx context.Context, in *GetReasonCodeRequest, opts ...grpc.CallOption) (*ReasonCode, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReasonCode)
+	err := c.cc.Invoke(ctx, InventoryService_GetReasonCode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ListReasonCodes(ctx context.Context, in *ListReasonCodesRequest, opts ...grpc.CallOption) (*ListReasonCodesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReasonCodesResponse)
+	err := c.cc.Invoke(ctx, InventoryService_ListReasonCodes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *inventoryServiceClient) GetValuation(ctx context.Context, in *GetValuationRequest, opts ...grpc.CallOption) (*Valuation, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Valuation)
@@ -479,7 +554,8 @@ type InventoryServiceServer interface {
 	// Only available (unallocated) stock moves.
 	MoveStock(context.Context, *MoveStockRequest) (*Movement, error)
 	// Issues available stock out of a location (a scrap, a consumption) and
-	// reports the cost consumed.
+	// reports the cost consumed. The source document is required; a scrap is
+	// an issue with a reason_code (required when the source is an adjustment).
 	IssueStock(context.Context, *IssueStockRequest) (*Movement, error)
 	// Corrects stock up or down by a signed quantity, for a reason; valued at
 	// the current cost.
@@ -499,13 +575,32 @@ type InventoryServiceServer interface {
 	AllocateStock(context.Context, *AllocateStockRequest) (*Allocation, error)
 	// Returns an allocation.
 	GetAllocation(context.Context, *GetAllocationRequest) (*Allocation, error)
-	// Gives back what an allocation reserved and has not been picked.
+	// Gives back what an allocation reserved and has not been picked, and puts
+	// picked stock that has not shipped back into a storage bin (a move: its
+	// value is unchanged, no cost is typed).
 	ReleaseAllocation(context.Context, *ReleaseAllocationRequest) (*Allocation, error)
-	// Confirms a pick against an allocation: the reserved stock is issued and
-	// its cost reported. A pick of less than reserved leaves the rest reserved.
+	// Confirms a pick against an allocation: the reserved stock moves from its
+	// bin to a staging or shipping location and stays reserved for the order
+	// (a StockPicked event; no value changes). A pick of less than reserved
+	// leaves the rest reserved, or releases it with release_remaining. A pick
+	// from another bin or lot than planned is allowed when that stock is
+	// available: the reservation moves to it.
 	ConfirmPick(context.Context, *ConfirmPickRequest) (*Movement, error)
-	// Values stock by warehouse and item (and lot), now or as of a past time,
-	// from the movement journal.
+	// Confirms the shipment of picked stock: it leaves the books at its cost
+	// (one StockIssued per staged line, with the layers consumed) and its
+	// reservation ends with it.
+	ConfirmShipment(context.Context, *ConfirmShipmentRequest) (*ConfirmShipmentResponse, error)
+	// Lists allocations, oldest first, by outbound order.
+	ListAllocations(context.Context, *ListAllocationsRequest) (*ListAllocationsResponse, error)
+	// Adds a reason code. Fails with ALREADY_EXISTS if the code exists.
+	CreateReasonCode(context.Context, *CreateReasonCodeRequest) (*ReasonCode, error)
+	// Returns a reason code.
+	GetReasonCode(context.Context, *GetReasonCodeRequest) (*ReasonCode, error)
+	// Lists reason codes in code order.
+	ListReasonCodes(context.Context, *ListReasonCodesRequest) (*ListReasonCodesResponse, error)
+	// Values stock by warehouse and item (and lot), now (from the cost layers)
+	// or as of a past time (from the movement journal), a page of items at a
+	// time, complete through the journal sequence it reports.
 	GetValuation(context.Context, *GetValuationRequest) (*Valuation, error)
 	mustEmbedUnimplementedInventoryServiceServer()
 }
@@ -591,6 +686,21 @@ func (UnimplementedInventoryServiceServer) ReleaseAllocation(context.Context, *R
 }
 func (UnimplementedInventoryServiceServer) ConfirmPick(context.Context, *ConfirmPickRequest) (*Movement, error) {
 	return nil, status.Error(codes.Unimplemented, "method ConfirmPick not implemented")
+}
+func (UnimplementedInventoryServiceServer) ConfirmShipment(context.Context, *ConfirmShipmentRequest) (*ConfirmShipmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmShipment not implemented")
+}
+func (UnimplementedInventoryServiceServer) ListAllocations(context.Context, *ListAllocationsRequest) (*ListAllocationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAllocations not implemented")
+}
+func (UnimplementedInventoryServiceServer) CreateReasonCode(context.Context, *CreateReasonCodeRequest) (*ReasonCode, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateReasonCode not implemented")
+}
+func (UnimplementedInventoryServiceServer) GetReasonCode(context.Context, *GetReasonCodeRequest) (*ReasonCode, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReasonCode not implemented")
+}
+func (UnimplementedInventoryServiceServer) ListReasonCodes(context.Context, *ListReasonCodesRequest) (*ListReasonCodesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReasonCodes not implemented")
 }
 func (UnimplementedInventoryServiceServer) GetValuation(context.Context, *GetValuationRequest) (*Valuation, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetValuation not implemented")
@@ -1066,6 +1176,96 @@ func _InventoryService_ConfirmPick_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InventoryService_ConfirmShipment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmShipmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ConfirmShipment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ConfirmShipment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ConfirmShipment(ctx, req.(*ConfirmShipmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ListAllocations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAllocationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ListAllocations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ListAllocations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ListAllocations(ctx, req.(*ListAllocationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_CreateReasonCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateReasonCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).CreateReasonCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_CreateReasonCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).CreateReasonCode(ctx, req.(*CreateReasonCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_GetReasonCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReasonCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).GetReasonCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_GetReasonCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).GetReasonCode(ctx, req.(*GetReasonCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ListReasonCodes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReasonCodesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ListReasonCodes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ListReasonCodes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ListReasonCodes(ctx, req.(*ListReasonCodesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _InventoryService_GetValuation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetValuationRequest)
 	if err := dec(in); err != nil {
@@ -1190,6 +1390,26 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConfirmPick",
 			Handler:    _InventoryService_ConfirmPick_Handler,
+		},
+		{
+			MethodName: "ConfirmShipment",
+			Handler:    _InventoryService_ConfirmShipment_Handler,
+		},
+		{
+			MethodName: "ListAllocations",
+			Handler:    _InventoryService_ListAllocations_Handler,
+		},
+		{
+			MethodName: "CreateReasonCode",
+			Handler:    _InventoryService_CreateReasonCode_Handler,
+		},
+		{
+			MethodName: "GetReasonCode",
+			Handler:    _InventoryService_GetReasonCode_Handler,
+		},
+		{
+			MethodName: "ListReasonCodes",
+			Handler:    _InventoryService_ListReasonCodes_Handler,
 		},
 		{
 			MethodName: "GetValuation",

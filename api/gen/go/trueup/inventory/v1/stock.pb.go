@@ -108,14 +108,20 @@ const (
 	MovementType_MOVEMENT_TYPE_UNSPECIFIED MovementType = 0
 	// Stock came in; it opens a cost layer.
 	MovementType_MOVEMENT_TYPE_RECEIPT MovementType = 1
-	// Stock moved between two locations (putaway, replenishment, transfer).
+	// Stock moved between two locations (putaway, replenishment, transfer; a
+	// pick to staging and its return carry the allocation).
 	MovementType_MOVEMENT_TYPE_MOVE MovementType = 2
-	// Stock left (a pick for a shipment, a scrap); it consumes cost layers.
+	// Stock left (a shipment, a scrap); it consumes cost layers.
 	MovementType_MOVEMENT_TYPE_ISSUE MovementType = 3
 	// Stock was corrected up or down for a reason.
 	MovementType_MOVEMENT_TYPE_ADJUSTMENT MovementType = 4
 	// A count set the stock to the counted quantity; the difference is booked.
 	MovementType_MOVEMENT_TYPE_COUNT MovementType = 5
+	// A value-only true-up of stock issued ahead of its receipt (negative
+	// stock): the receipt that filled it was worth more or less than the
+	// provisional cost the issues were valued at. corrected_movements names
+	// those issues. No quantity changes.
+	MovementType_MOVEMENT_TYPE_COST_CORRECTION MovementType = 6
 )
 
 // Enum value maps for MovementType.
@@ -127,14 +133,16 @@ var (
 		3: "MOVEMENT_TYPE_ISSUE",
 		4: "MOVEMENT_TYPE_ADJUSTMENT",
 		5: "MOVEMENT_TYPE_COUNT",
+		6: "MOVEMENT_TYPE_COST_CORRECTION",
 	}
 	MovementType_value = map[string]int32{
-		"MOVEMENT_TYPE_UNSPECIFIED": 0,
-		"MOVEMENT_TYPE_RECEIPT":     1,
-		"MOVEMENT_TYPE_MOVE":        2,
-		"MOVEMENT_TYPE_ISSUE":       3,
-		"MOVEMENT_TYPE_ADJUSTMENT":  4,
-		"MOVEMENT_TYPE_COUNT":       5,
+		"MOVEMENT_TYPE_UNSPECIFIED":     0,
+		"MOVEMENT_TYPE_RECEIPT":         1,
+		"MOVEMENT_TYPE_MOVE":            2,
+		"MOVEMENT_TYPE_ISSUE":           3,
+		"MOVEMENT_TYPE_ADJUSTMENT":      4,
+		"MOVEMENT_TYPE_COUNT":           5,
+		"MOVEMENT_TYPE_COST_CORRECTION": 6,
 	}
 )
 
@@ -165,6 +173,84 @@ func (MovementType) EnumDescriptor() ([]byte, []int) {
 	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{1}
 }
 
+// What kind of reason a reason code is: the ledger maps each category to an
+// account (shrinkage expense, scrap, samples, opening-balance equity...).
+type ReasonCategory int32
+
+const (
+	// Not set.
+	ReasonCategory_REASON_CATEGORY_UNSPECIFIED ReasonCategory = 0
+	// Stock lost without a known cause.
+	ReasonCategory_REASON_CATEGORY_SHRINKAGE ReasonCategory = 1
+	// Stock damaged.
+	ReasonCategory_REASON_CATEGORY_DAMAGE ReasonCategory = 2
+	// Stock found that was not on record.
+	ReasonCategory_REASON_CATEGORY_FOUND ReasonCategory = 3
+	// Stock scrapped.
+	ReasonCategory_REASON_CATEGORY_SCRAP ReasonCategory = 4
+	// Stock given away as a sample.
+	ReasonCategory_REASON_CATEGORY_SAMPLE ReasonCategory = 5
+	// Stock written down or off.
+	ReasonCategory_REASON_CATEGORY_WRITE_DOWN ReasonCategory = 6
+	// Stock on hand at go-live.
+	ReasonCategory_REASON_CATEGORY_OPENING_BALANCE ReasonCategory = 7
+	// The difference a count found.
+	ReasonCategory_REASON_CATEGORY_COUNT_DIFFERENCE ReasonCategory = 8
+)
+
+// Enum value maps for ReasonCategory.
+var (
+	ReasonCategory_name = map[int32]string{
+		0: "REASON_CATEGORY_UNSPECIFIED",
+		1: "REASON_CATEGORY_SHRINKAGE",
+		2: "REASON_CATEGORY_DAMAGE",
+		3: "REASON_CATEGORY_FOUND",
+		4: "REASON_CATEGORY_SCRAP",
+		5: "REASON_CATEGORY_SAMPLE",
+		6: "REASON_CATEGORY_WRITE_DOWN",
+		7: "REASON_CATEGORY_OPENING_BALANCE",
+		8: "REASON_CATEGORY_COUNT_DIFFERENCE",
+	}
+	ReasonCategory_value = map[string]int32{
+		"REASON_CATEGORY_UNSPECIFIED":      0,
+		"REASON_CATEGORY_SHRINKAGE":        1,
+		"REASON_CATEGORY_DAMAGE":           2,
+		"REASON_CATEGORY_FOUND":            3,
+		"REASON_CATEGORY_SCRAP":            4,
+		"REASON_CATEGORY_SAMPLE":           5,
+		"REASON_CATEGORY_WRITE_DOWN":       6,
+		"REASON_CATEGORY_OPENING_BALANCE":  7,
+		"REASON_CATEGORY_COUNT_DIFFERENCE": 8,
+	}
+)
+
+func (x ReasonCategory) Enum() *ReasonCategory {
+	p := new(ReasonCategory)
+	*p = x
+	return p
+}
+
+func (x ReasonCategory) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReasonCategory) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_inventory_v1_stock_proto_enumTypes[2].Descriptor()
+}
+
+func (ReasonCategory) Type() protoreflect.EnumType {
+	return &file_trueup_inventory_v1_stock_proto_enumTypes[2]
+}
+
+func (x ReasonCategory) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReasonCategory.Descriptor instead.
+func (ReasonCategory) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{2}
+}
+
 // State of an allocation.
 type AllocationState int32
 
@@ -173,10 +259,13 @@ const (
 	AllocationState_ALLOCATION_STATE_UNSPECIFIED AllocationState = 0
 	// Stock is reserved and waiting to be picked.
 	AllocationState_ALLOCATION_STATE_ACTIVE AllocationState = 1
-	// Every reserved unit was picked.
+	// Every reserved unit was picked to staging; it waits there, still
+	// reserved, for the shipment.
 	AllocationState_ALLOCATION_STATE_PICKED AllocationState = 2
-	// What was not picked was given back.
+	// What was not picked was given back (and what was staged put back).
 	AllocationState_ALLOCATION_STATE_RELEASED AllocationState = 3
+	// Everything picked was shipped.
+	AllocationState_ALLOCATION_STATE_SHIPPED AllocationState = 4
 )
 
 // Enum value maps for AllocationState.
@@ -186,12 +275,14 @@ var (
 		1: "ALLOCATION_STATE_ACTIVE",
 		2: "ALLOCATION_STATE_PICKED",
 		3: "ALLOCATION_STATE_RELEASED",
+		4: "ALLOCATION_STATE_SHIPPED",
 	}
 	AllocationState_value = map[string]int32{
 		"ALLOCATION_STATE_UNSPECIFIED": 0,
 		"ALLOCATION_STATE_ACTIVE":      1,
 		"ALLOCATION_STATE_PICKED":      2,
 		"ALLOCATION_STATE_RELEASED":    3,
+		"ALLOCATION_STATE_SHIPPED":     4,
 	}
 )
 
@@ -206,11 +297,11 @@ func (x AllocationState) String() string {
 }
 
 func (AllocationState) Descriptor() protoreflect.EnumDescriptor {
-	return file_trueup_inventory_v1_stock_proto_enumTypes[2].Descriptor()
+	return file_trueup_inventory_v1_stock_proto_enumTypes[3].Descriptor()
 }
 
 func (AllocationState) Type() protoreflect.EnumType {
-	return &file_trueup_inventory_v1_stock_proto_enumTypes[2]
+	return &file_trueup_inventory_v1_stock_proto_enumTypes[3]
 }
 
 func (x AllocationState) Number() protoreflect.EnumNumber {
@@ -219,7 +310,7 @@ func (x AllocationState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AllocationState.Descriptor instead.
 func (AllocationState) EnumDescriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{2}
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{3}
 }
 
 // The business document a stock movement belongs to, so the ledger can post it
@@ -458,7 +549,24 @@ type Movement struct {
 	// For counts: the quantity counted, in base units.
 	CountedQuantity string `protobuf:"bytes,16,opt,name=counted_quantity,json=countedQuantity,proto3" json:"counted_quantity,omitempty"`
 	// Output only. When the movement was recorded.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The unit cost the command entered (receipts, and stock found at a given
+	// cost), as entered; empty when the stock was valued at its current cost.
+	// value is what the ledger posts; this is what the user typed.
+	UnitCost *UnitCost `protobuf:"bytes,18,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	// When the movement happened, as the command said (effective_time), else
+	// when it was recorded. The ledger assigns the period from it.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	// The category of reason_code, which the ledger maps to an account.
+	ReasonCategory ReasonCategory `protobuf:"varint,20,opt,name=reason_category,json=reasonCategory,proto3,enum=trueup.inventory.v1.ReasonCategory" json:"reason_category,omitempty"`
+	// For cost corrections: the issue movements, "movements/{id}", whose
+	// provisional cost this corrects.
+	CorrectedMovements []string `protobuf:"bytes,21,rep,name=corrected_movements,json=correctedMovements,proto3" json:"corrected_movements,omitempty"`
+	// Position of the movement in the journal, assigned when it is recorded:
+	// what ListMovements' start_after_seq and GetValuation's complete_through_seq
+	// count in. Increasing but not gapless; on PostgreSQL a lower seq may commit
+	// after a higher one, which the journal's watermark accounts for.
+	Seq           int64 `protobuf:"varint,22,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -612,6 +720,133 @@ func (x *Movement) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Movement) GetUnitCost() *UnitCost {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
+}
+
+func (x *Movement) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+func (x *Movement) GetReasonCategory() ReasonCategory {
+	if x != nil {
+		return x.ReasonCategory
+	}
+	return ReasonCategory_REASON_CATEGORY_UNSPECIFIED
+}
+
+func (x *Movement) GetCorrectedMovements() []string {
+	if x != nil {
+		return x.CorrectedMovements
+	}
+	return nil
+}
+
+func (x *Movement) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+// A reason code: master data naming why stock was adjusted, counted off or
+// scrapped.
+type ReasonCode struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. "reasonCodes/{code}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The code, e.g. "DAMAGED": 1-32 characters A-Z, 0-9 or '_'.
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	// What it means, for people.
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// Its category. Required.
+	Category ReasonCategory `protobuf:"varint,4,opt,name=category,proto3,enum=trueup.inventory.v1.ReasonCategory" json:"category,omitempty"`
+	// Only active codes may be used by stock commands.
+	Active bool `protobuf:"varint,5,opt,name=active,proto3" json:"active,omitempty"`
+	// Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReasonCode) Reset() {
+	*x = ReasonCode{}
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReasonCode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReasonCode) ProtoMessage() {}
+
+func (x *ReasonCode) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReasonCode.ProtoReflect.Descriptor instead.
+func (*ReasonCode) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ReasonCode) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReasonCode) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ReasonCode) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ReasonCode) GetCategory() ReasonCategory {
+	if x != nil {
+		return x.Category
+	}
+	return ReasonCategory_REASON_CATEGORY_UNSPECIFIED
+}
+
+func (x *ReasonCode) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+func (x *ReasonCode) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // The stock of one item in one location and lot.
 type StockLevel struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -637,7 +872,7 @@ type StockLevel struct {
 
 func (x *StockLevel) Reset() {
 	*x = StockLevel{}
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[4]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +884,7 @@ func (x *StockLevel) String() string {
 func (*StockLevel) ProtoMessage() {}
 
 func (x *StockLevel) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[4]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +897,7 @@ func (x *StockLevel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StockLevel.ProtoReflect.Descriptor instead.
 func (*StockLevel) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{4}
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StockLevel) GetItem() string {
@@ -732,7 +967,7 @@ type AllocationLine struct {
 	ExpiryDate string `protobuf:"bytes,3,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
 	// Base units reserved.
 	Quantity string `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	// Base units picked so far.
+	// Base units picked so far (moved to staging).
 	Picked        string `protobuf:"bytes,5,opt,name=picked,proto3" json:"picked,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -740,7 +975,7 @@ type AllocationLine struct {
 
 func (x *AllocationLine) Reset() {
 	*x = AllocationLine{}
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[5]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -752,7 +987,7 @@ func (x *AllocationLine) String() string {
 func (*AllocationLine) ProtoMessage() {}
 
 func (x *AllocationLine) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[5]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -765,7 +1000,7 @@ func (x *AllocationLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AllocationLine.ProtoReflect.Descriptor instead.
 func (*AllocationLine) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{5}
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AllocationLine) GetLocation() string {
@@ -803,6 +1038,98 @@ func (x *AllocationLine) GetPicked() string {
 	return ""
 }
 
+// Picked stock of an allocation waiting in a staging or shipping location,
+// still reserved for the order.
+type StagedStock struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where it waits, "warehouses/{w}/locations/{code}".
+	Location string `protobuf:"bytes,1,opt,name=location,proto3" json:"location,omitempty"`
+	// The lot, if any.
+	Lot string `protobuf:"bytes,2,opt,name=lot,proto3" json:"lot,omitempty"`
+	// Where it was picked from; a release puts it back there by default.
+	PickedFrom string `protobuf:"bytes,3,opt,name=picked_from,json=pickedFrom,proto3" json:"picked_from,omitempty"`
+	// Base units picked into it.
+	Quantity string `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// Base units shipped from it.
+	Shipped string `protobuf:"bytes,5,opt,name=shipped,proto3" json:"shipped,omitempty"`
+	// Base units put back into storage by a release.
+	Returned      string `protobuf:"bytes,6,opt,name=returned,proto3" json:"returned,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StagedStock) Reset() {
+	*x = StagedStock{}
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StagedStock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StagedStock) ProtoMessage() {}
+
+func (x *StagedStock) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StagedStock.ProtoReflect.Descriptor instead.
+func (*StagedStock) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *StagedStock) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *StagedStock) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *StagedStock) GetPickedFrom() string {
+	if x != nil {
+		return x.PickedFrom
+	}
+	return ""
+}
+
+func (x *StagedStock) GetQuantity() string {
+	if x != nil {
+		return x.Quantity
+	}
+	return ""
+}
+
+func (x *StagedStock) GetShipped() string {
+	if x != nil {
+		return x.Shipped
+	}
+	return ""
+}
+
+func (x *StagedStock) GetReturned() string {
+	if x != nil {
+		return x.Returned
+	}
+	return ""
+}
+
 // A reservation of stock for an outbound order line.
 type Allocation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -829,14 +1156,16 @@ type Allocation struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Picked stock: where it waits for the shipment, and what became of it.
+	Staged        []*StagedStock `protobuf:"bytes,12,rep,name=staged,proto3" json:"staged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Allocation) Reset() {
 	*x = Allocation{}
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[6]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +1177,7 @@ func (x *Allocation) String() string {
 func (*Allocation) ProtoMessage() {}
 
 func (x *Allocation) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[6]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +1190,7 @@ func (x *Allocation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Allocation.ProtoReflect.Descriptor instead.
 func (*Allocation) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{6}
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Allocation) GetName() string {
@@ -941,6 +1270,13 @@ func (x *Allocation) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Allocation) GetStaged() []*StagedStock {
+	if x != nil {
+		return x.Staged
+	}
+	return nil
+}
+
 // The value of stock of one item in one warehouse (and lot).
 type ValuationLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -960,7 +1296,7 @@ type ValuationLine struct {
 
 func (x *ValuationLine) Reset() {
 	*x = ValuationLine{}
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[7]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -972,7 +1308,7 @@ func (x *ValuationLine) String() string {
 func (*ValuationLine) ProtoMessage() {}
 
 func (x *ValuationLine) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[7]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -985,7 +1321,7 @@ func (x *ValuationLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValuationLine.ProtoReflect.Descriptor instead.
 func (*ValuationLine) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{7}
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ValuationLine) GetWarehouse() string {
@@ -1023,22 +1359,29 @@ func (x *ValuationLine) GetValue() *v1.Money {
 	return nil
 }
 
-// Stock value, from the movement journal.
+// Stock value at a journal watermark: now from the cost layers, as of a past
+// time (or by lot) from the movement journal; a page of items at a time.
 type Valuation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The moment the valuation is for.
 	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
 	// One line per warehouse and item (and lot), in that order.
 	Lines []*ValuationLine `protobuf:"bytes,2,rep,name=lines,proto3" json:"lines,omitempty"`
-	// The total per currency.
-	Totals        []*v1.Money `protobuf:"bytes,3,rep,name=totals,proto3" json:"totals,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The total per currency, of this page's lines.
+	Totals []*v1.Money `protobuf:"bytes,3,rep,name=totals,proto3" json:"totals,omitempty"`
+	// Token for the next page of items; empty on the last.
+	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The journal watermark the valuation is complete through: every movement
+	// with a seq up to this one is in it, and none after. A ledger that
+	// follows ListMovements reconciles by summing the movements up to it.
+	CompleteThroughSeq int64 `protobuf:"varint,5,opt,name=complete_through_seq,json=completeThroughSeq,proto3" json:"complete_through_seq,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Valuation) Reset() {
 	*x = Valuation{}
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[8]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1393,7 @@ func (x *Valuation) String() string {
 func (*Valuation) ProtoMessage() {}
 
 func (x *Valuation) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[8]
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1406,7 @@ func (x *Valuation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Valuation.ProtoReflect.Descriptor instead.
 func (*Valuation) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{8}
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Valuation) GetAsOfTime() *timestamppb.Timestamp {
@@ -1087,6 +1430,20 @@ func (x *Valuation) GetTotals() []*v1.Money {
 	return nil
 }
 
+func (x *Valuation) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *Valuation) GetCompleteThroughSeq() int64 {
+	if x != nil {
+		return x.CompleteThroughSeq
+	}
+	return 0
+}
+
 var File_trueup_inventory_v1_stock_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
@@ -1103,7 +1460,7 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x10LayerConsumption\x12\x19\n" +
 	"\blayer_id\x18\x01 \x01(\tR\alayerId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\tR\bquantity\x12+\n" +
-	"\x05value\x18\x03 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\"\xad\x05\n" +
+	"\x05value\x18\x03 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\"\xbd\a\n" +
 	"\bMovement\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\x04type\x18\x02 \x01(\x0e2!.trueup.inventory.v1.MovementTypeR\x04type\x12\x12\n" +
@@ -1128,6 +1485,20 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"allocation\x12)\n" +
 	"\x10counted_quantity\x18\x10 \x01(\tR\x0fcountedQuantity\x12;\n" +
 	"\vcreate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12:\n" +
+	"\tunit_cost\x18\x12 \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\x12A\n" +
+	"\x0eeffective_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\x12L\n" +
+	"\x0freason_category\x18\x14 \x01(\x0e2#.trueup.inventory.v1.ReasonCategoryR\x0ereasonCategory\x12/\n" +
+	"\x13corrected_movements\x18\x15 \x03(\tR\x12correctedMovements\x12\x10\n" +
+	"\x03seq\x18\x16 \x01(\x03R\x03seq\"\xec\x01\n" +
+	"\n" +
+	"ReasonCode\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12?\n" +
+	"\bcategory\x18\x04 \x01(\x0e2#.trueup.inventory.v1.ReasonCategoryR\bcategory\x12\x16\n" +
+	"\x06active\x18\x05 \x01(\bR\x06active\x12;\n" +
+	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\"\xdf\x01\n" +
 	"\n" +
 	"StockLevel\x12\x12\n" +
@@ -1146,7 +1517,15 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\vexpiry_date\x18\x03 \x01(\tR\n" +
 	"expiryDate\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\tR\bquantity\x12\x16\n" +
-	"\x06picked\x18\x05 \x01(\tR\x06picked\"\xf2\x03\n" +
+	"\x06picked\x18\x05 \x01(\tR\x06picked\"\xae\x01\n" +
+	"\vStagedStock\x12\x1a\n" +
+	"\blocation\x18\x01 \x01(\tR\blocation\x12\x10\n" +
+	"\x03lot\x18\x02 \x01(\tR\x03lot\x12\x1f\n" +
+	"\vpicked_from\x18\x03 \x01(\tR\n" +
+	"pickedFrom\x12\x1a\n" +
+	"\bquantity\x18\x04 \x01(\tR\bquantity\x12\x18\n" +
+	"\ashipped\x18\x05 \x01(\tR\ashipped\x12\x1a\n" +
+	"\breturned\x18\x06 \x01(\tR\breturned\"\xac\x04\n" +
 	"\n" +
 	"Allocation\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
@@ -1162,18 +1541,21 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x9c\x01\n" +
+	"updateTime\x128\n" +
+	"\x06staged\x18\f \x03(\v2 .trueup.inventory.v1.StagedStockR\x06staged\"\x9c\x01\n" +
 	"\rValuationLine\x12\x1c\n" +
 	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x12\x10\n" +
 	"\x03lot\x18\x03 \x01(\tR\x03lot\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\tR\bquantity\x12+\n" +
-	"\x05value\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\"\xae\x01\n" +
+	"\x05value\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\"\x88\x02\n" +
 	"\tValuation\x128\n" +
 	"\n" +
 	"as_of_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x128\n" +
 	"\x05lines\x18\x02 \x03(\v2\".trueup.inventory.v1.ValuationLineR\x05lines\x12-\n" +
-	"\x06totals\x18\x03 \x03(\v2\x15.trueup.type.v1.MoneyR\x06totals*\xda\x02\n" +
+	"\x06totals\x18\x03 \x03(\v2\x15.trueup.type.v1.MoneyR\x06totals\x12&\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\x120\n" +
+	"\x14complete_through_seq\x18\x05 \x01(\x03R\x12completeThroughSeq*\xda\x02\n" +
 	"\x12SourceDocumentType\x12$\n" +
 	" SOURCE_DOCUMENT_TYPE_UNSPECIFIED\x10\x00\x12'\n" +
 	"#SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER\x10\x01\x12 \n" +
@@ -1183,19 +1565,31 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x1aSOURCE_DOCUMENT_TYPE_COUNT\x10\x05\x12#\n" +
 	"\x1fSOURCE_DOCUMENT_TYPE_ADJUSTMENT\x10\x06\x12!\n" +
 	"\x1dSOURCE_DOCUMENT_TYPE_TRANSFER\x10\a\x12\x1f\n" +
-	"\x1bSOURCE_DOCUMENT_TYPE_RETURN\x10\b*\xb0\x01\n" +
+	"\x1bSOURCE_DOCUMENT_TYPE_RETURN\x10\b*\xd3\x01\n" +
 	"\fMovementType\x12\x1d\n" +
 	"\x19MOVEMENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15MOVEMENT_TYPE_RECEIPT\x10\x01\x12\x16\n" +
 	"\x12MOVEMENT_TYPE_MOVE\x10\x02\x12\x17\n" +
 	"\x13MOVEMENT_TYPE_ISSUE\x10\x03\x12\x1c\n" +
 	"\x18MOVEMENT_TYPE_ADJUSTMENT\x10\x04\x12\x17\n" +
-	"\x13MOVEMENT_TYPE_COUNT\x10\x05*\x8c\x01\n" +
+	"\x13MOVEMENT_TYPE_COUNT\x10\x05\x12!\n" +
+	"\x1dMOVEMENT_TYPE_COST_CORRECTION\x10\x06*\xa9\x02\n" +
+	"\x0eReasonCategory\x12\x1f\n" +
+	"\x1bREASON_CATEGORY_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19REASON_CATEGORY_SHRINKAGE\x10\x01\x12\x1a\n" +
+	"\x16REASON_CATEGORY_DAMAGE\x10\x02\x12\x19\n" +
+	"\x15REASON_CATEGORY_FOUND\x10\x03\x12\x19\n" +
+	"\x15REASON_CATEGORY_SCRAP\x10\x04\x12\x1a\n" +
+	"\x16REASON_CATEGORY_SAMPLE\x10\x05\x12\x1e\n" +
+	"\x1aREASON_CATEGORY_WRITE_DOWN\x10\x06\x12#\n" +
+	"\x1fREASON_CATEGORY_OPENING_BALANCE\x10\a\x12$\n" +
+	" REASON_CATEGORY_COUNT_DIFFERENCE\x10\b*\xaa\x01\n" +
 	"\x0fAllocationState\x12 \n" +
 	"\x1cALLOCATION_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ALLOCATION_STATE_ACTIVE\x10\x01\x12\x1b\n" +
 	"\x17ALLOCATION_STATE_PICKED\x10\x02\x12\x1d\n" +
-	"\x19ALLOCATION_STATE_RELEASED\x10\x03B7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
+	"\x19ALLOCATION_STATE_RELEASED\x10\x03\x12\x1c\n" +
+	"\x18ALLOCATION_STATE_SHIPPED\x10\x04B7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_trueup_inventory_v1_stock_proto_rawDescOnce sync.Once
@@ -1209,49 +1603,58 @@ func file_trueup_inventory_v1_stock_proto_rawDescGZIP() []byte {
 	return file_trueup_inventory_v1_stock_proto_rawDescData
 }
 
-var file_trueup_inventory_v1_stock_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_trueup_inventory_v1_stock_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_trueup_inventory_v1_stock_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_trueup_inventory_v1_stock_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_trueup_inventory_v1_stock_proto_goTypes = []any{
 	(SourceDocumentType)(0),       // 0: trueup.inventory.v1.SourceDocumentType
 	(MovementType)(0),             // 1: trueup.inventory.v1.MovementType
-	(AllocationState)(0),          // 2: trueup.inventory.v1.AllocationState
-	(*SourceDocument)(nil),        // 3: trueup.inventory.v1.SourceDocument
-	(*UnitCost)(nil),              // 4: trueup.inventory.v1.UnitCost
-	(*LayerConsumption)(nil),      // 5: trueup.inventory.v1.LayerConsumption
-	(*Movement)(nil),              // 6: trueup.inventory.v1.Movement
-	(*StockLevel)(nil),            // 7: trueup.inventory.v1.StockLevel
-	(*AllocationLine)(nil),        // 8: trueup.inventory.v1.AllocationLine
-	(*Allocation)(nil),            // 9: trueup.inventory.v1.Allocation
-	(*ValuationLine)(nil),         // 10: trueup.inventory.v1.ValuationLine
-	(*Valuation)(nil),             // 11: trueup.inventory.v1.Valuation
-	(*v1.Money)(nil),              // 12: trueup.type.v1.Money
-	(*v1.Quantity)(nil),           // 13: trueup.type.v1.Quantity
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(ReasonCategory)(0),           // 2: trueup.inventory.v1.ReasonCategory
+	(AllocationState)(0),          // 3: trueup.inventory.v1.AllocationState
+	(*SourceDocument)(nil),        // 4: trueup.inventory.v1.SourceDocument
+	(*UnitCost)(nil),              // 5: trueup.inventory.v1.UnitCost
+	(*LayerConsumption)(nil),      // 6: trueup.inventory.v1.LayerConsumption
+	(*Movement)(nil),              // 7: trueup.inventory.v1.Movement
+	(*ReasonCode)(nil),            // 8: trueup.inventory.v1.ReasonCode
+	(*StockLevel)(nil),            // 9: trueup.inventory.v1.StockLevel
+	(*AllocationLine)(nil),        // 10: trueup.inventory.v1.AllocationLine
+	(*StagedStock)(nil),           // 11: trueup.inventory.v1.StagedStock
+	(*Allocation)(nil),            // 12: trueup.inventory.v1.Allocation
+	(*ValuationLine)(nil),         // 13: trueup.inventory.v1.ValuationLine
+	(*Valuation)(nil),             // 14: trueup.inventory.v1.Valuation
+	(*v1.Money)(nil),              // 15: trueup.type.v1.Money
+	(*v1.Quantity)(nil),           // 16: trueup.type.v1.Quantity
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_trueup_inventory_v1_stock_proto_depIdxs = []int32{
 	0,  // 0: trueup.inventory.v1.SourceDocument.type:type_name -> trueup.inventory.v1.SourceDocumentType
-	12, // 1: trueup.inventory.v1.LayerConsumption.value:type_name -> trueup.type.v1.Money
+	15, // 1: trueup.inventory.v1.LayerConsumption.value:type_name -> trueup.type.v1.Money
 	1,  // 2: trueup.inventory.v1.Movement.type:type_name -> trueup.inventory.v1.MovementType
-	13, // 3: trueup.inventory.v1.Movement.quantity:type_name -> trueup.type.v1.Quantity
-	12, // 4: trueup.inventory.v1.Movement.value:type_name -> trueup.type.v1.Money
-	5,  // 5: trueup.inventory.v1.Movement.layers:type_name -> trueup.inventory.v1.LayerConsumption
-	3,  // 6: trueup.inventory.v1.Movement.source:type_name -> trueup.inventory.v1.SourceDocument
-	14, // 7: trueup.inventory.v1.Movement.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 8: trueup.inventory.v1.Allocation.order:type_name -> trueup.inventory.v1.SourceDocument
-	13, // 9: trueup.inventory.v1.Allocation.requested:type_name -> trueup.type.v1.Quantity
-	8,  // 10: trueup.inventory.v1.Allocation.lines:type_name -> trueup.inventory.v1.AllocationLine
-	2,  // 11: trueup.inventory.v1.Allocation.state:type_name -> trueup.inventory.v1.AllocationState
-	14, // 12: trueup.inventory.v1.Allocation.create_time:type_name -> google.protobuf.Timestamp
-	14, // 13: trueup.inventory.v1.Allocation.update_time:type_name -> google.protobuf.Timestamp
-	12, // 14: trueup.inventory.v1.ValuationLine.value:type_name -> trueup.type.v1.Money
-	14, // 15: trueup.inventory.v1.Valuation.as_of_time:type_name -> google.protobuf.Timestamp
-	10, // 16: trueup.inventory.v1.Valuation.lines:type_name -> trueup.inventory.v1.ValuationLine
-	12, // 17: trueup.inventory.v1.Valuation.totals:type_name -> trueup.type.v1.Money
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	16, // 3: trueup.inventory.v1.Movement.quantity:type_name -> trueup.type.v1.Quantity
+	15, // 4: trueup.inventory.v1.Movement.value:type_name -> trueup.type.v1.Money
+	6,  // 5: trueup.inventory.v1.Movement.layers:type_name -> trueup.inventory.v1.LayerConsumption
+	4,  // 6: trueup.inventory.v1.Movement.source:type_name -> trueup.inventory.v1.SourceDocument
+	17, // 7: trueup.inventory.v1.Movement.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 8: trueup.inventory.v1.Movement.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	17, // 9: trueup.inventory.v1.Movement.effective_time:type_name -> google.protobuf.Timestamp
+	2,  // 10: trueup.inventory.v1.Movement.reason_category:type_name -> trueup.inventory.v1.ReasonCategory
+	2,  // 11: trueup.inventory.v1.ReasonCode.category:type_name -> trueup.inventory.v1.ReasonCategory
+	17, // 12: trueup.inventory.v1.ReasonCode.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 13: trueup.inventory.v1.Allocation.order:type_name -> trueup.inventory.v1.SourceDocument
+	16, // 14: trueup.inventory.v1.Allocation.requested:type_name -> trueup.type.v1.Quantity
+	10, // 15: trueup.inventory.v1.Allocation.lines:type_name -> trueup.inventory.v1.AllocationLine
+	3,  // 16: trueup.inventory.v1.Allocation.state:type_name -> trueup.inventory.v1.AllocationState
+	17, // 17: trueup.inventory.v1.Allocation.create_time:type_name -> google.protobuf.Timestamp
+	17, // 18: trueup.inventory.v1.Allocation.update_time:type_name -> google.protobuf.Timestamp
+	11, // 19: trueup.inventory.v1.Allocation.staged:type_name -> trueup.inventory.v1.StagedStock
+	15, // 20: trueup.inventory.v1.ValuationLine.value:type_name -> trueup.type.v1.Money
+	17, // 21: trueup.inventory.v1.Valuation.as_of_time:type_name -> google.protobuf.Timestamp
+	13, // 22: trueup.inventory.v1.Valuation.lines:type_name -> trueup.inventory.v1.ValuationLine
+	15, // 23: trueup.inventory.v1.Valuation.totals:type_name -> trueup.type.v1.Money
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_stock_proto_init() }
@@ -1264,8 +1667,8 @@ func file_trueup_inventory_v1_stock_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_stock_proto_rawDesc), len(file_trueup_inventory_v1_stock_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   9,
+			NumEnums:      4,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,112 @@
+package grpcapi
+
+import (
+	"context"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	"trueup.dev/services/inventory/internal/app"
+	"trueup.dev/services/inventory/internal/inventory"
+	"trueup.dev/services/inventory/internal/protoconv"
+)
+
+// ReceiveStock records a receipt.
+func (s *Server) ReceiveStock(ctx context.Context, req *inventoryv1.ReceiveStockRequest) (*inventoryv1.Movement, error) {
+	var n names
+	sku := n.item("item", req.GetItem())
+	wh, loc := n.location("location", req.GetLocation())
+	at := n.effectiveTime(req.GetEffectiveTime())
+	if err := n.v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := s.app.ReceiveStock(ctx, app.Receive{
+		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
+		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Source: protoconv.SourceFromProto(req.GetSource()),
+		Cost: unitCost(req.GetUnitCost()), EffectiveAt: at,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.MovementToProto(m), nil
+}
+
+// MoveStock moves stock between two locations.
+func (s *Server) MoveStock(ctx context.Context, req *inventoryv1.MoveStockRequest) (*inventoryv1.Movement, error) {
+	var n names
+	sku := n.item("item", req.GetItem())
+	wh, from := n.location("from_location", req.GetFromLocation())
+	wh2, to := n.location("to_location", req.GetToLocation())
+	if wh != "" && wh2 != "" && inventory.NormalizeCode(wh) != inventory.NormalizeCode(wh2) {
+		n.v.Add("to_location", "must be in the same warehouse as from_location")
+	}
+	at := n.effectiveTime(req.GetEffectiveTime())
+	if err := n.v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := s.app.MoveStock(ctx, app.Move{
+		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, From: from, To: to, Quantity: qty(req.GetQuantity()),
+		Lot: req.GetLot(), Source: protoconv.SourceFromProto(req.GetSource()), EffectiveAt: at,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.MovementToProto(m), nil
+}
+
+// IssueStock issues stock.
+func (s *Server) IssueStock(ctx context.Context, req *inventoryv1.IssueStockRequest) (*inventoryv1.Movement, error) {
+	var n names
+	sku := n.item("item", req.GetItem())
+	wh, loc := n.location("location", req.GetLocation())
+	at := n.effectiveTime(req.GetEffectiveTime())
+	if err := n.v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := s.app.IssueStock(ctx, app.Issue{
+		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
+		Lot: req.GetLot(), Reason: req.GetReasonCode(), Source: protoconv.SourceFromProto(req.GetSource()), EffectiveAt: at,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.MovementToProto(m), nil
+}
+
+// AdjustStock corrects stock.
+func (s *Server) AdjustStock(ctx context.Context, req *inventoryv1.AdjustStockRequest) (*inventoryv1.Movement, error) {
+	var n names
+	sku := n.item("item", req.GetItem())
+	wh, loc := n.location("location", req.GetLocation())
+	at := n.effectiveTime(req.GetEffectiveTime())
+	if err := n.v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := s.app.AdjustStock(ctx, app.Adjust{
+		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
+		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Reason: req.GetReasonCode(), Source: protoconv.SourceFromProto(req.GetSource()),
+		Cost: unitCost(req.GetUnitCost()), EffectiveAt: at,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.MovementToProto(m), nil
+}
+
+// CountStock records a count.
+func (s *Server) CountStock(ctx context.Context, req *inventoryv1.CountStockRequest) (*inventoryv1.Movement, error) {
+	var n names
+	sku := n.item("item", req.GetItem())
+	wh, loc := n.location("location", req.GetLocation())
+	at := n.effectiveTime(req.GetEffectiveTime())
+	if err := n.v.Err(); err != nil {
+		return nil, err
+	}
+	m, err := s.app.CountStock(ctx, app.Count{
+		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Counted: qty(req.GetCountedQuantity()),
+		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Reason: req.GetReasonCode(), Source: protoconv.SourceFromProto(req.GetSource()),
+		Cost: unitCost(req.GetUnitCost()), EffectiveAt: at,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.MovementToProto(m), nil
+}

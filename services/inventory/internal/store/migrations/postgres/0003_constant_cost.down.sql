@@ -1,0 +1,11 @@
+DROP INDEX movements_by_created;
+DROP INDEX movements_by_item_time;
+DROP INDEX stock_levels_by_lot;
+DROP INDEX cost_layers_costed;
+CREATE INDEX cost_layers_by_item ON cost_layers (sku, warehouse, seq);
+DROP INDEX cost_layers_negative;
+DROP INDEX cost_layers_stock;
+DROP TRIGGER cost_layers_sums ON cost_layers;
+DROP FUNCTION cost_layers_sums();
+DROP TABLE cost_lots;
+DROP TABLE cost_books;
