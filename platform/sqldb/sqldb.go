@@ -33,6 +33,11 @@
 // come first served, instead of polling in SQLite's busy handler; reads outside
 // a transaction run beside the writer (WAL). Keep transactions short, as they
 // serialise all writers.
+//
+// On SQLite, Tx.ExecContext, QueryContext and QueryRowContext run through a
+// per-DB cache of prepared statements, keyed by the query text (see
+// stmtcache.go): a store needs nothing special, but should keep its query
+// texts constant (arguments as $n, not spliced in) to benefit.
 package sqldb
 
 import (
@@ -78,6 +83,9 @@ type DB struct {
 	migrateMu sync.Mutex
 	// writer is SQLite's one write slot (nil on PostgreSQL); see WithTx.
 	writer writeGate
+	// stmts caches prepared statements for transactions (SQLite only, see
+	// stmtcache.go); nil means none.
+	stmts *stmtCache
 }
 
 // Pool sizes. SQLite allows one writer at a time, but WAL lets readers run
@@ -133,6 +141,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 }
 
+// sqliteDriver is the database/sql driver name of SQLite (a test swaps in a
+// wrapper that counts prepares).
+var sqliteDriver = "sqlite"
+
 func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	// Parse by hand: "sqlite://relative/path.db" would make "relative" a host.
 	rest := strings.TrimPrefix(dsn, "sqlite://")
@@ -172,7 +184,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 
-	sqlDB, err := sql.Open("sqlite", path+"?"+query.Encode())
+	sqlDB, err := sql.Open(sqliteDriver, path+"?"+query.Encode())
 	if err != nil {
 		if removeTemp != nil {
 			_ = removeTemp()
@@ -181,7 +193,7 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 	}
 	sqlDB.SetMaxOpenConns(sqliteMaxConns)
 	sqlDB.SetMaxIdleConns(sqliteMaxConns)
-	db := &DB{DB: sqlDB, Dialect: SQLite, removeTemp: removeTemp, writer: make(writeGate, 1)}
+	db := &DB{DB: sqlDB, Dialect: SQLite, removeTemp: removeTemp, writer: make(writeGate, 1), stmts: newStmtCache(stmtCacheMaxEntries)}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqldb: open sqlite database %s: %w", path, err)
@@ -207,9 +219,10 @@ func openPostgres(ctx context.Context, dsn string, u *url.URL) (*DB, error) {
 	return &DB{DB: sqlDB, Dialect: Postgres, dsn: dsn}, nil
 }
 
-// Close closes the pool and, for "sqlite://:memory:", removes its file.
+// Close closes the cached prepared statements and the pool and, for
+// "sqlite://:memory:", removes its file.
 func (db *DB) Close() error {
-	err := db.DB.Close()
+	err := errors.Join(db.stmts.close(), db.DB.Close())
 	if db.removeTemp != nil {
 		err = errors.Join(err, db.removeTemp())
 	}

@@ -19,6 +19,13 @@ type Tx struct {
 
 	mu    sync.Mutex
 	hooks []func()
+
+	// cache is the DB's prepared-statement cache (nil: none, see stmtcache.go);
+	// misses are the texts this transaction found uncached, prepared after it
+	// ends; open holds the latest rows of each cached text, until closed.
+	cache  *stmtCache
+	misses []string
+	open   map[string]*sql.Rows
 }
 
 // OnCommit registers fn to run after the transaction commits (in registration
@@ -132,12 +139,20 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) (hooks []func(),
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: begin %s transaction: %w", db.Dialect, err)
 	}
-	tx := &Tx{Tx: sqlTx, Dialect: db.Dialect}
+	tx := &Tx{Tx: sqlTx, Dialect: db.Dialect, cache: db.stmts}
 	committed := false
 	defer func() {
 		if !committed {
 			// The error of a rollback after a failure says nothing new.
 			_ = sqlTx.Rollback()
+		}
+		// The connection is back in the pool: prepare what this attempt
+		// missed (while it held the write slot, so writers do not race to).
+		tx.mu.Lock()
+		misses := tx.misses
+		tx.mu.Unlock()
+		if len(misses) > 0 {
+			db.stmts.prepare(ctx, db.DB, misses)
 		}
 	}()
 	if err := fn(tx); err != nil {

@@ -20,21 +20,35 @@ import (
 	"trueup.dev/services/inventory/internal/store"
 )
 
-// BenchmarkStockCommands measures receipts/s and issues/s of one FIFO item
+// BenchmarkStockCommands measures receipts/s and issues/s of FIFO items
 // through the app (each command its own transaction: claim, level, journal,
-// cost layers, outbox row), at concurrency 1 and 16, on an item with 10 and
-// with 100,000 prior movements, on both dialects. Each database's
-// single-row commit ceiling is measured in the same run (ratio_to_ceiling),
-// and the 100,000-movement figures are reported against the 10-movement ones
+// cost layers, outbox row), on items with 10 and with 100,000 prior
+// movements, on both dialects: at concurrency 1 and 16 on one item
+// (items=1: the item lock serialises them on PostgreSQL), and at concurrency
+// 16 with each worker driving an item of its own (items=16: sixteen scanners
+// on sixteen SKUs, the realistic case). Each database's single-row commit
+// ceiling is measured in the same run (ratio_to_ceiling), and the
+// 100,000-movement figures are reported against the 10-movement ones
 // (ratio_100k_to_10): a stock command should cost the same whatever the
 // history. The history is the one BenchmarkReceiveThenIssue builds (receive
-// a case of 12, issue 7, over and over), written in one transaction: after
-// 100,000 movements the item holds about 20,800 open cost layers.
+// a case of 12, issue 7, over and over), written in one transaction per
+// item: after 100,000 movements an item holds about 20,800 open cost layers.
+// The first item (the one of items=1) gets the full history; the fifteen
+// others of items=16 at most otherHistory movements each, since writing
+// 16 × 100,000 movements takes minutes (so at history=100000, items=16 runs
+// on one item of 100,000 movements and fifteen of 10,000).
 func BenchmarkStockCommands(b *testing.B) {
+	const otherHistory = 10_000
 	type key struct {
-		dialect sqldb.Dialect
-		op      string
-		c       int
+		dialect  sqldb.Dialect
+		op       string
+		c, items int
+	}
+	type run struct{ c, items int }
+	runs := []run{{1, 1}, {16, 1}, {16, 16}}
+	skus := make([]string, 16) // skus[0] is the one item of items=1
+	for i := range skus {
+		skus[i] = fmt.Sprintf("B%02d", i)
 	}
 	base := map[key]float64{}
 	var seq atomic.Int64
@@ -46,34 +60,43 @@ func BenchmarkStockCommands(b *testing.B) {
 					if dialect == sqldb.Postgres {
 						db = pgtest.OpenPostgres(b)
 					}
-					svc := benchService(b, db)
-					writeHistory(b, db, history)
+					svc := benchService(b, db, skus)
+					for i, sku := range skus {
+						n := history
+						if i > 0 { // writing 16 × 100,000 movements takes minutes
+							n = min(history, otherHistory)
+						}
+						writeHistory(b, db, sku, int64(i)*int64(history), n)
+					}
 					ceil := ceiling.Commits(b, db, time.Second)
 					for _, op := range []string{"receipts", "issues"} {
-						for _, c := range []int{1, 16} {
-							b.Run(fmt.Sprintf("%s/c=%d", op, c), func(b *testing.B) {
+						for _, r := range runs {
+							b.Run(fmt.Sprintf("%s/c=%d/items=%d", op, r.c, r.items), func(b *testing.B) {
 								ctx := context.Background()
-								if op == "issues" { // enough stock for b.N issues of 7, in a layer of its own
-									if _, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: fmt.Sprint("top-", seq.Add(1)), SKU: "B", Warehouse: "W1",
-										Location: "A1", Quantity: app.Quantity{Value: fmt.Sprint(7 * b.N), UoM: "EA"}, Cost: app.UnitCost{Currency: "USD", Amount: "1.03"}}); err != nil {
-										b.Fatal(err)
+								if op == "issues" { // enough stock for b.N issues of 7 of each item, in a layer of its own
+									for _, sku := range skus[:r.items] {
+										if _, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: fmt.Sprint("top-", seq.Add(1)), SKU: sku, Warehouse: "W1",
+											Location: "A1", Quantity: app.Quantity{Value: fmt.Sprint(7 * b.N), UoM: "EA"}, Cost: app.UnitCost{Currency: "USD", Amount: "1.03"}}); err != nil {
+											b.Fatal(err)
+										}
 									}
 								}
-								rate := parallel(b, c, func() error {
+								rate := parallel(b, r.c, func(worker int) error {
 									n := seq.Add(1)
+									sku := skus[worker%r.items]
 									if op == "receipts" {
-										_, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: fmt.Sprint("r", n), SKU: "B", Warehouse: "W1", Location: "A1",
+										_, err := svc.ReceiveStock(ctx, app.Receive{Source: poSrc, RequestID: fmt.Sprint("r", n), SKU: sku, Warehouse: "W1", Location: "A1",
 											Quantity: app.Quantity{Value: "1", UoM: "CS"}, Cost: app.UnitCost{Currency: "USD", Amount: "12.34"}})
 										return err
 									}
-									_, err := svc.IssueStock(ctx, app.Issue{Source: shipSrc, RequestID: fmt.Sprint("i", n), SKU: "B", Warehouse: "W1", Location: "A1",
+									_, err := svc.IssueStock(ctx, app.Issue{Source: shipSrc, RequestID: fmt.Sprint("i", n), SKU: sku, Warehouse: "W1", Location: "A1",
 										Quantity: app.Quantity{Value: "7", UoM: "EA"}})
 									return err
 								})
 								b.ReportMetric(rate, op+"/s")
 								b.ReportMetric(ceil, "ceiling_commits/s")
 								b.ReportMetric(rate/ceil, "ratio_to_ceiling")
-								k := key{dialect, op, c}
+								k := key{dialect, op, r.c, r.items}
 								if history == 10 {
 									base[k] = rate
 								} else if base[k] > 0 {
@@ -88,8 +111,9 @@ func BenchmarkStockCommands(b *testing.B) {
 	}
 }
 
-// parallel runs op b.N times on c goroutines and returns the rate per second.
-func parallel(b *testing.B, c int, op func() error) float64 {
+// parallel runs op b.N times on c goroutines (op is told which, 0 to c-1)
+// and returns the rate per second.
+func parallel(b *testing.B, c int, op func(worker int) error) float64 {
 	b.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -97,12 +121,12 @@ func parallel(b *testing.B, c int, op func() error) float64 {
 	var failed error
 	b.ResetTimer()
 	start := time.Now()
-	for range c {
+	for worker := range c {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(b.N) {
-				if err := op(); err != nil {
+				if err := op(worker); err != nil {
 					once.Do(func() { failed = err })
 					return
 				}
@@ -118,7 +142,7 @@ func parallel(b *testing.B, c int, op func() error) float64 {
 	return float64(b.N) / elapsed.Seconds()
 }
 
-func benchService(b *testing.B, db *sqldb.DB) *app.Service {
+func benchService(b *testing.B, db *sqldb.DB, skus []string) *app.Service {
 	b.Helper()
 	ctx := context.Background()
 	if err := store.Migrate(ctx, db); err != nil {
@@ -131,18 +155,21 @@ func benchService(b *testing.B, db *sqldb.DB) *app.Service {
 	if _, err := svc.CreateLocation(ctx, "", "W1", inventory.Location{Code: "A1", Type: inventory.LocationStorage}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.CreateItem(ctx, "", inventory.Item{SKU: "B", Description: "Bench", BaseUoM: "EA", Conversions: []inventory.UoMConversion{{UoM: "CS", Factor: "12"}}}); err != nil {
-		b.Fatal(err)
+	for _, sku := range skus {
+		if _, err := svc.CreateItem(ctx, "", inventory.Item{SKU: sku, Description: "Bench", BaseUoM: "EA", Conversions: []inventory.UoMConversion{{UoM: "CS", Factor: "12"}}}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return svc
 }
 
-// writeHistory writes n movements of item B in W1/A1, as n/2 receipts of a
+// writeHistory writes n movements of item sku in W1/A1, journal sequence
+// numbers from seq0+1, as n/2 receipts of a
 // case of 12 at 12.34 alternating with issues of 7 EA, costed FIFO by the
 // cumulative rule exactly as the app would (inventory.Cumulative): the
 // journal, the layers each issue took, the cost layers as they end up, the
 // lot and the level, in one transaction, in multi-row INSERTs.
-func writeHistory(b *testing.B, db *sqldb.DB, n int) {
+func writeHistory(b *testing.B, db *sqldb.DB, sku string, seq0 int64, n int) {
 	b.Helper()
 	ctx := context.Background()
 	const (
@@ -163,11 +190,11 @@ func writeHistory(b *testing.B, db *sqldb.DB, n int) {
 	var moves, takes [][]any
 	var onHand inventory.Qty
 	for i := range n {
-		seq, at := int64(i+1), start+int64(i)
-		id := fmt.Sprintf("hist-%d", i)
+		seq, at := seq0+int64(i+1), start+int64(i)
+		id := fmt.Sprintf("hist-%s-%d", sku, i)
 		if i%2 == 0 {
 			layers = append(layers, &layer{id: id, seq: seq, at: at})
-			moves = append(moves, []any{seq, id, int(inventory.MoveReceipt), "B", "W1", "", "A1", "1", "CS", int64(caseQty), caseValue, "USD",
+			moves = append(moves, []any{seq, id, int(inventory.MoveReceipt), sku, "W1", "", "A1", "1", "CS", int64(caseQty), caseValue, "USD",
 				int(poSrc.Type), poSrc.ID, poSrc.Line, at})
 			onHand += caseQty
 			continue
@@ -186,20 +213,20 @@ func writeHistory(b *testing.B, db *sqldb.DB, n int) {
 		if short > 0 { // only in the first steps; the bench item does not go negative
 			continue
 		}
-		moves = append(moves, []any{seq, id, int(inventory.MoveIssue), "B", "W1", "A1", "", "7", "EA", -int64(issueQty), -value, "USD",
+		moves = append(moves, []any{seq, id, int(inventory.MoveIssue), sku, "W1", "A1", "", "7", "EA", -int64(issueQty), -value, "USD",
 			int(shipSrc.Type), shipSrc.ID, shipSrc.Line, at})
 		onHand -= issueQty
 	}
 	var rows [][]any
 	for _, l := range layers {
-		rows = append(rows, []any{l.id, l.seq, "B", "W1", "", "USD", int64(caseQty), caseValue, int64(caseQty - l.taken), caseValue - l.value, l.at, l.id})
+		rows = append(rows, []any{l.id, l.seq, sku, "W1", "", "USD", int64(caseQty), caseValue, int64(caseQty - l.taken), caseValue - l.value, l.at, l.id})
 	}
 	err := db.WithTx(ctx, func(tx *sqldb.Tx) error {
-		if err := insertRows(ctx, tx, `INSERT INTO lots (sku, lot, expiry_date, first_received_at) VALUES `, [][]any{{"B", "", "", start}}); err != nil {
+		if err := insertRows(ctx, tx, `INSERT INTO lots (sku, lot, expiry_date, first_received_at) VALUES `, [][]any{{sku, "", "", start}}); err != nil {
 			return err
 		}
 		if err := insertRows(ctx, tx, `INSERT INTO stock_levels (warehouse, location, sku, lot, on_hand, allocated, received_at) VALUES `,
-			[][]any{{"W1", "A1", "B", "", int64(onHand), int64(0), start}}); err != nil {
+			[][]any{{"W1", "A1", sku, "", int64(onHand), int64(0), start}}); err != nil {
 			return err
 		}
 		if err := insertRows(ctx, tx, `INSERT INTO movements (seq, id, type, sku, warehouse, from_location, to_location, entered_qty, entered_uom,
@@ -220,7 +247,7 @@ func writeHistory(b *testing.B, db *sqldb.DB, n int) {
 		return nil
 	})
 	if err != nil {
-		b.Fatalf("write history of %d movements: %v", n, err)
+		b.Fatalf("write history of %d movements of %s: %v", n, sku, err)
 	}
 	if db.Dialect == sqldb.Postgres {
 		if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
