@@ -122,12 +122,27 @@ func auditOverGRPC(ctx context.Context, addr string) ([]*inventoryv1.AuditFindin
 		return nil, err
 	}
 	defer conn.Close()
-	resp, err := inventoryv1.NewInventoryServiceClient(conn).AuditItems(ctx, &inventoryv1.AuditItemsRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("AuditItems at %s: %w", addr, err)
+	// Page by page: the findings of a large item master do not fit one
+	// response. Each page audits afresh and resumes after the last finding,
+	// so a change between pages neither repeats nor skips the others.
+	client := inventoryv1.NewInventoryServiceClient(conn)
+	var out []*inventoryv1.AuditFinding
+	req := &inventoryv1.AuditItemsRequest{PageSize: auditPageSize}
+	for {
+		resp, err := client.AuditItems(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("AuditItems at %s: %w", addr, err)
+		}
+		out = append(out, resp.GetFindings()...)
+		if resp.GetNextPageToken() == "" {
+			return out, nil
+		}
+		req.PageToken = resp.GetNextPageToken()
 	}
-	return resp.GetFindings(), nil
 }
+
+// auditPageSize is the largest page AuditItems serves: the fewest audits.
+const auditPageSize = 1000
 
 // severityName drops the enum's prefix: "FINDING_SEVERITY_ERROR" -> "ERROR".
 func severityName(s inventoryv1.FindingSeverity) string {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -21,7 +22,9 @@ import (
 const importHelp = `Usage: trueup import-items [--grpc-addr HOST:PORT] [--format csv|jsonl] [--dry-run] [--request-id ID] FILE
 
 Imports items into the item master through the inventory service's ImportItems
-RPC: all of them, or, if any record is wrong, none. FILE is a CSV file with a
+RPC: all of them, or, if any record is wrong, none. The service writes a large
+import 500 items per transaction; if it fails part way, run the same command
+again (same content, same request id): it writes the rest. FILE is a CSV file with a
 header row, or JSON lines (one Item per line, as the API returns it); "-" reads
 standard input.
 
@@ -37,9 +40,10 @@ CSV columns (any order; sku, description and base_uom required):
   --request-id  the import's idempotency key; by default a digest of the
                 content, so running the same import twice creates its items once
 
-Problems are printed as "line N: field: what is wrong", then the data-quality
-findings that involve the imported items. The exit status is 1 when the import
-has errors (and so wrote nothing).
+Problems are printed as "line N: field: what is wrong" (the first 100), then
+the data-quality findings that involve the imported items (the first 100), then
+the count of findings by code and a summary line. The exit status is 1 when the
+import has errors (and so wrote nothing).
 `
 
 // errImportRefused makes the exit status 1 when the import had errors; they are
@@ -120,36 +124,60 @@ func readImport(path string) ([]byte, error) {
 	return b, nil
 }
 
-// reportImport prints the errors, the findings and a summary line, and turns
-// an import with errors into a failing exit status.
+// reportImport prints the errors and the findings the response lists, the
+// findings counted by code, and a summary line; an import with errors becomes
+// a failing exit status. The response lists at most 100 of each and counts
+// them all.
 func reportImport(out, summary io.Writer, resp *inventoryv1.ImportItemsResponse, dryRun bool) error {
-	for _, e := range resp.GetErrors() {
+	errs, findings := resp.GetErrors(), resp.GetFindings()
+	nErr, nFind := max(int(resp.GetErrorCount()), len(errs)), max(int(resp.GetFindingCount()), len(findings))
+	for _, e := range errs {
 		if e.GetLine() > 0 {
 			fmt.Fprintf(out, "line %d: %s: %s\n", e.GetLine(), e.GetField(), e.GetDescription())
 		} else {
 			fmt.Fprintf(out, "%s: %s\n", e.GetField(), e.GetDescription())
 		}
 	}
-	if len(resp.GetFindings()) > 0 {
-		if len(resp.GetErrors()) > 0 {
+	if more := nErr - len(errs); more > 0 {
+		fmt.Fprintf(out, "... and %d more errors\n", more)
+	}
+	if len(findings) > 0 {
+		if len(errs) > 0 {
 			fmt.Fprintln(out)
 		}
-		if err := writeFindingsTable(out, resp.GetFindings()); err != nil {
+		if err := writeFindingsTable(out, findings); err != nil {
+			return err
+		}
+		if more := nFind - len(findings); more > 0 {
+			fmt.Fprintf(out, "... and %d more findings (run trueup audit for all of them)\n", more)
+		}
+	}
+	if sum := resp.GetFindingSummary(); len(sum) > 0 {
+		fmt.Fprintln(out)
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEVERITY\tCODE\tFINDINGS")
+		for _, c := range sum {
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", severityName(c.GetSeverity()), c.GetCode(), c.GetCount())
+		}
+		if err := tw.Flush(); err != nil {
 			return err
 		}
 	}
-	n := len(resp.GetErrors())
 	switch {
-	case n > 0 && dryRun:
-		fmt.Fprintf(summary, "dry run: %d errors, %d findings; nothing written\n", n, len(resp.GetFindings()))
+	case nErr > 0 && dryRun:
+		fmt.Fprintf(summary, "dry run: %d errors, %d findings; nothing written\n", nErr, nFind)
 		return errImportRefused
-	case n > 0:
-		fmt.Fprintf(summary, "import refused: %d errors, %d findings; nothing written\n", n, len(resp.GetFindings()))
+	case nErr > 0 && resp.GetCreatedCount() > 0:
+		fmt.Fprintf(summary, "import refused: %d errors, %d findings; nothing more written (%d items were written by an earlier run with this request id)\n",
+			nErr, nFind, resp.GetCreatedCount())
+		return errImportRefused
+	case nErr > 0:
+		fmt.Fprintf(summary, "import refused: %d errors, %d findings; nothing written\n", nErr, nFind)
 		return errImportRefused
 	case dryRun:
-		fmt.Fprintf(summary, "dry run: no errors, %d findings; nothing written\n", len(resp.GetFindings()))
+		fmt.Fprintf(summary, "dry run: no errors, %d findings; nothing written\n", nFind)
 	default:
-		fmt.Fprintf(summary, "imported %d items (%d findings)\n", resp.GetCreatedCount(), len(resp.GetFindings()))
+		fmt.Fprintf(summary, "imported %d items (%d findings)\n", resp.GetCreatedCount(), nFind)
 	}
 	return nil
 }

@@ -5,7 +5,9 @@ import (
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/paging"
 	"trueup.dev/platform/resname"
+	"trueup.dev/services/inventory/internal/app"
 	"trueup.dev/services/inventory/internal/inventory"
 	"trueup.dev/services/inventory/internal/protoconv"
 )
@@ -46,17 +48,39 @@ func (s *Server) LookupItem(ctx context.Context, req *inventoryv1.LookupItemRequ
 	return protoconv.ItemToProto(it), nil
 }
 
-// AuditItems audits the item master.
-func (s *Server) AuditItems(ctx context.Context, _ *inventoryv1.AuditItemsRequest) (*inventoryv1.AuditItemsResponse, error) {
-	fs, err := s.app.AuditItems(ctx)
+// AuditItems audits the item master and returns one page of its findings,
+// with the counts of the whole audit.
+func (s *Server) AuditItems(ctx context.Context, req *inventoryv1.AuditItemsRequest) (*inventoryv1.AuditItemsResponse, error) {
+	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), "audit")
 	if err != nil {
 		return nil, err
 	}
-	return &inventoryv1.AuditItemsResponse{Findings: protoconv.FindingsToProto(fs)}, nil
+	var after *inventory.FindingKey
+	if page.After != "" {
+		k, err := inventory.ParseFindingKey(page.After)
+		if err != nil {
+			return nil, apperr.Invalid(apperr.Field("page_token", "is not a token returned by AuditItems"))
+		}
+		after = &k
+	}
+	p, err := s.app.AuditItemsPage(ctx, after, page.Limit)
+	if err != nil {
+		return nil, err
+	}
+	resp := &inventoryv1.AuditItemsResponse{
+		Findings:  protoconv.FindingsToProto(p.Findings),
+		Summary:   protoconv.FindingCountsToProto(p.Summary),
+		TotalSize: int32(p.Total),
+	}
+	if p.Next != nil {
+		resp.NextPageToken = page.Next(page.Limit, p.Next.String())
+	}
+	return resp, nil
 }
 
-// ImportItems imports items from CSV or JSON lines, all or nothing; with
-// validate_only it only reports.
+// ImportItems imports items from CSV or JSON lines: validated as a whole,
+// written in chunks (see app.Service.ImportItems); with validate_only it only
+// reports.
 func (s *Server) ImportItems(ctx context.Context, req *inventoryv1.ImportItemsRequest) (*inventoryv1.ImportItemsResponse, error) {
 	var (
 		batch inventory.ImportBatch
@@ -77,13 +101,22 @@ func (s *Server) ImportItems(ctx context.Context, req *inventoryv1.ImportItemsRe
 	if err != nil {
 		return nil, err
 	}
+	return ImportResponse(res), nil
+}
+
+// ImportResponse maps an import's result; it is as small as the result (at
+// most inventory.MaxImportReport errors and findings, and the counts).
+func ImportResponse(res *app.ImportResult) *inventoryv1.ImportItemsResponse {
 	out := &inventoryv1.ImportItemsResponse{
-		CreatedCount: int32(res.Created),
-		Findings:     protoconv.FindingsToProto(res.Findings),
-		Committed:    res.Committed,
+		CreatedCount:   int32(res.Created),
+		Findings:       protoconv.FindingsToProto(res.Findings),
+		Committed:      res.Committed,
+		ErrorCount:     int32(res.ErrorCount),
+		FindingCount:   int32(res.FindingCount),
+		FindingSummary: protoconv.FindingCountsToProto(res.Summary),
 	}
 	for _, e := range res.Errors {
 		out.Errors = append(out.Errors, protoconv.ImportErrorToProto(e))
 	}
-	return out, nil
+	return out
 }

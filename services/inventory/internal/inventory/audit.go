@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -132,16 +131,11 @@ func Audit(items []*Item, facts StockFacts) []Finding {
 	return out
 }
 
-// SortFindings orders findings most severe first, then by code, items and message.
+// SortFindings orders findings most severe first, then by code and first
+// item, then by a digest of the items and message: the order of FindingKey,
+// which pages of the audit resume from.
 func SortFindings(fs []Finding) {
-	slices.SortStableFunc(fs, func(a, b Finding) int {
-		return cmp.Or(
-			cmp.Compare(b.Severity, a.Severity),
-			cmp.Compare(a.Code, b.Code),
-			slices.Compare(a.Items, b.Items),
-			cmp.Compare(a.Message, b.Message),
-		)
-	})
+	slices.SortStableFunc(fs, func(a, b Finding) int { return CompareFindingKeys(KeyOf(a), KeyOf(b)) })
 }
 
 var codeFieldIndex = regexp.MustCompile(`^item\.codes\[\d+\]`)

@@ -26,6 +26,14 @@ const (
 	// MaxImportErrors caps the errors reported; past it the import stops
 	// reporting and says so.
 	MaxImportErrors = 1000
+	// ImportChunkSize is how many items one import transaction writes: a
+	// large import commits chunk by chunk, so no transaction holds SQLite's
+	// write lock (or PostgreSQL's row locks) for long.
+	ImportChunkSize = 500
+	// MaxImportReport caps the errors and the findings an import's response
+	// lists (it counts them all), so the response stays small however large
+	// the import.
+	MaxImportReport = 100
 )
 
 // ImportRecord is one item read from an import, with the line it started on.

@@ -47,6 +47,15 @@ func FindingsToProto(fs []inventory.Finding) []*inventoryv1.AuditFinding {
 	return out
 }
 
+// FindingCountsToProto maps the counts of findings by code and severity, in order.
+func FindingCountsToProto(cs []inventory.FindingCount) []*inventoryv1.AuditFindingCount {
+	out := make([]*inventoryv1.AuditFindingCount, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, &inventoryv1.AuditFindingCount{Code: c.Code, Severity: severityToProto[c.Severity], Count: int32(c.Count)})
+	}
+	return out
+}
+
 // ImportErrorToProto maps one import problem.
 func ImportErrorToProto(e inventory.ImportError) *inventoryv1.ImportError {
 	return &inventoryv1.ImportError{Line: int32(e.Line), Field: e.Field, Description: e.Description}
