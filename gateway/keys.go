@@ -152,6 +152,7 @@ var routeServices = map[string]string{
 	"warehouses": "inventory", "stock:receive": "inventory", "stock:move": "inventory", "stock:issue": "inventory",
 	"stock:adjust": "inventory", "stock:count": "inventory", "movements": "inventory", "allocations": "inventory",
 	"valuation": "inventory", "stock:ship": "inventory", "reasonCodes": "inventory",
+	"stock:transfer": "inventory", "transfers": "inventory", "stock:return": "inventory",
 	"suppliers": "orders", "customers": "orders", "catalogItems": "orders",
 	"carriers": "fulfillment",
 	"accounts": "ledger",

@@ -19,6 +19,7 @@ type Store interface {
 type Reader interface {
 	ItemMasterReader
 	StockReader
+	TransferReader
 	GetItem(ctx context.Context, sku string) (*inventory.Item, error)
 	ListItems(ctx context.Context, page paging.Page) ([]*inventory.Item, error)
 	GetWarehouse(ctx context.Context, code string) (*inventory.Warehouse, error)
@@ -32,6 +33,7 @@ type Tx interface {
 	Reader
 	ItemMasterTx
 	StockTx
+	TransferTx
 	// Claimer makes a command idempotent by its request id: use cases run
 	// through storetx.RunCommand, which claims, replays and completes.
 	storetx.Claimer

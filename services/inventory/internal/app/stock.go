@@ -273,10 +273,16 @@ func levelSubject(level *inventory.Level) string {
 // value-only correction naming the issues it corrects, which stockIn returns
 // (nil when there is none).
 func stockIn(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book) (*inventory.Movement, error) {
-	if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: m.Lot, ExpiryDate: m.ExpiryDate, FirstReceivedAt: m.CreatedAt}); err != nil {
+	return stockInAt(ctx, tx, it, m, book, m.CreatedAt)
+}
+
+// stockInAt is stockIn for stock first received at receivedAt (its age, which
+// the new layer and level keep): a transfer's stock arriving.
+func stockInAt(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book, receivedAt time.Time) (*inventory.Movement, error) {
+	if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: m.Lot, ExpiryDate: m.ExpiryDate, FirstReceivedAt: receivedAt}); err != nil {
 		return nil, err
 	}
-	if err := addToLevel(ctx, tx, m.Warehouse, m.ToLocation, it.SKU, m.Lot, m.BaseQty, 0, m.CreatedAt); err != nil {
+	if err := addToLevel(ctx, tx, m.Warehouse, m.ToLocation, it.SKU, m.Lot, m.BaseQty, 0, receivedAt); err != nil {
 		return nil, err
 	}
 	if err := tx.InsertMovement(ctx, m); err != nil {
@@ -292,7 +298,7 @@ func stockIn(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Moveme
 	}
 	in, err := book.Receive(inventory.Layer{
 		ID: m.ID, Seq: m.Seq, SKU: it.SKU, Warehouse: m.Warehouse, Lot: m.Lot, Currency: m.Currency,
-		QtyIn: m.BaseQty, ValueIn: m.Value, ReceivedAt: m.CreatedAt, MovementID: m.ID,
+		QtyIn: m.BaseQty, ValueIn: m.Value, ReceivedAt: receivedAt, MovementID: m.ID,
 	})
 	if err != nil {
 		return nil, err

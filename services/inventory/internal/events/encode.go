@@ -83,6 +83,28 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
 			return &inventoryv1.StockCostCorrected{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
 		})
+	case inventory.StockReturned:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockReturned{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
+	case inventory.StockReversed:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockReversed{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version, Movement: m}
+		})
+	case inventory.StockTransferredOut:
+		return movementEvent(id, &e.Movement, func(h header, m *inventoryv1.Movement) proto.Message {
+			return &inventoryv1.StockTransferredOut{EventId: h.id, OccurredAt: h.ts, AggregateId: h.agg, AggregateVersion: h.version,
+				Movement: m, Transfer: protoconv.TransferToProto(&e.Transfer)}
+		})
+	case inventory.StockTransferReceived:
+		now, ts := stamp(e.Transfer.ReceivedAt)
+		ev := &inventoryv1.StockTransferReceived{EventId: id, OccurredAt: ts, AggregateId: resname.Format(protoconv.ItemPattern, e.Transfer.SKU),
+			Transfer: protoconv.TransferToProto(&e.Transfer)}
+		for i := range e.Movements {
+			ev.Movements = append(ev.Movements, protoconv.MovementToProto(&e.Movements[i]))
+			ev.AggregateVersion = max(ev.AggregateVersion, e.Movements[i].Seq)
+		}
+		return protoevent.Message(id, ev, now)
 	case inventory.AllocationCreated:
 		now, ts := stamp(e.Allocation.UpdatedAt)
 		return protoevent.Message(id, &inventoryv1.AllocationCreated{

@@ -44,3 +44,25 @@ type AllocationReleased struct{ Allocation Allocation }
 
 // LocationUpdated is the fact that a location was blocked, unblocked or retyped.
 type LocationUpdated struct{ Location Location }
+
+// StockTransferredOut is the fact that stock left a warehouse on a transfer
+// and is in transit, carrying its layers' values.
+type StockTransferredOut struct {
+	Movement Movement
+	Transfer Transfer
+}
+
+// StockTransferReceived is the fact that a transfer arrived: one movement per
+// carried layer, each at exactly its value.
+type StockTransferReceived struct {
+	Movements []Movement
+	Transfer  Transfer
+}
+
+// StockReversed is the fact that a wrong receipt was taken back out at its
+// layer's value.
+type StockReversed struct{ Movement Movement }
+
+// StockReturned is the fact that a customer returned stock of a shipped
+// issue, valued at that issue's cost.
+type StockReturned struct{ Movement Movement }

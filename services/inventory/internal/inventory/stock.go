@@ -20,6 +20,17 @@ const (
 	// MoveCostCorrection is a value-only true-up of negative stock: its fill
 	// was worth another cost than the issues it fills were valued at.
 	MoveCostCorrection
+	// MoveTransferOut is stock leaving its warehouse into transit (a
+	// transfer); it consumes cost layers like an issue.
+	MoveTransferOut
+	// MoveTransferIn is stock of a transfer arriving: one per carried layer,
+	// at exactly its value.
+	MoveTransferIn
+	// MoveReversal takes a wrong receipt back out at exactly its layer.
+	MoveReversal
+	// MoveReturn is stock a customer returned, valued at the cost of the
+	// issue it was shipped by.
+	MoveReturn
 )
 
 // SourceType is the kind of business document behind a movement.
@@ -100,6 +111,12 @@ type Movement struct {
 	CostAmount, CostUoM string
 	// Corrects names the issue movements a cost correction corrects.
 	Corrects []string
+	// Reverses names the movement a reversal reverses.
+	Reverses string
+	// TransferID names the transfer of a TRANSFER_OUT or TRANSFER_IN.
+	TransferID string
+	// Returns names the issue a customer return came from.
+	Returns string
 }
 
 var (

@@ -13,6 +13,7 @@ import (
 const (
 	MovementPattern   = "movements/*"
 	AllocationPattern = "allocations/*"
+	TransferPattern   = "transfers/*"
 )
 
 var (
@@ -24,6 +25,10 @@ var (
 		inventory.MoveCount:      inventoryv1.MovementType_MOVEMENT_TYPE_COUNT,
 
 		inventory.MoveCostCorrection: inventoryv1.MovementType_MOVEMENT_TYPE_COST_CORRECTION,
+		inventory.MoveTransferOut:    inventoryv1.MovementType_MOVEMENT_TYPE_TRANSFER_OUT,
+		inventory.MoveTransferIn:     inventoryv1.MovementType_MOVEMENT_TYPE_TRANSFER_IN,
+		inventory.MoveReversal:       inventoryv1.MovementType_MOVEMENT_TYPE_REVERSAL,
+		inventory.MoveReturn:         inventoryv1.MovementType_MOVEMENT_TYPE_RETURN,
 	}
 	sourceTypeToProto = map[inventory.SourceType]inventoryv1.SourceDocumentType{
 		inventory.SourcePurchaseOrder: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER,
@@ -118,6 +123,15 @@ func MovementToProto(m *inventory.Movement) *inventoryv1.Movement {
 	if m.CostAmount != "" {
 		out.UnitCost = &inventoryv1.UnitCost{CurrencyCode: m.Currency, Amount: m.CostAmount, Uom: m.CostUoM}
 	}
+	if m.Reverses != "" {
+		out.ReversedMovement = resname.Format(MovementPattern, m.Reverses)
+	}
+	if m.Returns != "" {
+		out.ReturnedMovement = resname.Format(MovementPattern, m.Returns)
+	}
+	if m.TransferID != "" {
+		out.Transfer = resname.Format(TransferPattern, m.TransferID)
+	}
 	for _, id := range m.Corrects {
 		out.CorrectedMovements = append(out.CorrectedMovements, resname.Format(MovementPattern, id))
 	}
@@ -172,6 +186,45 @@ func AllocationToProto(a *inventory.Allocation) *inventoryv1.Allocation {
 			Location: locationName(a.Warehouse, st.Location), Lot: st.Lot, PickedFrom: locationName(a.Warehouse, st.PickedFrom),
 			Quantity: st.Qty.String(), Shipped: st.Shipped.String(), Returned: st.Returned.String(),
 		})
+	}
+	return out
+}
+
+var transferStateToProto = map[inventory.TransferState]inventoryv1.TransferState{
+	inventory.TransferInTransit: inventoryv1.TransferState_TRANSFER_STATE_IN_TRANSIT,
+	inventory.TransferReceived:  inventoryv1.TransferState_TRANSFER_STATE_RECEIVED,
+}
+
+// TransferToProto maps a transfer.
+func TransferToProto(t *inventory.Transfer) *inventoryv1.Transfer {
+	out := &inventoryv1.Transfer{
+		Name:         resname.Format(TransferPattern, t.ID),
+		Item:         resname.Format(ItemPattern, t.SKU),
+		FromLocation: locationName(t.FromWarehouse, t.FromLocation),
+		ToWarehouse:  resname.Format(WarehousePattern, t.ToWarehouse),
+		ToLocation:   locationName(t.ToWarehouse, t.ToLocation),
+		Lot:          t.Lot,
+		ExpiryDate:   t.ExpiryDate,
+		BaseQuantity: t.Qty.String(),
+		Value:        &typev1.Money{CurrencyCode: t.Currency, MinorUnits: t.Value},
+		State:        transferStateToProto[t.State],
+		OutMovement:  resname.Format(MovementPattern, t.OutMovementID),
+		Source:       SourceToProto(t.Source),
+		CreateTime:   timestamppb.New(t.CreatedAt),
+	}
+	if !t.ReceivedAt.IsZero() {
+		out.ReceiveTime = timestamppb.New(t.ReceivedAt)
+	}
+	for _, l := range t.Layers {
+		pl := &inventoryv1.TransferLayer{
+			SourceLayerId: l.SourceLayerID, Quantity: l.Qty.String(),
+			Value: &typev1.Money{CurrencyCode: t.Currency, MinorUnits: l.Value}, ReceiveTime: timestamppb.New(l.ReceivedAt),
+		}
+		if l.InMovementID != "" {
+			pl.InMovement = resname.Format(MovementPattern, l.InMovementID)
+			out.InMovements = append(out.InMovements, pl.InMovement)
+		}
+		out.Layers = append(out.Layers, pl)
 	}
 	return out
 }

@@ -162,6 +162,70 @@ func (x *AuditFinding) GetSuggestedFix() string {
 	return ""
 }
 
+// How many findings of one code and severity the audit found.
+type AuditFindingCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The finding code, e.g. "UNMAPPED_WMS_CODE".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// Its severity.
+	Severity FindingSeverity `protobuf:"varint,2,opt,name=severity,proto3,enum=trueup.inventory.v1.FindingSeverity" json:"severity,omitempty"`
+	// How many findings of the code at the severity.
+	Count         int32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditFindingCount) Reset() {
+	*x = AuditFindingCount{}
+	mi := &file_trueup_inventory_v1_audit_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditFindingCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditFindingCount) ProtoMessage() {}
+
+func (x *AuditFindingCount) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_audit_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditFindingCount.ProtoReflect.Descriptor instead.
+func (*AuditFindingCount) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_audit_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AuditFindingCount) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *AuditFindingCount) GetSeverity() FindingSeverity {
+	if x != nil {
+		return x.Severity
+	}
+	return FindingSeverity_FINDING_SEVERITY_UNSPECIFIED
+}
+
+func (x *AuditFindingCount) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 var File_trueup_inventory_v1_audit_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_audit_proto_rawDesc = "" +
@@ -172,7 +236,11 @@ const file_trueup_inventory_v1_audit_proto_rawDesc = "" +
 	"\bseverity\x18\x02 \x01(\x0e2$.trueup.inventory.v1.FindingSeverityR\bseverity\x12\x14\n" +
 	"\x05items\x18\x03 \x03(\tR\x05items\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12#\n" +
-	"\rsuggested_fix\x18\x05 \x01(\tR\fsuggestedFix*\x88\x01\n" +
+	"\rsuggested_fix\x18\x05 \x01(\tR\fsuggestedFix\"\x7f\n" +
+	"\x11AuditFindingCount\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12@\n" +
+	"\bseverity\x18\x02 \x01(\x0e2$.trueup.inventory.v1.FindingSeverityR\bseverity\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count*\x88\x01\n" +
 	"\x0fFindingSeverity\x12 \n" +
 	"\x1cFINDING_SEVERITY_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15FINDING_SEVERITY_INFO\x10\x01\x12\x1c\n" +
@@ -192,18 +260,20 @@ func file_trueup_inventory_v1_audit_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_inventory_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_inventory_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_trueup_inventory_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_trueup_inventory_v1_audit_proto_goTypes = []any{
-	(FindingSeverity)(0), // 0: trueup.inventory.v1.FindingSeverity
-	(*AuditFinding)(nil), // 1: trueup.inventory.v1.AuditFinding
+	(FindingSeverity)(0),      // 0: trueup.inventory.v1.FindingSeverity
+	(*AuditFinding)(nil),      // 1: trueup.inventory.v1.AuditFinding
+	(*AuditFindingCount)(nil), // 2: trueup.inventory.v1.AuditFindingCount
 }
 var file_trueup_inventory_v1_audit_proto_depIdxs = []int32{
 	0, // 0: trueup.inventory.v1.AuditFinding.severity:type_name -> trueup.inventory.v1.FindingSeverity
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	0, // 1: trueup.inventory.v1.AuditFindingCount.severity:type_name -> trueup.inventory.v1.FindingSeverity
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_audit_proto_init() }
@@ -217,7 +287,7 @@ func file_trueup_inventory_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_audit_proto_rawDesc), len(file_trueup_inventory_v1_audit_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1180,6 +1180,359 @@ func (x *StockCostCorrected) GetMovement() *Movement {
 	return nil
 }
 
+// Stock left a warehouse on a transfer and is in transit (Dr Inventory in
+// transit / Cr Inventory, per layer: movement.layers carry the exact values).
+type StockTransferredOut struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The movement's journal sequence.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The TRANSFER_OUT movement.
+	Movement *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	// The transfer, in transit, with the layers it carries.
+	Transfer      *Transfer `protobuf:"bytes,6,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockTransferredOut) Reset() {
+	*x = StockTransferredOut{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockTransferredOut) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockTransferredOut) ProtoMessage() {}
+
+func (x *StockTransferredOut) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockTransferredOut.ProtoReflect.Descriptor instead.
+func (*StockTransferredOut) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *StockTransferredOut) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockTransferredOut) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockTransferredOut) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockTransferredOut) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockTransferredOut) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
+func (x *StockTransferredOut) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// A transfer arrived at its destination (Dr Inventory / Cr Inventory in
+// transit, per layer: one TRANSFER_IN movement per carried layer, at exactly
+// its value).
+type StockTransferReceived struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The journal sequence of the last TRANSFER_IN movement.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The TRANSFER_IN movements, one per layer.
+	Movements []*Movement `protobuf:"bytes,5,rep,name=movements,proto3" json:"movements,omitempty"`
+	// The transfer, received.
+	Transfer      *Transfer `protobuf:"bytes,6,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockTransferReceived) Reset() {
+	*x = StockTransferReceived{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockTransferReceived) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockTransferReceived) ProtoMessage() {}
+
+func (x *StockTransferReceived) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockTransferReceived.ProtoReflect.Descriptor instead.
+func (*StockTransferReceived) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *StockTransferReceived) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockTransferReceived) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockTransferReceived) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockTransferReceived) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockTransferReceived) GetMovements() []*Movement {
+	if x != nil {
+		return x.Movements
+	}
+	return nil
+}
+
+func (x *StockTransferReceived) GetTransfer() *Transfer {
+	if x != nil {
+		return x.Transfer
+	}
+	return nil
+}
+
+// A wrong receipt was reversed at exactly its layer's value (the reverse of
+// its StockReceived posting, e.g. Dr GRNI / Cr Inventory).
+// movement.reversed_movement names the receipt.
+type StockReversed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The movement's journal sequence.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The REVERSAL movement.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockReversed) Reset() {
+	*x = StockReversed{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockReversed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockReversed) ProtoMessage() {}
+
+func (x *StockReversed) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockReversed.ProtoReflect.Descriptor instead.
+func (*StockReversed) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *StockReversed) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockReversed) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockReversed) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockReversed) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockReversed) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
+// A customer returned stock of a shipped issue, valued at that issue's cost
+// (the reverse of its COGS posting, e.g. Dr Inventory / Cr COGS).
+// movement.returned_movement names the issue.
+type StockReturned struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the aggregate, e.g. "items/ABC-1".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The movement's journal sequence.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The RETURN movement.
+	Movement      *Movement `protobuf:"bytes,5,opt,name=movement,proto3" json:"movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockReturned) Reset() {
+	*x = StockReturned{}
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockReturned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockReturned) ProtoMessage() {}
+
+func (x *StockReturned) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockReturned.ProtoReflect.Descriptor instead.
+func (*StockReturned) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *StockReturned) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *StockReturned) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *StockReturned) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *StockReturned) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *StockReturned) GetMovement() *Movement {
+	if x != nil {
+		return x.Movement
+	}
+	return nil
+}
+
 var File_trueup_inventory_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_events_proto_rawDesc = "" +
@@ -1287,6 +1640,36 @@ const file_trueup_inventory_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12!\n" +
 	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
 	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\"\xb3\x02\n" +
+	"\x13StockTransferredOut\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\x129\n" +
+	"\btransfer\x18\x06 \x01(\v2\x1d.trueup.inventory.v1.TransferR\btransfer\"\xb7\x02\n" +
+	"\x15StockTransferReceived\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12;\n" +
+	"\tmovements\x18\x05 \x03(\v2\x1d.trueup.inventory.v1.MovementR\tmovements\x129\n" +
+	"\btransfer\x18\x06 \x01(\v2\x1d.trueup.inventory.v1.TransferR\btransfer\"\xf2\x01\n" +
+	"\rStockReversed\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
+	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovement\"\xf2\x01\n" +
+	"\rStockReturned\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x129\n" +
 	"\bmovement\x18\x05 \x01(\v2\x1d.trueup.inventory.v1.MovementR\bmovementB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
@@ -1301,7 +1684,7 @@ func file_trueup_inventory_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_inventory_v1_events_proto_rawDescData
 }
 
-var file_trueup_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_trueup_inventory_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_trueup_inventory_v1_events_proto_goTypes = []any{
 	(*ItemCreated)(nil),           // 0: trueup.inventory.v1.ItemCreated
 	(*WarehouseCreated)(nil),      // 1: trueup.inventory.v1.WarehouseCreated
@@ -1317,47 +1700,62 @@ var file_trueup_inventory_v1_events_proto_goTypes = []any{
 	(*LocationUpdated)(nil),       // 11: trueup.inventory.v1.LocationUpdated
 	(*StockPicked)(nil),           // 12: trueup.inventory.v1.StockPicked
 	(*StockCostCorrected)(nil),    // 13: trueup.inventory.v1.StockCostCorrected
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*Item)(nil),                  // 15: trueup.inventory.v1.Item
-	(*Warehouse)(nil),             // 16: trueup.inventory.v1.Warehouse
-	(*Location)(nil),              // 17: trueup.inventory.v1.Location
-	(*Movement)(nil),              // 18: trueup.inventory.v1.Movement
-	(*Allocation)(nil),            // 19: trueup.inventory.v1.Allocation
+	(*StockTransferredOut)(nil),   // 14: trueup.inventory.v1.StockTransferredOut
+	(*StockTransferReceived)(nil), // 15: trueup.inventory.v1.StockTransferReceived
+	(*StockReversed)(nil),         // 16: trueup.inventory.v1.StockReversed
+	(*StockReturned)(nil),         // 17: trueup.inventory.v1.StockReturned
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*Item)(nil),                  // 19: trueup.inventory.v1.Item
+	(*Warehouse)(nil),             // 20: trueup.inventory.v1.Warehouse
+	(*Location)(nil),              // 21: trueup.inventory.v1.Location
+	(*Movement)(nil),              // 22: trueup.inventory.v1.Movement
+	(*Allocation)(nil),            // 23: trueup.inventory.v1.Allocation
+	(*Transfer)(nil),              // 24: trueup.inventory.v1.Transfer
 }
 var file_trueup_inventory_v1_events_proto_depIdxs = []int32{
-	14, // 0: trueup.inventory.v1.ItemCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 1: trueup.inventory.v1.ItemCreated.item:type_name -> trueup.inventory.v1.Item
-	14, // 2: trueup.inventory.v1.WarehouseCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 3: trueup.inventory.v1.WarehouseCreated.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	14, // 4: trueup.inventory.v1.LocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	17, // 5: trueup.inventory.v1.LocationCreated.location:type_name -> trueup.inventory.v1.Location
-	14, // 6: trueup.inventory.v1.ItemUpdated.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 7: trueup.inventory.v1.ItemUpdated.item:type_name -> trueup.inventory.v1.Item
-	14, // 8: trueup.inventory.v1.StockReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 9: trueup.inventory.v1.StockReceived.movement:type_name -> trueup.inventory.v1.Movement
-	14, // 10: trueup.inventory.v1.StockMoved.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 11: trueup.inventory.v1.StockMoved.movement:type_name -> trueup.inventory.v1.Movement
-	14, // 12: trueup.inventory.v1.StockIssued.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 13: trueup.inventory.v1.StockIssued.movement:type_name -> trueup.inventory.v1.Movement
-	14, // 14: trueup.inventory.v1.StockAdjusted.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 15: trueup.inventory.v1.StockAdjusted.movement:type_name -> trueup.inventory.v1.Movement
-	14, // 16: trueup.inventory.v1.StockCounted.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 17: trueup.inventory.v1.StockCounted.movement:type_name -> trueup.inventory.v1.Movement
-	14, // 18: trueup.inventory.v1.AllocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	19, // 19: trueup.inventory.v1.AllocationCreated.allocation:type_name -> trueup.inventory.v1.Allocation
-	14, // 20: trueup.inventory.v1.AllocationReleased.occurred_at:type_name -> google.protobuf.Timestamp
-	19, // 21: trueup.inventory.v1.AllocationReleased.allocation:type_name -> trueup.inventory.v1.Allocation
-	14, // 22: trueup.inventory.v1.LocationUpdated.occurred_at:type_name -> google.protobuf.Timestamp
-	17, // 23: trueup.inventory.v1.LocationUpdated.location:type_name -> trueup.inventory.v1.Location
-	14, // 24: trueup.inventory.v1.StockPicked.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 25: trueup.inventory.v1.StockPicked.movement:type_name -> trueup.inventory.v1.Movement
-	14, // 26: trueup.inventory.v1.StockCostCorrected.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 27: trueup.inventory.v1.StockCostCorrected.movement:type_name -> trueup.inventory.v1.Movement
-	28, // [28:28] is the sub-list for method output_type
-	28, // [28:28] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	18, // 0: trueup.inventory.v1.ItemCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 1: trueup.inventory.v1.ItemCreated.item:type_name -> trueup.inventory.v1.Item
+	18, // 2: trueup.inventory.v1.WarehouseCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	20, // 3: trueup.inventory.v1.WarehouseCreated.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	18, // 4: trueup.inventory.v1.LocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	21, // 5: trueup.inventory.v1.LocationCreated.location:type_name -> trueup.inventory.v1.Location
+	18, // 6: trueup.inventory.v1.ItemUpdated.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 7: trueup.inventory.v1.ItemUpdated.item:type_name -> trueup.inventory.v1.Item
+	18, // 8: trueup.inventory.v1.StockReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 9: trueup.inventory.v1.StockReceived.movement:type_name -> trueup.inventory.v1.Movement
+	18, // 10: trueup.inventory.v1.StockMoved.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 11: trueup.inventory.v1.StockMoved.movement:type_name -> trueup.inventory.v1.Movement
+	18, // 12: trueup.inventory.v1.StockIssued.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 13: trueup.inventory.v1.StockIssued.movement:type_name -> trueup.inventory.v1.Movement
+	18, // 14: trueup.inventory.v1.StockAdjusted.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 15: trueup.inventory.v1.StockAdjusted.movement:type_name -> trueup.inventory.v1.Movement
+	18, // 16: trueup.inventory.v1.StockCounted.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 17: trueup.inventory.v1.StockCounted.movement:type_name -> trueup.inventory.v1.Movement
+	18, // 18: trueup.inventory.v1.AllocationCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	23, // 19: trueup.inventory.v1.AllocationCreated.allocation:type_name -> trueup.inventory.v1.Allocation
+	18, // 20: trueup.inventory.v1.AllocationReleased.occurred_at:type_name -> google.protobuf.Timestamp
+	23, // 21: trueup.inventory.v1.AllocationReleased.allocation:type_name -> trueup.inventory.v1.Allocation
+	18, // 22: trueup.inventory.v1.LocationUpdated.occurred_at:type_name -> google.protobuf.Timestamp
+	21, // 23: trueup.inventory.v1.LocationUpdated.location:type_name -> trueup.inventory.v1.Location
+	18, // 24: trueup.inventory.v1.StockPicked.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 25: trueup.inventory.v1.StockPicked.movement:type_name -> trueup.inventory.v1.Movement
+	18, // 26: trueup.inventory.v1.StockCostCorrected.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 27: trueup.inventory.v1.StockCostCorrected.movement:type_name -> trueup.inventory.v1.Movement
+	18, // 28: trueup.inventory.v1.StockTransferredOut.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 29: trueup.inventory.v1.StockTransferredOut.movement:type_name -> trueup.inventory.v1.Movement
+	24, // 30: trueup.inventory.v1.StockTransferredOut.transfer:type_name -> trueup.inventory.v1.Transfer
+	18, // 31: trueup.inventory.v1.StockTransferReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 32: trueup.inventory.v1.StockTransferReceived.movements:type_name -> trueup.inventory.v1.Movement
+	24, // 33: trueup.inventory.v1.StockTransferReceived.transfer:type_name -> trueup.inventory.v1.Transfer
+	18, // 34: trueup.inventory.v1.StockReversed.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 35: trueup.inventory.v1.StockReversed.movement:type_name -> trueup.inventory.v1.Movement
+	18, // 36: trueup.inventory.v1.StockReturned.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 37: trueup.inventory.v1.StockReturned.movement:type_name -> trueup.inventory.v1.Movement
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_events_proto_init() }
@@ -1375,7 +1773,7 @@ func file_trueup_inventory_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_events_proto_rawDesc), len(file_trueup_inventory_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -886,7 +886,14 @@ func (x *LookupItemRequest) GetCode() string {
 
 // Request to audit the item master.
 type AuditItemsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most findings to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous AuditItems response, to get the page
+	// after it. The order is by severity (most severe first), code, first item
+	// and then a stable tie-break, so a page token stays valid when the item
+	// master changes between pages.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -921,11 +928,33 @@ func (*AuditItemsRequest) Descriptor() ([]byte, []int) {
 	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{14}
 }
 
-// The audit's findings.
+func (x *AuditItemsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *AuditItemsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// One page of the audit's findings.
 type AuditItemsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Every finding, most severe first.
-	Findings      []*AuditFinding `protobuf:"bytes,1,rep,name=findings,proto3" json:"findings,omitempty"`
+	// The findings of this page, most severe first, then by code and item.
+	Findings []*AuditFinding `protobuf:"bytes,1,rep,name=findings,proto3" json:"findings,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there are
+	// no more findings.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The count of every code and severity over the whole audit (not just this
+	// page), most severe first, then by code.
+	Summary []*AuditFindingCount `protobuf:"bytes,3,rep,name=summary,proto3" json:"summary,omitempty"`
+	// How many findings the whole audit has.
+	TotalSize     int32 `protobuf:"varint,4,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -967,6 +996,27 @@ func (x *AuditItemsResponse) GetFindings() []*AuditFinding {
 	return nil
 }
 
+func (x *AuditItemsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *AuditItemsResponse) GetSummary() []*AuditFindingCount {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *AuditItemsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
+}
+
 // Request to import items.
 type ImportItemsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -976,7 +1026,8 @@ type ImportItemsRequest struct {
 	Content string `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
 	// Report findings and errors but write nothing.
 	ValidateOnly bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
-	// Makes retries safe.
+	// Makes retries safe, and resumes an import that failed part way (at most
+	// 190 characters).
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1107,16 +1158,26 @@ func (x *ImportError) GetDescription() string {
 // The result of an import.
 type ImportItemsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Items written (0 for validate_only or when anything failed).
+	// Items written by this import request, over all its calls (0 for
+	// validate_only; for an import with errors, what an earlier call with the
+	// same request_id wrote before it failed, usually 0).
 	CreatedCount int32 `protobuf:"varint,1,opt,name=created_count,json=createdCount,proto3" json:"created_count,omitempty"`
-	// Problems that stop the import: nothing is written if there is any.
+	// Problems that stop the import: nothing (more) is written if there is any.
+	// At most 100, by line; error_count has them all.
 	Errors []*ImportError `protobuf:"bytes,2,rep,name=errors,proto3" json:"errors,omitempty"`
-	// Data-quality findings the import would introduce or meets.
+	// Data-quality findings the import would introduce or meets, most severe
+	// first. At most 100; finding_count and finding_summary count them all.
 	Findings []*AuditFinding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
-	// Whether the items were written.
-	Committed     bool `protobuf:"varint,4,opt,name=committed,proto3" json:"committed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Whether every item of the import is written.
+	Committed bool `protobuf:"varint,4,opt,name=committed,proto3" json:"committed,omitempty"`
+	// How many errors the import has (errors lists the first 100).
+	ErrorCount int32 `protobuf:"varint,5,opt,name=error_count,json=errorCount,proto3" json:"error_count,omitempty"`
+	// How many findings the import has (findings lists the first 100).
+	FindingCount int32 `protobuf:"varint,6,opt,name=finding_count,json=findingCount,proto3" json:"finding_count,omitempty"`
+	// The findings counted by code and severity, most severe first.
+	FindingSummary []*AuditFindingCount `protobuf:"bytes,7,rep,name=finding_summary,json=findingSummary,proto3" json:"finding_summary,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ImportItemsResponse) Reset() {
@@ -1175,6 +1236,27 @@ func (x *ImportItemsResponse) GetCommitted() bool {
 		return x.Committed
 	}
 	return false
+}
+
+func (x *ImportItemsResponse) GetErrorCount() int32 {
+	if x != nil {
+		return x.ErrorCount
+	}
+	return 0
+}
+
+func (x *ImportItemsResponse) GetFindingCount() int32 {
+	if x != nil {
+		return x.FindingCount
+	}
+	return 0
+}
+
+func (x *ImportItemsResponse) GetFindingSummary() []*AuditFindingCount {
+	if x != nil {
+		return x.FindingSummary
+	}
+	return nil
 }
 
 // Request to receive stock.
@@ -3117,6 +3199,399 @@ func (x *UpdateLocationRequest) GetRequestId() string {
 	return ""
 }
 
+// Request to send stock to another warehouse.
+type TransferStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The location it leaves, "warehouses/{w}/locations/{code}".
+	FromLocation string `protobuf:"bytes,3,opt,name=from_location,json=fromLocation,proto3" json:"from_location,omitempty"`
+	// The destination warehouse, "warehouses/{code}"; not the source's.
+	ToWarehouse string `protobuf:"bytes,4,opt,name=to_warehouse,json=toWarehouse,proto3" json:"to_warehouse,omitempty"`
+	// How much.
+	Quantity *v1.Quantity `protobuf:"bytes,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The lot, for lot-tracked items; it travels with the stock.
+	Lot string `protobuf:"bytes,6,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The transfer order behind it. Required (type TRANSFER).
+	Source *SourceDocument `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	// When it left; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferStockRequest) Reset() {
+	*x = TransferStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferStockRequest) ProtoMessage() {}
+
+func (x *TransferStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferStockRequest.ProtoReflect.Descriptor instead.
+func (*TransferStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *TransferStockRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *TransferStockRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *TransferStockRequest) GetFromLocation() string {
+	if x != nil {
+		return x.FromLocation
+	}
+	return ""
+}
+
+func (x *TransferStockRequest) GetToWarehouse() string {
+	if x != nil {
+		return x.ToWarehouse
+	}
+	return ""
+}
+
+func (x *TransferStockRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *TransferStockRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *TransferStockRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *TransferStockRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// Request to read a transfer.
+type GetTransferRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "transfers/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTransferRequest) Reset() {
+	*x = GetTransferRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTransferRequest) ProtoMessage() {}
+
+func (x *GetTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTransferRequest.ProtoReflect.Descriptor instead.
+func (*GetTransferRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetTransferRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Request to book a transfer into its destination.
+type ReceiveTransferRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "transfers/{id}".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The receiving location, in the transfer's destination warehouse.
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// When it arrived; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiveTransferRequest) Reset() {
+	*x = ReceiveTransferRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiveTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiveTransferRequest) ProtoMessage() {}
+
+func (x *ReceiveTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiveTransferRequest.ProtoReflect.Descriptor instead.
+func (*ReceiveTransferRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ReceiveTransferRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReceiveTransferRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReceiveTransferRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ReceiveTransferRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// Request to take back returned stock.
+type ReturnStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The issue movement the stock was shipped by, "movements/{id}".
+	Issue string `protobuf:"bytes,2,opt,name=issue,proto3" json:"issue,omitempty"`
+	// Where the returned stock goes, "warehouses/{w}/locations/{code}".
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// How much comes back, in any unit the item knows; the lot is the issue's.
+	Quantity *v1.Quantity `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The customer return (RMA) behind it. Required (type RETURN).
+	Source *SourceDocument `protobuf:"bytes,5,opt,name=source,proto3" json:"source,omitempty"`
+	// When it came back; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReturnStockRequest) Reset() {
+	*x = ReturnStockRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnStockRequest) ProtoMessage() {}
+
+func (x *ReturnStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnStockRequest.ProtoReflect.Descriptor instead.
+func (*ReturnStockRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ReturnStockRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReturnStockRequest) GetIssue() string {
+	if x != nil {
+		return x.Issue
+	}
+	return ""
+}
+
+func (x *ReturnStockRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ReturnStockRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *ReturnStockRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *ReturnStockRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// Request to reverse a movement.
+type ReverseMovementRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes retries safe. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The receipt to reverse, "movements/{id}".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The document behind the reversal (e.g. the corrected receipt); empty
+	// means the original's.
+	Source *SourceDocument `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	// When it happened; empty means now. Not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReverseMovementRequest) Reset() {
+	*x = ReverseMovementRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReverseMovementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReverseMovementRequest) ProtoMessage() {}
+
+func (x *ReverseMovementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReverseMovementRequest.ProtoReflect.Descriptor instead.
+func (*ReverseMovementRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ReverseMovementRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReverseMovementRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReverseMovementRequest) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *ReverseMovementRequest) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
 var File_trueup_inventory_v1_inventory_service_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
@@ -3174,10 +3649,17 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x11LookupItemRequest\x12@\n" +
 	"\tnamespace\x18\x01 \x01(\x0e2\".trueup.inventory.v1.CodeNamespaceR\tnamespace\x12\x18\n" +
 	"\apartner\x18\x02 \x01(\tR\apartner\x12\x12\n" +
-	"\x04code\x18\x03 \x01(\tR\x04code\"\x13\n" +
-	"\x11AuditItemsRequest\"S\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\"O\n" +
+	"\x11AuditItemsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\xdc\x01\n" +
 	"\x12AuditItemsResponse\x12=\n" +
-	"\bfindings\x18\x01 \x03(\v2!.trueup.inventory.v1.AuditFindingR\bfindings\"\xad\x01\n" +
+	"\bfindings\x18\x01 \x03(\v2!.trueup.inventory.v1.AuditFindingR\bfindings\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12@\n" +
+	"\asummary\x18\x03 \x03(\v2&.trueup.inventory.v1.AuditFindingCountR\asummary\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x04 \x01(\x05R\ttotalSize\"\xad\x01\n" +
 	"\x12ImportItemsRequest\x129\n" +
 	"\x06format\x18\x01 \x01(\x0e2!.trueup.inventory.v1.ImportFormatR\x06format\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\tR\acontent\x12#\n" +
@@ -3187,12 +3669,16 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\vImportError\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xd1\x01\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xe8\x02\n" +
 	"\x13ImportItemsResponse\x12#\n" +
 	"\rcreated_count\x18\x01 \x01(\x05R\fcreatedCount\x128\n" +
 	"\x06errors\x18\x02 \x03(\v2 .trueup.inventory.v1.ImportErrorR\x06errors\x12=\n" +
 	"\bfindings\x18\x03 \x03(\v2!.trueup.inventory.v1.AuditFindingR\bfindings\x12\x1c\n" +
-	"\tcommitted\x18\x04 \x01(\bR\tcommitted\"\x89\x03\n" +
+	"\tcommitted\x18\x04 \x01(\bR\tcommitted\x12\x1f\n" +
+	"\verror_count\x18\x05 \x01(\x05R\n" +
+	"errorCount\x12#\n" +
+	"\rfinding_count\x18\x06 \x01(\x05R\ffindingCount\x12O\n" +
+	"\x0ffinding_summary\x18\a \x03(\v2&.trueup.inventory.v1.AuditFindingCountR\x0efindingSummary\"\x89\x03\n" +
 	"\x13ReceiveStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -3364,11 +3850,43 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId*b\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\xd9\x02\n" +
+	"\x14TransferStockRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12#\n" +
+	"\rfrom_location\x18\x03 \x01(\tR\ffromLocation\x12!\n" +
+	"\fto_warehouse\x18\x04 \x01(\tR\vtoWarehouse\x124\n" +
+	"\bquantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
+	"\x03lot\x18\x06 \x01(\tR\x03lot\x12;\n" +
+	"\x06source\x18\a \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12A\n" +
+	"\x0eeffective_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"(\n" +
+	"\x12GetTransferRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xaa\x01\n" +
+	"\x16ReceiveTransferRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x12A\n" +
+	"\x0eeffective_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\x9b\x02\n" +
+	"\x12ReturnStockRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x14\n" +
+	"\x05issue\x18\x02 \x01(\tR\x05issue\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\x124\n" +
+	"\bquantity\x18\x04 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12;\n" +
+	"\x06source\x18\x05 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12A\n" +
+	"\x0eeffective_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xcb\x01\n" +
+	"\x16ReverseMovementRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
+	"\x06source\x18\x03 \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12A\n" +
+	"\x0eeffective_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime*b\n" +
 	"\fImportFormat\x12\x1d\n" +
 	"\x19IMPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11IMPORT_FORMAT_CSV\x10\x01\x12\x1c\n" +
-	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\xee\x1e\n" +
+	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\xe9#\n" +
 	"\x10InventoryService\x12h\n" +
 	"\n" +
 	"CreateItem\x12&.trueup.inventory.v1.CreateItemRequest\x1a\x19.trueup.inventory.v1.Item\"\x17\x82\xd3\xe4\x93\x02\x11:\x04item\"\t/v1/items\x12e\n" +
@@ -3406,7 +3924,12 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x10CreateReasonCode\x12,.trueup.inventory.v1.CreateReasonCodeRequest\x1a\x1f.trueup.inventory.v1.ReasonCode\"$\x82\xd3\xe4\x93\x02\x1e:\vreason_code\"\x0f/v1/reasonCodes\x12}\n" +
 	"\rGetReasonCode\x12).trueup.inventory.v1.GetReasonCodeRequest\x1a\x1f.trueup.inventory.v1.ReasonCode\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=reasonCodes/*}\x12\x85\x01\n" +
 	"\x0fListReasonCodes\x12+.trueup.inventory.v1.ListReasonCodesRequest\x1a,.trueup.inventory.v1.ListReasonCodesResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/reasonCodes\x12o\n" +
-	"\fGetValuation\x12(.trueup.inventory.v1.GetValuationRequest\x1a\x1e.trueup.inventory.v1.Valuation\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/valuationB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
+	"\fGetValuation\x12(.trueup.inventory.v1.GetValuationRequest\x1a\x1e.trueup.inventory.v1.Valuation\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/valuation\x12x\n" +
+	"\rTransferStock\x12).trueup.inventory.v1.TransferStockRequest\x1a\x1d.trueup.inventory.v1.Transfer\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/stock:transfer\x12u\n" +
+	"\vGetTransfer\x12'.trueup.inventory.v1.GetTransferRequest\x1a\x1d.trueup.inventory.v1.Transfer\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=transfers/*}\x12\x88\x01\n" +
+	"\x0fReceiveTransfer\x12+.trueup.inventory.v1.ReceiveTransferRequest\x1a\x1d.trueup.inventory.v1.Transfer\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=transfers/*}:receive\x12\x88\x01\n" +
+	"\x0fReverseMovement\x12+.trueup.inventory.v1.ReverseMovementRequest\x1a\x1d.trueup.inventory.v1.Movement\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=movements/*}:reverse\x12r\n" +
+	"\vReturnStock\x12'.trueup.inventory.v1.ReturnStockRequest\x1a\x1d.trueup.inventory.v1.Movement\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/stock:returnB7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_trueup_inventory_v1_inventory_service_proto_rawDescOnce sync.Once
@@ -3421,7 +3944,7 @@ func file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_inventory_v1_inventory_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
 	(ImportFormat)(0),                // 0: trueup.inventory.v1.ImportFormat
 	(*CreateItemRequest)(nil),        // 1: trueup.inventory.v1.CreateItemRequest
@@ -3467,144 +3990,172 @@ var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*ListReasonCodesResponse)(nil),  // 41: trueup.inventory.v1.ListReasonCodesResponse
 	(*GetValuationRequest)(nil),      // 42: trueup.inventory.v1.GetValuationRequest
 	(*UpdateLocationRequest)(nil),    // 43: trueup.inventory.v1.UpdateLocationRequest
-	(*Item)(nil),                     // 44: trueup.inventory.v1.Item
-	(*Warehouse)(nil),                // 45: trueup.inventory.v1.Warehouse
-	(*Location)(nil),                 // 46: trueup.inventory.v1.Location
-	(*fieldmaskpb.FieldMask)(nil),    // 47: google.protobuf.FieldMask
-	(CodeNamespace)(0),               // 48: trueup.inventory.v1.CodeNamespace
-	(*AuditFinding)(nil),             // 49: trueup.inventory.v1.AuditFinding
-	(*v1.Quantity)(nil),              // 50: trueup.type.v1.Quantity
-	(*UnitCost)(nil),                 // 51: trueup.inventory.v1.UnitCost
-	(*SourceDocument)(nil),           // 52: trueup.inventory.v1.SourceDocument
-	(*timestamppb.Timestamp)(nil),    // 53: google.protobuf.Timestamp
-	(*StockLevel)(nil),               // 54: trueup.inventory.v1.StockLevel
-	(*Movement)(nil),                 // 55: trueup.inventory.v1.Movement
-	(*Allocation)(nil),               // 56: trueup.inventory.v1.Allocation
-	(*ReasonCode)(nil),               // 57: trueup.inventory.v1.ReasonCode
-	(*Valuation)(nil),                // 58: trueup.inventory.v1.Valuation
+	(*TransferStockRequest)(nil),     // 44: trueup.inventory.v1.TransferStockRequest
+	(*GetTransferRequest)(nil),       // 45: trueup.inventory.v1.GetTransferRequest
+	(*ReceiveTransferRequest)(nil),   // 46: trueup.inventory.v1.ReceiveTransferRequest
+	(*ReturnStockRequest)(nil),       // 47: trueup.inventory.v1.ReturnStockRequest
+	(*ReverseMovementRequest)(nil),   // 48: trueup.inventory.v1.ReverseMovementRequest
+	(*Item)(nil),                     // 49: trueup.inventory.v1.Item
+	(*Warehouse)(nil),                // 50: trueup.inventory.v1.Warehouse
+	(*Location)(nil),                 // 51: trueup.inventory.v1.Location
+	(*fieldmaskpb.FieldMask)(nil),    // 52: google.protobuf.FieldMask
+	(CodeNamespace)(0),               // 53: trueup.inventory.v1.CodeNamespace
+	(*AuditFinding)(nil),             // 54: trueup.inventory.v1.AuditFinding
+	(*AuditFindingCount)(nil),        // 55: trueup.inventory.v1.AuditFindingCount
+	(*v1.Quantity)(nil),              // 56: trueup.type.v1.Quantity
+	(*UnitCost)(nil),                 // 57: trueup.inventory.v1.UnitCost
+	(*SourceDocument)(nil),           // 58: trueup.inventory.v1.SourceDocument
+	(*timestamppb.Timestamp)(nil),    // 59: google.protobuf.Timestamp
+	(*StockLevel)(nil),               // 60: trueup.inventory.v1.StockLevel
+	(*Movement)(nil),                 // 61: trueup.inventory.v1.Movement
+	(*Allocation)(nil),               // 62: trueup.inventory.v1.Allocation
+	(*ReasonCode)(nil),               // 63: trueup.inventory.v1.ReasonCode
+	(*Valuation)(nil),                // 64: trueup.inventory.v1.Valuation
+	(*Transfer)(nil),                 // 65: trueup.inventory.v1.Transfer
 }
 var file_trueup_inventory_v1_inventory_service_proto_depIdxs = []int32{
-	44, // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	44, // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
-	45, // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	45, // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
-	46, // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	46, // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
-	44, // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	47, // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
-	48, // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
-	49, // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
-	0,  // 10: trueup.inventory.v1.ImportItemsRequest.format:type_name -> trueup.inventory.v1.ImportFormat
-	18, // 11: trueup.inventory.v1.ImportItemsResponse.errors:type_name -> trueup.inventory.v1.ImportError
-	49, // 12: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
-	50, // 13: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	51, // 14: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	52, // 15: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	53, // 16: trueup.inventory.v1.ReceiveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	50, // 17: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	52, // 18: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	53, // 19: trueup.inventory.v1.MoveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	50, // 20: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	52, // 21: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	53, // 22: trueup.inventory.v1.IssueStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	50, // 23: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	52, // 24: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	51, // 25: trueup.inventory.v1.AdjustStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	53, // 26: trueup.inventory.v1.AdjustStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	50, // 27: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
-	52, // 28: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	51, // 29: trueup.inventory.v1.CountStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	53, // 30: trueup.inventory.v1.CountStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	54, // 31: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
-	53, // 32: trueup.inventory.v1.ListMovementsRequest.start_time:type_name -> google.protobuf.Timestamp
-	53, // 33: trueup.inventory.v1.ListMovementsRequest.end_time:type_name -> google.protobuf.Timestamp
-	55, // 34: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
-	50, // 35: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	52, // 36: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
-	53, // 37: trueup.inventory.v1.ReleaseAllocationRequest.effective_time:type_name -> google.protobuf.Timestamp
-	50, // 38: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
-	52, // 39: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	53, // 40: trueup.inventory.v1.ConfirmPickRequest.effective_time:type_name -> google.protobuf.Timestamp
-	50, // 41: trueup.inventory.v1.ShipmentLine.quantity:type_name -> trueup.type.v1.Quantity
-	52, // 42: trueup.inventory.v1.ConfirmShipmentRequest.order:type_name -> trueup.inventory.v1.SourceDocument
-	33, // 43: trueup.inventory.v1.ConfirmShipmentRequest.lines:type_name -> trueup.inventory.v1.ShipmentLine
-	52, // 44: trueup.inventory.v1.ConfirmShipmentRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	53, // 45: trueup.inventory.v1.ConfirmShipmentRequest.effective_time:type_name -> google.protobuf.Timestamp
-	55, // 46: trueup.inventory.v1.ConfirmShipmentResponse.movements:type_name -> trueup.inventory.v1.Movement
-	52, // 47: trueup.inventory.v1.ListAllocationsRequest.order:type_name -> trueup.inventory.v1.SourceDocument
-	56, // 48: trueup.inventory.v1.ListAllocationsResponse.allocations:type_name -> trueup.inventory.v1.Allocation
-	57, // 49: trueup.inventory.v1.CreateReasonCodeRequest.reason_code:type_name -> trueup.inventory.v1.ReasonCode
-	57, // 50: trueup.inventory.v1.ListReasonCodesResponse.reason_codes:type_name -> trueup.inventory.v1.ReasonCode
-	53, // 51: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	46, // 52: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	47, // 53: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 54: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
-	2,  // 55: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
-	3,  // 56: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
-	5,  // 57: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
-	6,  // 58: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
-	7,  // 59: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
-	9,  // 60: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
-	10, // 61: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
-	11, // 62: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
-	43, // 63: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
-	13, // 64: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
-	14, // 65: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
-	15, // 66: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
-	17, // 67: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
-	20, // 68: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
-	21, // 69: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
-	22, // 70: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
-	23, // 71: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
-	24, // 72: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
-	25, // 73: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
-	27, // 74: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
-	29, // 75: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
-	30, // 76: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
-	31, // 77: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
-	32, // 78: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
-	34, // 79: trueup.inventory.v1.InventoryService.ConfirmShipment:input_type -> trueup.inventory.v1.ConfirmShipmentRequest
-	36, // 80: trueup.inventory.v1.InventoryService.ListAllocations:input_type -> trueup.inventory.v1.ListAllocationsRequest
-	38, // 81: trueup.inventory.v1.InventoryService.CreateReasonCode:input_type -> trueup.inventory.v1.CreateReasonCodeRequest
-	39, // 82: trueup.inventory.v1.InventoryService.GetReasonCode:input_type -> trueup.inventory.v1.GetReasonCodeRequest
-	40, // 83: trueup.inventory.v1.InventoryService.ListReasonCodes:input_type -> trueup.inventory.v1.ListReasonCodesRequest
-	42, // 84: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
-	44, // 85: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
-	44, // 86: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
-	4,  // 87: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
-	45, // 88: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	45, // 89: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	8,  // 90: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
-	46, // 91: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
-	46, // 92: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
-	12, // 93: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
-	46, // 94: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
-	44, // 95: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
-	44, // 96: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
-	16, // 97: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
-	19, // 98: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
-	55, // 99: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
-	55, // 100: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
-	55, // 101: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
-	55, // 102: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
-	55, // 103: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
-	26, // 104: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
-	28, // 105: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
-	56, // 106: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
-	56, // 107: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
-	56, // 108: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
-	55, // 109: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
-	35, // 110: trueup.inventory.v1.InventoryService.ConfirmShipment:output_type -> trueup.inventory.v1.ConfirmShipmentResponse
-	37, // 111: trueup.inventory.v1.InventoryService.ListAllocations:output_type -> trueup.inventory.v1.ListAllocationsResponse
-	57, // 112: trueup.inventory.v1.InventoryService.CreateReasonCode:output_type -> trueup.inventory.v1.ReasonCode
-	57, // 113: trueup.inventory.v1.InventoryService.GetReasonCode:output_type -> trueup.inventory.v1.ReasonCode
-	41, // 114: trueup.inventory.v1.InventoryService.ListReasonCodes:output_type -> trueup.inventory.v1.ListReasonCodesResponse
-	58, // 115: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
-	85, // [85:116] is the sub-list for method output_type
-	54, // [54:85] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	49,  // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	49,  // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
+	50,  // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	50,  // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
+	51,  // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	51,  // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
+	49,  // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	52,  // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	53,  // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
+	54,  // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	55,  // 10: trueup.inventory.v1.AuditItemsResponse.summary:type_name -> trueup.inventory.v1.AuditFindingCount
+	0,   // 11: trueup.inventory.v1.ImportItemsRequest.format:type_name -> trueup.inventory.v1.ImportFormat
+	18,  // 12: trueup.inventory.v1.ImportItemsResponse.errors:type_name -> trueup.inventory.v1.ImportError
+	54,  // 13: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	55,  // 14: trueup.inventory.v1.ImportItemsResponse.finding_summary:type_name -> trueup.inventory.v1.AuditFindingCount
+	56,  // 15: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	57,  // 16: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	58,  // 17: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 18: trueup.inventory.v1.ReceiveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	56,  // 19: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 20: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 21: trueup.inventory.v1.MoveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	56,  // 22: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 23: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 24: trueup.inventory.v1.IssueStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	56,  // 25: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 26: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	57,  // 27: trueup.inventory.v1.AdjustStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	59,  // 28: trueup.inventory.v1.AdjustStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	56,  // 29: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 30: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	57,  // 31: trueup.inventory.v1.CountStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	59,  // 32: trueup.inventory.v1.CountStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	60,  // 33: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
+	59,  // 34: trueup.inventory.v1.ListMovementsRequest.start_time:type_name -> google.protobuf.Timestamp
+	59,  // 35: trueup.inventory.v1.ListMovementsRequest.end_time:type_name -> google.protobuf.Timestamp
+	61,  // 36: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
+	56,  // 37: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 38: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 39: trueup.inventory.v1.ReleaseAllocationRequest.effective_time:type_name -> google.protobuf.Timestamp
+	56,  // 40: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 41: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 42: trueup.inventory.v1.ConfirmPickRequest.effective_time:type_name -> google.protobuf.Timestamp
+	56,  // 43: trueup.inventory.v1.ShipmentLine.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 44: trueup.inventory.v1.ConfirmShipmentRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	33,  // 45: trueup.inventory.v1.ConfirmShipmentRequest.lines:type_name -> trueup.inventory.v1.ShipmentLine
+	58,  // 46: trueup.inventory.v1.ConfirmShipmentRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 47: trueup.inventory.v1.ConfirmShipmentRequest.effective_time:type_name -> google.protobuf.Timestamp
+	61,  // 48: trueup.inventory.v1.ConfirmShipmentResponse.movements:type_name -> trueup.inventory.v1.Movement
+	58,  // 49: trueup.inventory.v1.ListAllocationsRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	62,  // 50: trueup.inventory.v1.ListAllocationsResponse.allocations:type_name -> trueup.inventory.v1.Allocation
+	63,  // 51: trueup.inventory.v1.CreateReasonCodeRequest.reason_code:type_name -> trueup.inventory.v1.ReasonCode
+	63,  // 52: trueup.inventory.v1.ListReasonCodesResponse.reason_codes:type_name -> trueup.inventory.v1.ReasonCode
+	59,  // 53: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	51,  // 54: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	52,  // 55: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	56,  // 56: trueup.inventory.v1.TransferStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 57: trueup.inventory.v1.TransferStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 58: trueup.inventory.v1.TransferStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	59,  // 59: trueup.inventory.v1.ReceiveTransferRequest.effective_time:type_name -> google.protobuf.Timestamp
+	56,  // 60: trueup.inventory.v1.ReturnStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 61: trueup.inventory.v1.ReturnStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 62: trueup.inventory.v1.ReturnStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	58,  // 63: trueup.inventory.v1.ReverseMovementRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	59,  // 64: trueup.inventory.v1.ReverseMovementRequest.effective_time:type_name -> google.protobuf.Timestamp
+	1,   // 65: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
+	2,   // 66: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
+	3,   // 67: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
+	5,   // 68: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
+	6,   // 69: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
+	7,   // 70: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
+	9,   // 71: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
+	10,  // 72: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
+	11,  // 73: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
+	43,  // 74: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
+	13,  // 75: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
+	14,  // 76: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
+	15,  // 77: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
+	17,  // 78: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
+	20,  // 79: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
+	21,  // 80: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
+	22,  // 81: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
+	23,  // 82: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
+	24,  // 83: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
+	25,  // 84: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
+	27,  // 85: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
+	29,  // 86: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
+	30,  // 87: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
+	31,  // 88: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
+	32,  // 89: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
+	34,  // 90: trueup.inventory.v1.InventoryService.ConfirmShipment:input_type -> trueup.inventory.v1.ConfirmShipmentRequest
+	36,  // 91: trueup.inventory.v1.InventoryService.ListAllocations:input_type -> trueup.inventory.v1.ListAllocationsRequest
+	38,  // 92: trueup.inventory.v1.InventoryService.CreateReasonCode:input_type -> trueup.inventory.v1.CreateReasonCodeRequest
+	39,  // 93: trueup.inventory.v1.InventoryService.GetReasonCode:input_type -> trueup.inventory.v1.GetReasonCodeRequest
+	40,  // 94: trueup.inventory.v1.InventoryService.ListReasonCodes:input_type -> trueup.inventory.v1.ListReasonCodesRequest
+	42,  // 95: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
+	44,  // 96: trueup.inventory.v1.InventoryService.TransferStock:input_type -> trueup.inventory.v1.TransferStockRequest
+	45,  // 97: trueup.inventory.v1.InventoryService.GetTransfer:input_type -> trueup.inventory.v1.GetTransferRequest
+	46,  // 98: trueup.inventory.v1.InventoryService.ReceiveTransfer:input_type -> trueup.inventory.v1.ReceiveTransferRequest
+	48,  // 99: trueup.inventory.v1.InventoryService.ReverseMovement:input_type -> trueup.inventory.v1.ReverseMovementRequest
+	47,  // 100: trueup.inventory.v1.InventoryService.ReturnStock:input_type -> trueup.inventory.v1.ReturnStockRequest
+	49,  // 101: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
+	49,  // 102: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
+	4,   // 103: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
+	50,  // 104: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	50,  // 105: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	8,   // 106: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
+	51,  // 107: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
+	51,  // 108: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
+	12,  // 109: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
+	51,  // 110: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
+	49,  // 111: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
+	49,  // 112: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
+	16,  // 113: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
+	19,  // 114: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
+	61,  // 115: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
+	61,  // 116: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
+	61,  // 117: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
+	61,  // 118: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
+	61,  // 119: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
+	26,  // 120: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
+	28,  // 121: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
+	62,  // 122: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
+	62,  // 123: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
+	62,  // 124: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
+	61,  // 125: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
+	35,  // 126: trueup.inventory.v1.InventoryService.ConfirmShipment:output_type -> trueup.inventory.v1.ConfirmShipmentResponse
+	37,  // 127: trueup.inventory.v1.InventoryService.ListAllocations:output_type -> trueup.inventory.v1.ListAllocationsResponse
+	63,  // 128: trueup.inventory.v1.InventoryService.CreateReasonCode:output_type -> trueup.inventory.v1.ReasonCode
+	63,  // 129: trueup.inventory.v1.InventoryService.GetReasonCode:output_type -> trueup.inventory.v1.ReasonCode
+	41,  // 130: trueup.inventory.v1.InventoryService.ListReasonCodes:output_type -> trueup.inventory.v1.ListReasonCodesResponse
+	64,  // 131: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
+	65,  // 132: trueup.inventory.v1.InventoryService.TransferStock:output_type -> trueup.inventory.v1.Transfer
+	65,  // 133: trueup.inventory.v1.InventoryService.GetTransfer:output_type -> trueup.inventory.v1.Transfer
+	65,  // 134: trueup.inventory.v1.InventoryService.ReceiveTransfer:output_type -> trueup.inventory.v1.Transfer
+	61,  // 135: trueup.inventory.v1.InventoryService.ReverseMovement:output_type -> trueup.inventory.v1.Movement
+	61,  // 136: trueup.inventory.v1.InventoryService.ReturnStock:output_type -> trueup.inventory.v1.Movement
+	101, // [101:137] is the sub-list for method output_type
+	65,  // [65:101] is the sub-list for method input_type
+	65,  // [65:65] is the sub-list for extension type_name
+	65,  // [65:65] is the sub-list for extension extendee
+	0,   // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_inventory_service_proto_init() }
@@ -3623,7 +4174,7 @@ func file_trueup_inventory_v1_inventory_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_inventory_service_proto_rawDesc), len(file_trueup_inventory_v1_inventory_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   43,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -50,6 +50,11 @@ const (
 	InventoryService_GetReasonCode_FullMethodName     = "/trueup.inventory.v1.InventoryService/GetReasonCode"
 	InventoryService_ListReasonCodes_FullMethodName   = "/trueup.inventory.v1.InventoryService/ListReasonCodes"
 	InventoryService_GetValuation_FullMethodName      = "/trueup.inventory.v1.InventoryService/GetValuation"
+	InventoryService_TransferStock_FullMethodName     = "/trueup.inventory.v1.InventoryService/TransferStock"
+	InventoryService_GetTransfer_FullMethodName       = "/trueup.inventory.v1.InventoryService/GetTransfer"
+	InventoryService_ReceiveTransfer_FullMethodName   = "/trueup.inventory.v1.InventoryService/ReceiveTransfer"
+	InventoryService_ReverseMovement_FullMethodName   = "/trueup.inventory.v1.InventoryService/ReverseMovement"
+	InventoryService_ReturnStock_FullMethodName       = "/trueup.inventory.v1.InventoryService/ReturnStock"
 )
 
 // InventoryServiceClient is the client API for InventoryService service.
@@ -106,11 +111,20 @@ type InventoryServiceClient interface {
 	// code, or a supplier's or customer's code (then partner names them).
 	LookupItem(ctx context.Context, in *LookupItemRequest, opts ...grpc.CallOption) (*Item, error)
 	// Audits the item master: duplicates, missing fields, unit-of-measure gaps,
-	// unmapped codes, stock without cost, stock in blocked locations.
+	// unmapped codes, stock without cost, stock in blocked locations. The
+	// findings come a page at a time, most severe first, then by code and item;
+	// every page carries the counts of the whole audit.
 	AuditItems(ctx context.Context, in *AuditItemsRequest, opts ...grpc.CallOption) (*AuditItemsResponse, error)
-	// Imports items from CSV or JSON lines. With validate_only, reports every
-	// problem and writes nothing; otherwise writes all items or, on any error,
-	// none.
+	// Imports items from CSV or JSON lines. With validate_only, reports the
+	// problems and writes nothing. Otherwise the whole content is validated
+	// first and, on any error, nothing is written; a valid import is then
+	// written in chunks of 500 items, each chunk one transaction with its
+	// ItemCreated events, so no transaction holds the database for long. If the
+	// call fails part way (created_count > 0 with committed false, or an
+	// error), the chunks already written stay: a retry with the same request_id
+	// and content skips them and writes the rest, and a retry of a finished
+	// import writes nothing and returns its counts again. The response lists at
+	// most 100 errors and 100 findings, with their totals.
 	ImportItems(ctx context.Context, in *ImportItemsRequest, opts ...grpc.CallOption) (*ImportItemsResponse, error)
 	// Records stock coming into a location, at the unit cost it carries (the
 	// purchase order cost); opens a cost layer.
@@ -167,6 +181,32 @@ type InventoryServiceClient interface {
 	// or as of a past time (from the movement journal), a page of items at a
 	// time, complete through the journal sequence it reports.
 	GetValuation(ctx context.Context, in *GetValuationRequest, opts ...grpc.CallOption) (*Valuation, error)
+	// Sends stock from a location of one warehouse towards another warehouse:
+	// the stock leaves the source (a TRANSFER_OUT movement consuming its cost
+	// layers, StockTransferredOut) and is in transit, carrying each consumed
+	// layer's exact value and receipt time, until ReceiveTransfer books it into
+	// the destination. Only available stock moves; negative stock is refused.
+	TransferStock(ctx context.Context, in *TransferStockRequest, opts ...grpc.CallOption) (*Transfer, error)
+	// A transfer, with the value of its stock in transit.
+	GetTransfer(ctx context.Context, in *GetTransferRequest, opts ...grpc.CallOption) (*Transfer, error)
+	// Books a transfer in transit into a location of its destination warehouse:
+	// one TRANSFER_IN movement per carried layer, each re-creating the layer
+	// with exactly the value it left with (StockTransferReceived). The
+	// destination must value the item in the transfer's currency, or hold none
+	// of it.
+	ReceiveTransfer(ctx context.Context, in *ReceiveTransferRequest, opts ...grpc.CallOption) (*Transfer, error)
+	// Reverses a wrong receipt: takes exactly that receipt's cost layer out of
+	// stock (a REVERSAL movement naming it, StockReversed); the original stays
+	// as it was. Refused (FAILED_PRECONDITION) once any of the layer was issued,
+	// for a reversal, for a movement already reversed, and for moving-average
+	// items (their receipts are pooled).
+	ReverseMovement(ctx context.Context, in *ReverseMovementRequest, opts ...grpc.CallOption) (*Movement, error)
+	// Takes back stock a customer returns from a shipped issue, valued at the
+	// cost of that issue (its value pro-rata per unit, by the cumulative rule:
+	// the last unit returned takes the residue), not at current cost: a RETURN
+	// movement naming the issue (StockReturned). Refused (FAILED_PRECONDITION)
+	// beyond what the issue took less what was returned against it before.
+	ReturnStock(ctx context.Context, in *ReturnStockRequest, opts ...grpc.CallOption) (*Movement, error)
 }
 
 type inventoryServiceClient struct {
@@ -487,6 +527,56 @@ func (c *inventoryServiceClient) GetValuation(ctx context.Context, in *GetValuat
 	return out, nil
 }
 
+func (c *inventoryServiceClient) TransferStock(ctx context.Context, in *TransferStockRequest, opts ...grpc.CallOption) (*Transfer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Transfer)
+	err := c.cc.Invoke(ctx, InventoryService_TransferStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) GetTransfer(ctx context.Context, in *GetTransferRequest, opts ...grpc.CallOption) (*Transfer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Transfer)
+	err := c.cc.Invoke(ctx, InventoryService_GetTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ReceiveTransfer(ctx context.Context, in *ReceiveTransferRequest, opts ...grpc.CallOption) (*Transfer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Transfer)
+	err := c.cc.Invoke(ctx, InventoryService_ReceiveTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ReverseMovement(ctx context.Context, in *ReverseMovementRequest, opts ...grpc.CallOption) (*Movement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Movement)
+	err := c.cc.Invoke(ctx, InventoryService_ReverseMovement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inventoryServiceClient) ReturnStock(ctx context.Context, in *ReturnStockRequest, opts ...grpc.CallOption) (*Movement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Movement)
+	err := c.cc.Invoke(ctx, InventoryService_ReturnStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InventoryServiceServer is the server API for InventoryService service.
 // All implementations must embed UnimplementedInventoryServiceServer
 // for forward compatibility.
@@ -541,11 +631,20 @@ type InventoryServiceServer interface {
 	// code, or a supplier's or customer's code (then partner names them).
 	LookupItem(context.Context, *LookupItemRequest) (*Item, error)
 	// Audits the item master: duplicates, missing fields, unit-of-measure gaps,
-	// unmapped codes, stock without cost, stock in blocked locations.
+	// unmapped codes, stock without cost, stock in blocked locations. The
+	// findings come a page at a time, most severe first, then by code and item;
+	// every page carries the counts of the whole audit.
 	AuditItems(context.Context, *AuditItemsRequest) (*AuditItemsResponse, error)
-	// Imports items from CSV or JSON lines. With validate_only, reports every
-	// problem and writes nothing; otherwise writes all items or, on any error,
-	// none.
+	// Imports items from CSV or JSON lines. With validate_only, reports the
+	// problems and writes nothing. Otherwise the whole content is validated
+	// first and, on any error, nothing is written; a valid import is then
+	// written in chunks of 500 items, each chunk one transaction with its
+	// ItemCreated events, so no transaction holds the database for long. If the
+	// call fails part way (created_count > 0 with committed false, or an
+	// error), the chunks already written stay: a retry with the same request_id
+	// and content skips them and writes the rest, and a retry of a finished
+	// import writes nothing and returns its counts again. The response lists at
+	// most 100 errors and 100 findings, with their totals.
 	ImportItems(context.Context, *ImportItemsRequest) (*ImportItemsResponse, error)
 	// Records stock coming into a location, at the unit cost it carries (the
 	// purchase order cost); opens a cost layer.
@@ -602,6 +701,32 @@ type InventoryServiceServer interface {
 	// or as of a past time (from the movement journal), a page of items at a
 	// time, complete through the journal sequence it reports.
 	GetValuation(context.Context, *GetValuationRequest) (*Valuation, error)
+	// Sends stock from a location of one warehouse towards another warehouse:
+	// the stock leaves the source (a TRANSFER_OUT movement consuming its cost
+	// layers, StockTransferredOut) and is in transit, carrying each consumed
+	// layer's exact value and receipt time, until ReceiveTransfer books it into
+	// the destination. Only available stock moves; negative stock is refused.
+	TransferStock(context.Context, *TransferStockRequest) (*Transfer, error)
+	// A transfer, with the value of its stock in transit.
+	GetTransfer(context.Context, *GetTransferRequest) (*Transfer, error)
+	// Books a transfer in transit into a location of its destination warehouse:
+	// one TRANSFER_IN movement per carried layer, each re-creating the layer
+	// with exactly the value it left with (StockTransferReceived). The
+	// destination must value the item in the transfer's currency, or hold none
+	// of it.
+	ReceiveTransfer(context.Context, *ReceiveTransferRequest) (*Transfer, error)
+	// Reverses a wrong receipt: takes exactly that receipt's cost layer out of
+	// stock (a REVERSAL movement naming it, StockReversed); the original stays
+	// as it was. Refused (FAILED_PRECONDITION) once any of the layer was issued,
+	// for a reversal, for a movement already reversed, and for moving-average
+	// items (their receipts are pooled).
+	ReverseMovement(context.Context, *ReverseMovementRequest) (*Movement, error)
+	// Takes back stock a customer returns from a shipped issue, valued at the
+	// cost of that issue (its value pro-rata per unit, by the cumulative rule:
+	// the last unit returned takes the residue), not at current cost: a RETURN
+	// movement naming the issue (StockReturned). Refused (FAILED_PRECONDITION)
+	// beyond what the issue took less what was returned against it before.
+	ReturnStock(context.Context, *ReturnStockRequest) (*Movement, error)
 	mustEmbedUnimplementedInventoryServiceServer()
 }
 
@@ -704,6 +829,21 @@ func (UnimplementedInventoryServiceServer) ListReasonCodes(context.Context, *Lis
 }
 func (UnimplementedInventoryServiceServer) GetValuation(context.Context, *GetValuationRequest) (*Valuation, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetValuation not implemented")
+}
+func (UnimplementedInventoryServiceServer) TransferStock(context.Context, *TransferStockRequest) (*Transfer, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferStock not implemented")
+}
+func (UnimplementedInventoryServiceServer) GetTransfer(context.Context, *GetTransferRequest) (*Transfer, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTransfer not implemented")
+}
+func (UnimplementedInventoryServiceServer) ReceiveTransfer(context.Context, *ReceiveTransferRequest) (*Transfer, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReceiveTransfer not implemented")
+}
+func (UnimplementedInventoryServiceServer) ReverseMovement(context.Context, *ReverseMovementRequest) (*Movement, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReverseMovement not implemented")
+}
+func (UnimplementedInventoryServiceServer) ReturnStock(context.Context, *ReturnStockRequest) (*Movement, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReturnStock not implemented")
 }
 func (UnimplementedInventoryServiceServer) mustEmbedUnimplementedInventoryServiceServer() {}
 func (UnimplementedInventoryServiceServer) testEmbeddedByValue()                          {}
@@ -1284,6 +1424,96 @@ func _InventoryService_GetValuation_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InventoryService_TransferStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).TransferStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_TransferStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).TransferStock(ctx, req.(*TransferStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_GetTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).GetTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_GetTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).GetTransfer(ctx, req.(*GetTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ReceiveTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReceiveTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ReceiveTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ReceiveTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ReceiveTransfer(ctx, req.(*ReceiveTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ReverseMovement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReverseMovementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ReverseMovement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ReverseMovement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ReverseMovement(ctx, req.(*ReverseMovementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InventoryService_ReturnStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReturnStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).ReturnStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_ReturnStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).ReturnStock(ctx, req.(*ReturnStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InventoryService_ServiceDesc is the grpc.ServiceDesc for InventoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1414,6 +1644,26 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetValuation",
 			Handler:    _InventoryService_GetValuation_Handler,
+		},
+		{
+			MethodName: "TransferStock",
+			Handler:    _InventoryService_TransferStock_Handler,
+		},
+		{
+			MethodName: "GetTransfer",
+			Handler:    _InventoryService_GetTransfer_Handler,
+		},
+		{
+			MethodName: "ReceiveTransfer",
+			Handler:    _InventoryService_ReceiveTransfer_Handler,
+		},
+		{
+			MethodName: "ReverseMovement",
+			Handler:    _InventoryService_ReverseMovement_Handler,
+		},
+		{
+			MethodName: "ReturnStock",
+			Handler:    _InventoryService_ReturnStock_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -122,18 +122,34 @@ const (
 	// provisional cost the issues were valued at. corrected_movements names
 	// those issues. No quantity changes.
 	MovementType_MOVEMENT_TYPE_COST_CORRECTION MovementType = 6
+	// Stock left its warehouse on a transfer (negative quantity and value, the
+	// layers it consumed); it is in transit until received (transfer names it).
+	MovementType_MOVEMENT_TYPE_TRANSFER_OUT MovementType = 7
+	// Stock of a transfer arrived: one movement per carried layer, at exactly
+	// the value that layer left with (transfer names it).
+	MovementType_MOVEMENT_TYPE_TRANSFER_IN MovementType = 8
+	// A wrong receipt taken back out at exactly its layer's value
+	// (reversed_movement names it; the original is unchanged).
+	MovementType_MOVEMENT_TYPE_REVERSAL MovementType = 9
+	// Stock a customer returned, valued at the cost of the issue it came from
+	// (returned_movement names it).
+	MovementType_MOVEMENT_TYPE_RETURN MovementType = 10
 )
 
 // Enum value maps for MovementType.
 var (
 	MovementType_name = map[int32]string{
-		0: "MOVEMENT_TYPE_UNSPECIFIED",
-		1: "MOVEMENT_TYPE_RECEIPT",
-		2: "MOVEMENT_TYPE_MOVE",
-		3: "MOVEMENT_TYPE_ISSUE",
-		4: "MOVEMENT_TYPE_ADJUSTMENT",
-		5: "MOVEMENT_TYPE_COUNT",
-		6: "MOVEMENT_TYPE_COST_CORRECTION",
+		0:  "MOVEMENT_TYPE_UNSPECIFIED",
+		1:  "MOVEMENT_TYPE_RECEIPT",
+		2:  "MOVEMENT_TYPE_MOVE",
+		3:  "MOVEMENT_TYPE_ISSUE",
+		4:  "MOVEMENT_TYPE_ADJUSTMENT",
+		5:  "MOVEMENT_TYPE_COUNT",
+		6:  "MOVEMENT_TYPE_COST_CORRECTION",
+		7:  "MOVEMENT_TYPE_TRANSFER_OUT",
+		8:  "MOVEMENT_TYPE_TRANSFER_IN",
+		9:  "MOVEMENT_TYPE_REVERSAL",
+		10: "MOVEMENT_TYPE_RETURN",
 	}
 	MovementType_value = map[string]int32{
 		"MOVEMENT_TYPE_UNSPECIFIED":     0,
@@ -143,6 +159,10 @@ var (
 		"MOVEMENT_TYPE_ADJUSTMENT":      4,
 		"MOVEMENT_TYPE_COUNT":           5,
 		"MOVEMENT_TYPE_COST_CORRECTION": 6,
+		"MOVEMENT_TYPE_TRANSFER_OUT":    7,
+		"MOVEMENT_TYPE_TRANSFER_IN":     8,
+		"MOVEMENT_TYPE_REVERSAL":        9,
+		"MOVEMENT_TYPE_RETURN":          10,
 	}
 )
 
@@ -311,6 +331,59 @@ func (x AllocationState) Number() protoreflect.EnumNumber {
 // Deprecated: Use AllocationState.Descriptor instead.
 func (AllocationState) EnumDescriptor() ([]byte, []int) {
 	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{3}
+}
+
+// Where a transfer is.
+type TransferState int32
+
+const (
+	// Not set.
+	TransferState_TRANSFER_STATE_UNSPECIFIED TransferState = 0
+	// It left the source and has not arrived: its value is inventory in transit.
+	TransferState_TRANSFER_STATE_IN_TRANSIT TransferState = 1
+	// It was booked into the destination.
+	TransferState_TRANSFER_STATE_RECEIVED TransferState = 2
+)
+
+// Enum value maps for TransferState.
+var (
+	TransferState_name = map[int32]string{
+		0: "TRANSFER_STATE_UNSPECIFIED",
+		1: "TRANSFER_STATE_IN_TRANSIT",
+		2: "TRANSFER_STATE_RECEIVED",
+	}
+	TransferState_value = map[string]int32{
+		"TRANSFER_STATE_UNSPECIFIED": 0,
+		"TRANSFER_STATE_IN_TRANSIT":  1,
+		"TRANSFER_STATE_RECEIVED":    2,
+	}
+)
+
+func (x TransferState) Enum() *TransferState {
+	p := new(TransferState)
+	*p = x
+	return p
+}
+
+func (x TransferState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TransferState) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_inventory_v1_stock_proto_enumTypes[4].Descriptor()
+}
+
+func (TransferState) Type() protoreflect.EnumType {
+	return &file_trueup_inventory_v1_stock_proto_enumTypes[4]
+}
+
+func (x TransferState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TransferState.Descriptor instead.
+func (TransferState) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{4}
 }
 
 // The business document a stock movement belongs to, so the ledger can post it
@@ -566,9 +639,16 @@ type Movement struct {
 	// what ListMovements' start_after_seq and GetValuation's complete_through_seq
 	// count in. Increasing but not gapless; on PostgreSQL a lower seq may commit
 	// after a higher one, which the journal's watermark accounts for.
-	Seq           int64 `protobuf:"varint,22,opt,name=seq,proto3" json:"seq,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Seq int64 `protobuf:"varint,22,opt,name=seq,proto3" json:"seq,omitempty"`
+	// For reversals: the movement reversed, "movements/{id}".
+	ReversedMovement string `protobuf:"bytes,23,opt,name=reversed_movement,json=reversedMovement,proto3" json:"reversed_movement,omitempty"`
+	// For transfer movements: the transfer, "transfers/{id}".
+	Transfer string `protobuf:"bytes,24,opt,name=transfer,proto3" json:"transfer,omitempty"`
+	// For returns: the issue movement the stock was shipped by,
+	// "movements/{id}".
+	ReturnedMovement string `protobuf:"bytes,25,opt,name=returned_movement,json=returnedMovement,proto3" json:"returned_movement,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Movement) Reset() {
@@ -753,6 +833,27 @@ func (x *Movement) GetSeq() int64 {
 		return x.Seq
 	}
 	return 0
+}
+
+func (x *Movement) GetReversedMovement() string {
+	if x != nil {
+		return x.ReversedMovement
+	}
+	return ""
+}
+
+func (x *Movement) GetTransfer() string {
+	if x != nil {
+		return x.Transfer
+	}
+	return ""
+}
+
+func (x *Movement) GetReturnedMovement() string {
+	if x != nil {
+		return x.ReturnedMovement
+	}
+	return ""
 }
 
 // A reason code: master data naming why stock was adjusted, counted off or
@@ -1444,6 +1545,273 @@ func (x *Valuation) GetCompleteThroughSeq() int64 {
 	return 0
 }
 
+// One cost layer a transfer carries: the part of a source layer it consumed,
+// re-created as is at the destination.
+type TransferLayer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The source layer's id.
+	SourceLayerId string `protobuf:"bytes,1,opt,name=source_layer_id,json=sourceLayerId,proto3" json:"source_layer_id,omitempty"`
+	// Base units.
+	Quantity string `protobuf:"bytes,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// Their exact value.
+	Value *v1.Money `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// When the stock was first received (its age), kept at the destination.
+	ReceiveTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
+	// The TRANSFER_IN movement that booked it into the destination,
+	// "movements/{id}", once received; for a FIFO item its id is also the id
+	// of the layer re-created there.
+	InMovement    string `protobuf:"bytes,5,opt,name=in_movement,json=inMovement,proto3" json:"in_movement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferLayer) Reset() {
+	*x = TransferLayer{}
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferLayer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferLayer) ProtoMessage() {}
+
+func (x *TransferLayer) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferLayer.ProtoReflect.Descriptor instead.
+func (*TransferLayer) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *TransferLayer) GetSourceLayerId() string {
+	if x != nil {
+		return x.SourceLayerId
+	}
+	return ""
+}
+
+func (x *TransferLayer) GetQuantity() string {
+	if x != nil {
+		return x.Quantity
+	}
+	return ""
+}
+
+func (x *TransferLayer) GetValue() *v1.Money {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *TransferLayer) GetReceiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceiveTime
+	}
+	return nil
+}
+
+func (x *TransferLayer) GetInMovement() string {
+	if x != nil {
+		return x.InMovement
+	}
+	return ""
+}
+
+// Stock sent between two warehouses. While IN_TRANSIT, value is stock in
+// transit: no longer in the source's valuation, not yet in the destination's.
+type Transfer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. "transfers/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// Where it left, "warehouses/{w}/locations/{code}".
+	FromLocation string `protobuf:"bytes,3,opt,name=from_location,json=fromLocation,proto3" json:"from_location,omitempty"`
+	// "warehouses/{code}".
+	ToWarehouse string `protobuf:"bytes,4,opt,name=to_warehouse,json=toWarehouse,proto3" json:"to_warehouse,omitempty"`
+	// Where it arrived, once received.
+	ToLocation string `protobuf:"bytes,5,opt,name=to_location,json=toLocation,proto3" json:"to_location,omitempty"`
+	// The lot, for lot-tracked items.
+	Lot string `protobuf:"bytes,6,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The lot's expiry date, when known.
+	ExpiryDate string `protobuf:"bytes,7,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// Base units sent.
+	BaseQuantity string `protobuf:"bytes,8,opt,name=base_quantity,json=baseQuantity,proto3" json:"base_quantity,omitempty"`
+	// Their exact value: the sum of layers' values.
+	Value *v1.Money `protobuf:"bytes,9,opt,name=value,proto3" json:"value,omitempty"`
+	// The state.
+	State TransferState `protobuf:"varint,10,opt,name=state,proto3,enum=trueup.inventory.v1.TransferState" json:"state,omitempty"`
+	// The layers carried.
+	Layers []*TransferLayer `protobuf:"bytes,11,rep,name=layers,proto3" json:"layers,omitempty"`
+	// The TRANSFER_OUT movement, "movements/{id}".
+	OutMovement string `protobuf:"bytes,12,opt,name=out_movement,json=outMovement,proto3" json:"out_movement,omitempty"`
+	// The TRANSFER_IN movements, one per layer, once received.
+	InMovements []string `protobuf:"bytes,13,rep,name=in_movements,json=inMovements,proto3" json:"in_movements,omitempty"`
+	// The transfer order behind it.
+	Source *SourceDocument `protobuf:"bytes,14,opt,name=source,proto3" json:"source,omitempty"`
+	// When it was sent (recorded).
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When it was received (recorded), once received.
+	ReceiveTime   *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Transfer) Reset() {
+	*x = Transfer{}
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Transfer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Transfer) ProtoMessage() {}
+
+func (x *Transfer) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_stock_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Transfer.ProtoReflect.Descriptor instead.
+func (*Transfer) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_stock_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Transfer) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Transfer) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *Transfer) GetFromLocation() string {
+	if x != nil {
+		return x.FromLocation
+	}
+	return ""
+}
+
+func (x *Transfer) GetToWarehouse() string {
+	if x != nil {
+		return x.ToWarehouse
+	}
+	return ""
+}
+
+func (x *Transfer) GetToLocation() string {
+	if x != nil {
+		return x.ToLocation
+	}
+	return ""
+}
+
+func (x *Transfer) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *Transfer) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+func (x *Transfer) GetBaseQuantity() string {
+	if x != nil {
+		return x.BaseQuantity
+	}
+	return ""
+}
+
+func (x *Transfer) GetValue() *v1.Money {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *Transfer) GetState() TransferState {
+	if x != nil {
+		return x.State
+	}
+	return TransferState_TRANSFER_STATE_UNSPECIFIED
+}
+
+func (x *Transfer) GetLayers() []*TransferLayer {
+	if x != nil {
+		return x.Layers
+	}
+	return nil
+}
+
+func (x *Transfer) GetOutMovement() string {
+	if x != nil {
+		return x.OutMovement
+	}
+	return ""
+}
+
+func (x *Transfer) GetInMovements() []string {
+	if x != nil {
+		return x.InMovements
+	}
+	return nil
+}
+
+func (x *Transfer) GetSource() *SourceDocument {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *Transfer) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Transfer) GetReceiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceiveTime
+	}
+	return nil
+}
+
 var File_trueup_inventory_v1_stock_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
@@ -1460,7 +1828,7 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x10LayerConsumption\x12\x19\n" +
 	"\blayer_id\x18\x01 \x01(\tR\alayerId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\tR\bquantity\x12+\n" +
-	"\x05value\x18\x03 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\"\xbd\a\n" +
+	"\x05value\x18\x03 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\"\xb3\b\n" +
 	"\bMovement\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\x04type\x18\x02 \x01(\x0e2!.trueup.inventory.v1.MovementTypeR\x04type\x12\x12\n" +
@@ -1490,7 +1858,10 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x0eeffective_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\x12L\n" +
 	"\x0freason_category\x18\x14 \x01(\x0e2#.trueup.inventory.v1.ReasonCategoryR\x0ereasonCategory\x12/\n" +
 	"\x13corrected_movements\x18\x15 \x03(\tR\x12correctedMovements\x12\x10\n" +
-	"\x03seq\x18\x16 \x01(\x03R\x03seq\"\xec\x01\n" +
+	"\x03seq\x18\x16 \x01(\x03R\x03seq\x12+\n" +
+	"\x11reversed_movement\x18\x17 \x01(\tR\x10reversedMovement\x12\x1a\n" +
+	"\btransfer\x18\x18 \x01(\tR\btransfer\x12+\n" +
+	"\x11returned_movement\x18\x19 \x01(\tR\x10returnedMovement\"\xec\x01\n" +
 	"\n" +
 	"ReasonCode\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
@@ -1555,7 +1926,35 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x05lines\x18\x02 \x03(\v2\".trueup.inventory.v1.ValuationLineR\x05lines\x12-\n" +
 	"\x06totals\x18\x03 \x03(\v2\x15.trueup.type.v1.MoneyR\x06totals\x12&\n" +
 	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\x120\n" +
-	"\x14complete_through_seq\x18\x05 \x01(\x03R\x12completeThroughSeq*\xda\x02\n" +
+	"\x14complete_through_seq\x18\x05 \x01(\x03R\x12completeThroughSeq\"\xe0\x01\n" +
+	"\rTransferLayer\x12&\n" +
+	"\x0fsource_layer_id\x18\x01 \x01(\tR\rsourceLayerId\x12\x1a\n" +
+	"\bquantity\x18\x02 \x01(\tR\bquantity\x12+\n" +
+	"\x05value\x18\x03 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\x12=\n" +
+	"\freceive_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x12\x1f\n" +
+	"\vin_movement\x18\x05 \x01(\tR\n" +
+	"inMovement\"\x95\x05\n" +
+	"\bTransfer\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12#\n" +
+	"\rfrom_location\x18\x03 \x01(\tR\ffromLocation\x12!\n" +
+	"\fto_warehouse\x18\x04 \x01(\tR\vtoWarehouse\x12\x1f\n" +
+	"\vto_location\x18\x05 \x01(\tR\n" +
+	"toLocation\x12\x10\n" +
+	"\x03lot\x18\x06 \x01(\tR\x03lot\x12\x1f\n" +
+	"\vexpiry_date\x18\a \x01(\tR\n" +
+	"expiryDate\x12#\n" +
+	"\rbase_quantity\x18\b \x01(\tR\fbaseQuantity\x12+\n" +
+	"\x05value\x18\t \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\x128\n" +
+	"\x05state\x18\n" +
+	" \x01(\x0e2\".trueup.inventory.v1.TransferStateR\x05state\x12:\n" +
+	"\x06layers\x18\v \x03(\v2\".trueup.inventory.v1.TransferLayerR\x06layers\x12!\n" +
+	"\fout_movement\x18\f \x01(\tR\voutMovement\x12!\n" +
+	"\fin_movements\x18\r \x03(\tR\vinMovements\x12;\n" +
+	"\x06source\x18\x0e \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12;\n" +
+	"\vcreate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12=\n" +
+	"\freceive_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime*\xda\x02\n" +
 	"\x12SourceDocumentType\x12$\n" +
 	" SOURCE_DOCUMENT_TYPE_UNSPECIFIED\x10\x00\x12'\n" +
 	"#SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER\x10\x01\x12 \n" +
@@ -1565,7 +1964,7 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x1aSOURCE_DOCUMENT_TYPE_COUNT\x10\x05\x12#\n" +
 	"\x1fSOURCE_DOCUMENT_TYPE_ADJUSTMENT\x10\x06\x12!\n" +
 	"\x1dSOURCE_DOCUMENT_TYPE_TRANSFER\x10\a\x12\x1f\n" +
-	"\x1bSOURCE_DOCUMENT_TYPE_RETURN\x10\b*\xd3\x01\n" +
+	"\x1bSOURCE_DOCUMENT_TYPE_RETURN\x10\b*\xc8\x02\n" +
 	"\fMovementType\x12\x1d\n" +
 	"\x19MOVEMENT_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15MOVEMENT_TYPE_RECEIPT\x10\x01\x12\x16\n" +
@@ -1573,7 +1972,12 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x13MOVEMENT_TYPE_ISSUE\x10\x03\x12\x1c\n" +
 	"\x18MOVEMENT_TYPE_ADJUSTMENT\x10\x04\x12\x17\n" +
 	"\x13MOVEMENT_TYPE_COUNT\x10\x05\x12!\n" +
-	"\x1dMOVEMENT_TYPE_COST_CORRECTION\x10\x06*\xa9\x02\n" +
+	"\x1dMOVEMENT_TYPE_COST_CORRECTION\x10\x06\x12\x1e\n" +
+	"\x1aMOVEMENT_TYPE_TRANSFER_OUT\x10\a\x12\x1d\n" +
+	"\x19MOVEMENT_TYPE_TRANSFER_IN\x10\b\x12\x1a\n" +
+	"\x16MOVEMENT_TYPE_REVERSAL\x10\t\x12\x18\n" +
+	"\x14MOVEMENT_TYPE_RETURN\x10\n" +
+	"*\xa9\x02\n" +
 	"\x0eReasonCategory\x12\x1f\n" +
 	"\x1bREASON_CATEGORY_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19REASON_CATEGORY_SHRINKAGE\x10\x01\x12\x1a\n" +
@@ -1589,7 +1993,11 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x17ALLOCATION_STATE_ACTIVE\x10\x01\x12\x1b\n" +
 	"\x17ALLOCATION_STATE_PICKED\x10\x02\x12\x1d\n" +
 	"\x19ALLOCATION_STATE_RELEASED\x10\x03\x12\x1c\n" +
-	"\x18ALLOCATION_STATE_SHIPPED\x10\x04B7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
+	"\x18ALLOCATION_STATE_SHIPPED\x10\x04*k\n" +
+	"\rTransferState\x12\x1e\n" +
+	"\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19TRANSFER_STATE_IN_TRANSIT\x10\x01\x12\x1b\n" +
+	"\x17TRANSFER_STATE_RECEIVED\x10\x02B7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_trueup_inventory_v1_stock_proto_rawDescOnce sync.Once
@@ -1603,58 +2011,69 @@ func file_trueup_inventory_v1_stock_proto_rawDescGZIP() []byte {
 	return file_trueup_inventory_v1_stock_proto_rawDescData
 }
 
-var file_trueup_inventory_v1_stock_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_trueup_inventory_v1_stock_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_trueup_inventory_v1_stock_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_trueup_inventory_v1_stock_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_trueup_inventory_v1_stock_proto_goTypes = []any{
 	(SourceDocumentType)(0),       // 0: trueup.inventory.v1.SourceDocumentType
 	(MovementType)(0),             // 1: trueup.inventory.v1.MovementType
 	(ReasonCategory)(0),           // 2: trueup.inventory.v1.ReasonCategory
 	(AllocationState)(0),          // 3: trueup.inventory.v1.AllocationState
-	(*SourceDocument)(nil),        // 4: trueup.inventory.v1.SourceDocument
-	(*UnitCost)(nil),              // 5: trueup.inventory.v1.UnitCost
-	(*LayerConsumption)(nil),      // 6: trueup.inventory.v1.LayerConsumption
-	(*Movement)(nil),              // 7: trueup.inventory.v1.Movement
-	(*ReasonCode)(nil),            // 8: trueup.inventory.v1.ReasonCode
-	(*StockLevel)(nil),            // 9: trueup.inventory.v1.StockLevel
-	(*AllocationLine)(nil),        // 10: trueup.inventory.v1.AllocationLine
-	(*StagedStock)(nil),           // 11: trueup.inventory.v1.StagedStock
-	(*Allocation)(nil),            // 12: trueup.inventory.v1.Allocation
-	(*ValuationLine)(nil),         // 13: trueup.inventory.v1.ValuationLine
-	(*Valuation)(nil),             // 14: trueup.inventory.v1.Valuation
-	(*v1.Money)(nil),              // 15: trueup.type.v1.Money
-	(*v1.Quantity)(nil),           // 16: trueup.type.v1.Quantity
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(TransferState)(0),            // 4: trueup.inventory.v1.TransferState
+	(*SourceDocument)(nil),        // 5: trueup.inventory.v1.SourceDocument
+	(*UnitCost)(nil),              // 6: trueup.inventory.v1.UnitCost
+	(*LayerConsumption)(nil),      // 7: trueup.inventory.v1.LayerConsumption
+	(*Movement)(nil),              // 8: trueup.inventory.v1.Movement
+	(*ReasonCode)(nil),            // 9: trueup.inventory.v1.ReasonCode
+	(*StockLevel)(nil),            // 10: trueup.inventory.v1.StockLevel
+	(*AllocationLine)(nil),        // 11: trueup.inventory.v1.AllocationLine
+	(*StagedStock)(nil),           // 12: trueup.inventory.v1.StagedStock
+	(*Allocation)(nil),            // 13: trueup.inventory.v1.Allocation
+	(*ValuationLine)(nil),         // 14: trueup.inventory.v1.ValuationLine
+	(*Valuation)(nil),             // 15: trueup.inventory.v1.Valuation
+	(*TransferLayer)(nil),         // 16: trueup.inventory.v1.TransferLayer
+	(*Transfer)(nil),              // 17: trueup.inventory.v1.Transfer
+	(*v1.Money)(nil),              // 18: trueup.type.v1.Money
+	(*v1.Quantity)(nil),           // 19: trueup.type.v1.Quantity
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
 }
 var file_trueup_inventory_v1_stock_proto_depIdxs = []int32{
 	0,  // 0: trueup.inventory.v1.SourceDocument.type:type_name -> trueup.inventory.v1.SourceDocumentType
-	15, // 1: trueup.inventory.v1.LayerConsumption.value:type_name -> trueup.type.v1.Money
+	18, // 1: trueup.inventory.v1.LayerConsumption.value:type_name -> trueup.type.v1.Money
 	1,  // 2: trueup.inventory.v1.Movement.type:type_name -> trueup.inventory.v1.MovementType
-	16, // 3: trueup.inventory.v1.Movement.quantity:type_name -> trueup.type.v1.Quantity
-	15, // 4: trueup.inventory.v1.Movement.value:type_name -> trueup.type.v1.Money
-	6,  // 5: trueup.inventory.v1.Movement.layers:type_name -> trueup.inventory.v1.LayerConsumption
-	4,  // 6: trueup.inventory.v1.Movement.source:type_name -> trueup.inventory.v1.SourceDocument
-	17, // 7: trueup.inventory.v1.Movement.create_time:type_name -> google.protobuf.Timestamp
-	5,  // 8: trueup.inventory.v1.Movement.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	17, // 9: trueup.inventory.v1.Movement.effective_time:type_name -> google.protobuf.Timestamp
+	19, // 3: trueup.inventory.v1.Movement.quantity:type_name -> trueup.type.v1.Quantity
+	18, // 4: trueup.inventory.v1.Movement.value:type_name -> trueup.type.v1.Money
+	7,  // 5: trueup.inventory.v1.Movement.layers:type_name -> trueup.inventory.v1.LayerConsumption
+	5,  // 6: trueup.inventory.v1.Movement.source:type_name -> trueup.inventory.v1.SourceDocument
+	20, // 7: trueup.inventory.v1.Movement.create_time:type_name -> google.protobuf.Timestamp
+	6,  // 8: trueup.inventory.v1.Movement.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	20, // 9: trueup.inventory.v1.Movement.effective_time:type_name -> google.protobuf.Timestamp
 	2,  // 10: trueup.inventory.v1.Movement.reason_category:type_name -> trueup.inventory.v1.ReasonCategory
 	2,  // 11: trueup.inventory.v1.ReasonCode.category:type_name -> trueup.inventory.v1.ReasonCategory
-	17, // 12: trueup.inventory.v1.ReasonCode.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 13: trueup.inventory.v1.Allocation.order:type_name -> trueup.inventory.v1.SourceDocument
-	16, // 14: trueup.inventory.v1.Allocation.requested:type_name -> trueup.type.v1.Quantity
-	10, // 15: trueup.inventory.v1.Allocation.lines:type_name -> trueup.inventory.v1.AllocationLine
+	20, // 12: trueup.inventory.v1.ReasonCode.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 13: trueup.inventory.v1.Allocation.order:type_name -> trueup.inventory.v1.SourceDocument
+	19, // 14: trueup.inventory.v1.Allocation.requested:type_name -> trueup.type.v1.Quantity
+	11, // 15: trueup.inventory.v1.Allocation.lines:type_name -> trueup.inventory.v1.AllocationLine
 	3,  // 16: trueup.inventory.v1.Allocation.state:type_name -> trueup.inventory.v1.AllocationState
-	17, // 17: trueup.inventory.v1.Allocation.create_time:type_name -> google.protobuf.Timestamp
-	17, // 18: trueup.inventory.v1.Allocation.update_time:type_name -> google.protobuf.Timestamp
-	11, // 19: trueup.inventory.v1.Allocation.staged:type_name -> trueup.inventory.v1.StagedStock
-	15, // 20: trueup.inventory.v1.ValuationLine.value:type_name -> trueup.type.v1.Money
-	17, // 21: trueup.inventory.v1.Valuation.as_of_time:type_name -> google.protobuf.Timestamp
-	13, // 22: trueup.inventory.v1.Valuation.lines:type_name -> trueup.inventory.v1.ValuationLine
-	15, // 23: trueup.inventory.v1.Valuation.totals:type_name -> trueup.type.v1.Money
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	20, // 17: trueup.inventory.v1.Allocation.create_time:type_name -> google.protobuf.Timestamp
+	20, // 18: trueup.inventory.v1.Allocation.update_time:type_name -> google.protobuf.Timestamp
+	12, // 19: trueup.inventory.v1.Allocation.staged:type_name -> trueup.inventory.v1.StagedStock
+	18, // 20: trueup.inventory.v1.ValuationLine.value:type_name -> trueup.type.v1.Money
+	20, // 21: trueup.inventory.v1.Valuation.as_of_time:type_name -> google.protobuf.Timestamp
+	14, // 22: trueup.inventory.v1.Valuation.lines:type_name -> trueup.inventory.v1.ValuationLine
+	18, // 23: trueup.inventory.v1.Valuation.totals:type_name -> trueup.type.v1.Money
+	18, // 24: trueup.inventory.v1.TransferLayer.value:type_name -> trueup.type.v1.Money
+	20, // 25: trueup.inventory.v1.TransferLayer.receive_time:type_name -> google.protobuf.Timestamp
+	18, // 26: trueup.inventory.v1.Transfer.value:type_name -> trueup.type.v1.Money
+	4,  // 27: trueup.inventory.v1.Transfer.state:type_name -> trueup.inventory.v1.TransferState
+	16, // 28: trueup.inventory.v1.Transfer.layers:type_name -> trueup.inventory.v1.TransferLayer
+	5,  // 29: trueup.inventory.v1.Transfer.source:type_name -> trueup.inventory.v1.SourceDocument
+	20, // 30: trueup.inventory.v1.Transfer.create_time:type_name -> google.protobuf.Timestamp
+	20, // 31: trueup.inventory.v1.Transfer.receive_time:type_name -> google.protobuf.Timestamp
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_stock_proto_init() }
@@ -1667,8 +2086,8 @@ func file_trueup_inventory_v1_stock_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_stock_proto_rawDesc), len(file_trueup_inventory_v1_stock_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   11,
+			NumEnums:      5,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
