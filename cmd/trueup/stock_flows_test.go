@@ -1,0 +1,586 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
+)
+
+// The stock flows of a warehouse lead's scanner over gRPC: every stock RPC at
+// least once, each checked for its essential effect, on the dev stack.
+func TestStockFlowsOverGRPC(t *testing.T) {
+	_, conn, _ := startTestStack(t)
+	ctx := context.Background()
+	if err := seed(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	inv := inventoryv1.NewInventoryServiceClient(conn)
+	const (
+		item = "items/WIDGET-100"
+		main = "warehouses/MAIN"
+		a1   = "warehouses/MAIN/locations/A-01-01"
+		a2   = "warehouses/MAIN/locations/A-01-02"
+		rcv  = "warehouses/MAIN/locations/RCV-01"
+		stg  = "warehouses/MAIN/locations/STG-01"
+	)
+	ea := func(v string) *typev1.Quantity { return &typev1.Quantity{Value: v, Uom: "EA"} }
+	doc := func(typ inventoryv1.SourceDocumentType, id string) *inventoryv1.SourceDocument {
+		return &inventoryv1.SourceDocument{Type: typ, Id: id, Line: "1"}
+	}
+	onHand := func(loc string) (onHand, allocated string) {
+		t.Helper()
+		resp, err := inv.ListStock(ctx, &inventoryv1.ListStockRequest{Warehouse: main, Item: item, Location: loc, IncludeZero: true})
+		if err != nil {
+			t.Fatalf("ListStock %s: %v", loc, err)
+		}
+		for _, l := range resp.GetLevels() {
+			if l.GetLocation() == loc {
+				return l.GetOnHand(), l.GetAllocated()
+			}
+		}
+		return "0", "0"
+	}
+	wantLevel := func(step, loc, wantOnHand, wantAllocated string) {
+		t.Helper()
+		if oh, al := onHand(loc); oh != wantOnHand || al != wantAllocated {
+			t.Fatalf("%s: %s on hand %s allocated %s, want %s / %s", step, loc, oh, al, wantOnHand, wantAllocated)
+		}
+	}
+	// The journal position before the flow: the ledger follows from here.
+	start, err := inv.ListMovements(ctx, &inventoryv1.ListMovementsRequest{PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startSeq := start.GetCompleteThroughSeq()
+	if startSeq <= 0 || len(start.GetMovements()) != 2 {
+		t.Fatalf("seeded journal: %d movements through seq %d", len(start.GetMovements()), startSeq)
+	}
+	var flow []string // movement names the flow wrote, in order
+
+	// Reason codes: master data with a category.
+	for _, rc := range []*inventoryv1.ReasonCode{
+		{Code: "FLOW_SCRAP", Description: "Scrapped on the floor", Category: inventoryv1.ReasonCategory_REASON_CATEGORY_SCRAP, Active: true},
+		{Code: "FLOW_FOUND", Description: "Found in a bin", Category: inventoryv1.ReasonCategory_REASON_CATEGORY_FOUND, Active: true},
+		{Code: "FLOW_COUNT", Description: "Cycle count difference", Category: inventoryv1.ReasonCategory_REASON_CATEGORY_COUNT_DIFFERENCE, Active: true},
+	} {
+		got, err := inv.CreateReasonCode(ctx, &inventoryv1.CreateReasonCodeRequest{RequestId: "rc-" + rc.Code, ReasonCode: rc})
+		if err != nil || got.GetName() != "reasonCodes/"+rc.Code || got.GetCategory() != rc.GetCategory() {
+			t.Fatalf("CreateReasonCode %s = %v, %v", rc.Code, got, err)
+		}
+	}
+	if _, err := inv.CreateReasonCode(ctx, &inventoryv1.CreateReasonCodeRequest{ReasonCode: &inventoryv1.ReasonCode{
+		Code: "FLOW_SCRAP", Description: "again", Category: inventoryv1.ReasonCategory_REASON_CATEGORY_SCRAP, Active: true}}); status.Code(err) != codes.AlreadyExists {
+		t.Fatalf("duplicate reason code: %v, want AlreadyExists", err)
+	}
+	if rc, err := inv.GetReasonCode(ctx, &inventoryv1.GetReasonCodeRequest{Name: "reasonCodes/FLOW_SCRAP"}); err != nil ||
+		rc.GetCategory() != inventoryv1.ReasonCategory_REASON_CATEGORY_SCRAP || !rc.GetActive() || rc.GetDescription() != "Scrapped on the floor" {
+		t.Fatalf("GetReasonCode = %v, %v", rc, err)
+	}
+	if _, err := inv.GetReasonCode(ctx, &inventoryv1.GetReasonCodeRequest{Name: "reasonCodes/NOPE"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("unknown reason code: %v, want NotFound", err)
+	}
+	rcs, err := inv.ListReasonCodes(ctx, &inventoryv1.ListReasonCodesRequest{PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	prev := ""
+	for _, rc := range rcs.GetReasonCodes() {
+		if rc.GetCode() < prev {
+			t.Fatalf("reason codes out of order: %q after %q", rc.GetCode(), prev)
+		}
+		prev = rc.GetCode()
+		listed[rc.GetCode()] = true
+	}
+	if !listed["FLOW_SCRAP"] || !listed["FLOW_FOUND"] || !listed["FLOW_COUNT"] {
+		t.Fatalf("ListReasonCodes = %v", rcs)
+	}
+
+	// Receive 24 EA at 2.00 on the dock, then put it away.
+	rec, err := inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: "f-rcv-1", Item: item, Location: rcv, Quantity: ea("24"),
+		UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "2.00"}, Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER, "PO-100")})
+	if err != nil || rec.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_RECEIPT || rec.GetBaseQuantity() != "24" ||
+		rec.GetValue().GetMinorUnits() != 4800 || rec.GetSeq() <= startSeq || rec.GetToLocation() != rcv || rec.GetUnitCost().GetAmount() != "2.00" {
+		t.Fatalf("ReceiveStock = %v, %v", rec, err)
+	}
+	flow = append(flow, rec.GetName())
+	wantLevel("receive", rcv, "24", "0")
+	mv, err := inv.MoveStock(ctx, &inventoryv1.MoveStockRequest{RequestId: "f-move-1", Item: item, FromLocation: rcv, ToLocation: a2, Quantity: ea("24"),
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_TRANSFER, "PUT-1")})
+	if err != nil || mv.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_MOVE || mv.GetBaseQuantity() != "24" || mv.GetValue().GetMinorUnits() != 0 ||
+		mv.GetFromLocation() != rcv || mv.GetToLocation() != a2 {
+		t.Fatalf("MoveStock = %v, %v", mv, err)
+	}
+	flow = append(flow, mv.GetName())
+	wantLevel("putaway", rcv, "0", "0")
+	wantLevel("putaway", a2, "24", "0")
+
+	// Scrap 2 EA of the oldest layer (1.50 each) with a reason; without one it is refused.
+	if _, err := inv.IssueStock(ctx, &inventoryv1.IssueStockRequest{RequestId: "f-scrap-0", Item: item, Location: a1, Quantity: ea("2"),
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_ADJUSTMENT, "SCRAP-1")}); status.Code(err) != codes.InvalidArgument ||
+		!hasFieldViolation(status.Convert(err), "reason_code") {
+		t.Fatalf("scrap without a reason: %v", err)
+	}
+	scrap, err := inv.IssueStock(ctx, &inventoryv1.IssueStockRequest{RequestId: "f-scrap-1", Item: item, Location: a1, Quantity: ea("2"),
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_ADJUSTMENT, "SCRAP-1"), ReasonCode: "FLOW_SCRAP"})
+	if err != nil || scrap.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_ISSUE || scrap.GetBaseQuantity() != "-2" || scrap.GetValue().GetMinorUnits() != -300 ||
+		scrap.GetReasonCode() != "FLOW_SCRAP" || scrap.GetReasonCategory() != inventoryv1.ReasonCategory_REASON_CATEGORY_SCRAP || len(scrap.GetLayers()) != 1 {
+		t.Fatalf("scrap = %v, %v", scrap, err)
+	}
+	flow = append(flow, scrap.GetName())
+	wantLevel("scrap", a1, "118", "0")
+
+	// Found 1 EA; then a count of 110 books the difference of the 119.
+	adj, err := inv.AdjustStock(ctx, &inventoryv1.AdjustStockRequest{RequestId: "f-adj-1", Item: item, Location: a1, Quantity: ea("1"), ReasonCode: "FLOW_FOUND",
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_ADJUSTMENT, "ADJ-1")})
+	if err != nil || adj.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_ADJUSTMENT || adj.GetBaseQuantity() != "1" || adj.GetValue().GetMinorUnits() <= 0 ||
+		adj.GetReasonCategory() != inventoryv1.ReasonCategory_REASON_CATEGORY_FOUND {
+		t.Fatalf("AdjustStock = %v, %v", adj, err)
+	}
+	flow = append(flow, adj.GetName())
+	wantLevel("adjust", a1, "119", "0")
+	cnt, err := inv.CountStock(ctx, &inventoryv1.CountStockRequest{RequestId: "f-count-1", Item: item, Location: a1, CountedQuantity: ea("110"), ReasonCode: "FLOW_COUNT",
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_COUNT, "CC-1")})
+	if err != nil || cnt.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_COUNT || cnt.GetBaseQuantity() != "-9" || cnt.GetCountedQuantity() != "110" ||
+		cnt.GetValue().GetMinorUnits() != -1350 {
+		t.Fatalf("CountStock = %v, %v", cnt, err)
+	}
+	flow = append(flow, cnt.GetName())
+	wantLevel("count", a1, "110", "0")
+
+	// Allocate 30 EA for order OO-1 (first in, first out: A-01-01), list it by order.
+	order1 := doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER, "OO-1")
+	al, err := inv.AllocateStock(ctx, &inventoryv1.AllocateStockRequest{RequestId: "f-alloc-1", Item: item, Warehouse: main, Quantity: ea("30"), Order: order1})
+	if err != nil || al.GetAllocated() != "30" || al.GetShortfall() != "0" || al.GetState() != inventoryv1.AllocationState_ALLOCATION_STATE_ACTIVE ||
+		len(al.GetLines()) != 1 || al.GetLines()[0].GetLocation() != a1 || al.GetLines()[0].GetQuantity() != "30" {
+		t.Fatalf("AllocateStock = %v, %v", al, err)
+	}
+	wantLevel("allocate", a1, "110", "30")
+	if _, err := inv.AllocateStock(ctx, &inventoryv1.AllocateStockRequest{RequestId: "f-alloc-x", Item: item, Warehouse: main, Quantity: ea("30")}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("allocation without an order: %v, want InvalidArgument", err)
+	}
+	byOrder, err := inv.ListAllocations(ctx, &inventoryv1.ListAllocationsRequest{Order: order1})
+	if err != nil || len(byOrder.GetAllocations()) != 1 || byOrder.GetAllocations()[0].GetName() != al.GetName() {
+		t.Fatalf("ListAllocations(OO-1) = %v, %v", byOrder, err)
+	}
+
+	// Short pick: 25 of 30 into staging, releasing the other 5.
+	pick, err := inv.ConfirmPick(ctx, &inventoryv1.ConfirmPickRequest{Allocation: al.GetName(), RequestId: "f-pick-1", Location: a1, Quantity: ea("25"),
+		ToLocation: stg, ReleaseRemaining: true, Source: order1})
+	if err != nil || pick.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_MOVE || pick.GetBaseQuantity() != "25" || pick.GetValue().GetMinorUnits() != 0 ||
+		pick.GetAllocation() != al.GetName() || pick.GetToLocation() != stg {
+		t.Fatalf("ConfirmPick = %v, %v", pick, err)
+	}
+	flow = append(flow, pick.GetName())
+	got, err := inv.GetAllocation(ctx, &inventoryv1.GetAllocationRequest{Name: al.GetName()})
+	if err != nil || got.GetState() != inventoryv1.AllocationState_ALLOCATION_STATE_PICKED || got.GetAllocated() != "25" ||
+		len(got.GetStaged()) != 1 || got.GetStaged()[0].GetLocation() != stg || got.GetStaged()[0].GetQuantity() != "25" || got.GetStaged()[0].GetPickedFrom() != a1 {
+		t.Fatalf("allocation after short pick = %v, %v", got, err)
+	}
+	wantLevel("pick", a1, "85", "0")
+	wantLevel("pick", stg, "25", "25")
+
+	// Ship it: it leaves the books at its cost (25 x 1.50).
+	shipDoc := doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_SHIPMENT, "SH-100")
+	shipped, err := inv.ConfirmShipment(ctx, &inventoryv1.ConfirmShipmentRequest{RequestId: "f-ship-1", Allocation: al.GetName(), Source: shipDoc})
+	if err != nil || len(shipped.GetMovements()) != 1 {
+		t.Fatalf("ConfirmShipment = %v, %v", shipped, err)
+	}
+	issue := shipped.GetMovements()[0]
+	if issue.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_ISSUE || issue.GetBaseQuantity() != "-25" || issue.GetValue().GetMinorUnits() != -3750 ||
+		issue.GetFromLocation() != stg || issue.GetAllocation() != al.GetName() {
+		t.Fatalf("shipment issue = %v", issue)
+	}
+	flow = append(flow, issue.GetName())
+	if got, err := inv.GetAllocation(ctx, &inventoryv1.GetAllocationRequest{Name: al.GetName()}); err != nil || got.GetState() != inventoryv1.AllocationState_ALLOCATION_STATE_SHIPPED {
+		t.Fatalf("allocation after shipment = %v, %v", got, err)
+	}
+	wantLevel("ship", stg, "0", "0")
+
+	// The customer returns 5 of them: valued at the issue's cost, not today's.
+	ret, err := inv.ReturnStock(ctx, &inventoryv1.ReturnStockRequest{RequestId: "f-ret-1", Issue: issue.GetName(), Location: a1, Quantity: ea("5"),
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_RETURN, "RMA-1")})
+	if err != nil || ret.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_RETURN || ret.GetBaseQuantity() != "5" || ret.GetValue().GetMinorUnits() != 750 ||
+		ret.GetReturnedMovement() != issue.GetName() || ret.GetToLocation() != a1 {
+		t.Fatalf("ReturnStock = %v, %v", ret, err)
+	}
+	flow = append(flow, ret.GetName())
+	if _, err := inv.ReturnStock(ctx, &inventoryv1.ReturnStockRequest{RequestId: "f-ret-2", Issue: issue.GetName(), Location: a1, Quantity: ea("21"),
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_RETURN, "RMA-2")}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("return beyond the issue: %v, want FailedPrecondition", err)
+	}
+	wantLevel("return", a1, "90", "0")
+
+	// An order cancelled before pick, and one cancelled after pick: release gives the stock back.
+	order2 := doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER, "OO-2")
+	al2, err := inv.AllocateStock(ctx, &inventoryv1.AllocateStockRequest{RequestId: "f-alloc-2", Item: item, Warehouse: main, Quantity: ea("10"), Order: order2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLevel("allocate 2", a1, "90", "10")
+	rel, err := inv.ReleaseAllocation(ctx, &inventoryv1.ReleaseAllocationRequest{Name: al2.GetName(), RequestId: "f-rel-2"})
+	if err != nil || rel.GetState() != inventoryv1.AllocationState_ALLOCATION_STATE_RELEASED || rel.GetAllocated() != "0" {
+		t.Fatalf("ReleaseAllocation = %v, %v", rel, err)
+	}
+	wantLevel("release", a1, "90", "0")
+	order3 := doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER, "OO-3")
+	al3, err := inv.AllocateStock(ctx, &inventoryv1.AllocateStockRequest{RequestId: "f-alloc-3", Item: item, Warehouse: main, Quantity: ea("4"), Order: order3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pick3, err := inv.ConfirmPick(ctx, &inventoryv1.ConfirmPickRequest{Allocation: al3.GetName(), RequestId: "f-pick-3", Location: a1, Quantity: ea("4"), ToLocation: stg, Source: order3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow = append(flow, pick3.GetName())
+	wantLevel("pick 3", stg, "4", "4")
+	rel3, err := inv.ReleaseAllocation(ctx, &inventoryv1.ReleaseAllocationRequest{Name: al3.GetName(), RequestId: "f-rel-3"})
+	if err != nil || rel3.GetState() != inventoryv1.AllocationState_ALLOCATION_STATE_RELEASED || len(rel3.GetStaged()) != 1 || rel3.GetStaged()[0].GetReturned() != "4" {
+		t.Fatalf("release after pick = %v, %v", rel3, err)
+	}
+	wantLevel("release after pick", stg, "0", "0")
+	wantLevel("release after pick", a1, "90", "0")
+
+	// A wrong receipt is reversed at exactly its layer's value, once.
+	wrong, err := inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: "f-rcv-wrong", Item: item, Location: a2, Quantity: ea("7"),
+		UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "3.00"}, Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER, "PO-WRONG")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow = append(flow, wrong.GetName())
+	revSrc := doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_RECEIPT, "REV-1")
+	rev, err := inv.ReverseMovement(ctx, &inventoryv1.ReverseMovementRequest{RequestId: "f-rev-1", Name: wrong.GetName(), Source: revSrc})
+	if err != nil || rev.GetType() != inventoryv1.MovementType_MOVEMENT_TYPE_REVERSAL || rev.GetBaseQuantity() != "-7" || rev.GetValue().GetMinorUnits() != -2100 ||
+		rev.GetReversedMovement() != wrong.GetName() {
+		t.Fatalf("ReverseMovement = %v, %v", rev, err)
+	}
+	flow = append(flow, rev.GetName())
+	if _, err := inv.ReverseMovement(ctx, &inventoryv1.ReverseMovementRequest{RequestId: "f-rev-2", Name: wrong.GetName(), Source: revSrc}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("second reversal: %v, want FailedPrecondition", err)
+	}
+	wantLevel("reverse", a2, "24", "0")
+
+	// A transfer to a second warehouse, created with its bins through the API.
+	if _, err := inv.CreateWarehouse(ctx, &inventoryv1.CreateWarehouseRequest{RequestId: "f-wh-east",
+		Warehouse: &inventoryv1.Warehouse{Code: "EAST", DisplayName: "East depot", TimeZone: "America/New_York"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"RCV-01", "A-01-01"} {
+		if _, err := inv.CreateLocation(ctx, &inventoryv1.CreateLocationRequest{RequestId: "f-loc-east-" + code, Parent: "warehouses/EAST",
+			Location: &inventoryv1.Location{Code: code, Type: inventoryv1.LocationType_LOCATION_TYPE_STORAGE}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr, err := inv.TransferStock(ctx, &inventoryv1.TransferStockRequest{RequestId: "f-tr-1", Item: item, FromLocation: a2, ToWarehouse: "warehouses/EAST", Quantity: ea("12"),
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_TRANSFER, "TO-1")})
+	if err != nil || tr.GetState() != inventoryv1.TransferState_TRANSFER_STATE_IN_TRANSIT || tr.GetBaseQuantity() != "12" || tr.GetValue().GetMinorUnits() != 1800 ||
+		len(tr.GetLayers()) != 1 || tr.GetOutMovement() == "" || tr.GetFromLocation() != a2 {
+		t.Fatalf("TransferStock = %v, %v", tr, err)
+	}
+	flow = append(flow, tr.GetOutMovement())
+	wantLevel("transfer out", a2, "12", "0")
+	if g, err := inv.GetTransfer(ctx, &inventoryv1.GetTransferRequest{Name: tr.GetName()}); err != nil || g.GetState() != inventoryv1.TransferState_TRANSFER_STATE_IN_TRANSIT ||
+		g.GetValue().GetMinorUnits() != 1800 || g.GetOutMovement() != tr.GetOutMovement() {
+		t.Fatalf("GetTransfer in transit = %v, %v", g, err)
+	}
+	if v, err := inv.GetValuation(ctx, &inventoryv1.GetValuationRequest{Warehouse: "warehouses/EAST", Item: item}); err != nil || len(v.GetLines()) != 0 && v.GetLines()[0].GetQuantity() != "0" {
+		t.Fatalf("EAST valuation while in transit = %v, %v", v, err)
+	}
+	trIn, err := inv.ReceiveTransfer(ctx, &inventoryv1.ReceiveTransferRequest{RequestId: "f-trin-1", Name: tr.GetName(), Location: "warehouses/EAST/locations/RCV-01"})
+	if err != nil || trIn.GetState() != inventoryv1.TransferState_TRANSFER_STATE_RECEIVED || len(trIn.GetInMovements()) != 1 ||
+		trIn.GetToLocation() != "warehouses/EAST/locations/RCV-01" {
+		t.Fatalf("ReceiveTransfer = %v, %v", trIn, err)
+	}
+	ev, err := inv.GetValuation(ctx, &inventoryv1.GetValuationRequest{Warehouse: "warehouses/EAST", Item: item})
+	if err != nil || len(ev.GetLines()) != 1 || ev.GetLines()[0].GetQuantity() != "12" || ev.GetLines()[0].GetValue().GetMinorUnits() != 1800 {
+		t.Fatalf("EAST valuation after receipt = %v, %v", ev, err)
+	}
+
+	// Follow the journal from before the flow, three at a time: every movement
+	// of the flow, in seq order, and a token that picks up later commits.
+	var seen []*inventoryv1.Movement
+	token := ""
+	for page := 0; ; page++ {
+		if page > 50 {
+			t.Fatal("ListMovements never ran out")
+		}
+		resp, err := inv.ListMovements(ctx, &inventoryv1.ListMovementsRequest{StartAfterSeq: startSeq, PageSize: 3, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, resp.GetMovements()...)
+		if resp.GetNextPageToken() == "" {
+			t.Fatalf("page %d: no next_page_token to follow the journal from", page)
+		}
+		token = resp.GetNextPageToken()
+		if len(resp.GetMovements()) == 0 {
+			break
+		}
+	}
+	names := map[string]bool{}
+	for i, m := range seen {
+		if m.GetSeq() <= startSeq || i > 0 && m.GetSeq() <= seen[i-1].GetSeq() {
+			t.Fatalf("journal seq out of order at %d: %d after %d (start %d)", i, m.GetSeq(), seen[max(i-1, 0)].GetSeq(), startSeq)
+		}
+		names[m.GetName()] = true
+	}
+	for _, n := range append(flow, trIn.GetInMovements()...) {
+		if !names[n] {
+			t.Fatalf("movement %s missing from the journal after seq %d", n, startSeq)
+		}
+	}
+	late, err := inv.AdjustStock(ctx, &inventoryv1.AdjustStockRequest{RequestId: "f-adj-late", Item: item, Location: a1, Quantity: ea("-1"), ReasonCode: "FLOW_SCRAP",
+		Source: doc(inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_ADJUSTMENT, "ADJ-2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := inv.ListMovements(ctx, &inventoryv1.ListMovementsRequest{PageSize: 3, PageToken: token})
+	if err != nil || len(next.GetMovements()) != 1 || next.GetMovements()[0].GetName() != late.GetName() {
+		t.Fatalf("ListMovements from the last token after a new movement = %v, %v", next, err)
+	}
+
+	// Valuation now reconciles with the journal at the watermark it reports.
+	val, err := inv.GetValuation(ctx, &inventoryv1.GetValuationRequest{Warehouse: main, Item: item})
+	if err != nil || len(val.GetLines()) != 1 {
+		t.Fatalf("GetValuation = %v, %v", val, err)
+	}
+	if val.GetCompleteThroughSeq() < late.GetSeq() {
+		t.Fatalf("valuation complete through %d, before the last movement %d", val.GetCompleteThroughSeq(), late.GetSeq())
+	}
+	all, err := inv.ListMovements(ctx, &inventoryv1.ListMovementsRequest{Item: item, Warehouse: main, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qty, value int64
+	for _, m := range all.GetMovements() {
+		if m.GetSeq() > val.GetCompleteThroughSeq() || m.GetType() == inventoryv1.MovementType_MOVEMENT_TYPE_MOVE {
+			continue
+		}
+		q, err := strconv.ParseInt(m.GetBaseQuantity(), 10, 64)
+		if err != nil {
+			t.Fatalf("movement %s base quantity %q", m.GetName(), m.GetBaseQuantity())
+		}
+		qty += q
+		value += m.GetValue().GetMinorUnits()
+	}
+	line := val.GetLines()[0]
+	// 120 + 24 - 2 + 1 - 9 - 25 + 5 - 12 (transferred) - 1 = 101 EA; the value is
+	// what the journal says up to the watermark.
+	if line.GetQuantity() != "101" || line.GetQuantity() != strconv.FormatInt(qty, 10) || line.GetValue().GetMinorUnits() != value {
+		t.Fatalf("valuation %s / %d, journal sums to %d / %d", line.GetQuantity(), line.GetValue().GetMinorUnits(), qty, value)
+	}
+	if len(val.GetTotals()) != 1 || val.GetTotals()[0].GetMinorUnits() != value || val.GetTotals()[0].GetCurrencyCode() != "USD" {
+		t.Fatalf("valuation totals = %v", val.GetTotals())
+	}
+}
+
+// The same flow's key steps as a partner drives them through the REST gateway,
+// and bad input on every route family: 400 with field violations, nothing written.
+func TestStockFlowsOverREST(t *testing.T) {
+	st, conn, _ := startTestStack(t)
+	if err := seed(context.Background(), conn); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + st.HTTPAddr
+	call := func(step, method, path, body string, wantCode int) map[string]any {
+		t.Helper()
+		code, resp := httpDo(t, method, base+path, testKey, body)
+		if code != wantCode {
+			t.Fatalf("%s: %s %s = %d %s, want %d", step, method, path, code, resp, wantCode)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(resp), &m); err != nil {
+			t.Fatalf("%s: body is not a JSON object: %v: %s", step, err, resp)
+		}
+		return m
+	}
+	want := func(step string, m map[string]any, fields ...string) {
+		t.Helper()
+		for i := 0; i < len(fields); i += 2 {
+			if got := jsonField(m, fields[i]); got != fields[i+1] {
+				b, _ := json.Marshal(m)
+				t.Fatalf("%s: %s = %q, want %q in %s", step, fields[i], got, fields[i+1], b)
+			}
+		}
+	}
+	const (
+		a1  = "warehouses/MAIN/locations/A-01-01"
+		a2  = "warehouses/MAIN/locations/A-01-02"
+		stg = "warehouses/MAIN/locations/STG-01"
+	)
+
+	// Receive 24 EA at 2.00.
+	rec := call("receive", "POST", "/v1/stock:receive", `{"requestId":"r-rcv-1","item":"items/WIDGET-100","location":"`+a2+`","quantity":{"value":"24","uom":"EA"},
+		"unitCost":{"currencyCode":"USD","amount":"2.00"},"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-200","line":"1"}}`, http.StatusOK)
+	want("receive", rec, "type", "MOVEMENT_TYPE_RECEIPT", "baseQuantity", "24", "toLocation", a2, "value.minorUnits", "4800", "value.currencyCode", "USD",
+		"unitCost.amount", "2.00", "source.id", "PO-200")
+	if jsonField(rec, "seq") == "" || jsonField(rec, "seq") == "0" || !strings.HasPrefix(jsonField(rec, "name"), "movements/") {
+		t.Fatalf("receive: name %q seq %q", jsonField(rec, "name"), jsonField(rec, "seq"))
+	}
+	// The same request retried answers the same movement.
+	again := call("receive retry", "POST", "/v1/stock:receive", `{"requestId":"r-rcv-1","item":"items/WIDGET-100","location":"`+a2+`","quantity":{"value":"24","uom":"EA"},
+		"unitCost":{"currencyCode":"USD","amount":"2.00"},"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-200","line":"1"}}`, http.StatusOK)
+	want("receive retry", again, "name", jsonField(rec, "name"), "seq", jsonField(rec, "seq"))
+
+	// Allocate 2 CS (24 EA) for OO-10, list by order, short-pick 20 into staging releasing the rest, ship.
+	al := call("allocate", "POST", "/v1/allocations", `{"requestId":"r-alloc-1","item":"items/WIDGET-100","warehouse":"warehouses/MAIN",
+		"quantity":{"value":"2","uom":"CS"},"order":{"type":"SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER","id":"OO-10","line":"1"}}`, http.StatusOK)
+	want("allocate", al, "allocated", "24", "shortfall", "0", "state", "ALLOCATION_STATE_ACTIVE", "requested.uom", "CS", "lines.0.location", a1, "lines.0.quantity", "24")
+	alName := jsonField(al, "name")
+	list := call("list allocations", "GET", "/v1/allocations?order.type=SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER&order.id=OO-10&order.line=1", "", http.StatusOK)
+	want("list allocations", list, "allocations.0.name", alName, "allocations.0.order.id", "OO-10")
+	if n := len(list["allocations"].([]any)); n != 1 {
+		t.Fatalf("list allocations by order: %d, want 1", n)
+	}
+	pick := call("pick", "POST", "/v1/"+alName+":confirmPick", `{"requestId":"r-pick-1","location":"`+a1+`","quantity":{"value":"20","uom":"EA"},
+		"toLocation":"`+stg+`","releaseRemaining":true,"source":{"type":"SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER","id":"OO-10","line":"1"}}`, http.StatusOK)
+	want("pick", pick, "type", "MOVEMENT_TYPE_MOVE", "baseQuantity", "20", "fromLocation", a1, "toLocation", stg, "allocation", alName, "value", "")
+	picked := call("get allocation", "GET", "/v1/"+alName, "", http.StatusOK)
+	want("get allocation", picked, "state", "ALLOCATION_STATE_PICKED", "allocated", "20", "staged.0.location", stg, "staged.0.quantity", "20", "staged.0.pickedFrom", a1)
+	ship := call("ship", "POST", "/v1/stock:ship", `{"requestId":"r-ship-1","allocation":"`+alName+`","source":{"type":"SOURCE_DOCUMENT_TYPE_SHIPMENT","id":"SH-200"}}`, http.StatusOK)
+	want("ship", ship, "movements.0.type", "MOVEMENT_TYPE_ISSUE", "movements.0.baseQuantity", "-20", "movements.0.value.minorUnits", "-3000",
+		"movements.0.fromLocation", stg, "movements.0.source.id", "SH-200")
+	issueName := jsonField(ship, "movements.0.name")
+	want("shipped allocation", call("get allocation", "GET", "/v1/"+alName, "", http.StatusOK), "state", "ALLOCATION_STATE_SHIPPED")
+
+	// The customer returns 3: at the issue's cost.
+	ret := call("return", "POST", "/v1/stock:return", `{"requestId":"r-ret-1","issue":"`+issueName+`","location":"`+a1+`","quantity":{"value":"3","uom":"EA"},
+		"source":{"type":"SOURCE_DOCUMENT_TYPE_RETURN","id":"RMA-20"}}`, http.StatusOK)
+	want("return", ret, "type", "MOVEMENT_TYPE_RETURN", "baseQuantity", "3", "value.minorUnits", "450", "returnedMovement", issueName, "toLocation", a1)
+
+	// A wrong receipt, reversed.
+	wrong := call("wrong receipt", "POST", "/v1/stock:receive", `{"requestId":"r-rcv-wrong","item":"items/WIDGET-100","location":"`+a2+`","quantity":{"value":"5","uom":"EA"},
+		"unitCost":{"currencyCode":"USD","amount":"9.99"},"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-WRONG"}}`, http.StatusOK)
+	rev := call("reverse", "POST", "/v1/"+jsonField(wrong, "name")+":reverse", `{"requestId":"r-rev-1","source":{"type":"SOURCE_DOCUMENT_TYPE_RECEIPT","id":"REV-20"}}`, http.StatusOK)
+	want("reverse", rev, "type", "MOVEMENT_TYPE_REVERSAL", "baseQuantity", "-5", "value.minorUnits", "-4995", "reversedMovement", jsonField(wrong, "name"))
+	call("reverse again", "POST", "/v1/"+jsonField(wrong, "name")+":reverse", `{"requestId":"r-rev-2","source":{"type":"SOURCE_DOCUMENT_TYPE_RECEIPT","id":"REV-21"}}`, http.StatusBadRequest)
+
+	// Transfer 10 EA of the 2.00 layer to a second warehouse created over REST.
+	call("create warehouse", "POST", "/v1/warehouses?requestId=r-wh-west", `{"code":"WEST","displayName":"West depot","timeZone":"America/Los_Angeles"}`, http.StatusOK)
+	call("create location", "POST", "/v1/warehouses/WEST/locations?requestId=r-loc-west", `{"code":"RCV-01","type":"LOCATION_TYPE_RECEIVING_DOCK"}`, http.StatusOK)
+	tr := call("transfer", "POST", "/v1/stock:transfer", `{"requestId":"r-tr-1","item":"items/WIDGET-100","fromLocation":"`+a2+`","toWarehouse":"warehouses/WEST",
+		"quantity":{"value":"10","uom":"EA"},"source":{"type":"SOURCE_DOCUMENT_TYPE_TRANSFER","id":"TO-20"}}`, http.StatusOK)
+	want("transfer", tr, "state", "TRANSFER_STATE_IN_TRANSIT", "baseQuantity", "10", "value.minorUnits", "1500", "toWarehouse", "warehouses/WEST", "layers.0.quantity", "10")
+	trName := jsonField(tr, "name")
+	want("get transfer", call("get transfer", "GET", "/v1/"+trName, "", http.StatusOK), "state", "TRANSFER_STATE_IN_TRANSIT", "outMovement", jsonField(tr, "outMovement"))
+	trIn := call("receive transfer", "POST", "/v1/"+trName+":receive", `{"requestId":"r-trin-1","location":"warehouses/WEST/locations/RCV-01"}`, http.StatusOK)
+	want("receive transfer", trIn, "state", "TRANSFER_STATE_RECEIVED", "toLocation", "warehouses/WEST/locations/RCV-01", "value.minorUnits", "1500")
+
+	// Valuation: MAIN holds 120 - 20 + 3 + 24 - 10 = 117 EA. FIFO is by warehouse, so
+	// the shipment and the transfer took the oldest layer: 93 at 1.50 and 24 at 2.00.
+	val := call("valuation", "GET", "/v1/valuation?warehouse=warehouses/MAIN&item=items/WIDGET-100", "", http.StatusOK)
+	want("valuation", val, "lines.0.quantity", "117", "lines.0.value.minorUnits", "18750", "totals.0.minorUnits", "18750", "totals.0.currencyCode", "USD")
+	through, err1 := strconv.ParseInt(jsonField(val, "completeThroughSeq"), 10, 64)
+	revSeq, err2 := strconv.ParseInt(jsonField(rev, "seq"), 10, 64)
+	if err1 != nil || err2 != nil || through < revSeq {
+		t.Fatalf("valuation complete through %q, before the reversal's seq %q", jsonField(val, "completeThroughSeq"), jsonField(rev, "seq"))
+	}
+	west := call("valuation west", "GET", "/v1/valuation?warehouse=warehouses/WEST", "", http.StatusOK)
+	want("valuation west", west, "lines.0.item", "items/WIDGET-100", "lines.0.quantity", "10", "lines.0.value.minorUnits", "1500")
+
+	// Bad input on each route family: 400 naming the fields, and nothing written.
+	open := jsonField(call("allocate open", "POST", "/v1/allocations", `{"requestId":"r-alloc-2","item":"items/WIDGET-100","warehouse":"warehouses/MAIN",
+		"quantity":{"value":"1","uom":"EA"},"order":{"type":"SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER","id":"OO-11","line":"1"}}`, http.StatusOK), "name")
+	snapshot := func() string {
+		t.Helper()
+		_, mv := httpDo(t, "GET", base+"/v1/movements?pageSize=1000", testKey, "")
+		_, stock := httpDo(t, "GET", base+"/v1/warehouses/MAIN/stock?includeZero=true", testKey, "")
+		_, al := httpDo(t, "GET", base+"/v1/allocations?order.type=SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER&order.id=OO-10&order.line=1", testKey, "")
+		_, rc := httpDo(t, "GET", base+"/v1/reasonCodes", testKey, "")
+		_, tr := httpDo(t, "GET", base+"/v1/"+trName, testKey, "")
+		return mv + stock + al + rc + tr
+	}
+	before := snapshot()
+	for _, c := range []struct {
+		route, method, path, body string
+		fields                    []string
+	}{
+		{"stock:receive", "POST", "/v1/stock:receive", `{"requestId":"bad-1","item":"items/WIDGET-100","location":"` + a1 + `","quantity":{"value":"-3","uom":"EA"},"unitCost":{"currencyCode":"USD","amount":"1.00"}}`,
+			[]string{"quantity.value", "source.type", "source.id"}},
+		{"stock:move", "POST", "/v1/stock:move", `{"requestId":"bad-2","item":"items/WIDGET-100","fromLocation":"` + a1 + `","quantity":{"value":"1.5","uom":"EA"}}`,
+			[]string{"to_location"}},
+		{"stock:issue", "POST", "/v1/stock:issue", `{"requestId":"bad-3","item":"items/WIDGET-100","location":"` + a1 + `","quantity":{"value":"1","uom":"EA"},"source":{"type":"SOURCE_DOCUMENT_TYPE_ADJUSTMENT","id":"X"}}`,
+			[]string{"reason_code"}},
+		{"stock:adjust", "POST", "/v1/stock:adjust", `{"requestId":"bad-4","item":"items/WIDGET-100","location":"` + a1 + `","quantity":{"value":"abc","uom":"EA"}}`,
+			[]string{"quantity.value", "reason_code"}},
+		{"stock:count", "POST", "/v1/stock:count", `{"requestId":"bad-5","item":"items/WIDGET-100","location":"` + a1 + `","countedQuantity":{"value":"-1","uom":"EA"}}`,
+			[]string{"counted_quantity.value"}},
+		{"stock:ship", "POST", "/v1/stock:ship", `{"requestId":"bad-6","allocation":"` + open + `"}`,
+			[]string{"source.type", "source.id"}},
+		{"stock:transfer", "POST", "/v1/stock:transfer", `{"requestId":"bad-7","item":"items/WIDGET-100","fromLocation":"` + a1 + `","quantity":{"value":"0","uom":"EA"},"source":{"type":"SOURCE_DOCUMENT_TYPE_TRANSFER","id":"T"}}`,
+			[]string{"to_warehouse"}},
+		{"stock:return", "POST", "/v1/stock:return", `{"requestId":"bad-8","issue":"` + issueName + `","quantity":{"value":"-1","uom":"EA"},"source":{"type":"SOURCE_DOCUMENT_TYPE_RETURN","id":"R"}}`,
+			[]string{"location"}},
+		{"allocations", "POST", "/v1/allocations", `{"requestId":"bad-9","item":"items/WIDGET-100","warehouse":"warehouses/MAIN","quantity":{"value":"1","uom":"EA"}}`,
+			[]string{"order.type", "order.id"}},
+		{"allocations:confirmPick", "POST", "/v1/" + open + ":confirmPick", `{"requestId":"bad-10","location":"` + a1 + `","quantity":{"value":"1","uom":"EA"}}`,
+			[]string{"to_location", "source.type", "source.id"}},
+		{"allocations:release", "POST", "/v1/" + open + ":release", `{}`,
+			[]string{"request_id"}},
+		{"transfers:receive", "POST", "/v1/" + trName + ":receive", `{"requestId":"bad-12"}`,
+			[]string{"location"}},
+		{"movements:reverse", "POST", "/v1/" + jsonField(wrong, "name") + ":reverse", `{"source":{"type":"SOURCE_DOCUMENT_TYPE_RECEIPT","id":"REV-X"}}`,
+			[]string{"request_id"}},
+		{"reasonCodes", "POST", "/v1/reasonCodes", `{"code":"bad code!","description":"x"}`,
+			[]string{"reason_code.code", "reason_code.category"}},
+		{"valuation", "GET", "/v1/valuation?warehouse=nope", "", []string{"warehouse"}},
+		{"movements", "GET", "/v1/movements?startAfterSeq=-1", "", []string{"start_after_seq"}},
+	} {
+		code, body := httpDo(t, c.method, base+c.path, testKey, c.body)
+		if code != http.StatusBadRequest || !strings.Contains(body, `"fieldViolations"`) {
+			t.Errorf("%s: bad input = %d %s, want 400 with field violations", c.route, code, body)
+			continue
+		}
+		for _, f := range c.fields {
+			if !strings.Contains(body, fmt.Sprintf("%q", f)) {
+				t.Errorf("%s: no violation of %s in %s", c.route, f, body)
+			}
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Fatalf("bad input changed state:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// jsonField reads a dotted path ("lines.0.value.minorUnits") of a decoded JSON
+// object as a string; "" when absent.
+func jsonField(m map[string]any, path string) string {
+	var cur any = m
+	for _, p := range strings.Split(path, ".") {
+		switch v := cur.(type) {
+		case map[string]any:
+			cur = v[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i >= len(v) {
+				return ""
+			}
+			cur = v[i]
+		default:
+			return ""
+		}
+	}
+	switch v := cur.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+}
