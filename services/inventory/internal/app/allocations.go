@@ -512,7 +512,7 @@ func (s *Service) ship(ctx context.Context, tx Tx, a *inventory.Allocation, c Sh
 			Lot: l.lot, ExpiryDate: level.ExpiryDate, EnteredQty: l.qty, EnteredUoM: l.uom,
 			BaseQty: -q, Source: c.Source, AllocationID: a.ID, CreatedAt: now, EffectiveAt: at,
 		}
-		if err := stockOut(ctx, tx, it, m, book, q); err != nil {
+		if err := stockOut(ctx, tx, it, m, book, level, q); err != nil {
 			return nil, err
 		}
 		if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {

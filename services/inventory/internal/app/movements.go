@@ -129,7 +129,7 @@ func (s *Service) ReceiveStock(ctx context.Context, c Receive) (*inventory.Movem
 			if m.Value, err = inventory.Value(q, perBase, "quantity.value"); err != nil {
 				return nil, "", err
 			}
-			fix, err := stockIn(ctx, tx, it, m, book)
+			fix, err := stockIn(ctx, tx, it, m, book, nil)
 			if err != nil {
 				return nil, "", err
 			}
@@ -191,7 +191,7 @@ func (s *Service) MoveStock(ctx context.Context, c Move) (*inventory.Movement, e
 				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
 				BaseQty: q, Source: c.Source, CreatedAt: now, EffectiveAt: at,
 			}
-			if err := tx.AddToLevel(ctx, from.Warehouse, from.Code, it.SKU, lot, -q, 0, now); err != nil {
+			if err := addToLocked(ctx, tx, level, -q, 0, now); err != nil {
 				return nil, "", err
 			}
 			// The moved stock keeps its age, so FIFO still sees it as old stock.
@@ -264,7 +264,7 @@ func (s *Service) IssueStock(ctx context.Context, c Issue) (*inventory.Movement,
 			if err != nil {
 				return nil, "", err
 			}
-			if err := stockOut(ctx, tx, it, m, book, 0); err != nil {
+			if err := stockOut(ctx, tx, it, m, book, level, 0); err != nil {
 				return nil, "", err
 			}
 			if err := tx.Emit(ctx, inventory.StockIssued{Movement: *m}); err != nil {
@@ -319,7 +319,7 @@ func (s *Service) AdjustStock(ctx context.Context, c Adjust) (*inventory.Movemen
 				BaseQty: q, Source: defaultSource(c.Source, inventory.SourceAdjustment, c.RequestID), CreatedAt: now, EffectiveAt: at,
 			}
 			setReason(m, reason)
-			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
+			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost, nil); err != nil {
 				return nil, "", err
 			}
 			if err := tx.Emit(ctx, inventory.StockAdjusted{Movement: *m}); err != nil {
@@ -335,7 +335,9 @@ func (s *Service) AdjustStock(ctx context.Context, c Adjust) (*inventory.Movemen
 // its stock there is at zero (an opening balance, which may start a new
 // currency); otherwise the current cost applies, and a cost in another
 // currency than the stock's is refused. A zero change is journalled at loc.
-func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc *inventory.Location, m *inventory.Movement, cost UnitCost) error {
+// level is the level at loc of m.Lot as the command already locked it, or nil
+// for applyDelta to lock it.
+func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc *inventory.Location, m *inventory.Movement, cost UnitCost, level *inventory.Level) error {
 	book, err := lockBook(ctx, tx, it, loc.Warehouse)
 	if err != nil {
 		return err
@@ -352,15 +354,16 @@ func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc
 	}
 	switch {
 	case m.BaseQty < 0:
-		level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, m.Lot)
-		if err != nil {
-			return err
+		if level == nil {
+			if level, err = tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, m.Lot); err != nil {
+				return err
+			}
 		}
 		if err := checkAvailable(it, level, -m.BaseQty); err != nil {
 			return err
 		}
 		m.FromLocation = loc.Code
-		return stockOut(ctx, tx, it, m, book, 0)
+		return stockOut(ctx, tx, it, m, book, level, 0)
 	case m.BaseQty == 0:
 		// Nothing moves; the journal records where the count was taken.
 		m.FromLocation, m.ToLocation, m.Currency = loc.Code, loc.Code, book.DefaultCurrency()
@@ -386,7 +389,7 @@ func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc
 	if m.Value, err = inventory.Value(m.BaseQty, perUnit, "quantity.value"); err != nil {
 		return err
 	}
-	fix, err := stockIn(ctx, tx, it, m, book)
+	fix, err := stockIn(ctx, tx, it, m, book, level)
 	if err != nil {
 		return err
 	}
@@ -465,7 +468,7 @@ func (s *Service) CountStock(ctx context.Context, c Count) (*inventory.Movement,
 					return nil, "", err
 				}
 			}
-			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost); err != nil {
+			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost, level); err != nil {
 				return nil, "", err
 			}
 			if err := tx.Emit(ctx, inventory.StockCounted{Movement: *m}); err != nil {

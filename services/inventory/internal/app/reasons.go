@@ -26,6 +26,46 @@ func (s *Service) CreateReasonCode(ctx context.Context, requestID string, in inv
 		})
 }
 
+// ReasonCodeUpdate changes the Fields of a reason code (update_mask paths:
+// "description", "active") to their Values.
+type ReasonCodeUpdate struct {
+	Fields []string
+	Values inventory.ReasonCode
+}
+
+// UpdateReasonCode changes a reason code's description or retires (or
+// reactivates) it; stock commands refuse an inactive code. It emits no event,
+// as CreateReasonCode emits none: reason codes are read where they are used.
+func (s *Service) UpdateReasonCode(ctx context.Context, requestID, code string, u ReasonCodeUpdate) (*inventory.ReasonCode, error) {
+	c, err := inventory.NormalizeReason(code)
+	if err != nil {
+		return nil, apperr.NotFound("reason code", code)
+	}
+	if _, err := inventory.UpdateReasonCode(inventory.ReasonCode{Code: c}, u.Fields, u.Values); err != nil {
+		return nil, err
+	}
+	payload := struct {
+		Code string
+		U    ReasonCodeUpdate
+	}{c, u}
+	return storetx.RunCommand(ctx, s.store.InTx, "UpdateReasonCode", requestID, payload,
+		func(tx Tx, code string) (*inventory.ReasonCode, error) { return tx.GetReasonCode(ctx, code) },
+		func(tx Tx) (*inventory.ReasonCode, string, error) {
+			cur, err := tx.LockReasonCode(ctx, c)
+			if err != nil {
+				return nil, "", err
+			}
+			rc, err := inventory.UpdateReasonCode(*cur, u.Fields, u.Values)
+			if err != nil {
+				return nil, "", err
+			}
+			if err := tx.UpdateReasonCode(ctx, rc); err != nil {
+				return nil, "", err
+			}
+			return rc, rc.Code, nil
+		})
+}
+
 // GetReasonCode returns one reason code.
 func (s *Service) GetReasonCode(ctx context.Context, code string) (*inventory.ReasonCode, error) {
 	c, err := inventory.NormalizeReason(code)

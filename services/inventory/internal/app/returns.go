@@ -75,7 +75,7 @@ func (s *Service) ReturnStock(ctx context.Context, c Return) (*inventory.Movemen
 				Lot: iss.Lot, ExpiryDate: iss.ExpiryDate, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
 				BaseQty: q, Value: value, Currency: iss.Currency, Source: c.Source, CreatedAt: now, EffectiveAt: at, Returns: iss.ID,
 			}
-			fix, err := stockIn(ctx, tx, it, m, book)
+			fix, err := stockIn(ctx, tx, it, m, book, nil)
 			if err != nil {
 				return nil, "", err
 			}

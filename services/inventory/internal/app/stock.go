@@ -241,19 +241,35 @@ func parseCost(it *inventory.Item, c UnitCost, defaultUoM string, v *apperr.Viol
 	return new(big.Rat).Quo(amount, factor), currency
 }
 
-// addToLevel changes a level's on hand by delta (and its allocation by
-// allocated), refusing a level beyond inventory.MaxStockQty.
+// addToLevel locks a level the command has not locked yet and changes it (see
+// addToLocked).
 func addToLevel(ctx context.Context, tx Tx, warehouse, location, sku, lot string, delta, allocated inventory.Qty, at time.Time) error {
+	if delta == 0 {
+		return tx.AddToLevel(ctx, warehouse, location, sku, lot, delta, allocated, at)
+	}
+	level, err := tx.LockLevel(ctx, warehouse, location, sku, lot)
+	if err != nil {
+		return err
+	}
+	return addToLocked(ctx, tx, level, delta, allocated, at)
+}
+
+// addToLocked changes level, as the command locked it with tx.LockLevel, by
+// delta on hand (and allocated), refusing a level beyond inventory.MaxStockQty.
+// The level is not locked or read again: its on hand and allocation follow
+// the change, so the command may change it again (its ReceivedAt does not).
+func addToLocked(ctx context.Context, tx Tx, level *inventory.Level, delta, allocated inventory.Qty, at time.Time) error {
 	if delta != 0 {
-		level, err := tx.LockLevel(ctx, warehouse, location, sku, lot)
-		if err != nil {
-			return err
-		}
 		if err := inventory.CheckLevel(level.OnHand, delta, levelSubject(level)); err != nil {
 			return err
 		}
 	}
-	return tx.AddToLevel(ctx, warehouse, location, sku, lot, delta, allocated, at)
+	if err := tx.AddToLevel(ctx, level.Warehouse, level.Location, level.SKU, level.Lot, delta, allocated, at); err != nil {
+		return err
+	}
+	level.OnHand += delta
+	level.Allocated += allocated
+	return nil
 }
 
 func levelSubject(level *inventory.Level) string {
@@ -272,17 +288,26 @@ func levelSubject(level *inventory.Level) string {
 // used, and the difference to the receipt's actual cost is journalled as a
 // value-only correction naming the issues it corrects, which stockIn returns
 // (nil when there is none).
-func stockIn(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book) (*inventory.Movement, error) {
-	return stockInAt(ctx, tx, it, m, book, m.CreatedAt)
+//
+// level is m's level (m.ToLocation, m.Lot) as the command already locked it,
+// or nil for stockIn to lock it.
+func stockIn(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book, level *inventory.Level) (*inventory.Movement, error) {
+	return stockInAt(ctx, tx, it, m, book, level, m.CreatedAt)
 }
 
 // stockInAt is stockIn for stock first received at receivedAt (its age, which
 // the new layer and level keep): a transfer's stock arriving.
-func stockInAt(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book, receivedAt time.Time) (*inventory.Movement, error) {
+func stockInAt(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book, level *inventory.Level, receivedAt time.Time) (*inventory.Movement, error) {
 	if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: m.Lot, ExpiryDate: m.ExpiryDate, FirstReceivedAt: receivedAt}); err != nil {
 		return nil, err
 	}
-	if err := addToLevel(ctx, tx, m.Warehouse, m.ToLocation, it.SKU, m.Lot, m.BaseQty, 0, receivedAt); err != nil {
+	if level == nil {
+		var err error
+		if level, err = tx.LockLevel(ctx, m.Warehouse, m.ToLocation, it.SKU, m.Lot); err != nil {
+			return nil, err
+		}
+	}
+	if err := addToLocked(ctx, tx, level, m.BaseQty, 0, receivedAt); err != nil {
 		return nil, err
 	}
 	if err := tx.InsertMovement(ctx, m); err != nil {
@@ -338,8 +363,9 @@ func emitCorrection(ctx context.Context, tx Tx, fix *inventory.Movement) error {
 // level (and its allocation by fromAllocated) and journals m. For an item that
 // allows negative stock, what the layers cannot cover is valued at the
 // current cost and kept as a negative layer, which stock coming in fills
-// (see stockIn).
-func stockOut(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book, fromAllocated inventory.Qty) error {
+// (see stockIn). level is m's level (m.FromLocation, m.Lot) as the command
+// locked it (and checked what it may take from it).
+func stockOut(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movement, book *inventory.Book, level *inventory.Level, fromAllocated inventory.Qty) error {
 	m.Currency = book.DefaultCurrency()
 	out, err := book.Issue(m.Lot, -m.BaseQty, it.AllowNegative, inventory.Layer{
 		ID: m.ID + "-negative", SKU: it.SKU, Warehouse: m.Warehouse, ReceivedAt: m.CreatedAt, MovementID: m.ID,
@@ -348,7 +374,7 @@ func stockOut(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Movem
 		return err
 	}
 	m.Layers, m.Value = out.Takes, -out.Value
-	if err := addToLevel(ctx, tx, m.Warehouse, m.FromLocation, it.SKU, m.Lot, m.BaseQty, -fromAllocated, m.CreatedAt); err != nil {
+	if err := addToLocked(ctx, tx, level, m.BaseQty, -fromAllocated, m.CreatedAt); err != nil {
 		return err
 	}
 	if err := tx.InsertMovement(ctx, m); err != nil {

@@ -132,6 +132,10 @@ type StockTx interface {
 	UpdateAllocation(ctx context.Context, a *inventory.Allocation) error
 	// InsertReasonCode returns AlreadyExists for a code that exists.
 	InsertReasonCode(ctx context.Context, rc *inventory.ReasonCode) error
+	// LockReasonCode returns a reason code, locked; NotFound for an unknown code.
+	LockReasonCode(ctx context.Context, code string) (*inventory.ReasonCode, error)
+	// UpdateReasonCode stores the description and active flag of rc.
+	UpdateReasonCode(ctx context.Context, rc *inventory.ReasonCode) error
 }
 
 // LevelKey is the keyset position of a level in a stock listing (location,

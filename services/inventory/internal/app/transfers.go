@@ -131,7 +131,7 @@ func (s *Service) TransferStock(ctx context.Context, c Transfer) (*inventory.Tra
 			if err := dest.CheckCurrency(tr.Currency); err != nil {
 				return nil, "", err
 			}
-			if err := addToLevel(ctx, tx, m.Warehouse, m.FromLocation, it.SKU, lot, -q, 0, now); err != nil {
+			if err := addToLocked(ctx, tx, level, -q, 0, now); err != nil {
 				return nil, "", err
 			}
 			if err := tx.InsertMovement(ctx, m); err != nil {
@@ -195,6 +195,11 @@ func (s *Service) ReceiveTransfer(ctx context.Context, c ReceiveTransfer) (*inve
 			if err := book.CheckCurrency(tr.Currency); err != nil {
 				return nil, "", err
 			}
+			// Every layer arrives in the one level: it is locked once.
+			level, err := tx.LockLevel(ctx, tr.ToWarehouse, loc.Code, it.SKU, tr.Lot)
+			if err != nil {
+				return nil, "", err
+			}
 			var ins []inventory.Movement
 			var fixes []*inventory.Movement
 			for i := range tr.Layers {
@@ -204,7 +209,7 @@ func (s *Service) ReceiveTransfer(ctx context.Context, c ReceiveTransfer) (*inve
 					Lot: tr.Lot, ExpiryDate: tr.ExpiryDate, EnteredQty: l.Qty.String(), EnteredUoM: it.BaseUoM,
 					BaseQty: l.Qty, Value: l.Value, Currency: tr.Currency, Source: tr.Source, CreatedAt: now, EffectiveAt: at, TransferID: tr.ID,
 				}
-				fix, err := stockInAt(ctx, tx, it, m, book, l.ReceivedAt)
+				fix, err := stockInAt(ctx, tx, it, m, book, level, l.ReceivedAt)
 				if err != nil {
 					return nil, "", err
 				}
@@ -285,7 +290,7 @@ func (s *Service) ReverseMovement(ctx context.Context, c Reverse) (*inventory.Mo
 				BaseQty: -tk.Qty, Value: -tk.Value, Currency: layer.Currency, Layers: []inventory.Take{tk},
 				Source: src, CreatedAt: now, EffectiveAt: at, Reverses: orig.ID,
 			}
-			if err := addToLevel(ctx, tx, m.Warehouse, m.FromLocation, it.SKU, m.Lot, m.BaseQty, 0, now); err != nil {
+			if err := addToLocked(ctx, tx, level, m.BaseQty, 0, now); err != nil {
 				return nil, "", err
 			}
 			if err := tx.InsertMovement(ctx, m); err != nil {

@@ -2,16 +2,36 @@ package grpcapi
 
 import (
 	"context"
+	"strings"
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/resname"
+	"trueup.dev/services/inventory/internal/app"
 	"trueup.dev/services/inventory/internal/protoconv"
 )
 
 // CreateReasonCode adds a reason code.
 func (s *Server) CreateReasonCode(ctx context.Context, req *inventoryv1.CreateReasonCodeRequest) (*inventoryv1.ReasonCode, error) {
 	rc, err := s.app.CreateReasonCode(ctx, req.GetRequestId(), protoconv.ReasonCodeFromProto(req.GetReasonCode()))
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.ReasonCodeToProto(rc), nil
+}
+
+// UpdateReasonCode changes the fields of a reason code that update_mask names.
+func (s *Server) UpdateReasonCode(ctx context.Context, req *inventoryv1.UpdateReasonCodeRequest) (*inventoryv1.ReasonCode, error) {
+	ids, err := resname.Parse("reason_code.name", req.GetReasonCode().GetName(), protoconv.ReasonCodePattern)
+	if err != nil {
+		return nil, err
+	}
+	in := protoconv.ReasonCodeFromProto(req.GetReasonCode())
+	if in.Code != "" && !strings.EqualFold(strings.TrimSpace(in.Code), ids[0]) {
+		return nil, apperr.Invalid(apperr.Field("reason_code.code", "cannot change: the code identifies the reason; leave it empty or equal to the name's"))
+	}
+	rc, err := s.app.UpdateReasonCode(ctx, req.GetRequestId(), ids[0], app.ReasonCodeUpdate{Fields: req.GetUpdateMask().GetPaths(), Values: in})
 	if err != nil {
 		return nil, err
 	}

@@ -101,3 +101,33 @@ func EffectiveTime(given, now time.Time, v *apperr.Violations) time.Time {
 	}
 	return given.UTC().Truncate(time.Microsecond)
 }
+
+// UpdateReasonCode returns r with the fields named (update_mask paths:
+// "description", "active") set from values. The code and the category
+// never change: the movements that used the code, and the ledger's account
+// mapping, keep them.
+func UpdateReasonCode(r ReasonCode, fields []string, values ReasonCode) (*ReasonCode, error) {
+	var v apperr.Violations
+	if len(fields) == 0 {
+		v.Add("update_mask", "is required: description, active")
+	}
+	for _, f := range fields {
+		switch f {
+		case "description":
+			r.Description = strings.TrimSpace(values.Description)
+			if r.Description == "" || len(r.Description) > 200 {
+				v.Add("reason_code.description", "is required, at most 200 characters")
+			}
+		case "active":
+			r.Active = values.Active
+		case "code", "category":
+			v.Add("update_mask", fmt.Sprintf("%q cannot change: create another code and retire this one", f))
+		default:
+			v.Add("update_mask", fmt.Sprintf("unknown field %q: description, active", f))
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

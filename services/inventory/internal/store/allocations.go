@@ -90,6 +90,25 @@ func (t *tx) InsertReasonCode(ctx context.Context, rc *inventory.ReasonCode) err
 	return nil
 }
 
+func (t *tx) LockReasonCode(ctx context.Context, code string) (*inventory.ReasonCode, error) {
+	rcs, err := t.reasonCodes(ctx, `SELECT code, description, category, active, created_at FROM reason_codes WHERE code = $1`+t.forUpdate(""), code)
+	if err != nil {
+		return nil, err
+	}
+	if len(rcs) == 0 {
+		return nil, apperr.NotFound("reason code", code)
+	}
+	return rcs[0], nil
+}
+
+func (t *tx) UpdateReasonCode(ctx context.Context, rc *inventory.ReasonCode) error {
+	if _, err := t.Tx.ExecContext(ctx, `UPDATE reason_codes SET description = $1, active = $2 WHERE code = $3`,
+		rc.Description, rc.Active, rc.Code); err != nil {
+		return fmt.Errorf("update reason code %s: %w", rc.Code, err)
+	}
+	return nil
+}
+
 func (r reader) GetReasonCode(ctx context.Context, code string) (*inventory.ReasonCode, error) {
 	rcs, err := r.reasonCodes(ctx, `SELECT code, description, category, active, created_at FROM reason_codes WHERE code = $1`, code)
 	if err != nil {

@@ -251,9 +251,9 @@ func (t *tx) InsertAllocation(ctx context.Context, a *inventory.Allocation) erro
 	if err != nil {
 		return fmt.Errorf("insert allocation: %w", err)
 	}
-	for _, l := range a.Lines {
-		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO allocation_lines (allocation_id, location, lot, qty, picked, released)
-			VALUES ($1, $2, $3, $4, $5, $6)`, a.ID, l.Location, l.Lot, int64(l.Qty), int64(l.Picked), int64(l.Released)); err != nil {
+	for i, l := range a.Lines {
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO allocation_lines (allocation_id, location, lot, qty, picked, released, line_no)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, l.Location, l.Lot, int64(l.Qty), int64(l.Picked), int64(l.Released), i); err != nil {
 			return fmt.Errorf("insert allocation line: %w", err)
 		}
 	}
@@ -266,12 +266,14 @@ func (t *tx) UpdateAllocation(ctx context.Context, a *inventory.Allocation) erro
 		return fmt.Errorf("update allocation: %w", err)
 	}
 	// A pick from another bin than planned re-points the reservation: lines
-	// change quantity, and new ones appear.
-	for _, l := range a.Lines {
-		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO allocation_lines (allocation_id, location, lot, qty, picked, released)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (allocation_id, location, lot) DO UPDATE SET qty = excluded.qty, picked = excluded.picked, released = excluded.released`,
-			a.ID, l.Location, l.Lot, int64(l.Qty), int64(l.Picked), int64(l.Released)); err != nil {
+	// change quantity, and new ones appear (after the others: line_no keeps
+	// the order of a.Lines, which only grows at its end).
+	for i, l := range a.Lines {
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO allocation_lines (allocation_id, location, lot, qty, picked, released, line_no)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (allocation_id, location, lot) DO UPDATE SET qty = excluded.qty, picked = excluded.picked, released = excluded.released,
+				line_no = excluded.line_no`,
+			a.ID, l.Location, l.Lot, int64(l.Qty), int64(l.Picked), int64(l.Released), i); err != nil {
 			return fmt.Errorf("update allocation line: %w", err)
 		}
 	}
@@ -304,7 +306,7 @@ func (r reader) allocation(ctx context.Context, id, lock string) (*inventory.All
 	a.Requested, a.CreatedAt, a.UpdatedAt = inventory.Qty(requested), fromMicros(created), fromMicros(updated)
 	rows, err := r.q.QueryContext(ctx, `SELECT al.location, al.lot, l.expiry_date, al.qty, al.picked, al.released
 		FROM allocation_lines al JOIN lots l ON l.sku = $2 AND l.lot = al.lot
-		WHERE al.allocation_id = $1 ORDER BY al.location, al.lot`, id, a.SKU)
+		WHERE al.allocation_id = $1 ORDER BY al.line_no, al.location, al.lot`, id, a.SKU)
 	if err != nil {
 		return nil, fmt.Errorf("read allocation lines: %w", err)
 	}

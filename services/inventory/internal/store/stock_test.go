@@ -22,8 +22,13 @@ import (
 // stockFixture sets up a warehouse with bins and a few items.
 func stockFixture(t *testing.T, db *sqldb.DB) *app.Service {
 	t.Helper()
+	return stockFixtureOn(t, newService(t, db))
+}
+
+// stockFixtureOn sets the stock fixture up in svc.
+func stockFixtureOn(t *testing.T, svc *app.Service) *app.Service {
+	t.Helper()
 	ctx := context.Background()
-	svc := newService(t, db)
 	must := func(_ any, err error) {
 		t.Helper()
 		if err != nil {

@@ -31,6 +31,12 @@ var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
 func newService(t *testing.T, db *sqldb.DB) *app.Service {
 	t.Helper()
+	return newServiceOn(t, db, func(s app.Store) app.Store { return s })
+}
+
+// newServiceOn is newService over the store as wrap wraps it.
+func newServiceOn(t *testing.T, db *sqldb.DB, wrap func(app.Store) app.Store) *app.Service {
+	t.Helper()
 	ctx := context.Background()
 	for i := 0; i < 2; i++ { // a restart finds the schema up to date
 		if err := store.Migrate(ctx, db); err != nil {
@@ -39,7 +45,7 @@ func newService(t *testing.T, db *sqldb.DB) *app.Service {
 	}
 	var tick atomic.Int64
 	now := func() time.Time { return t0.Add(time.Duration(tick.Add(1)) * time.Second) }
-	return app.New(store.New(db, outbox.New(db, outboxtest.Discard{}, outbox.Options{}), events.Encode), now)
+	return app.New(wrap(store.New(db, outbox.New(db, outboxtest.Discard{}, outbox.Options{}), events.Encode)), now)
 }
 
 func outboxTypes(t *testing.T, db *sqldb.DB) []string {

@@ -23,8 +23,13 @@ var xferSrc = inventory.SourceDoc{Type: inventory.SourceTransfer, ID: "TO-1"}
 // item whose pack of 3 costs 1.00, so a unit costs exactly 1/3.
 func transferFixture(t *testing.T, db *sqldb.DB) *app.Service {
 	t.Helper()
+	return transferFixtureOn(t, stockFixture(t, db))
+}
+
+// transferFixtureOn adds the transfer fixture to svc, set up by stockFixtureOn.
+func transferFixtureOn(t *testing.T, svc *app.Service) *app.Service {
+	t.Helper()
 	ctx := context.Background()
-	svc := stockFixture(t, db)
 	must := func(_ any, err error) {
 		t.Helper()
 		if err != nil {

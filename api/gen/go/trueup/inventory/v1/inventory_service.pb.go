@@ -2988,6 +2988,70 @@ func (x *ListReasonCodesRequest) GetPageToken() string {
 	return ""
 }
 
+// Request to change a reason code.
+type UpdateReasonCodeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reason code with its name, "reasonCodes/{code}", and the new values.
+	ReasonCode *ReasonCode `protobuf:"bytes,1,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	// The fields to change: "description", "active". Required.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Makes retries safe, as for creates.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateReasonCodeRequest) Reset() {
+	*x = UpdateReasonCodeRequest{}
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateReasonCodeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateReasonCodeRequest) ProtoMessage() {}
+
+func (x *UpdateReasonCodeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateReasonCodeRequest.ProtoReflect.Descriptor instead.
+func (*UpdateReasonCodeRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *UpdateReasonCodeRequest) GetReasonCode() *ReasonCode {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return nil
+}
+
+func (x *UpdateReasonCodeRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateReasonCodeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // A page of reason codes.
 type ListReasonCodesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3001,7 +3065,7 @@ type ListReasonCodesResponse struct {
 
 func (x *ListReasonCodesResponse) Reset() {
 	*x = ListReasonCodesResponse{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[40]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3013,7 +3077,7 @@ func (x *ListReasonCodesResponse) String() string {
 func (*ListReasonCodesResponse) ProtoMessage() {}
 
 func (x *ListReasonCodesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[40]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3026,7 +3090,7 @@ func (x *ListReasonCodesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReasonCodesResponse.ProtoReflect.Descriptor instead.
 func (*ListReasonCodesResponse) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{40}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListReasonCodesResponse) GetReasonCodes() []*ReasonCode {
@@ -3065,7 +3129,7 @@ type GetValuationRequest struct {
 
 func (x *GetValuationRequest) Reset() {
 	*x = GetValuationRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[41]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3077,7 +3141,7 @@ func (x *GetValuationRequest) String() string {
 func (*GetValuationRequest) ProtoMessage() {}
 
 func (x *GetValuationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[41]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3090,7 +3154,7 @@ func (x *GetValuationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetValuationRequest.ProtoReflect.Descriptor instead.
 func (*GetValuationRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{41}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetValuationRequest) GetWarehouse() string {
@@ -3150,7 +3214,7 @@ type UpdateLocationRequest struct {
 
 func (x *UpdateLocationRequest) Reset() {
 	*x = UpdateLocationRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[42]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3162,7 +3226,7 @@ func (x *UpdateLocationRequest) String() string {
 func (*UpdateLocationRequest) ProtoMessage() {}
 
 func (x *UpdateLocationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[42]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3175,7 +3239,7 @@ func (x *UpdateLocationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLocationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLocationRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{42}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UpdateLocationRequest) GetLocation() *Location {
@@ -3224,7 +3288,7 @@ type TransferStockRequest struct {
 
 func (x *TransferStockRequest) Reset() {
 	*x = TransferStockRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[43]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3236,7 +3300,7 @@ func (x *TransferStockRequest) String() string {
 func (*TransferStockRequest) ProtoMessage() {}
 
 func (x *TransferStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[43]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3249,7 +3313,7 @@ func (x *TransferStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferStockRequest.ProtoReflect.Descriptor instead.
 func (*TransferStockRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{43}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TransferStockRequest) GetRequestId() string {
@@ -3319,7 +3383,7 @@ type GetTransferRequest struct {
 
 func (x *GetTransferRequest) Reset() {
 	*x = GetTransferRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[44]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3331,7 +3395,7 @@ func (x *GetTransferRequest) String() string {
 func (*GetTransferRequest) ProtoMessage() {}
 
 func (x *GetTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[44]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3344,7 +3408,7 @@ func (x *GetTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransferRequest.ProtoReflect.Descriptor instead.
 func (*GetTransferRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{44}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetTransferRequest) GetName() string {
@@ -3371,7 +3435,7 @@ type ReceiveTransferRequest struct {
 
 func (x *ReceiveTransferRequest) Reset() {
 	*x = ReceiveTransferRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[45]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3383,7 +3447,7 @@ func (x *ReceiveTransferRequest) String() string {
 func (*ReceiveTransferRequest) ProtoMessage() {}
 
 func (x *ReceiveTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[45]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3396,7 +3460,7 @@ func (x *ReceiveTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiveTransferRequest.ProtoReflect.Descriptor instead.
 func (*ReceiveTransferRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{45}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ReceiveTransferRequest) GetRequestId() string {
@@ -3448,7 +3512,7 @@ type ReturnStockRequest struct {
 
 func (x *ReturnStockRequest) Reset() {
 	*x = ReturnStockRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[46]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3460,7 +3524,7 @@ func (x *ReturnStockRequest) String() string {
 func (*ReturnStockRequest) ProtoMessage() {}
 
 func (x *ReturnStockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[46]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3473,7 +3537,7 @@ func (x *ReturnStockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnStockRequest.ProtoReflect.Descriptor instead.
 func (*ReturnStockRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{46}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ReturnStockRequest) GetRequestId() string {
@@ -3536,7 +3600,7 @@ type ReverseMovementRequest struct {
 
 func (x *ReverseMovementRequest) Reset() {
 	*x = ReverseMovementRequest{}
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[47]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3548,7 +3612,7 @@ func (x *ReverseMovementRequest) String() string {
 func (*ReverseMovementRequest) ProtoMessage() {}
 
 func (x *ReverseMovementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[47]
+	mi := &file_trueup_inventory_v1_inventory_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3561,7 +3625,7 @@ func (x *ReverseMovementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReverseMovementRequest.ProtoReflect.Descriptor instead.
 func (*ReverseMovementRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{47}
+	return file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ReverseMovementRequest) GetRequestId() string {
@@ -3832,7 +3896,14 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x16ListReasonCodesRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"\x85\x01\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\xb7\x01\n" +
+	"\x17UpdateReasonCodeRequest\x12@\n" +
+	"\vreason_code\x18\x01 \x01(\v2\x1f.trueup.inventory.v1.ReasonCodeR\n" +
+	"reasonCode\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x85\x01\n" +
 	"\x17ListReasonCodesResponse\x12B\n" +
 	"\freason_codes\x18\x01 \x03(\v2\x1f.trueup.inventory.v1.ReasonCodeR\vreasonCodes\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd4\x01\n" +
@@ -3886,7 +3957,7 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\fImportFormat\x12\x1d\n" +
 	"\x19IMPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11IMPORT_FORMAT_CSV\x10\x01\x12\x1c\n" +
-	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\xe9#\n" +
+	"\x18IMPORT_FORMAT_JSON_LINES\x10\x022\x88%\n" +
 	"\x10InventoryService\x12h\n" +
 	"\n" +
 	"CreateItem\x12&.trueup.inventory.v1.CreateItemRequest\x1a\x19.trueup.inventory.v1.Item\"\x17\x82\xd3\xe4\x93\x02\x11:\x04item\"\t/v1/items\x12e\n" +
@@ -3923,7 +3994,8 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x0fListAllocations\x12+.trueup.inventory.v1.ListAllocationsRequest\x1a,.trueup.inventory.v1.ListAllocationsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/allocations\x12\x87\x01\n" +
 	"\x10CreateReasonCode\x12,.trueup.inventory.v1.CreateReasonCodeRequest\x1a\x1f.trueup.inventory.v1.ReasonCode\"$\x82\xd3\xe4\x93\x02\x1e:\vreason_code\"\x0f/v1/reasonCodes\x12}\n" +
 	"\rGetReasonCode\x12).trueup.inventory.v1.GetReasonCodeRequest\x1a\x1f.trueup.inventory.v1.ReasonCode\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=reasonCodes/*}\x12\x85\x01\n" +
-	"\x0fListReasonCodes\x12+.trueup.inventory.v1.ListReasonCodesRequest\x1a,.trueup.inventory.v1.ListReasonCodesResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/reasonCodes\x12o\n" +
+	"\x0fListReasonCodes\x12+.trueup.inventory.v1.ListReasonCodesRequest\x1a,.trueup.inventory.v1.ListReasonCodesResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/reasonCodes\x12\x9c\x01\n" +
+	"\x10UpdateReasonCode\x12,.trueup.inventory.v1.UpdateReasonCodeRequest\x1a\x1f.trueup.inventory.v1.ReasonCode\"9\x82\xd3\xe4\x93\x023:\vreason_code2$/v1/{reason_code.name=reasonCodes/*}\x12o\n" +
 	"\fGetValuation\x12(.trueup.inventory.v1.GetValuationRequest\x1a\x1e.trueup.inventory.v1.Valuation\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/valuation\x12x\n" +
 	"\rTransferStock\x12).trueup.inventory.v1.TransferStockRequest\x1a\x1d.trueup.inventory.v1.Transfer\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/stock:transfer\x12u\n" +
 	"\vGetTransfer\x12'.trueup.inventory.v1.GetTransferRequest\x1a\x1d.trueup.inventory.v1.Transfer\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=transfers/*}\x12\x88\x01\n" +
@@ -3944,7 +4016,7 @@ func file_trueup_inventory_v1_inventory_service_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_inventory_v1_inventory_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_trueup_inventory_v1_inventory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
 	(ImportFormat)(0),                // 0: trueup.inventory.v1.ImportFormat
 	(*CreateItemRequest)(nil),        // 1: trueup.inventory.v1.CreateItemRequest
@@ -3987,175 +4059,180 @@ var file_trueup_inventory_v1_inventory_service_proto_goTypes = []any{
 	(*CreateReasonCodeRequest)(nil),  // 38: trueup.inventory.v1.CreateReasonCodeRequest
 	(*GetReasonCodeRequest)(nil),     // 39: trueup.inventory.v1.GetReasonCodeRequest
 	(*ListReasonCodesRequest)(nil),   // 40: trueup.inventory.v1.ListReasonCodesRequest
-	(*ListReasonCodesResponse)(nil),  // 41: trueup.inventory.v1.ListReasonCodesResponse
-	(*GetValuationRequest)(nil),      // 42: trueup.inventory.v1.GetValuationRequest
-	(*UpdateLocationRequest)(nil),    // 43: trueup.inventory.v1.UpdateLocationRequest
-	(*TransferStockRequest)(nil),     // 44: trueup.inventory.v1.TransferStockRequest
-	(*GetTransferRequest)(nil),       // 45: trueup.inventory.v1.GetTransferRequest
-	(*ReceiveTransferRequest)(nil),   // 46: trueup.inventory.v1.ReceiveTransferRequest
-	(*ReturnStockRequest)(nil),       // 47: trueup.inventory.v1.ReturnStockRequest
-	(*ReverseMovementRequest)(nil),   // 48: trueup.inventory.v1.ReverseMovementRequest
-	(*Item)(nil),                     // 49: trueup.inventory.v1.Item
-	(*Warehouse)(nil),                // 50: trueup.inventory.v1.Warehouse
-	(*Location)(nil),                 // 51: trueup.inventory.v1.Location
-	(*fieldmaskpb.FieldMask)(nil),    // 52: google.protobuf.FieldMask
-	(CodeNamespace)(0),               // 53: trueup.inventory.v1.CodeNamespace
-	(*AuditFinding)(nil),             // 54: trueup.inventory.v1.AuditFinding
-	(*AuditFindingCount)(nil),        // 55: trueup.inventory.v1.AuditFindingCount
-	(*v1.Quantity)(nil),              // 56: trueup.type.v1.Quantity
-	(*UnitCost)(nil),                 // 57: trueup.inventory.v1.UnitCost
-	(*SourceDocument)(nil),           // 58: trueup.inventory.v1.SourceDocument
-	(*timestamppb.Timestamp)(nil),    // 59: google.protobuf.Timestamp
-	(*StockLevel)(nil),               // 60: trueup.inventory.v1.StockLevel
-	(*Movement)(nil),                 // 61: trueup.inventory.v1.Movement
-	(*Allocation)(nil),               // 62: trueup.inventory.v1.Allocation
-	(*ReasonCode)(nil),               // 63: trueup.inventory.v1.ReasonCode
-	(*Valuation)(nil),                // 64: trueup.inventory.v1.Valuation
-	(*Transfer)(nil),                 // 65: trueup.inventory.v1.Transfer
+	(*UpdateReasonCodeRequest)(nil),  // 41: trueup.inventory.v1.UpdateReasonCodeRequest
+	(*ListReasonCodesResponse)(nil),  // 42: trueup.inventory.v1.ListReasonCodesResponse
+	(*GetValuationRequest)(nil),      // 43: trueup.inventory.v1.GetValuationRequest
+	(*UpdateLocationRequest)(nil),    // 44: trueup.inventory.v1.UpdateLocationRequest
+	(*TransferStockRequest)(nil),     // 45: trueup.inventory.v1.TransferStockRequest
+	(*GetTransferRequest)(nil),       // 46: trueup.inventory.v1.GetTransferRequest
+	(*ReceiveTransferRequest)(nil),   // 47: trueup.inventory.v1.ReceiveTransferRequest
+	(*ReturnStockRequest)(nil),       // 48: trueup.inventory.v1.ReturnStockRequest
+	(*ReverseMovementRequest)(nil),   // 49: trueup.inventory.v1.ReverseMovementRequest
+	(*Item)(nil),                     // 50: trueup.inventory.v1.Item
+	(*Warehouse)(nil),                // 51: trueup.inventory.v1.Warehouse
+	(*Location)(nil),                 // 52: trueup.inventory.v1.Location
+	(*fieldmaskpb.FieldMask)(nil),    // 53: google.protobuf.FieldMask
+	(CodeNamespace)(0),               // 54: trueup.inventory.v1.CodeNamespace
+	(*AuditFinding)(nil),             // 55: trueup.inventory.v1.AuditFinding
+	(*AuditFindingCount)(nil),        // 56: trueup.inventory.v1.AuditFindingCount
+	(*v1.Quantity)(nil),              // 57: trueup.type.v1.Quantity
+	(*UnitCost)(nil),                 // 58: trueup.inventory.v1.UnitCost
+	(*SourceDocument)(nil),           // 59: trueup.inventory.v1.SourceDocument
+	(*timestamppb.Timestamp)(nil),    // 60: google.protobuf.Timestamp
+	(*StockLevel)(nil),               // 61: trueup.inventory.v1.StockLevel
+	(*Movement)(nil),                 // 62: trueup.inventory.v1.Movement
+	(*Allocation)(nil),               // 63: trueup.inventory.v1.Allocation
+	(*ReasonCode)(nil),               // 64: trueup.inventory.v1.ReasonCode
+	(*Valuation)(nil),                // 65: trueup.inventory.v1.Valuation
+	(*Transfer)(nil),                 // 66: trueup.inventory.v1.Transfer
 }
 var file_trueup_inventory_v1_inventory_service_proto_depIdxs = []int32{
-	49,  // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	49,  // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
-	50,  // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
-	50,  // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
-	51,  // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	51,  // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
-	49,  // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
-	52,  // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
-	53,  // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
-	54,  // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
-	55,  // 10: trueup.inventory.v1.AuditItemsResponse.summary:type_name -> trueup.inventory.v1.AuditFindingCount
+	50,  // 0: trueup.inventory.v1.CreateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	50,  // 1: trueup.inventory.v1.ListItemsResponse.items:type_name -> trueup.inventory.v1.Item
+	51,  // 2: trueup.inventory.v1.CreateWarehouseRequest.warehouse:type_name -> trueup.inventory.v1.Warehouse
+	51,  // 3: trueup.inventory.v1.ListWarehousesResponse.warehouses:type_name -> trueup.inventory.v1.Warehouse
+	52,  // 4: trueup.inventory.v1.CreateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	52,  // 5: trueup.inventory.v1.ListLocationsResponse.locations:type_name -> trueup.inventory.v1.Location
+	50,  // 6: trueup.inventory.v1.UpdateItemRequest.item:type_name -> trueup.inventory.v1.Item
+	53,  // 7: trueup.inventory.v1.UpdateItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	54,  // 8: trueup.inventory.v1.LookupItemRequest.namespace:type_name -> trueup.inventory.v1.CodeNamespace
+	55,  // 9: trueup.inventory.v1.AuditItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	56,  // 10: trueup.inventory.v1.AuditItemsResponse.summary:type_name -> trueup.inventory.v1.AuditFindingCount
 	0,   // 11: trueup.inventory.v1.ImportItemsRequest.format:type_name -> trueup.inventory.v1.ImportFormat
 	18,  // 12: trueup.inventory.v1.ImportItemsResponse.errors:type_name -> trueup.inventory.v1.ImportError
-	54,  // 13: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
-	55,  // 14: trueup.inventory.v1.ImportItemsResponse.finding_summary:type_name -> trueup.inventory.v1.AuditFindingCount
-	56,  // 15: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	57,  // 16: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	58,  // 17: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 18: trueup.inventory.v1.ReceiveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	56,  // 19: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 20: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 21: trueup.inventory.v1.MoveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	56,  // 22: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 23: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 24: trueup.inventory.v1.IssueStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	56,  // 25: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 26: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	57,  // 27: trueup.inventory.v1.AdjustStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	59,  // 28: trueup.inventory.v1.AdjustStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	56,  // 29: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 30: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	57,  // 31: trueup.inventory.v1.CountStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
-	59,  // 32: trueup.inventory.v1.CountStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	60,  // 33: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
-	59,  // 34: trueup.inventory.v1.ListMovementsRequest.start_time:type_name -> google.protobuf.Timestamp
-	59,  // 35: trueup.inventory.v1.ListMovementsRequest.end_time:type_name -> google.protobuf.Timestamp
-	61,  // 36: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
-	56,  // 37: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 38: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 39: trueup.inventory.v1.ReleaseAllocationRequest.effective_time:type_name -> google.protobuf.Timestamp
-	56,  // 40: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 41: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 42: trueup.inventory.v1.ConfirmPickRequest.effective_time:type_name -> google.protobuf.Timestamp
-	56,  // 43: trueup.inventory.v1.ShipmentLine.quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 44: trueup.inventory.v1.ConfirmShipmentRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	55,  // 13: trueup.inventory.v1.ImportItemsResponse.findings:type_name -> trueup.inventory.v1.AuditFinding
+	56,  // 14: trueup.inventory.v1.ImportItemsResponse.finding_summary:type_name -> trueup.inventory.v1.AuditFindingCount
+	57,  // 15: trueup.inventory.v1.ReceiveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	58,  // 16: trueup.inventory.v1.ReceiveStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	59,  // 17: trueup.inventory.v1.ReceiveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 18: trueup.inventory.v1.ReceiveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	57,  // 19: trueup.inventory.v1.MoveStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 20: trueup.inventory.v1.MoveStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 21: trueup.inventory.v1.MoveStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	57,  // 22: trueup.inventory.v1.IssueStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 23: trueup.inventory.v1.IssueStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 24: trueup.inventory.v1.IssueStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	57,  // 25: trueup.inventory.v1.AdjustStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 26: trueup.inventory.v1.AdjustStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	58,  // 27: trueup.inventory.v1.AdjustStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	60,  // 28: trueup.inventory.v1.AdjustStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	57,  // 29: trueup.inventory.v1.CountStockRequest.counted_quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 30: trueup.inventory.v1.CountStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	58,  // 31: trueup.inventory.v1.CountStockRequest.unit_cost:type_name -> trueup.inventory.v1.UnitCost
+	60,  // 32: trueup.inventory.v1.CountStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	61,  // 33: trueup.inventory.v1.ListStockResponse.levels:type_name -> trueup.inventory.v1.StockLevel
+	60,  // 34: trueup.inventory.v1.ListMovementsRequest.start_time:type_name -> google.protobuf.Timestamp
+	60,  // 35: trueup.inventory.v1.ListMovementsRequest.end_time:type_name -> google.protobuf.Timestamp
+	62,  // 36: trueup.inventory.v1.ListMovementsResponse.movements:type_name -> trueup.inventory.v1.Movement
+	57,  // 37: trueup.inventory.v1.AllocateStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 38: trueup.inventory.v1.AllocateStockRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 39: trueup.inventory.v1.ReleaseAllocationRequest.effective_time:type_name -> google.protobuf.Timestamp
+	57,  // 40: trueup.inventory.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 41: trueup.inventory.v1.ConfirmPickRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 42: trueup.inventory.v1.ConfirmPickRequest.effective_time:type_name -> google.protobuf.Timestamp
+	57,  // 43: trueup.inventory.v1.ShipmentLine.quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 44: trueup.inventory.v1.ConfirmShipmentRequest.order:type_name -> trueup.inventory.v1.SourceDocument
 	33,  // 45: trueup.inventory.v1.ConfirmShipmentRequest.lines:type_name -> trueup.inventory.v1.ShipmentLine
-	58,  // 46: trueup.inventory.v1.ConfirmShipmentRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 47: trueup.inventory.v1.ConfirmShipmentRequest.effective_time:type_name -> google.protobuf.Timestamp
-	61,  // 48: trueup.inventory.v1.ConfirmShipmentResponse.movements:type_name -> trueup.inventory.v1.Movement
-	58,  // 49: trueup.inventory.v1.ListAllocationsRequest.order:type_name -> trueup.inventory.v1.SourceDocument
-	62,  // 50: trueup.inventory.v1.ListAllocationsResponse.allocations:type_name -> trueup.inventory.v1.Allocation
-	63,  // 51: trueup.inventory.v1.CreateReasonCodeRequest.reason_code:type_name -> trueup.inventory.v1.ReasonCode
-	63,  // 52: trueup.inventory.v1.ListReasonCodesResponse.reason_codes:type_name -> trueup.inventory.v1.ReasonCode
-	59,  // 53: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	51,  // 54: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
-	52,  // 55: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	56,  // 56: trueup.inventory.v1.TransferStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 57: trueup.inventory.v1.TransferStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 58: trueup.inventory.v1.TransferStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	59,  // 59: trueup.inventory.v1.ReceiveTransferRequest.effective_time:type_name -> google.protobuf.Timestamp
-	56,  // 60: trueup.inventory.v1.ReturnStockRequest.quantity:type_name -> trueup.type.v1.Quantity
-	58,  // 61: trueup.inventory.v1.ReturnStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 62: trueup.inventory.v1.ReturnStockRequest.effective_time:type_name -> google.protobuf.Timestamp
-	58,  // 63: trueup.inventory.v1.ReverseMovementRequest.source:type_name -> trueup.inventory.v1.SourceDocument
-	59,  // 64: trueup.inventory.v1.ReverseMovementRequest.effective_time:type_name -> google.protobuf.Timestamp
-	1,   // 65: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
-	2,   // 66: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
-	3,   // 67: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
-	5,   // 68: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
-	6,   // 69: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
-	7,   // 70: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
-	9,   // 71: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
-	10,  // 72: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
-	11,  // 73: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
-	43,  // 74: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
-	13,  // 75: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
-	14,  // 76: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
-	15,  // 77: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
-	17,  // 78: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
-	20,  // 79: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
-	21,  // 80: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
-	22,  // 81: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
-	23,  // 82: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
-	24,  // 83: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
-	25,  // 84: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
-	27,  // 85: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
-	29,  // 86: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
-	30,  // 87: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
-	31,  // 88: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
-	32,  // 89: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
-	34,  // 90: trueup.inventory.v1.InventoryService.ConfirmShipment:input_type -> trueup.inventory.v1.ConfirmShipmentRequest
-	36,  // 91: trueup.inventory.v1.InventoryService.ListAllocations:input_type -> trueup.inventory.v1.ListAllocationsRequest
-	38,  // 92: trueup.inventory.v1.InventoryService.CreateReasonCode:input_type -> trueup.inventory.v1.CreateReasonCodeRequest
-	39,  // 93: trueup.inventory.v1.InventoryService.GetReasonCode:input_type -> trueup.inventory.v1.GetReasonCodeRequest
-	40,  // 94: trueup.inventory.v1.InventoryService.ListReasonCodes:input_type -> trueup.inventory.v1.ListReasonCodesRequest
-	42,  // 95: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
-	44,  // 96: trueup.inventory.v1.InventoryService.TransferStock:input_type -> trueup.inventory.v1.TransferStockRequest
-	45,  // 97: trueup.inventory.v1.InventoryService.GetTransfer:input_type -> trueup.inventory.v1.GetTransferRequest
-	46,  // 98: trueup.inventory.v1.InventoryService.ReceiveTransfer:input_type -> trueup.inventory.v1.ReceiveTransferRequest
-	48,  // 99: trueup.inventory.v1.InventoryService.ReverseMovement:input_type -> trueup.inventory.v1.ReverseMovementRequest
-	47,  // 100: trueup.inventory.v1.InventoryService.ReturnStock:input_type -> trueup.inventory.v1.ReturnStockRequest
-	49,  // 101: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
-	49,  // 102: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
-	4,   // 103: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
-	50,  // 104: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	50,  // 105: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
-	8,   // 106: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
-	51,  // 107: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
-	51,  // 108: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
-	12,  // 109: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
-	51,  // 110: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
-	49,  // 111: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
-	49,  // 112: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
-	16,  // 113: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
-	19,  // 114: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
-	61,  // 115: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
-	61,  // 116: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
-	61,  // 117: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
-	61,  // 118: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
-	61,  // 119: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
-	26,  // 120: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
-	28,  // 121: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
-	62,  // 122: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
-	62,  // 123: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
-	62,  // 124: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
-	61,  // 125: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
-	35,  // 126: trueup.inventory.v1.InventoryService.ConfirmShipment:output_type -> trueup.inventory.v1.ConfirmShipmentResponse
-	37,  // 127: trueup.inventory.v1.InventoryService.ListAllocations:output_type -> trueup.inventory.v1.ListAllocationsResponse
-	63,  // 128: trueup.inventory.v1.InventoryService.CreateReasonCode:output_type -> trueup.inventory.v1.ReasonCode
-	63,  // 129: trueup.inventory.v1.InventoryService.GetReasonCode:output_type -> trueup.inventory.v1.ReasonCode
-	41,  // 130: trueup.inventory.v1.InventoryService.ListReasonCodes:output_type -> trueup.inventory.v1.ListReasonCodesResponse
-	64,  // 131: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
-	65,  // 132: trueup.inventory.v1.InventoryService.TransferStock:output_type -> trueup.inventory.v1.Transfer
-	65,  // 133: trueup.inventory.v1.InventoryService.GetTransfer:output_type -> trueup.inventory.v1.Transfer
-	65,  // 134: trueup.inventory.v1.InventoryService.ReceiveTransfer:output_type -> trueup.inventory.v1.Transfer
-	61,  // 135: trueup.inventory.v1.InventoryService.ReverseMovement:output_type -> trueup.inventory.v1.Movement
-	61,  // 136: trueup.inventory.v1.InventoryService.ReturnStock:output_type -> trueup.inventory.v1.Movement
-	101, // [101:137] is the sub-list for method output_type
-	65,  // [65:101] is the sub-list for method input_type
-	65,  // [65:65] is the sub-list for extension type_name
-	65,  // [65:65] is the sub-list for extension extendee
-	0,   // [0:65] is the sub-list for field type_name
+	59,  // 46: trueup.inventory.v1.ConfirmShipmentRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 47: trueup.inventory.v1.ConfirmShipmentRequest.effective_time:type_name -> google.protobuf.Timestamp
+	62,  // 48: trueup.inventory.v1.ConfirmShipmentResponse.movements:type_name -> trueup.inventory.v1.Movement
+	59,  // 49: trueup.inventory.v1.ListAllocationsRequest.order:type_name -> trueup.inventory.v1.SourceDocument
+	63,  // 50: trueup.inventory.v1.ListAllocationsResponse.allocations:type_name -> trueup.inventory.v1.Allocation
+	64,  // 51: trueup.inventory.v1.CreateReasonCodeRequest.reason_code:type_name -> trueup.inventory.v1.ReasonCode
+	64,  // 52: trueup.inventory.v1.UpdateReasonCodeRequest.reason_code:type_name -> trueup.inventory.v1.ReasonCode
+	53,  // 53: trueup.inventory.v1.UpdateReasonCodeRequest.update_mask:type_name -> google.protobuf.FieldMask
+	64,  // 54: trueup.inventory.v1.ListReasonCodesResponse.reason_codes:type_name -> trueup.inventory.v1.ReasonCode
+	60,  // 55: trueup.inventory.v1.GetValuationRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	52,  // 56: trueup.inventory.v1.UpdateLocationRequest.location:type_name -> trueup.inventory.v1.Location
+	53,  // 57: trueup.inventory.v1.UpdateLocationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	57,  // 58: trueup.inventory.v1.TransferStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 59: trueup.inventory.v1.TransferStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 60: trueup.inventory.v1.TransferStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	60,  // 61: trueup.inventory.v1.ReceiveTransferRequest.effective_time:type_name -> google.protobuf.Timestamp
+	57,  // 62: trueup.inventory.v1.ReturnStockRequest.quantity:type_name -> trueup.type.v1.Quantity
+	59,  // 63: trueup.inventory.v1.ReturnStockRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 64: trueup.inventory.v1.ReturnStockRequest.effective_time:type_name -> google.protobuf.Timestamp
+	59,  // 65: trueup.inventory.v1.ReverseMovementRequest.source:type_name -> trueup.inventory.v1.SourceDocument
+	60,  // 66: trueup.inventory.v1.ReverseMovementRequest.effective_time:type_name -> google.protobuf.Timestamp
+	1,   // 67: trueup.inventory.v1.InventoryService.CreateItem:input_type -> trueup.inventory.v1.CreateItemRequest
+	2,   // 68: trueup.inventory.v1.InventoryService.GetItem:input_type -> trueup.inventory.v1.GetItemRequest
+	3,   // 69: trueup.inventory.v1.InventoryService.ListItems:input_type -> trueup.inventory.v1.ListItemsRequest
+	5,   // 70: trueup.inventory.v1.InventoryService.CreateWarehouse:input_type -> trueup.inventory.v1.CreateWarehouseRequest
+	6,   // 71: trueup.inventory.v1.InventoryService.GetWarehouse:input_type -> trueup.inventory.v1.GetWarehouseRequest
+	7,   // 72: trueup.inventory.v1.InventoryService.ListWarehouses:input_type -> trueup.inventory.v1.ListWarehousesRequest
+	9,   // 73: trueup.inventory.v1.InventoryService.CreateLocation:input_type -> trueup.inventory.v1.CreateLocationRequest
+	10,  // 74: trueup.inventory.v1.InventoryService.GetLocation:input_type -> trueup.inventory.v1.GetLocationRequest
+	11,  // 75: trueup.inventory.v1.InventoryService.ListLocations:input_type -> trueup.inventory.v1.ListLocationsRequest
+	44,  // 76: trueup.inventory.v1.InventoryService.UpdateLocation:input_type -> trueup.inventory.v1.UpdateLocationRequest
+	13,  // 77: trueup.inventory.v1.InventoryService.UpdateItem:input_type -> trueup.inventory.v1.UpdateItemRequest
+	14,  // 78: trueup.inventory.v1.InventoryService.LookupItem:input_type -> trueup.inventory.v1.LookupItemRequest
+	15,  // 79: trueup.inventory.v1.InventoryService.AuditItems:input_type -> trueup.inventory.v1.AuditItemsRequest
+	17,  // 80: trueup.inventory.v1.InventoryService.ImportItems:input_type -> trueup.inventory.v1.ImportItemsRequest
+	20,  // 81: trueup.inventory.v1.InventoryService.ReceiveStock:input_type -> trueup.inventory.v1.ReceiveStockRequest
+	21,  // 82: trueup.inventory.v1.InventoryService.MoveStock:input_type -> trueup.inventory.v1.MoveStockRequest
+	22,  // 83: trueup.inventory.v1.InventoryService.IssueStock:input_type -> trueup.inventory.v1.IssueStockRequest
+	23,  // 84: trueup.inventory.v1.InventoryService.AdjustStock:input_type -> trueup.inventory.v1.AdjustStockRequest
+	24,  // 85: trueup.inventory.v1.InventoryService.CountStock:input_type -> trueup.inventory.v1.CountStockRequest
+	25,  // 86: trueup.inventory.v1.InventoryService.ListStock:input_type -> trueup.inventory.v1.ListStockRequest
+	27,  // 87: trueup.inventory.v1.InventoryService.ListMovements:input_type -> trueup.inventory.v1.ListMovementsRequest
+	29,  // 88: trueup.inventory.v1.InventoryService.AllocateStock:input_type -> trueup.inventory.v1.AllocateStockRequest
+	30,  // 89: trueup.inventory.v1.InventoryService.GetAllocation:input_type -> trueup.inventory.v1.GetAllocationRequest
+	31,  // 90: trueup.inventory.v1.InventoryService.ReleaseAllocation:input_type -> trueup.inventory.v1.ReleaseAllocationRequest
+	32,  // 91: trueup.inventory.v1.InventoryService.ConfirmPick:input_type -> trueup.inventory.v1.ConfirmPickRequest
+	34,  // 92: trueup.inventory.v1.InventoryService.ConfirmShipment:input_type -> trueup.inventory.v1.ConfirmShipmentRequest
+	36,  // 93: trueup.inventory.v1.InventoryService.ListAllocations:input_type -> trueup.inventory.v1.ListAllocationsRequest
+	38,  // 94: trueup.inventory.v1.InventoryService.CreateReasonCode:input_type -> trueup.inventory.v1.CreateReasonCodeRequest
+	39,  // 95: trueup.inventory.v1.InventoryService.GetReasonCode:input_type -> trueup.inventory.v1.GetReasonCodeRequest
+	40,  // 96: trueup.inventory.v1.InventoryService.ListReasonCodes:input_type -> trueup.inventory.v1.ListReasonCodesRequest
+	41,  // 97: trueup.inventory.v1.InventoryService.UpdateReasonCode:input_type -> trueup.inventory.v1.UpdateReasonCodeRequest
+	43,  // 98: trueup.inventory.v1.InventoryService.GetValuation:input_type -> trueup.inventory.v1.GetValuationRequest
+	45,  // 99: trueup.inventory.v1.InventoryService.TransferStock:input_type -> trueup.inventory.v1.TransferStockRequest
+	46,  // 100: trueup.inventory.v1.InventoryService.GetTransfer:input_type -> trueup.inventory.v1.GetTransferRequest
+	47,  // 101: trueup.inventory.v1.InventoryService.ReceiveTransfer:input_type -> trueup.inventory.v1.ReceiveTransferRequest
+	49,  // 102: trueup.inventory.v1.InventoryService.ReverseMovement:input_type -> trueup.inventory.v1.ReverseMovementRequest
+	48,  // 103: trueup.inventory.v1.InventoryService.ReturnStock:input_type -> trueup.inventory.v1.ReturnStockRequest
+	50,  // 104: trueup.inventory.v1.InventoryService.CreateItem:output_type -> trueup.inventory.v1.Item
+	50,  // 105: trueup.inventory.v1.InventoryService.GetItem:output_type -> trueup.inventory.v1.Item
+	4,   // 106: trueup.inventory.v1.InventoryService.ListItems:output_type -> trueup.inventory.v1.ListItemsResponse
+	51,  // 107: trueup.inventory.v1.InventoryService.CreateWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	51,  // 108: trueup.inventory.v1.InventoryService.GetWarehouse:output_type -> trueup.inventory.v1.Warehouse
+	8,   // 109: trueup.inventory.v1.InventoryService.ListWarehouses:output_type -> trueup.inventory.v1.ListWarehousesResponse
+	52,  // 110: trueup.inventory.v1.InventoryService.CreateLocation:output_type -> trueup.inventory.v1.Location
+	52,  // 111: trueup.inventory.v1.InventoryService.GetLocation:output_type -> trueup.inventory.v1.Location
+	12,  // 112: trueup.inventory.v1.InventoryService.ListLocations:output_type -> trueup.inventory.v1.ListLocationsResponse
+	52,  // 113: trueup.inventory.v1.InventoryService.UpdateLocation:output_type -> trueup.inventory.v1.Location
+	50,  // 114: trueup.inventory.v1.InventoryService.UpdateItem:output_type -> trueup.inventory.v1.Item
+	50,  // 115: trueup.inventory.v1.InventoryService.LookupItem:output_type -> trueup.inventory.v1.Item
+	16,  // 116: trueup.inventory.v1.InventoryService.AuditItems:output_type -> trueup.inventory.v1.AuditItemsResponse
+	19,  // 117: trueup.inventory.v1.InventoryService.ImportItems:output_type -> trueup.inventory.v1.ImportItemsResponse
+	62,  // 118: trueup.inventory.v1.InventoryService.ReceiveStock:output_type -> trueup.inventory.v1.Movement
+	62,  // 119: trueup.inventory.v1.InventoryService.MoveStock:output_type -> trueup.inventory.v1.Movement
+	62,  // 120: trueup.inventory.v1.InventoryService.IssueStock:output_type -> trueup.inventory.v1.Movement
+	62,  // 121: trueup.inventory.v1.InventoryService.AdjustStock:output_type -> trueup.inventory.v1.Movement
+	62,  // 122: trueup.inventory.v1.InventoryService.CountStock:output_type -> trueup.inventory.v1.Movement
+	26,  // 123: trueup.inventory.v1.InventoryService.ListStock:output_type -> trueup.inventory.v1.ListStockResponse
+	28,  // 124: trueup.inventory.v1.InventoryService.ListMovements:output_type -> trueup.inventory.v1.ListMovementsResponse
+	63,  // 125: trueup.inventory.v1.InventoryService.AllocateStock:output_type -> trueup.inventory.v1.Allocation
+	63,  // 126: trueup.inventory.v1.InventoryService.GetAllocation:output_type -> trueup.inventory.v1.Allocation
+	63,  // 127: trueup.inventory.v1.InventoryService.ReleaseAllocation:output_type -> trueup.inventory.v1.Allocation
+	62,  // 128: trueup.inventory.v1.InventoryService.ConfirmPick:output_type -> trueup.inventory.v1.Movement
+	35,  // 129: trueup.inventory.v1.InventoryService.ConfirmShipment:output_type -> trueup.inventory.v1.ConfirmShipmentResponse
+	37,  // 130: trueup.inventory.v1.InventoryService.ListAllocations:output_type -> trueup.inventory.v1.ListAllocationsResponse
+	64,  // 131: trueup.inventory.v1.InventoryService.CreateReasonCode:output_type -> trueup.inventory.v1.ReasonCode
+	64,  // 132: trueup.inventory.v1.InventoryService.GetReasonCode:output_type -> trueup.inventory.v1.ReasonCode
+	42,  // 133: trueup.inventory.v1.InventoryService.ListReasonCodes:output_type -> trueup.inventory.v1.ListReasonCodesResponse
+	64,  // 134: trueup.inventory.v1.InventoryService.UpdateReasonCode:output_type -> trueup.inventory.v1.ReasonCode
+	65,  // 135: trueup.inventory.v1.InventoryService.GetValuation:output_type -> trueup.inventory.v1.Valuation
+	66,  // 136: trueup.inventory.v1.InventoryService.TransferStock:output_type -> trueup.inventory.v1.Transfer
+	66,  // 137: trueup.inventory.v1.InventoryService.GetTransfer:output_type -> trueup.inventory.v1.Transfer
+	66,  // 138: trueup.inventory.v1.InventoryService.ReceiveTransfer:output_type -> trueup.inventory.v1.Transfer
+	62,  // 139: trueup.inventory.v1.InventoryService.ReverseMovement:output_type -> trueup.inventory.v1.Movement
+	62,  // 140: trueup.inventory.v1.InventoryService.ReturnStock:output_type -> trueup.inventory.v1.Movement
+	104, // [104:141] is the sub-list for method output_type
+	67,  // [67:104] is the sub-list for method input_type
+	67,  // [67:67] is the sub-list for extension type_name
+	67,  // [67:67] is the sub-list for extension extendee
+	0,   // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_trueup_inventory_v1_inventory_service_proto_init() }
@@ -4174,7 +4251,7 @@ func file_trueup_inventory_v1_inventory_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_inventory_v1_inventory_service_proto_rawDesc), len(file_trueup_inventory_v1_inventory_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   48,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -49,6 +49,7 @@ const (
 	InventoryService_CreateReasonCode_FullMethodName  = "/trueup.inventory.v1.InventoryService/CreateReasonCode"
 	InventoryService_GetReasonCode_FullMethodName     = "/trueup.inventory.v1.InventoryService/GetReasonCode"
 	InventoryService_ListReasonCodes_FullMethodName   = "/trueup.inventory.v1.InventoryService/ListReasonCodes"
+	InventoryService_UpdateReasonCode_FullMethodName  = "/trueup.inventory.v1.InventoryService/UpdateReasonCode"
 	InventoryService_GetValuation_FullMethodName      = "/trueup.inventory.v1.InventoryService/GetValuation"
 	InventoryService_TransferStock_FullMethodName     = "/trueup.inventory.v1.InventoryService/TransferStock"
 	InventoryService_GetTransfer_FullMethodName       = "/trueup.inventory.v1.InventoryService/GetTransfer"
@@ -177,6 +178,11 @@ type InventoryServiceClient interface {
 	GetReasonCode(ctx context.Context, in *GetReasonCodeRequest, opts ...grpc.CallOption) (*ReasonCode, error)
 	// Lists reason codes in code order.
 	ListReasonCodes(ctx context.Context, in *ListReasonCodesRequest, opts ...grpc.CallOption) (*ListReasonCodesResponse, error)
+	// Changes the description or the active flag of a reason code, as
+	// update_mask names them: an inactive code is retired, and stock commands
+	// refuse it (the movements that used it keep it). The code and its category
+	// never change.
+	UpdateReasonCode(ctx context.Context, in *UpdateReasonCodeRequest, opts ...grpc.CallOption) (*ReasonCode, error)
 	// Values stock by warehouse and item (and lot), now (from the cost layers)
 	// or as of a past time (from the movement journal), a page of items at a
 	// time, complete through the journal sequence it reports.
@@ -517,6 +523,16 @@ func (c *inventoryServiceClient) ListReasonCodes(ctx context.Context, in *ListRe
 	return out, nil
 }
 
+func (c *inventoryServiceClient) UpdateReasonCode(ctx context.Context, in *UpdateReasonCodeRequest, opts ...grpc.CallOption) (*ReasonCode, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReasonCode)
+	err := c.cc.Invoke(ctx, InventoryService_UpdateReasonCode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *inventoryServiceClient) GetValuation(ctx context.Context, in *GetValuationRequest, opts ...grpc.CallOption) (*Valuation, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Valuation)
@@ -697,6 +713,11 @@ type InventoryServiceServer interface {
 	GetReasonCode(context.Context, *GetReasonCodeRequest) (*ReasonCode, error)
 	// Lists reason codes in code order.
 	ListReasonCodes(context.Context, *ListReasonCodesRequest) (*ListReasonCodesResponse, error)
+	// Changes the description or the active flag of a reason code, as
+	// update_mask names them: an inactive code is retired, and stock commands
+	// refuse it (the movements that used it keep it). The code and its category
+	// never change.
+	UpdateReasonCode(context.Context, *UpdateReasonCodeRequest) (*ReasonCode, error)
 	// Values stock by warehouse and item (and lot), now (from the cost layers)
 	// or as of a past time (from the movement journal), a page of items at a
 	// time, complete through the journal sequence it reports.
@@ -826,6 +847,9 @@ func (UnimplementedInventoryServiceServer) GetReasonCode(context.Context, *GetRe
 }
 func (UnimplementedInventoryServiceServer) ListReasonCodes(context.Context, *ListReasonCodesRequest) (*ListReasonCodesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListReasonCodes not implemented")
+}
+func (UnimplementedInventoryServiceServer) UpdateReasonCode(context.Context, *UpdateReasonCodeRequest) (*ReasonCode, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateReasonCode not implemented")
 }
 func (UnimplementedInventoryServiceServer) GetValuation(context.Context, *GetValuationRequest) (*Valuation, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetValuation not implemented")
@@ -1406,6 +1430,24 @@ func _InventoryService_ListReasonCodes_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InventoryService_UpdateReasonCode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateReasonCodeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InventoryServiceServer).UpdateReasonCode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InventoryService_UpdateReasonCode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InventoryServiceServer).UpdateReasonCode(ctx, req.(*UpdateReasonCodeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _InventoryService_GetValuation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetValuationRequest)
 	if err := dec(in); err != nil {
@@ -1640,6 +1682,10 @@ var InventoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListReasonCodes",
 			Handler:    _InventoryService_ListReasonCodes_Handler,
+		},
+		{
+			MethodName: "UpdateReasonCode",
+			Handler:    _InventoryService_UpdateReasonCode_Handler,
 		},
 		{
 			MethodName: "GetValuation",

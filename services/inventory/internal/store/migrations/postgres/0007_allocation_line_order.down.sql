@@ -1,0 +1,1 @@
+ALTER TABLE allocation_lines DROP COLUMN line_no;
