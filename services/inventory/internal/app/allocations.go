@@ -247,7 +247,11 @@ func putBack(ctx context.Context, tx Tx, it *inventory.Item, a *inventory.Alloca
 // the reservation when that stock is available; with ReleaseRemaining the
 // rest of the allocation is released in the same transaction (a short pick).
 func (s *Service) ConfirmPick(ctx context.Context, c ConfirmPick) (*inventory.Movement, error) {
-	if err := requireRequestID(c.RequestID); err != nil {
+	// The request first, the allocation's state after: a bad request is
+	// InvalidArgument with every bad field, whatever the allocation's state.
+	v := c.Check()
+	inventory.EffectiveTime(c.EffectiveAt, s.stockTime(), &v)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return storetx.RunCommand(ctx, s.store.InTx, "ConfirmPick", c.RequestID, c, replayMovement(ctx),

@@ -16,13 +16,14 @@ func (s *Server) AllocateStock(ctx context.Context, req *inventoryv1.AllocateSto
 	var n names
 	sku := n.item("item", req.GetItem())
 	wh := n.warehouse("warehouse", req.GetWarehouse())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	a, err := s.app.AllocateStock(ctx, app.Allocate{
+	c := app.Allocate{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Quantity: qty(req.GetQuantity()),
 		Order: protoconv.SourceFromProto(req.GetOrder()), AllowPartial: req.GetAllowPartial(),
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	a, err := s.app.AllocateStock(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -52,10 +53,11 @@ func (s *Server) ReleaseAllocation(ctx context.Context, req *inventoryv1.Release
 		_, back = n.location("return_location", req.GetReturnLocation())
 	}
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
+	c := app.Release{RequestID: req.GetRequestId(), AllocationID: id, ReturnLocation: back, EffectiveAt: at}
+	if err := n.err(c.Check); err != nil {
 		return nil, err
 	}
-	a, err := s.app.ReleaseAllocation(ctx, app.Release{RequestID: req.GetRequestId(), AllocationID: id, ReturnLocation: back, EffectiveAt: at})
+	a, err := s.app.ReleaseAllocation(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -76,14 +78,15 @@ func (s *Server) ConfirmPick(ctx context.Context, req *inventoryv1.ConfirmPickRe
 		}
 	}
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := s.app.ConfirmPick(ctx, app.ConfirmPick{
+	c := app.ConfirmPick{
 		RequestID: req.GetRequestId(), AllocationID: id, Warehouse: wh, Location: loc, Lot: req.GetLot(),
 		Quantity: qty(req.GetQuantity()), Source: protoconv.SourceFromProto(req.GetSource()),
 		ToLocation: to, ReleaseRemaining: req.GetReleaseRemaining(), EffectiveAt: at,
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	m, err := s.app.ConfirmPick(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +109,7 @@ func (s *Server) ConfirmShipment(ctx context.Context, req *inventoryv1.ConfirmSh
 		c.Lines = append(c.Lines, app.ShipLine{Location: loc, Lot: l.GetLot(), Quantity: qty(l.GetQuantity())})
 	}
 	c.EffectiveAt = n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
+	if err := n.err(c.Check); err != nil {
 		return nil, err
 	}
 	ms, err := s.app.ConfirmShipment(ctx, c)

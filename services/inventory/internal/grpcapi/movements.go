@@ -15,14 +15,15 @@ func (s *Server) ReceiveStock(ctx context.Context, req *inventoryv1.ReceiveStock
 	sku := n.item("item", req.GetItem())
 	wh, loc := n.location("location", req.GetLocation())
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := s.app.ReceiveStock(ctx, app.Receive{
+	c := app.Receive{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
 		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Source: protoconv.SourceFromProto(req.GetSource()),
 		Cost: unitCost(req.GetUnitCost()), EffectiveAt: at,
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	m, err := s.app.ReceiveStock(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -39,13 +40,14 @@ func (s *Server) MoveStock(ctx context.Context, req *inventoryv1.MoveStockReques
 		n.v.Add("to_location", "must be in the same warehouse as from_location")
 	}
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := s.app.MoveStock(ctx, app.Move{
+	c := app.Move{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, From: from, To: to, Quantity: qty(req.GetQuantity()),
 		Lot: req.GetLot(), Source: protoconv.SourceFromProto(req.GetSource()), EffectiveAt: at,
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	m, err := s.app.MoveStock(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -58,13 +60,14 @@ func (s *Server) IssueStock(ctx context.Context, req *inventoryv1.IssueStockRequ
 	sku := n.item("item", req.GetItem())
 	wh, loc := n.location("location", req.GetLocation())
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := s.app.IssueStock(ctx, app.Issue{
+	c := app.Issue{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
 		Lot: req.GetLot(), Reason: req.GetReasonCode(), Source: protoconv.SourceFromProto(req.GetSource()), EffectiveAt: at,
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	m, err := s.app.IssueStock(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -77,14 +80,15 @@ func (s *Server) AdjustStock(ctx context.Context, req *inventoryv1.AdjustStockRe
 	sku := n.item("item", req.GetItem())
 	wh, loc := n.location("location", req.GetLocation())
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := s.app.AdjustStock(ctx, app.Adjust{
+	c := app.Adjust{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
 		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Reason: req.GetReasonCode(), Source: protoconv.SourceFromProto(req.GetSource()),
 		Cost: unitCost(req.GetUnitCost()), EffectiveAt: at,
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	m, err := s.app.AdjustStock(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -97,14 +101,15 @@ func (s *Server) CountStock(ctx context.Context, req *inventoryv1.CountStockRequ
 	sku := n.item("item", req.GetItem())
 	wh, loc := n.location("location", req.GetLocation())
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := s.app.CountStock(ctx, app.Count{
+	c := app.Count{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, Location: loc, Counted: qty(req.GetCountedQuantity()),
 		Lot: req.GetLot(), ExpiryDate: req.GetExpiryDate(), Reason: req.GetReasonCode(), Source: protoconv.SourceFromProto(req.GetSource()),
 		Cost: unitCost(req.GetUnitCost()), EffectiveAt: at,
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	m, err := s.app.CountStock(ctx, c)
 	if err != nil {
 		return nil, err
 	}

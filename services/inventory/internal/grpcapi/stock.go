@@ -56,6 +56,16 @@ func (n *names) allocation(field, name string) string {
 	return ids[0]
 }
 
+// err reports the malformed names with the command's own field checks, so a
+// request with a bad name and a bad quantity hears of both; the use case runs
+// its checks only once the names resolve.
+func (n *names) err(check func() apperr.Violations) error {
+	if len(n.v) == 0 {
+		return nil
+	}
+	return append(n.v, check()...).Err()
+}
+
 // effectiveTime reads a command's effective_time; nil is the zero time (now).
 func (n *names) effectiveTime(ts *timestamppb.Timestamp) time.Time {
 	if ts == nil {

@@ -34,13 +34,14 @@ func (s *Server) TransferStock(ctx context.Context, req *inventoryv1.TransferSto
 	wh, from := n.location("from_location", req.GetFromLocation())
 	to := n.warehouse("to_warehouse", req.GetToWarehouse())
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	tr, err := s.app.TransferStock(ctx, app.Transfer{
+	c := app.Transfer{
 		RequestID: req.GetRequestId(), SKU: sku, Warehouse: wh, FromLocation: from, ToWarehouse: to, Quantity: qty(req.GetQuantity()),
 		Lot: req.GetLot(), Source: protoconv.SourceFromProto(req.GetSource()), EffectiveAt: at,
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	tr, err := s.app.TransferStock(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -67,10 +68,11 @@ func (s *Server) ReceiveTransfer(ctx context.Context, req *inventoryv1.ReceiveTr
 	id := n.transfer("name", req.GetName())
 	wh, loc := n.location("location", req.GetLocation())
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
+	c := app.ReceiveTransfer{RequestID: req.GetRequestId(), TransferID: id, Warehouse: wh, Location: loc, EffectiveAt: at}
+	if err := n.err(c.Check); err != nil {
 		return nil, err
 	}
-	tr, err := s.app.ReceiveTransfer(ctx, app.ReceiveTransfer{RequestID: req.GetRequestId(), TransferID: id, Warehouse: wh, Location: loc, EffectiveAt: at})
+	tr, err := s.app.ReceiveTransfer(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -82,12 +84,13 @@ func (s *Server) ReverseMovement(ctx context.Context, req *inventoryv1.ReverseMo
 	var n names
 	id := n.movement("name", req.GetName())
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
+	c := app.Reverse{
+		RequestID: req.GetRequestId(), MovementID: id, Source: protoconv.SourceFromProto(req.GetSource()), EffectiveAt: at,
+	}
+	if err := n.err(c.Check); err != nil {
 		return nil, err
 	}
-	m, err := s.app.ReverseMovement(ctx, app.Reverse{
-		RequestID: req.GetRequestId(), MovementID: id, Source: protoconv.SourceFromProto(req.GetSource()), EffectiveAt: at,
-	})
+	m, err := s.app.ReverseMovement(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -100,13 +103,14 @@ func (s *Server) ReturnStock(ctx context.Context, req *inventoryv1.ReturnStockRe
 	issue := n.movement("issue", req.GetIssue())
 	wh, loc := n.location("location", req.GetLocation())
 	at := n.effectiveTime(req.GetEffectiveTime())
-	if err := n.v.Err(); err != nil {
-		return nil, err
-	}
-	m, err := s.app.ReturnStock(ctx, app.Return{
+	c := app.Return{
 		RequestID: req.GetRequestId(), IssueID: issue, Warehouse: wh, Location: loc, Quantity: qty(req.GetQuantity()),
 		Source: protoconv.SourceFromProto(req.GetSource()), EffectiveAt: at,
-	})
+	}
+	if err := n.err(c.Check); err != nil {
+		return nil, err
+	}
+	m, err := s.app.ReturnStock(ctx, c)
 	if err != nil {
 		return nil, err
 	}
