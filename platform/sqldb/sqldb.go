@@ -50,6 +50,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -83,6 +84,13 @@ type DB struct {
 	migrateMu sync.Mutex
 	// writer is SQLite's one write slot (nil on PostgreSQL); see WithTx.
 	writer writeGate
+	// waiting counts writers queued for the slot, and group is the SQLite
+	// transaction left open for them (guarded by the slot); see group.go.
+	waiting atomic.Int64
+	group   *group
+	// groups and groupMembers count ended groups and their members
+	// (WriteGroups).
+	groups, groupMembers atomic.Int64
 	// stmts caches prepared statements for transactions (SQLite only, see
 	// stmtcache.go); nil means none.
 	stmts *stmtCache
@@ -183,6 +191,12 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 			query.Set(k, v)
 		}
 	}
+	// Temporary tables, indexes and savepoint journals in memory: every
+	// grouped command runs in a savepoint (group.go), whose journal would
+	// otherwise spill to a temporary file in pwrite calls.
+	if !pragmaSet(query, "temp_store") {
+		query.Add("_pragma", "temp_store(MEMORY)")
+	}
 
 	sqlDB, err := sql.Open(sqliteDriver, path+"?"+query.Encode())
 	if err != nil {
@@ -199,6 +213,16 @@ func openSQLite(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("sqldb: open sqlite database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// pragmaSet reports whether the DSN's _pragma parameters set name.
+func pragmaSet(query url.Values, name string) bool {
+	for _, p := range query["_pragma"] {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(p)), name) {
+			return true
+		}
+	}
+	return false
 }
 
 func openPostgres(ctx context.Context, dsn string, u *url.URL) (*DB, error) {

@@ -127,14 +127,14 @@ func (g writeGate) release() {
 }
 
 // runTx is one attempt: begin, fn, commit. It returns the hooks to run.
-// On SQLite it holds the process's write slot from BEGIN to COMMIT (see
-// writeGate), so transactions of this process never meet SQLite's busy
-// handler; only another process or a write outside WithTx can.
+// On SQLite it holds the process's write slot while fn runs (see writeGate)
+// and commits in groups (see runInGroup), so transactions of this process
+// never meet SQLite's busy handler; only another process or a write outside
+// WithTx can.
 func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) (hooks []func(), err error) {
-	if err := db.writer.acquire(ctx); err != nil {
-		return nil, err
+	if db.writer != nil {
+		return db.runInGroup(ctx, fn)
 	}
-	defer db.writer.release()
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: begin %s transaction: %w", db.Dialect, err)
@@ -145,14 +145,6 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) (hooks []func(),
 		if !committed {
 			// The error of a rollback after a failure says nothing new.
 			_ = sqlTx.Rollback()
-		}
-		// The connection is back in the pool: prepare what this attempt
-		// missed (while it held the write slot, so writers do not race to).
-		tx.mu.Lock()
-		misses := tx.misses
-		tx.mu.Unlock()
-		if len(misses) > 0 {
-			db.stmts.prepare(ctx, db.DB, misses)
 		}
 	}()
 	if err := fn(tx); err != nil {
@@ -193,7 +185,7 @@ func isRetryable(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, errWriteSlotBusy) {
+	if errors.Is(err, errWriteSlotBusy) || errors.Is(err, errGroupAborted) {
 		return true
 	}
 	if code, ok := pgCode(err); ok {
