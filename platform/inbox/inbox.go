@@ -177,24 +177,9 @@ func ProcessBatch(ctx context.Context, db *sqldb.DB, consumer string, batch []De
 		for i := range out {
 			out[i] = Outcome{} // a retried attempt starts over
 		}
-		rows, err := tx.QueryContext(ctx, insert, consumer, string(idJSON), sqldb.Now())
+		fresh, err := record(ctx, tx, insert, consumer, string(idJSON))
 		if err != nil {
-			return fmt.Errorf("inbox: record %d %s events: %w", len(ids), consumer, err)
-		}
-		fresh := make(map[string]bool, len(ids))
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("inbox: record %s events: %w", consumer, err)
-			}
-			fresh[id] = true
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("inbox: record %s events: %w", consumer, err)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("inbox: record %s events: %w", consumer, err)
+			return err
 		}
 		for i, d := range batch {
 			if !fresh[d.EventID] || first[d.EventID] != i {
@@ -223,6 +208,52 @@ func ProcessBatch(ctx context.Context, db *sqldb.DB, consumer string, batch []De
 		out[i] = Outcome{Applied: applied, Err: err}
 	}
 	return out, nil
+}
+
+// Record records eventIDs as processed by consumer in the open transaction
+// tx, in one statement, and returns those not recorded before: the events
+// whose effects the caller now applies in the same transaction. It is
+// ProcessBatch's first step, for a consumer that applies a batch's effects
+// itself (aggregating them, say) rather than one by one.
+func Record(ctx context.Context, tx *sqldb.Tx, consumer string, eventIDs []string) (map[string]bool, error) {
+	if consumer == "" {
+		return nil, errors.New("inbox: consumer is required")
+	}
+	if len(eventIDs) == 0 {
+		return map[string]bool{}, nil
+	}
+	idJSON, err := json.Marshal(eventIDs)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: encode event ids: %w", err)
+	}
+	insert := batchInsertSQLite
+	if tx.Dialect == sqldb.Postgres {
+		insert = batchInsertPostgres
+	}
+	return record(ctx, tx, insert, consumer, string(idJSON))
+}
+
+func record(ctx context.Context, tx *sqldb.Tx, insert, consumer, idJSON string) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, insert, consumer, idJSON, sqldb.Now())
+	if err != nil {
+		return nil, fmt.Errorf("inbox: record %s events: %w", consumer, err)
+	}
+	fresh := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("inbox: record %s events: %w", consumer, err)
+		}
+		fresh[id] = true
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("inbox: record %s events: %w", consumer, err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("inbox: record %s events: %w", consumer, err)
+	}
+	return fresh, nil
 }
 
 // errEffectFailed rolls a batch back so its events can be processed one by one.
