@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind classifies a failure by what the caller can do about it.
@@ -214,4 +215,25 @@ func upper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// WithFieldPrefix returns err with prefix (e.g. "journal_entry.") put before
+// the field path of each of its violations, for a use case that checks a
+// nested message without knowing where the request holds it. Any other error
+// is returned as it is.
+func WithFieldPrefix(err error, prefix string) error {
+	var e *Error
+	if !errors.As(err, &e) || len(e.Violations) == 0 {
+		return err
+	}
+	out := *e
+	out.Violations = make([]Violation, len(e.Violations))
+	for i, v := range e.Violations {
+		v.Field = prefix + v.Field
+		out.Violations[i] = v
+	}
+	if old := "invalid " + e.Violations[0].Field + ":"; strings.HasPrefix(out.Message, old) {
+		out.Message = "invalid " + out.Violations[0].Field + ":" + strings.TrimPrefix(out.Message, old)
+	}
+	return &out
 }
