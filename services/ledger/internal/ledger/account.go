@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/money"
 )
 
 // AccountType is the kind of an account, which decides its normal balance and
@@ -71,7 +72,9 @@ type Account struct {
 	Code        string
 	DisplayName string
 	Type        AccountType
-	// CurrencyCode is the ISO 4217 currency every amount posted to it is in.
+	// CurrencyCode is the ISO 4217 currency every amount posted to it must
+	// be in; empty for an account that takes any currency (its balances are
+	// kept per currency), as the default chart's accounts do.
 	CurrencyCode string
 	CreatedAt    time.Time
 }
@@ -94,20 +97,13 @@ func (a *Account) NormalBalance() Side {
 // MaxDisplayNameLength is the most characters (not bytes) a display name may have.
 const MaxDisplayNameLength = 100
 
-var (
-	accountCodePattern = regexp.MustCompile(`^[A-Z0-9]{1,20}$`)
-	currencyPattern    = regexp.MustCompile(`^[A-Z]{3}$`)
-)
+var accountCodePattern = regexp.MustCompile(`^[A-Z0-9]{1,20}$`)
 
 // NormalizeCode trims and upper-cases an account code.
 func NormalizeCode(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 
 // NormalizeCurrency trims and upper-cases an ISO 4217 currency code.
 func NormalizeCurrency(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
-
-// ValidCurrency reports whether c has the form of an ISO 4217 alphabetic code:
-// exactly three upper-case ASCII letters.
-func ValidCurrency(c string) bool { return currencyPattern.MatchString(c) }
 
 // NewAccount validates and normalises a new account. Every violation is reported
 // at once, each on its field ("account.code", ...).
@@ -125,8 +121,8 @@ func NewAccount(a Account, now time.Time) (*Account, error) {
 		v.Add("account.type", "is required: ASSET, LIABILITY, EQUITY, REVENUE or EXPENSE")
 	}
 	a.CurrencyCode = NormalizeCurrency(a.CurrencyCode)
-	if !ValidCurrency(a.CurrencyCode) {
-		v.Add("account.currency_code", "is required: a three-letter ISO 4217 code such as \"EUR\"")
+	if a.CurrencyCode != "" && !money.Known(a.CurrencyCode) {
+		v.Add("account.currency_code", "is an ISO 4217 code such as \"EUR\", or empty for an account that takes any currency")
 	}
 	if err := v.Err(); err != nil {
 		return nil, err

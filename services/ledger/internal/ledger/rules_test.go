@@ -1,0 +1,145 @@
+package ledger
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestPostMovement checks every default rule family to the minor unit: which
+// account is debited and which credited, for how much, with which
+// dimensions.
+func TestPostMovement(t *testing.T) {
+	eff := time.Date(2026, 11, 30, 23, 30, 0, 0, time.UTC)
+	base := StockMovement{EventID: "ev", MovementID: "m", Seq: 7, Warehouse: "MAIN", Item: "SKU-1", Lot: "L1", Currency: "USD", EffectiveAt: eff}
+	mv := func(f func(m *StockMovement)) StockMovement {
+		m := base
+		f(&m)
+		return m
+	}
+	tests := []struct {
+		name          string
+		m             StockMovement
+		debit, credit string
+		amount        int64
+		rule          string
+		doc           string
+	}{
+		{"receipt against a PO", mv(func(m *StockMovement) {
+			m.Kind, m.SourceType, m.SourceID, m.Value = KindReceipt, "PURCHASE_ORDER", "PO-1", 123456
+		}),
+			AcctInventory, AcctGRNI, 123456, "receipt/PURCHASE_ORDER", "PO-1"},
+		{"issue for a shipment", mv(func(m *StockMovement) {
+			m.Kind, m.SourceType, m.SourceID, m.Value = KindIssue, "SHIPMENT", "SH-9", -7001
+		}),
+			AcctCOGS, AcctInventory, 7001, "issue/SHIPMENT", "SH-9"},
+		{"scrap is an issue with a reason", mv(func(m *StockMovement) {
+			m.Kind, m.SourceType, m.ReasonCategory, m.Value = KindIssue, "ADJUSTMENT", "SCRAP", -250
+		}), AcctDamageScrap, AcctInventory, 250, "issue/reason/SCRAP", ""},
+		{"shrinkage adjustment down", mv(func(m *StockMovement) { m.Kind, m.ReasonCategory, m.Value = KindAdjustment, "SHRINKAGE", -99 }),
+			AcctShrinkage, AcctInventory, 99, "adjustment/SHRINKAGE", ""},
+		{"shrinkage adjustment up (reversing a loss)", mv(func(m *StockMovement) { m.Kind, m.ReasonCategory, m.Value = KindAdjustment, "SHRINKAGE", 40 }),
+			AcctInventory, AcctShrinkage, 40, "adjustment/SHRINKAGE", ""},
+		{"found stock", mv(func(m *StockMovement) { m.Kind, m.ReasonCategory, m.Value = KindAdjustment, "FOUND", 1000 }),
+			AcctInventory, AcctInventoryAdjustments, 1000, "adjustment/FOUND", ""},
+		{"opening balance", mv(func(m *StockMovement) {
+			m.Kind, m.ReasonCategory, m.Value = KindAdjustment, "OPENING_BALANCE", 5_000_000
+		}),
+			AcctInventory, AcctOpeningBalanceEquity, 5_000_000, "adjustment/OPENING_BALANCE", ""},
+		{"write-down", mv(func(m *StockMovement) { m.Kind, m.ReasonCategory, m.Value = KindAdjustment, "WRITE_DOWN", -1 }),
+			AcctWriteDowns, AcctInventory, 1, "adjustment/WRITE_DOWN", ""},
+		{"count short, no reason", mv(func(m *StockMovement) { m.Kind, m.Value = KindCount, -333 }),
+			AcctShrinkage, AcctInventory, 333, "count/COUNT_DIFFERENCE", ""},
+		{"negative-stock cost true-up", mv(func(m *StockMovement) { m.Kind, m.Value = KindCostCorrection, -12 }),
+			AcctCOGS, AcctInventory, 12, "cost_correction", ""},
+		{"transfer out", mv(func(m *StockMovement) { m.Kind, m.Transfer, m.Value = KindTransferOut, "T-1", -3_000_000_000 }),
+			AcctInTransit, AcctInventory, 3_000_000_000, "transfer_out", "T-1"},
+		{"transfer in", mv(func(m *StockMovement) {
+			m.Kind, m.Transfer, m.Warehouse, m.Value = KindTransferIn, "T-1", "EAST", 3_000_000_000
+		}),
+			AcctInventory, AcctInTransit, 3_000_000_000, "transfer_in", "T-1"},
+		{"reversal of a wrong receipt", mv(func(m *StockMovement) {
+			m.Kind, m.SourceType, m.SourceID, m.Value = KindReversal, "PURCHASE_ORDER", "PO-1", -123456
+		}),
+			AcctGRNI, AcctInventory, 123456, "reversal/PURCHASE_ORDER", "PO-1"},
+		{"customer return", mv(func(m *StockMovement) {
+			m.Kind, m.SourceType, m.SourceID, m.Value = KindReturn, "OUTBOUND_ORDER", "SO-4", 7001
+		}),
+			AcctInventory, AcctCOGS, 7001, "return", "SO-4"},
+		{"yen, no decimals", mv(func(m *StockMovement) {
+			m.Kind, m.SourceType, m.Value, m.Currency = KindReceipt, "PURCHASE_ORDER", 1500, "JPY"
+		}),
+			AcctInventory, AcctGRNI, 1500, "receipt/PURCHASE_ORDER", ""},
+	}
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := PostMovement(DefaultRules(), tt.m, "e1", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(e.Lines) != 2 {
+				t.Fatalf("%d lines, want 2", len(e.Lines))
+			}
+			var dr, cr Line
+			for _, l := range e.Lines {
+				if l.Side == Debit {
+					dr = l
+				} else {
+					cr = l
+				}
+			}
+			if dr.Account != tt.debit || cr.Account != tt.credit || dr.Amount != tt.amount || cr.Amount != tt.amount {
+				t.Errorf("Dr %s %d / Cr %s %d, want Dr %s / Cr %s %d", dr.Account, dr.Amount, cr.Account, cr.Amount, tt.debit, tt.credit, tt.amount)
+			}
+			wantDims := Dimensions{Warehouse: tt.m.Warehouse, Item: "SKU-1", Lot: "L1", Document: tt.doc}
+			if dr.Dims != wantDims || cr.Dims != wantDims || dr.Currency != tt.m.Currency {
+				t.Errorf("dims %+v / %+v currency %s, want %+v %s", dr.Dims, cr.Dims, dr.Currency, wantDims, tt.m.Currency)
+			}
+			if e.Rule != tt.rule || e.RuleVersion != 1 {
+				t.Errorf("rule %s v%d, want %s v1", e.Rule, e.RuleVersion, tt.rule)
+			}
+			if !e.EffectiveAt.Equal(tt.m.EffectiveAt) || !e.PostedAt.Equal(now) {
+				t.Errorf("effective %v posted %v", e.EffectiveAt, e.PostedAt)
+			}
+			if e.Source.EventID != "ev" || e.Source.MovementID != "m" || e.Source.Seq != 7 || e.Source.Service != "inventory" {
+				t.Errorf("source %+v", e.Source)
+			}
+			if err := CheckEntry(e, chart(t)); err != nil {
+				t.Errorf("entry refused: %v", err)
+			}
+		})
+	}
+}
+
+func TestPostMovementWithoutValueOrRule(t *testing.T) {
+	now := time.Now()
+	for _, m := range []StockMovement{
+		{Kind: KindMove, Value: 0},
+		{Kind: KindCount, Value: 0, Currency: "USD"},
+		{Kind: KindReceipt, SourceType: "PURCHASE_ORDER", Value: 0},
+	} {
+		if e, err := PostMovement(DefaultRules(), m, "x", now); e != nil || err != nil {
+			t.Errorf("%s of no value: entry %v, err %v; want nothing to post", m.Key(), e, err)
+		}
+	}
+	m := StockMovement{Kind: KindAdjustment, ReasonCategory: "MYSTERY", Value: 5, Currency: "USD"}
+	if _, err := PostMovement(DefaultRules(), m, "x", now); !errors.Is(err, ErrNoRule) {
+		t.Errorf("adjustment of an unmapped category: err = %v, want ErrNoRule", err)
+	}
+}
+
+// TestDefaultRulesUseTheDefaultChart: every rule names accounts that exist.
+func TestDefaultRulesUseTheDefaultChart(t *testing.T) {
+	c := chart(t)
+	seen := map[string]bool{}
+	for _, r := range DefaultRules().Rules {
+		if seen[r.Key] {
+			t.Errorf("rule %s twice", r.Key)
+		}
+		seen[r.Key] = true
+		if c[r.Account] == nil || c[r.Counter] == nil {
+			t.Errorf("rule %s names %s / %s, not both in the default chart", r.Key, r.Account, r.Counter)
+		}
+	}
+}
