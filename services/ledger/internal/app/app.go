@@ -23,6 +23,7 @@ type Store interface {
 type Reader interface {
 	GetAccount(ctx context.Context, code string) (*ledger.Account, error)
 	ListAccounts(ctx context.Context, page paging.Page) ([]*ledger.Account, error)
+	JournalReader
 }
 
 // Tx is the write side of one transaction.
@@ -35,6 +36,7 @@ type Tx interface {
 	InsertAccount(ctx context.Context, a *ledger.Account) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
+	JournalTx
 }
 
 // Service is the ledger application.

@@ -28,7 +28,7 @@ const MigrationsTable = "ledger_schema_migrations"
 
 // schema is the ledger database: the platform tables its transactions write
 // (outbox, idempotency keys) and its own set.
-var schema = storetx.Schema{Name: "ledger", Files: migrations, Dir: "migrations", Table: MigrationsTable}
+var schema = storetx.Schema{Name: "ledger", Files: migrations, Dir: "migrations", Table: MigrationsTable, Inbox: true}
 
 // Migrate brings the ledger schema, and the platform tables it uses
 // (outbox, idempotency keys), up to date.

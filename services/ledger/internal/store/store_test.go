@@ -31,7 +31,7 @@ var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 // newService migrates db (twice, as a restart would) and returns the app over
 // the store, with a clock that moves one second per call, so a replay that
 // returned a fresh object would show.
-func newService(t *testing.T, db *sqldb.DB) (*app.Service, *outbox.Outbox) {
+func newService(t testing.TB, db *sqldb.DB) (*app.Service, *outbox.Outbox) {
 	t.Helper()
 	ctx := context.Background()
 	for range 2 {
