@@ -155,7 +155,8 @@ var routeServices = map[string]string{
 	"stock:transfer": "inventory", "transfers": "inventory", "stock:return": "inventory",
 	"suppliers": "orders", "customers": "orders", "catalogItems": "orders",
 	"carriers": "fulfillment",
-	"accounts": "ledger",
+	"accounts": "ledger", "journalEntries": "ledger", "trialBalance": "ledger", "balances": "ledger",
+	"postingRules": "ledger", "parkedEvents": "ledger", "parkedEvents:repost": "ledger",
 }
 
 // requiredScope is the scope a request needs: the service's read scope for

@@ -40,6 +40,8 @@ type Deps struct {
 // Service is a wired ledger service.
 type Service struct {
 	db     *sqldb.DB
+	js     jetstream.JetStream
+	app    *app.Service
 	log    *slog.Logger
 	outbox *outbox.Outbox
 	api    *grpcapi.Server
@@ -56,13 +58,20 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	cfg := natsx.StreamConfig(protoevent.StreamName(events.Context), protoevent.StreamSubjects(events.Context))
-	if _, err := natsx.EnsureStream(ctx, d.JS, cfg); err != nil {
-		return nil, fmt.Errorf("ledger stream: %w", err)
+	// Its own stream, and inventory's, which it posts from (declared with
+	// the producer's config, so whichever service starts first creates it).
+	for _, bc := range []string{events.Context, events.InventoryContext} {
+		cfg := natsx.StreamConfig(protoevent.StreamName(bc), protoevent.StreamSubjects(bc))
+		if _, err := natsx.EnsureStream(ctx, d.JS, cfg); err != nil {
+			return nil, fmt.Errorf("ledger: %s stream: %w", bc, err)
+		}
 	}
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
-	st := store.New(d.DB, ob, events.Encode)
-	return &Service{db: d.DB, log: d.Logger, outbox: ob, api: grpcapi.New(app.New(st, nil))}, nil
+	a := app.New(store.New(d.DB, ob, events.Encode), nil)
+	if err := a.Seed(ctx); err != nil {
+		return nil, fmt.Errorf("ledger: seed the default chart and posting rules: %w", err)
+	}
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a, events.DecodeInventory)}, nil
 }
 
 // Register adds the gRPC API to a server.
@@ -75,16 +84,38 @@ func (s *Service) GRPCServiceName() string {
 	return ledgerv1.LedgerService_ServiceDesc.ServiceName
 }
 
-// Run relays the outbox and forgets old request ids until ctx is done, then
-// stops the relay (after its final drain) and the retention job, in that order.
-// If either stops on its own, Run stops the other and returns an error.
+// drainTimeout bounds how long Run waits for posting batches in flight.
+const drainTimeout = 10 * time.Second
+
+// Run posts inventory's stock events, relays the outbox and forgets old
+// request ids and inbox records until ctx is done; then it drains the
+// posting consumer first (batches in flight finish), then the relay (after
+// its final drain) and the retention job. If a part stops on its own, Run
+// stops the others and returns an error.
 func (s *Service) Run(ctx context.Context) error {
 	err := lifecycle.Run(ctx,
+		lifecycle.Start("posting consumer", drainTimeout, s.consumePostings),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
-		retention.Part(s.db, s.log, time.Hour, retention.Idempotency),
+		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	return nil
+}
+
+// consumePostings starts the consumer that posts inventory's stock events to
+// the journal, in batches (one transaction and one aggregated balance write
+// per batch).
+func (s *Service) consumePostings(ctx context.Context) (lifecycle.Worker, error) {
+	cons, err := natsx.ConsumeBatch(ctx, s.js, natsx.ConsumerConfig{
+		Stream:         protoevent.StreamName(events.InventoryContext),
+		Durable:        app.Consumer,
+		FilterSubjects: events.InventorySubjects,
+		Logger:         s.log.With("component", "postings"),
+	}, events.PostingHandler(s.app))
+	if err != nil {
+		return nil, fmt.Errorf("start posting consumer: %w", err)
+	}
+	return cons, nil
 }

@@ -16,11 +16,13 @@ import (
 // Server implements ledgerv1.LedgerServiceServer.
 type Server struct {
 	ledgerv1.UnimplementedLedgerServiceServer
-	app *app.Service
+	app    *app.Service
+	decode app.Decoder
 }
 
-// New builds the API over the application service.
-func New(a *app.Service) *Server { return &Server{app: a} }
+// New builds the API over the application service. decode reads parked
+// events back for RepostParkedEvents.
+func New(a *app.Service, decode app.Decoder) *Server { return &Server{app: a, decode: decode} }
 
 // CreateAccount adds an account to the chart of accounts.
 func (s *Server) CreateAccount(ctx context.Context, req *ledgerv1.CreateAccountRequest) (*ledgerv1.Account, error) {

@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -241,11 +242,827 @@ func (x *ListAccountsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// The request to post a manual journal entry.
+type CreateJournalEntryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entry to post: effective_time (optional), description, reason,
+	// lines and source.document_id (optional). Output-only fields are ignored.
+	JournalEntry *JournalEntry `protobuf:"bytes,1,opt,name=journal_entry,json=journalEntry,proto3" json:"journal_entry,omitempty"`
+	// An optional client-chosen key (a UUID is recommended, at most 200
+	// characters) that makes the call safe to retry: a retry with the same
+	// request_id and the same entry returns the entry posted by the first call
+	// instead of posting it again. Reusing a request_id for a different request
+	// fails with INVALID_ARGUMENT.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateJournalEntryRequest) Reset() {
+	*x = CreateJournalEntryRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateJournalEntryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateJournalEntryRequest) ProtoMessage() {}
+
+func (x *CreateJournalEntryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateJournalEntryRequest.ProtoReflect.Descriptor instead.
+func (*CreateJournalEntryRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreateJournalEntryRequest) GetJournalEntry() *JournalEntry {
+	if x != nil {
+		return x.JournalEntry
+	}
+	return nil
+}
+
+func (x *CreateJournalEntryRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to get a journal entry.
+type GetJournalEntryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the entry, "journalEntries/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetJournalEntryRequest) Reset() {
+	*x = GetJournalEntryRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetJournalEntryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetJournalEntryRequest) ProtoMessage() {}
+
+func (x *GetJournalEntryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetJournalEntryRequest.ProtoReflect.Descriptor instead.
+func (*GetJournalEntryRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetJournalEntryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list journal entries.
+type ListJournalEntriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The maximum number of entries to return; the service may return fewer.
+	// If unspecified or 0, at most 50 are returned; values above 1000 are
+	// treated as 1000.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous ListJournalEntries response with the
+	// same filters, to get the page after it. Empty for the first page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only entries with a line on this account, "accounts/{code}". Optional.
+	Account string `protobuf:"bytes,3,opt,name=account,proto3" json:"account,omitempty"`
+	// Only entries of this business document id. Optional.
+	DocumentId string `protobuf:"bytes,4,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	// Only entries of this inventory movement id. Optional.
+	MovementId string `protobuf:"bytes,5,opt,name=movement_id,json=movementId,proto3" json:"movement_id,omitempty"`
+	// Only entries effective at or after this instant. Optional.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Only entries effective before this instant. Optional.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJournalEntriesRequest) Reset() {
+	*x = ListJournalEntriesRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJournalEntriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJournalEntriesRequest) ProtoMessage() {}
+
+func (x *ListJournalEntriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJournalEntriesRequest.ProtoReflect.Descriptor instead.
+func (*ListJournalEntriesRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListJournalEntriesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListJournalEntriesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListJournalEntriesRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *ListJournalEntriesRequest) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
+func (x *ListJournalEntriesRequest) GetMovementId() string {
+	if x != nil {
+		return x.MovementId
+	}
+	return ""
+}
+
+func (x *ListJournalEntriesRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ListJournalEntriesRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// A page of journal entries.
+type ListJournalEntriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entries, in posting order.
+	JournalEntries []*JournalEntry `protobuf:"bytes,1,rep,name=journal_entries,json=journalEntries,proto3" json:"journal_entries,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there are
+	// no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListJournalEntriesResponse) Reset() {
+	*x = ListJournalEntriesResponse{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListJournalEntriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListJournalEntriesResponse) ProtoMessage() {}
+
+func (x *ListJournalEntriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListJournalEntriesResponse.ProtoReflect.Descriptor instead.
+func (*ListJournalEntriesResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListJournalEntriesResponse) GetJournalEntries() []*JournalEntry {
+	if x != nil {
+		return x.JournalEntries
+	}
+	return nil
+}
+
+func (x *ListJournalEntriesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to reverse a journal entry.
+type ReverseJournalEntryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the entry to reverse, "journalEntries/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// An optional client-chosen key (a UUID is recommended, at most 200
+	// characters) that makes the call safe to retry: a retry with the same
+	// request_id returns the reversal posted by the first call.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Why the entry is reversed. Required.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReverseJournalEntryRequest) Reset() {
+	*x = ReverseJournalEntryRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReverseJournalEntryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReverseJournalEntryRequest) ProtoMessage() {}
+
+func (x *ReverseJournalEntryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReverseJournalEntryRequest.ProtoReflect.Descriptor instead.
+func (*ReverseJournalEntryRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReverseJournalEntryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReverseJournalEntryRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReverseJournalEntryRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// The request to get the trial balance.
+type GetTrialBalanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The balances of the lines effective before this instant. Optional; empty
+	// means every line.
+	AsOfTime      *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTrialBalanceRequest) Reset() {
+	*x = GetTrialBalanceRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTrialBalanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTrialBalanceRequest) ProtoMessage() {}
+
+func (x *GetTrialBalanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTrialBalanceRequest.ProtoReflect.Descriptor instead.
+func (*GetTrialBalanceRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetTrialBalanceRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+// The request to sum balances.
+type QueryBalancesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this account, "accounts/{code}". Optional.
+	Account string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// Only this currency, a three-letter ISO 4217 code. Optional.
+	CurrencyCode string `protobuf:"bytes,2,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// Only lines of this warehouse code, e.g. "MAIN". Optional.
+	Warehouse string `protobuf:"bytes,3,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only lines of this item SKU. Optional.
+	Item string `protobuf:"bytes,4,opt,name=item,proto3" json:"item,omitempty"`
+	// The dimensions to group the balances by, any of "warehouse", "item",
+	// "lot", "document" and "partner". Optional; empty means one balance per
+	// account and currency.
+	GroupBy []string `protobuf:"bytes,5,rep,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
+	// The balances of the lines effective before this instant. Optional; empty
+	// means every line.
+	AsOfTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryBalancesRequest) Reset() {
+	*x = QueryBalancesRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryBalancesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryBalancesRequest) ProtoMessage() {}
+
+func (x *QueryBalancesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryBalancesRequest.ProtoReflect.Descriptor instead.
+func (*QueryBalancesRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *QueryBalancesRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *QueryBalancesRequest) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *QueryBalancesRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *QueryBalancesRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *QueryBalancesRequest) GetGroupBy() []string {
+	if x != nil {
+		return x.GroupBy
+	}
+	return nil
+}
+
+func (x *QueryBalancesRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+// The balances a query asked for.
+type QueryBalancesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The balances, ordered by account, currency, then the grouped dimensions.
+	Balances      []*AccountBalance `protobuf:"bytes,1,rep,name=balances,proto3" json:"balances,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryBalancesResponse) Reset() {
+	*x = QueryBalancesResponse{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryBalancesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryBalancesResponse) ProtoMessage() {}
+
+func (x *QueryBalancesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryBalancesResponse.ProtoReflect.Descriptor instead.
+func (*QueryBalancesResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *QueryBalancesResponse) GetBalances() []*AccountBalance {
+	if x != nil {
+		return x.Balances
+	}
+	return nil
+}
+
+// The request to list the posting rules.
+type ListPostingRulesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPostingRulesRequest) Reset() {
+	*x = ListPostingRulesRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPostingRulesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPostingRulesRequest) ProtoMessage() {}
+
+func (x *ListPostingRulesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPostingRulesRequest.ProtoReflect.Descriptor instead.
+func (*ListPostingRulesRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{12}
+}
+
+// The current posting rules.
+type ListPostingRulesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version of the rule set.
+	Version int32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The rules, in rule set order.
+	Rules         []*PostingRule `protobuf:"bytes,2,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPostingRulesResponse) Reset() {
+	*x = ListPostingRulesResponse{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPostingRulesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPostingRulesResponse) ProtoMessage() {}
+
+func (x *ListPostingRulesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPostingRulesResponse.ProtoReflect.Descriptor instead.
+func (*ListPostingRulesResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListPostingRulesResponse) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ListPostingRulesResponse) GetRules() []*PostingRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// The request to list parked events.
+type ListParkedEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The maximum number of events to return; the service may return fewer.
+	// If unspecified or 0, at most 50 are returned; values above 1000 are
+	// treated as 1000.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous ListParkedEvents response, to get the
+	// page after it. Empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListParkedEventsRequest) Reset() {
+	*x = ListParkedEventsRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListParkedEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListParkedEventsRequest) ProtoMessage() {}
+
+func (x *ListParkedEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListParkedEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListParkedEventsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListParkedEventsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListParkedEventsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// A page of parked events.
+type ListParkedEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The parked events, in the order they were parked.
+	ParkedEvents []*ParkedEvent `protobuf:"bytes,1,rep,name=parked_events,json=parkedEvents,proto3" json:"parked_events,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there are
+	// no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListParkedEventsResponse) Reset() {
+	*x = ListParkedEventsResponse{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListParkedEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListParkedEventsResponse) ProtoMessage() {}
+
+func (x *ListParkedEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListParkedEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListParkedEventsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListParkedEventsResponse) GetParkedEvents() []*ParkedEvent {
+	if x != nil {
+		return x.ParkedEvents
+	}
+	return nil
+}
+
+func (x *ListParkedEventsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to post the parked events again.
+type RepostParkedEventsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RepostParkedEventsRequest) Reset() {
+	*x = RepostParkedEventsRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RepostParkedEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RepostParkedEventsRequest) ProtoMessage() {}
+
+func (x *RepostParkedEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RepostParkedEventsRequest.ProtoReflect.Descriptor instead.
+func (*RepostParkedEventsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{16}
+}
+
+// What reposting the parked events did.
+type RepostParkedEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many parked events were posted as journal entries.
+	Posted int32 `protobuf:"varint,1,opt,name=posted,proto3" json:"posted,omitempty"`
+	// How many events are still parked.
+	StillParked   int32 `protobuf:"varint,2,opt,name=still_parked,json=stillParked,proto3" json:"still_parked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RepostParkedEventsResponse) Reset() {
+	*x = RepostParkedEventsResponse{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RepostParkedEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RepostParkedEventsResponse) ProtoMessage() {}
+
+func (x *RepostParkedEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RepostParkedEventsResponse.ProtoReflect.Descriptor instead.
+func (*RepostParkedEventsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RepostParkedEventsResponse) GetPosted() int32 {
+	if x != nil {
+		return x.Posted
+	}
+	return 0
+}
+
+func (x *RepostParkedEventsResponse) GetStillParked() int32 {
+	if x != nil {
+		return x.StillParked
+	}
+	return 0
+}
+
 var File_trueup_ledger_v1_ledger_service_proto protoreflect.FileDescriptor
 
 const file_trueup_ledger_v1_ledger_service_proto_rawDesc = "" +
 	"\n" +
-	"%trueup/ledger/v1/ledger_service.proto\x12\x10trueup.ledger.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1etrueup/ledger/v1/account.proto\"j\n" +
+	"%trueup/ledger/v1/ledger_service.proto\x12\x10trueup.ledger.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etrueup/ledger/v1/account.proto\x1a\x1etrueup/ledger/v1/journal.proto\"j\n" +
 	"\x14CreateAccountRequest\x123\n" +
 	"\aaccount\x18\x01 \x01(\v2\x19.trueup.ledger.v1.AccountR\aaccount\x12\x1d\n" +
 	"\n" +
@@ -258,12 +1075,75 @@ const file_trueup_ledger_v1_ledger_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"u\n" +
 	"\x14ListAccountsResponse\x125\n" +
 	"\baccounts\x18\x01 \x03(\v2\x19.trueup.ledger.v1.AccountR\baccounts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xe4\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x7f\n" +
+	"\x19CreateJournalEntryRequest\x12C\n" +
+	"\rjournal_entry\x18\x01 \x01(\v2\x1e.trueup.ledger.v1.JournalEntryR\fjournalEntry\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\",\n" +
+	"\x16GetJournalEntryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xa5\x02\n" +
+	"\x19ListJournalEntriesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x18\n" +
+	"\aaccount\x18\x03 \x01(\tR\aaccount\x12\x1f\n" +
+	"\vdocument_id\x18\x04 \x01(\tR\n" +
+	"documentId\x12\x1f\n" +
+	"\vmovement_id\x18\x05 \x01(\tR\n" +
+	"movementId\x129\n" +
+	"\n" +
+	"start_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\x8d\x01\n" +
+	"\x1aListJournalEntriesResponse\x12G\n" +
+	"\x0fjournal_entries\x18\x01 \x03(\v2\x1e.trueup.ledger.v1.JournalEntryR\x0ejournalEntries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"g\n" +
+	"\x1aReverseJournalEntryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"R\n" +
+	"\x16GetTrialBalanceRequest\x128\n" +
+	"\n" +
+	"as_of_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\"\xdc\x01\n" +
+	"\x14QueryBalancesRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12#\n" +
+	"\rcurrency_code\x18\x02 \x01(\tR\fcurrencyCode\x12\x1c\n" +
+	"\twarehouse\x18\x03 \x01(\tR\twarehouse\x12\x12\n" +
+	"\x04item\x18\x04 \x01(\tR\x04item\x12\x19\n" +
+	"\bgroup_by\x18\x05 \x03(\tR\agroupBy\x128\n" +
+	"\n" +
+	"as_of_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\"U\n" +
+	"\x15QueryBalancesResponse\x12<\n" +
+	"\bbalances\x18\x01 \x03(\v2 .trueup.ledger.v1.AccountBalanceR\bbalances\"\x19\n" +
+	"\x17ListPostingRulesRequest\"i\n" +
+	"\x18ListPostingRulesResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x05R\aversion\x123\n" +
+	"\x05rules\x18\x02 \x03(\v2\x1d.trueup.ledger.v1.PostingRuleR\x05rules\"U\n" +
+	"\x17ListParkedEventsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\x86\x01\n" +
+	"\x18ListParkedEventsResponse\x12B\n" +
+	"\rparked_events\x18\x01 \x03(\v2\x1d.trueup.ledger.v1.ParkedEventR\fparkedEvents\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x1b\n" +
+	"\x19RepostParkedEventsRequest\"W\n" +
+	"\x1aRepostParkedEventsResponse\x12\x16\n" +
+	"\x06posted\x18\x01 \x01(\x05R\x06posted\x12!\n" +
+	"\fstill_parked\x18\x02 \x01(\x05R\vstillParked2\xab\f\n" +
 	"\rLedgerService\x12q\n" +
 	"\rCreateAccount\x12&.trueup.ledger.v1.CreateAccountRequest\x1a\x19.trueup.ledger.v1.Account\"\x1d\x82\xd3\xe4\x93\x02\x17:\aaccount\"\f/v1/accounts\x12k\n" +
 	"\n" +
 	"GetAccount\x12#.trueup.ledger.v1.GetAccountRequest\x1a\x19.trueup.ledger.v1.Account\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=accounts/*}\x12s\n" +
-	"\fListAccounts\x12%.trueup.ledger.v1.ListAccountsRequest\x1a&.trueup.ledger.v1.ListAccountsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/accountsB1Z/trueup.dev/api/gen/go/trueup/ledger/v1;ledgerv1b\x06proto3"
+	"\fListAccounts\x12%.trueup.ledger.v1.ListAccountsRequest\x1a&.trueup.ledger.v1.ListAccountsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/accounts\x12\x8c\x01\n" +
+	"\x12CreateJournalEntry\x12+.trueup.ledger.v1.CreateJournalEntryRequest\x1a\x1e.trueup.ledger.v1.JournalEntry\")\x82\xd3\xe4\x93\x02#:\rjournal_entry\"\x12/v1/journalEntries\x12\x80\x01\n" +
+	"\x0fGetJournalEntry\x12(.trueup.ledger.v1.GetJournalEntryRequest\x1a\x1e.trueup.ledger.v1.JournalEntry\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=journalEntries/*}\x12\x8b\x01\n" +
+	"\x12ListJournalEntries\x12+.trueup.ledger.v1.ListJournalEntriesRequest\x1a,.trueup.ledger.v1.ListJournalEntriesResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/journalEntries\x12\x93\x01\n" +
+	"\x13ReverseJournalEntry\x12,.trueup.ledger.v1.ReverseJournalEntryRequest\x1a\x1e.trueup.ledger.v1.JournalEntry\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=journalEntries/*}:reverse\x12u\n" +
+	"\x0fGetTrialBalance\x12(.trueup.ledger.v1.GetTrialBalanceRequest\x1a\x1e.trueup.ledger.v1.TrialBalance\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/trialBalance\x12v\n" +
+	"\rQueryBalances\x12&.trueup.ledger.v1.QueryBalancesRequest\x1a'.trueup.ledger.v1.QueryBalancesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/balances\x12\x83\x01\n" +
+	"\x10ListPostingRules\x12).trueup.ledger.v1.ListPostingRulesRequest\x1a*.trueup.ledger.v1.ListPostingRulesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/postingRules\x12\x83\x01\n" +
+	"\x10ListParkedEvents\x12).trueup.ledger.v1.ListParkedEventsRequest\x1a*.trueup.ledger.v1.ListParkedEventsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/parkedEvents\x12\x93\x01\n" +
+	"\x12RepostParkedEvents\x12+.trueup.ledger.v1.RepostParkedEventsRequest\x1a,.trueup.ledger.v1.RepostParkedEventsResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/parkedEvents:repostB1Z/trueup.dev/api/gen/go/trueup/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_trueup_ledger_v1_ledger_service_proto_rawDescOnce sync.Once
@@ -277,28 +1157,75 @@ func file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP() []byte {
 	return file_trueup_ledger_v1_ledger_service_proto_rawDescData
 }
 
-var file_trueup_ledger_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_trueup_ledger_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_trueup_ledger_v1_ledger_service_proto_goTypes = []any{
-	(*CreateAccountRequest)(nil), // 0: trueup.ledger.v1.CreateAccountRequest
-	(*GetAccountRequest)(nil),    // 1: trueup.ledger.v1.GetAccountRequest
-	(*ListAccountsRequest)(nil),  // 2: trueup.ledger.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil), // 3: trueup.ledger.v1.ListAccountsResponse
-	(*Account)(nil),              // 4: trueup.ledger.v1.Account
+	(*CreateAccountRequest)(nil),       // 0: trueup.ledger.v1.CreateAccountRequest
+	(*GetAccountRequest)(nil),          // 1: trueup.ledger.v1.GetAccountRequest
+	(*ListAccountsRequest)(nil),        // 2: trueup.ledger.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),       // 3: trueup.ledger.v1.ListAccountsResponse
+	(*CreateJournalEntryRequest)(nil),  // 4: trueup.ledger.v1.CreateJournalEntryRequest
+	(*GetJournalEntryRequest)(nil),     // 5: trueup.ledger.v1.GetJournalEntryRequest
+	(*ListJournalEntriesRequest)(nil),  // 6: trueup.ledger.v1.ListJournalEntriesRequest
+	(*ListJournalEntriesResponse)(nil), // 7: trueup.ledger.v1.ListJournalEntriesResponse
+	(*ReverseJournalEntryRequest)(nil), // 8: trueup.ledger.v1.ReverseJournalEntryRequest
+	(*GetTrialBalanceRequest)(nil),     // 9: trueup.ledger.v1.GetTrialBalanceRequest
+	(*QueryBalancesRequest)(nil),       // 10: trueup.ledger.v1.QueryBalancesRequest
+	(*QueryBalancesResponse)(nil),      // 11: trueup.ledger.v1.QueryBalancesResponse
+	(*ListPostingRulesRequest)(nil),    // 12: trueup.ledger.v1.ListPostingRulesRequest
+	(*ListPostingRulesResponse)(nil),   // 13: trueup.ledger.v1.ListPostingRulesResponse
+	(*ListParkedEventsRequest)(nil),    // 14: trueup.ledger.v1.ListParkedEventsRequest
+	(*ListParkedEventsResponse)(nil),   // 15: trueup.ledger.v1.ListParkedEventsResponse
+	(*RepostParkedEventsRequest)(nil),  // 16: trueup.ledger.v1.RepostParkedEventsRequest
+	(*RepostParkedEventsResponse)(nil), // 17: trueup.ledger.v1.RepostParkedEventsResponse
+	(*Account)(nil),                    // 18: trueup.ledger.v1.Account
+	(*JournalEntry)(nil),               // 19: trueup.ledger.v1.JournalEntry
+	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
+	(*AccountBalance)(nil),             // 21: trueup.ledger.v1.AccountBalance
+	(*PostingRule)(nil),                // 22: trueup.ledger.v1.PostingRule
+	(*ParkedEvent)(nil),                // 23: trueup.ledger.v1.ParkedEvent
+	(*TrialBalance)(nil),               // 24: trueup.ledger.v1.TrialBalance
 }
 var file_trueup_ledger_v1_ledger_service_proto_depIdxs = []int32{
-	4, // 0: trueup.ledger.v1.CreateAccountRequest.account:type_name -> trueup.ledger.v1.Account
-	4, // 1: trueup.ledger.v1.ListAccountsResponse.accounts:type_name -> trueup.ledger.v1.Account
-	0, // 2: trueup.ledger.v1.LedgerService.CreateAccount:input_type -> trueup.ledger.v1.CreateAccountRequest
-	1, // 3: trueup.ledger.v1.LedgerService.GetAccount:input_type -> trueup.ledger.v1.GetAccountRequest
-	2, // 4: trueup.ledger.v1.LedgerService.ListAccounts:input_type -> trueup.ledger.v1.ListAccountsRequest
-	4, // 5: trueup.ledger.v1.LedgerService.CreateAccount:output_type -> trueup.ledger.v1.Account
-	4, // 6: trueup.ledger.v1.LedgerService.GetAccount:output_type -> trueup.ledger.v1.Account
-	3, // 7: trueup.ledger.v1.LedgerService.ListAccounts:output_type -> trueup.ledger.v1.ListAccountsResponse
-	5, // [5:8] is the sub-list for method output_type
-	2, // [2:5] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	18, // 0: trueup.ledger.v1.CreateAccountRequest.account:type_name -> trueup.ledger.v1.Account
+	18, // 1: trueup.ledger.v1.ListAccountsResponse.accounts:type_name -> trueup.ledger.v1.Account
+	19, // 2: trueup.ledger.v1.CreateJournalEntryRequest.journal_entry:type_name -> trueup.ledger.v1.JournalEntry
+	20, // 3: trueup.ledger.v1.ListJournalEntriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	20, // 4: trueup.ledger.v1.ListJournalEntriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	19, // 5: trueup.ledger.v1.ListJournalEntriesResponse.journal_entries:type_name -> trueup.ledger.v1.JournalEntry
+	20, // 6: trueup.ledger.v1.GetTrialBalanceRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	20, // 7: trueup.ledger.v1.QueryBalancesRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	21, // 8: trueup.ledger.v1.QueryBalancesResponse.balances:type_name -> trueup.ledger.v1.AccountBalance
+	22, // 9: trueup.ledger.v1.ListPostingRulesResponse.rules:type_name -> trueup.ledger.v1.PostingRule
+	23, // 10: trueup.ledger.v1.ListParkedEventsResponse.parked_events:type_name -> trueup.ledger.v1.ParkedEvent
+	0,  // 11: trueup.ledger.v1.LedgerService.CreateAccount:input_type -> trueup.ledger.v1.CreateAccountRequest
+	1,  // 12: trueup.ledger.v1.LedgerService.GetAccount:input_type -> trueup.ledger.v1.GetAccountRequest
+	2,  // 13: trueup.ledger.v1.LedgerService.ListAccounts:input_type -> trueup.ledger.v1.ListAccountsRequest
+	4,  // 14: trueup.ledger.v1.LedgerService.CreateJournalEntry:input_type -> trueup.ledger.v1.CreateJournalEntryRequest
+	5,  // 15: trueup.ledger.v1.LedgerService.GetJournalEntry:input_type -> trueup.ledger.v1.GetJournalEntryRequest
+	6,  // 16: trueup.ledger.v1.LedgerService.ListJournalEntries:input_type -> trueup.ledger.v1.ListJournalEntriesRequest
+	8,  // 17: trueup.ledger.v1.LedgerService.ReverseJournalEntry:input_type -> trueup.ledger.v1.ReverseJournalEntryRequest
+	9,  // 18: trueup.ledger.v1.LedgerService.GetTrialBalance:input_type -> trueup.ledger.v1.GetTrialBalanceRequest
+	10, // 19: trueup.ledger.v1.LedgerService.QueryBalances:input_type -> trueup.ledger.v1.QueryBalancesRequest
+	12, // 20: trueup.ledger.v1.LedgerService.ListPostingRules:input_type -> trueup.ledger.v1.ListPostingRulesRequest
+	14, // 21: trueup.ledger.v1.LedgerService.ListParkedEvents:input_type -> trueup.ledger.v1.ListParkedEventsRequest
+	16, // 22: trueup.ledger.v1.LedgerService.RepostParkedEvents:input_type -> trueup.ledger.v1.RepostParkedEventsRequest
+	18, // 23: trueup.ledger.v1.LedgerService.CreateAccount:output_type -> trueup.ledger.v1.Account
+	18, // 24: trueup.ledger.v1.LedgerService.GetAccount:output_type -> trueup.ledger.v1.Account
+	3,  // 25: trueup.ledger.v1.LedgerService.ListAccounts:output_type -> trueup.ledger.v1.ListAccountsResponse
+	19, // 26: trueup.ledger.v1.LedgerService.CreateJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
+	19, // 27: trueup.ledger.v1.LedgerService.GetJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
+	7,  // 28: trueup.ledger.v1.LedgerService.ListJournalEntries:output_type -> trueup.ledger.v1.ListJournalEntriesResponse
+	19, // 29: trueup.ledger.v1.LedgerService.ReverseJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
+	24, // 30: trueup.ledger.v1.LedgerService.GetTrialBalance:output_type -> trueup.ledger.v1.TrialBalance
+	11, // 31: trueup.ledger.v1.LedgerService.QueryBalances:output_type -> trueup.ledger.v1.QueryBalancesResponse
+	13, // 32: trueup.ledger.v1.LedgerService.ListPostingRules:output_type -> trueup.ledger.v1.ListPostingRulesResponse
+	15, // 33: trueup.ledger.v1.LedgerService.ListParkedEvents:output_type -> trueup.ledger.v1.ListParkedEventsResponse
+	17, // 34: trueup.ledger.v1.LedgerService.RepostParkedEvents:output_type -> trueup.ledger.v1.RepostParkedEventsResponse
+	23, // [23:35] is the sub-list for method output_type
+	11, // [11:23] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_trueup_ledger_v1_ledger_service_proto_init() }
@@ -307,13 +1234,14 @@ func file_trueup_ledger_v1_ledger_service_proto_init() {
 		return
 	}
 	file_trueup_ledger_v1_account_proto_init()
+	file_trueup_ledger_v1_journal_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_ledger_v1_ledger_service_proto_rawDesc), len(file_trueup_ledger_v1_ledger_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

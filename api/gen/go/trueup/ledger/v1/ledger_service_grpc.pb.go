@@ -19,9 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LedgerService_CreateAccount_FullMethodName = "/trueup.ledger.v1.LedgerService/CreateAccount"
-	LedgerService_GetAccount_FullMethodName    = "/trueup.ledger.v1.LedgerService/GetAccount"
-	LedgerService_ListAccounts_FullMethodName  = "/trueup.ledger.v1.LedgerService/ListAccounts"
+	LedgerService_CreateAccount_FullMethodName       = "/trueup.ledger.v1.LedgerService/CreateAccount"
+	LedgerService_GetAccount_FullMethodName          = "/trueup.ledger.v1.LedgerService/GetAccount"
+	LedgerService_ListAccounts_FullMethodName        = "/trueup.ledger.v1.LedgerService/ListAccounts"
+	LedgerService_CreateJournalEntry_FullMethodName  = "/trueup.ledger.v1.LedgerService/CreateJournalEntry"
+	LedgerService_GetJournalEntry_FullMethodName     = "/trueup.ledger.v1.LedgerService/GetJournalEntry"
+	LedgerService_ListJournalEntries_FullMethodName  = "/trueup.ledger.v1.LedgerService/ListJournalEntries"
+	LedgerService_ReverseJournalEntry_FullMethodName = "/trueup.ledger.v1.LedgerService/ReverseJournalEntry"
+	LedgerService_GetTrialBalance_FullMethodName     = "/trueup.ledger.v1.LedgerService/GetTrialBalance"
+	LedgerService_QueryBalances_FullMethodName       = "/trueup.ledger.v1.LedgerService/QueryBalances"
+	LedgerService_ListPostingRules_FullMethodName    = "/trueup.ledger.v1.LedgerService/ListPostingRules"
+	LedgerService_ListParkedEvents_FullMethodName    = "/trueup.ledger.v1.LedgerService/ListParkedEvents"
+	LedgerService_RepostParkedEvents_FullMethodName  = "/trueup.ledger.v1.LedgerService/RepostParkedEvents"
 )
 
 // LedgerServiceClient is the client API for LedgerService service.
@@ -29,7 +38,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // The ledger service keeps the general ledger: the chart of accounts and
-// (later) the double-entry journal, balances and reconciliation.
+// the double-entry journal, balances and posting rules.
 type LedgerServiceClient interface {
 	// Adds an account to the chart of accounts. Fails with ALREADY_EXISTS if an
 	// account with the same code exists, and with INVALID_ARGUMENT, naming each
@@ -39,6 +48,41 @@ type LedgerServiceClient interface {
 	GetAccount(ctx context.Context, in *GetAccountRequest, opts ...grpc.CallOption) (*Account, error)
 	// Lists accounts in code order, one page at a time.
 	ListAccounts(ctx context.Context, in *ListAccountsRequest, opts ...grpc.CallOption) (*ListAccountsResponse, error)
+	// Posts a manual journal entry, recording its reason and the caller. Fails
+	// with INVALID_ARGUMENT, naming each invalid field, if the entry is not
+	// valid: no reason, fewer than two lines, an unknown account, a line
+	// without a side or with an amount that is not positive, a currency that
+	// is not the account's, an effective time in the future, or debits that do
+	// not equal credits in each currency.
+	CreateJournalEntry(ctx context.Context, in *CreateJournalEntryRequest, opts ...grpc.CallOption) (*JournalEntry, error)
+	// Returns a journal entry with its lines. Fails with NOT_FOUND if there is
+	// no such entry.
+	GetJournalEntry(ctx context.Context, in *GetJournalEntryRequest, opts ...grpc.CallOption) (*JournalEntry, error)
+	// Lists journal entries in posting order, one page at a time, optionally
+	// only those on an account, of a document or movement, or effective in a
+	// time range.
+	ListJournalEntries(ctx context.Context, in *ListJournalEntriesRequest, opts ...grpc.CallOption) (*ListJournalEntriesResponse, error)
+	// Posts the reversal of a journal entry: the same lines on the other side,
+	// effective now, linked to the entry. An entry is reversed at most once;
+	// a reversal is not reversed (FAILED_PRECONDITION: post a new entry
+	// instead). Fails with NOT_FOUND if there is no such entry.
+	ReverseJournalEntry(ctx context.Context, in *ReverseJournalEntryRequest, opts ...grpc.CallOption) (*JournalEntry, error)
+	// Returns the trial balance: every account's balance per currency, and
+	// whether debits equal credits.
+	GetTrialBalance(ctx context.Context, in *GetTrialBalanceRequest, opts ...grpc.CallOption) (*TrialBalance, error)
+	// Sums balances per account and currency, optionally filtered and grouped
+	// by dimensions.
+	QueryBalances(ctx context.Context, in *QueryBalancesRequest, opts ...grpc.CallOption) (*QueryBalancesResponse, error)
+	// Lists the current posting rules: which accounts each kind of inventory
+	// movement posts to.
+	ListPostingRules(ctx context.Context, in *ListPostingRulesRequest, opts ...grpc.CallOption) (*ListPostingRulesResponse, error)
+	// Lists the events the ledger could not post, in the order they were
+	// parked, one page at a time.
+	ListParkedEvents(ctx context.Context, in *ListParkedEventsRequest, opts ...grpc.CallOption) (*ListParkedEventsResponse, error)
+	// Tries to post every parked event again (after a posting rule or an
+	// account was added, say); those that still cannot be posted stay parked
+	// with the new reason.
+	RepostParkedEvents(ctx context.Context, in *RepostParkedEventsRequest, opts ...grpc.CallOption) (*RepostParkedEventsResponse, error)
 }
 
 type ledgerServiceClient struct {
@@ -79,12 +123,102 @@ func (c *ledgerServiceClient) ListAccounts(ctx context.Context, in *ListAccounts
 	return out, nil
 }
 
+func (c *ledgerServiceClient) CreateJournalEntry(ctx context.Context, in *CreateJournalEntryRequest, opts ...grpc.CallOption) (*JournalEntry, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JournalEntry)
+	err := c.cc.Invoke(ctx, LedgerService_CreateJournalEntry_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) GetJournalEntry(ctx context.Context, in *GetJournalEntryRequest, opts ...grpc.CallOption) (*JournalEntry, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JournalEntry)
+	err := c.cc.Invoke(ctx, LedgerService_GetJournalEntry_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ListJournalEntries(ctx context.Context, in *ListJournalEntriesRequest, opts ...grpc.CallOption) (*ListJournalEntriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListJournalEntriesResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ListJournalEntries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ReverseJournalEntry(ctx context.Context, in *ReverseJournalEntryRequest, opts ...grpc.CallOption) (*JournalEntry, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(JournalEntry)
+	err := c.cc.Invoke(ctx, LedgerService_ReverseJournalEntry_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) GetTrialBalance(ctx context.Context, in *GetTrialBalanceRequest, opts ...grpc.CallOption) (*TrialBalance, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrialBalance)
+	err := c.cc.Invoke(ctx, LedgerService_GetTrialBalance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) QueryBalances(ctx context.Context, in *QueryBalancesRequest, opts ...grpc.CallOption) (*QueryBalancesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QueryBalancesResponse)
+	err := c.cc.Invoke(ctx, LedgerService_QueryBalances_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ListPostingRules(ctx context.Context, in *ListPostingRulesRequest, opts ...grpc.CallOption) (*ListPostingRulesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPostingRulesResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ListPostingRules_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ListParkedEvents(ctx context.Context, in *ListParkedEventsRequest, opts ...grpc.CallOption) (*ListParkedEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListParkedEventsResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ListParkedEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) RepostParkedEvents(ctx context.Context, in *RepostParkedEventsRequest, opts ...grpc.CallOption) (*RepostParkedEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RepostParkedEventsResponse)
+	err := c.cc.Invoke(ctx, LedgerService_RepostParkedEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerServiceServer is the server API for LedgerService service.
 // All implementations must embed UnimplementedLedgerServiceServer
 // for forward compatibility.
 //
 // The ledger service keeps the general ledger: the chart of accounts and
-// (later) the double-entry journal, balances and reconciliation.
+// the double-entry journal, balances and posting rules.
 type LedgerServiceServer interface {
 	// Adds an account to the chart of accounts. Fails with ALREADY_EXISTS if an
 	// account with the same code exists, and with INVALID_ARGUMENT, naming each
@@ -94,6 +228,41 @@ type LedgerServiceServer interface {
 	GetAccount(context.Context, *GetAccountRequest) (*Account, error)
 	// Lists accounts in code order, one page at a time.
 	ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error)
+	// Posts a manual journal entry, recording its reason and the caller. Fails
+	// with INVALID_ARGUMENT, naming each invalid field, if the entry is not
+	// valid: no reason, fewer than two lines, an unknown account, a line
+	// without a side or with an amount that is not positive, a currency that
+	// is not the account's, an effective time in the future, or debits that do
+	// not equal credits in each currency.
+	CreateJournalEntry(context.Context, *CreateJournalEntryRequest) (*JournalEntry, error)
+	// Returns a journal entry with its lines. Fails with NOT_FOUND if there is
+	// no such entry.
+	GetJournalEntry(context.Context, *GetJournalEntryRequest) (*JournalEntry, error)
+	// Lists journal entries in posting order, one page at a time, optionally
+	// only those on an account, of a document or movement, or effective in a
+	// time range.
+	ListJournalEntries(context.Context, *ListJournalEntriesRequest) (*ListJournalEntriesResponse, error)
+	// Posts the reversal of a journal entry: the same lines on the other side,
+	// effective now, linked to the entry. An entry is reversed at most once;
+	// a reversal is not reversed (FAILED_PRECONDITION: post a new entry
+	// instead). Fails with NOT_FOUND if there is no such entry.
+	ReverseJournalEntry(context.Context, *ReverseJournalEntryRequest) (*JournalEntry, error)
+	// Returns the trial balance: every account's balance per currency, and
+	// whether debits equal credits.
+	GetTrialBalance(context.Context, *GetTrialBalanceRequest) (*TrialBalance, error)
+	// Sums balances per account and currency, optionally filtered and grouped
+	// by dimensions.
+	QueryBalances(context.Context, *QueryBalancesRequest) (*QueryBalancesResponse, error)
+	// Lists the current posting rules: which accounts each kind of inventory
+	// movement posts to.
+	ListPostingRules(context.Context, *ListPostingRulesRequest) (*ListPostingRulesResponse, error)
+	// Lists the events the ledger could not post, in the order they were
+	// parked, one page at a time.
+	ListParkedEvents(context.Context, *ListParkedEventsRequest) (*ListParkedEventsResponse, error)
+	// Tries to post every parked event again (after a posting rule or an
+	// account was added, say); those that still cannot be posted stay parked
+	// with the new reason.
+	RepostParkedEvents(context.Context, *RepostParkedEventsRequest) (*RepostParkedEventsResponse, error)
 	mustEmbedUnimplementedLedgerServiceServer()
 }
 
@@ -112,6 +281,33 @@ func (UnimplementedLedgerServiceServer) GetAccount(context.Context, *GetAccountR
 }
 func (UnimplementedLedgerServiceServer) ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAccounts not implemented")
+}
+func (UnimplementedLedgerServiceServer) CreateJournalEntry(context.Context, *CreateJournalEntryRequest) (*JournalEntry, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateJournalEntry not implemented")
+}
+func (UnimplementedLedgerServiceServer) GetJournalEntry(context.Context, *GetJournalEntryRequest) (*JournalEntry, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetJournalEntry not implemented")
+}
+func (UnimplementedLedgerServiceServer) ListJournalEntries(context.Context, *ListJournalEntriesRequest) (*ListJournalEntriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListJournalEntries not implemented")
+}
+func (UnimplementedLedgerServiceServer) ReverseJournalEntry(context.Context, *ReverseJournalEntryRequest) (*JournalEntry, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReverseJournalEntry not implemented")
+}
+func (UnimplementedLedgerServiceServer) GetTrialBalance(context.Context, *GetTrialBalanceRequest) (*TrialBalance, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTrialBalance not implemented")
+}
+func (UnimplementedLedgerServiceServer) QueryBalances(context.Context, *QueryBalancesRequest) (*QueryBalancesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method QueryBalances not implemented")
+}
+func (UnimplementedLedgerServiceServer) ListPostingRules(context.Context, *ListPostingRulesRequest) (*ListPostingRulesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPostingRules not implemented")
+}
+func (UnimplementedLedgerServiceServer) ListParkedEvents(context.Context, *ListParkedEventsRequest) (*ListParkedEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListParkedEvents not implemented")
+}
+func (UnimplementedLedgerServiceServer) RepostParkedEvents(context.Context, *RepostParkedEventsRequest) (*RepostParkedEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RepostParkedEvents not implemented")
 }
 func (UnimplementedLedgerServiceServer) mustEmbedUnimplementedLedgerServiceServer() {}
 func (UnimplementedLedgerServiceServer) testEmbeddedByValue()                       {}
@@ -188,6 +384,168 @@ func _LedgerService_ListAccounts_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_CreateJournalEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateJournalEntryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).CreateJournalEntry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_CreateJournalEntry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).CreateJournalEntry(ctx, req.(*CreateJournalEntryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_GetJournalEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetJournalEntryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).GetJournalEntry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_GetJournalEntry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).GetJournalEntry(ctx, req.(*GetJournalEntryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ListJournalEntries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListJournalEntriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ListJournalEntries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ListJournalEntries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ListJournalEntries(ctx, req.(*ListJournalEntriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ReverseJournalEntry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReverseJournalEntryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ReverseJournalEntry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ReverseJournalEntry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ReverseJournalEntry(ctx, req.(*ReverseJournalEntryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_GetTrialBalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTrialBalanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).GetTrialBalance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_GetTrialBalance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).GetTrialBalance(ctx, req.(*GetTrialBalanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_QueryBalances_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryBalancesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).QueryBalances(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_QueryBalances_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).QueryBalances(ctx, req.(*QueryBalancesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ListPostingRules_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPostingRulesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ListPostingRules(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ListPostingRules_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ListPostingRules(ctx, req.(*ListPostingRulesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ListParkedEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListParkedEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ListParkedEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ListParkedEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ListParkedEvents(ctx, req.(*ListParkedEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_RepostParkedEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RepostParkedEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).RepostParkedEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_RepostParkedEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).RepostParkedEvents(ctx, req.(*RepostParkedEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerService_ServiceDesc is the grpc.ServiceDesc for LedgerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +564,42 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAccounts",
 			Handler:    _LedgerService_ListAccounts_Handler,
+		},
+		{
+			MethodName: "CreateJournalEntry",
+			Handler:    _LedgerService_CreateJournalEntry_Handler,
+		},
+		{
+			MethodName: "GetJournalEntry",
+			Handler:    _LedgerService_GetJournalEntry_Handler,
+		},
+		{
+			MethodName: "ListJournalEntries",
+			Handler:    _LedgerService_ListJournalEntries_Handler,
+		},
+		{
+			MethodName: "ReverseJournalEntry",
+			Handler:    _LedgerService_ReverseJournalEntry_Handler,
+		},
+		{
+			MethodName: "GetTrialBalance",
+			Handler:    _LedgerService_GetTrialBalance_Handler,
+		},
+		{
+			MethodName: "QueryBalances",
+			Handler:    _LedgerService_QueryBalances_Handler,
+		},
+		{
+			MethodName: "ListPostingRules",
+			Handler:    _LedgerService_ListPostingRules_Handler,
+		},
+		{
+			MethodName: "ListParkedEvents",
+			Handler:    _LedgerService_ListParkedEvents_Handler,
+		},
+		{
+			MethodName: "RepostParkedEvents",
+			Handler:    _LedgerService_RepostParkedEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
