@@ -14,7 +14,6 @@ import (
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
-	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
 )
@@ -42,7 +41,6 @@ func seed(ctx context.Context, conn *grpc.ClientConn) error {
 	inv := inventoryv1.NewInventoryServiceClient(conn)
 	ord := ordersv1.NewOrdersServiceClient(conn)
 	ful := fulfillmentv1.NewFulfillmentServiceClient(conn)
-	led := ledgerv1.NewLedgerServiceClient(conn)
 
 	steps := []func() error{
 		func() error {
@@ -116,28 +114,7 @@ func seed(ctx context.Context, conn *grpc.ClientConn) error {
 			return err
 		},
 	)
-	accounts := []struct {
-		code, name string
-		typ        ledgerv1.AccountType
-	}{
-		{"1200", "Accounts receivable", ledgerv1.AccountType_ACCOUNT_TYPE_ASSET},
-		{"1400", "Inventory", ledgerv1.AccountType_ACCOUNT_TYPE_ASSET},
-		{"2000", "Accounts payable", ledgerv1.AccountType_ACCOUNT_TYPE_LIABILITY},
-		{"2100", "Goods received not invoiced (GRNI)", ledgerv1.AccountType_ACCOUNT_TYPE_LIABILITY},
-		{"2200", "Sales tax payable", ledgerv1.AccountType_ACCOUNT_TYPE_LIABILITY},
-		{"3000", "Retained earnings", ledgerv1.AccountType_ACCOUNT_TYPE_EQUITY},
-		{"4000", "Revenue", ledgerv1.AccountType_ACCOUNT_TYPE_REVENUE},
-		{"5000", "Cost of goods sold", ledgerv1.AccountType_ACCOUNT_TYPE_EXPENSE},
-		{"5100", "Inventory shrinkage", ledgerv1.AccountType_ACCOUNT_TYPE_EXPENSE},
-		{"5200", "Purchase price variance", ledgerv1.AccountType_ACCOUNT_TYPE_EXPENSE},
-	}
-	for _, a := range accounts {
-		steps = append(steps, func() error {
-			_, err := led.CreateAccount(ctx, &ledgerv1.CreateAccountRequest{RequestId: "demo-seed-account-" + a.code,
-				Account: &ledgerv1.Account{Code: a.code, DisplayName: a.name, Type: a.typ, CurrencyCode: "USD"}})
-			return err
-		})
-	}
+	// The ledger seeds its default chart of accounts itself, at start.
 	// Opening stock, so the stock and valuation screens show something.
 	receipts := []*inventoryv1.ReceiveStockRequest{
 		{RequestId: "demo-seed-receipt-widget", Item: "items/WIDGET-100", Location: "warehouses/MAIN/locations/A-01-01",

@@ -68,7 +68,7 @@ func TestMigrateAndServeOnPostgres(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if _, err := ledgerv1.NewLedgerServiceClient(conn).CreateAccount(ctx, &ledgerv1.CreateAccountRequest{
-		RequestId: "r1", Account: &ledgerv1.Account{Code: "1400", DisplayName: "Inventory", Type: ledgerv1.AccountType_ACCOUNT_TYPE_ASSET, CurrencyCode: "USD"},
+		RequestId: "r1", Account: &ledgerv1.Account{Code: "1900", DisplayName: "Suspense", Type: ledgerv1.AccountType_ACCOUNT_TYPE_ASSET, CurrencyCode: "USD"},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
 )
 
@@ -381,6 +384,92 @@ func TestStockFlowsOverGRPC(t *testing.T) {
 	}
 	if len(val.GetTotals()) != 1 || val.GetTotals()[0].GetMinorUnits() != value || val.GetTotals()[0].GetCurrencyCode() != "USD" {
 		t.Fatalf("valuation totals = %v", val.GetTotals())
+	}
+	booksTieToWarehouse(t, conn)
+}
+
+// booksTieToWarehouse waits for the ledger to post every stock event of the
+// flow and then checks the books against the warehouse: the GL's Inventory
+// balance per warehouse × item equals inventory's valuation, the trial
+// balance is zero, no event was parked, and an entry drills down to its
+// movement.
+func booksTieToWarehouse(t *testing.T, conn *grpc.ClientConn) {
+	t.Helper()
+	ctx := context.Background()
+	inv := inventoryv1.NewInventoryServiceClient(conn)
+	led := ledgerv1.NewLedgerServiceClient(conn)
+	valuation := func() map[string]int64 {
+		out := map[string]int64{}
+		for _, wh := range []string{"MAIN", "EAST"} {
+			v, err := inv.GetValuation(ctx, &inventoryv1.GetValuationRequest{Warehouse: "warehouses/" + wh})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range v.GetLines() {
+				if m := l.GetValue().GetMinorUnits(); m != 0 {
+					out[wh+" "+strings.TrimPrefix(l.GetItem(), "items/")] += m
+				}
+			}
+		}
+		return out
+	}
+	gl := func() map[string]int64 {
+		b, err := led.QueryBalances(ctx, &ledgerv1.QueryBalancesRequest{Account: "accounts/1400", GroupBy: []string{"warehouse", "item"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, r := range b.GetBalances() {
+			if m := r.GetNet().GetMinorUnits(); m != 0 {
+				out[r.GetDimensions().GetWarehouse()+" "+r.GetDimensions().GetItem()] += m
+			}
+		}
+		return out
+	}
+	want := valuation()
+	t.Logf("valuation by warehouse × item: %v", want)
+	deadline := time.Now().Add(15 * time.Second)
+	for fmt.Sprint(gl()) != fmt.Sprint(want) {
+		if time.Now().After(deadline) {
+			parked, _ := led.ListParkedEvents(ctx, &ledgerv1.ListParkedEventsRequest{})
+			t.Fatalf("GL inventory by warehouse × item\n got %v\nwant %v (inventory's valuation)\nparked: %v", gl(), want, parked.GetParkedEvents())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb, err := led.GetTrialBalance(ctx, &ledgerv1.GetTrialBalanceRequest{})
+	if err != nil || !tb.GetBalanced() {
+		t.Fatalf("trial balance = %v, %v; want balanced", tb, err)
+	}
+	for _, tot := range tb.GetTotals() {
+		if tot.GetMinorUnits() != 0 {
+			t.Errorf("trial balance total %v, want 0", tot)
+		}
+	}
+	if parked, err := led.ListParkedEvents(ctx, &ledgerv1.ListParkedEventsRequest{}); err != nil || len(parked.GetParkedEvents()) != 0 {
+		t.Errorf("parked events = %v, %v; want none: every stock event of the flow has a rule", parked.GetParkedEvents(), err)
+	}
+	// Drill-down: an entry of a receipt names its movement, document and rule.
+	es, err := led.ListJournalEntries(ctx, &ledgerv1.ListJournalEntriesRequest{Account: "accounts/2100", PageSize: 1})
+	if err != nil || len(es.GetJournalEntries()) != 1 {
+		t.Fatalf("ListJournalEntries on GRNI = %v, %v", es, err)
+	}
+	e := es.GetJournalEntries()[0]
+	if e.GetSource().GetMovementId() == "" || e.GetSource().GetEventId() == "" || e.GetSource().GetDocumentId() == "" || e.GetRule() != "receipt/PURCHASE_ORDER" {
+		t.Errorf("receipt entry source = %v rule %q", e.GetSource(), e.GetRule())
+	}
+	ms, err := inv.ListMovements(ctx, &inventoryv1.ListMovementsRequest{PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range ms.GetMovements() {
+		if m.GetName() == "movements/"+e.GetSource().GetMovementId() {
+			found = m.GetSeq() == e.GetSource().GetInventorySeq() && m.GetValue().GetMinorUnits() == e.GetLines()[0].GetAmount().GetMinorUnits()
+		}
+	}
+	if !found {
+		t.Errorf("entry %s names movement %s (seq %d), which inventory's journal does not hold with that seq and value",
+			e.GetName(), e.GetSource().GetMovementId(), e.GetSource().GetInventorySeq())
 	}
 }
 
