@@ -116,6 +116,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		{cfg.Targets.Orders, ordersv1.RegisterOrdersServiceHandler},
 		{cfg.Targets.Fulfillment, fulfillmentv1.RegisterFulfillmentServiceHandler},
 		{cfg.Targets.Ledger, ledgerv1.RegisterLedgerServiceHandler},
+		{cfg.Targets.Ledger, ledgerv1.RegisterReconciliationServiceHandler},
 	}
 	conns := map[string]*grpc.ClientConn{}
 	for _, r := range register {

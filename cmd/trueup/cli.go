@@ -26,6 +26,7 @@ Usage:
   trueup outbox parked|retry|republish   inspect and retry events the relay gave up on; republish after a broker data loss
   trueup audit               audit the item master (duplicates, gaps, unmapped codes, stock problems)
   trueup import-items FILE   import items from CSV or JSON lines, all or nothing (--dry-run to check only)
+  trueup reconcile           compare the books with the warehouse at one journal watermark (exit 1 on a difference)
 
 Run "trueup <command> -h" for the flags of a command; every flag also reads the
 environment variable shown in its help.
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string) error {
 		return runAudit(ctx, rest)
 	case "import-items":
 		return runImportItems(ctx, rest)
+	case "reconcile":
+		return runReconcile(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

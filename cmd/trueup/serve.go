@@ -47,6 +47,7 @@ func runServe(ctx context.Context, args []string) error {
 		c                 common
 		dbURL             config.Redacted
 		natsURL, grpcAddr string
+		inventoryAddr     string
 		migrate           bool
 		maxConns          int
 		replicas          int
@@ -56,6 +57,7 @@ func runServe(ctx context.Context, args []string) error {
 	config.Secret(fs, &dbURL, "database-url", "TRUEUP_DATABASE_URL", "database DSN: postgres://… (production) or sqlite://path")
 	config.String(fs, &natsURL, "nats-url", "TRUEUP_NATS_URL", defaultNATSURL, "NATS JetStream URL")
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", ":9090", "gRPC listen address")
+	config.String(fs, &inventoryAddr, "inventory-addr", "TRUEUP_INVENTORY_ADDR", "", "inventory gRPC target, for the services that read it (the ledger's reconciliation); empty: none")
 	config.Bool(fs, &migrate, "migrate", "TRUEUP_MIGRATE", true, "run database migrations at start-up")
 	config.Int(fs, &maxConns, "db-max-conns", "TRUEUP_DB_MAX_CONNS", 10, "most open database connections of this process (PostgreSQL: keep replicas x this under max_connections)")
 	config.Int(fs, &replicas, "stream-replicas", "TRUEUP_STREAM_REPLICAS", minProductionReplicas, "replicas of the service's JetStream stream and of the dead-letter stream (3 or more on a cluster)")
@@ -106,7 +108,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err := ensureReplicatedStreams(ctx, js, def.name, replicas); err != nil {
 		return err
 	}
-	svc, err := def.build(ctx, deps{db: db, js: js, log: log})
+	svc, err := def.build(ctx, deps{db: db, js: js, log: log, inventoryAddr: inventoryAddr})
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ type deps struct {
 	db  *sqldb.DB
 	js  jetstream.JetStream
 	log *slog.Logger
+	// inventoryAddr is the inventory service's gRPC target, for the
+	// services that call it ("" if none is known).
+	inventoryAddr string
 }
 
 // serviceDef is how the binary migrates and builds one service.
@@ -50,7 +53,7 @@ var services = []serviceDef{
 		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log})
 	}},
 	{ledger.Name, ledger.Migrate, func(ctx context.Context, d deps) (service, error) {
-		return ledger.New(ctx, ledger.Deps{DB: d.db, JS: d.js, Logger: d.log})
+		return ledger.New(ctx, ledger.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr})
 	}},
 }
 

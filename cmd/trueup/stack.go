@@ -73,6 +73,11 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
+	st.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return nil, fmt.Errorf("grpc listen: %w", err)
+	}
+	st.GRPCAddr = st.grpcLis.Addr().String()
 	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, MaxRecvMsgSize: maxMessageSize})
 	for _, def := range services {
 		db, err := sqldb.Open(ctx, "sqlite://"+filepath.Join(cfg.DataDir, def.name+".db"))
@@ -83,7 +88,7 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 		if err := def.migrate(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s migrations: %w", def.name, err)
 		}
-		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name)})
+		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name), inventoryAddr: st.GRPCAddr})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", def.name, err)
 		}
@@ -91,11 +96,6 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 		st.grpc.Health().SetServingStatus(svc.GRPCServiceName(), healthpb.HealthCheckResponse_SERVING)
 		st.services = append(st.services, svc)
 	}
-	st.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		return nil, fmt.Errorf("grpc listen: %w", err)
-	}
-	st.GRPCAddr = st.grpcLis.Addr().String()
 	st.httpLis, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("http listen: %w", err)
@@ -146,6 +146,11 @@ func (st *stack) Run(ctx context.Context) error {
 }
 
 func (st *stack) close() {
+	for _, l := range []net.Listener{st.grpcLis, st.httpLis} {
+		if l != nil {
+			_ = l.Close() // closed already when served
+		}
+	}
 	if st.gw != nil {
 		st.gw.Close()
 	}

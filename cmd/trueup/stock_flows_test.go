@@ -471,6 +471,37 @@ func booksTieToWarehouse(t *testing.T, conn *grpc.ClientConn) {
 		t.Errorf("entry %s names movement %s (seq %d), which inventory's journal does not hold with that seq and value",
 			e.GetName(), e.GetSource().GetMovementId(), e.GetSource().GetInventorySeq())
 	}
+
+	// Reconciliation agrees, then finds a manual entry on Inventory and names it.
+	rec := ledgerv1.NewReconciliationServiceClient(conn)
+	r, err := rec.Reconcile(ctx, &ledgerv1.ReconcileRequest{})
+	if err != nil || !r.GetClean() || len(r.GetRows()) != len(want) {
+		t.Fatalf("Reconcile after the flow = %v, %v; want clean with %d rows", r, err, len(want))
+	}
+	manual, err := led.CreateJournalEntry(ctx, &ledgerv1.CreateJournalEntryRequest{RequestId: "flow-manual-1", JournalEntry: &ledgerv1.JournalEntry{
+		Description: "Revaluation typed by hand", Reason: "test: an entry that breaks the tie-out",
+		Lines: []*ledgerv1.JournalLine{
+			{Account: "accounts/1400", Side: ledgerv1.Side_SIDE_DEBIT, Amount: &typev1.Money{CurrencyCode: "USD", MinorUnits: 1234}, Dimensions: &ledgerv1.Dimensions{Warehouse: "MAIN", Item: "WIDGET-100"}},
+			{Account: "accounts/5120", Side: ledgerv1.Side_SIDE_CREDIT, Amount: &typev1.Money{CurrencyCode: "USD", MinorUnits: 1234}, Dimensions: &ledgerv1.Dimensions{Warehouse: "MAIN", Item: "WIDGET-100"}},
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = rec.Reconcile(ctx, &ledgerv1.ReconcileRequest{})
+	if err != nil || r.GetClean() {
+		t.Fatalf("Reconcile after a manual entry on Inventory = %v, %v; want a difference", r, err)
+	}
+	for _, row := range r.GetRows() {
+		diff := row.GetDifference().GetMinorUnits()
+		switch {
+		case row.GetWarehouse() == "MAIN" && row.GetItem() == "WIDGET-100":
+			if diff != 1234 || len(row.GetManualEntries()) != 1 || row.GetManualEntries()[0] != manual.GetName() {
+				t.Errorf("row MAIN/WIDGET-100 = %v; want a difference of 12.34 naming %s", row, manual.GetName())
+			}
+		case diff != 0:
+			t.Errorf("row %v differs; only MAIN/WIDGET-100 should", row)
+		}
+	}
 }
 
 // The same flow's key steps as a partner drives them through the REST gateway,

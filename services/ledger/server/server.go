@@ -13,7 +13,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
+	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/lifecycle"
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
@@ -23,6 +25,7 @@ import (
 	"trueup.dev/services/ledger/internal/app"
 	"trueup.dev/services/ledger/internal/events"
 	"trueup.dev/services/ledger/internal/grpcapi"
+	"trueup.dev/services/ledger/internal/inventoryview"
 	"trueup.dev/services/ledger/internal/store"
 )
 
@@ -35,16 +38,22 @@ type Deps struct {
 	JS jetstream.JetStream
 	// Logger may be nil (slog.Default()).
 	Logger *slog.Logger
+	// InventoryAddr is the inventory service's gRPC target, which
+	// reconciliation reads; empty: reconciliation answers Unavailable.
+	InventoryAddr string
 }
 
 // Service is a wired ledger service.
 type Service struct {
+	// conns are the client connections to other services, closed by Run.
+	conns  []*grpc.ClientConn
 	db     *sqldb.DB
 	js     jetstream.JetStream
 	app    *app.Service
 	log    *slog.Logger
 	outbox *outbox.Outbox
 	api    *grpcapi.Server
+	recon  *grpcapi.Reconciliation
 }
 
 // Migrate brings the service's database schema up to date, including the
@@ -68,15 +77,26 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	}
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
 	a := app.New(store.New(d.DB, ob, events.Encode), nil)
+	var conns []*grpc.ClientConn
+	if d.InventoryAddr != "" {
+		conn, err := grpcserver.Dial(d.InventoryAddr)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: inventory client: %w", err)
+		}
+		conns = append(conns, conn)
+		a.SetInventory(inventoryview.New(inventoryv1.NewInventoryServiceClient(conn)))
+	}
 	if err := a.Seed(ctx); err != nil {
 		return nil, fmt.Errorf("ledger: seed the default chart and posting rules: %w", err)
 	}
-	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a, events.DecodeInventory)}, nil
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a, events.DecodeInventory),
+		recon: grpcapi.NewReconciliation(a, events.DecodeInventory), conns: conns}, nil
 }
 
 // Register adds the gRPC API to a server.
 func (s *Service) Register(r grpc.ServiceRegistrar) {
 	ledgerv1.RegisterLedgerServiceServer(r, s.api)
+	ledgerv1.RegisterReconciliationServiceServer(r, s.recon)
 }
 
 // GRPCServiceName is the fully qualified service name, for health checks.
@@ -93,6 +113,11 @@ const drainTimeout = 10 * time.Second
 // its final drain) and the retention job. If a part stops on its own, Run
 // stops the others and returns an error.
 func (s *Service) Run(ctx context.Context) error {
+	defer func() {
+		for _, c := range s.conns {
+			_ = c.Close()
+		}
+	}()
 	err := lifecycle.Run(ctx,
 		lifecycle.Start("posting consumer", drainTimeout, s.consumePostings),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},

@@ -15,6 +15,9 @@ import (
 type Store interface {
 	// InTx runs fn in one transaction: all its writes and events commit together or not at all.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// Snapshot runs fn on one consistent read-only view of the database
+	// (PostgreSQL: repeatable read), for reads that must agree with each other.
+	Snapshot(ctx context.Context, fn func(r Reader) error) error
 	Reader
 }
 
@@ -24,6 +27,7 @@ type Reader interface {
 	GetAccount(ctx context.Context, code string) (*ledger.Account, error)
 	ListAccounts(ctx context.Context, page paging.Page) ([]*ledger.Account, error)
 	JournalReader
+	ReconcileReader
 }
 
 // Tx is the write side of one transaction.
@@ -37,12 +41,15 @@ type Tx interface {
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 	JournalTx
+	ReconcileTx
 }
 
 // Service is the ledger application.
 type Service struct {
 	store Store
 	now   func() time.Time
+	// inventory is reconciliation's view of the inventory service (nil: none).
+	inventory InventoryView
 }
 
 // New builds the service. now may be nil (wall clock).
