@@ -58,7 +58,7 @@ func TestReconciliationNamesWhatDiffers(t *testing.T) {
 			t.Fatal(err)
 		}
 		inv := &fakeInventory{
-			through: 4, // e5 (seq 5) is newer than the valuation: not counted on either side
+			through:   4, // e5 (seq 5) is newer than the valuation: not counted on either side
 			valuation: map[ledger.StockKey]int64{a: 1000, b: 500, c: 70},
 			movements: []ledger.PendingMovement{
 				{MovementID: "m-e1", Seq: 1, Key: a, Value: 1000}, {MovementID: "m-e2", Seq: 2, Key: b, Value: 300},
