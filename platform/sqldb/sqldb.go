@@ -252,3 +252,22 @@ func (db *DB) Close() error {
 	}
 	return err
 }
+
+// ExecContext is sql.DB.ExecContext, with positional placeholders on SQLite
+// (see placeholders.go).
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query, args = positional(db.Dialect, query, args)
+	return db.DB.ExecContext(ctx, query, args...)
+}
+
+// QueryContext is sql.DB.QueryContext, with positional placeholders on SQLite.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query, args = positional(db.Dialect, query, args)
+	return db.DB.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext is sql.DB.QueryRowContext, with positional placeholders on SQLite.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	query, args = positional(db.Dialect, query, args)
+	return db.DB.QueryRowContext(ctx, query, args...)
+}

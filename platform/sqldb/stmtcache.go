@@ -137,8 +137,10 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	return tx.Tx.StmtContext(ctx, s)
 }
 
-// ExecContext is sql.Tx.ExecContext through the DB's statement cache.
+// ExecContext is sql.Tx.ExecContext through the DB's statement cache (with
+// positional placeholders on SQLite, see placeholders.go).
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query, args = positional(tx.Dialect, query, args)
 	if s := tx.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -147,6 +149,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext is sql.Tx.QueryContext through the DB's statement cache.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query, args = positional(tx.Dialect, query, args)
 	s := tx.stmt(ctx, query)
 	if s == nil {
 		return tx.Tx.QueryContext(ctx, query, args...)
@@ -167,6 +170,7 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // cache. As always, Scan the row before running the same text again in the
 // transaction.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	query, args = positional(tx.Dialect, query, args)
 	if s := tx.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
