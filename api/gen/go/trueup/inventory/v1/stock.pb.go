@@ -608,8 +608,9 @@ type Movement struct {
 	// The change in base units, signed: positive into stock, negative out of it;
 	// a move carries the moved quantity (positive).
 	BaseQuantity string `protobuf:"bytes,10,opt,name=base_quantity,json=baseQuantity,proto3" json:"base_quantity,omitempty"`
-	// The change in stock value, signed, in minor units. A move within a
-	// warehouse changes no value.
+	// The change in stock value, signed, in minor units. Absent on a move
+	// within a warehouse (MOVE, which a pick to staging is too): it changes no
+	// value and carries no currency. Read an absent value as zero.
 	Value *v1.Money `protobuf:"bytes,11,opt,name=value,proto3" json:"value,omitempty"`
 	// The cost layers an outgoing movement consumed.
 	Layers []*LayerConsumption `protobuf:"bytes,12,rep,name=layers,proto3" json:"layers,omitempty"`
