@@ -117,6 +117,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		{cfg.Targets.Fulfillment, fulfillmentv1.RegisterFulfillmentServiceHandler},
 		{cfg.Targets.Ledger, ledgerv1.RegisterLedgerServiceHandler},
 		{cfg.Targets.Ledger, ledgerv1.RegisterReconciliationServiceHandler},
+		{cfg.Targets.Ledger, ledgerv1.RegisterPeriodServiceHandler},
+		{cfg.Targets.Ledger, ledgerv1.RegisterExportServiceHandler},
 	}
 	conns := map[string]*grpc.ClientConn{}
 	for _, r := range register {

@@ -156,7 +156,9 @@ var routeServices = map[string]string{
 	"suppliers": "orders", "customers": "orders", "catalogItems": "orders",
 	"carriers": "fulfillment",
 	"accounts": "ledger", "journalEntries": "ledger", "trialBalance": "ledger", "balances": "ledger",
-	"postingRules": "ledger", "parkedEvents": "ledger", "parkedEvents:repost": "ledger", "reconciliations": "ledger",
+	"postingRules": "ledger", "postingRules:createVersion": "ledger", "parkedEvents": "ledger", "parkedEvents:repost": "ledger", "reconciliations": "ledger",
+	"periods":       "ledger",
+	"exportBatches": "ledger",
 }
 
 // requiredScope is the scope a request needs: the service's read scope for

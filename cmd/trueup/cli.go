@@ -27,6 +27,7 @@ Usage:
   trueup audit               audit the item master (duplicates, gaps, unmapped codes, stock problems)
   trueup import-items FILE   import items from CSV or JSON lines, all or nothing (--dry-run to check only)
   trueup reconcile           compare the books with the warehouse at one journal watermark (exit 1 on a difference)
+  trueup export-journal      export journal entries for an external GL as a recorded batch (CSV or JSON lines), each entry once
 
 Run "trueup <command> -h" for the flags of a command; every flag also reads the
 environment variable shown in its help.
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string) error {
 		return runImportItems(ctx, rest)
 	case "reconcile":
 		return runReconcile(ctx, rest)
+	case "export-journal":
+		return runExportJournal(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	// The company time zone resolves without the host's zone database.
+	_ "time/tzdata"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
@@ -41,6 +43,10 @@ type Deps struct {
 	// InventoryAddr is the inventory service's gRPC target, which
 	// reconciliation reads; empty: reconciliation answers Unavailable.
 	InventoryAddr string
+	// TimeZone is the company's time zone, an IANA name such as
+	// "America/New_York", in which fiscal periods are calendar months;
+	// empty: UTC. It cannot change once periods are recorded (New refuses).
+	TimeZone string
 }
 
 // Service is a wired ledger service.
@@ -54,6 +60,8 @@ type Service struct {
 	outbox *outbox.Outbox
 	api    *grpcapi.Server
 	recon  *grpcapi.Reconciliation
+	export *grpcapi.Export
+	period *grpcapi.Periods
 }
 
 // Migrate brings the service's database schema up to date, including the
@@ -67,9 +75,10 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	// Its own stream, and inventory's, which it posts from (declared with
-	// the producer's config, so whichever service starts first creates it).
-	for _, bc := range []string{events.Context, events.InventoryContext} {
+	// Its own stream, and inventory's and orders', which it posts from
+	// (declared with the producer's config, so whichever service starts
+	// first creates it).
+	for _, bc := range []string{events.Context, events.InventoryContext, events.OrdersContext} {
 		cfg := natsx.StreamConfig(protoevent.StreamName(bc), protoevent.StreamSubjects(bc))
 		if _, err := natsx.EnsureStream(ctx, d.JS, cfg); err != nil {
 			return nil, fmt.Errorf("ledger: %s stream: %w", bc, err)
@@ -77,6 +86,11 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	}
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
 	a := app.New(store.New(d.DB, ob, events.Encode), nil)
+	loc, err := time.LoadLocation(d.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: company time zone %q: %w", d.TimeZone, err)
+	}
+	a.SetTimeZone(loc)
 	var conns []*grpc.ClientConn
 	if d.InventoryAddr != "" {
 		conn, err := grpcserver.Dial(d.InventoryAddr)
@@ -89,14 +103,20 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if err := a.Seed(ctx); err != nil {
 		return nil, fmt.Errorf("ledger: seed the default chart and posting rules: %w", err)
 	}
-	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a, events.DecodeInventory),
-		recon: grpcapi.NewReconciliation(a, events.DecodeInventory), conns: conns}, nil
+	if err := a.StartPeriods(ctx); err != nil {
+		return nil, fmt.Errorf("ledger: fiscal periods: %w", err)
+	}
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a, events.Decode),
+		recon: grpcapi.NewReconciliation(a, events.Decode), export: grpcapi.NewExport(a),
+		period: grpcapi.NewPeriods(a, events.Decode), conns: conns}, nil
 }
 
 // Register adds the gRPC API to a server.
 func (s *Service) Register(r grpc.ServiceRegistrar) {
 	ledgerv1.RegisterLedgerServiceServer(r, s.api)
 	ledgerv1.RegisterReconciliationServiceServer(r, s.recon)
+	ledgerv1.RegisterExportServiceServer(r, s.export)
+	ledgerv1.RegisterPeriodServiceServer(r, s.period)
 }
 
 // GRPCServiceName is the fully qualified service name, for health checks.
@@ -107,9 +127,10 @@ func (s *Service) GRPCServiceName() string {
 // drainTimeout bounds how long Run waits for posting batches in flight.
 const drainTimeout = 10 * time.Second
 
-// Run posts inventory's stock events, relays the outbox and forgets old
-// request ids and inbox records until ctx is done; then it drains the
-// posting consumer first (batches in flight finish), then the relay (after
+// Run posts inventory's stock events and orders' documents, relays the
+// outbox and forgets old request ids and inbox records until ctx is done;
+// then it drains the posting consumers first (batches in flight finish),
+// then the relay (after
 // its final drain) and the retention job. If a part stops on its own, Run
 // stops the others and returns an error.
 func (s *Service) Run(ctx context.Context) error {
@@ -120,6 +141,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	err := lifecycle.Run(ctx,
 		lifecycle.Start("posting consumer", drainTimeout, s.consumePostings),
+		lifecycle.Start("orders posting consumer", drainTimeout, s.consumeOrderPostings),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
 		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
@@ -141,6 +163,28 @@ func (s *Service) consumePostings(ctx context.Context) (lifecycle.Worker, error)
 	}, events.PostingHandler(s.app))
 	if err != nil {
 		return nil, fmt.Errorf("start posting consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// OrdersDurable is the durable name of the consumer that posts orders'
+// documents. It records what it posted in the same inbox as the inventory
+// consumer (app.Consumer): event ids are unique across streams, and an
+// event is posted once whichever consumer delivers it.
+const OrdersDurable = "ledger-orders-postings"
+
+// consumeOrderPostings starts the consumer that posts orders' documents
+// (supplier bills, invoices, payments) to the journal, in batches, like
+// consumePostings.
+func (s *Service) consumeOrderPostings(ctx context.Context) (lifecycle.Worker, error) {
+	cons, err := natsx.ConsumeBatch(ctx, s.js, natsx.ConsumerConfig{
+		Stream:         protoevent.StreamName(events.OrdersContext),
+		Durable:        OrdersDurable,
+		FilterSubjects: events.OrdersSubjects,
+		Logger:         s.log.With("component", "orders-postings"),
+	}, events.PostingHandler(s.app))
+	if err != nil {
+		return nil, fmt.Errorf("start orders posting consumer: %w", err)
 	}
 	return cons, nil
 }

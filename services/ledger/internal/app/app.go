@@ -28,6 +28,8 @@ type Reader interface {
 	ListAccounts(ctx context.Context, page paging.Page) ([]*ledger.Account, error)
 	JournalReader
 	ReconcileReader
+	ExportReader
+	PeriodReader
 }
 
 // Tx is the write side of one transaction.
@@ -42,6 +44,8 @@ type Tx interface {
 	Emit(ctx context.Context, events ...any) error
 	JournalTx
 	ReconcileTx
+	ExportTx
+	PeriodTx
 }
 
 // Service is the ledger application.
@@ -50,6 +54,8 @@ type Service struct {
 	now   func() time.Time
 	// inventory is reconciliation's view of the inventory service (nil: none).
 	inventory InventoryView
+	// calendar makes the fiscal periods (see SetTimeZone).
+	calendar ledger.Calendar
 }
 
 // New builds the service. now may be nil (wall clock).

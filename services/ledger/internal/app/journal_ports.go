@@ -27,8 +27,12 @@ type JournalReader interface {
 	// ListParked pages through parked events in the order they were parked
 	// (page.After is the last event id of the previous page).
 	ListParked(ctx context.Context, page paging.Page) ([]*ledger.ParkedEvent, error)
-	// Rules returns the newest posting rule set.
+	// Rules returns the newest posting rule set (an empty version 0 when
+	// none is stored).
 	Rules(ctx context.Context) (*ledger.RuleSet, error)
+	// RulesVersion returns one version of the posting rules; NotFound when
+	// there is no such version.
+	RulesVersion(ctx context.Context, version int) (*ledger.RuleSet, error)
 	// Chart returns every account, by code.
 	Chart(ctx context.Context) (ledger.ChartMap, error)
 }
@@ -60,6 +64,9 @@ type JournalTx interface {
 	SeedChart(ctx context.Context, accounts []ledger.Account, now time.Time) (int, error)
 	// SeedRules stores rs unless its version is stored already.
 	SeedRules(ctx context.Context, rs *ledger.RuleSet, now time.Time) error
+	// InsertRuleSet stores a new version of the posting rules, created at
+	// now; Conflict when the version exists already.
+	InsertRuleSet(ctx context.Context, rs *ledger.RuleSet, now time.Time) error
 	// RecordEvents records event ids as processed by consumer (the inbox) and
 	// returns those it had not recorded before.
 	RecordEvents(ctx context.Context, consumer string, eventIDs []string) (map[string]bool, error)

@@ -23,7 +23,8 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 const Consumer = "ledger-postings"
 
 // Inbound is one event as the ledger's consumer received it: enough to park
-// it as it came, and the movements decoded from it.
+// it as it came, and what was decoded from it: stock movements (inventory's
+// events) or a business document (orders' events), or neither.
 type Inbound struct {
 	EventID   string
 	EventType string
@@ -34,13 +35,28 @@ type Inbound struct {
 	// Movements are the stock movements the event reports (most events one,
 	// a transfer receipt one per lot); none for an event with nothing to post.
 	Movements []ledger.StockMovement
+	// Document is the bill, invoice or payment the event reports; nil for
+	// an event that reports none.
+	Document ledger.Document
 	// DecodeErr is why the event could not be read; it is parked.
 	DecodeErr error
 }
 
-// Decoder turns a stored event back into movements, for reposting parked
-// events (the consumer decodes live ones itself).
-type Decoder func(eventType string, payload []byte) ([]ledger.StockMovement, error)
+// Decoded is what the ledger reads from one event: stock movements, or a
+// document, or nothing (an event with nothing to post).
+type Decoded struct {
+	Movements []ledger.StockMovement
+	Document  ledger.Document
+}
+
+// Decode sets what d holds, or err, on the event.
+func (in *Inbound) Decode(d Decoded, err error) {
+	in.Movements, in.Document, in.DecodeErr = d.Movements, d.Document, err
+}
+
+// Decoder reads a stored event back (by its type), for reposting parked
+// events and for reconciliation (the consumer decodes live ones itself).
+type Decoder func(eventType string, payload []byte) (Decoded, error)
 
 // Seed makes sure the default chart of accounts and the default posting
 // rules exist. It is idempotent and runs at every start.
@@ -49,7 +65,12 @@ func (s *Service) Seed(ctx context.Context) error {
 		if _, err := tx.SeedChart(ctx, ledger.DefaultChart(), s.now()); err != nil {
 			return err
 		}
-		return tx.SeedRules(ctx, ledger.DefaultRules(), s.now())
+		for _, rs := range ledger.RuleHistory() {
+			if err := tx.SeedRules(ctx, rs, s.now()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -107,6 +128,9 @@ func (s *Service) PostEvents(ctx context.Context, batch []Inbound) (PostingResul
 				entries = append(entries, e)
 			}
 		}
+		if err := s.assignPeriods(ctx, tx, entries); err != nil {
+			return err
+		}
 		if err := tx.InsertEntries(ctx, entries); err != nil {
 			return err
 		}
@@ -119,13 +143,22 @@ func (s *Service) PostEvents(ctx context.Context, batch []Inbound) (PostingResul
 	return res, err
 }
 
-// entryFor is the entry one event posts: its movements' entries merged (a
-// transfer receipt of several lots is one entry), nil when none changes value.
+// entryFor is the entry one event posts: its document's, or its movements'
+// entries merged (a transfer receipt of several lots is one entry); nil when
+// it has nothing of value to post.
 func entryFor(rules *ledger.RuleSet, chart ledger.Chart, in Inbound, now time.Time) (*ledger.Entry, error) {
 	if in.DecodeErr != nil {
 		return nil, fmt.Errorf("cannot read the event: %w", in.DecodeErr)
 	}
 	var out *ledger.Entry
+	if in.Document != nil {
+		src := ledger.Source{EventType: in.EventType, EventID: in.EventID, TraceID: in.TraceID}
+		e, err := ledger.PostDocument(rules, in.Document, src, newID(), now)
+		if err != nil || e == nil {
+			return nil, err
+		}
+		out = e
+	}
 	for _, m := range in.Movements {
 		m.EventID, m.EventType, m.TraceID = in.EventID, in.EventType, in.TraceID
 		e, err := ledger.PostMovement(rules, m, "", now)
@@ -186,7 +219,7 @@ func (s *Service) RepostParked(ctx context.Context, decode Decoder) (posted, sti
 			for _, p := range evs {
 				in := Inbound{EventID: p.EventID, EventType: p.EventType, Subject: p.Subject, Payload: p.Payload,
 					Headers: p.Headers, TraceID: traceID(p.Headers)}
-				in.Movements, in.DecodeErr = decode(p.EventType, p.Payload)
+				in.Decode(decode(p.EventType, p.Payload))
 				e, err := entryFor(rules, chart, in, now)
 				switch {
 				case err != nil:
@@ -197,6 +230,9 @@ func (s *Service) RepostParked(ctx context.Context, decode Decoder) (posted, sti
 				default:
 					done = append(done, p.EventID)
 				}
+			}
+			if err := s.assignPeriods(ctx, tx, entries); err != nil {
+				return err
 			}
 			if err := tx.InsertEntries(ctx, entries); err != nil {
 				return err
@@ -244,6 +280,9 @@ type ManualEntry struct {
 	Reason      string
 	DocumentID  string
 	Lines       []ledger.Line
+	// Adjusting marks an adjusting entry, the only kind a closed period
+	// takes (with its reason).
+	Adjusting bool
 }
 
 // CreateEntry posts a manual journal entry, with its reason and the caller
@@ -280,6 +319,9 @@ func (s *Service) CreateEntry(ctx context.Context, requestID string, in ManualEn
 			if err := v.Err(); err != nil {
 				return nil, "", err
 			}
+			if err := s.assignManualPeriod(ctx, tx, e, in.Adjusting); err != nil {
+				return nil, "", err
+			}
 			if err := tx.InsertEntries(ctx, []*ledger.Entry{e}); err != nil {
 				return nil, "", err
 			}
@@ -311,6 +353,9 @@ func (s *Service) ReverseEntry(ctx context.Context, requestID, id, reason string
 				return nil, "", err
 			}
 			r := orig.Reversal(newID(), s.now(), reason, caller.From(ctx).String())
+			if err := s.assignPeriods(ctx, tx, []*ledger.Entry{r}); err != nil {
+				return nil, "", err
+			}
 			if err := tx.InsertEntries(ctx, []*ledger.Entry{r}); err != nil {
 				return nil, "", err
 			}

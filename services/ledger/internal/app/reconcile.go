@@ -173,6 +173,7 @@ func (s *Service) Reconcile(ctx context.Context, decode Decoder) (*ledger.Reconc
 	if err := s.store.InTx(ctx, func(tx Tx) error { return tx.SaveReconciliation(ctx, run) }); err != nil {
 		return nil, err
 	}
+	out.RunID = run.ID
 	return out, nil
 }
 
@@ -202,11 +203,11 @@ func (s *Service) parkedMovements(ctx context.Context, decode Decoder) (map[stri
 			return nil, err
 		}
 		for _, e := range evs {
-			ms, err := decode(e.EventType, e.Payload)
+			d, err := decode(e.EventType, e.Payload)
 			if err != nil {
 				continue
 			}
-			for _, m := range ms {
+			for _, m := range d.Movements {
 				out[m.MovementID] = true
 			}
 		}

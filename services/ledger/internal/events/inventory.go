@@ -95,6 +95,21 @@ func DecodeInventory(eventType string, payload []byte) ([]ledger.StockMovement, 
 	return out, nil
 }
 
+// Decode reads any event the ledger posts, by its type's package:
+// inventory's stock events (DecodeInventory) and orders' documents
+// (DecodeOrders). It is the app's Decoder, for reposting parked events and
+// for reconciliation.
+func Decode(eventType string, payload []byte) (app.Decoded, error) {
+	switch {
+	case strings.HasPrefix(eventType, "trueup.inventory."):
+		ms, err := DecodeInventory(eventType, payload)
+		return app.Decoded{Movements: ms}, err
+	case strings.HasPrefix(eventType, "trueup.orders."):
+		return DecodeOrders(eventType, payload)
+	}
+	return app.Decoded{}, fmt.Errorf("event type %q is not an inventory or orders event the ledger posts", eventType)
+}
+
 var kinds = map[inventoryv1.MovementType]ledger.MovementKind{
 	inventoryv1.MovementType_MOVEMENT_TYPE_RECEIPT:         ledger.KindReceipt,
 	inventoryv1.MovementType_MOVEMENT_TYPE_MOVE:            ledger.KindMove,
@@ -155,10 +170,11 @@ func last(name string) string {
 	return name
 }
 
-// PostingHandler posts batches of inventory's stock events. An event it
-// cannot read, or that no rule covers, is parked by the app with the reason
-// (and acknowledged: the ledger keeps it, listed, to post later); only a
-// database failure fails the batch, for redelivery.
+// PostingHandler posts batches of inventory's stock events or orders'
+// documents (Decode reads either). An event it cannot read, or that no rule
+// covers, is parked by the app with the reason (and acknowledged: the ledger
+// keeps it, listed, to post later); only a database failure fails the
+// batch, for redelivery.
 func PostingHandler(a *app.Service) natsx.BatchHandler {
 	return func(ctx context.Context, msgs []*natsx.Message) []error {
 		batch := make([]app.Inbound, len(msgs))
@@ -174,7 +190,7 @@ func PostingHandler(a *app.Service) natsx.BatchHandler {
 			if in.EventType == "" {
 				in.EventType = typeForSubject(msg.Subject)
 			}
-			in.Movements, in.DecodeErr = DecodeInventory(in.EventType, msg.Data)
+			in.Decode(Decode(in.EventType, msg.Data))
 			batch[i] = in
 		}
 		errs := make([]error, len(msgs))
@@ -192,6 +208,11 @@ func PostingHandler(a *app.Service) natsx.BatchHandler {
 func typeForSubject(subject string) string {
 	for name, mk := range inventoryEvents {
 		if protoevent.Subject(mk().message()) == subject {
+			return name
+		}
+	}
+	for name := range ordersEvents {
+		if protoevent.SubjectOf(name) == subject {
 			return name
 		}
 	}

@@ -62,6 +62,7 @@ func (s *Server) CreateJournalEntry(ctx context.Context, req *ledgerv1.CreateJou
 		Reason:      je.GetReason(),
 		DocumentID:  strings.TrimSpace(je.GetSource().GetDocumentId()),
 		Lines:       lines,
+		Adjusting:   req.GetAdjusting(),
 	}
 	if err := n.v.Err(); err != nil {
 		return nil, err
@@ -257,17 +258,45 @@ func balanceQuery(req *ledgerv1.QueryBalancesRequest) (app.BalanceQuery, error) 
 	return q, n.v.Err()
 }
 
-// ListPostingRules returns the current posting rules.
-func (s *Server) ListPostingRules(ctx context.Context, _ *ledgerv1.ListPostingRulesRequest) (*ledgerv1.ListPostingRulesResponse, error) {
-	rs, err := s.app.Rules(ctx)
+// ListPostingRules returns one version of the posting rules (0: the latest).
+func (s *Server) ListPostingRules(ctx context.Context, req *ledgerv1.ListPostingRulesRequest) (*ledgerv1.ListPostingRulesResponse, error) {
+	if req.GetVersion() < 0 {
+		return nil, apperr.Invalid(apperr.Field("version", "must not be negative; 0 is the latest version"))
+	}
+	latest, err := s.app.Rules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	resp := &ledgerv1.ListPostingRulesResponse{Version: int32(rs.Version)}
+	rs := latest
+	if v := int(req.GetVersion()); v != 0 && v != latest.Version {
+		if rs, err = s.app.RulesVersion(ctx, v); err != nil {
+			return nil, err
+		}
+	}
+	resp := &ledgerv1.ListPostingRulesResponse{Version: int32(rs.Version), LatestVersion: int32(latest.Version)}
 	for _, r := range rs.Rules {
 		resp.Rules = append(resp.Rules, protoconv.RuleToProto(r))
 	}
 	return resp, nil
+}
+
+// CreatePostingRuleVersion stores the next version of the posting rules.
+func (s *Server) CreatePostingRuleVersion(ctx context.Context, req *ledgerv1.CreatePostingRuleVersionRequest) (*ledgerv1.PostingRuleSet, error) {
+	rules, v := protoconv.RulesFromProto("rules", req.GetRules())
+	if req.GetBaseVersion() < 0 {
+		v.Add("base_version", "must not be negative; 0 means any")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	rs, err := s.app.CreateRuleVersion(ctx, req.GetRequestId(), app.RuleVersionRequest{
+		RuleChanges: ledger.RuleChanges{Rules: rules, Remove: req.GetRemoveKeys(), ReplaceAll: req.GetReplaceAll()},
+		BaseVersion: int(req.GetBaseVersion()),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.RuleSetToProto(rs), nil
 }
 
 // ListParkedEvents pages through the parked events in the order they were

@@ -4,8 +4,13 @@ package ledger
 // that exists already is left as it is). Its accounts take any currency:
 // lines carry their own, and balances are kept per currency.
 const (
-	AcctCash                 = "1000"
-	AcctReceivable           = "1200"
+	AcctCash       = "1000"
+	AcctReceivable = "1200"
+	// AcctPurchaseTax is the tax suppliers' bills charge that the business
+	// recovers from the tax authority (an asset until it is); code 1300 is
+	// free between receivables and inventory. Bills post their tax to it
+	// (the "tax" role of bill_approved).
+	AcctPurchaseTax          = "1300"
 	AcctInventory            = "1400"
 	AcctInTransit            = "1450"
 	AcctPayable              = "2000"
@@ -28,6 +33,7 @@ func DefaultChart() []Account {
 	return []Account{
 		{Code: AcctCash, DisplayName: "Cash", Type: AccountAsset},
 		{Code: AcctReceivable, DisplayName: "Accounts receivable", Type: AccountAsset},
+		{Code: AcctPurchaseTax, DisplayName: "Purchase tax recoverable", Type: AccountAsset},
 		{Code: AcctInventory, DisplayName: "Inventory", Type: AccountAsset},
 		{Code: AcctInTransit, DisplayName: "Inventory in transit", Type: AccountAsset},
 		{Code: AcctPayable, DisplayName: "Accounts payable", Type: AccountLiability},

@@ -62,9 +62,16 @@ type Entry struct {
 	ID string
 	// EffectiveAt is when the business event happened; the period it falls
 	// in is the one it is reported in unless that period was closed, in which
-	// case PeriodDate says where it went.
+	// case PostingPeriod says where it went.
 	EffectiveAt time.Time
 	PostedAt    time.Time
+	// PostingPeriod is the id of the fiscal period the entry is posted
+	// into ("2026-11", see Periods): EffectiveAt's period, or the first
+	// open one after it when an automatic posting found that period closed.
+	PostingPeriod string
+	// Adjusting marks a manual adjusting entry, the only kind a closed
+	// period takes.
+	Adjusting   bool
 	Description string
 	Source      Source
 	Lines       []Line

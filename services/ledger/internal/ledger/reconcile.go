@@ -97,6 +97,8 @@ func SortRows(rows []ReconRow) {
 
 // Reconciliation is the outcome of one run.
 type Reconciliation struct {
+	// RunID is the id under which the run is recorded.
+	RunID   string
 	Rows    []ReconRow
 	Pending []PendingMovement
 	// Through is the lowest watermark of the run's pages (each page of the

@@ -3,8 +3,15 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"trueup.dev/platform/apperr"
 )
 
 // Posting rules.
@@ -23,18 +30,28 @@ import (
 // version that produced it, and a movement whose key has no rule is parked,
 // not dropped (ErrNoRule), to be posted once a rule version covers it.
 
-// Rule maps one kind of movement (Key) to its accounts.
+// Rule maps one kind of event (Key) to its accounts. A movement rule names
+// Account and Counter; a document rule (documents.go) names the account of
+// each of its roles in Roles instead.
 type Rule struct {
 	Key         string
 	Account     string // the inventory-side account
 	Counter     string
 	Description string
+	// Roles maps a document rule's roles ("grni", "ap"…) to account codes;
+	// nil for a movement rule.
+	Roles map[string]string
+	// Since is the rule set version in which the rule took this form (was
+	// added or last changed).
+	Since int
 }
 
 // RuleSet is one version of the posting rules.
 type RuleSet struct {
 	Version int
 	Rules   []Rule
+	// CreatedAt is when the version was stored (zero until it is).
+	CreatedAt time.Time
 }
 
 // Lookup returns the rule for key, or nil.
@@ -47,7 +64,23 @@ func (s *RuleSet) Lookup(key string) *Rule {
 	return nil
 }
 
-// DefaultRules is version 1 of the posting rules, seeded at start.
+// DefaultRules is the newest built-in version of the posting rules: version
+// 2, which is version 1 (movements, MovementRules) plus the document rules of
+// orders' events (DocumentRules). RuleHistory has every built-in version;
+// all are seeded at start, so entries posted under version 1 keep naming it.
+func DefaultRules() *RuleSet {
+	h := RuleHistory()
+	return h[len(h)-1]
+}
+
+// RuleHistory is every built-in version of the posting rules, oldest first.
+func RuleHistory() []*RuleSet {
+	v1 := MovementRules()
+	v2 := &RuleSet{Version: 2, Rules: append(slices.Clone(v1.Rules), DocumentRules(2)...)}
+	return []*RuleSet{v1, v2}
+}
+
+// MovementRules is version 1 of the posting rules: inventory movements.
 //
 // Keys are "<movement kind>/<detail>": receipts, issues and reversals by
 // their source document's type, adjustments and counts by their reason
@@ -56,9 +89,9 @@ func (s *RuleSet) Lookup(key string) *Rule {
 // COGS: the issues it corrects were costed to COGS at the then-current cost,
 // so the difference belongs there too, not to purchase price variance, which
 // is the bill-versus-receipt difference.
-func DefaultRules() *RuleSet {
+func MovementRules() *RuleSet {
 	r := func(key, acct, counter, desc string) Rule {
-		return Rule{Key: key, Account: acct, Counter: counter, Description: desc}
+		return Rule{Key: key, Account: acct, Counter: counter, Description: desc, Since: 1}
 	}
 	return &RuleSet{Version: 1, Rules: []Rule{
 		r("receipt/PURCHASE_ORDER", AcctInventory, AcctGRNI, "Receipt against a purchase order: Dr Inventory, Cr GRNI at the receipt's value"),
@@ -219,4 +252,165 @@ func (s *RuleSet) Keys() []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Rule versions.
+//
+// A new version of the rules is made from the latest: rules added or
+// changed by key, keys removed, or a whole new set (RuleChanges). Each rule
+// keeps the version in which it took its form (Since); a rule changed or
+// added takes the new version. Nothing is ever edited in place: entries
+// posted under a version keep naming it.
+
+// MaxRuleKeyLength is the longest rule key.
+const MaxRuleKeyLength = 100
+
+// RuleChanges are the changes a new rule version makes to the latest.
+type RuleChanges struct {
+	// Rules are added, or replace the rule of their key.
+	Rules []Rule
+	// Remove are keys of the latest version's rules to leave out.
+	Remove []string
+	// ReplaceAll: Rules is the whole new set (Remove must be empty).
+	ReplaceAll bool
+}
+
+// ruleKey is a well-formed key: a first segment of lower-case letters,
+// digits and "_" starting with a letter, then optional "/"-separated
+// segments of letters, digits and "_".
+var ruleKey = regexp.MustCompile(`^[a-z][a-z0-9_]*(/[A-Za-z0-9_]+)*$`)
+
+func validKey(key string) bool { return len(key) <= MaxRuleKeyLength && ruleKey.MatchString(key) }
+
+// normalizeRule trims and upper-cases a rule's codes, lower-cases its roles.
+func normalizeRule(r Rule) Rule {
+	r.Key = strings.TrimSpace(r.Key)
+	r.Account, r.Counter = NormalizeCode(r.Account), NormalizeCode(r.Counter)
+	r.Description = strings.TrimSpace(r.Description)
+	if len(r.Roles) == 0 {
+		r.Roles = nil
+	} else {
+		roles := make(map[string]string, len(r.Roles))
+		for role, acct := range r.Roles {
+			roles[strings.ToLower(strings.TrimSpace(role))] = NormalizeCode(acct)
+		}
+		r.Roles = roles
+	}
+	return r
+}
+
+// checkRule adds r's violations, on fields under f ("rules[2]").
+func checkRule(v *apperr.Violations, f string, r Rule, chart Chart) {
+	known := func(field, code string) {
+		if code != "" && chart.Account(code) == nil {
+			v.Add(field, fmt.Sprintf("no account %q in the chart of accounts", code))
+		}
+	}
+	if !validKey(r.Key) {
+		v.Add(f+".key", fmt.Sprintf("must be at most %d characters: a segment of lower-case letters, digits and \"_\" starting with a letter, then optional \"/\"-separated segments of letters, digits and \"_\" (\"receipt/PURCHASE_ORDER\", \"invoice_issued\")", MaxRuleKeyLength))
+	}
+	if utf8.RuneCountInString(r.Description) > MaxDescriptionLength {
+		v.Add(f+".description", fmt.Sprintf("is at most %d characters", MaxDescriptionLength))
+	}
+	roles, isDoc := DocumentRoles[r.Key]
+	if !isDoc {
+		if r.Account == "" {
+			v.Add(f+".account", "is required for a movement rule")
+		}
+		if r.Counter == "" {
+			v.Add(f+".counter_account", "is required for a movement rule")
+		}
+		if r.Account != "" && r.Account == r.Counter {
+			v.Add(f+".counter_account", "must differ from account")
+		}
+		known(f+".account", r.Account)
+		known(f+".counter_account", r.Counter)
+		if len(r.Roles) > 0 {
+			v.Add(f+".role_accounts", fmt.Sprintf("are for document rules (%s) only", strings.Join(slices.Sorted(maps.Keys(DocumentRoles)), ", ")))
+		}
+		return
+	}
+	if r.Account != "" {
+		v.Add(f+".account", "is for movement rules only: a document rule maps its roles in role_accounts")
+	}
+	if r.Counter != "" {
+		v.Add(f+".counter_account", "is for movement rules only: a document rule maps its roles in role_accounts")
+	}
+	all := append(slices.Clone(roles.Required), roles.Optional...)
+	for _, role := range roles.Required {
+		if r.Roles[role] == "" {
+			v.Add(f+".role_accounts."+role, fmt.Sprintf("is required for %s", r.Key))
+		}
+	}
+	for _, role := range slices.Sorted(maps.Keys(r.Roles)) {
+		if !slices.Contains(all, role) {
+			v.Add(f+".role_accounts."+role, fmt.Sprintf("is not a role of %s: one of %s", r.Key, strings.Join(all, ", ")))
+			continue
+		}
+		known(f+".role_accounts."+role, r.Roles[role])
+	}
+}
+
+// sameRule reports whether a and b post alike (their Since aside).
+func sameRule(a, b Rule) bool {
+	return a.Key == b.Key && a.Account == b.Account && a.Counter == b.Counter && a.Description == b.Description &&
+		maps.Equal(a.Roles, b.Roles)
+}
+
+// NextRuleSet is the version after latest that c makes, checked against
+// chart: every malformed rule, unknown account or key, and a version that
+// would change nothing or hold no rule, is a violation (apperr
+// InvalidArgument). Its rules are in key order.
+func NextRuleSet(latest *RuleSet, c RuleChanges, chart Chart) (*RuleSet, error) {
+	next := &RuleSet{Version: latest.Version + 1}
+	var v apperr.Violations
+	byKey := map[string]Rule{}
+	if !c.ReplaceAll {
+		for _, r := range latest.Rules {
+			byKey[r.Key] = r
+		}
+	} else if len(c.Remove) > 0 {
+		v.Add("remove_keys", "must be empty with replace_all: the rules given are the whole set")
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Rules {
+		f := fmt.Sprintf("rules[%d]", i)
+		r = normalizeRule(r)
+		checkRule(&v, f, r, chart)
+		if seen[r.Key] {
+			v.Add(f+".key", fmt.Sprintf("rule %q is given twice", r.Key))
+		}
+		seen[r.Key] = true
+		byKey[r.Key] = r
+	}
+	for i, key := range c.Remove {
+		key = strings.TrimSpace(key)
+		f := fmt.Sprintf("remove_keys[%d]", i)
+		switch {
+		case seen[key]:
+			v.Add(f, fmt.Sprintf("rule %q is both given and removed", key))
+		case latest.Lookup(key) == nil:
+			v.Add(f, fmt.Sprintf("version %d has no rule %q", latest.Version, key))
+		}
+		delete(byKey, key)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	for _, key := range slices.Sorted(maps.Keys(byKey)) {
+		r := byKey[key]
+		if old := latest.Lookup(key); old != nil && sameRule(*old, r) {
+			r.Since = old.Since
+		} else {
+			r.Since = next.Version
+		}
+		next.Rules = append(next.Rules, r)
+	}
+	switch {
+	case len(next.Rules) == 0:
+		return nil, apperr.Invalid(apperr.Field("rules", "the new version would have no rules"))
+	case len(next.Rules) == len(latest.Rules) && !slices.ContainsFunc(next.Rules, func(r Rule) bool { return r.Since == next.Version }):
+		return nil, apperr.Invalid(apperr.Field("rules", fmt.Sprintf("the new version changes nothing: version %d has these rules already", latest.Version)))
+	}
+	return next, nil
 }

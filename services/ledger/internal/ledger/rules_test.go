@@ -2,8 +2,11 @@ package ledger
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"trueup.dev/platform/apperr"
 )
 
 // TestPostMovement checks every default rule family to the minor unit: which
@@ -96,8 +99,8 @@ func TestPostMovement(t *testing.T) {
 			if dr.Dims != wantDims || cr.Dims != wantDims || dr.Currency != tt.m.Currency {
 				t.Errorf("dims %+v / %+v currency %s, want %+v %s", dr.Dims, cr.Dims, dr.Currency, wantDims, tt.m.Currency)
 			}
-			if e.Rule != tt.rule || e.RuleVersion != 1 {
-				t.Errorf("rule %s v%d, want %s v1", e.Rule, e.RuleVersion, tt.rule)
+			if e.Rule != tt.rule || e.RuleVersion != DefaultRules().Version {
+				t.Errorf("rule %s v%d, want %s v%d", e.Rule, e.RuleVersion, tt.rule, DefaultRules().Version)
 			}
 			if !e.EffectiveAt.Equal(tt.m.EffectiveAt) || !e.PostedAt.Equal(now) {
 				t.Errorf("effective %v posted %v", e.EffectiveAt, e.PostedAt)
@@ -129,17 +132,46 @@ func TestPostMovementWithoutValueOrRule(t *testing.T) {
 	}
 }
 
-// TestDefaultRulesUseTheDefaultChart: every rule names accounts that exist.
+// TestDefaultRulesUseTheDefaultChart: every built-in rule of every built-in
+// version is valid against the default chart (its accounts exist, a
+// document rule maps its required roles), and a key appears once.
 func TestDefaultRulesUseTheDefaultChart(t *testing.T) {
 	c := chart(t)
-	seen := map[string]bool{}
-	for _, r := range DefaultRules().Rules {
-		if seen[r.Key] {
-			t.Errorf("rule %s twice", r.Key)
+	for _, rs := range RuleHistory() {
+		seen := map[string]bool{}
+		for i, r := range rs.Rules {
+			if seen[r.Key] {
+				t.Errorf("v%d: rule %s twice", rs.Version, r.Key)
+			}
+			seen[r.Key] = true
+			var v apperr.Violations
+			checkRule(&v, fmt.Sprintf("rules[%d]", i), r, c)
+			if err := v.Err(); err != nil {
+				t.Errorf("v%d: rule %s is not valid: %v", rs.Version, r.Key, err)
+			}
+			if r.Since < 1 || r.Since > rs.Version {
+				t.Errorf("v%d: rule %s since version %d", rs.Version, r.Key, r.Since)
+			}
 		}
-		seen[r.Key] = true
-		if c[r.Account] == nil || c[r.Counter] == nil {
-			t.Errorf("rule %s names %s / %s, not both in the default chart", r.Key, r.Account, r.Counter)
+	}
+}
+
+// TestRuleVersionTwoIsVersionOnePlusDocumentRules: v2 changes no movement
+// rule of v1 (entries posted under v1 stay explained by it) and adds the
+// three document rules.
+func TestRuleVersionTwoIsVersionOnePlusDocumentRules(t *testing.T) {
+	h := RuleHistory()
+	if len(h) != 2 || h[0].Version != 1 || h[1].Version != 2 || DefaultRules().Version != 2 {
+		t.Fatalf("history %d versions, default v%d", len(h), DefaultRules().Version)
+	}
+	for _, r := range h[0].Rules {
+		if r2 := h[1].Lookup(r.Key); r2 == nil || !sameRule(r, *r2) || r2.Since != 1 {
+			t.Errorf("v2's %s = %+v, want v1's %+v", r.Key, r2, r)
+		}
+	}
+	for _, key := range []string{RuleBillApproved, RuleInvoiceIssued, RulePaymentReceived} {
+		if r := h[1].Lookup(key); r == nil || r.Since != 2 || h[0].Lookup(key) != nil {
+			t.Errorf("document rule %s: v2 %+v", key, r)
 		}
 	}
 }

@@ -81,11 +81,12 @@ func EntryToProto(e *ledger.Entry) *ledgerv1.JournalEntry {
 			InventorySeq: e.Source.Seq,
 			TraceId:      e.Source.TraceID,
 		},
-		Rule:        e.Rule,
-		RuleVersion: int32(e.RuleVersion),
-		Reverses:    EntryName(e.Reverses),
-		Reason:      e.Reason,
-		Caller:      e.Caller,
+		Rule:          e.Rule,
+		RuleVersion:   int32(e.RuleVersion),
+		Reverses:      EntryName(e.Reverses),
+		Reason:        e.Reason,
+		Caller:        e.Caller,
+		PostingPeriod: e.PostingPeriod,
 	}
 	for _, l := range e.Lines {
 		p.Lines = append(p.Lines, LineToProto(l))
@@ -215,16 +216,6 @@ func BalanceToProto(b ledger.Balance, displayName string) *ledgerv1.AccountBalan
 		Credit:       Money(b.Credit, b.Currency),
 		Net:          Money(b.Net(), b.Currency),
 		Dimensions:   DimensionsToProto(b.Dims),
-	}
-}
-
-// RuleToProto maps a posting rule.
-func RuleToProto(r ledger.Rule) *ledgerv1.PostingRule {
-	return &ledgerv1.PostingRule{
-		Key:            r.Key,
-		Account:        AccountName(r.Account),
-		CounterAccount: AccountName(r.Counter),
-		Description:    r.Description,
 	}
 }
 

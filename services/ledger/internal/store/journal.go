@@ -128,12 +128,35 @@ func (t *tx) SeedRules(ctx context.Context, rs *ledger.RuleSet, now time.Time) e
 	if n > 0 {
 		return nil
 	}
+	return t.InsertRuleSet(ctx, rs, now)
+}
+
+// InsertRuleSet stores a new rule version; Conflict when the version
+// exists (another writer took the number first).
+func (t *tx) InsertRuleSet(ctx context.Context, rs *ledger.RuleSet, now time.Time) error {
 	rows := make([][]any, 0, len(rs.Rules))
 	for _, r := range rs.Rules {
-		rows = append(rows, []any{rs.Version, r.Key, r.Account, r.Counter, r.Description, now.UnixMicro()})
+		roles := r.Roles
+		if roles == nil {
+			roles = map[string]string{}
+		}
+		b, err := json.Marshal(roles)
+		if err != nil {
+			return fmt.Errorf("encode roles of posting rule %s: %w", r.Key, err)
+		}
+		since := r.Since
+		if since == 0 {
+			since = rs.Version
+		}
+		rows = append(rows, []any{rs.Version, r.Key, r.Account, r.Counter, r.Description, string(b), since, now.UnixMicro()})
 	}
-	if _, err := t.exec(ctx, rows, `INSERT INTO posting_rules (version, key, account, counter, description, created_at)`, ""); err != nil {
+	n, err := t.exec(ctx, rows, `INSERT INTO posting_rules (version, key, account, counter, description, roles, since_version, created_at)`,
+		` ON CONFLICT (version, key) DO NOTHING`)
+	if err != nil {
 		return fmt.Errorf("store posting rules version %d: %w", rs.Version, err)
+	}
+	if n != int64(len(rows)) {
+		return apperr.Conflict(fmt.Sprintf("posting rules version %d was created by another call at the same time; retry", rs.Version), nil)
 	}
 	return nil
 }
@@ -143,7 +166,8 @@ func (t *tx) RecordEvents(ctx context.Context, consumer string, eventIDs []strin
 }
 
 const entryInsertColumns = `id, effective_at, posted_at, description, source_service, source_event_type, source_event_id,
-	source_document_id, source_movement_id, source_seq, source_trace_id, rule, rule_version, reverses, reason, caller`
+	source_document_id, source_movement_id, source_seq, source_trace_id, rule, rule_version, reverses, reason, caller,
+	posting_period, adjusting`
 
 const lineColumns = `entry_id, line_no, account, side, amount, currency, warehouse, item, lot, document, partner, effective_at`
 
@@ -188,7 +212,8 @@ func (t *tx) InsertEntries(ctx context.Context, entries []*ledger.Entry) error {
 		eff := e.EffectiveAt.UnixMicro()
 		s := e.Source
 		entryRows = append(entryRows, []any{e.ID, eff, e.PostedAt.UnixMicro(), e.Description, s.Service, s.EventType, s.EventID,
-			s.DocumentID, s.MovementID, s.Seq, s.TraceID, e.Rule, e.RuleVersion, e.Reverses, e.Reason, e.Caller})
+			s.DocumentID, s.MovementID, s.Seq, s.TraceID, e.Rule, e.RuleVersion, e.Reverses, e.Reason, e.Caller,
+			e.PostingPeriod, e.Adjusting})
 		day := dayOf(eff)
 		for i, l := range e.Lines {
 			d := l.Dims
@@ -317,7 +342,8 @@ func (t *tx) UnparkEvents(ctx context.Context, eventIDs []string) error {
 // ---- read side ----
 
 const entryColumns = `e.seq, ` + `e.id, e.effective_at, e.posted_at, e.description, e.source_service, e.source_event_type, e.source_event_id,
-	e.source_document_id, e.source_movement_id, e.source_seq, e.source_trace_id, e.rule, e.rule_version, e.reverses, e.reason, e.caller`
+	e.source_document_id, e.source_movement_id, e.source_seq, e.source_trace_id, e.rule, e.rule_version, e.reverses, e.reason, e.caller,
+	e.posting_period, e.adjusting`
 
 func (r reader) GetEntry(ctx context.Context, id string) (*ledger.Entry, error) {
 	return r.oneEntry(ctx, "journal entry", `e.id = $1`, id)
@@ -397,7 +423,8 @@ func (r reader) entries(ctx context.Context, query string, args ...any) ([]*ledg
 		var seq, eff, posted int64
 		s := &e.Source
 		if err := rows.Scan(&seq, &e.ID, &eff, &posted, &e.Description, &s.Service, &s.EventType, &s.EventID,
-			&s.DocumentID, &s.MovementID, &s.Seq, &s.TraceID, &e.Rule, &e.RuleVersion, &e.Reverses, &e.Reason, &e.Caller); err != nil {
+			&s.DocumentID, &s.MovementID, &s.Seq, &s.TraceID, &e.Rule, &e.RuleVersion, &e.Reverses, &e.Reason, &e.Caller,
+			&e.PostingPeriod, &e.Adjusting); err != nil {
 			return nil, nil, fmt.Errorf("scan journal entry: %w", err)
 		}
 		e.EffectiveAt = time.UnixMicro(eff).UTC()
@@ -532,17 +559,48 @@ func (r reader) ListParked(ctx context.Context, page paging.Page) ([]*ledger.Par
 }
 
 func (r reader) Rules(ctx context.Context) (*ledger.RuleSet, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT version, key, account, counter, description FROM posting_rules
-		WHERE version = (SELECT MAX(version) FROM posting_rules) ORDER BY key`)
+	return r.rules(ctx, `(SELECT MAX(version) FROM posting_rules)`)
+}
+
+func (r reader) RulesVersion(ctx context.Context, version int) (*ledger.RuleSet, error) {
+	rs, err := r.rules(ctx, `$1`, version)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs.Rules) == 0 {
+		return nil, apperr.NotFound("posting rules version", strconv.Itoa(version))
+	}
+	return rs, nil
+}
+
+// rules reads the rule set of the version the SQL expression gives; an
+// empty version 0 when there is none.
+func (r reader) rules(ctx context.Context, version string, args ...any) (*ledger.RuleSet, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT version, key, account, counter, description, roles, since_version, created_at
+		FROM posting_rules WHERE version = `+version+` ORDER BY key`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query posting rules: %w", err)
 	}
 	defer rows.Close()
 	rs := &ledger.RuleSet{}
+	var created int64
 	for rows.Next() {
 		var rule ledger.Rule
-		if err := rows.Scan(&rs.Version, &rule.Key, &rule.Account, &rule.Counter, &rule.Description); err != nil {
+		var roles string
+		if err := rows.Scan(&rs.Version, &rule.Key, &rule.Account, &rule.Counter, &rule.Description, &roles, &rule.Since, &created); err != nil {
 			return nil, fmt.Errorf("scan posting rule: %w", err)
+		}
+		if err := json.Unmarshal([]byte(roles), &rule.Roles); err != nil {
+			return nil, fmt.Errorf("decode roles of posting rule %s: %w", rule.Key, err)
+		}
+		if len(rule.Roles) == 0 {
+			rule.Roles = nil
+		}
+		if rule.Since == 0 {
+			rule.Since = rs.Version // a row from before since_version existed
+		}
+		if t := time.UnixMicro(created).UTC(); rs.CreatedAt.IsZero() || t.Before(rs.CreatedAt) {
+			rs.CreatedAt = t
 		}
 		rs.Rules = append(rs.Rules, rule)
 	}

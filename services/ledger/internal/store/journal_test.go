@@ -81,10 +81,11 @@ func TestSeedChartAndRules(t *testing.T) {
 			t.Fatalf("inventory account = %+v", inv)
 		}
 
-		v1 := ledger.DefaultRules()
+		v1 := ledger.MovementRules()
 		v2 := &ledger.RuleSet{Version: 2, Rules: []ledger.Rule{
-			{Key: "transfer_in", Account: "1400", Counter: "1450", Description: "in"},
+			{Key: "transfer_in", Account: "1400", Counter: "1450", Description: "in", Since: 1},
 			{Key: "cost_correction", Account: "1400", Counter: "5200", Description: "to PPV"},
+			{Key: ledger.RuleInvoiceIssued, Description: "doc", Roles: map[string]string{"ar": "1200", "revenue": "4000"}},
 		}}
 		for _, r := range []*ledger.RuleSet{v1, v2, v1, {Version: 2, Rules: []ledger.Rule{{Key: "other", Account: "1", Counter: "2"}}}} {
 			inTx(t, s, func(tx app.Tx) error { return tx.SeedRules(ctx, r, t0) })
@@ -93,9 +94,24 @@ func TestSeedChartAndRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := &ledger.RuleSet{Version: 2, Rules: []ledger.Rule{v2.Rules[1], v2.Rules[0]}}
+		// Rules in key order; a rule stored without Since took its form in
+		// its own version.
+		since2 := func(r ledger.Rule) ledger.Rule { r.Since = 2; return r }
+		want := &ledger.RuleSet{Version: 2, CreatedAt: t0, Rules: []ledger.Rule{since2(v2.Rules[1]), since2(v2.Rules[2]), v2.Rules[0]}}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("Rules = %+v, want %+v", got, want)
+		}
+		old, err := s.RulesVersion(ctx, 1)
+		if err != nil || old.Version != 1 || len(old.Rules) != len(v1.Rules) || old.Rules[0].Roles != nil || old.Rules[0].Since != 1 {
+			t.Fatalf("RulesVersion(1) = %+v, %v", old, err)
+		}
+		if _, err := s.RulesVersion(ctx, 3); apperr.KindOf(err) != apperr.KindNotFound {
+			t.Fatalf("RulesVersion(3): %v, want NotFound", err)
+		}
+		// A version stored twice at once: the second is a Conflict, not a mix.
+		err = s.InTx(ctx, func(tx app.Tx) error { return tx.InsertRuleSet(ctx, v2, t0) })
+		if apperr.KindOf(err) != apperr.KindConflict {
+			t.Fatalf("InsertRuleSet of an existing version: %v, want Conflict", err)
 		}
 	})
 }

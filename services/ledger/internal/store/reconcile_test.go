@@ -67,7 +67,7 @@ func TestReconciliationNamesWhatDiffers(t *testing.T) {
 			},
 		}
 		svc.SetInventory(inv)
-		r, err := svc.Reconcile(ctx, events.DecodeInventory)
+		r, err := svc.Reconcile(ctx, events.Decode)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestReconciliationNamesWhatDiffers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err = svc.Reconcile(ctx, events.DecodeInventory)
+		r, err = svc.Reconcile(ctx, events.Decode)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -111,7 +111,13 @@ type JournalEntry struct {
 	Reason string `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Output only. Who made a manual entry or reversal; empty for posted
 	// entries.
-	Caller        string `protobuf:"bytes,11,opt,name=caller,proto3" json:"caller,omitempty"`
+	Caller string `protobuf:"bytes,11,opt,name=caller,proto3" json:"caller,omitempty"`
+	// Output only. The fiscal period the entry is posted into, "yyyy-mm" (see
+	// PeriodService). It is the period of effective_time, unless that period
+	// was closed when an event was posted: the entry then goes into the first
+	// open period after it and keeps its effective_time. A manual adjusting
+	// entry into a closed period is posted into that period.
+	PostingPeriod string `protobuf:"bytes,12,opt,name=posting_period,json=postingPeriod,proto3" json:"posting_period,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -219,6 +225,13 @@ func (x *JournalEntry) GetReason() string {
 func (x *JournalEntry) GetCaller() string {
 	if x != nil {
 		return x.Caller
+	}
+	return ""
+}
+
+func (x *JournalEntry) GetPostingPeriod() string {
+	if x != nil {
+		return x.PostingPeriod
 	}
 	return ""
 }
@@ -664,19 +677,38 @@ func (x *AccountBalance) GetDimensions() *Dimensions {
 	return nil
 }
 
-// A posting rule: which accounts one kind of inventory movement posts to.
+// A posting rule: which accounts one kind of event posts to. A movement
+// rule (an inventory movement, e.g. "receipt/PURCHASE_ORDER") names account
+// and counter_account; a document rule (an orders event: "bill_approved",
+// "invoice_issued", "payment_received") names the account of each role in
+// role_accounts instead.
 type PostingRule struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The kind of movement the rule covers, e.g. "receipt/PURCHASE_ORDER" or
-	// "issue/reason/SCRAP".
+	// The kind of event the rule covers, e.g. "receipt/PURCHASE_ORDER",
+	// "issue/reason/SCRAP" or "invoice_issued": lower-case letters, digits and
+	// "_", then optional "/"-separated segments of letters, digits and "_"; at
+	// most 100 characters.
 	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	// The inventory-side account, "accounts/{code}": debited when the movement
-	// adds value, credited when it takes value out.
+	// A movement rule's inventory-side account, "accounts/{code}": debited
+	// when the movement adds value, credited when it takes value out. Empty
+	// for a document rule.
 	Account string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
-	// The account on the other side, "accounts/{code}".
+	// A movement rule's account on the other side, "accounts/{code}". Empty
+	// for a document rule.
 	CounterAccount string `protobuf:"bytes,3,opt,name=counter_account,json=counterAccount,proto3" json:"counter_account,omitempty"`
-	// A human-readable description of the rule.
-	Description   string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// A human-readable description of the rule, at most 500 characters.
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// A document rule's account per role, "accounts/{code}". The roles are
+	// "grni", "ap", "ppv" and "tax" for "bill_approved"; "ar", "revenue" and
+	// "tax" for "invoice_issued"; "cash" and "ar" for "payment_received". The
+	// first two of each are required; a document that needs an optional role
+	// the rule lacks (a price variance, a tax) is parked until a rule version
+	// adds it. Empty for a movement rule.
+	RoleAccounts map[string]string `protobuf:"bytes,5,rep,name=role_accounts,json=roleAccounts,proto3" json:"role_accounts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Output only. The version of the posting rules in which the rule took
+	// the form it has (was added or last changed); an entry's rule_version is
+	// the version of the whole rule set it was posted under.
+	SinceVersion  int32 `protobuf:"varint,6,opt,name=since_version,json=sinceVersion,proto3" json:"since_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -737,6 +769,20 @@ func (x *PostingRule) GetDescription() string {
 		return x.Description
 	}
 	return ""
+}
+
+func (x *PostingRule) GetRoleAccounts() map[string]string {
+	if x != nil {
+		return x.RoleAccounts
+	}
+	return nil
+}
+
+func (x *PostingRule) GetSinceVersion() int32 {
+	if x != nil {
+		return x.SinceVersion
+	}
+	return 0
 }
 
 // An event the ledger received but could not post (no posting rule covers
@@ -827,7 +873,7 @@ var File_trueup_ledger_v1_journal_proto protoreflect.FileDescriptor
 
 const file_trueup_ledger_v1_journal_proto_rawDesc = "" +
 	"\n" +
-	"\x1etrueup/ledger/v1/journal.proto\x12\x10trueup.ledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\"\xaf\x03\n" +
+	"\x1etrueup/ledger/v1/journal.proto\x12\x10trueup.ledger.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\"\xd6\x03\n" +
 	"\fJournalEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12A\n" +
 	"\x0eeffective_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\x127\n" +
@@ -840,7 +886,8 @@ const file_trueup_ledger_v1_journal_proto_rawDesc = "" +
 	"\breverses\x18\t \x01(\tR\breverses\x12\x16\n" +
 	"\x06reason\x18\n" +
 	" \x01(\tR\x06reason\x12\x16\n" +
-	"\x06caller\x18\v \x01(\tR\x06caller\"\xe3\x01\n" +
+	"\x06caller\x18\v \x01(\tR\x06caller\x12%\n" +
+	"\x0eposting_period\x18\f \x01(\tR\rpostingPeriod\"\xe3\x01\n" +
 	"\vEntrySource\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12\x1d\n" +
 	"\n" +
@@ -881,12 +928,17 @@ const file_trueup_ledger_v1_journal_proto_rawDesc = "" +
 	"\x03net\x18\x06 \x01(\v2\x15.trueup.type.v1.MoneyR\x03net\x12<\n" +
 	"\n" +
 	"dimensions\x18\a \x01(\v2\x1c.trueup.ledger.v1.DimensionsR\n" +
-	"dimensions\"\x84\x01\n" +
+	"dimensions\"\xc0\x02\n" +
 	"\vPostingRule\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x12'\n" +
 	"\x0fcounter_account\x18\x03 \x01(\tR\x0ecounterAccount\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription\"\xb2\x01\n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12T\n" +
+	"\rrole_accounts\x18\x05 \x03(\v2/.trueup.ledger.v1.PostingRule.RoleAccountsEntryR\froleAccounts\x12#\n" +
+	"\rsince_version\x18\x06 \x01(\x05R\fsinceVersion\x1a?\n" +
+	"\x11RoleAccountsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb2\x01\n" +
 	"\vParkedEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1d\n" +
 	"\n" +
@@ -913,7 +965,7 @@ func file_trueup_ledger_v1_journal_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_ledger_v1_journal_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_ledger_v1_journal_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_trueup_ledger_v1_journal_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_trueup_ledger_v1_journal_proto_goTypes = []any{
 	(Side)(0),                     // 0: trueup.ledger.v1.Side
 	(*JournalEntry)(nil),          // 1: trueup.ledger.v1.JournalEntry
@@ -924,30 +976,32 @@ var file_trueup_ledger_v1_journal_proto_goTypes = []any{
 	(*AccountBalance)(nil),        // 6: trueup.ledger.v1.AccountBalance
 	(*PostingRule)(nil),           // 7: trueup.ledger.v1.PostingRule
 	(*ParkedEvent)(nil),           // 8: trueup.ledger.v1.ParkedEvent
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*v1.Money)(nil),              // 10: trueup.type.v1.Money
+	nil,                           // 9: trueup.ledger.v1.PostingRule.RoleAccountsEntry
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 11: trueup.type.v1.Money
 }
 var file_trueup_ledger_v1_journal_proto_depIdxs = []int32{
-	9,  // 0: trueup.ledger.v1.JournalEntry.effective_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: trueup.ledger.v1.JournalEntry.post_time:type_name -> google.protobuf.Timestamp
+	10, // 0: trueup.ledger.v1.JournalEntry.effective_time:type_name -> google.protobuf.Timestamp
+	10, // 1: trueup.ledger.v1.JournalEntry.post_time:type_name -> google.protobuf.Timestamp
 	2,  // 2: trueup.ledger.v1.JournalEntry.source:type_name -> trueup.ledger.v1.EntrySource
 	3,  // 3: trueup.ledger.v1.JournalEntry.lines:type_name -> trueup.ledger.v1.JournalLine
 	0,  // 4: trueup.ledger.v1.JournalLine.side:type_name -> trueup.ledger.v1.Side
-	10, // 5: trueup.ledger.v1.JournalLine.amount:type_name -> trueup.type.v1.Money
+	11, // 5: trueup.ledger.v1.JournalLine.amount:type_name -> trueup.type.v1.Money
 	4,  // 6: trueup.ledger.v1.JournalLine.dimensions:type_name -> trueup.ledger.v1.Dimensions
-	9,  // 7: trueup.ledger.v1.TrialBalance.as_of_time:type_name -> google.protobuf.Timestamp
+	10, // 7: trueup.ledger.v1.TrialBalance.as_of_time:type_name -> google.protobuf.Timestamp
 	6,  // 8: trueup.ledger.v1.TrialBalance.rows:type_name -> trueup.ledger.v1.AccountBalance
-	10, // 9: trueup.ledger.v1.TrialBalance.totals:type_name -> trueup.type.v1.Money
-	10, // 10: trueup.ledger.v1.AccountBalance.debit:type_name -> trueup.type.v1.Money
-	10, // 11: trueup.ledger.v1.AccountBalance.credit:type_name -> trueup.type.v1.Money
-	10, // 12: trueup.ledger.v1.AccountBalance.net:type_name -> trueup.type.v1.Money
+	11, // 9: trueup.ledger.v1.TrialBalance.totals:type_name -> trueup.type.v1.Money
+	11, // 10: trueup.ledger.v1.AccountBalance.debit:type_name -> trueup.type.v1.Money
+	11, // 11: trueup.ledger.v1.AccountBalance.credit:type_name -> trueup.type.v1.Money
+	11, // 12: trueup.ledger.v1.AccountBalance.net:type_name -> trueup.type.v1.Money
 	4,  // 13: trueup.ledger.v1.AccountBalance.dimensions:type_name -> trueup.ledger.v1.Dimensions
-	9,  // 14: trueup.ledger.v1.ParkedEvent.park_time:type_name -> google.protobuf.Timestamp
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	9,  // 14: trueup.ledger.v1.PostingRule.role_accounts:type_name -> trueup.ledger.v1.PostingRule.RoleAccountsEntry
+	10, // 15: trueup.ledger.v1.ParkedEvent.park_time:type_name -> google.protobuf.Timestamp
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_trueup_ledger_v1_journal_proto_init() }
@@ -961,7 +1015,7 @@ func file_trueup_ledger_v1_journal_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_ledger_v1_journal_proto_rawDesc), len(file_trueup_ledger_v1_journal_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

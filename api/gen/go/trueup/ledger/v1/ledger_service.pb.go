@@ -253,7 +253,13 @@ type CreateJournalEntryRequest struct {
 	// request_id and the same entry returns the entry posted by the first call
 	// instead of posting it again. Reusing a request_id for a different request
 	// fails with INVALID_ARGUMENT.
-	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Marks the entry as an adjusting entry, the only kind a closed period
+	// takes (with its reason). Without it, an entry effective in a closed
+	// period fails with FAILED_PRECONDITION; nothing can be posted into a
+	// locked period. Over REST it is the adjusting query parameter (the body
+	// is the entry).
+	Adjusting     bool `protobuf:"varint,3,opt,name=adjusting,proto3" json:"adjusting,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -300,6 +306,13 @@ func (x *CreateJournalEntryRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CreateJournalEntryRequest) GetAdjusting() bool {
+	if x != nil {
+		return x.Adjusting
+	}
+	return false
 }
 
 // The request to get a journal entry.
@@ -762,7 +775,9 @@ func (x *QueryBalancesResponse) GetBalances() []*AccountBalance {
 
 // The request to list the posting rules.
 type ListPostingRulesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version of the posting rules to list. Optional; 0 means the latest.
+	Version       int32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -797,13 +812,23 @@ func (*ListPostingRulesRequest) Descriptor() ([]byte, []int) {
 	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{12}
 }
 
-// The current posting rules.
+func (x *ListPostingRulesRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// One version of the posting rules.
 type ListPostingRulesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The version of the rule set.
 	Version int32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	// The rules, in rule set order.
-	Rules         []*PostingRule `protobuf:"bytes,2,rep,name=rules,proto3" json:"rules,omitempty"`
+	// The rules, in key order.
+	Rules []*PostingRule `protobuf:"bytes,2,rep,name=rules,proto3" json:"rules,omitempty"`
+	// The latest version of the posting rules, the one events are posted
+	// under now.
+	LatestVersion int32 `protobuf:"varint,3,opt,name=latest_version,json=latestVersion,proto3" json:"latest_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -852,6 +877,168 @@ func (x *ListPostingRulesResponse) GetRules() []*PostingRule {
 	return nil
 }
 
+func (x *ListPostingRulesResponse) GetLatestVersion() int32 {
+	if x != nil {
+		return x.LatestVersion
+	}
+	return 0
+}
+
+// The request to create a new version of the posting rules.
+type CreatePostingRuleVersionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rules to add, or to change (a rule with the key of an existing rule
+	// replaces it). Output-only fields are ignored.
+	Rules []*PostingRule `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	// The keys of rules of the latest version to leave out of the new one.
+	// Not with replace_all.
+	RemoveKeys []string `protobuf:"bytes,2,rep,name=remove_keys,json=removeKeys,proto3" json:"remove_keys,omitempty"`
+	// Whether rules is the whole new rule set, instead of changes to the
+	// latest version.
+	ReplaceAll bool `protobuf:"varint,3,opt,name=replace_all,json=replaceAll,proto3" json:"replace_all,omitempty"`
+	// The version the changes are made on. Optional: when set and not the
+	// latest version, the call fails with FAILED_PRECONDITION, so two
+	// controllers editing the rules at once do not overwrite each other.
+	BaseVersion int32 `protobuf:"varint,4,opt,name=base_version,json=baseVersion,proto3" json:"base_version,omitempty"`
+	// An optional client-chosen key (a UUID is recommended, at most 200
+	// characters) that makes the call safe to retry: a retry with the same
+	// request_id and the same request returns the version created by the
+	// first call instead of creating another. Reusing a request_id for a
+	// different request fails with INVALID_ARGUMENT.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePostingRuleVersionRequest) Reset() {
+	*x = CreatePostingRuleVersionRequest{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePostingRuleVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePostingRuleVersionRequest) ProtoMessage() {}
+
+func (x *CreatePostingRuleVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePostingRuleVersionRequest.ProtoReflect.Descriptor instead.
+func (*CreatePostingRuleVersionRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CreatePostingRuleVersionRequest) GetRules() []*PostingRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *CreatePostingRuleVersionRequest) GetRemoveKeys() []string {
+	if x != nil {
+		return x.RemoveKeys
+	}
+	return nil
+}
+
+func (x *CreatePostingRuleVersionRequest) GetReplaceAll() bool {
+	if x != nil {
+		return x.ReplaceAll
+	}
+	return false
+}
+
+func (x *CreatePostingRuleVersionRequest) GetBaseVersion() int32 {
+	if x != nil {
+		return x.BaseVersion
+	}
+	return 0
+}
+
+func (x *CreatePostingRuleVersionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// A version of the posting rules, as created.
+type PostingRuleSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version number: the previous latest version plus one.
+	Version int32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The rules of the version, in key order.
+	Rules []*PostingRule `protobuf:"bytes,2,rep,name=rules,proto3" json:"rules,omitempty"`
+	// When the version was created.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostingRuleSet) Reset() {
+	*x = PostingRuleSet{}
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostingRuleSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostingRuleSet) ProtoMessage() {}
+
+func (x *PostingRuleSet) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostingRuleSet.ProtoReflect.Descriptor instead.
+func (*PostingRuleSet) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PostingRuleSet) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *PostingRuleSet) GetRules() []*PostingRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *PostingRuleSet) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // The request to list parked events.
 type ListParkedEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -868,7 +1055,7 @@ type ListParkedEventsRequest struct {
 
 func (x *ListParkedEventsRequest) Reset() {
 	*x = ListParkedEventsRequest{}
-	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[14]
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +1067,7 @@ func (x *ListParkedEventsRequest) String() string {
 func (*ListParkedEventsRequest) ProtoMessage() {}
 
 func (x *ListParkedEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[14]
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +1080,7 @@ func (x *ListParkedEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListParkedEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListParkedEventsRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{14}
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListParkedEventsRequest) GetPageSize() int32 {
@@ -924,7 +1111,7 @@ type ListParkedEventsResponse struct {
 
 func (x *ListParkedEventsResponse) Reset() {
 	*x = ListParkedEventsResponse{}
-	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[15]
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -936,7 +1123,7 @@ func (x *ListParkedEventsResponse) String() string {
 func (*ListParkedEventsResponse) ProtoMessage() {}
 
 func (x *ListParkedEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[15]
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -949,7 +1136,7 @@ func (x *ListParkedEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListParkedEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListParkedEventsResponse) Descriptor() ([]byte, []int) {
-	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{15}
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListParkedEventsResponse) GetParkedEvents() []*ParkedEvent {
@@ -975,7 +1162,7 @@ type RepostParkedEventsRequest struct {
 
 func (x *RepostParkedEventsRequest) Reset() {
 	*x = RepostParkedEventsRequest{}
-	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[16]
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1174,7 @@ func (x *RepostParkedEventsRequest) String() string {
 func (*RepostParkedEventsRequest) ProtoMessage() {}
 
 func (x *RepostParkedEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[16]
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1187,7 @@ func (x *RepostParkedEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepostParkedEventsRequest.ProtoReflect.Descriptor instead.
 func (*RepostParkedEventsRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{16}
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{18}
 }
 
 // What reposting the parked events did.
@@ -1016,7 +1203,7 @@ type RepostParkedEventsResponse struct {
 
 func (x *RepostParkedEventsResponse) Reset() {
 	*x = RepostParkedEventsResponse{}
-	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[17]
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1028,7 +1215,7 @@ func (x *RepostParkedEventsResponse) String() string {
 func (*RepostParkedEventsResponse) ProtoMessage() {}
 
 func (x *RepostParkedEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[17]
+	mi := &file_trueup_ledger_v1_ledger_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1041,7 +1228,7 @@ func (x *RepostParkedEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepostParkedEventsResponse.ProtoReflect.Descriptor instead.
 func (*RepostParkedEventsResponse) Descriptor() ([]byte, []int) {
-	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{17}
+	return file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RepostParkedEventsResponse) GetPosted() int32 {
@@ -1075,11 +1262,12 @@ const file_trueup_ledger_v1_ledger_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"u\n" +
 	"\x14ListAccountsResponse\x125\n" +
 	"\baccounts\x18\x01 \x03(\v2\x19.trueup.ledger.v1.AccountR\baccounts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x7f\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n" +
 	"\x19CreateJournalEntryRequest\x12C\n" +
 	"\rjournal_entry\x18\x01 \x01(\v2\x1e.trueup.ledger.v1.JournalEntryR\fjournalEntry\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\",\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x1c\n" +
+	"\tadjusting\x18\x03 \x01(\bR\tadjusting\",\n" +
 	"\x16GetJournalEntryRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\xa5\x02\n" +
 	"\x19ListJournalEntriesRequest\x12\x1b\n" +
@@ -1114,11 +1302,27 @@ const file_trueup_ledger_v1_ledger_service_proto_rawDesc = "" +
 	"\n" +
 	"as_of_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\"U\n" +
 	"\x15QueryBalancesResponse\x12<\n" +
-	"\bbalances\x18\x01 \x03(\v2 .trueup.ledger.v1.AccountBalanceR\bbalances\"\x19\n" +
-	"\x17ListPostingRulesRequest\"i\n" +
+	"\bbalances\x18\x01 \x03(\v2 .trueup.ledger.v1.AccountBalanceR\bbalances\"3\n" +
+	"\x17ListPostingRulesRequest\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x05R\aversion\"\x90\x01\n" +
 	"\x18ListPostingRulesResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x05R\aversion\x123\n" +
-	"\x05rules\x18\x02 \x03(\v2\x1d.trueup.ledger.v1.PostingRuleR\x05rules\"U\n" +
+	"\x05rules\x18\x02 \x03(\v2\x1d.trueup.ledger.v1.PostingRuleR\x05rules\x12%\n" +
+	"\x0elatest_version\x18\x03 \x01(\x05R\rlatestVersion\"\xda\x01\n" +
+	"\x1fCreatePostingRuleVersionRequest\x123\n" +
+	"\x05rules\x18\x01 \x03(\v2\x1d.trueup.ledger.v1.PostingRuleR\x05rules\x12\x1f\n" +
+	"\vremove_keys\x18\x02 \x03(\tR\n" +
+	"removeKeys\x12\x1f\n" +
+	"\vreplace_all\x18\x03 \x01(\bR\n" +
+	"replaceAll\x12!\n" +
+	"\fbase_version\x18\x04 \x01(\x05R\vbaseVersion\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"\x9c\x01\n" +
+	"\x0ePostingRuleSet\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x05R\aversion\x123\n" +
+	"\x05rules\x18\x02 \x03(\v2\x1d.trueup.ledger.v1.PostingRuleR\x05rules\x12;\n" +
+	"\vcreate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"U\n" +
 	"\x17ListParkedEventsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -1129,7 +1333,7 @@ const file_trueup_ledger_v1_ledger_service_proto_rawDesc = "" +
 	"\x19RepostParkedEventsRequest\"W\n" +
 	"\x1aRepostParkedEventsResponse\x12\x16\n" +
 	"\x06posted\x18\x01 \x01(\x05R\x06posted\x12!\n" +
-	"\fstill_parked\x18\x02 \x01(\x05R\vstillParked2\xab\f\n" +
+	"\fstill_parked\x18\x02 \x01(\x05R\vstillParked2\xc8\r\n" +
 	"\rLedgerService\x12q\n" +
 	"\rCreateAccount\x12&.trueup.ledger.v1.CreateAccountRequest\x1a\x19.trueup.ledger.v1.Account\"\x1d\x82\xd3\xe4\x93\x02\x17:\aaccount\"\f/v1/accounts\x12k\n" +
 	"\n" +
@@ -1141,7 +1345,8 @@ const file_trueup_ledger_v1_ledger_service_proto_rawDesc = "" +
 	"\x13ReverseJournalEntry\x12,.trueup.ledger.v1.ReverseJournalEntryRequest\x1a\x1e.trueup.ledger.v1.JournalEntry\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=journalEntries/*}:reverse\x12u\n" +
 	"\x0fGetTrialBalance\x12(.trueup.ledger.v1.GetTrialBalanceRequest\x1a\x1e.trueup.ledger.v1.TrialBalance\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/trialBalance\x12v\n" +
 	"\rQueryBalances\x12&.trueup.ledger.v1.QueryBalancesRequest\x1a'.trueup.ledger.v1.QueryBalancesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/balances\x12\x83\x01\n" +
-	"\x10ListPostingRules\x12).trueup.ledger.v1.ListPostingRulesRequest\x1a*.trueup.ledger.v1.ListPostingRulesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/postingRules\x12\x83\x01\n" +
+	"\x10ListPostingRules\x12).trueup.ledger.v1.ListPostingRulesRequest\x1a*.trueup.ledger.v1.ListPostingRulesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/postingRules\x12\x9a\x01\n" +
+	"\x18CreatePostingRuleVersion\x121.trueup.ledger.v1.CreatePostingRuleVersionRequest\x1a .trueup.ledger.v1.PostingRuleSet\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/postingRules:createVersion\x12\x83\x01\n" +
 	"\x10ListParkedEvents\x12).trueup.ledger.v1.ListParkedEventsRequest\x1a*.trueup.ledger.v1.ListParkedEventsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/parkedEvents\x12\x93\x01\n" +
 	"\x12RepostParkedEvents\x12+.trueup.ledger.v1.RepostParkedEventsRequest\x1a,.trueup.ledger.v1.RepostParkedEventsResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/parkedEvents:repostB1Z/trueup.dev/api/gen/go/trueup/ledger/v1;ledgerv1b\x06proto3"
 
@@ -1157,75 +1362,82 @@ func file_trueup_ledger_v1_ledger_service_proto_rawDescGZIP() []byte {
 	return file_trueup_ledger_v1_ledger_service_proto_rawDescData
 }
 
-var file_trueup_ledger_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_trueup_ledger_v1_ledger_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_trueup_ledger_v1_ledger_service_proto_goTypes = []any{
-	(*CreateAccountRequest)(nil),       // 0: trueup.ledger.v1.CreateAccountRequest
-	(*GetAccountRequest)(nil),          // 1: trueup.ledger.v1.GetAccountRequest
-	(*ListAccountsRequest)(nil),        // 2: trueup.ledger.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),       // 3: trueup.ledger.v1.ListAccountsResponse
-	(*CreateJournalEntryRequest)(nil),  // 4: trueup.ledger.v1.CreateJournalEntryRequest
-	(*GetJournalEntryRequest)(nil),     // 5: trueup.ledger.v1.GetJournalEntryRequest
-	(*ListJournalEntriesRequest)(nil),  // 6: trueup.ledger.v1.ListJournalEntriesRequest
-	(*ListJournalEntriesResponse)(nil), // 7: trueup.ledger.v1.ListJournalEntriesResponse
-	(*ReverseJournalEntryRequest)(nil), // 8: trueup.ledger.v1.ReverseJournalEntryRequest
-	(*GetTrialBalanceRequest)(nil),     // 9: trueup.ledger.v1.GetTrialBalanceRequest
-	(*QueryBalancesRequest)(nil),       // 10: trueup.ledger.v1.QueryBalancesRequest
-	(*QueryBalancesResponse)(nil),      // 11: trueup.ledger.v1.QueryBalancesResponse
-	(*ListPostingRulesRequest)(nil),    // 12: trueup.ledger.v1.ListPostingRulesRequest
-	(*ListPostingRulesResponse)(nil),   // 13: trueup.ledger.v1.ListPostingRulesResponse
-	(*ListParkedEventsRequest)(nil),    // 14: trueup.ledger.v1.ListParkedEventsRequest
-	(*ListParkedEventsResponse)(nil),   // 15: trueup.ledger.v1.ListParkedEventsResponse
-	(*RepostParkedEventsRequest)(nil),  // 16: trueup.ledger.v1.RepostParkedEventsRequest
-	(*RepostParkedEventsResponse)(nil), // 17: trueup.ledger.v1.RepostParkedEventsResponse
-	(*Account)(nil),                    // 18: trueup.ledger.v1.Account
-	(*JournalEntry)(nil),               // 19: trueup.ledger.v1.JournalEntry
-	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
-	(*AccountBalance)(nil),             // 21: trueup.ledger.v1.AccountBalance
-	(*PostingRule)(nil),                // 22: trueup.ledger.v1.PostingRule
-	(*ParkedEvent)(nil),                // 23: trueup.ledger.v1.ParkedEvent
-	(*TrialBalance)(nil),               // 24: trueup.ledger.v1.TrialBalance
+	(*CreateAccountRequest)(nil),            // 0: trueup.ledger.v1.CreateAccountRequest
+	(*GetAccountRequest)(nil),               // 1: trueup.ledger.v1.GetAccountRequest
+	(*ListAccountsRequest)(nil),             // 2: trueup.ledger.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),            // 3: trueup.ledger.v1.ListAccountsResponse
+	(*CreateJournalEntryRequest)(nil),       // 4: trueup.ledger.v1.CreateJournalEntryRequest
+	(*GetJournalEntryRequest)(nil),          // 5: trueup.ledger.v1.GetJournalEntryRequest
+	(*ListJournalEntriesRequest)(nil),       // 6: trueup.ledger.v1.ListJournalEntriesRequest
+	(*ListJournalEntriesResponse)(nil),      // 7: trueup.ledger.v1.ListJournalEntriesResponse
+	(*ReverseJournalEntryRequest)(nil),      // 8: trueup.ledger.v1.ReverseJournalEntryRequest
+	(*GetTrialBalanceRequest)(nil),          // 9: trueup.ledger.v1.GetTrialBalanceRequest
+	(*QueryBalancesRequest)(nil),            // 10: trueup.ledger.v1.QueryBalancesRequest
+	(*QueryBalancesResponse)(nil),           // 11: trueup.ledger.v1.QueryBalancesResponse
+	(*ListPostingRulesRequest)(nil),         // 12: trueup.ledger.v1.ListPostingRulesRequest
+	(*ListPostingRulesResponse)(nil),        // 13: trueup.ledger.v1.ListPostingRulesResponse
+	(*CreatePostingRuleVersionRequest)(nil), // 14: trueup.ledger.v1.CreatePostingRuleVersionRequest
+	(*PostingRuleSet)(nil),                  // 15: trueup.ledger.v1.PostingRuleSet
+	(*ListParkedEventsRequest)(nil),         // 16: trueup.ledger.v1.ListParkedEventsRequest
+	(*ListParkedEventsResponse)(nil),        // 17: trueup.ledger.v1.ListParkedEventsResponse
+	(*RepostParkedEventsRequest)(nil),       // 18: trueup.ledger.v1.RepostParkedEventsRequest
+	(*RepostParkedEventsResponse)(nil),      // 19: trueup.ledger.v1.RepostParkedEventsResponse
+	(*Account)(nil),                         // 20: trueup.ledger.v1.Account
+	(*JournalEntry)(nil),                    // 21: trueup.ledger.v1.JournalEntry
+	(*timestamppb.Timestamp)(nil),           // 22: google.protobuf.Timestamp
+	(*AccountBalance)(nil),                  // 23: trueup.ledger.v1.AccountBalance
+	(*PostingRule)(nil),                     // 24: trueup.ledger.v1.PostingRule
+	(*ParkedEvent)(nil),                     // 25: trueup.ledger.v1.ParkedEvent
+	(*TrialBalance)(nil),                    // 26: trueup.ledger.v1.TrialBalance
 }
 var file_trueup_ledger_v1_ledger_service_proto_depIdxs = []int32{
-	18, // 0: trueup.ledger.v1.CreateAccountRequest.account:type_name -> trueup.ledger.v1.Account
-	18, // 1: trueup.ledger.v1.ListAccountsResponse.accounts:type_name -> trueup.ledger.v1.Account
-	19, // 2: trueup.ledger.v1.CreateJournalEntryRequest.journal_entry:type_name -> trueup.ledger.v1.JournalEntry
-	20, // 3: trueup.ledger.v1.ListJournalEntriesRequest.start_time:type_name -> google.protobuf.Timestamp
-	20, // 4: trueup.ledger.v1.ListJournalEntriesRequest.end_time:type_name -> google.protobuf.Timestamp
-	19, // 5: trueup.ledger.v1.ListJournalEntriesResponse.journal_entries:type_name -> trueup.ledger.v1.JournalEntry
-	20, // 6: trueup.ledger.v1.GetTrialBalanceRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	20, // 7: trueup.ledger.v1.QueryBalancesRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	21, // 8: trueup.ledger.v1.QueryBalancesResponse.balances:type_name -> trueup.ledger.v1.AccountBalance
-	22, // 9: trueup.ledger.v1.ListPostingRulesResponse.rules:type_name -> trueup.ledger.v1.PostingRule
-	23, // 10: trueup.ledger.v1.ListParkedEventsResponse.parked_events:type_name -> trueup.ledger.v1.ParkedEvent
-	0,  // 11: trueup.ledger.v1.LedgerService.CreateAccount:input_type -> trueup.ledger.v1.CreateAccountRequest
-	1,  // 12: trueup.ledger.v1.LedgerService.GetAccount:input_type -> trueup.ledger.v1.GetAccountRequest
-	2,  // 13: trueup.ledger.v1.LedgerService.ListAccounts:input_type -> trueup.ledger.v1.ListAccountsRequest
-	4,  // 14: trueup.ledger.v1.LedgerService.CreateJournalEntry:input_type -> trueup.ledger.v1.CreateJournalEntryRequest
-	5,  // 15: trueup.ledger.v1.LedgerService.GetJournalEntry:input_type -> trueup.ledger.v1.GetJournalEntryRequest
-	6,  // 16: trueup.ledger.v1.LedgerService.ListJournalEntries:input_type -> trueup.ledger.v1.ListJournalEntriesRequest
-	8,  // 17: trueup.ledger.v1.LedgerService.ReverseJournalEntry:input_type -> trueup.ledger.v1.ReverseJournalEntryRequest
-	9,  // 18: trueup.ledger.v1.LedgerService.GetTrialBalance:input_type -> trueup.ledger.v1.GetTrialBalanceRequest
-	10, // 19: trueup.ledger.v1.LedgerService.QueryBalances:input_type -> trueup.ledger.v1.QueryBalancesRequest
-	12, // 20: trueup.ledger.v1.LedgerService.ListPostingRules:input_type -> trueup.ledger.v1.ListPostingRulesRequest
-	14, // 21: trueup.ledger.v1.LedgerService.ListParkedEvents:input_type -> trueup.ledger.v1.ListParkedEventsRequest
-	16, // 22: trueup.ledger.v1.LedgerService.RepostParkedEvents:input_type -> trueup.ledger.v1.RepostParkedEventsRequest
-	18, // 23: trueup.ledger.v1.LedgerService.CreateAccount:output_type -> trueup.ledger.v1.Account
-	18, // 24: trueup.ledger.v1.LedgerService.GetAccount:output_type -> trueup.ledger.v1.Account
-	3,  // 25: trueup.ledger.v1.LedgerService.ListAccounts:output_type -> trueup.ledger.v1.ListAccountsResponse
-	19, // 26: trueup.ledger.v1.LedgerService.CreateJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
-	19, // 27: trueup.ledger.v1.LedgerService.GetJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
-	7,  // 28: trueup.ledger.v1.LedgerService.ListJournalEntries:output_type -> trueup.ledger.v1.ListJournalEntriesResponse
-	19, // 29: trueup.ledger.v1.LedgerService.ReverseJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
-	24, // 30: trueup.ledger.v1.LedgerService.GetTrialBalance:output_type -> trueup.ledger.v1.TrialBalance
-	11, // 31: trueup.ledger.v1.LedgerService.QueryBalances:output_type -> trueup.ledger.v1.QueryBalancesResponse
-	13, // 32: trueup.ledger.v1.LedgerService.ListPostingRules:output_type -> trueup.ledger.v1.ListPostingRulesResponse
-	15, // 33: trueup.ledger.v1.LedgerService.ListParkedEvents:output_type -> trueup.ledger.v1.ListParkedEventsResponse
-	17, // 34: trueup.ledger.v1.LedgerService.RepostParkedEvents:output_type -> trueup.ledger.v1.RepostParkedEventsResponse
-	23, // [23:35] is the sub-list for method output_type
-	11, // [11:23] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	20, // 0: trueup.ledger.v1.CreateAccountRequest.account:type_name -> trueup.ledger.v1.Account
+	20, // 1: trueup.ledger.v1.ListAccountsResponse.accounts:type_name -> trueup.ledger.v1.Account
+	21, // 2: trueup.ledger.v1.CreateJournalEntryRequest.journal_entry:type_name -> trueup.ledger.v1.JournalEntry
+	22, // 3: trueup.ledger.v1.ListJournalEntriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	22, // 4: trueup.ledger.v1.ListJournalEntriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	21, // 5: trueup.ledger.v1.ListJournalEntriesResponse.journal_entries:type_name -> trueup.ledger.v1.JournalEntry
+	22, // 6: trueup.ledger.v1.GetTrialBalanceRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	22, // 7: trueup.ledger.v1.QueryBalancesRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	23, // 8: trueup.ledger.v1.QueryBalancesResponse.balances:type_name -> trueup.ledger.v1.AccountBalance
+	24, // 9: trueup.ledger.v1.ListPostingRulesResponse.rules:type_name -> trueup.ledger.v1.PostingRule
+	24, // 10: trueup.ledger.v1.CreatePostingRuleVersionRequest.rules:type_name -> trueup.ledger.v1.PostingRule
+	24, // 11: trueup.ledger.v1.PostingRuleSet.rules:type_name -> trueup.ledger.v1.PostingRule
+	22, // 12: trueup.ledger.v1.PostingRuleSet.create_time:type_name -> google.protobuf.Timestamp
+	25, // 13: trueup.ledger.v1.ListParkedEventsResponse.parked_events:type_name -> trueup.ledger.v1.ParkedEvent
+	0,  // 14: trueup.ledger.v1.LedgerService.CreateAccount:input_type -> trueup.ledger.v1.CreateAccountRequest
+	1,  // 15: trueup.ledger.v1.LedgerService.GetAccount:input_type -> trueup.ledger.v1.GetAccountRequest
+	2,  // 16: trueup.ledger.v1.LedgerService.ListAccounts:input_type -> trueup.ledger.v1.ListAccountsRequest
+	4,  // 17: trueup.ledger.v1.LedgerService.CreateJournalEntry:input_type -> trueup.ledger.v1.CreateJournalEntryRequest
+	5,  // 18: trueup.ledger.v1.LedgerService.GetJournalEntry:input_type -> trueup.ledger.v1.GetJournalEntryRequest
+	6,  // 19: trueup.ledger.v1.LedgerService.ListJournalEntries:input_type -> trueup.ledger.v1.ListJournalEntriesRequest
+	8,  // 20: trueup.ledger.v1.LedgerService.ReverseJournalEntry:input_type -> trueup.ledger.v1.ReverseJournalEntryRequest
+	9,  // 21: trueup.ledger.v1.LedgerService.GetTrialBalance:input_type -> trueup.ledger.v1.GetTrialBalanceRequest
+	10, // 22: trueup.ledger.v1.LedgerService.QueryBalances:input_type -> trueup.ledger.v1.QueryBalancesRequest
+	12, // 23: trueup.ledger.v1.LedgerService.ListPostingRules:input_type -> trueup.ledger.v1.ListPostingRulesRequest
+	14, // 24: trueup.ledger.v1.LedgerService.CreatePostingRuleVersion:input_type -> trueup.ledger.v1.CreatePostingRuleVersionRequest
+	16, // 25: trueup.ledger.v1.LedgerService.ListParkedEvents:input_type -> trueup.ledger.v1.ListParkedEventsRequest
+	18, // 26: trueup.ledger.v1.LedgerService.RepostParkedEvents:input_type -> trueup.ledger.v1.RepostParkedEventsRequest
+	20, // 27: trueup.ledger.v1.LedgerService.CreateAccount:output_type -> trueup.ledger.v1.Account
+	20, // 28: trueup.ledger.v1.LedgerService.GetAccount:output_type -> trueup.ledger.v1.Account
+	3,  // 29: trueup.ledger.v1.LedgerService.ListAccounts:output_type -> trueup.ledger.v1.ListAccountsResponse
+	21, // 30: trueup.ledger.v1.LedgerService.CreateJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
+	21, // 31: trueup.ledger.v1.LedgerService.GetJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
+	7,  // 32: trueup.ledger.v1.LedgerService.ListJournalEntries:output_type -> trueup.ledger.v1.ListJournalEntriesResponse
+	21, // 33: trueup.ledger.v1.LedgerService.ReverseJournalEntry:output_type -> trueup.ledger.v1.JournalEntry
+	26, // 34: trueup.ledger.v1.LedgerService.GetTrialBalance:output_type -> trueup.ledger.v1.TrialBalance
+	11, // 35: trueup.ledger.v1.LedgerService.QueryBalances:output_type -> trueup.ledger.v1.QueryBalancesResponse
+	13, // 36: trueup.ledger.v1.LedgerService.ListPostingRules:output_type -> trueup.ledger.v1.ListPostingRulesResponse
+	15, // 37: trueup.ledger.v1.LedgerService.CreatePostingRuleVersion:output_type -> trueup.ledger.v1.PostingRuleSet
+	17, // 38: trueup.ledger.v1.LedgerService.ListParkedEvents:output_type -> trueup.ledger.v1.ListParkedEventsResponse
+	19, // 39: trueup.ledger.v1.LedgerService.RepostParkedEvents:output_type -> trueup.ledger.v1.RepostParkedEventsResponse
+	27, // [27:40] is the sub-list for method output_type
+	14, // [14:27] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_trueup_ledger_v1_ledger_service_proto_init() }
@@ -1241,7 +1453,7 @@ func file_trueup_ledger_v1_ledger_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_ledger_v1_ledger_service_proto_rawDesc), len(file_trueup_ledger_v1_ledger_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

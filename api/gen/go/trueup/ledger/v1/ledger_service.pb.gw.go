@@ -380,11 +380,19 @@ func local_request_LedgerService_QueryBalances_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
+var filter_LedgerService_ListPostingRules_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
 func request_LedgerService_ListPostingRules_0(ctx context.Context, marshaler runtime.Marshaler, client LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ListPostingRulesRequest
 		metadata runtime.ServerMetadata
 	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_LedgerService_ListPostingRules_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
 	}
@@ -397,7 +405,40 @@ func local_request_LedgerService_ListPostingRules_0(ctx context.Context, marshal
 		protoReq ListPostingRulesRequest
 		metadata runtime.ServerMetadata
 	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_LedgerService_ListPostingRules_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
 	msg, err := server.ListPostingRules(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_LedgerService_CreatePostingRuleVersion_0(ctx context.Context, marshaler runtime.Marshaler, client LedgerServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq CreatePostingRuleVersionRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.CreatePostingRuleVersion(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_LedgerService_CreatePostingRuleVersion_0(ctx context.Context, marshaler runtime.Marshaler, server LedgerServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq CreatePostingRuleVersionRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.CreatePostingRuleVersion(ctx, &protoReq)
 	return msg, metadata, err
 }
 
@@ -669,6 +710,26 @@ func RegisterLedgerServiceHandlerServer(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_LedgerService_ListPostingRules_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_LedgerService_CreatePostingRuleVersion_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/trueup.ledger.v1.LedgerService/CreatePostingRuleVersion", runtime.WithHTTPPathPattern("/v1/postingRules:createVersion"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_LedgerService_CreatePostingRuleVersion_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LedgerService_CreatePostingRuleVersion_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_LedgerService_ListParkedEvents_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -919,6 +980,23 @@ func RegisterLedgerServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_LedgerService_ListPostingRules_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_LedgerService_CreatePostingRuleVersion_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/trueup.ledger.v1.LedgerService/CreatePostingRuleVersion", runtime.WithHTTPPathPattern("/v1/postingRules:createVersion"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_LedgerService_CreatePostingRuleVersion_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_LedgerService_CreatePostingRuleVersion_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_LedgerService_ListParkedEvents_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -957,31 +1035,33 @@ func RegisterLedgerServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 }
 
 var (
-	pattern_LedgerService_CreateAccount_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "accounts"}, ""))
-	pattern_LedgerService_GetAccount_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "accounts", "name"}, ""))
-	pattern_LedgerService_ListAccounts_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "accounts"}, ""))
-	pattern_LedgerService_CreateJournalEntry_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journalEntries"}, ""))
-	pattern_LedgerService_GetJournalEntry_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journalEntries", "name"}, ""))
-	pattern_LedgerService_ListJournalEntries_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journalEntries"}, ""))
-	pattern_LedgerService_ReverseJournalEntry_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journalEntries", "name"}, "reverse"))
-	pattern_LedgerService_GetTrialBalance_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "trialBalance"}, ""))
-	pattern_LedgerService_QueryBalances_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "balances"}, ""))
-	pattern_LedgerService_ListPostingRules_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "postingRules"}, ""))
-	pattern_LedgerService_ListParkedEvents_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "parkedEvents"}, ""))
-	pattern_LedgerService_RepostParkedEvents_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "parkedEvents"}, "repost"))
+	pattern_LedgerService_CreateAccount_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "accounts"}, ""))
+	pattern_LedgerService_GetAccount_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "accounts", "name"}, ""))
+	pattern_LedgerService_ListAccounts_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "accounts"}, ""))
+	pattern_LedgerService_CreateJournalEntry_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journalEntries"}, ""))
+	pattern_LedgerService_GetJournalEntry_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journalEntries", "name"}, ""))
+	pattern_LedgerService_ListJournalEntries_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "journalEntries"}, ""))
+	pattern_LedgerService_ReverseJournalEntry_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "journalEntries", "name"}, "reverse"))
+	pattern_LedgerService_GetTrialBalance_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "trialBalance"}, ""))
+	pattern_LedgerService_QueryBalances_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "balances"}, ""))
+	pattern_LedgerService_ListPostingRules_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "postingRules"}, ""))
+	pattern_LedgerService_CreatePostingRuleVersion_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "postingRules"}, "createVersion"))
+	pattern_LedgerService_ListParkedEvents_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "parkedEvents"}, ""))
+	pattern_LedgerService_RepostParkedEvents_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "parkedEvents"}, "repost"))
 )
 
 var (
-	forward_LedgerService_CreateAccount_0       = runtime.ForwardResponseMessage
-	forward_LedgerService_GetAccount_0          = runtime.ForwardResponseMessage
-	forward_LedgerService_ListAccounts_0        = runtime.ForwardResponseMessage
-	forward_LedgerService_CreateJournalEntry_0  = runtime.ForwardResponseMessage
-	forward_LedgerService_GetJournalEntry_0     = runtime.ForwardResponseMessage
-	forward_LedgerService_ListJournalEntries_0  = runtime.ForwardResponseMessage
-	forward_LedgerService_ReverseJournalEntry_0 = runtime.ForwardResponseMessage
-	forward_LedgerService_GetTrialBalance_0     = runtime.ForwardResponseMessage
-	forward_LedgerService_QueryBalances_0       = runtime.ForwardResponseMessage
-	forward_LedgerService_ListPostingRules_0    = runtime.ForwardResponseMessage
-	forward_LedgerService_ListParkedEvents_0    = runtime.ForwardResponseMessage
-	forward_LedgerService_RepostParkedEvents_0  = runtime.ForwardResponseMessage
+	forward_LedgerService_CreateAccount_0            = runtime.ForwardResponseMessage
+	forward_LedgerService_GetAccount_0               = runtime.ForwardResponseMessage
+	forward_LedgerService_ListAccounts_0             = runtime.ForwardResponseMessage
+	forward_LedgerService_CreateJournalEntry_0       = runtime.ForwardResponseMessage
+	forward_LedgerService_GetJournalEntry_0          = runtime.ForwardResponseMessage
+	forward_LedgerService_ListJournalEntries_0       = runtime.ForwardResponseMessage
+	forward_LedgerService_ReverseJournalEntry_0      = runtime.ForwardResponseMessage
+	forward_LedgerService_GetTrialBalance_0          = runtime.ForwardResponseMessage
+	forward_LedgerService_QueryBalances_0            = runtime.ForwardResponseMessage
+	forward_LedgerService_ListPostingRules_0         = runtime.ForwardResponseMessage
+	forward_LedgerService_CreatePostingRuleVersion_0 = runtime.ForwardResponseMessage
+	forward_LedgerService_ListParkedEvents_0         = runtime.ForwardResponseMessage
+	forward_LedgerService_RepostParkedEvents_0       = runtime.ForwardResponseMessage
 )

@@ -19,18 +19,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LedgerService_CreateAccount_FullMethodName       = "/trueup.ledger.v1.LedgerService/CreateAccount"
-	LedgerService_GetAccount_FullMethodName          = "/trueup.ledger.v1.LedgerService/GetAccount"
-	LedgerService_ListAccounts_FullMethodName        = "/trueup.ledger.v1.LedgerService/ListAccounts"
-	LedgerService_CreateJournalEntry_FullMethodName  = "/trueup.ledger.v1.LedgerService/CreateJournalEntry"
-	LedgerService_GetJournalEntry_FullMethodName     = "/trueup.ledger.v1.LedgerService/GetJournalEntry"
-	LedgerService_ListJournalEntries_FullMethodName  = "/trueup.ledger.v1.LedgerService/ListJournalEntries"
-	LedgerService_ReverseJournalEntry_FullMethodName = "/trueup.ledger.v1.LedgerService/ReverseJournalEntry"
-	LedgerService_GetTrialBalance_FullMethodName     = "/trueup.ledger.v1.LedgerService/GetTrialBalance"
-	LedgerService_QueryBalances_FullMethodName       = "/trueup.ledger.v1.LedgerService/QueryBalances"
-	LedgerService_ListPostingRules_FullMethodName    = "/trueup.ledger.v1.LedgerService/ListPostingRules"
-	LedgerService_ListParkedEvents_FullMethodName    = "/trueup.ledger.v1.LedgerService/ListParkedEvents"
-	LedgerService_RepostParkedEvents_FullMethodName  = "/trueup.ledger.v1.LedgerService/RepostParkedEvents"
+	LedgerService_CreateAccount_FullMethodName            = "/trueup.ledger.v1.LedgerService/CreateAccount"
+	LedgerService_GetAccount_FullMethodName               = "/trueup.ledger.v1.LedgerService/GetAccount"
+	LedgerService_ListAccounts_FullMethodName             = "/trueup.ledger.v1.LedgerService/ListAccounts"
+	LedgerService_CreateJournalEntry_FullMethodName       = "/trueup.ledger.v1.LedgerService/CreateJournalEntry"
+	LedgerService_GetJournalEntry_FullMethodName          = "/trueup.ledger.v1.LedgerService/GetJournalEntry"
+	LedgerService_ListJournalEntries_FullMethodName       = "/trueup.ledger.v1.LedgerService/ListJournalEntries"
+	LedgerService_ReverseJournalEntry_FullMethodName      = "/trueup.ledger.v1.LedgerService/ReverseJournalEntry"
+	LedgerService_GetTrialBalance_FullMethodName          = "/trueup.ledger.v1.LedgerService/GetTrialBalance"
+	LedgerService_QueryBalances_FullMethodName            = "/trueup.ledger.v1.LedgerService/QueryBalances"
+	LedgerService_ListPostingRules_FullMethodName         = "/trueup.ledger.v1.LedgerService/ListPostingRules"
+	LedgerService_CreatePostingRuleVersion_FullMethodName = "/trueup.ledger.v1.LedgerService/CreatePostingRuleVersion"
+	LedgerService_ListParkedEvents_FullMethodName         = "/trueup.ledger.v1.LedgerService/ListParkedEvents"
+	LedgerService_RepostParkedEvents_FullMethodName       = "/trueup.ledger.v1.LedgerService/RepostParkedEvents"
 )
 
 // LedgerServiceClient is the client API for LedgerService service.
@@ -53,7 +54,10 @@ type LedgerServiceClient interface {
 	// valid: no reason, fewer than two lines, an unknown account, a line
 	// without a side or with an amount that is not positive, a currency that
 	// is not the account's, an effective time in the future, or debits that do
-	// not equal credits in each currency.
+	// not equal credits in each currency. The entry is posted into the fiscal
+	// period of its effective time: into a closed period only when it is
+	// marked adjusting (FAILED_PRECONDITION PERIOD_CLOSED otherwise), into a
+	// locked period never (FAILED_PRECONDITION PERIOD_LOCKED).
 	CreateJournalEntry(ctx context.Context, in *CreateJournalEntryRequest, opts ...grpc.CallOption) (*JournalEntry, error)
 	// Returns a journal entry with its lines. Fails with NOT_FOUND if there is
 	// no such entry.
@@ -63,7 +67,8 @@ type LedgerServiceClient interface {
 	// time range.
 	ListJournalEntries(ctx context.Context, in *ListJournalEntriesRequest, opts ...grpc.CallOption) (*ListJournalEntriesResponse, error)
 	// Posts the reversal of a journal entry: the same lines on the other side,
-	// effective now, linked to the entry. An entry is reversed at most once;
+	// effective now (in the current period, or the first open one after it),
+	// linked to the entry. An entry is reversed at most once;
 	// a reversal is not reversed (FAILED_PRECONDITION: post a new entry
 	// instead). Fails with NOT_FOUND if there is no such entry.
 	ReverseJournalEntry(ctx context.Context, in *ReverseJournalEntryRequest, opts ...grpc.CallOption) (*JournalEntry, error)
@@ -73,9 +78,25 @@ type LedgerServiceClient interface {
 	// Sums balances per account and currency, optionally filtered and grouped
 	// by dimensions.
 	QueryBalances(ctx context.Context, in *QueryBalancesRequest, opts ...grpc.CallOption) (*QueryBalancesResponse, error)
-	// Lists the current posting rules: which accounts each kind of inventory
-	// movement posts to.
+	// Lists the posting rules of one version (the latest by default): which
+	// accounts each kind of inventory movement and orders document posts to,
+	// and the version in which each rule took its form. Fails with NOT_FOUND
+	// if there is no such version.
 	ListPostingRules(ctx context.Context, in *ListPostingRulesRequest, opts ...grpc.CallOption) (*ListPostingRulesResponse, error)
+	// Creates the next version of the posting rules (the latest version plus
+	// one): the latest rules with the given rules added or changed (by key)
+	// and the given keys removed, or exactly the given rules when
+	// replace_all is set. Events posted from then on are posted under it,
+	// and RepostParkedEvents posts the events parked for want of a rule it
+	// now has. Entries posted before keep the version they were posted under.
+	// Fails with INVALID_ARGUMENT, naming each invalid field, if a rule is
+	// not valid (a malformed key, an account that is not in the chart of
+	// accounts, a movement rule without both accounts, a document rule with
+	// an unknown or missing role) or if the new version would change
+	// nothing; with FAILED_PRECONDITION if base_version is set and is not the
+	// latest version; with ABORTED if another version was created at the
+	// same time (retry).
+	CreatePostingRuleVersion(ctx context.Context, in *CreatePostingRuleVersionRequest, opts ...grpc.CallOption) (*PostingRuleSet, error)
 	// Lists the events the ledger could not post, in the order they were
 	// parked, one page at a time.
 	ListParkedEvents(ctx context.Context, in *ListParkedEventsRequest, opts ...grpc.CallOption) (*ListParkedEventsResponse, error)
@@ -193,6 +214,16 @@ func (c *ledgerServiceClient) ListPostingRules(ctx context.Context, in *ListPost
 	return out, nil
 }
 
+func (c *ledgerServiceClient) CreatePostingRuleVersion(ctx context.Context, in *CreatePostingRuleVersionRequest, opts ...grpc.CallOption) (*PostingRuleSet, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PostingRuleSet)
+	err := c.cc.Invoke(ctx, LedgerService_CreatePostingRuleVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *ledgerServiceClient) ListParkedEvents(ctx context.Context, in *ListParkedEventsRequest, opts ...grpc.CallOption) (*ListParkedEventsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListParkedEventsResponse)
@@ -233,7 +264,10 @@ type LedgerServiceServer interface {
 	// valid: no reason, fewer than two lines, an unknown account, a line
 	// without a side or with an amount that is not positive, a currency that
 	// is not the account's, an effective time in the future, or debits that do
-	// not equal credits in each currency.
+	// not equal credits in each currency. The entry is posted into the fiscal
+	// period of its effective time: into a closed period only when it is
+	// marked adjusting (FAILED_PRECONDITION PERIOD_CLOSED otherwise), into a
+	// locked period never (FAILED_PRECONDITION PERIOD_LOCKED).
 	CreateJournalEntry(context.Context, *CreateJournalEntryRequest) (*JournalEntry, error)
 	// Returns a journal entry with its lines. Fails with NOT_FOUND if there is
 	// no such entry.
@@ -243,7 +277,8 @@ type LedgerServiceServer interface {
 	// time range.
 	ListJournalEntries(context.Context, *ListJournalEntriesRequest) (*ListJournalEntriesResponse, error)
 	// Posts the reversal of a journal entry: the same lines on the other side,
-	// effective now, linked to the entry. An entry is reversed at most once;
+	// effective now (in the current period, or the first open one after it),
+	// linked to the entry. An entry is reversed at most once;
 	// a reversal is not reversed (FAILED_PRECONDITION: post a new entry
 	// instead). Fails with NOT_FOUND if there is no such entry.
 	ReverseJournalEntry(context.Context, *ReverseJournalEntryRequest) (*JournalEntry, error)
@@ -253,9 +288,25 @@ type LedgerServiceServer interface {
 	// Sums balances per account and currency, optionally filtered and grouped
 	// by dimensions.
 	QueryBalances(context.Context, *QueryBalancesRequest) (*QueryBalancesResponse, error)
-	// Lists the current posting rules: which accounts each kind of inventory
-	// movement posts to.
+	// Lists the posting rules of one version (the latest by default): which
+	// accounts each kind of inventory movement and orders document posts to,
+	// and the version in which each rule took its form. Fails with NOT_FOUND
+	// if there is no such version.
 	ListPostingRules(context.Context, *ListPostingRulesRequest) (*ListPostingRulesResponse, error)
+	// Creates the next version of the posting rules (the latest version plus
+	// one): the latest rules with the given rules added or changed (by key)
+	// and the given keys removed, or exactly the given rules when
+	// replace_all is set. Events posted from then on are posted under it,
+	// and RepostParkedEvents posts the events parked for want of a rule it
+	// now has. Entries posted before keep the version they were posted under.
+	// Fails with INVALID_ARGUMENT, naming each invalid field, if a rule is
+	// not valid (a malformed key, an account that is not in the chart of
+	// accounts, a movement rule without both accounts, a document rule with
+	// an unknown or missing role) or if the new version would change
+	// nothing; with FAILED_PRECONDITION if base_version is set and is not the
+	// latest version; with ABORTED if another version was created at the
+	// same time (retry).
+	CreatePostingRuleVersion(context.Context, *CreatePostingRuleVersionRequest) (*PostingRuleSet, error)
 	// Lists the events the ledger could not post, in the order they were
 	// parked, one page at a time.
 	ListParkedEvents(context.Context, *ListParkedEventsRequest) (*ListParkedEventsResponse, error)
@@ -302,6 +353,9 @@ func (UnimplementedLedgerServiceServer) QueryBalances(context.Context, *QueryBal
 }
 func (UnimplementedLedgerServiceServer) ListPostingRules(context.Context, *ListPostingRulesRequest) (*ListPostingRulesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPostingRules not implemented")
+}
+func (UnimplementedLedgerServiceServer) CreatePostingRuleVersion(context.Context, *CreatePostingRuleVersionRequest) (*PostingRuleSet, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePostingRuleVersion not implemented")
 }
 func (UnimplementedLedgerServiceServer) ListParkedEvents(context.Context, *ListParkedEventsRequest) (*ListParkedEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListParkedEvents not implemented")
@@ -510,6 +564,24 @@ func _LedgerService_ListPostingRules_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_CreatePostingRuleVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePostingRuleVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).CreatePostingRuleVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_CreatePostingRuleVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).CreatePostingRuleVersion(ctx, req.(*CreatePostingRuleVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _LedgerService_ListParkedEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListParkedEventsRequest)
 	if err := dec(in); err != nil {
@@ -592,6 +664,10 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPostingRules",
 			Handler:    _LedgerService_ListPostingRules_Handler,
+		},
+		{
+			MethodName: "CreatePostingRuleVersion",
+			Handler:    _LedgerService_CreatePostingRuleVersion_Handler,
 		},
 		{
 			MethodName: "ListParkedEvents",

@@ -12,6 +12,7 @@ import (
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
+	v1 "trueup.dev/api/gen/go/trueup/type/v1"
 	unsafe "unsafe"
 )
 
@@ -21,6 +22,67 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// How a customer paid.
+type PaymentMethod int32
+
+const (
+	// Not specified.
+	PaymentMethod_PAYMENT_METHOD_UNSPECIFIED PaymentMethod = 0
+	// A bank transfer.
+	PaymentMethod_PAYMENT_METHOD_BANK_TRANSFER PaymentMethod = 1
+	// A card payment.
+	PaymentMethod_PAYMENT_METHOD_CARD PaymentMethod = 2
+	// Cash.
+	PaymentMethod_PAYMENT_METHOD_CASH PaymentMethod = 3
+	// A cheque.
+	PaymentMethod_PAYMENT_METHOD_CHECK PaymentMethod = 4
+)
+
+// Enum value maps for PaymentMethod.
+var (
+	PaymentMethod_name = map[int32]string{
+		0: "PAYMENT_METHOD_UNSPECIFIED",
+		1: "PAYMENT_METHOD_BANK_TRANSFER",
+		2: "PAYMENT_METHOD_CARD",
+		3: "PAYMENT_METHOD_CASH",
+		4: "PAYMENT_METHOD_CHECK",
+	}
+	PaymentMethod_value = map[string]int32{
+		"PAYMENT_METHOD_UNSPECIFIED":   0,
+		"PAYMENT_METHOD_BANK_TRANSFER": 1,
+		"PAYMENT_METHOD_CARD":          2,
+		"PAYMENT_METHOD_CASH":          3,
+		"PAYMENT_METHOD_CHECK":         4,
+	}
+)
+
+func (x PaymentMethod) Enum() *PaymentMethod {
+	p := new(PaymentMethod)
+	*p = x
+	return p
+}
+
+func (x PaymentMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PaymentMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_orders_v1_events_proto_enumTypes[0].Descriptor()
+}
+
+func (PaymentMethod) Type() protoreflect.EnumType {
+	return &file_trueup_orders_v1_events_proto_enumTypes[0]
+}
+
+func (x PaymentMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PaymentMethod.Descriptor instead.
+func (PaymentMethod) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{0}
+}
 
 // Published when a supplier is added.
 type SupplierCreated struct {
@@ -188,11 +250,687 @@ func (x *CustomerCreated) GetCustomer() *Customer {
 	return nil
 }
 
+// Published when a supplier bill is approved: the bill has been matched to
+// the receipts of its purchase order and becomes a payable.
+type SupplierBillApproved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unique id of this event (a UUIDv7). It is also the message's
+	// Nats-Msg-Id; consumers record it to handle each event exactly once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the approval was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the bill, "supplierBills/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The bill's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The resource name of the bill, "supplierBills/{id}"; its id is the
+	// journal entry's document.
+	SupplierBill string `protobuf:"bytes,5,opt,name=supplier_bill,json=supplierBill,proto3" json:"supplier_bill,omitempty"`
+	// The supplier who sent the bill, "suppliers/{code}".
+	Supplier string `protobuf:"bytes,6,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// The purchase order the bill is matched to, "purchaseOrders/{id}": the
+	// document the receipts credited GRNI under, so GRNI clears per order.
+	PurchaseOrder string `protobuf:"bytes,7,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// The three-letter ISO 4217 code of the bill's currency; every amount of
+	// the event is in it.
+	CurrencyCode string `protobuf:"bytes,8,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// The bill's lines, each matched to received stock.
+	Lines []*SupplierBillLine `protobuf:"bytes,9,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The tax the bill charges as a whole (recoverable purchase tax); zero or
+	// unset when there is none. Never negative.
+	Tax *v1.Money `protobuf:"bytes,10,opt,name=tax,proto3" json:"tax,omitempty"`
+	// The total payable to the supplier: the sum of the lines' billed amounts
+	// plus tax, exactly.
+	Total *v1.Money `protobuf:"bytes,11,opt,name=total,proto3" json:"total,omitempty"`
+	// When the bill was approved (its accounting date), which decides the
+	// ledger period; not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplierBillApproved) Reset() {
+	*x = SupplierBillApproved{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplierBillApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplierBillApproved) ProtoMessage() {}
+
+func (x *SupplierBillApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplierBillApproved.ProtoReflect.Descriptor instead.
+func (*SupplierBillApproved) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SupplierBillApproved) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SupplierBillApproved) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *SupplierBillApproved) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *SupplierBillApproved) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *SupplierBillApproved) GetSupplierBill() string {
+	if x != nil {
+		return x.SupplierBill
+	}
+	return ""
+}
+
+func (x *SupplierBillApproved) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *SupplierBillApproved) GetPurchaseOrder() string {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return ""
+}
+
+func (x *SupplierBillApproved) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *SupplierBillApproved) GetLines() []*SupplierBillLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *SupplierBillApproved) GetTax() *v1.Money {
+	if x != nil {
+		return x.Tax
+	}
+	return nil
+}
+
+func (x *SupplierBillApproved) GetTotal() *v1.Money {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+func (x *SupplierBillApproved) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// One line of a supplier bill, matched to received stock of one item in one
+// warehouse.
+type SupplierBillLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item billed, "items/{sku}".
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// The warehouse the matched stock was received into, "warehouses/{code}".
+	Warehouse string `protobuf:"bytes,2,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The quantity billed (and matched), in any of the item's units.
+	Quantity *v1.Quantity `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The value inventory received the matched quantity at (what its receipts
+	// credited to GRNI). Never negative.
+	ReceivedValue *v1.Money `protobuf:"bytes,4,opt,name=received_value,json=receivedValue,proto3" json:"received_value,omitempty"`
+	// The amount the supplier bills for the line, before tax. Never negative;
+	// billed minus received is the purchase price variance.
+	BilledAmount  *v1.Money `protobuf:"bytes,5,opt,name=billed_amount,json=billedAmount,proto3" json:"billed_amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplierBillLine) Reset() {
+	*x = SupplierBillLine{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplierBillLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplierBillLine) ProtoMessage() {}
+
+func (x *SupplierBillLine) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplierBillLine.ProtoReflect.Descriptor instead.
+func (*SupplierBillLine) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SupplierBillLine) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *SupplierBillLine) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *SupplierBillLine) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *SupplierBillLine) GetReceivedValue() *v1.Money {
+	if x != nil {
+		return x.ReceivedValue
+	}
+	return nil
+}
+
+func (x *SupplierBillLine) GetBilledAmount() *v1.Money {
+	if x != nil {
+		return x.BilledAmount
+	}
+	return nil
+}
+
+// Published when an invoice is issued to a customer (on shipment of a sales
+// order): the invoice becomes a receivable.
+type InvoiceIssued struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unique id of this event (a UUIDv7). It is also the message's
+	// Nats-Msg-Id; consumers record it to handle each event exactly once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the invoice was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the invoice, "invoices/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The invoice's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The resource name of the invoice, "invoices/{id}"; its id is the journal
+	// entry's document, and the document receivables are kept under.
+	Invoice string `protobuf:"bytes,5,opt,name=invoice,proto3" json:"invoice,omitempty"`
+	// The customer invoiced, "customers/{code}".
+	Customer string `protobuf:"bytes,6,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The sales order the invoice bills, "salesOrders/{id}".
+	SalesOrder string `protobuf:"bytes,7,opt,name=sales_order,json=salesOrder,proto3" json:"sales_order,omitempty"`
+	// The three-letter ISO 4217 code of the invoice's currency; every amount
+	// of the event is in it.
+	CurrencyCode string `protobuf:"bytes,8,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// The invoice's lines.
+	Lines []*InvoiceLine `protobuf:"bytes,9,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The sum of the lines' net amounts, exactly.
+	NetTotal *v1.Money `protobuf:"bytes,10,opt,name=net_total,json=netTotal,proto3" json:"net_total,omitempty"`
+	// The sum of the lines' tax amounts, exactly.
+	TaxTotal *v1.Money `protobuf:"bytes,11,opt,name=tax_total,json=taxTotal,proto3" json:"tax_total,omitempty"`
+	// The total receivable: net_total plus tax_total, exactly.
+	Total *v1.Money `protobuf:"bytes,12,opt,name=total,proto3" json:"total,omitempty"`
+	// When the invoice was issued (its accounting date), which decides the
+	// ledger period; not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvoiceIssued) Reset() {
+	*x = InvoiceIssued{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceIssued) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceIssued) ProtoMessage() {}
+
+func (x *InvoiceIssued) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceIssued.ProtoReflect.Descriptor instead.
+func (*InvoiceIssued) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *InvoiceIssued) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *InvoiceIssued) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *InvoiceIssued) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *InvoiceIssued) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *InvoiceIssued) GetInvoice() string {
+	if x != nil {
+		return x.Invoice
+	}
+	return ""
+}
+
+func (x *InvoiceIssued) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *InvoiceIssued) GetSalesOrder() string {
+	if x != nil {
+		return x.SalesOrder
+	}
+	return ""
+}
+
+func (x *InvoiceIssued) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *InvoiceIssued) GetLines() []*InvoiceLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *InvoiceIssued) GetNetTotal() *v1.Money {
+	if x != nil {
+		return x.NetTotal
+	}
+	return nil
+}
+
+func (x *InvoiceIssued) GetTaxTotal() *v1.Money {
+	if x != nil {
+		return x.TaxTotal
+	}
+	return nil
+}
+
+func (x *InvoiceIssued) GetTotal() *v1.Money {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+func (x *InvoiceIssued) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// One line of an invoice.
+type InvoiceLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item invoiced, "items/{sku}".
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// The warehouse it was shipped from, "warehouses/{code}".
+	Warehouse string `protobuf:"bytes,2,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The quantity invoiced, in any of the item's units.
+	Quantity *v1.Quantity `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The line's amount before tax (revenue). Never negative.
+	NetAmount *v1.Money `protobuf:"bytes,4,opt,name=net_amount,json=netAmount,proto3" json:"net_amount,omitempty"`
+	// The sales tax charged on the line. Never negative.
+	TaxAmount     *v1.Money `protobuf:"bytes,5,opt,name=tax_amount,json=taxAmount,proto3" json:"tax_amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvoiceLine) Reset() {
+	*x = InvoiceLine{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceLine) ProtoMessage() {}
+
+func (x *InvoiceLine) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceLine.ProtoReflect.Descriptor instead.
+func (*InvoiceLine) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *InvoiceLine) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *InvoiceLine) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *InvoiceLine) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *InvoiceLine) GetNetAmount() *v1.Money {
+	if x != nil {
+		return x.NetAmount
+	}
+	return nil
+}
+
+func (x *InvoiceLine) GetTaxAmount() *v1.Money {
+	if x != nil {
+		return x.TaxAmount
+	}
+	return nil
+}
+
+// Published when a customer's payment is received.
+type PaymentReceived struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unique id of this event (a UUIDv7). It is also the message's
+	// Nats-Msg-Id; consumers record it to handle each event exactly once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the payment was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the payment, "payments/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The payment's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The resource name of the payment, "payments/{id}"; its id is the journal
+	// entry's document.
+	Payment string `protobuf:"bytes,5,opt,name=payment,proto3" json:"payment,omitempty"`
+	// The customer who paid, "customers/{code}".
+	Customer string `protobuf:"bytes,6,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The three-letter ISO 4217 code of the payment's currency; every amount
+	// of the event is in it.
+	CurrencyCode string `protobuf:"bytes,7,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// The amount received. More than zero.
+	Amount *v1.Money `protobuf:"bytes,8,opt,name=amount,proto3" json:"amount,omitempty"`
+	// How the customer paid.
+	Method PaymentMethod `protobuf:"varint,9,opt,name=method,proto3,enum=trueup.orders.v1.PaymentMethod" json:"method,omitempty"`
+	// The invoices the payment settles, with the amount applied to each; they
+	// add up to at most amount. What is not applied stays on the customer's
+	// account, as a credit under the payment's own id.
+	Applications []*PaymentApplication `protobuf:"bytes,10,rep,name=applications,proto3" json:"applications,omitempty"`
+	// When the payment was received (its value date), which decides the
+	// ledger period; not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentReceived) Reset() {
+	*x = PaymentReceived{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentReceived) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentReceived) ProtoMessage() {}
+
+func (x *PaymentReceived) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentReceived.ProtoReflect.Descriptor instead.
+func (*PaymentReceived) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PaymentReceived) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *PaymentReceived) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *PaymentReceived) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *PaymentReceived) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *PaymentReceived) GetPayment() string {
+	if x != nil {
+		return x.Payment
+	}
+	return ""
+}
+
+func (x *PaymentReceived) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *PaymentReceived) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *PaymentReceived) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *PaymentReceived) GetMethod() PaymentMethod {
+	if x != nil {
+		return x.Method
+	}
+	return PaymentMethod_PAYMENT_METHOD_UNSPECIFIED
+}
+
+func (x *PaymentReceived) GetApplications() []*PaymentApplication {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+func (x *PaymentReceived) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// The part of a payment applied to one invoice.
+type PaymentApplication struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The invoice settled, "invoices/{id}".
+	Invoice string `protobuf:"bytes,1,opt,name=invoice,proto3" json:"invoice,omitempty"`
+	// The amount applied to it. More than zero.
+	Amount        *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PaymentApplication) Reset() {
+	*x = PaymentApplication{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PaymentApplication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PaymentApplication) ProtoMessage() {}
+
+func (x *PaymentApplication) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PaymentApplication.ProtoReflect.Descriptor instead.
+func (*PaymentApplication) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PaymentApplication) GetInvoice() string {
+	if x != nil {
+		return x.Invoice
+	}
+	return ""
+}
+
+func (x *PaymentApplication) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
 var File_trueup_orders_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtrueup/orders/v1/events.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"\xf1\x01\n" +
+	"\x1dtrueup/orders/v1/events.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a\x1ftrueup/orders/v1/supplier.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf1\x01\n" +
 	"\x0fSupplierCreated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -206,7 +944,76 @@ const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12!\n" +
 	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
 	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x126\n" +
-	"\bcustomer\x18\x05 \x01(\v2\x1a.trueup.orders.v1.CustomerR\bcustomerB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
+	"\bcustomer\x18\x05 \x01(\v2\x1a.trueup.orders.v1.CustomerR\bcustomer\"\x9e\x04\n" +
+	"\x14SupplierBillApproved\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12#\n" +
+	"\rsupplier_bill\x18\x05 \x01(\tR\fsupplierBill\x12\x1a\n" +
+	"\bsupplier\x18\x06 \x01(\tR\bsupplier\x12%\n" +
+	"\x0epurchase_order\x18\a \x01(\tR\rpurchaseOrder\x12#\n" +
+	"\rcurrency_code\x18\b \x01(\tR\fcurrencyCode\x128\n" +
+	"\x05lines\x18\t \x03(\v2\".trueup.orders.v1.SupplierBillLineR\x05lines\x12'\n" +
+	"\x03tax\x18\n" +
+	" \x01(\v2\x15.trueup.type.v1.MoneyR\x03tax\x12+\n" +
+	"\x05total\x18\v \x01(\v2\x15.trueup.type.v1.MoneyR\x05total\x12A\n" +
+	"\x0eeffective_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xf4\x01\n" +
+	"\x10SupplierBillLine\x12\x12\n" +
+	"\x04item\x18\x01 \x01(\tR\x04item\x12\x1c\n" +
+	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x124\n" +
+	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12<\n" +
+	"\x0ereceived_value\x18\x04 \x01(\v2\x15.trueup.type.v1.MoneyR\rreceivedValue\x12:\n" +
+	"\rbilled_amount\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\fbilledAmount\"\xc0\x04\n" +
+	"\rInvoiceIssued\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12\x18\n" +
+	"\ainvoice\x18\x05 \x01(\tR\ainvoice\x12\x1a\n" +
+	"\bcustomer\x18\x06 \x01(\tR\bcustomer\x12\x1f\n" +
+	"\vsales_order\x18\a \x01(\tR\n" +
+	"salesOrder\x12#\n" +
+	"\rcurrency_code\x18\b \x01(\tR\fcurrencyCode\x123\n" +
+	"\x05lines\x18\t \x03(\v2\x1d.trueup.orders.v1.InvoiceLineR\x05lines\x122\n" +
+	"\tnet_total\x18\n" +
+	" \x01(\v2\x15.trueup.type.v1.MoneyR\bnetTotal\x122\n" +
+	"\ttax_total\x18\v \x01(\v2\x15.trueup.type.v1.MoneyR\btaxTotal\x12+\n" +
+	"\x05total\x18\f \x01(\v2\x15.trueup.type.v1.MoneyR\x05total\x12A\n" +
+	"\x0eeffective_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xe1\x01\n" +
+	"\vInvoiceLine\x12\x12\n" +
+	"\x04item\x18\x01 \x01(\tR\x04item\x12\x1c\n" +
+	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x124\n" +
+	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x124\n" +
+	"\n" +
+	"net_amount\x18\x04 \x01(\v2\x15.trueup.type.v1.MoneyR\tnetAmount\x124\n" +
+	"\n" +
+	"tax_amount\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\ttaxAmount\"\x89\x04\n" +
+	"\x0fPaymentReceived\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12\x18\n" +
+	"\apayment\x18\x05 \x01(\tR\apayment\x12\x1a\n" +
+	"\bcustomer\x18\x06 \x01(\tR\bcustomer\x12#\n" +
+	"\rcurrency_code\x18\a \x01(\tR\fcurrencyCode\x12-\n" +
+	"\x06amount\x18\b \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount\x127\n" +
+	"\x06method\x18\t \x01(\x0e2\x1f.trueup.orders.v1.PaymentMethodR\x06method\x12H\n" +
+	"\fapplications\x18\n" +
+	" \x03(\v2$.trueup.orders.v1.PaymentApplicationR\fapplications\x12A\n" +
+	"\x0eeffective_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"]\n" +
+	"\x12PaymentApplication\x12\x18\n" +
+	"\ainvoice\x18\x01 \x01(\tR\ainvoice\x12-\n" +
+	"\x06amount\x18\x02 \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount*\x9d\x01\n" +
+	"\rPaymentMethod\x12\x1e\n" +
+	"\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cPAYMENT_METHOD_BANK_TRANSFER\x10\x01\x12\x17\n" +
+	"\x13PAYMENT_METHOD_CARD\x10\x02\x12\x17\n" +
+	"\x13PAYMENT_METHOD_CASH\x10\x03\x12\x18\n" +
+	"\x14PAYMENT_METHOD_CHECK\x10\x04B1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_trueup_orders_v1_events_proto_rawDescOnce sync.Once
@@ -220,24 +1027,57 @@ func file_trueup_orders_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_orders_v1_events_proto_rawDescData
 }
 
-var file_trueup_orders_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_trueup_orders_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_trueup_orders_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_trueup_orders_v1_events_proto_goTypes = []any{
-	(*SupplierCreated)(nil),       // 0: trueup.orders.v1.SupplierCreated
-	(*CustomerCreated)(nil),       // 1: trueup.orders.v1.CustomerCreated
-	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
-	(*Supplier)(nil),              // 3: trueup.orders.v1.Supplier
-	(*Customer)(nil),              // 4: trueup.orders.v1.Customer
+	(PaymentMethod)(0),            // 0: trueup.orders.v1.PaymentMethod
+	(*SupplierCreated)(nil),       // 1: trueup.orders.v1.SupplierCreated
+	(*CustomerCreated)(nil),       // 2: trueup.orders.v1.CustomerCreated
+	(*SupplierBillApproved)(nil),  // 3: trueup.orders.v1.SupplierBillApproved
+	(*SupplierBillLine)(nil),      // 4: trueup.orders.v1.SupplierBillLine
+	(*InvoiceIssued)(nil),         // 5: trueup.orders.v1.InvoiceIssued
+	(*InvoiceLine)(nil),           // 6: trueup.orders.v1.InvoiceLine
+	(*PaymentReceived)(nil),       // 7: trueup.orders.v1.PaymentReceived
+	(*PaymentApplication)(nil),    // 8: trueup.orders.v1.PaymentApplication
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*Supplier)(nil),              // 10: trueup.orders.v1.Supplier
+	(*Customer)(nil),              // 11: trueup.orders.v1.Customer
+	(*v1.Money)(nil),              // 12: trueup.type.v1.Money
+	(*v1.Quantity)(nil),           // 13: trueup.type.v1.Quantity
 }
 var file_trueup_orders_v1_events_proto_depIdxs = []int32{
-	2, // 0: trueup.orders.v1.SupplierCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	3, // 1: trueup.orders.v1.SupplierCreated.supplier:type_name -> trueup.orders.v1.Supplier
-	2, // 2: trueup.orders.v1.CustomerCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	4, // 3: trueup.orders.v1.CustomerCreated.customer:type_name -> trueup.orders.v1.Customer
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	9,  // 0: trueup.orders.v1.SupplierCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	10, // 1: trueup.orders.v1.SupplierCreated.supplier:type_name -> trueup.orders.v1.Supplier
+	9,  // 2: trueup.orders.v1.CustomerCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	11, // 3: trueup.orders.v1.CustomerCreated.customer:type_name -> trueup.orders.v1.Customer
+	9,  // 4: trueup.orders.v1.SupplierBillApproved.occurred_at:type_name -> google.protobuf.Timestamp
+	4,  // 5: trueup.orders.v1.SupplierBillApproved.lines:type_name -> trueup.orders.v1.SupplierBillLine
+	12, // 6: trueup.orders.v1.SupplierBillApproved.tax:type_name -> trueup.type.v1.Money
+	12, // 7: trueup.orders.v1.SupplierBillApproved.total:type_name -> trueup.type.v1.Money
+	9,  // 8: trueup.orders.v1.SupplierBillApproved.effective_time:type_name -> google.protobuf.Timestamp
+	13, // 9: trueup.orders.v1.SupplierBillLine.quantity:type_name -> trueup.type.v1.Quantity
+	12, // 10: trueup.orders.v1.SupplierBillLine.received_value:type_name -> trueup.type.v1.Money
+	12, // 11: trueup.orders.v1.SupplierBillLine.billed_amount:type_name -> trueup.type.v1.Money
+	9,  // 12: trueup.orders.v1.InvoiceIssued.occurred_at:type_name -> google.protobuf.Timestamp
+	6,  // 13: trueup.orders.v1.InvoiceIssued.lines:type_name -> trueup.orders.v1.InvoiceLine
+	12, // 14: trueup.orders.v1.InvoiceIssued.net_total:type_name -> trueup.type.v1.Money
+	12, // 15: trueup.orders.v1.InvoiceIssued.tax_total:type_name -> trueup.type.v1.Money
+	12, // 16: trueup.orders.v1.InvoiceIssued.total:type_name -> trueup.type.v1.Money
+	9,  // 17: trueup.orders.v1.InvoiceIssued.effective_time:type_name -> google.protobuf.Timestamp
+	13, // 18: trueup.orders.v1.InvoiceLine.quantity:type_name -> trueup.type.v1.Quantity
+	12, // 19: trueup.orders.v1.InvoiceLine.net_amount:type_name -> trueup.type.v1.Money
+	12, // 20: trueup.orders.v1.InvoiceLine.tax_amount:type_name -> trueup.type.v1.Money
+	9,  // 21: trueup.orders.v1.PaymentReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 22: trueup.orders.v1.PaymentReceived.amount:type_name -> trueup.type.v1.Money
+	0,  // 23: trueup.orders.v1.PaymentReceived.method:type_name -> trueup.orders.v1.PaymentMethod
+	8,  // 24: trueup.orders.v1.PaymentReceived.applications:type_name -> trueup.orders.v1.PaymentApplication
+	9,  // 25: trueup.orders.v1.PaymentReceived.effective_time:type_name -> google.protobuf.Timestamp
+	12, // 26: trueup.orders.v1.PaymentApplication.amount:type_name -> trueup.type.v1.Money
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_events_proto_init() }
@@ -252,13 +1092,14 @@ func file_trueup_orders_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_events_proto_rawDesc), len(file_trueup_orders_v1_events_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   2,
+			NumEnums:      1,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_trueup_orders_v1_events_proto_goTypes,
 		DependencyIndexes: file_trueup_orders_v1_events_proto_depIdxs,
+		EnumInfos:         file_trueup_orders_v1_events_proto_enumTypes,
 		MessageInfos:      file_trueup_orders_v1_events_proto_msgTypes,
 	}.Build()
 	File_trueup_orders_v1_events_proto = out.File

@@ -1,0 +1,2 @@
+ALTER TABLE posting_rules DROP COLUMN since_version;
+ALTER TABLE posting_rules DROP COLUMN roles;
