@@ -21,12 +21,14 @@ func runDev(ctx context.Context, args []string) error {
 		dataDir, grpcAddr, httpAddr string
 		natsPort                    int
 		seed                        bool
+		timeZone                    string
 	)
 	c.bind(fs)
 	config.String(fs, &dataDir, "data-dir", "TRUEUP_DATA_DIR", ".trueup", "where the SQLite databases, NATS store and dev API key live")
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", "localhost:9090", "gRPC address of every service")
 	config.String(fs, &httpAddr, "http-addr", "TRUEUP_HTTP_ADDR", "localhost:8080", "REST gateway address")
 	config.Int(fs, &natsPort, "nats-port", "TRUEUP_NATS_PORT", -1, "embedded NATS client port on 127.0.0.1 (-1: any free port)")
+	config.String(fs, &timeZone, "time-zone", "TRUEUP_TIME_ZONE", "UTC", "the company's time zone (IANA name), in which the ledger's fiscal periods run")
 	config.Bool(fs, &seed, "seed", "TRUEUP_SEED", true, "seed demo master data on first start")
 	if err := config.Parse(fs, args); err != nil {
 		return err
@@ -48,7 +50,7 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys}, log)
+	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone}, log)
 	if err != nil {
 		return err
 	}

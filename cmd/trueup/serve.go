@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string) error {
 		dbURL             config.Redacted
 		natsURL, grpcAddr string
 		inventoryAddr     string
+		timeZone          string
 		migrate           bool
 		maxConns          int
 		replicas          int
@@ -58,6 +59,7 @@ func runServe(ctx context.Context, args []string) error {
 	config.String(fs, &natsURL, "nats-url", "TRUEUP_NATS_URL", defaultNATSURL, "NATS JetStream URL")
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", ":9090", "gRPC listen address")
 	config.String(fs, &inventoryAddr, "inventory-addr", "TRUEUP_INVENTORY_ADDR", "", "inventory gRPC target, for the services that read it (the ledger's reconciliation); empty: none")
+	config.String(fs, &timeZone, "time-zone", "TRUEUP_TIME_ZONE", "UTC", "the company's time zone (IANA name), in which the ledger's fiscal periods run; fixed once periods exist")
 	config.Bool(fs, &migrate, "migrate", "TRUEUP_MIGRATE", true, "run database migrations at start-up")
 	config.Int(fs, &maxConns, "db-max-conns", "TRUEUP_DB_MAX_CONNS", 10, "most open database connections of this process (PostgreSQL: keep replicas x this under max_connections)")
 	config.Int(fs, &replicas, "stream-replicas", "TRUEUP_STREAM_REPLICAS", minProductionReplicas, "replicas of the service's JetStream stream and of the dead-letter stream (3 or more on a cluster)")
@@ -108,7 +110,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err := ensureReplicatedStreams(ctx, js, def.name, replicas); err != nil {
 		return err
 	}
-	svc, err := def.build(ctx, deps{db: db, js: js, log: log, inventoryAddr: inventoryAddr})
+	svc, err := def.build(ctx, deps{db: db, js: js, log: log, inventoryAddr: inventoryAddr, timeZone: timeZone})
 	if err != nil {
 		return err
 	}

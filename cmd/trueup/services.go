@@ -31,6 +31,9 @@ type deps struct {
 	// inventoryAddr is the inventory service's gRPC target, for the
 	// services that call it ("" if none is known).
 	inventoryAddr string
+	// timeZone is the company's time zone (IANA name; "" is UTC), in which
+	// the ledger's fiscal periods run.
+	timeZone string
 }
 
 // serviceDef is how the binary migrates and builds one service.
@@ -53,7 +56,7 @@ var services = []serviceDef{
 		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log})
 	}},
 	{ledger.Name, ledger.Migrate, func(ctx context.Context, d deps) (service, error) {
-		return ledger.New(ctx, ledger.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr})
+		return ledger.New(ctx, ledger.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, TimeZone: d.timeZone})
 	}},
 }
 

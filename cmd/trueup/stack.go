@@ -28,6 +28,8 @@ type stackConfig struct {
 	HTTPAddr string
 	NATSPort int
 	Keys     *gateway.Keys
+	// TimeZone is the company's time zone ("" is UTC).
+	TimeZone string
 }
 
 // stack is the whole suite in one process: an embedded NATS server, one SQLite
@@ -88,7 +90,7 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 		if err := def.migrate(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s migrations: %w", def.name, err)
 		}
-		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name), inventoryAddr: st.GRPCAddr})
+		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name), inventoryAddr: st.GRPCAddr, timeZone: cfg.TimeZone})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", def.name, err)
 		}
