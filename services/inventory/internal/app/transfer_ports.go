@@ -26,4 +26,8 @@ type TransferTx interface {
 	UpdateTransfer(ctx context.Context, t *inventory.Transfer) error
 	// LockLayer reads one cost layer for update; nil, nil if there is none.
 	LockLayer(ctx context.Context, id string) (*inventory.Layer, error)
+	// BookChangedSince reports whether a movement after journal sequence seq
+	// changed the stock or value of sku in warehouse (a move between bins
+	// does not). The caller holds the item's lock.
+	BookChangedSince(ctx context.Context, warehouse, sku string, seq int64) (bool, error)
 }

@@ -264,12 +264,26 @@ func (s *Service) ReverseMovement(ctx context.Context, c Reverse) (*inventory.Mo
 				return nil, "", err
 			}
 			var layer *inventory.Layer
-			if orig.Type == inventory.MoveReceipt && it.CostMethod != inventory.CostMovingAverage {
+			changed := false
+			switch {
+			case orig.Type != inventory.MoveReceipt:
+			case it.CostMethod == inventory.CostMovingAverage:
+				// The receipt's share of the pool: the pool as it stands, and
+				// whether anything moved the book since the receipt.
+				book, err := lockBook(ctx, tx, it, orig.Warehouse)
+				if err != nil {
+					return nil, "", err
+				}
+				layer = book.Last
+				if changed, err = tx.BookChangedSince(ctx, orig.Warehouse, it.SKU, orig.Seq); err != nil {
+					return nil, "", err
+				}
+			default:
 				if layer, err = tx.LockLayer(ctx, orig.ID); err != nil {
 					return nil, "", err
 				}
 			}
-			tk, err := inventory.ReverseReceipt(orig, it.CostMethod, layer, by)
+			tk, err := inventory.ReverseReceipt(orig, it.CostMethod, layer, by, changed)
 			if err != nil {
 				return nil, "", err
 			}

@@ -24,6 +24,12 @@ import (
 //     none of it (Book.CheckCurrency), as for a receipt.
 //   - A reversal takes a wrong receipt back out at exactly its layer: the
 //     whole layer, which must be untouched (nothing issued from it), once.
+//     A moving-average receipt has no layer of its own, only its share of
+//     the pool: it is reversed while it is the pool's last change (nothing
+//     issued, received, adjusted or counted in that warehouse since), so
+//     taking its quantity and value back out puts the pool exactly where it
+//     was before it; the average is struck again from what remains (with
+//     nothing left, the item has no cost until its next receipt).
 //   - A customer return comes back at the cost of the issue it was shipped
 //     by, not at current cost: units k..m returned of an issue of Q units
 //     worth V are worth Cumulative(V, m, Q) - Cumulative(V, k-1, Q), so the
@@ -100,12 +106,13 @@ var (
 	// ErrTransferReceived: a transfer that already arrived is received again
 	// (under another request id).
 	ErrTransferReceived = sentinel(apperr.KindFailedPrecondition, ReasonTransferReceived)
-	// ErrNotReversible: a reversal of anything but a receipt of a FIFO item
-	// (a reversal, an issue, a moving-average receipt).
+	// ErrNotReversible: a reversal of anything but a receipt (a reversal,
+	// an issue…).
 	ErrNotReversible = sentinel(apperr.KindFailedPrecondition, ReasonNotReversible)
 	// ErrAlreadyReversed: a receipt reversed before.
 	ErrAlreadyReversed = sentinel(apperr.KindFailedPrecondition, ReasonAlreadyReversed)
-	// ErrReceiptConsumed: a receipt some of whose layer was issued.
+	// ErrReceiptConsumed: a receipt some of whose layer was issued (for a
+	// moving-average receipt: the pool changed since).
 	ErrReceiptConsumed = sentinel(apperr.KindFailedPrecondition, ReasonReceiptConsumed)
 )
 
@@ -140,13 +147,16 @@ func (t *Transfer) CheckReceivable() error {
 	return nil
 }
 
-// ReverseReceipt takes the whole of the layer of receipt orig out of stock
-// and returns what it took (the layer at zero). reversedBy is the id of an
-// earlier reversal of orig, "" if none. It refuses a reversal of anything
-// but a receipt of a FIFO item (ErrNotReversible), a second reversal
-// (ErrAlreadyReversed) and a receipt whose layer was issued from, even in
-// part (ErrReceiptConsumed, naming how much).
-func ReverseReceipt(orig *Movement, method CostMethod, l *Layer, reversedBy string) (Take, error) {
+// ReverseReceipt takes receipt orig back out of stock and returns what it
+// took: for a FIFO item the whole of its layer l (left at zero); for a
+// moving-average item its quantity and value out of the pool l, whose
+// average is struck again (changedSince: the warehouse's book of the item
+// changed after orig). reversedBy is the id of an earlier reversal of orig,
+// "" if none. It refuses a reversal of anything but a receipt
+// (ErrNotReversible), a second reversal (ErrAlreadyReversed), and a receipt
+// whose layer was issued from, even in part, or whose pool changed since
+// (ErrReceiptConsumed, naming how much or what).
+func ReverseReceipt(orig *Movement, method CostMethod, l *Layer, reversedBy string, changedSince bool) (Take, error) {
 	subject := "movements/" + orig.ID
 	switch {
 	case orig.Type == MoveReversal:
@@ -158,9 +168,10 @@ func ReverseReceipt(orig *Movement, method CostMethod, l *Layer, reversedBy stri
 	case reversedBy != "":
 		return Take{}, Refuse(ErrAlreadyReversed, fmt.Sprintf("receipt %s was already reversed by movement %s", orig.ID, reversedBy),
 			apperr.Violation{Type: ReasonAlreadyReversed, Subject: subject, Description: "reversed by movements/" + reversedBy})
-	case method == CostMovingAverage || l == nil:
-		return Take{}, Refuse(ErrNotReversible, fmt.Sprintf("receipt %s went into a moving-average pool and has no layer of its own; issue or adjust the stock instead", orig.ID),
-			apperr.Violation{Type: ReasonNotReversible, Subject: subject, Description: "moving-average receipts are pooled"})
+	case method == CostMovingAverage:
+		return reversePooled(orig, l, changedSince)
+	case l == nil:
+		return Take{}, fmt.Errorf("receipt %s has no cost layer", orig.ID)
 	}
 	if l.QtyRemaining != l.QtyIn || l.ValueRemaining != l.ValueIn {
 		issued := l.QtyIn - l.QtyRemaining
@@ -172,6 +183,28 @@ func ReverseReceipt(orig *Movement, method CostMethod, l *Layer, reversedBy stri
 	tk := Take{LayerID: l.ID, Qty: l.QtyRemaining, Value: l.ValueRemaining}
 	l.QtyRemaining, l.ValueRemaining = 0, 0
 	return tk, nil
+}
+
+// reversePooled takes moving-average receipt orig out of pool p; see
+// ReverseReceipt.
+func reversePooled(orig *Movement, p *Layer, changedSince bool) (Take, error) {
+	subject := "movements/" + orig.ID
+	q, v := orig.BaseQty, orig.Value
+	// Untouched since orig: nothing else moved the book, and the pool's
+	// average was struck by orig's stock in (a receipt that filled stock
+	// issued below zero leaves less than it brought, and corrected those
+	// issues: that is not undone by taking it out).
+	if changedSince || p == nil || p.Currency != orig.Currency || p.QtyRemaining < q ||
+		p.QtyRemaining != p.QtyIn || p.ValueRemaining != p.ValueIn || (p.QtyRemaining == q && p.ValueRemaining != v) {
+		e := Refuse(ErrReceiptConsumed, fmt.Sprintf("receipt %s went into the moving-average pool, and stock has moved in or out of it since; only the pool's last change is reversed: issue or adjust the stock instead", orig.ID),
+			apperr.Violation{Type: ReasonReceiptConsumed, Subject: subject, Description: "the pool changed after this receipt"})
+		e.Metadata = map[string]string{"received": q.String()}
+		return Take{}, e
+	}
+	p.QtyRemaining -= q
+	p.ValueRemaining -= v
+	p.QtyIn, p.ValueIn = p.QtyRemaining, p.ValueRemaining
+	return Take{LayerID: p.ID, Qty: q, Value: v}, nil
 }
 
 // ReturnValue is the value of n (> 0) base units returned against issue,

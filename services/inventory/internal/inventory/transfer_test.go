@@ -6,38 +6,60 @@ import (
 	"time"
 )
 
-func TestReverseReceiptRefusesAllButAnUntouchedFIFOReceipt(t *testing.T) {
-	receipt := &Movement{ID: "R1", Type: MoveReceipt}
+func TestReverseReceiptRefusesAllButAnUntouchedReceipt(t *testing.T) {
+	receipt := &Movement{ID: "R1", Type: MoveReceipt, BaseQty: 10 * qtyOne, Value: 1000, Currency: "USD"}
 	untouched := func() *Layer {
-		return &Layer{ID: "R1", QtyIn: 10 * qtyOne, ValueIn: 1000, QtyRemaining: 10 * qtyOne, ValueRemaining: 1000}
+		return &Layer{ID: "R1", Currency: "USD", QtyIn: 10 * qtyOne, ValueIn: 1000, QtyRemaining: 10 * qtyOne, ValueRemaining: 1000}
 	}
 	issued := untouched()
 	issued.take(3 * qtyOne)
+	// A pool of 5 worth 600 before R1 (10 worth 1000) came in: struck at 15 / 1600.
+	pool := func() *Layer {
+		return &Layer{ID: "pool-R0", Currency: "USD", QtyIn: 15 * qtyOne, ValueIn: 1600, QtyRemaining: 15 * qtyOne, ValueRemaining: 1600}
+	}
+	onlyR1 := func() *Layer { l := untouched(); l.ID = "pool-R1"; return l }
+	issuedPool := pool()
+	issuedPool.take(3 * qtyOne)
+	filled := &Layer{ID: "pool-R0", Currency: "USD", QtyIn: 7 * qtyOne, ValueIn: 700, QtyRemaining: 7 * qtyOne, ValueRemaining: 700} // was -3
 	for _, tc := range []struct {
-		name       string
-		orig       *Movement
-		method     CostMethod
-		layer      *Layer
-		reversedBy string
-		want       error
+		name         string
+		orig         *Movement
+		method       CostMethod
+		layer        *Layer
+		reversedBy   string
+		changedSince bool
+		want         error
+		// wantLeft is the layer's quantity and value after the reversal.
+		wantQty Qty
+		wantVal int64
 	}{
-		{"UntouchedReceiptIsReversedWhole", receipt, CostFIFO, untouched(), "", nil},
-		{"ReversalOfAReversalIsRefused", &Movement{ID: "V1", Type: MoveReversal}, CostFIFO, untouched(), "", ErrNotReversible},
-		{"IssueIsNotReversed", &Movement{ID: "I1", Type: MoveIssue}, CostFIFO, untouched(), "", ErrNotReversible},
-		{"SecondReversalIsRefused", receipt, CostFIFO, untouched(), "V1", ErrAlreadyReversed},
-		{"MovingAverageReceiptIsPooled", receipt, CostMovingAverage, nil, "", ErrNotReversible},
-		{"ReceiptIssuedFromIsRefused", receipt, CostFIFO, issued, "", ErrReceiptConsumed},
+		{"UntouchedReceiptIsReversedWhole", receipt, CostFIFO, untouched(), "", false, nil, 0, 0},
+		{"ReversalOfAReversalIsRefused", &Movement{ID: "V1", Type: MoveReversal}, CostFIFO, untouched(), "", false, ErrNotReversible, 0, 0},
+		{"IssueIsNotReversed", &Movement{ID: "I1", Type: MoveIssue}, CostFIFO, untouched(), "", false, ErrNotReversible, 0, 0},
+		{"SecondReversalIsRefused", receipt, CostFIFO, untouched(), "V1", false, ErrAlreadyReversed, 0, 0},
+		{"ReceiptIssuedFromIsRefused", receipt, CostFIFO, issued, "", false, ErrReceiptConsumed, 0, 0},
+		{"PooledReceiptLeavesThePoolAsBefore", receipt, CostMovingAverage, pool(), "", false, nil, 5 * qtyOne, 600},
+		{"PooledReceiptIntoAnEmptyPoolEmptiesIt", receipt, CostMovingAverage, onlyR1(), "", false, nil, 0, 0},
+		{"PoolIssuedFromSinceIsRefused", receipt, CostMovingAverage, issuedPool, "", false, ErrReceiptConsumed, 0, 0},
+		{"PoolChangedSinceIsRefused", receipt, CostMovingAverage, pool(), "", true, ErrReceiptConsumed, 0, 0},
+		{"ReceiptThatFilledNegativeStockIsRefused", receipt, CostMovingAverage, filled, "", false, ErrReceiptConsumed, 0, 0},
+		{"PoolInAnotherCurrencyIsRefused", &Movement{ID: "R1", Type: MoveReceipt, BaseQty: 10 * qtyOne, Value: 1000, Currency: "EUR"},
+			CostMovingAverage, pool(), "", false, ErrReceiptConsumed, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tk, err := ReverseReceipt(tc.orig, tc.method, tc.layer, tc.reversedBy)
+			tk, err := ReverseReceipt(tc.orig, tc.method, tc.layer, tc.reversedBy, tc.changedSince)
 			if tc.want != nil {
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("err = %v, want %v", err, tc.want)
 				}
 				return
 			}
-			if err != nil || tk.Qty != 10*qtyOne || tk.Value != 1000 || tc.layer.QtyRemaining != 0 || tc.layer.ValueRemaining != 0 {
-				t.Fatalf("take = %+v, %v; layer %+v", tk, err, tc.layer)
+			l := tc.layer
+			if err != nil || tk.Qty != 10*qtyOne || tk.Value != 1000 || tk.LayerID != l.ID ||
+				l.QtyRemaining != tc.wantQty || l.ValueRemaining != tc.wantVal ||
+				// a pool's average is struck again from what is left
+				(tc.method == CostMovingAverage && (l.QtyIn != tc.wantQty || l.ValueIn != tc.wantVal)) {
+				t.Fatalf("take = %+v, %v; layer %+v", tk, err, l)
 			}
 		})
 	}

@@ -107,6 +107,18 @@ func (t *tx) LockLayer(ctx context.Context, id string) (*inventory.Layer, error)
 	return ls[0], nil
 }
 
+func (t *tx) BookChangedSince(ctx context.Context, warehouse, sku string, seq int64) (bool, error) {
+	// Through movements_by_item (sku, seq): only the movements after seq.
+	var n int
+	err := t.Tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM movements
+		WHERE sku = $1 AND seq > $2 AND warehouse = $3 AND type <> $4 LIMIT 1) later`,
+		sku, seq, warehouse, int(inventory.MoveTransfer)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("movements since %d: %w", seq, err)
+	}
+	return n > 0, nil
+}
+
 func (r reader) ReversalOf(ctx context.Context, id string) (string, error) {
 	var by string
 	err := r.q.QueryRowContext(ctx, `SELECT id FROM movements WHERE reverses = $1 AND reverses <> '' ORDER BY seq LIMIT 1`, id).Scan(&by)

@@ -240,8 +240,9 @@ func TestTransferRules(t *testing.T) {
 	})
 }
 
-// A wrong receipt is reversed at exactly its layer, once; a receipt already
-// issued from, a reversal, and a moving-average receipt are refused.
+// A wrong receipt is reversed at exactly its layer, once (a moving-average
+// receipt at exactly its share of the pool, while it is the pool's last
+// change); a receipt already issued from and a reversal are refused.
 func TestReverseMovementTakesExactlyTheReceiptLayer(t *testing.T) {
 	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
@@ -292,16 +293,29 @@ func TestReverseMovementTakesExactlyTheReceiptLayer(t *testing.T) {
 		if iss, err := issue(svc, "THIRDS", "A1", "18", "", ""); err != nil || iss.Value != -wantV {
 			t.Fatalf("issue after reversal = %+v, %v", iss, err)
 		}
-		// Moving average pools its receipts: refused.
+		// Moving average: the pool's last receipt comes back out exactly,
+		// leaving the pool (and its average) as before it.
 		avg := receive(t, svc, "AVG", "A1", "1", "KG", "3.00", "", "")
+		wrongAvg := receive(t, svc, "AVG", "A1", "2", "KG", "5.00", "", "")
+		revAvg, err := svc.ReverseMovement(ctx, app.Reverse{RequestID: rid("rev"), MovementID: wrongAvg.ID})
+		if err != nil || revAvg.Value != -wrongAvg.Value || revAvg.BaseQty != -wrongAvg.BaseQty || len(revAvg.Layers) != 1 || revAvg.Currency != "USD" {
+			t.Fatalf("moving-average reversal = %+v, %v", revAvg, err)
+		}
+		if q, v := valuation(t, svc, "AVG", time.Time{}); q != "1" || v != 300 {
+			t.Fatalf("pool after the reversal = %s, %d; want 1, 300", q, v)
+		}
+		// An earlier receipt of the pool is not its last change: refused.
 		_, err = svc.ReverseMovement(ctx, app.Reverse{RequestID: rid("rev"), MovementID: avg.ID})
-		if !errors.Is(err, inventory.ErrNotReversible) {
-			t.Fatalf("moving-average reversal: %v", err)
+		if !errors.Is(err, inventory.ErrReceiptConsumed) {
+			t.Fatalf("reversal of a receipt the pool moved on from: %v", err)
+		}
+		if iss, err := issue(svc, "AVG", "A1", "1", "", ""); err != nil || iss.Value != -300 {
+			t.Fatalf("issue at the restored average = %+v, %v", iss, err)
 		}
 		_, err = svc.ReverseMovement(ctx, app.Reverse{MovementID: avg.ID})
 		wantKind(t, err, apperr.KindInvalidArgument, "request_id")
 		var payload []byte
-		if err := db.QueryRowContext(ctx, `SELECT payload FROM outbox WHERE type = 'trueup.inventory.v1.StockReversed'`).Scan(&payload); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT payload FROM outbox WHERE type = 'trueup.inventory.v1.StockReversed' ORDER BY seq LIMIT 1`).Scan(&payload); err != nil {
 			t.Fatal(err)
 		}
 		var ev inventoryv1.StockReversed

@@ -203,9 +203,13 @@ type InventoryServiceClient interface {
 	ReceiveTransfer(ctx context.Context, in *ReceiveTransferRequest, opts ...grpc.CallOption) (*Transfer, error)
 	// Reverses a wrong receipt: takes exactly that receipt's cost layer out of
 	// stock (a REVERSAL movement naming it, StockReversed); the original stays
-	// as it was. Refused (FAILED_PRECONDITION) once any of the layer was issued,
-	// for a reversal, for a movement already reversed, and for moving-average
-	// items (their receipts are pooled).
+	// as it was. A moving-average receipt has no layer of its own: its
+	// quantity and value come back out of the pool while it is the pool's
+	// last change in that warehouse, which leaves the pool and its average
+	// exactly as before the receipt. Refused (FAILED_PRECONDITION): once any
+	// of the layer was issued (RECEIPT_ALREADY_ISSUED; for moving average,
+	// once the pool moved since), for a reversal, and for a movement already
+	// reversed.
 	ReverseMovement(ctx context.Context, in *ReverseMovementRequest, opts ...grpc.CallOption) (*Movement, error)
 	// Takes back stock a customer returns from a shipped issue, valued at the
 	// cost of that issue (its value pro-rata per unit, by the cumulative rule:
@@ -738,9 +742,13 @@ type InventoryServiceServer interface {
 	ReceiveTransfer(context.Context, *ReceiveTransferRequest) (*Transfer, error)
 	// Reverses a wrong receipt: takes exactly that receipt's cost layer out of
 	// stock (a REVERSAL movement naming it, StockReversed); the original stays
-	// as it was. Refused (FAILED_PRECONDITION) once any of the layer was issued,
-	// for a reversal, for a movement already reversed, and for moving-average
-	// items (their receipts are pooled).
+	// as it was. A moving-average receipt has no layer of its own: its
+	// quantity and value come back out of the pool while it is the pool's
+	// last change in that warehouse, which leaves the pool and its average
+	// exactly as before the receipt. Refused (FAILED_PRECONDITION): once any
+	// of the layer was issued (RECEIPT_ALREADY_ISSUED; for moving average,
+	// once the pool moved since), for a reversal, and for a movement already
+	// reversed.
 	ReverseMovement(context.Context, *ReverseMovementRequest) (*Movement, error)
 	// Takes back stock a customer returns from a shipped issue, valued at the
 	// cost of that issue (its value pro-rata per unit, by the cumulative rule:
