@@ -19,7 +19,9 @@ type Return struct {
 }
 
 // ReturnStock books returned stock into a location at the cost of the issue
-// it was shipped by (inventory.ReturnValue), not at current cost: a RETURN
+// it was shipped by (inventory.ReturnValue), as corrected since by the cost
+// corrections naming it (an issue of negative FIFO stock), not at current
+// cost: a RETURN
 // movement naming the issue, in the issue's lot. At most what the issue took
 // comes back, across its returns. The warehouse's currency rule applies as
 // for a receipt.
@@ -59,7 +61,16 @@ func (s *Service) ReturnStock(ctx context.Context, c Return) (*inventory.Movemen
 			if err != nil {
 				return nil, "", err
 			}
-			value, err := inventory.ReturnValue(iss, before, q)
+			// At the issue's cost as corrected since (negative stock
+			// filled later at another cost), so a return of the whole issue
+			// takes back exactly what it finally cost.
+			corr, err := tx.CorrectionOf(ctx, iss.ID)
+			if err != nil {
+				return nil, "", err
+			}
+			costed := *iss
+			costed.Value += corr
+			value, err := inventory.ReturnValue(&costed, before, q)
 			if err != nil {
 				return nil, "", err
 			}

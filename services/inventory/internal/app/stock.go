@@ -339,12 +339,22 @@ func stockInAt(ctx context.Context, tx Tx, it *inventory.Item, m *inventory.Move
 		Lot: m.Lot, ExpiryDate: m.ExpiryDate, EnteredQty: "0", EnteredUoM: it.BaseUoM, Value: in.Correction, Currency: m.Currency,
 		Source: m.Source, CreatedAt: m.CreatedAt, EffectiveAt: m.EffectiveAt,
 	}
-	for _, f := range in.Fills {
-		if id := issuedBy[f.LayerID]; id != "" && !slices.Contains(fix.Corrects, id) {
+	byIssue := map[string]int64{}
+	for i, f := range in.Fills {
+		id := issuedBy[f.LayerID]
+		if id == "" {
+			continue
+		}
+		if !slices.Contains(fix.Corrects, id) {
 			fix.Corrects = append(fix.Corrects, id)
 		}
+		byIssue[id] += in.FillCorrections[i] // each at most the correction's size: no overflow
 	}
 	if err := tx.InsertMovement(ctx, fix); err != nil {
+		return nil, err
+	}
+	// A return of a corrected issue comes back at its corrected cost.
+	if err := tx.InsertIssueCorrections(ctx, fix.ID, byIssue); err != nil {
 		return nil, err
 	}
 	return fix, nil

@@ -122,6 +122,9 @@ type StockTx interface {
 	LockBook(ctx context.Context, warehouse, sku string, method inventory.CostMethod) (*inventory.Book, error)
 	// SaveLayer inserts or updates a layer.
 	SaveLayer(ctx context.Context, l *inventory.Layer) error
+	// InsertIssueCorrections records what cost correction correctionID
+	// changed of the value of each issue it corrects (issue id -> minor units).
+	InsertIssueCorrections(ctx context.Context, correctionID string, byIssue map[string]int64) error
 	// InsertMovement appends to the journal and sets m.Seq.
 	InsertMovement(ctx context.Context, m *inventory.Movement) error
 	InsertAllocation(ctx context.Context, a *inventory.Allocation) error

@@ -14,6 +14,9 @@ type TransferReader interface {
 	ReversalOf(ctx context.Context, id string) (string, error)
 	// ReturnedOf is the quantity returned so far against issue movement id.
 	ReturnedOf(ctx context.Context, id string) (inventory.Qty, error)
+	// CorrectionOf is the sum of what cost corrections changed of issue
+	// movement id's value (0 if none; see InsertIssueCorrections).
+	CorrectionOf(ctx context.Context, id string) (int64, error)
 }
 
 // TransferTx holds the writes of transfers and reversals.

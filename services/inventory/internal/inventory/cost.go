@@ -374,6 +374,11 @@ type Received struct {
 	// Fills are the negative layers it filled: Qty filled, Value the
 	// provisional value of that quantity (negative, as held by the layer).
 	Fills []Take
+	// FillCorrections are, per fill (in Fills' order), the part of
+	// Correction that fill makes: what the stock it filled is worth at the
+	// incoming cost beyond its provisional value, negative for stock that
+	// turned out dearer. They add up to Correction.
+	FillCorrections []int64
 	// Correction is the value-only change of book value the fills make: the
 	// provisional value of the negative stock filled minus what that stock is
 	// actually worth at the incoming cost. 0 when nothing was filled or the
@@ -417,6 +422,7 @@ func (b *Book) Receive(in Layer) (Received, error) {
 		l.QtyRemaining += n
 		l.ValueRemaining -= provisional
 		out.Fills = append(out.Fills, Take{LayerID: l.ID, Qty: n, Value: provisional})
+		out.FillCorrections = append(out.FillCorrections, -(actual + provisional))
 		out.Correction -= actual + provisional
 		changed[l] = true
 	}

@@ -153,7 +153,7 @@ func TestNegativeFillStaysWithinTheLot(t *testing.T) {
 		t.Fatalf("a receipt of L2 filled L1's negative stock: %+v", r)
 	}
 	r = mustReceive(t, b, receipt("l1b", "L1", 3, 450)) // fills 2 of L1 at 1.50: correction -100
-	if len(r.Fills) != 1 || r.Fills[0].Qty != units(2) || r.Correction != -100 {
+	if len(r.Fills) != 1 || r.Fills[0].Qty != units(2) || r.Correction != -100 || len(r.FillCorrections) != 1 || r.FillCorrections[0] != -100 {
 		t.Fatalf("fill of L1 = %+v, want 2 units, correction -100", r)
 	}
 	if q, v := bookValue(b); q != units(6) || v != 1150 {

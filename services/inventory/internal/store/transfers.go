@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"trueup.dev/platform/apperr"
 	"trueup.dev/services/inventory/internal/inventory"
@@ -129,6 +131,29 @@ func (r reader) ReversalOf(ctx context.Context, id string) (string, error) {
 		return "", fmt.Errorf("find reversal: %w", err)
 	}
 	return by, nil
+}
+
+func (r reader) CorrectionOf(ctx context.Context, issueID string) (int64, error) {
+	var v int64
+	err := r.q.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(value_minor), 0) AS BIGINT) FROM issue_corrections WHERE issue_id = $1`, issueID).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("sum issue corrections: %w", err)
+	}
+	return v, nil
+}
+
+func (t *tx) InsertIssueCorrections(ctx context.Context, correctionID string, byIssue map[string]int64) error {
+	ids := slices.Sorted(maps.Keys(byIssue))
+	for _, id := range ids {
+		if byIssue[id] == 0 {
+			continue
+		}
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO issue_corrections (issue_id, correction_id, value_minor) VALUES ($1, $2, $3)`,
+			id, correctionID, byIssue[id]); err != nil {
+			return fmt.Errorf("record correction of issue %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 func (r reader) ReturnedOf(ctx context.Context, issueID string) (inventory.Qty, error) {

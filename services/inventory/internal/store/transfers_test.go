@@ -11,6 +11,7 @@ import (
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
 	"trueup.dev/platform/testkit/pgtest"
 	"trueup.dev/services/inventory/internal/app"
@@ -391,6 +392,56 @@ func TestReturnIsValuedAtItsIssuesCost(t *testing.T) {
 		}
 		if n != 3 {
 			t.Fatalf("StockReturned events = %d, want 3: %v", n, types)
+		}
+	})
+}
+
+// A return of an issue of negative FIFO stock comes back at the issue's
+// corrected cost: receive 2 @ 10.00, issue 5 (3 of them ahead, provisionally
+// at 10.00), receive 3 @ 12.00 (a correction of -6.00 naming the issue):
+// the issue finally cost 56.00, and returning all of it takes back 56.00,
+// leaving the book exactly as the receipts less nothing.
+func TestReturnOfACorrectedIssueIsAtItsCorrectedCost(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := stockFixture(t, db)
+		createItems(t, svc, inventory.Item{SKU: "NEG", Description: "Negative", BaseUoM: "EA", WholeUnitsOnly: true, AllowNegative: true})
+		okm(t)(receiveIn(svc, "NEG", "", "2", "USD", "10.00"))
+		iss := okm(t)(issue(svc, "NEG", "A1", "5", "EA", ""))
+		if iss.Value != -5000 {
+			t.Fatalf("issue valued %d, want -5000", iss.Value)
+		}
+		okm(t)(receiveIn(svc, "NEG", "", "3", "USD", "12.00"))
+		fixes, err := svc.ListMovements(ctx, app.MovementFilter{SKU: "NEG"}, paging.Page{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fix *inventory.Movement
+		for _, m := range fixes {
+			if m.Type == inventory.MoveCostCorrection {
+				fix = m
+			}
+		}
+		if fix == nil || fix.Value != -600 || len(fix.Corrects) != 1 || fix.Corrects[0] != iss.ID {
+			t.Fatalf("correction = %+v, want -600 naming %s", fix, iss.ID)
+		}
+		rma := inventory.SourceDoc{Type: inventory.SourceReturn, ID: "RMA-9"}
+		ret := func(q string) *inventory.Movement {
+			t.Helper()
+			m, err := svc.ReturnStock(ctx, app.Return{RequestID: rid("ret"), IssueID: iss.ID, Warehouse: "W1", Location: "A1",
+				Quantity: app.Quantity{Value: q}, Source: rma})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		r1, r2 := ret("2"), ret("3")
+		if r1.Value+r2.Value != 5600 || r1.Value != 2240 {
+			t.Fatalf("returns = %d + %d, want 22.40 + 33.60 = 56.00 (not the provisional 50.00)", r1.Value, r2.Value)
+		}
+		// Everything received is back: 5 units worth 20.00 + 36.00.
+		if q, v := valuation(t, svc, "NEG", time.Time{}); q != "5" || v != 5600 {
+			t.Fatalf("valuation = %s, %d; want 5, 5600", q, v)
 		}
 	})
 }

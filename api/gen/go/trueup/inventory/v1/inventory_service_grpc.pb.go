@@ -213,7 +213,9 @@ type InventoryServiceClient interface {
 	ReverseMovement(ctx context.Context, in *ReverseMovementRequest, opts ...grpc.CallOption) (*Movement, error)
 	// Takes back stock a customer returns from a shipped issue, valued at the
 	// cost of that issue (its value pro-rata per unit, by the cumulative rule:
-	// the last unit returned takes the residue), not at current cost: a RETURN
+	// the last unit returned takes the residue; for an issue of negative FIFO
+	// stock, its value as the COST_CORRECTION movements naming it corrected
+	// it), not at current cost: a RETURN
 	// movement naming the issue (StockReturned). Refused (FAILED_PRECONDITION)
 	// beyond what the issue took less what was returned against it before.
 	ReturnStock(ctx context.Context, in *ReturnStockRequest, opts ...grpc.CallOption) (*Movement, error)
@@ -752,7 +754,9 @@ type InventoryServiceServer interface {
 	ReverseMovement(context.Context, *ReverseMovementRequest) (*Movement, error)
 	// Takes back stock a customer returns from a shipped issue, valued at the
 	// cost of that issue (its value pro-rata per unit, by the cumulative rule:
-	// the last unit returned takes the residue), not at current cost: a RETURN
+	// the last unit returned takes the residue; for an issue of negative FIFO
+	// stock, its value as the COST_CORRECTION movements naming it corrected
+	// it), not at current cost: a RETURN
 	// movement naming the issue (StockReturned). Refused (FAILED_PRECONDITION)
 	// beyond what the issue took less what was returned against it before.
 	ReturnStock(context.Context, *ReturnStockRequest) (*Movement, error)
