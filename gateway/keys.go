@@ -159,6 +159,7 @@ var routeServices = map[string]string{
 	"postingRules": "ledger", "postingRules:createVersion": "ledger", "parkedEvents": "ledger", "parkedEvents:repost": "ledger", "reconciliations": "ledger",
 	"periods":       "ledger",
 	"exportBatches": "ledger",
+	"grniAgeing":    "ledger", "shippedNotInvoiced": "ledger",
 }
 
 // requiredScope is the scope a request needs: the service's read scope for

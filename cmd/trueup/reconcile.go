@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -18,6 +19,8 @@ import (
 )
 
 const reconcileHelp = `Usage: trueup reconcile [--grpc-addr HOST:PORT] [--json]
+       trueup reconcile --grni [--as-of DATE] [--warehouse CODE] [--partner SUPPLIER] [--json]
+       trueup reconcile --shipped-not-invoiced [--as-of DATE] [--warehouse CODE] [--partner CUSTOMER] [--json]
 
 Compares the general ledger's Inventory account, by warehouse and item, with
 inventory's valuation at the same journal watermark, and prints every row:
@@ -31,6 +34,19 @@ and count as differences until they are posted.
 
 The exit status is 1 when the books and the warehouse differ, so the command
 can gate a month-end close.
+
+With --grni it prints GRNI ageing instead: per purchase order, item and
+warehouse, what was received and not billed yet, aged by the oldest receipt
+not wholly billed, and the totals per currency and age bucket (0-30, 31-60,
+61-90, 90+ days). With --shipped-not-invoiced: per order, the cost of what
+shipped for items no invoice of the order names yet, aged by the first of
+those shipments. Both exit 0 whatever they find.
+
+  --as-of      the report's date, RFC 3339 or YYYY-MM-DD (the end of that
+               UTC day); default now.
+  --warehouse  only this warehouse.
+  --partner    only purchase orders billed by this supplier (--grni), or
+               orders invoiced in part to this customer.
 `
 
 // errUnreconciled makes the exit status 1 when a difference was found.
@@ -40,18 +56,57 @@ func runReconcile(ctx context.Context, args []string) error {
 	fs := newFlagSet("reconcile")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), reconcileHelp) }
 	var (
-		addr   string
-		asJSON bool
+		addr, asOf    string
+		asJSON        bool
+		grni, shipped bool
+		opts          ageingOptions
 	)
 	config.String(fs, &addr, "grpc-addr", "TRUEUP_LEDGER_ADDR", "localhost:9090", "gRPC address of the ledger service")
 	config.Bool(fs, &asJSON, "json", "", false, "print the reconciliation as JSON")
+	config.Bool(fs, &grni, "grni", "", false, "print GRNI ageing (received, not billed)")
+	config.Bool(fs, &shipped, "shipped-not-invoiced", "", false, "print what shipped and is not invoiced, aged")
+	config.String(fs, &asOf, "as-of", "", "", "the ageing report's date (RFC 3339 or YYYY-MM-DD); default now")
+	config.String(fs, &opts.Warehouse, "warehouse", "", "", "only this warehouse (ageing reports)")
+	config.String(fs, &opts.Partner, "partner", "", "", "only this supplier (--grni) or customer (--shipped-not-invoiced)")
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("trueup reconcile: unexpected arguments %v", fs.Args())
 	}
-	return reconcileCommand(ctx, addr, asJSON, os.Stdout)
+	if grni && shipped {
+		return fmt.Errorf("trueup reconcile: give --grni or --shipped-not-invoiced, not both")
+	}
+	if !grni && !shipped {
+		if asOf != "" || opts.Warehouse != "" || opts.Partner != "" {
+			return fmt.Errorf("trueup reconcile: --as-of, --warehouse and --partner are for --grni and --shipped-not-invoiced")
+		}
+		return reconcileCommand(ctx, addr, asJSON, os.Stdout)
+	}
+	if asOf != "" {
+		t, err := parseAsOf(asOf)
+		if err != nil {
+			return err
+		}
+		opts.AsOf = t
+	}
+	if grni {
+		return grniCommand(ctx, addr, opts, asJSON, os.Stdout)
+	}
+	return shippedCommand(ctx, addr, opts, asJSON, os.Stdout)
+}
+
+// parseAsOf reads --as-of: RFC 3339, or a date meaning the end of that UTC
+// day (its last microsecond).
+func parseAsOf(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("trueup reconcile: --as-of %q is not RFC 3339 or YYYY-MM-DD", s)
+	}
+	return d.Add(24*time.Hour - time.Microsecond), nil
 }
 
 // reconcileCommand runs one reconciliation at the ledger at addr and prints

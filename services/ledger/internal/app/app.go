@@ -30,6 +30,7 @@ type Reader interface {
 	ReconcileReader
 	ExportReader
 	PeriodReader
+	AgeingReader
 }
 
 // Tx is the write side of one transaction.

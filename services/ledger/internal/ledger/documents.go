@@ -30,9 +30,11 @@ import (
 //
 // Every line carries the partner (supplier or customer) and a document: a
 // bill's GRNI lines the purchase order's id, which is the document receipts
-// credited GRNI under, so GRNI clears per order and item; receivables the
-// invoice's id, so a payment applied to an invoice clears it; everything
-// else the document's own id. Per-line amounts also carry item and
+// credited GRNI under, so GRNI clears per order and item; an invoice's
+// revenue lines the sales order's id, which its shipments' COGS lines carry
+// too (shipped-not-invoiced, ageing.go); receivables the invoice's id, so a
+// payment applied to an invoice clears it; everything else the document's
+// own id. Per-line amounts also carry item and
 // warehouse.
 //
 // A document whose amounts do not add up to the minor unit (lines against
@@ -352,8 +354,15 @@ func (v InvoiceIssued) lines(roles roleAccounts) ([]Line, error) {
 	head := Dimensions{Document: v.ID, Partner: v.Partner}
 	lb := &lineBuilder{roles: roles, cur: v.Currency}
 	lb.add(RoleAR, Debit, v.Total, head)
+	// Revenue lines are under the sales order (like a bill's GRNI lines
+	// under the purchase order), where the order's shipments put their
+	// COGS: shipped-not-invoiced matches them by order and item.
+	revDoc := v.Order
+	if revDoc == "" {
+		revDoc = v.ID
+	}
 	for _, l := range v.Lines {
-		lb.add(RoleRevenue, Credit, l.Net, Dimensions{Warehouse: l.Warehouse, Item: l.Item, Document: v.ID, Partner: v.Partner})
+		lb.add(RoleRevenue, Credit, l.Net, Dimensions{Warehouse: l.Warehouse, Item: l.Item, Document: revDoc, Partner: v.Partner})
 	}
 	lb.add(RoleTax, Credit, v.Tax, head)
 	return lb.lines, lb.err

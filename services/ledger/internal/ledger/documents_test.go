@@ -51,9 +51,9 @@ func TestDocumentRulesPostToTheMinorUnit(t *testing.T) {
 			[]string{"Dr 2100 7 EUR MAIN/A/B-2/SUP-1", "Cr 2000 7 EUR //B-2/SUP-1"}},
 		{"invoice with tax", InvoiceIssued{DocumentHeader: inv, Lines: []InvoiceLine{
 			{Item: "A", Warehouse: "MAIN", Net: 199_99, Tax: 40_00}, {Item: "B", Warehouse: "MAIN", Net: 1, Tax: 0}}, Net: 200_00, Tax: 40_00, Total: 240_00},
-			[]string{"Dr 1200 24000 USD //INV-1/CUST-1", "Cr 4000 19999 USD MAIN/A/INV-1/CUST-1", "Cr 4000 1 USD MAIN/B/INV-1/CUST-1", "Cr 2200 4000 USD //INV-1/CUST-1"}},
+			[]string{"Dr 1200 24000 USD //INV-1/CUST-1", "Cr 4000 19999 USD MAIN/A/SO-1/CUST-1", "Cr 4000 1 USD MAIN/B/SO-1/CUST-1", "Cr 2200 4000 USD //INV-1/CUST-1"}},
 		{"invoice in yen without tax", InvoiceIssued{DocumentHeader: yen(inv), Lines: []InvoiceLine{{Item: "A", Warehouse: "TOKYO", Net: 3000}}, Net: 3000, Total: 3000},
-			[]string{"Dr 1200 3000 JPY //INV-1/CUST-1", "Cr 4000 3000 JPY TOKYO/A/INV-1/CUST-1"}},
+			[]string{"Dr 1200 3000 JPY //INV-1/CUST-1", "Cr 4000 3000 JPY TOKYO/A/SO-1/CUST-1"}},
 		{"payment applied to two invoices", PaymentReceived{DocumentHeader: pay, Method: "BANK_TRANSFER", Amount: 340_00,
 			Applied: []PaymentApplication{{Invoice: "INV-1", Amount: 240_00}, {Invoice: "INV-2", Amount: 100_00}}},
 			[]string{"Dr 1000 34000 USD //PAY-1/CUST-1", "Cr 1200 24000 USD //INV-1/CUST-1", "Cr 1200 10000 USD //INV-2/CUST-1"}},

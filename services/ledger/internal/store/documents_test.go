@@ -133,7 +133,7 @@ func TestPostingOrdersDocuments(t *testing.T) {
 			"1300 USD B-1 ACME": 151_23,
 			"2000 USD B-1 ACME": -1663_56, "2000 JPY B-2 ACME": -14999,
 			"1200 USD INV-1 BOB": 0, "1200 USD PAY-1 BOB": -(250_00 - 229_99),
-			"4000 USD INV-1 BOB": -199_99, "2200 USD INV-1 BOB": -30_00,
+			"4000 USD SO-1 BOB": -199_99, "2200 USD INV-1 BOB": -30_00,
 			"1000 USD PAY-1 BOB": 250_00,
 		}
 		// GRNI per PO nets to zero over its receipt and bill lines.

@@ -24,6 +24,693 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Age buckets of an open amount, by whole days from the date it ages from
+// to the report's as_of_time (floored).
+type AgeBucket int32
+
+const (
+	// Not set.
+	AgeBucket_AGE_BUCKET_UNSPECIFIED AgeBucket = 0
+	// 0 to 30 days.
+	AgeBucket_AGE_BUCKET_0_30 AgeBucket = 1
+	// 31 to 60 days.
+	AgeBucket_AGE_BUCKET_31_60 AgeBucket = 2
+	// 61 to 90 days.
+	AgeBucket_AGE_BUCKET_61_90 AgeBucket = 3
+	// 91 days and more.
+	AgeBucket_AGE_BUCKET_OVER_90 AgeBucket = 4
+)
+
+// Enum value maps for AgeBucket.
+var (
+	AgeBucket_name = map[int32]string{
+		0: "AGE_BUCKET_UNSPECIFIED",
+		1: "AGE_BUCKET_0_30",
+		2: "AGE_BUCKET_31_60",
+		3: "AGE_BUCKET_61_90",
+		4: "AGE_BUCKET_OVER_90",
+	}
+	AgeBucket_value = map[string]int32{
+		"AGE_BUCKET_UNSPECIFIED": 0,
+		"AGE_BUCKET_0_30":        1,
+		"AGE_BUCKET_31_60":       2,
+		"AGE_BUCKET_61_90":       3,
+		"AGE_BUCKET_OVER_90":     4,
+	}
+)
+
+func (x AgeBucket) Enum() *AgeBucket {
+	p := new(AgeBucket)
+	*p = x
+	return p
+}
+
+func (x AgeBucket) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AgeBucket) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_ledger_v1_reconciliation_proto_enumTypes[0].Descriptor()
+}
+
+func (AgeBucket) Type() protoreflect.EnumType {
+	return &file_trueup_ledger_v1_reconciliation_proto_enumTypes[0]
+}
+
+func (x AgeBucket) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AgeBucket.Descriptor instead.
+func (AgeBucket) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{0}
+}
+
+// The open amount of one currency in one age bucket.
+type AgeBucketTotal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bucket.
+	Bucket AgeBucket `protobuf:"varint,1,opt,name=bucket,proto3,enum=trueup.ledger.v1.AgeBucket" json:"bucket,omitempty"`
+	// The open amounts of the rows in it, summed (zero when none).
+	Amount *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	// How many rows are in it.
+	RowCount      int32 `protobuf:"varint,3,opt,name=row_count,json=rowCount,proto3" json:"row_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgeBucketTotal) Reset() {
+	*x = AgeBucketTotal{}
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgeBucketTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgeBucketTotal) ProtoMessage() {}
+
+func (x *AgeBucketTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgeBucketTotal.ProtoReflect.Descriptor instead.
+func (*AgeBucketTotal) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *AgeBucketTotal) GetBucket() AgeBucket {
+	if x != nil {
+		return x.Bucket
+	}
+	return AgeBucket_AGE_BUCKET_UNSPECIFIED
+}
+
+func (x *AgeBucketTotal) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *AgeBucketTotal) GetRowCount() int32 {
+	if x != nil {
+		return x.RowCount
+	}
+	return 0
+}
+
+// The request for GRNI ageing.
+type GetGrniAgeingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report's date: lines effective after it are not counted, and ages
+	// are taken to it. Empty means now.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Only this warehouse's lines, by code ("MAIN") or "warehouses/{code}".
+	Warehouse string `protobuf:"bytes,2,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only purchase orders a bill of this supplier is matched to, by code
+	// or "suppliers/{code}". Receipts do not name the supplier, so a
+	// purchase order nothing has been billed on yet does not match.
+	Supplier string `protobuf:"bytes,3,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// At most this many rows (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From GrniAgeing.next_page_token, with the same as_of_time and filters.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetGrniAgeingRequest) Reset() {
+	*x = GetGrniAgeingRequest{}
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetGrniAgeingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetGrniAgeingRequest) ProtoMessage() {}
+
+func (x *GetGrniAgeingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetGrniAgeingRequest.ProtoReflect.Descriptor instead.
+func (*GetGrniAgeingRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetGrniAgeingRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GetGrniAgeingRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *GetGrniAgeingRequest) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *GetGrniAgeingRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *GetGrniAgeingRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// A page of GRNI ageing.
+type GrniAgeing struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report's date.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Received and not billed, per purchase order, item, warehouse and
+	// currency, in that order.
+	Rows []*GrniAgeingRow `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	// The open amounts of every row the request matches (not only this
+	// page's), per currency (in code order) and bucket; on the first page
+	// only (no page_token), empty on the next ones.
+	Totals []*AgeBucketTotal `protobuf:"bytes,3,rep,name=totals,proto3" json:"totals,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrniAgeing) Reset() {
+	*x = GrniAgeing{}
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrniAgeing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrniAgeing) ProtoMessage() {}
+
+func (x *GrniAgeing) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrniAgeing.ProtoReflect.Descriptor instead.
+func (*GrniAgeing) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GrniAgeing) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *GrniAgeing) GetRows() []*GrniAgeingRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *GrniAgeing) GetTotals() []*AgeBucketTotal {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *GrniAgeing) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// What is open in GRNI for one purchase order, item and warehouse.
+type GrniAgeingRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The purchase order's id (the journal lines' document), e.g. "PO-1001".
+	PurchaseOrder string `protobuf:"bytes,1,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// The item's SKU.
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The warehouse code.
+	Warehouse string `protobuf:"bytes,3,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// What the receipts credited to GRNI.
+	Received *v1.Money `protobuf:"bytes,4,opt,name=received,proto3" json:"received,omitempty"`
+	// What bills (and reversals of receipts) debited: matched to the
+	// receipts oldest first.
+	Billed *v1.Money `protobuf:"bytes,5,opt,name=billed,proto3" json:"billed,omitempty"`
+	// received - billed: received and not billed. More than zero.
+	Open *v1.Money `protobuf:"bytes,6,opt,name=open,proto3" json:"open,omitempty"`
+	// When the oldest receipt with something left open was effective.
+	OldestOpenReceiptTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=oldest_open_receipt_time,json=oldestOpenReceiptTime,proto3" json:"oldest_open_receipt_time,omitempty"`
+	// Whole days from it to as_of_time.
+	AgeDays int32 `protobuf:"varint,8,opt,name=age_days,json=ageDays,proto3" json:"age_days,omitempty"`
+	// The bucket of age_days.
+	Bucket AgeBucket `protobuf:"varint,9,opt,name=bucket,proto3,enum=trueup.ledger.v1.AgeBucket" json:"bucket,omitempty"`
+	// The suppliers the bills matched so far name (codes); empty before the
+	// first bill.
+	Suppliers     []string `protobuf:"bytes,10,rep,name=suppliers,proto3" json:"suppliers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrniAgeingRow) Reset() {
+	*x = GrniAgeingRow{}
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrniAgeingRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrniAgeingRow) ProtoMessage() {}
+
+func (x *GrniAgeingRow) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrniAgeingRow.ProtoReflect.Descriptor instead.
+func (*GrniAgeingRow) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GrniAgeingRow) GetPurchaseOrder() string {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return ""
+}
+
+func (x *GrniAgeingRow) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *GrniAgeingRow) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *GrniAgeingRow) GetReceived() *v1.Money {
+	if x != nil {
+		return x.Received
+	}
+	return nil
+}
+
+func (x *GrniAgeingRow) GetBilled() *v1.Money {
+	if x != nil {
+		return x.Billed
+	}
+	return nil
+}
+
+func (x *GrniAgeingRow) GetOpen() *v1.Money {
+	if x != nil {
+		return x.Open
+	}
+	return nil
+}
+
+func (x *GrniAgeingRow) GetOldestOpenReceiptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OldestOpenReceiptTime
+	}
+	return nil
+}
+
+func (x *GrniAgeingRow) GetAgeDays() int32 {
+	if x != nil {
+		return x.AgeDays
+	}
+	return 0
+}
+
+func (x *GrniAgeingRow) GetBucket() AgeBucket {
+	if x != nil {
+		return x.Bucket
+	}
+	return AgeBucket_AGE_BUCKET_UNSPECIFIED
+}
+
+func (x *GrniAgeingRow) GetSuppliers() []string {
+	if x != nil {
+		return x.Suppliers
+	}
+	return nil
+}
+
+// The request for shipped-not-invoiced.
+type ListShippedNotInvoicedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report's date: lines effective after it are not counted, and ages
+	// are taken to it. Empty means now.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Only shipments from this warehouse, by code or "warehouses/{code}".
+	Warehouse string `protobuf:"bytes,2,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only orders an invoice to this customer has a line for, by code or
+	// "customers/{code}". Shipments do not name the customer, so an order
+	// nothing has been invoiced on yet does not match.
+	Customer string `protobuf:"bytes,3,opt,name=customer,proto3" json:"customer,omitempty"`
+	// At most this many orders (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From ListShippedNotInvoicedResponse.next_page_token, with the same
+	// as_of_time and filters.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListShippedNotInvoicedRequest) Reset() {
+	*x = ListShippedNotInvoicedRequest{}
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListShippedNotInvoicedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListShippedNotInvoicedRequest) ProtoMessage() {}
+
+func (x *ListShippedNotInvoicedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListShippedNotInvoicedRequest.ProtoReflect.Descriptor instead.
+func (*ListShippedNotInvoicedRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ListShippedNotInvoicedRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *ListShippedNotInvoicedRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ListShippedNotInvoicedRequest) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *ListShippedNotInvoicedRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListShippedNotInvoicedRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// A page of shipped-not-invoiced.
+type ListShippedNotInvoicedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report's date.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Per order and currency, in order id order.
+	Rows []*ShippedNotInvoicedRow `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	// As GrniAgeing.totals: every matching row's cost per currency and
+	// bucket, on the first page only.
+	Totals []*AgeBucketTotal `protobuf:"bytes,3,rep,name=totals,proto3" json:"totals,omitempty"`
+	// Token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,4,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListShippedNotInvoicedResponse) Reset() {
+	*x = ListShippedNotInvoicedResponse{}
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListShippedNotInvoicedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListShippedNotInvoicedResponse) ProtoMessage() {}
+
+func (x *ListShippedNotInvoicedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListShippedNotInvoicedResponse.ProtoReflect.Descriptor instead.
+func (*ListShippedNotInvoicedResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListShippedNotInvoicedResponse) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *ListShippedNotInvoicedResponse) GetRows() []*ShippedNotInvoicedRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *ListShippedNotInvoicedResponse) GetTotals() []*AgeBucketTotal {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *ListShippedNotInvoicedResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// What shipped for one order, in one currency, that no invoice covers.
+type ShippedNotInvoicedRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The order's id (the COGS lines' document): the outbound (sales) order,
+	// or the shipment's id for an issue that named only its shipment.
+	Order string `protobuf:"bytes,1,opt,name=order,proto3" json:"order,omitempty"`
+	// The cost (COGS) of the shipped items no invoice of the order names.
+	ShippedCost *v1.Money `protobuf:"bytes,2,opt,name=shipped_cost,json=shippedCost,proto3" json:"shipped_cost,omitempty"`
+	// Those items' SKUs, sorted.
+	Items []string `protobuf:"bytes,3,rep,name=items,proto3" json:"items,omitempty"`
+	// The first and last shipment of those items.
+	FirstShipTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=first_ship_time,json=firstShipTime,proto3" json:"first_ship_time,omitempty"`
+	// See first_ship_time.
+	LastShipTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_ship_time,json=lastShipTime,proto3" json:"last_ship_time,omitempty"`
+	// Whole days from first_ship_time to as_of_time.
+	AgeDays int32 `protobuf:"varint,6,opt,name=age_days,json=ageDays,proto3" json:"age_days,omitempty"`
+	// The bucket of age_days.
+	Bucket AgeBucket `protobuf:"varint,7,opt,name=bucket,proto3,enum=trueup.ledger.v1.AgeBucket" json:"bucket,omitempty"`
+	// True when an invoice covers other items of the order (invoiced in
+	// part).
+	PartiallyInvoiced bool `protobuf:"varint,8,opt,name=partially_invoiced,json=partiallyInvoiced,proto3" json:"partially_invoiced,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ShippedNotInvoicedRow) Reset() {
+	*x = ShippedNotInvoicedRow{}
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShippedNotInvoicedRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShippedNotInvoicedRow) ProtoMessage() {}
+
+func (x *ShippedNotInvoicedRow) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShippedNotInvoicedRow.ProtoReflect.Descriptor instead.
+func (*ShippedNotInvoicedRow) Descriptor() ([]byte, []int) {
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ShippedNotInvoicedRow) GetOrder() string {
+	if x != nil {
+		return x.Order
+	}
+	return ""
+}
+
+func (x *ShippedNotInvoicedRow) GetShippedCost() *v1.Money {
+	if x != nil {
+		return x.ShippedCost
+	}
+	return nil
+}
+
+func (x *ShippedNotInvoicedRow) GetItems() []string {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ShippedNotInvoicedRow) GetFirstShipTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstShipTime
+	}
+	return nil
+}
+
+func (x *ShippedNotInvoicedRow) GetLastShipTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastShipTime
+	}
+	return nil
+}
+
+func (x *ShippedNotInvoicedRow) GetAgeDays() int32 {
+	if x != nil {
+		return x.AgeDays
+	}
+	return 0
+}
+
+func (x *ShippedNotInvoicedRow) GetBucket() AgeBucket {
+	if x != nil {
+		return x.Bucket
+	}
+	return AgeBucket_AGE_BUCKET_UNSPECIFIED
+}
+
+func (x *ShippedNotInvoicedRow) GetPartiallyInvoiced() bool {
+	if x != nil {
+		return x.PartiallyInvoiced
+	}
+	return false
+}
+
 // The request to reconcile the books with the warehouse.
 type ReconcileRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -33,7 +720,7 @@ type ReconcileRequest struct {
 
 func (x *ReconcileRequest) Reset() {
 	*x = ReconcileRequest{}
-	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[0]
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -45,7 +732,7 @@ func (x *ReconcileRequest) String() string {
 func (*ReconcileRequest) ProtoMessage() {}
 
 func (x *ReconcileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[0]
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -58,7 +745,7 @@ func (x *ReconcileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconcileRequest.ProtoReflect.Descriptor instead.
 func (*ReconcileRequest) Descriptor() ([]byte, []int) {
-	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{0}
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{7}
 }
 
 // The outcome of one reconciliation run.
@@ -83,7 +770,7 @@ type Reconciliation struct {
 
 func (x *Reconciliation) Reset() {
 	*x = Reconciliation{}
-	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[1]
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -95,7 +782,7 @@ func (x *Reconciliation) String() string {
 func (*Reconciliation) ProtoMessage() {}
 
 func (x *Reconciliation) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[1]
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -108,7 +795,7 @@ func (x *Reconciliation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reconciliation.ProtoReflect.Descriptor instead.
 func (*Reconciliation) Descriptor() ([]byte, []int) {
-	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{1}
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Reconciliation) GetRunTime() *timestamppb.Timestamp {
@@ -174,7 +861,7 @@ type ReconciliationRow struct {
 
 func (x *ReconciliationRow) Reset() {
 	*x = ReconciliationRow{}
-	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[2]
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -186,7 +873,7 @@ func (x *ReconciliationRow) String() string {
 func (*ReconciliationRow) ProtoMessage() {}
 
 func (x *ReconciliationRow) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[2]
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -199,7 +886,7 @@ func (x *ReconciliationRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReconciliationRow.ProtoReflect.Descriptor instead.
 func (*ReconciliationRow) Descriptor() ([]byte, []int) {
-	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{2}
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReconciliationRow) GetWarehouse() string {
@@ -279,7 +966,7 @@ type PendingMovement struct {
 
 func (x *PendingMovement) Reset() {
 	*x = PendingMovement{}
-	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[3]
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -291,7 +978,7 @@ func (x *PendingMovement) String() string {
 func (*PendingMovement) ProtoMessage() {}
 
 func (x *PendingMovement) ProtoReflect() protoreflect.Message {
-	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[3]
+	mi := &file_trueup_ledger_v1_reconciliation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -304,7 +991,7 @@ func (x *PendingMovement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PendingMovement.ProtoReflect.Descriptor instead.
 func (*PendingMovement) Descriptor() ([]byte, []int) {
-	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{3}
+	return file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PendingMovement) GetMovement() string {
@@ -353,7 +1040,61 @@ var File_trueup_ledger_v1_reconciliation_proto protoreflect.FileDescriptor
 
 const file_trueup_ledger_v1_reconciliation_proto_rawDesc = "" +
 	"\n" +
-	"%trueup/ledger/v1/reconciliation.proto\x12\x10trueup.ledger.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\"\x12\n" +
+	"%trueup/ledger/v1/reconciliation.proto\x12\x10trueup.ledger.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\"\x91\x01\n" +
+	"\x0eAgeBucketTotal\x123\n" +
+	"\x06bucket\x18\x01 \x01(\x0e2\x1b.trueup.ledger.v1.AgeBucketR\x06bucket\x12-\n" +
+	"\x06amount\x18\x02 \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount\x12\x1b\n" +
+	"\trow_count\x18\x03 \x01(\x05R\browCount\"\xc6\x01\n" +
+	"\x14GetGrniAgeingRequest\x128\n" +
+	"\n" +
+	"as_of_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12\x1c\n" +
+	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x12\x1a\n" +
+	"\bsupplier\x18\x03 \x01(\tR\bsupplier\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"\xdd\x01\n" +
+	"\n" +
+	"GrniAgeing\x128\n" +
+	"\n" +
+	"as_of_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x123\n" +
+	"\x04rows\x18\x02 \x03(\v2\x1f.trueup.ledger.v1.GrniAgeingRowR\x04rows\x128\n" +
+	"\x06totals\x18\x03 \x03(\v2 .trueup.ledger.v1.AgeBucketTotalR\x06totals\x12&\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\xb8\x03\n" +
+	"\rGrniAgeingRow\x12%\n" +
+	"\x0epurchase_order\x18\x01 \x01(\tR\rpurchaseOrder\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1c\n" +
+	"\twarehouse\x18\x03 \x01(\tR\twarehouse\x121\n" +
+	"\breceived\x18\x04 \x01(\v2\x15.trueup.type.v1.MoneyR\breceived\x12-\n" +
+	"\x06billed\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\x06billed\x12)\n" +
+	"\x04open\x18\x06 \x01(\v2\x15.trueup.type.v1.MoneyR\x04open\x12S\n" +
+	"\x18oldest_open_receipt_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x15oldestOpenReceiptTime\x12\x19\n" +
+	"\bage_days\x18\b \x01(\x05R\aageDays\x123\n" +
+	"\x06bucket\x18\t \x01(\x0e2\x1b.trueup.ledger.v1.AgeBucketR\x06bucket\x12\x1c\n" +
+	"\tsuppliers\x18\n" +
+	" \x03(\tR\tsuppliers\"\xcf\x01\n" +
+	"\x1dListShippedNotInvoicedRequest\x128\n" +
+	"\n" +
+	"as_of_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12\x1c\n" +
+	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x12\x1a\n" +
+	"\bcustomer\x18\x03 \x01(\tR\bcustomer\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"\xf9\x01\n" +
+	"\x1eListShippedNotInvoicedResponse\x128\n" +
+	"\n" +
+	"as_of_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12;\n" +
+	"\x04rows\x18\x02 \x03(\v2'.trueup.ledger.v1.ShippedNotInvoicedRowR\x04rows\x128\n" +
+	"\x06totals\x18\x03 \x03(\v2 .trueup.ledger.v1.AgeBucketTotalR\x06totals\x12&\n" +
+	"\x0fnext_page_token\x18\x04 \x01(\tR\rnextPageToken\"\x82\x03\n" +
+	"\x15ShippedNotInvoicedRow\x12\x14\n" +
+	"\x05order\x18\x01 \x01(\tR\x05order\x128\n" +
+	"\fshipped_cost\x18\x02 \x01(\v2\x15.trueup.type.v1.MoneyR\vshippedCost\x12\x14\n" +
+	"\x05items\x18\x03 \x03(\tR\x05items\x12B\n" +
+	"\x0ffirst_ship_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\rfirstShipTime\x12@\n" +
+	"\x0elast_ship_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\flastShipTime\x12\x19\n" +
+	"\bage_days\x18\x06 \x01(\x05R\aageDays\x123\n" +
+	"\x06bucket\x18\a \x01(\x0e2\x1b.trueup.ledger.v1.AgeBucketR\x06bucket\x12-\n" +
+	"\x12partially_invoiced\x18\b \x01(\bR\x11partiallyInvoiced\"\x12\n" +
 	"\x10ReconcileRequest\"\x87\x02\n" +
 	"\x0eReconciliation\x125\n" +
 	"\brun_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\arunTime\x12\x1f\n" +
@@ -380,9 +1121,17 @@ const file_trueup_ledger_v1_reconciliation_proto_rawDesc = "" +
 	"\twarehouse\x18\x03 \x01(\tR\twarehouse\x12\x12\n" +
 	"\x04item\x18\x04 \x01(\tR\x04item\x12+\n" +
 	"\x05value\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\x12\x16\n" +
-	"\x06parked\x18\x06 \x01(\bR\x06parked2\x8a\x01\n" +
+	"\x06parked\x18\x06 \x01(\bR\x06parked*\x80\x01\n" +
+	"\tAgeBucket\x12\x1a\n" +
+	"\x16AGE_BUCKET_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fAGE_BUCKET_0_30\x10\x01\x12\x14\n" +
+	"\x10AGE_BUCKET_31_60\x10\x02\x12\x14\n" +
+	"\x10AGE_BUCKET_61_90\x10\x03\x12\x16\n" +
+	"\x12AGE_BUCKET_OVER_90\x10\x042\x97\x03\n" +
 	"\x15ReconciliationService\x12q\n" +
-	"\tReconcile\x12\".trueup.ledger.v1.ReconcileRequest\x1a .trueup.ledger.v1.Reconciliation\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/reconciliationsB1Z/trueup.dev/api/gen/go/trueup/ledger/v1;ledgerv1b\x06proto3"
+	"\tReconcile\x12\".trueup.ledger.v1.ReconcileRequest\x1a .trueup.ledger.v1.Reconciliation\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/reconciliations\x12m\n" +
+	"\rGetGrniAgeing\x12&.trueup.ledger.v1.GetGrniAgeingRequest\x1a\x1c.trueup.ledger.v1.GrniAgeing\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/grniAgeing\x12\x9b\x01\n" +
+	"\x16ListShippedNotInvoiced\x12/.trueup.ledger.v1.ListShippedNotInvoicedRequest\x1a0.trueup.ledger.v1.ListShippedNotInvoicedResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/shippedNotInvoicedB1Z/trueup.dev/api/gen/go/trueup/ledger/v1;ledgerv1b\x06proto3"
 
 var (
 	file_trueup_ledger_v1_reconciliation_proto_rawDescOnce sync.Once
@@ -396,31 +1145,63 @@ func file_trueup_ledger_v1_reconciliation_proto_rawDescGZIP() []byte {
 	return file_trueup_ledger_v1_reconciliation_proto_rawDescData
 }
 
-var file_trueup_ledger_v1_reconciliation_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_trueup_ledger_v1_reconciliation_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_trueup_ledger_v1_reconciliation_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_trueup_ledger_v1_reconciliation_proto_goTypes = []any{
-	(*ReconcileRequest)(nil),      // 0: trueup.ledger.v1.ReconcileRequest
-	(*Reconciliation)(nil),        // 1: trueup.ledger.v1.Reconciliation
-	(*ReconciliationRow)(nil),     // 2: trueup.ledger.v1.ReconciliationRow
-	(*PendingMovement)(nil),       // 3: trueup.ledger.v1.PendingMovement
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*v1.Money)(nil),              // 5: trueup.type.v1.Money
+	(AgeBucket)(0),                         // 0: trueup.ledger.v1.AgeBucket
+	(*AgeBucketTotal)(nil),                 // 1: trueup.ledger.v1.AgeBucketTotal
+	(*GetGrniAgeingRequest)(nil),           // 2: trueup.ledger.v1.GetGrniAgeingRequest
+	(*GrniAgeing)(nil),                     // 3: trueup.ledger.v1.GrniAgeing
+	(*GrniAgeingRow)(nil),                  // 4: trueup.ledger.v1.GrniAgeingRow
+	(*ListShippedNotInvoicedRequest)(nil),  // 5: trueup.ledger.v1.ListShippedNotInvoicedRequest
+	(*ListShippedNotInvoicedResponse)(nil), // 6: trueup.ledger.v1.ListShippedNotInvoicedResponse
+	(*ShippedNotInvoicedRow)(nil),          // 7: trueup.ledger.v1.ShippedNotInvoicedRow
+	(*ReconcileRequest)(nil),               // 8: trueup.ledger.v1.ReconcileRequest
+	(*Reconciliation)(nil),                 // 9: trueup.ledger.v1.Reconciliation
+	(*ReconciliationRow)(nil),              // 10: trueup.ledger.v1.ReconciliationRow
+	(*PendingMovement)(nil),                // 11: trueup.ledger.v1.PendingMovement
+	(*v1.Money)(nil),                       // 12: trueup.type.v1.Money
+	(*timestamppb.Timestamp)(nil),          // 13: google.protobuf.Timestamp
 }
 var file_trueup_ledger_v1_reconciliation_proto_depIdxs = []int32{
-	4, // 0: trueup.ledger.v1.Reconciliation.run_time:type_name -> google.protobuf.Timestamp
-	2, // 1: trueup.ledger.v1.Reconciliation.rows:type_name -> trueup.ledger.v1.ReconciliationRow
-	3, // 2: trueup.ledger.v1.Reconciliation.pending_movements:type_name -> trueup.ledger.v1.PendingMovement
-	5, // 3: trueup.ledger.v1.ReconciliationRow.inventory_value:type_name -> trueup.type.v1.Money
-	5, // 4: trueup.ledger.v1.ReconciliationRow.gl_value:type_name -> trueup.type.v1.Money
-	5, // 5: trueup.ledger.v1.ReconciliationRow.in_flight_value:type_name -> trueup.type.v1.Money
-	5, // 6: trueup.ledger.v1.ReconciliationRow.difference:type_name -> trueup.type.v1.Money
-	5, // 7: trueup.ledger.v1.PendingMovement.value:type_name -> trueup.type.v1.Money
-	0, // 8: trueup.ledger.v1.ReconciliationService.Reconcile:input_type -> trueup.ledger.v1.ReconcileRequest
-	1, // 9: trueup.ledger.v1.ReconciliationService.Reconcile:output_type -> trueup.ledger.v1.Reconciliation
-	9, // [9:10] is the sub-list for method output_type
-	8, // [8:9] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	0,  // 0: trueup.ledger.v1.AgeBucketTotal.bucket:type_name -> trueup.ledger.v1.AgeBucket
+	12, // 1: trueup.ledger.v1.AgeBucketTotal.amount:type_name -> trueup.type.v1.Money
+	13, // 2: trueup.ledger.v1.GetGrniAgeingRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	13, // 3: trueup.ledger.v1.GrniAgeing.as_of_time:type_name -> google.protobuf.Timestamp
+	4,  // 4: trueup.ledger.v1.GrniAgeing.rows:type_name -> trueup.ledger.v1.GrniAgeingRow
+	1,  // 5: trueup.ledger.v1.GrniAgeing.totals:type_name -> trueup.ledger.v1.AgeBucketTotal
+	12, // 6: trueup.ledger.v1.GrniAgeingRow.received:type_name -> trueup.type.v1.Money
+	12, // 7: trueup.ledger.v1.GrniAgeingRow.billed:type_name -> trueup.type.v1.Money
+	12, // 8: trueup.ledger.v1.GrniAgeingRow.open:type_name -> trueup.type.v1.Money
+	13, // 9: trueup.ledger.v1.GrniAgeingRow.oldest_open_receipt_time:type_name -> google.protobuf.Timestamp
+	0,  // 10: trueup.ledger.v1.GrniAgeingRow.bucket:type_name -> trueup.ledger.v1.AgeBucket
+	13, // 11: trueup.ledger.v1.ListShippedNotInvoicedRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	13, // 12: trueup.ledger.v1.ListShippedNotInvoicedResponse.as_of_time:type_name -> google.protobuf.Timestamp
+	7,  // 13: trueup.ledger.v1.ListShippedNotInvoicedResponse.rows:type_name -> trueup.ledger.v1.ShippedNotInvoicedRow
+	1,  // 14: trueup.ledger.v1.ListShippedNotInvoicedResponse.totals:type_name -> trueup.ledger.v1.AgeBucketTotal
+	12, // 15: trueup.ledger.v1.ShippedNotInvoicedRow.shipped_cost:type_name -> trueup.type.v1.Money
+	13, // 16: trueup.ledger.v1.ShippedNotInvoicedRow.first_ship_time:type_name -> google.protobuf.Timestamp
+	13, // 17: trueup.ledger.v1.ShippedNotInvoicedRow.last_ship_time:type_name -> google.protobuf.Timestamp
+	0,  // 18: trueup.ledger.v1.ShippedNotInvoicedRow.bucket:type_name -> trueup.ledger.v1.AgeBucket
+	13, // 19: trueup.ledger.v1.Reconciliation.run_time:type_name -> google.protobuf.Timestamp
+	10, // 20: trueup.ledger.v1.Reconciliation.rows:type_name -> trueup.ledger.v1.ReconciliationRow
+	11, // 21: trueup.ledger.v1.Reconciliation.pending_movements:type_name -> trueup.ledger.v1.PendingMovement
+	12, // 22: trueup.ledger.v1.ReconciliationRow.inventory_value:type_name -> trueup.type.v1.Money
+	12, // 23: trueup.ledger.v1.ReconciliationRow.gl_value:type_name -> trueup.type.v1.Money
+	12, // 24: trueup.ledger.v1.ReconciliationRow.in_flight_value:type_name -> trueup.type.v1.Money
+	12, // 25: trueup.ledger.v1.ReconciliationRow.difference:type_name -> trueup.type.v1.Money
+	12, // 26: trueup.ledger.v1.PendingMovement.value:type_name -> trueup.type.v1.Money
+	8,  // 27: trueup.ledger.v1.ReconciliationService.Reconcile:input_type -> trueup.ledger.v1.ReconcileRequest
+	2,  // 28: trueup.ledger.v1.ReconciliationService.GetGrniAgeing:input_type -> trueup.ledger.v1.GetGrniAgeingRequest
+	5,  // 29: trueup.ledger.v1.ReconciliationService.ListShippedNotInvoiced:input_type -> trueup.ledger.v1.ListShippedNotInvoicedRequest
+	9,  // 30: trueup.ledger.v1.ReconciliationService.Reconcile:output_type -> trueup.ledger.v1.Reconciliation
+	3,  // 31: trueup.ledger.v1.ReconciliationService.GetGrniAgeing:output_type -> trueup.ledger.v1.GrniAgeing
+	6,  // 32: trueup.ledger.v1.ReconciliationService.ListShippedNotInvoiced:output_type -> trueup.ledger.v1.ListShippedNotInvoicedResponse
+	30, // [30:33] is the sub-list for method output_type
+	27, // [27:30] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_trueup_ledger_v1_reconciliation_proto_init() }
@@ -433,13 +1214,14 @@ func file_trueup_ledger_v1_reconciliation_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_ledger_v1_reconciliation_proto_rawDesc), len(file_trueup_ledger_v1_reconciliation_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   4,
+			NumEnums:      1,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_trueup_ledger_v1_reconciliation_proto_goTypes,
 		DependencyIndexes: file_trueup_ledger_v1_reconciliation_proto_depIdxs,
+		EnumInfos:         file_trueup_ledger_v1_reconciliation_proto_enumTypes,
 		MessageInfos:      file_trueup_ledger_v1_reconciliation_proto_msgTypes,
 	}.Build()
 	File_trueup_ledger_v1_reconciliation_proto = out.File

@@ -19,7 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReconciliationService_Reconcile_FullMethodName = "/trueup.ledger.v1.ReconciliationService/Reconcile"
+	ReconciliationService_Reconcile_FullMethodName              = "/trueup.ledger.v1.ReconciliationService/Reconcile"
+	ReconciliationService_GetGrniAgeing_FullMethodName          = "/trueup.ledger.v1.ReconciliationService/GetGrniAgeing"
+	ReconciliationService_ListShippedNotInvoiced_FullMethodName = "/trueup.ledger.v1.ReconciliationService/ListShippedNotInvoiced"
 )
 
 // ReconciliationServiceClient is the client API for ReconciliationService service.
@@ -40,6 +42,28 @@ type ReconciliationServiceClient interface {
 	// shows as a difference until it is posted. Every run is recorded. Fails
 	// with UNAVAILABLE when the ledger has no connection to inventory.
 	Reconcile(ctx context.Context, in *ReconcileRequest, opts ...grpc.CallOption) (*Reconciliation, error)
+	// GRNI ageing: what was received against purchase orders and not billed
+	// yet, as of a date. Receipts credit GRNI under the purchase order, item
+	// and warehouse, and the bills matched to them debit it there at the
+	// received value (a price difference goes to purchase price variance), so
+	// per purchase order, item, warehouse and currency the bills are matched
+	// against the receipts oldest receipt first; what is left is the open
+	// amount, aged by the oldest receipt with something left. Rows are keys
+	// with an open amount, in key order, a page at a time; the first page
+	// also has the totals per currency and age bucket. INVALID_ARGUMENT for a
+	// bad page_size or page_token.
+	GetGrniAgeing(ctx context.Context, in *GetGrniAgeingRequest, opts ...grpc.CallOption) (*GrniAgeing, error)
+	// Shipped-not-invoiced: the cost of what shipped for an order that no
+	// invoice covers yet, as of a date. A shipment's COGS lines and an
+	// invoice's revenue lines both carry the order's id (an issue for an
+	// outbound order names it; an invoice names its sales order, the id its
+	// outbound order is given), and are matched by order and item: an item
+	// of an order is invoiced once an invoice has a line for it (journal
+	// lines carry no quantities). An issue whose source is a shipment names
+	// only the shipment: it is listed under the shipment's id. Rows are
+	// orders (one per currency) in order id order, a page at a time; the
+	// first page also has the totals per currency and age bucket.
+	ListShippedNotInvoiced(ctx context.Context, in *ListShippedNotInvoicedRequest, opts ...grpc.CallOption) (*ListShippedNotInvoicedResponse, error)
 }
 
 type reconciliationServiceClient struct {
@@ -54,6 +78,26 @@ func (c *reconciliationServiceClient) Reconcile(ctx context.Context, in *Reconci
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Reconciliation)
 	err := c.cc.Invoke(ctx, ReconciliationService_Reconcile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reconciliationServiceClient) GetGrniAgeing(ctx context.Context, in *GetGrniAgeingRequest, opts ...grpc.CallOption) (*GrniAgeing, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GrniAgeing)
+	err := c.cc.Invoke(ctx, ReconciliationService_GetGrniAgeing_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reconciliationServiceClient) ListShippedNotInvoiced(ctx context.Context, in *ListShippedNotInvoicedRequest, opts ...grpc.CallOption) (*ListShippedNotInvoicedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListShippedNotInvoicedResponse)
+	err := c.cc.Invoke(ctx, ReconciliationService_ListShippedNotInvoiced_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +122,28 @@ type ReconciliationServiceServer interface {
 	// shows as a difference until it is posted. Every run is recorded. Fails
 	// with UNAVAILABLE when the ledger has no connection to inventory.
 	Reconcile(context.Context, *ReconcileRequest) (*Reconciliation, error)
+	// GRNI ageing: what was received against purchase orders and not billed
+	// yet, as of a date. Receipts credit GRNI under the purchase order, item
+	// and warehouse, and the bills matched to them debit it there at the
+	// received value (a price difference goes to purchase price variance), so
+	// per purchase order, item, warehouse and currency the bills are matched
+	// against the receipts oldest receipt first; what is left is the open
+	// amount, aged by the oldest receipt with something left. Rows are keys
+	// with an open amount, in key order, a page at a time; the first page
+	// also has the totals per currency and age bucket. INVALID_ARGUMENT for a
+	// bad page_size or page_token.
+	GetGrniAgeing(context.Context, *GetGrniAgeingRequest) (*GrniAgeing, error)
+	// Shipped-not-invoiced: the cost of what shipped for an order that no
+	// invoice covers yet, as of a date. A shipment's COGS lines and an
+	// invoice's revenue lines both carry the order's id (an issue for an
+	// outbound order names it; an invoice names its sales order, the id its
+	// outbound order is given), and are matched by order and item: an item
+	// of an order is invoiced once an invoice has a line for it (journal
+	// lines carry no quantities). An issue whose source is a shipment names
+	// only the shipment: it is listed under the shipment's id. Rows are
+	// orders (one per currency) in order id order, a page at a time; the
+	// first page also has the totals per currency and age bucket.
+	ListShippedNotInvoiced(context.Context, *ListShippedNotInvoicedRequest) (*ListShippedNotInvoicedResponse, error)
 	mustEmbedUnimplementedReconciliationServiceServer()
 }
 
@@ -90,6 +156,12 @@ type UnimplementedReconciliationServiceServer struct{}
 
 func (UnimplementedReconciliationServiceServer) Reconcile(context.Context, *ReconcileRequest) (*Reconciliation, error) {
 	return nil, status.Error(codes.Unimplemented, "method Reconcile not implemented")
+}
+func (UnimplementedReconciliationServiceServer) GetGrniAgeing(context.Context, *GetGrniAgeingRequest) (*GrniAgeing, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGrniAgeing not implemented")
+}
+func (UnimplementedReconciliationServiceServer) ListShippedNotInvoiced(context.Context, *ListShippedNotInvoicedRequest) (*ListShippedNotInvoicedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListShippedNotInvoiced not implemented")
 }
 func (UnimplementedReconciliationServiceServer) mustEmbedUnimplementedReconciliationServiceServer() {}
 func (UnimplementedReconciliationServiceServer) testEmbeddedByValue()                               {}
@@ -130,6 +202,42 @@ func _ReconciliationService_Reconcile_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReconciliationService_GetGrniAgeing_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGrniAgeingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReconciliationServiceServer).GetGrniAgeing(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReconciliationService_GetGrniAgeing_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReconciliationServiceServer).GetGrniAgeing(ctx, req.(*GetGrniAgeingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReconciliationService_ListShippedNotInvoiced_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListShippedNotInvoicedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReconciliationServiceServer).ListShippedNotInvoiced(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReconciliationService_ListShippedNotInvoiced_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReconciliationServiceServer).ListShippedNotInvoiced(ctx, req.(*ListShippedNotInvoicedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReconciliationService_ServiceDesc is the grpc.ServiceDesc for ReconciliationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -140,6 +248,14 @@ var ReconciliationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Reconcile",
 			Handler:    _ReconciliationService_Reconcile_Handler,
+		},
+		{
+			MethodName: "GetGrniAgeing",
+			Handler:    _ReconciliationService_GetGrniAgeing_Handler,
+		},
+		{
+			MethodName: "ListShippedNotInvoiced",
+			Handler:    _ReconciliationService_ListShippedNotInvoiced_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
