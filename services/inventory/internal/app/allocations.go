@@ -514,7 +514,7 @@ func (s *Service) ship(ctx context.Context, tx Tx, a *inventory.Allocation, c Sh
 		m := &inventory.Movement{
 			ID: newID(), Type: inventory.MoveIssue, SKU: a.SKU, Warehouse: a.Warehouse, FromLocation: l.loc,
 			Lot: l.lot, ExpiryDate: level.ExpiryDate, EnteredQty: l.qty, EnteredUoM: l.uom,
-			BaseQty: -q, Source: c.Source, AllocationID: a.ID, CreatedAt: now, EffectiveAt: at,
+			BaseQty: -q, Source: c.Source, AllocationID: a.ID, Order: a.Order.ID, CreatedAt: now, EffectiveAt: at,
 		}
 		if err := stockOut(ctx, tx, it, m, book, level, q); err != nil {
 			return nil, err

@@ -84,7 +84,7 @@ func (s *Service) ReturnStock(ctx context.Context, c Return) (*inventory.Movemen
 			m := &inventory.Movement{
 				ID: newID(), Type: inventory.MoveReturn, SKU: it.SKU, Warehouse: loc.Warehouse, ToLocation: loc.Code,
 				Lot: iss.Lot, ExpiryDate: iss.ExpiryDate, EnteredQty: strings.TrimSpace(c.Quantity.Value), EnteredUoM: enteredUoM(it, c.Quantity.UoM),
-				BaseQty: q, Value: value, Currency: iss.Currency, Source: c.Source, CreatedAt: now, EffectiveAt: at, Returns: iss.ID,
+				BaseQty: q, Value: value, Currency: iss.Currency, Source: c.Source, CreatedAt: now, EffectiveAt: at, Returns: iss.ID, Order: iss.Order,
 			}
 			fix, err := stockIn(ctx, tx, it, m, book, nil)
 			if err != nil {

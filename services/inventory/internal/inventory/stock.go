@@ -117,6 +117,10 @@ type Movement struct {
 	TransferID string
 	// Returns names the issue a customer return came from.
 	Returns string
+	// Order is the outbound order (its id) stock was shipped for: set on a
+	// shipment's issue (the allocation's order) and on a return of it, so
+	// the ledger books COGS under the order its invoice names.
+	Order string
 }
 
 var (

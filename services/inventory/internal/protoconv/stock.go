@@ -129,6 +129,7 @@ func MovementToProto(m *inventory.Movement) *inventoryv1.Movement {
 	if m.Returns != "" {
 		out.ReturnedMovement = resname.Format(MovementPattern, m.Returns)
 	}
+	out.OutboundOrder = m.Order
 	if m.TransferID != "" {
 		out.Transfer = resname.Format(TransferPattern, m.TransferID)
 	}

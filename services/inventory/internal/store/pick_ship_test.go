@@ -155,6 +155,10 @@ func TestPickThenShip(t *testing.T) {
 		if err != nil || len(ms) != 1 || ms[0].Type != inventory.MoveIssue || ms[0].Value != -200 || len(ms[0].Layers) != 1 || ms[0].AllocationID != a.ID {
 			t.Fatalf("shipment = %+v, %v", ms, err)
 		}
+		// The issue names the order it shipped for (the ledger books COGS under it), as stored.
+		if got, err := svc.GetMovement(ctx, ms[0].ID); err != nil || ms[0].Order != a.Order.ID || got.Order != a.Order.ID || a.Order.ID == "" {
+			t.Fatalf("shipment order = %q, stored %+v, %v; want %q", ms[0].Order, got, err, a.Order.ID)
+		}
 		if oh, al := level(t, svc, "WIDGET", "STG"); oh != "1" || al != "1" {
 			t.Fatalf("staging after shipment = %s/%s, want 1/1", oh, al)
 		}

@@ -216,12 +216,12 @@ func (t *tx) InsertMovement(ctx context.Context, m *inventory.Movement) error {
 	}
 	err := t.Tx.QueryRowContext(ctx, `INSERT INTO movements (id, type, sku, warehouse, from_location, to_location, lot, expiry_date,
 			entered_qty, entered_uom, base_qty, value_minor, currency, counted_qty, source_type, source_id, source_line,
-			reason_code, allocation_id, created_at, effective_at, cost_amount, cost_uom, reason_category, corrects, transfer_id, reverses, returns)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) RETURNING seq`,
+			reason_code, allocation_id, created_at, effective_at, cost_amount, cost_uom, reason_category, corrects, transfer_id, reverses, returns, order_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29) RETURNING seq`,
 		m.ID, int(m.Type), m.SKU, m.Warehouse, m.FromLocation, m.ToLocation, m.Lot, m.ExpiryDate,
 		m.EnteredQty, m.EnteredUoM, int64(m.BaseQty), m.Value, m.Currency, counted, int(m.Source.Type), m.Source.ID, m.Source.Line,
 		m.ReasonCode, m.AllocationID, micros(m.CreatedAt), micros(effectiveAt(m)), m.CostAmount, m.CostUoM, int(m.ReasonCategory),
-		strings.Join(m.Corrects, " "), m.TransferID, m.Reverses, m.Returns).Scan(&m.Seq)
+		strings.Join(m.Corrects, " "), m.TransferID, m.Reverses, m.Returns, m.Order).Scan(&m.Seq)
 	if err != nil {
 		return fmt.Errorf("journal movement: %w", err)
 	}
@@ -331,7 +331,7 @@ func (r reader) allocation(ctx context.Context, id, lock string) (*inventory.All
 
 const movementColumns = `seq, id, type, sku, warehouse, from_location, to_location, lot, expiry_date, entered_qty, entered_uom,
 	base_qty, value_minor, currency, counted_qty, source_type, source_id, source_line, reason_code, allocation_id, created_at,
-	effective_at, cost_amount, cost_uom, reason_category, corrects, transfer_id, reverses, returns`
+	effective_at, cost_amount, cost_uom, reason_category, corrects, transfer_id, reverses, returns, order_id`
 
 func (r reader) GetMovement(ctx context.Context, id string) (*inventory.Movement, error) {
 	ms, err := r.movements(ctx, `SELECT `+movementColumns+` FROM movements WHERE id = $1`, id)
@@ -358,7 +358,7 @@ func (r reader) movements(ctx context.Context, query string, args ...any) ([]*in
 		var corrects string
 		if err := rows.Scan(&m.Seq, &m.ID, &typ, &m.SKU, &m.Warehouse, &m.FromLocation, &m.ToLocation, &m.Lot, &m.ExpiryDate,
 			&m.EnteredQty, &m.EnteredUoM, &base, &m.Value, &m.Currency, &counted, &sourceType, &m.Source.ID, &m.Source.Line,
-			&m.ReasonCode, &m.AllocationID, &created, &effective, &m.CostAmount, &m.CostUoM, &category, &corrects, &m.TransferID, &m.Reverses, &m.Returns); err != nil {
+			&m.ReasonCode, &m.AllocationID, &created, &effective, &m.CostAmount, &m.CostUoM, &category, &corrects, &m.TransferID, &m.Reverses, &m.Returns, &m.Order); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan movement: %w", err)
 		}

@@ -137,6 +137,7 @@ func movementFromProto(m *inventoryv1.Movement) (ledger.StockMovement, error) {
 		Kind:       kind,
 		SourceType: strings.TrimPrefix(m.GetSource().GetType().String(), "SOURCE_DOCUMENT_TYPE_"),
 		SourceID:   m.GetSource().GetId(),
+		Order:      m.GetOutboundOrder(),
 		Value:      m.GetValue().GetMinorUnits(),
 		Currency:   m.GetValue().GetCurrencyCode(),
 		Warehouse:  last(m.GetWarehouse()),

@@ -164,6 +164,9 @@ type StockMovement struct {
 	Item      string
 	Lot       string
 	Transfer  string
+	// Order is the outbound order a shipment's issue (or a return of it)
+	// was for, "" otherwise.
+	Order string
 	// EffectiveAt is when the movement happened on the floor.
 	EffectiveAt time.Time
 	TraceID     string
@@ -223,7 +226,13 @@ func PostMovement(rules *RuleSet, m StockMovement, id string, now time.Time) (*E
 	if m.Transfer != "" {
 		doc = m.Transfer
 	}
+	// The lines' document is the outbound order a shipment was for, where
+	// the order's invoice books revenue (shipped-not-invoiced pairs them);
+	// the entry's source keeps the shipment.
 	dims := Dimensions{Warehouse: m.Warehouse, Item: m.Item, Lot: m.Lot, Document: doc}
+	if m.Order != "" {
+		dims.Document = m.Order
+	}
 	amount, in, out := m.Value, Debit, Credit
 	if amount < 0 {
 		amount, in, out = -amount, Credit, Debit

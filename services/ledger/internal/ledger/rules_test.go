@@ -175,3 +175,19 @@ func TestRuleVersionTwoIsVersionOnePlusDocumentRules(t *testing.T) {
 		}
 	}
 }
+
+// A shipment's issue names the outbound order it was for: its lines are
+// booked under the order (where the order's invoice books revenue), and the
+// entry's source keeps the shipment.
+func TestShipmentCOGSIsBookedUnderItsOrder(t *testing.T) {
+	m := StockMovement{EventType: "trueup.inventory.v1.StockIssued", EventID: "ev", MovementID: "m1", Kind: KindIssue,
+		SourceType: "SHIPMENT", SourceID: "SH-1", Order: "SO-1", Value: -500, Currency: "USD", Warehouse: "MAIN", Item: "A",
+		EffectiveAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)}
+	e, err := PostMovement(DefaultRules(), m, "e1", time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Source.DocumentID != "SH-1" || len(e.Lines) != 2 || e.Lines[0].Dims.Document != "SO-1" || e.Lines[1].Dims.Document != "SO-1" {
+		t.Fatalf("entry = %+v", e)
+	}
+}

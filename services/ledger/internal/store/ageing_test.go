@@ -143,6 +143,10 @@ func TestAgeingReports(t *testing.T) {
 			issue("s3", outbound, "SO-3", "A", 5_00, 7, days(9)),
 			issue("s4", outbound, "SO-3", "C", 6_00, 8, days(10)),
 			issue("s5", ship, "SH-9", "A", 1_00, 9, days(39)),
+			// A shipment confirmed through inventory names its order: its
+			// COGS is under the order, where the invoice will put revenue.
+			stockEvent(t, "s6", movement{typ: inventoryv1.MovementType_MOVEMENT_TYPE_ISSUE, src: ship, srcID: "SH-10", order: "SO-10",
+				value: -2_00, currency: "USD", wh: "MAIN", sku: "A", seq: 10, at: days(39)}),
 		)
 		wantGRNI := []string{
 			"PO-1/A/MAIN USD open 70000 of 100000, 40d 31-60 [ACME]",
@@ -173,6 +177,7 @@ func TestAgeingReports(t *testing.T) {
 		wantShipped := []string{
 			"SH-9 USD 100 [A] 12-29..12-29 1d 0-30 partial=false",
 			"SO-1 USD 8001 [A B] 11-21..11-22 39d 31-60 partial=false",
+			"SO-10 USD 200 [A] 12-29..12-29 1d 0-30 partial=false",
 			"SO-3 USD 1100 [A C] 11-29..11-30 31d 31-60 partial=false",
 		}
 		for _, size := range []int{1, 50} {
@@ -186,6 +191,7 @@ func TestAgeingReports(t *testing.T) {
 			bill("B-3", "PO-1", billLine("A", usd(700_00), usd(700_00))),
 			invoice("INV-1", "SO-1", "A", "B"),
 			invoice("INV-3", "SO-3", "A"),
+			invoice("INV-10", "SO-10", "A"),
 		)
 		if got, _ := grniRows(t, svc, app.AgeingQuery{AsOf: asOf}, 50); len(got) != 1 || !strings.HasPrefix(got[0], "PO-3/C") {
 			t.Errorf("GRNI after the last bill: %v", got)

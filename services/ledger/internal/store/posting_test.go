@@ -34,6 +34,7 @@ type movement struct {
 	currency string
 	wh, sku  string
 	transfer string
+	order    string // the outbound order a shipment's issue was for
 	seq      int64
 	at       time.Time
 }
@@ -44,7 +45,8 @@ func (m movement) proto(id string) *inventoryv1.Movement {
 		Value:  &typev1.Money{CurrencyCode: m.currency, MinorUnits: m.value},
 		Source: &inventoryv1.SourceDocument{Type: m.src, Id: m.srcID}, ReasonCategory: m.reason,
 		Seq: m.seq, EffectiveTime: timestamppb.New(m.at), CreateTime: timestamppb.New(m.at),
-		Transfer: map[bool]string{true: "transfers/" + m.transfer}[m.transfer != ""],
+		Transfer:      map[bool]string{true: "transfers/" + m.transfer}[m.transfer != ""],
+		OutboundOrder: m.order,
 	}
 }
 

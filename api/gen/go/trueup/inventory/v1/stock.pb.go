@@ -648,8 +648,13 @@ type Movement struct {
 	// For returns: the issue movement the stock was shipped by,
 	// "movements/{id}".
 	ReturnedMovement string `protobuf:"bytes,25,opt,name=returned_movement,json=returnedMovement,proto3" json:"returned_movement,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// For a shipment's issue and a return of it: the id of the outbound order
+	// the stock was shipped for (the allocation's order), e.g. "SO-1001". The
+	// ledger books the cost of goods sold under it, where the order's invoice
+	// books its revenue.
+	OutboundOrder string `protobuf:"bytes,26,opt,name=outbound_order,json=outboundOrder,proto3" json:"outbound_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Movement) Reset() {
@@ -853,6 +858,13 @@ func (x *Movement) GetTransfer() string {
 func (x *Movement) GetReturnedMovement() string {
 	if x != nil {
 		return x.ReturnedMovement
+	}
+	return ""
+}
+
+func (x *Movement) GetOutboundOrder() string {
+	if x != nil {
+		return x.OutboundOrder
 	}
 	return ""
 }
@@ -1829,7 +1841,7 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x10LayerConsumption\x12\x19\n" +
 	"\blayer_id\x18\x01 \x01(\tR\alayerId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\tR\bquantity\x12+\n" +
-	"\x05value\x18\x03 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\"\xb3\b\n" +
+	"\x05value\x18\x03 \x01(\v2\x15.trueup.type.v1.MoneyR\x05value\"\xda\b\n" +
 	"\bMovement\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\x04type\x18\x02 \x01(\x0e2!.trueup.inventory.v1.MovementTypeR\x04type\x12\x12\n" +
@@ -1862,7 +1874,8 @@ const file_trueup_inventory_v1_stock_proto_rawDesc = "" +
 	"\x03seq\x18\x16 \x01(\x03R\x03seq\x12+\n" +
 	"\x11reversed_movement\x18\x17 \x01(\tR\x10reversedMovement\x12\x1a\n" +
 	"\btransfer\x18\x18 \x01(\tR\btransfer\x12+\n" +
-	"\x11returned_movement\x18\x19 \x01(\tR\x10returnedMovement\"\xec\x01\n" +
+	"\x11returned_movement\x18\x19 \x01(\tR\x10returnedMovement\x12%\n" +
+	"\x0eoutbound_order\x18\x1a \x01(\tR\routboundOrder\"\xec\x01\n" +
 	"\n" +
 	"ReasonCode\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +

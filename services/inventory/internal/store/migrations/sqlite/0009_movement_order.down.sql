@@ -1,0 +1,1 @@
+ALTER TABLE movements DROP COLUMN order_id;
