@@ -153,7 +153,7 @@ var routeServices = map[string]string{
 	"stock:adjust": "inventory", "stock:count": "inventory", "movements": "inventory", "allocations": "inventory",
 	"valuation": "inventory", "stock:ship": "inventory", "reasonCodes": "inventory",
 	"stock:transfer": "inventory", "transfers": "inventory", "stock:return": "inventory",
-	"suppliers": "orders", "customers": "orders", "catalogItems": "orders",
+	"suppliers": "orders", "customers": "orders", "catalogItems": "orders", "purchaseOrders": "orders",
 	"carriers": "fulfillment",
 	"accounts": "ledger", "journalEntries": "ledger", "trialBalance": "ledger", "balances": "ledger",
 	"postingRules": "ledger", "postingRules:createVersion": "ledger", "parkedEvents": "ledger", "parkedEvents:repost": "ledger", "reconciliations": "ledger",

@@ -1,6 +1,7 @@
 // Package server is the orders service's composition root: it wires the store,
-// the use cases, the gRPC API, the outbox relay and the catalog's consumer of
-// inventory events from the handles the binary gives it. cmd/trueup runs it
+// the use cases, the gRPC API, the outbox relay and the consumers of inventory
+// events (the catalog's and the purchase order receipts') from the handles the
+// binary gives it. cmd/trueup runs it
 // alone (`trueup serve orders`) or beside the other services (`trueup dev`).
 package server
 
@@ -57,9 +58,10 @@ type Service struct {
 func Migrate(ctx context.Context, db *sqldb.DB) error { return store.Migrate(ctx, db) }
 
 // New wires the service and makes sure the streams it uses exist: its own, and
-// inventory's, which the catalog reads (declared with the producer's config, so
-// whichever service starts first creates it and neither undoes the other). The
-// schema must be migrated already (see Migrate). Nothing runs until Run.
+// inventory's, which the catalog and the receipts consumer read (declared with
+// the producer's config, so whichever service starts first creates it and
+// neither undoes the other). The schema must be migrated already (see
+// Migrate). Nothing runs until Run.
 func New(ctx context.Context, d Deps) (*Service, error) {
 	log := d.Logger
 	if log == nil {
@@ -84,14 +86,15 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 // GRPCServiceName is the fully qualified service name, for health checks.
 func (s *Service) GRPCServiceName() string { return ordersv1.OrdersService_ServiceDesc.ServiceName }
 
-// Run relays the outbox and feeds the catalog from inventory's events until ctx
-// is done. Then it drains the consumer first (handlers in flight finish, for at
-// most drainTimeout), so the relay, stopped next, publishes what they emitted in
-// its final drain. If a part stops on its own, Run stops the others and returns
+// Run relays the outbox, feeds the catalog from inventory's item events and
+// purchase orders from its receipts until ctx is done. Then it drains the
+// consumers first (handlers in flight finish, for at most drainTimeout), so
+// the relay, stopped next, publishes what they emitted in its final drain. If a part stops on its own, Run stops the others and returns
 // an error, so the process does not go on half alive.
 func (s *Service) Run(ctx context.Context) error {
 	err := lifecycle.Run(ctx,
 		lifecycle.Start("catalog consumer", drainTimeout, s.consumeCatalog),
+		lifecycle.Start("receipts consumer", drainTimeout, s.consumeReceipts),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
 		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
@@ -111,6 +114,21 @@ func (s *Service) consumeCatalog(ctx context.Context) (lifecycle.Worker, error) 
 	}, events.CatalogHandler(s.app))
 	if err != nil {
 		return nil, fmt.Errorf("start catalog consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// consumeReceipts starts the consumer that adds inventory's receipts (and
+// their reversals) to purchase order lines, in batches.
+func (s *Service) consumeReceipts(ctx context.Context) (lifecycle.Worker, error) {
+	cons, err := natsx.ConsumeBatch(ctx, s.js, natsx.ConsumerConfig{
+		Stream:         protoevent.StreamName(events.InventoryContext),
+		Durable:        app.ReceiptsConsumer,
+		FilterSubjects: events.ReceiptSubjects,
+		Logger:         s.log.With("component", "receipts"),
+	}, events.ReceiptsHandler(s.app))
+	if err != nil {
+		return nil, fmt.Errorf("start receipts consumer: %w", err)
 	}
 	return cons, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/inbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/storetx"
 	"trueup.dev/services/orders/internal/orders"
@@ -26,6 +27,9 @@ type Store interface {
 	// consumer, and reports whether it ran: when the event was handled before, fn
 	// does not run and applied is false.
 	InInbox(ctx context.Context, consumer, eventID string, fn func(tx Tx) error) (applied bool, err error)
+	// InInboxBatch applies many events in one transaction, each once per event
+	// id (see inbox.ProcessBatch); an effect's failure is its own Outcome.
+	InInboxBatch(ctx context.Context, consumer string, batch []Delivery) ([]inbox.Outcome, error)
 	Reader
 }
 
@@ -38,6 +42,11 @@ type Reader interface {
 	ListCustomers(ctx context.Context, page paging.Page) ([]*orders.Customer, error)
 	GetCatalogItem(ctx context.Context, sku string) (*orders.CatalogItem, error)
 	ListCatalogItems(ctx context.Context, page paging.Page) ([]*orders.CatalogItem, error)
+	// ResolveItemCode returns the SKU a cross-reference names (see
+	// orders.ItemCode); NotFound when none does.
+	ResolveItemCode(ctx context.Context, namespace, partner, code string) (string, error)
+	GetPurchaseOrder(ctx context.Context, id string) (*orders.PurchaseOrder, error)
+	ListPurchaseOrders(ctx context.Context, f POFilter, page paging.Page) ([]*orders.PurchaseOrder, error)
 }
 
 // Tx is the write side of one transaction.
@@ -52,6 +61,14 @@ type Tx interface {
 	// PutCatalogItem inserts or replaces the copy of an item, unless the stored copy
 	// has the same or a higher source version (a concurrent newer write wins).
 	PutCatalogItem(ctx context.Context, it *orders.CatalogItem) error
+	// InsertPurchaseOrder writes a new order with its lines.
+	InsertPurchaseOrder(ctx context.Context, po *orders.PurchaseOrder) error
+	// LockPurchaseOrder loads an order for a change, holding it until the
+	// transaction ends; NotFound when there is none.
+	LockPurchaseOrder(ctx context.Context, id string) (*orders.PurchaseOrder, error)
+	// SavePurchaseOrder writes a changed order; Conflict when its stored version
+	// is no longer loadedVersion.
+	SavePurchaseOrder(ctx context.Context, po *orders.PurchaseOrder, loadedVersion int64) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }

@@ -1,6 +1,7 @@
 // Package events is the orders service's side of the bus: it turns orders
 // domain events into the protobuf events of trueup.orders.v1, ready for the
-// outbox, and handles the inventory events the catalog read model follows.
+// outbox, and handles the inventory events the catalog read model follows
+// and the receipts that purchase orders count.
 package events
 
 import (
@@ -42,6 +43,15 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 			AggregateVersion: 1,
 			Customer:         protoconv.CustomerToProto(&e.Customer),
 		}, e.Customer.CreatedAt)
+	case orders.PurchaseOrderReleased:
+		po := &e.Order
+		return protoevent.Message(id, &ordersv1.PurchaseOrderReleased{
+			EventId:          id,
+			OccurredAt:       timestamppb.New(po.ReleasedAt),
+			AggregateId:      resname.Format(protoconv.PurchaseOrderPattern, po.ID),
+			AggregateVersion: po.Version,
+			PurchaseOrder:    protoconv.PurchaseOrderToProto(po),
+		}, po.ReleasedAt)
 	}
 	return outbox.Message{}, fmt.Errorf("orders events: no encoding for %T", event)
 }

@@ -1,6 +1,7 @@
 // Package orders is the orders domain: the suppliers and customers orders are
-// placed with and for, and the catalog of items order lines may refer to. It
-// knows nothing of gRPC, SQL or JSON.
+// placed with and for, the catalog of items order lines may refer to, and
+// purchase orders with their lifecycle and receipt rules. It knows nothing of
+// gRPC, SQL or JSON.
 package orders
 
 import (

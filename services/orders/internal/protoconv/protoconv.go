@@ -86,10 +86,30 @@ func catalogItem(aggregateVersion int64, it *inventoryv1.Item) orders.CatalogIte
 	if version == 0 {
 		version = it.GetVersion()
 	}
-	return orders.CatalogItem{
+	c := orders.CatalogItem{
 		SKU:           it.GetSku(),
 		Description:   it.GetDescription(),
-		BaseUoM:       it.GetBaseUom(),
+		BaseUoM:       orders.NormalizeUoM(it.GetBaseUom()),
 		SourceVersion: version,
 	}
+	c.WholeUnitsOnly = it.GetWholeUnitsOnly() || it.GetTracking() == inventoryv1.Tracking_TRACKING_SERIAL
+	for _, code := range it.GetCodes() {
+		ns, ok := codeNamespaces[code.GetNamespace()]
+		if !ok || code.GetCode() == "" {
+			continue
+		}
+		c.Codes = append(c.Codes, orders.ItemCode{Namespace: ns, Partner: orders.NormalizeCode(code.GetPartner()), Code: orders.NormalizeItemCode(code.GetCode())})
+	}
+	for _, u := range it.GetUoms() {
+		c.UoMs = append(c.UoMs, orders.UoMFactor{UoM: orders.NormalizeUoM(u.GetUom()), Factor: u.GetFactor()})
+	}
+	return c
+}
+
+// codeNamespaces names inventory's code namespaces in the catalog.
+var codeNamespaces = map[inventoryv1.CodeNamespace]string{
+	inventoryv1.CodeNamespace_CODE_NAMESPACE_ERP:      orders.CodeERP,
+	inventoryv1.CodeNamespace_CODE_NAMESPACE_WMS:      orders.CodeWMS,
+	inventoryv1.CodeNamespace_CODE_NAMESPACE_SUPPLIER: orders.CodeSupplier,
+	inventoryv1.CodeNamespace_CODE_NAMESPACE_CUSTOMER: orders.CodeCustomer,
 }

@@ -105,19 +105,24 @@ func (t *tx) insertParty(ctx context.Context, resource, table, code, displayName
 func (t *tx) PutCatalogItem(ctx context.Context, it *orders.CatalogItem) error {
 	// The WHERE makes the version rule hold even against a concurrent writer
 	// (another replica handling a newer event for the same item).
-	_, err := t.Tx.ExecContext(ctx, `INSERT INTO catalog_items (sku, description, base_uom, source_version, updated_at)
-		VALUES ($1, $2, $3, $4, $5)
+	res, err := t.Tx.ExecContext(ctx, `INSERT INTO catalog_items (sku, description, base_uom, source_version, updated_at, uom_factors, whole_units_only)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (sku) DO UPDATE SET
 			description = excluded.description,
 			base_uom = excluded.base_uom,
+			uom_factors = excluded.uom_factors,
+			whole_units_only = excluded.whole_units_only,
 			source_version = excluded.source_version,
 			updated_at = excluded.updated_at
 		WHERE catalog_items.source_version < excluded.source_version`,
-		it.SKU, it.Description, it.BaseUoM, it.SourceVersion, it.UpdatedAt.UnixMicro())
+		it.SKU, it.Description, it.BaseUoM, it.SourceVersion, it.UpdatedAt.UnixMicro(), encodeUoMs(it.UoMs), it.WholeUnitsOnly)
 	if err != nil {
 		return fmt.Errorf("put catalog item %s: %w", it.SKU, err)
 	}
-	return nil
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err // a newer copy is held: its codes stay
+	}
+	return t.replaceCodes(ctx, it)
 }
 
 // reader runs queries on the pool or inside a transaction.
@@ -203,7 +208,7 @@ func (r reader) parties(ctx context.Context, query string, args ...any) ([]*part
 	return out, nil
 }
 
-const catalogColumns = `sku, description, base_uom, source_version, updated_at`
+const catalogColumns = `sku, description, base_uom, source_version, updated_at, uom_factors, whole_units_only`
 
 func (r reader) GetCatalogItem(ctx context.Context, sku string) (*orders.CatalogItem, error) {
 	items, err := r.catalogItems(ctx, `SELECT `+catalogColumns+` FROM catalog_items WHERE sku = $1`, sku)
@@ -231,10 +236,12 @@ func (r reader) catalogItems(ctx context.Context, query string, args ...any) ([]
 	for rows.Next() {
 		var it orders.CatalogItem
 		var updated int64
-		if err := rows.Scan(&it.SKU, &it.Description, &it.BaseUoM, &it.SourceVersion, &updated); err != nil {
+		var uoms string
+		if err := rows.Scan(&it.SKU, &it.Description, &it.BaseUoM, &it.SourceVersion, &updated, &uoms, &it.WholeUnitsOnly); err != nil {
 			return nil, fmt.Errorf("scan catalog item: %w", err)
 		}
 		it.UpdatedAt = time.UnixMicro(updated).UTC()
+		it.UoMs = decodeUoMs(uoms)
 		out = append(out, &it)
 	}
 	if err := rows.Err(); err != nil {

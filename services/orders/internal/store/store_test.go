@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -253,14 +254,14 @@ func TestCatalog(t *testing.T) {
 		if sync("e1", 5, "Widget (tampered)") {
 			t.Error("redelivered e1 applied again")
 		}
-		if got := get(); *got != *v1 {
+		if got := get(); !reflect.DeepEqual(got, v1) {
 			t.Errorf("after redelivered e1: %+v, want %+v", got, v1)
 		}
 		// A new event with the same version is recorded but changes nothing.
 		if !sync("e2", 1, "Widget, same version") {
 			t.Error("e2 not recorded")
 		}
-		if got := get(); *got != *v1 {
+		if got := get(); !reflect.DeepEqual(got, v1) {
 			t.Errorf("after same-version e2: %+v, want %+v", got, v1)
 		}
 		sync("e3", 3, "Widget v3")
@@ -270,7 +271,7 @@ func TestCatalog(t *testing.T) {
 		}
 		// An older event arriving late never rolls the copy back.
 		sync("e4", 2, "Widget v2")
-		if got := get(); *got != *v3 {
+		if got := get(); !reflect.DeepEqual(got, v3) {
 			t.Errorf("after older e4: %+v, want %+v", got, v3)
 		}
 

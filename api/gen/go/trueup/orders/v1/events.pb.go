@@ -926,11 +926,96 @@ func (x *PaymentApplication) GetAmount() *v1.Money {
 	return nil
 }
 
+// Published when a purchase order is released: everything fulfillment needs to
+// open an expected receipt. purchase_order.lines carry each line's number,
+// SKU, warehouse, quantity as entered and in base units, base unit and
+// expected date.
+type PurchaseOrderReleased struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the order was released.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the order, "purchaseOrders/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The order's version after the release.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The order as released.
+	PurchaseOrder *PurchaseOrder `protobuf:"bytes,5,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurchaseOrderReleased) Reset() {
+	*x = PurchaseOrderReleased{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseOrderReleased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseOrderReleased) ProtoMessage() {}
+
+func (x *PurchaseOrderReleased) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseOrderReleased.ProtoReflect.Descriptor instead.
+func (*PurchaseOrderReleased) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PurchaseOrderReleased) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderReleased) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *PurchaseOrderReleased) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderReleased) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *PurchaseOrderReleased) GetPurchaseOrder() *PurchaseOrder {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return nil
+}
+
 var File_trueup_orders_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtrueup/orders/v1/events.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a\x1ftrueup/orders/v1/supplier.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf1\x01\n" +
+	"\x1dtrueup/orders/v1/events.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf1\x01\n" +
 	"\x0fSupplierCreated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1007,7 +1092,14 @@ const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"\x0eeffective_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"]\n" +
 	"\x12PaymentApplication\x12\x18\n" +
 	"\ainvoice\x18\x01 \x01(\tR\ainvoice\x12-\n" +
-	"\x06amount\x18\x02 \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount*\x9d\x01\n" +
+	"\x06amount\x18\x02 \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount\"\x87\x02\n" +
+	"\x15PurchaseOrderReleased\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12F\n" +
+	"\x0epurchase_order\x18\x05 \x01(\v2\x1f.trueup.orders.v1.PurchaseOrderR\rpurchaseOrder*\x9d\x01\n" +
 	"\rPaymentMethod\x12\x1e\n" +
 	"\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cPAYMENT_METHOD_BANK_TRANSFER\x10\x01\x12\x17\n" +
@@ -1028,7 +1120,7 @@ func file_trueup_orders_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_orders_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_orders_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_trueup_orders_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_trueup_orders_v1_events_proto_goTypes = []any{
 	(PaymentMethod)(0),            // 0: trueup.orders.v1.PaymentMethod
 	(*SupplierCreated)(nil),       // 1: trueup.orders.v1.SupplierCreated
@@ -1039,45 +1131,49 @@ var file_trueup_orders_v1_events_proto_goTypes = []any{
 	(*InvoiceLine)(nil),           // 6: trueup.orders.v1.InvoiceLine
 	(*PaymentReceived)(nil),       // 7: trueup.orders.v1.PaymentReceived
 	(*PaymentApplication)(nil),    // 8: trueup.orders.v1.PaymentApplication
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*Supplier)(nil),              // 10: trueup.orders.v1.Supplier
-	(*Customer)(nil),              // 11: trueup.orders.v1.Customer
-	(*v1.Money)(nil),              // 12: trueup.type.v1.Money
-	(*v1.Quantity)(nil),           // 13: trueup.type.v1.Quantity
+	(*PurchaseOrderReleased)(nil), // 9: trueup.orders.v1.PurchaseOrderReleased
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*Supplier)(nil),              // 11: trueup.orders.v1.Supplier
+	(*Customer)(nil),              // 12: trueup.orders.v1.Customer
+	(*v1.Money)(nil),              // 13: trueup.type.v1.Money
+	(*v1.Quantity)(nil),           // 14: trueup.type.v1.Quantity
+	(*PurchaseOrder)(nil),         // 15: trueup.orders.v1.PurchaseOrder
 }
 var file_trueup_orders_v1_events_proto_depIdxs = []int32{
-	9,  // 0: trueup.orders.v1.SupplierCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	10, // 1: trueup.orders.v1.SupplierCreated.supplier:type_name -> trueup.orders.v1.Supplier
-	9,  // 2: trueup.orders.v1.CustomerCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // 3: trueup.orders.v1.CustomerCreated.customer:type_name -> trueup.orders.v1.Customer
-	9,  // 4: trueup.orders.v1.SupplierBillApproved.occurred_at:type_name -> google.protobuf.Timestamp
+	10, // 0: trueup.orders.v1.SupplierCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	11, // 1: trueup.orders.v1.SupplierCreated.supplier:type_name -> trueup.orders.v1.Supplier
+	10, // 2: trueup.orders.v1.CustomerCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 3: trueup.orders.v1.CustomerCreated.customer:type_name -> trueup.orders.v1.Customer
+	10, // 4: trueup.orders.v1.SupplierBillApproved.occurred_at:type_name -> google.protobuf.Timestamp
 	4,  // 5: trueup.orders.v1.SupplierBillApproved.lines:type_name -> trueup.orders.v1.SupplierBillLine
-	12, // 6: trueup.orders.v1.SupplierBillApproved.tax:type_name -> trueup.type.v1.Money
-	12, // 7: trueup.orders.v1.SupplierBillApproved.total:type_name -> trueup.type.v1.Money
-	9,  // 8: trueup.orders.v1.SupplierBillApproved.effective_time:type_name -> google.protobuf.Timestamp
-	13, // 9: trueup.orders.v1.SupplierBillLine.quantity:type_name -> trueup.type.v1.Quantity
-	12, // 10: trueup.orders.v1.SupplierBillLine.received_value:type_name -> trueup.type.v1.Money
-	12, // 11: trueup.orders.v1.SupplierBillLine.billed_amount:type_name -> trueup.type.v1.Money
-	9,  // 12: trueup.orders.v1.InvoiceIssued.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 6: trueup.orders.v1.SupplierBillApproved.tax:type_name -> trueup.type.v1.Money
+	13, // 7: trueup.orders.v1.SupplierBillApproved.total:type_name -> trueup.type.v1.Money
+	10, // 8: trueup.orders.v1.SupplierBillApproved.effective_time:type_name -> google.protobuf.Timestamp
+	14, // 9: trueup.orders.v1.SupplierBillLine.quantity:type_name -> trueup.type.v1.Quantity
+	13, // 10: trueup.orders.v1.SupplierBillLine.received_value:type_name -> trueup.type.v1.Money
+	13, // 11: trueup.orders.v1.SupplierBillLine.billed_amount:type_name -> trueup.type.v1.Money
+	10, // 12: trueup.orders.v1.InvoiceIssued.occurred_at:type_name -> google.protobuf.Timestamp
 	6,  // 13: trueup.orders.v1.InvoiceIssued.lines:type_name -> trueup.orders.v1.InvoiceLine
-	12, // 14: trueup.orders.v1.InvoiceIssued.net_total:type_name -> trueup.type.v1.Money
-	12, // 15: trueup.orders.v1.InvoiceIssued.tax_total:type_name -> trueup.type.v1.Money
-	12, // 16: trueup.orders.v1.InvoiceIssued.total:type_name -> trueup.type.v1.Money
-	9,  // 17: trueup.orders.v1.InvoiceIssued.effective_time:type_name -> google.protobuf.Timestamp
-	13, // 18: trueup.orders.v1.InvoiceLine.quantity:type_name -> trueup.type.v1.Quantity
-	12, // 19: trueup.orders.v1.InvoiceLine.net_amount:type_name -> trueup.type.v1.Money
-	12, // 20: trueup.orders.v1.InvoiceLine.tax_amount:type_name -> trueup.type.v1.Money
-	9,  // 21: trueup.orders.v1.PaymentReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 22: trueup.orders.v1.PaymentReceived.amount:type_name -> trueup.type.v1.Money
+	13, // 14: trueup.orders.v1.InvoiceIssued.net_total:type_name -> trueup.type.v1.Money
+	13, // 15: trueup.orders.v1.InvoiceIssued.tax_total:type_name -> trueup.type.v1.Money
+	13, // 16: trueup.orders.v1.InvoiceIssued.total:type_name -> trueup.type.v1.Money
+	10, // 17: trueup.orders.v1.InvoiceIssued.effective_time:type_name -> google.protobuf.Timestamp
+	14, // 18: trueup.orders.v1.InvoiceLine.quantity:type_name -> trueup.type.v1.Quantity
+	13, // 19: trueup.orders.v1.InvoiceLine.net_amount:type_name -> trueup.type.v1.Money
+	13, // 20: trueup.orders.v1.InvoiceLine.tax_amount:type_name -> trueup.type.v1.Money
+	10, // 21: trueup.orders.v1.PaymentReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 22: trueup.orders.v1.PaymentReceived.amount:type_name -> trueup.type.v1.Money
 	0,  // 23: trueup.orders.v1.PaymentReceived.method:type_name -> trueup.orders.v1.PaymentMethod
 	8,  // 24: trueup.orders.v1.PaymentReceived.applications:type_name -> trueup.orders.v1.PaymentApplication
-	9,  // 25: trueup.orders.v1.PaymentReceived.effective_time:type_name -> google.protobuf.Timestamp
-	12, // 26: trueup.orders.v1.PaymentApplication.amount:type_name -> trueup.type.v1.Money
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	10, // 25: trueup.orders.v1.PaymentReceived.effective_time:type_name -> google.protobuf.Timestamp
+	13, // 26: trueup.orders.v1.PaymentApplication.amount:type_name -> trueup.type.v1.Money
+	10, // 27: trueup.orders.v1.PurchaseOrderReleased.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 28: trueup.orders.v1.PurchaseOrderReleased.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_events_proto_init() }
@@ -1086,6 +1182,7 @@ func file_trueup_orders_v1_events_proto_init() {
 		return
 	}
 	file_trueup_orders_v1_customer_proto_init()
+	file_trueup_orders_v1_purchase_order_proto_init()
 	file_trueup_orders_v1_supplier_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1093,7 +1190,7 @@ func file_trueup_orders_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_events_proto_rawDesc), len(file_trueup_orders_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

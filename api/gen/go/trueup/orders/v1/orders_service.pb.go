@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -620,11 +621,516 @@ func (x *ListCatalogItemsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// The request to create a purchase order.
+type CreatePurchaseOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The order to create; it starts as a DRAFT. Output-only fields are ignored
+	// for an internal caller and refused for a partner.
+	PurchaseOrder *PurchaseOrder `protobuf:"bytes,1,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// An optional client-chosen key (a UUID is recommended, at most 200
+	// characters) that makes the call safe to retry: a retry with the same
+	// request_id and the same order returns the order created by the first
+	// call. Reusing a request_id for a different request fails with
+	// INVALID_ARGUMENT.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreatePurchaseOrderRequest) Reset() {
+	*x = CreatePurchaseOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePurchaseOrderRequest) ProtoMessage() {}
+
+func (x *CreatePurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*CreatePurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CreatePurchaseOrderRequest) GetPurchaseOrder() *PurchaseOrder {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return nil
+}
+
+func (x *CreatePurchaseOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to get a purchase order.
+type GetPurchaseOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the order, "purchaseOrders/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPurchaseOrderRequest) Reset() {
+	*x = GetPurchaseOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPurchaseOrderRequest) ProtoMessage() {}
+
+func (x *GetPurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*GetPurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetPurchaseOrderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list purchase orders. Filters combine with AND.
+type ListPurchaseOrdersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The maximum number of orders to return; the service may return fewer. If
+	// unspecified or 0, at most 50 are returned; values above 1000 are treated
+	// as 1000.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous ListPurchaseOrders response with the
+	// same filters, to get the page after it. Empty for the first page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only orders in this state; unspecified for all.
+	State PurchaseOrderState `protobuf:"varint,3,opt,name=state,proto3,enum=trueup.orders.v1.PurchaseOrderState" json:"state,omitempty"`
+	// Only orders with this supplier, "suppliers/{code}"; empty for all.
+	Supplier string `protobuf:"bytes,4,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// Only orders of this partner; empty for all. A partner always sees only
+	// its own orders, whatever it asks for here.
+	Partner string `protobuf:"bytes,5,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Only orders created at or after this time.
+	CreateTimeStart *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time_start,json=createTimeStart,proto3" json:"create_time_start,omitempty"`
+	// Only orders created before this time.
+	CreateTimeEnd *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time_end,json=createTimeEnd,proto3" json:"create_time_end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPurchaseOrdersRequest) Reset() {
+	*x = ListPurchaseOrdersRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPurchaseOrdersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPurchaseOrdersRequest) ProtoMessage() {}
+
+func (x *ListPurchaseOrdersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPurchaseOrdersRequest.ProtoReflect.Descriptor instead.
+func (*ListPurchaseOrdersRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListPurchaseOrdersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPurchaseOrdersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListPurchaseOrdersRequest) GetState() PurchaseOrderState {
+	if x != nil {
+		return x.State
+	}
+	return PurchaseOrderState_PURCHASE_ORDER_STATE_UNSPECIFIED
+}
+
+func (x *ListPurchaseOrdersRequest) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *ListPurchaseOrdersRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *ListPurchaseOrdersRequest) GetCreateTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeStart
+	}
+	return nil
+}
+
+func (x *ListPurchaseOrdersRequest) GetCreateTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeEnd
+	}
+	return nil
+}
+
+// A page of purchase orders.
+type ListPurchaseOrdersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The orders, in id order.
+	PurchaseOrders []*PurchaseOrder `protobuf:"bytes,1,rep,name=purchase_orders,json=purchaseOrders,proto3" json:"purchase_orders,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there are
+	// no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPurchaseOrdersResponse) Reset() {
+	*x = ListPurchaseOrdersResponse{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPurchaseOrdersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPurchaseOrdersResponse) ProtoMessage() {}
+
+func (x *ListPurchaseOrdersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPurchaseOrdersResponse.ProtoReflect.Descriptor instead.
+func (*ListPurchaseOrdersResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListPurchaseOrdersResponse) GetPurchaseOrders() []*PurchaseOrder {
+	if x != nil {
+		return x.PurchaseOrders
+	}
+	return nil
+}
+
+func (x *ListPurchaseOrdersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to release a purchase order.
+type ReleasePurchaseOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the order, "purchaseOrders/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// An optional key that makes the call safe to retry: a retry returns the
+	// first call's answer.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleasePurchaseOrderRequest) Reset() {
+	*x = ReleasePurchaseOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleasePurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleasePurchaseOrderRequest) ProtoMessage() {}
+
+func (x *ReleasePurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleasePurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*ReleasePurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ReleasePurchaseOrderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReleasePurchaseOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to cancel a purchase order.
+type CancelPurchaseOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the order, "purchaseOrders/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// An optional key that makes the call safe to retry.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelPurchaseOrderRequest) Reset() {
+	*x = CancelPurchaseOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelPurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelPurchaseOrderRequest) ProtoMessage() {}
+
+func (x *CancelPurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelPurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*CancelPurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CancelPurchaseOrderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CancelPurchaseOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to close a purchase order.
+type ClosePurchaseOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the order, "purchaseOrders/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// An optional key that makes the call safe to retry.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClosePurchaseOrderRequest) Reset() {
+	*x = ClosePurchaseOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClosePurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClosePurchaseOrderRequest) ProtoMessage() {}
+
+func (x *ClosePurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClosePurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*ClosePurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ClosePurchaseOrderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ClosePurchaseOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to resolve an over-receipt discrepancy on one line.
+type ResolveReceiptDiscrepancyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the order, "purchaseOrders/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The line with the open discrepancy.
+	LineNumber int32 `protobuf:"varint,2,opt,name=line_number,json=lineNumber,proto3" json:"line_number,omitempty"`
+	// How to resolve it.
+	Resolution DiscrepancyResolution `protobuf:"varint,3,opt,name=resolution,proto3,enum=trueup.orders.v1.DiscrepancyResolution" json:"resolution,omitempty"`
+	// An optional key that makes the call safe to retry.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) Reset() {
+	*x = ResolveReceiptDiscrepancyRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveReceiptDiscrepancyRequest) ProtoMessage() {}
+
+func (x *ResolveReceiptDiscrepancyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveReceiptDiscrepancyRequest.ProtoReflect.Descriptor instead.
+func (*ResolveReceiptDiscrepancyRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetLineNumber() int32 {
+	if x != nil {
+		return x.LineNumber
+	}
+	return 0
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetResolution() DiscrepancyResolution {
+	if x != nil {
+		return x.Resolution
+	}
+	return DiscrepancyResolution_DISCREPANCY_RESOLUTION_UNSPECIFIED
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 var File_trueup_orders_v1_orders_service_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
-	"%trueup/orders/v1/orders_service.proto\x12\x10trueup.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/orders/v1/catalog_item.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"n\n" +
+	"%trueup/orders/v1/orders_service.proto\x12\x10trueup.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/orders/v1/catalog_item.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"n\n" +
 	"\x15CreateSupplierRequest\x126\n" +
 	"\bsupplier\x18\x01 \x01(\v2\x1a.trueup.orders.v1.SupplierR\bsupplier\x12\x1d\n" +
 	"\n" +
@@ -659,7 +1165,46 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"\x86\x01\n" +
 	"\x18ListCatalogItemsResponse\x12B\n" +
 	"\rcatalog_items\x18\x01 \x03(\v2\x1d.trueup.orders.v1.CatalogItemR\fcatalogItems\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xd6\a\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x83\x01\n" +
+	"\x1aCreatePurchaseOrderRequest\x12F\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2\x1f.trueup.orders.v1.PurchaseOrderR\rpurchaseOrder\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"-\n" +
+	"\x17GetPurchaseOrderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xd5\x02\n" +
+	"\x19ListPurchaseOrdersRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12:\n" +
+	"\x05state\x18\x03 \x01(\x0e2$.trueup.orders.v1.PurchaseOrderStateR\x05state\x12\x1a\n" +
+	"\bsupplier\x18\x04 \x01(\tR\bsupplier\x12\x18\n" +
+	"\apartner\x18\x05 \x01(\tR\apartner\x12F\n" +
+	"\x11create_time_start\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimeStart\x12B\n" +
+	"\x0fcreate_time_end\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEnd\"\x8e\x01\n" +
+	"\x1aListPurchaseOrdersResponse\x12H\n" +
+	"\x0fpurchase_orders\x18\x01 \x03(\v2\x1f.trueup.orders.v1.PurchaseOrderR\x0epurchaseOrders\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"P\n" +
+	"\x1bReleasePurchaseOrderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"O\n" +
+	"\x1aCancelPurchaseOrderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"N\n" +
+	"\x19ClosePurchaseOrderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"\xbf\x01\n" +
+	" ResolveReceiptDiscrepancyRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vline_number\x18\x02 \x01(\x05R\n" +
+	"lineNumber\x12G\n" +
+	"\n" +
+	"resolution\x18\x03 \x01(\x0e2'.trueup.orders.v1.DiscrepancyResolutionR\n" +
+	"resolution\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId2\xf4\x0f\n" +
 	"\rOrdersService\x12v\n" +
 	"\x0eCreateSupplier\x12'.trueup.orders.v1.CreateSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1f\x82\xd3\xe4\x93\x02\x19:\bsupplier\"\r/v1/suppliers\x12o\n" +
 	"\vGetSupplier\x12$.trueup.orders.v1.GetSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=suppliers/*}\x12w\n" +
@@ -668,7 +1213,14 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\vGetCustomer\x12$.trueup.orders.v1.GetCustomerRequest\x1a\x1a.trueup.orders.v1.Customer\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=customers/*}\x12w\n" +
 	"\rListCustomers\x12&.trueup.orders.v1.ListCustomersRequest\x1a'.trueup.orders.v1.ListCustomersResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/customers\x12{\n" +
 	"\x0eGetCatalogItem\x12'.trueup.orders.v1.GetCatalogItemRequest\x1a\x1d.trueup.orders.v1.CatalogItem\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/{name=catalogItems/*}\x12\x83\x01\n" +
-	"\x10ListCatalogItems\x12).trueup.orders.v1.ListCatalogItemsRequest\x1a*.trueup.orders.v1.ListCatalogItemsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/catalogItemsB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
+	"\x10ListCatalogItems\x12).trueup.orders.v1.ListCatalogItemsRequest\x1a*.trueup.orders.v1.ListCatalogItemsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/catalogItems\x12\x90\x01\n" +
+	"\x13CreatePurchaseOrder\x12,.trueup.orders.v1.CreatePurchaseOrderRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\"*\x82\xd3\xe4\x93\x02$:\x0epurchase_order\"\x12/v1/purchaseOrders\x12\x83\x01\n" +
+	"\x10GetPurchaseOrder\x12).trueup.orders.v1.GetPurchaseOrderRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=purchaseOrders/*}\x12\x8b\x01\n" +
+	"\x12ListPurchaseOrders\x12+.trueup.orders.v1.ListPurchaseOrdersRequest\x1a,.trueup.orders.v1.ListPurchaseOrdersResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/purchaseOrders\x12\x96\x01\n" +
+	"\x14ReleasePurchaseOrder\x12-.trueup.orders.v1.ReleasePurchaseOrderRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=purchaseOrders/*}:release\x12\x93\x01\n" +
+	"\x13CancelPurchaseOrder\x12,.trueup.orders.v1.CancelPurchaseOrderRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/{name=purchaseOrders/*}:cancel\x12\x90\x01\n" +
+	"\x12ClosePurchaseOrder\x12+.trueup.orders.v1.ClosePurchaseOrderRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=purchaseOrders/*}:close\x12\xb2\x01\n" +
+	"\x19ResolveReceiptDiscrepancy\x122.trueup.orders.v1.ResolveReceiptDiscrepancyRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{name=purchaseOrders/*}:resolveReceiptDiscrepancyB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_trueup_orders_v1_orders_service_proto_rawDescOnce sync.Once
@@ -682,50 +1234,82 @@ func file_trueup_orders_v1_orders_service_proto_rawDescGZIP() []byte {
 	return file_trueup_orders_v1_orders_service_proto_rawDescData
 }
 
-var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
-	(*CreateSupplierRequest)(nil),    // 0: trueup.orders.v1.CreateSupplierRequest
-	(*GetSupplierRequest)(nil),       // 1: trueup.orders.v1.GetSupplierRequest
-	(*ListSuppliersRequest)(nil),     // 2: trueup.orders.v1.ListSuppliersRequest
-	(*ListSuppliersResponse)(nil),    // 3: trueup.orders.v1.ListSuppliersResponse
-	(*CreateCustomerRequest)(nil),    // 4: trueup.orders.v1.CreateCustomerRequest
-	(*GetCustomerRequest)(nil),       // 5: trueup.orders.v1.GetCustomerRequest
-	(*ListCustomersRequest)(nil),     // 6: trueup.orders.v1.ListCustomersRequest
-	(*ListCustomersResponse)(nil),    // 7: trueup.orders.v1.ListCustomersResponse
-	(*GetCatalogItemRequest)(nil),    // 8: trueup.orders.v1.GetCatalogItemRequest
-	(*ListCatalogItemsRequest)(nil),  // 9: trueup.orders.v1.ListCatalogItemsRequest
-	(*ListCatalogItemsResponse)(nil), // 10: trueup.orders.v1.ListCatalogItemsResponse
-	(*Supplier)(nil),                 // 11: trueup.orders.v1.Supplier
-	(*Customer)(nil),                 // 12: trueup.orders.v1.Customer
-	(*CatalogItem)(nil),              // 13: trueup.orders.v1.CatalogItem
+	(*CreateSupplierRequest)(nil),            // 0: trueup.orders.v1.CreateSupplierRequest
+	(*GetSupplierRequest)(nil),               // 1: trueup.orders.v1.GetSupplierRequest
+	(*ListSuppliersRequest)(nil),             // 2: trueup.orders.v1.ListSuppliersRequest
+	(*ListSuppliersResponse)(nil),            // 3: trueup.orders.v1.ListSuppliersResponse
+	(*CreateCustomerRequest)(nil),            // 4: trueup.orders.v1.CreateCustomerRequest
+	(*GetCustomerRequest)(nil),               // 5: trueup.orders.v1.GetCustomerRequest
+	(*ListCustomersRequest)(nil),             // 6: trueup.orders.v1.ListCustomersRequest
+	(*ListCustomersResponse)(nil),            // 7: trueup.orders.v1.ListCustomersResponse
+	(*GetCatalogItemRequest)(nil),            // 8: trueup.orders.v1.GetCatalogItemRequest
+	(*ListCatalogItemsRequest)(nil),          // 9: trueup.orders.v1.ListCatalogItemsRequest
+	(*ListCatalogItemsResponse)(nil),         // 10: trueup.orders.v1.ListCatalogItemsResponse
+	(*CreatePurchaseOrderRequest)(nil),       // 11: trueup.orders.v1.CreatePurchaseOrderRequest
+	(*GetPurchaseOrderRequest)(nil),          // 12: trueup.orders.v1.GetPurchaseOrderRequest
+	(*ListPurchaseOrdersRequest)(nil),        // 13: trueup.orders.v1.ListPurchaseOrdersRequest
+	(*ListPurchaseOrdersResponse)(nil),       // 14: trueup.orders.v1.ListPurchaseOrdersResponse
+	(*ReleasePurchaseOrderRequest)(nil),      // 15: trueup.orders.v1.ReleasePurchaseOrderRequest
+	(*CancelPurchaseOrderRequest)(nil),       // 16: trueup.orders.v1.CancelPurchaseOrderRequest
+	(*ClosePurchaseOrderRequest)(nil),        // 17: trueup.orders.v1.ClosePurchaseOrderRequest
+	(*ResolveReceiptDiscrepancyRequest)(nil), // 18: trueup.orders.v1.ResolveReceiptDiscrepancyRequest
+	(*Supplier)(nil),                         // 19: trueup.orders.v1.Supplier
+	(*Customer)(nil),                         // 20: trueup.orders.v1.Customer
+	(*CatalogItem)(nil),                      // 21: trueup.orders.v1.CatalogItem
+	(*PurchaseOrder)(nil),                    // 22: trueup.orders.v1.PurchaseOrder
+	(PurchaseOrderState)(0),                  // 23: trueup.orders.v1.PurchaseOrderState
+	(*timestamppb.Timestamp)(nil),            // 24: google.protobuf.Timestamp
+	(DiscrepancyResolution)(0),               // 25: trueup.orders.v1.DiscrepancyResolution
 }
 var file_trueup_orders_v1_orders_service_proto_depIdxs = []int32{
-	11, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
-	11, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
-	12, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
-	12, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
-	13, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
-	0,  // 5: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
-	1,  // 6: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
-	2,  // 7: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
-	4,  // 8: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
-	5,  // 9: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
-	6,  // 10: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
-	8,  // 11: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
-	9,  // 12: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
-	11, // 13: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
-	11, // 14: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
-	3,  // 15: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
-	12, // 16: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
-	12, // 17: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
-	7,  // 18: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
-	13, // 19: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
-	10, // 20: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
-	13, // [13:21] is the sub-list for method output_type
-	5,  // [5:13] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	19, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
+	19, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
+	20, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
+	20, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
+	21, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
+	22, // 5: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	23, // 6: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
+	24, // 7: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	24, // 8: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	22, // 9: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
+	25, // 10: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
+	0,  // 11: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
+	1,  // 12: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
+	2,  // 13: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
+	4,  // 14: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
+	5,  // 15: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
+	6,  // 16: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
+	8,  // 17: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
+	9,  // 18: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
+	11, // 19: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
+	12, // 20: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
+	13, // 21: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
+	15, // 22: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
+	16, // 23: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
+	17, // 24: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
+	18, // 25: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
+	19, // 26: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
+	19, // 27: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
+	3,  // 28: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
+	20, // 29: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
+	20, // 30: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
+	7,  // 31: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
+	21, // 32: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
+	10, // 33: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
+	22, // 34: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	22, // 35: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	14, // 36: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
+	22, // 37: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	22, // 38: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	22, // 39: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	22, // 40: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
+	26, // [26:41] is the sub-list for method output_type
+	11, // [11:26] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_orders_service_proto_init() }
@@ -735,6 +1319,7 @@ func file_trueup_orders_v1_orders_service_proto_init() {
 	}
 	file_trueup_orders_v1_catalog_item_proto_init()
 	file_trueup_orders_v1_customer_proto_init()
+	file_trueup_orders_v1_purchase_order_proto_init()
 	file_trueup_orders_v1_supplier_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -742,7 +1327,7 @@ func file_trueup_orders_v1_orders_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_orders_service_proto_rawDesc), len(file_trueup_orders_v1_orders_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,14 +19,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	OrdersService_CreateSupplier_FullMethodName   = "/trueup.orders.v1.OrdersService/CreateSupplier"
-	OrdersService_GetSupplier_FullMethodName      = "/trueup.orders.v1.OrdersService/GetSupplier"
-	OrdersService_ListSuppliers_FullMethodName    = "/trueup.orders.v1.OrdersService/ListSuppliers"
-	OrdersService_CreateCustomer_FullMethodName   = "/trueup.orders.v1.OrdersService/CreateCustomer"
-	OrdersService_GetCustomer_FullMethodName      = "/trueup.orders.v1.OrdersService/GetCustomer"
-	OrdersService_ListCustomers_FullMethodName    = "/trueup.orders.v1.OrdersService/ListCustomers"
-	OrdersService_GetCatalogItem_FullMethodName   = "/trueup.orders.v1.OrdersService/GetCatalogItem"
-	OrdersService_ListCatalogItems_FullMethodName = "/trueup.orders.v1.OrdersService/ListCatalogItems"
+	OrdersService_CreateSupplier_FullMethodName            = "/trueup.orders.v1.OrdersService/CreateSupplier"
+	OrdersService_GetSupplier_FullMethodName               = "/trueup.orders.v1.OrdersService/GetSupplier"
+	OrdersService_ListSuppliers_FullMethodName             = "/trueup.orders.v1.OrdersService/ListSuppliers"
+	OrdersService_CreateCustomer_FullMethodName            = "/trueup.orders.v1.OrdersService/CreateCustomer"
+	OrdersService_GetCustomer_FullMethodName               = "/trueup.orders.v1.OrdersService/GetCustomer"
+	OrdersService_ListCustomers_FullMethodName             = "/trueup.orders.v1.OrdersService/ListCustomers"
+	OrdersService_GetCatalogItem_FullMethodName            = "/trueup.orders.v1.OrdersService/GetCatalogItem"
+	OrdersService_ListCatalogItems_FullMethodName          = "/trueup.orders.v1.OrdersService/ListCatalogItems"
+	OrdersService_CreatePurchaseOrder_FullMethodName       = "/trueup.orders.v1.OrdersService/CreatePurchaseOrder"
+	OrdersService_GetPurchaseOrder_FullMethodName          = "/trueup.orders.v1.OrdersService/GetPurchaseOrder"
+	OrdersService_ListPurchaseOrders_FullMethodName        = "/trueup.orders.v1.OrdersService/ListPurchaseOrders"
+	OrdersService_ReleasePurchaseOrder_FullMethodName      = "/trueup.orders.v1.OrdersService/ReleasePurchaseOrder"
+	OrdersService_CancelPurchaseOrder_FullMethodName       = "/trueup.orders.v1.OrdersService/CancelPurchaseOrder"
+	OrdersService_ClosePurchaseOrder_FullMethodName        = "/trueup.orders.v1.OrdersService/ClosePurchaseOrder"
+	OrdersService_ResolveReceiptDiscrepancy_FullMethodName = "/trueup.orders.v1.OrdersService/ResolveReceiptDiscrepancy"
 )
 
 // OrdersServiceClient is the client API for OrdersService service.
@@ -34,7 +41,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // The orders service is the ERP side of Trueup: suppliers and customers, the
-// catalog of items that orders may refer to, and (later) purchase orders,
+// catalog of items that orders may refer to, purchase orders, and (later)
 // sales orders and invoices.
 type OrdersServiceClient interface {
 	// Adds a supplier. Fails with ALREADY_EXISTS if a supplier with the same
@@ -59,6 +66,35 @@ type OrdersServiceClient interface {
 	GetCatalogItem(ctx context.Context, in *GetCatalogItemRequest, opts ...grpc.CallOption) (*CatalogItem, error)
 	// Lists catalog items in sku order, one page at a time.
 	ListCatalogItems(ctx context.Context, in *ListCatalogItemsRequest, opts ...grpc.CallOption) (*ListCatalogItemsResponse, error)
+	// Creates a draft purchase order. Fails with INVALID_ARGUMENT, naming each
+	// invalid field, if the order is not valid (an unknown supplier, item or
+	// unit, a quantity that does not convert exactly, an output-only field set
+	// by a partner). An order created through the gateway belongs to the
+	// calling partner.
+	CreatePurchaseOrder(ctx context.Context, in *CreatePurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
+	// Returns a purchase order. Fails with NOT_FOUND if there is no such order
+	// or it belongs to another partner.
+	GetPurchaseOrder(ctx context.Context, in *GetPurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
+	// Lists purchase orders in id order (ids grow with time), one page at a
+	// time, optionally filtered. A partner sees only its own orders.
+	ListPurchaseOrders(ctx context.Context, in *ListPurchaseOrdersRequest, opts ...grpc.CallOption) (*ListPurchaseOrdersResponse, error)
+	// Releases a draft purchase order to the supplier and the warehouse
+	// (PurchaseOrderReleased). Fails with FAILED_PRECONDITION, naming the
+	// current state, unless the order is a draft.
+	ReleasePurchaseOrder(ctx context.Context, in *ReleasePurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
+	// Cancels what is not yet received: an order with nothing received becomes
+	// CANCELLED, one partly received has its open remainder cancelled and
+	// becomes CLOSED. Fails with FAILED_PRECONDITION when nothing is open
+	// (received in full, closed, cancelled) or a discrepancy is open.
+	CancelPurchaseOrder(ctx context.Context, in *CancelPurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
+	// Closes a received or partially received order (a short close cancels the
+	// open remainder). Fails with FAILED_PRECONDITION in any other state or
+	// while a discrepancy is open.
+	ClosePurchaseOrder(ctx context.Context, in *ClosePurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
+	// Resolves a line's open over-receipt discrepancy. Fails with
+	// FAILED_PRECONDITION when the line has none, or for RETURN (not available
+	// yet).
+	ResolveReceiptDiscrepancy(ctx context.Context, in *ResolveReceiptDiscrepancyRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
 }
 
 type ordersServiceClient struct {
@@ -149,12 +185,82 @@ func (c *ordersServiceClient) ListCatalogItems(ctx context.Context, in *ListCata
 	return out, nil
 }
 
+func (c *ordersServiceClient) CreatePurchaseOrder(ctx context.Context, in *CreatePurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurchaseOrder)
+	err := c.cc.Invoke(ctx, OrdersService_CreatePurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) GetPurchaseOrder(ctx context.Context, in *GetPurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurchaseOrder)
+	err := c.cc.Invoke(ctx, OrdersService_GetPurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ListPurchaseOrders(ctx context.Context, in *ListPurchaseOrdersRequest, opts ...grpc.CallOption) (*ListPurchaseOrdersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPurchaseOrdersResponse)
+	err := c.cc.Invoke(ctx, OrdersService_ListPurchaseOrders_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ReleasePurchaseOrder(ctx context.Context, in *ReleasePurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurchaseOrder)
+	err := c.cc.Invoke(ctx, OrdersService_ReleasePurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) CancelPurchaseOrder(ctx context.Context, in *CancelPurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurchaseOrder)
+	err := c.cc.Invoke(ctx, OrdersService_CancelPurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ClosePurchaseOrder(ctx context.Context, in *ClosePurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurchaseOrder)
+	err := c.cc.Invoke(ctx, OrdersService_ClosePurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ResolveReceiptDiscrepancy(ctx context.Context, in *ResolveReceiptDiscrepancyRequest, opts ...grpc.CallOption) (*PurchaseOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurchaseOrder)
+	err := c.cc.Invoke(ctx, OrdersService_ResolveReceiptDiscrepancy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrdersServiceServer is the server API for OrdersService service.
 // All implementations must embed UnimplementedOrdersServiceServer
 // for forward compatibility.
 //
 // The orders service is the ERP side of Trueup: suppliers and customers, the
-// catalog of items that orders may refer to, and (later) purchase orders,
+// catalog of items that orders may refer to, purchase orders, and (later)
 // sales orders and invoices.
 type OrdersServiceServer interface {
 	// Adds a supplier. Fails with ALREADY_EXISTS if a supplier with the same
@@ -179,6 +285,35 @@ type OrdersServiceServer interface {
 	GetCatalogItem(context.Context, *GetCatalogItemRequest) (*CatalogItem, error)
 	// Lists catalog items in sku order, one page at a time.
 	ListCatalogItems(context.Context, *ListCatalogItemsRequest) (*ListCatalogItemsResponse, error)
+	// Creates a draft purchase order. Fails with INVALID_ARGUMENT, naming each
+	// invalid field, if the order is not valid (an unknown supplier, item or
+	// unit, a quantity that does not convert exactly, an output-only field set
+	// by a partner). An order created through the gateway belongs to the
+	// calling partner.
+	CreatePurchaseOrder(context.Context, *CreatePurchaseOrderRequest) (*PurchaseOrder, error)
+	// Returns a purchase order. Fails with NOT_FOUND if there is no such order
+	// or it belongs to another partner.
+	GetPurchaseOrder(context.Context, *GetPurchaseOrderRequest) (*PurchaseOrder, error)
+	// Lists purchase orders in id order (ids grow with time), one page at a
+	// time, optionally filtered. A partner sees only its own orders.
+	ListPurchaseOrders(context.Context, *ListPurchaseOrdersRequest) (*ListPurchaseOrdersResponse, error)
+	// Releases a draft purchase order to the supplier and the warehouse
+	// (PurchaseOrderReleased). Fails with FAILED_PRECONDITION, naming the
+	// current state, unless the order is a draft.
+	ReleasePurchaseOrder(context.Context, *ReleasePurchaseOrderRequest) (*PurchaseOrder, error)
+	// Cancels what is not yet received: an order with nothing received becomes
+	// CANCELLED, one partly received has its open remainder cancelled and
+	// becomes CLOSED. Fails with FAILED_PRECONDITION when nothing is open
+	// (received in full, closed, cancelled) or a discrepancy is open.
+	CancelPurchaseOrder(context.Context, *CancelPurchaseOrderRequest) (*PurchaseOrder, error)
+	// Closes a received or partially received order (a short close cancels the
+	// open remainder). Fails with FAILED_PRECONDITION in any other state or
+	// while a discrepancy is open.
+	ClosePurchaseOrder(context.Context, *ClosePurchaseOrderRequest) (*PurchaseOrder, error)
+	// Resolves a line's open over-receipt discrepancy. Fails with
+	// FAILED_PRECONDITION when the line has none, or for RETURN (not available
+	// yet).
+	ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*PurchaseOrder, error)
 	mustEmbedUnimplementedOrdersServiceServer()
 }
 
@@ -212,6 +347,27 @@ func (UnimplementedOrdersServiceServer) GetCatalogItem(context.Context, *GetCata
 }
 func (UnimplementedOrdersServiceServer) ListCatalogItems(context.Context, *ListCatalogItemsRequest) (*ListCatalogItemsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCatalogItems not implemented")
+}
+func (UnimplementedOrdersServiceServer) CreatePurchaseOrder(context.Context, *CreatePurchaseOrderRequest) (*PurchaseOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePurchaseOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) GetPurchaseOrder(context.Context, *GetPurchaseOrderRequest) (*PurchaseOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPurchaseOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) ListPurchaseOrders(context.Context, *ListPurchaseOrdersRequest) (*ListPurchaseOrdersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPurchaseOrders not implemented")
+}
+func (UnimplementedOrdersServiceServer) ReleasePurchaseOrder(context.Context, *ReleasePurchaseOrderRequest) (*PurchaseOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReleasePurchaseOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) CancelPurchaseOrder(context.Context, *CancelPurchaseOrderRequest) (*PurchaseOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelPurchaseOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) ClosePurchaseOrder(context.Context, *ClosePurchaseOrderRequest) (*PurchaseOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClosePurchaseOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*PurchaseOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveReceiptDiscrepancy not implemented")
 }
 func (UnimplementedOrdersServiceServer) mustEmbedUnimplementedOrdersServiceServer() {}
 func (UnimplementedOrdersServiceServer) testEmbeddedByValue()                       {}
@@ -378,6 +534,132 @@ func _OrdersService_ListCatalogItems_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrdersService_CreatePurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).CreatePurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_CreatePurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).CreatePurchaseOrder(ctx, req.(*CreatePurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_GetPurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).GetPurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_GetPurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).GetPurchaseOrder(ctx, req.(*GetPurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ListPurchaseOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPurchaseOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ListPurchaseOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ListPurchaseOrders_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ListPurchaseOrders(ctx, req.(*ListPurchaseOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ReleasePurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReleasePurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ReleasePurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ReleasePurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ReleasePurchaseOrder(ctx, req.(*ReleasePurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_CancelPurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelPurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).CancelPurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_CancelPurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).CancelPurchaseOrder(ctx, req.(*CancelPurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ClosePurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClosePurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ClosePurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ClosePurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ClosePurchaseOrder(ctx, req.(*ClosePurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ResolveReceiptDiscrepancy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveReceiptDiscrepancyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ResolveReceiptDiscrepancy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ResolveReceiptDiscrepancy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ResolveReceiptDiscrepancy(ctx, req.(*ResolveReceiptDiscrepancyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrdersService_ServiceDesc is the grpc.ServiceDesc for OrdersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -416,6 +698,34 @@ var OrdersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCatalogItems",
 			Handler:    _OrdersService_ListCatalogItems_Handler,
+		},
+		{
+			MethodName: "CreatePurchaseOrder",
+			Handler:    _OrdersService_CreatePurchaseOrder_Handler,
+		},
+		{
+			MethodName: "GetPurchaseOrder",
+			Handler:    _OrdersService_GetPurchaseOrder_Handler,
+		},
+		{
+			MethodName: "ListPurchaseOrders",
+			Handler:    _OrdersService_ListPurchaseOrders_Handler,
+		},
+		{
+			MethodName: "ReleasePurchaseOrder",
+			Handler:    _OrdersService_ReleasePurchaseOrder_Handler,
+		},
+		{
+			MethodName: "CancelPurchaseOrder",
+			Handler:    _OrdersService_CancelPurchaseOrder_Handler,
+		},
+		{
+			MethodName: "ClosePurchaseOrder",
+			Handler:    _OrdersService_ClosePurchaseOrder_Handler,
+		},
+		{
+			MethodName: "ResolveReceiptDiscrepancy",
+			Handler:    _OrdersService_ResolveReceiptDiscrepancy_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
