@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
+	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
+)
+
+// TestPurchaseOrderIsReceivedThroughInventory drives procure-to-receipt
+// across three services of the dev stack: a purchase order is created and
+// released in orders; the warehouse receives against it in inventory (in two
+// receipts, one of them in cases); orders follows inventory's events to
+// RECEIVED, and the ledger holds the receipts in GRNI under the order, not
+// billed yet.
+func TestPurchaseOrderIsReceivedThroughInventory(t *testing.T) {
+	_, conn, _ := startTestStack(t)
+	ctx := context.Background()
+	if err := seed(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	inv := inventoryv1.NewInventoryServiceClient(conn)
+	ord := ordersv1.NewOrdersServiceClient(conn)
+	recon := ledgerv1.NewReconciliationServiceClient(conn)
+
+	// The catalog follows inventory's items by events: wait for the seeded one.
+	waitFor(t, "WIDGET-100 in the orders catalog", func() bool {
+		_, err := ord.GetCatalogItem(ctx, &ordersv1.GetCatalogItemRequest{Name: "catalogItems/WIDGET-100"})
+		return err == nil
+	})
+	po, err := ord.CreatePurchaseOrder(ctx, &ordersv1.CreatePurchaseOrderRequest{RequestId: "flow-po-1", PurchaseOrder: &ordersv1.PurchaseOrder{
+		Supplier: "suppliers/ACME",
+		Lines: []*ordersv1.PurchaseOrderLine{{Item: "WIDGET-100", Quantity: &typev1.Quantity{Value: "24", Uom: "EA"},
+			UnitPrice: "1.25", Warehouse: "MAIN"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if po.GetState() != ordersv1.PurchaseOrderState_PURCHASE_ORDER_STATE_DRAFT || po.GetTotal().GetMinorUnits() != 3000 {
+		t.Fatalf("created = %v", po)
+	}
+	if po, err = ord.ReleasePurchaseOrder(ctx, &ordersv1.ReleasePurchaseOrderRequest{Name: po.GetName(), RequestId: "flow-po-1-release"}); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimPrefix(po.GetName(), "purchaseOrders/")
+
+	receive := func(req string, q *typev1.Quantity) {
+		t.Helper()
+		_, err := inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: req, Item: "items/WIDGET-100",
+			Location: "warehouses/MAIN/locations/RCV-01", Quantity: q,
+			UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "1.25", Uom: "EA"},
+			Source:   &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER, Id: id, Line: "1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func() *ordersv1.PurchaseOrder {
+		t.Helper()
+		got, err := ord.GetPurchaseOrder(ctx, &ordersv1.GetPurchaseOrderRequest{Name: po.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	receive("flow-po-1-rcv-1", &typev1.Quantity{Value: "12", Uom: "EA"})
+	waitFor(t, "the first receipt in orders", func() bool {
+		return get().GetState() == ordersv1.PurchaseOrderState_PURCHASE_ORDER_STATE_PARTIALLY_RECEIVED
+	})
+	receive("flow-po-1-rcv-2", &typev1.Quantity{Value: "1", Uom: "CS"}) // a case of 12
+	waitFor(t, "the order received in full", func() bool {
+		return get().GetState() == ordersv1.PurchaseOrderState_PURCHASE_ORDER_STATE_RECEIVED
+	})
+	if l := get().GetLines()[0]; l.GetReceivedQuantity() != "24" || l.GetOpenDiscrepancyQuantity() != "0" {
+		t.Fatalf("received line = %v", l)
+	}
+
+	// The ledger: 24 x 1.25 received into GRNI under the order, nothing billed.
+	var row *ledgerv1.GrniAgeingRow
+	waitFor(t, "GRNI of the order in the ledger", func() bool {
+		resp, err := recon.GetGrniAgeing(ctx, &ledgerv1.GetGrniAgeingRequest{PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range resp.GetRows() {
+			if r.GetPurchaseOrder() == id && r.GetOpen().GetMinorUnits() == 3000 {
+				row = r
+			}
+		}
+		return row != nil
+	})
+	if row.GetItem() != "WIDGET-100" || row.GetWarehouse() != "MAIN" || row.GetBilled().GetMinorUnits() != 0 {
+		t.Fatalf("GRNI row = %v", row)
+	}
+}
