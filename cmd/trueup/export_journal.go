@@ -39,7 +39,7 @@ into an exported range included) and says how many it skipped. Exporting with
 --to yesterday and no --from, every day, hands over every entry exactly once.
 
   --period       a fiscal period, e.g. 2026-11: the entries booked into it.
-  --from, --to   the first and last effective day (inclusive, UTC); either
+  --from, --to   the first and last effective day (inclusive, days of the company's time zone); either
                  may be left out for an open end.
   --mode         summary (per day, account, currency and dimensions: debit and
                  credit totals) or detail (one row per journal line); default detail.

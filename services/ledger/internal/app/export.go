@@ -62,7 +62,7 @@ var ErrExportChanged = apperr.Precondition("EXPORT_CONTENT_CHANGED",
 // checksum. A retry with the same requestID returns the first batch (and
 // records the checksum if a crash left it out).
 func (s *Service) CreateExport(ctx context.Context, requestID string, in ExportRequest) (*ledger.ExportBatch, error) {
-	rng, err := ledger.ParseExportRange(in.Period, in.FromDate, in.ToDate)
+	rng, err := ledger.ParseExportRange(in.Period, in.FromDate, in.ToDate, s.calendar.Loc())
 	var v apperr.Violations
 	if ae := (*apperr.Error)(nil); errors.As(err, &ae) {
 		v = append(v, ae.Violations...)
@@ -162,7 +162,7 @@ func (s *Service) WriteExport(ctx context.Context, id string, w io.Writer) (*led
 		return nil, err
 	}
 	sum := ledger.NewChecksum(w)
-	xw := ledger.NewExportWriter(sum, b)
+	xw := ledger.NewExportWriter(sum, b, s.calendar.Loc())
 	err = s.store.ExportLines(ctx, id, func(lines []ledger.ExportLine) error {
 		for _, l := range lines {
 			if err := xw.Write(l); err != nil {

@@ -75,6 +75,15 @@ var (
 type ExportRange struct {
 	Period   string
 	From, To time.Time
+	// Loc is the company's time zone the days are in (nil: UTC).
+	Loc *time.Location
+}
+
+func (r ExportRange) loc() *time.Location {
+	if r.Loc == nil {
+		return time.UTC
+	}
+	return r.Loc
 }
 
 // dateLayout is the layout of effective dates.
@@ -84,12 +93,13 @@ const dateLayout = "2006-01-02"
 // the entries the ledger booked into it (an entry's posting period: late
 // events posted into it included, entries of its days that went to a later
 // period not), which is what the period's books in the other GL must hold;
-// or first and last effective days ("YYYY-MM-DD", UTC, inclusive, either
-// empty for an open end); not both. Every violation is reported on its field.
-func ParseExportRange(period, fromDate, toDate string) (ExportRange, error) {
+// or first and last effective days ("YYYY-MM-DD" in the company's time zone
+// loc, nil for UTC; inclusive, either empty for an open end); not both.
+// Every violation is reported on its field.
+func ParseExportRange(period, fromDate, toDate string, loc *time.Location) (ExportRange, error) {
 	period, fromDate, toDate = strings.TrimSpace(period), strings.TrimSpace(fromDate), strings.TrimSpace(toDate)
 	var v apperr.Violations
-	var r ExportRange
+	r := ExportRange{Loc: loc}
 	if period != "" {
 		if fromDate != "" || toDate != "" {
 			v.Add("period", "give a period or from_date/to_date, not both")
@@ -97,7 +107,7 @@ func ParseExportRange(period, fromDate, toDate string) (ExportRange, error) {
 		if _, err := time.Parse("2006-01", period); err != nil || len(period) != len("2006-01") {
 			v.Add("period", `must be a fiscal period "YYYY-MM", e.g. "2026-11"`)
 		} else {
-			r = ExportRange{Period: period}
+			r = ExportRange{Period: period, Loc: loc}
 		}
 		if err := v.Err(); err != nil {
 			return ExportRange{}, err
@@ -108,7 +118,7 @@ func ParseExportRange(period, fromDate, toDate string) (ExportRange, error) {
 		if s == "" {
 			return time.Time{}
 		}
-		d, err := time.Parse(dateLayout, s)
+		d, err := time.ParseInLocation(dateLayout, s, r.loc())
 		if err != nil {
 			v.Add(field, `must be a date "YYYY-MM-DD", e.g. "2026-11-30"`)
 		}
@@ -132,7 +142,7 @@ func (r ExportRange) FromDate() string {
 	if r.From.IsZero() {
 		return ""
 	}
-	return r.From.UTC().Format(dateLayout)
+	return r.From.In(r.loc()).Format(dateLayout)
 }
 
 // ToDate is the last day of the range (inclusive), or "" when open.
@@ -140,7 +150,7 @@ func (r ExportRange) ToDate() string {
 	if r.To.IsZero() {
 		return ""
 	}
-	return r.To.UTC().Add(-time.Nanosecond).Format(dateLayout)
+	return r.To.In(r.loc()).Add(-time.Nanosecond).Format(dateLayout)
 }
 
 // ExportBatch is one recorded export: a handover of journal entries to
@@ -227,7 +237,8 @@ const postedLayout = "2006-01-02T15:04:05.000000Z"
 // UTF-8 without a byte order mark, RFC 4180 (encoding/csv): a header row,
 // comma-separated fields, quoted when they hold a comma, a quote or a line
 // break, quotes doubled, every record ended by CRLF. effective_date is the
-// UTC day (YYYY-MM-DD) of the entry's effective time; posted_at is RFC 3339
+// day (YYYY-MM-DD) of the entry's effective time in the company's time zone
+// (the days its fiscal periods are made of); posted_at is RFC 3339
 // in UTC with microseconds ("2026-11-20T10:00:00.000000Z"); amounts are
 // plain non-negative decimals with the currency's ISO 4217 exponent
 // ("12.34" USD, "1200" JPY, "1.250" KWD; see Decimal). Empty dimensions are
@@ -268,8 +279,9 @@ type ExportWriter struct {
 	w   io.Writer
 	csv *csv.Writer // nil for JSONL
 	err error
-	// summary: the day being summed and its rows.
-	day  int64
+	loc *time.Location // effective dates are days here
+	// summary: the day being summed ("YYYY-MM-DD") and its rows.
+	day  string
 	sums map[summaryKey]*summaryRow
 }
 
@@ -285,9 +297,13 @@ type summaryRow struct {
 }
 
 // NewExportWriter starts the content of batch b on w (the CSV header row
-// goes out at once).
-func NewExportWriter(w io.Writer, b *ExportBatch) *ExportWriter {
-	x := &ExportWriter{b: b, w: w, day: -1 << 62}
+// goes out at once). Effective dates are the days of the company's time
+// zone loc (nil: UTC), the days its fiscal periods are made of.
+func NewExportWriter(w io.Writer, b *ExportBatch, loc *time.Location) *ExportWriter {
+	if loc == nil {
+		loc = time.UTC
+	}
+	x := &ExportWriter{b: b, w: w, loc: loc}
 	if b.Format != ExportJSONL {
 		x.csv = csv.NewWriter(w)
 		x.csv.UseCRLF = true
@@ -306,7 +322,7 @@ func (x *ExportWriter) Write(l ExportLine) error {
 		return x.err
 	}
 	if x.b.Mode == ExportSummary {
-		if d := dayNumber(l.EffectiveAt); d != x.day {
+		if d := x.date(l.EffectiveAt); d != x.day {
 			if x.err = x.flushDay(); x.err != nil {
 				return x.err
 			}
@@ -359,7 +375,7 @@ func (x *ExportWriter) detail(l ExportLine) error {
 		if l.Side == Credit {
 			debit, credit = "", amount
 		}
-		return x.csv.Write([]string{x.b.ID, l.EntryID, strconv.Itoa(l.LineNo), utcDate(l.EffectiveAt),
+		return x.csv.Write([]string{x.b.ID, l.EntryID, strconv.Itoa(l.LineNo), x.date(l.EffectiveAt),
 			l.PostedAt.UTC().Format(postedLayout), l.Account, l.AccountName, debit, credit, l.Currency,
 			d.Warehouse, d.Item, d.Lot, d.Document, d.Partner, l.Description, s.Service, s.EventType,
 			s.EventID, s.MovementID, l.Rule, strconv.Itoa(l.RuleVersion), l.Reverses})
@@ -370,7 +386,7 @@ func (x *ExportWriter) detail(l ExportLine) error {
 	}
 	o := jsonObject{}
 	o.str("batch_id", x.b.ID).str("entry_id", l.EntryID).num("line_no", int64(l.LineNo)).
-		str("effective_date", utcDate(l.EffectiveAt)).str("posted_at", l.PostedAt.UTC().Format(postedLayout)).
+		str("effective_date", x.date(l.EffectiveAt)).str("posted_at", l.PostedAt.UTC().Format(postedLayout)).
 		str("account", l.Account).str("account_name", l.AccountName).str("side", side).
 		str("amount", amount).num("amount_minor", l.Amount).str("currency", l.Currency).
 		str("warehouse", d.Warehouse).str("item", d.Item).str("lot", d.Lot).str("document", d.Document).
@@ -394,7 +410,7 @@ func (x *ExportWriter) flushDay() error {
 			cmp.Compare(a.warehouse, b.warehouse), cmp.Compare(a.item, b.item), cmp.Compare(a.lot, b.lot),
 			cmp.Compare(a.document, b.document), cmp.Compare(a.partner, b.partner))
 	})
-	date := time.Unix(x.day*86400, 0).UTC().Format(dateLayout)
+	date := x.day
 	for _, k := range keys {
 		s := x.sums[k]
 		debit, credit := Decimal(s.debit, k.currency), Decimal(s.credit, k.currency)
@@ -419,17 +435,8 @@ func (x *ExportWriter) flushDay() error {
 	return nil
 }
 
-// dayNumber is the UTC day of t (floor of unix seconds / 86400).
-func dayNumber(t time.Time) int64 {
-	s := t.Unix()
-	d := s / 86400
-	if s%86400 < 0 {
-		d--
-	}
-	return d
-}
-
-func utcDate(t time.Time) string { return t.UTC().Format(dateLayout) }
+// date is the day of t in the company's time zone.
+func (x *ExportWriter) date(t time.Time) string { return t.In(x.loc).Format(dateLayout) }
 
 // jsonObject builds one JSON line with its fields in a fixed order.
 type jsonObject struct{ b []byte }

@@ -52,7 +52,7 @@ func exportJournal() []ExportLine {
 func export(t *testing.T, mode ExportMode, format ExportFormat, lines []ExportLine) string {
 	t.Helper()
 	var buf bytes.Buffer
-	w := NewExportWriter(&buf, &ExportBatch{ID: "B1", Mode: mode, Format: format})
+	w := NewExportWriter(&buf, &ExportBatch{ID: "B1", Mode: mode, Format: format}, nil)
 	for _, l := range lines {
 		if err := w.Write(l); err != nil {
 			t.Fatal(err)
@@ -185,23 +185,23 @@ func TestDecimalUsesTheCurrencysExponent(t *testing.T) {
 }
 
 func TestExportRange(t *testing.T) {
-	r, err := ParseExportRange("2026-11", "", "")
+	r, err := ParseExportRange("2026-11", "", "", nil)
 	// A period is the entries booked into it, whatever their dates: no date bounds.
 	if err != nil || r.Period != "2026-11" || !r.From.IsZero() || !r.To.IsZero() || r.FromDate() != "" || r.ToDate() != "" {
 		t.Fatalf("period = %+v, %v", r, err)
 	}
-	if _, err := ParseExportRange("2026-1", "", ""); err == nil {
+	if _, err := ParseExportRange("2026-1", "", "", nil); err == nil {
 		t.Fatal(`period "2026-1" accepted`)
 	}
-	r, err = ParseExportRange("", "2026-11-03", "2026-11-03")
+	r, err = ParseExportRange("", "2026-11-03", "2026-11-03", nil)
 	if err != nil || r.To.Sub(r.From) != 24*time.Hour || r.ToDate() != "2026-11-03" {
 		t.Fatalf("one day = %+v, %v", r, err)
 	}
-	r, err = ParseExportRange("", "", "2026-11-30")
+	r, err = ParseExportRange("", "", "2026-11-30", nil)
 	if err != nil || !r.From.IsZero() || r.FromDate() != "" || r.ToDate() != "2026-11-30" {
 		t.Fatalf("open start = %+v, %v", r, err)
 	}
-	if r, err = ParseExportRange("", "", ""); err != nil || !r.From.IsZero() || !r.To.IsZero() {
+	if r, err = ParseExportRange("", "", "", nil); err != nil || !r.From.IsZero() || !r.To.IsZero() {
 		t.Fatalf("everything = %+v, %v", r, err)
 	}
 	for _, tt := range []struct{ period, from, to, field string }{
@@ -211,7 +211,7 @@ func TestExportRange(t *testing.T) {
 		{"", "", "30.11.2026", "to_date"},
 		{"", "2026-11-02", "2026-11-01", "to_date"},
 	} {
-		_, err := ParseExportRange(tt.period, tt.from, tt.to)
+		_, err := ParseExportRange(tt.period, tt.from, tt.to, nil)
 		var ae *apperr.Error
 		if !errors.As(err, &ae) || ae.Kind != apperr.KindInvalidArgument || ae.Violations[0].Field != tt.field {
 			t.Errorf("ParseExportRange(%q, %q, %q) = %v, want a violation on %s", tt.period, tt.from, tt.to, err, tt.field)

@@ -153,7 +153,9 @@ func (r reader) exportBatches(ctx context.Context, query string, args ...any) ([
 		if b.Range.Period != "" {
 			from, to = "", "" // recorded as well, for a reader of the table
 		}
-		if b.Range, err = ledger.ParseExportRange(b.Range.Period, from, to); err != nil {
+		// For display: the stored days as they were asked (the bounds
+		// were applied when the batch was made).
+		if b.Range, err = ledger.ParseExportRange(b.Range.Period, from, to, nil); err != nil {
 			return nil, fmt.Errorf("export batch %s has a bad range: %w", b.ID, err)
 		}
 		b.Mode, b.Format = ledger.ExportMode(mode), ledger.ExportFormat(format)

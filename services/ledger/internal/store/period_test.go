@@ -507,3 +507,37 @@ func TestExportOfAPeriodIsWhatWasBookedIntoIt(t *testing.T) {
 		}
 	})
 }
+
+// TestExportDatesAreTheCompanysDays: in New York, an event at 03:00 UTC on
+// 1 December happened on 30 November: the export's dates, its summary day
+// and its date range say so, as November's period does.
+func TestExportDatesAreTheCompanysDays(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		f := newPeriodFixture(t, db)
+		e := f.receive("ny1", 700, 1, utc("2026-12-01T03:00:00Z"))
+		if e.PostingPeriod != "2026-11" {
+			t.Fatalf("posting period %s, want 2026-11", e.PostingPeriod)
+		}
+		b, err := f.svc.CreateExport(f.ctx, "x-ny-detail", app.ExportRequest{FromDate: "2026-11-30", ToDate: "2026-11-30"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		content := download(t, f.svc, b.ID)
+		if got := exportedEntries(t, content); !slices.Equal(got, []string{e.ID}) || !strings.Contains(string(content), ","+"2026-11-30"+",") {
+			t.Fatalf("30 November's export holds %v:\n%s", got, content)
+		}
+		if b.Range.FromDate() != "2026-11-30" || b.Range.ToDate() != "2026-11-30" {
+			t.Errorf("range %s..%s", b.Range.FromDate(), b.Range.ToDate())
+		}
+		if _, err := f.svc.VoidExport(f.ctx, "v-ny", b.ID, "summary wanted"); err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.svc.CreateExport(f.ctx, "x-ny-summary", app.ExportRequest{Period: "2026-11", Mode: ledger.ExportSummary})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := string(download(t, f.svc, s.ID)); !strings.Contains(sum, s.ID+",2026-11-30,") || strings.Contains(sum, "2026-12-01") {
+			t.Fatalf("November's summary:\n%s", sum)
+		}
+	})
+}

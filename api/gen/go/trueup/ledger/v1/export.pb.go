@@ -140,10 +140,12 @@ type ExportBatch struct {
 	// empty when it was asked for by dates.
 	Period string `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
 	// Output only. The first effective day the range covers, "YYYY-MM-DD"
-	// (UTC), or empty for a range open at the start.
+	// (a day of the company's time zone), or empty for a range open at the
+	// start.
 	FromDate string `protobuf:"bytes,3,opt,name=from_date,json=fromDate,proto3" json:"from_date,omitempty"`
 	// Output only. The last effective day the range covers, inclusive,
-	// "YYYY-MM-DD" (UTC), or empty for a range open at the end.
+	// "YYYY-MM-DD" (a day of the company's time zone), or empty for a range
+	// open at the end.
 	ToDate string `protobuf:"bytes,4,opt,name=to_date,json=toDate,proto3" json:"to_date,omitempty"`
 	// Output only. The mode of the content.
 	Mode ExportMode `protobuf:"varint,5,opt,name=mode,proto3,enum=trueup.ledger.v1.ExportMode" json:"mode,omitempty"`
@@ -348,11 +350,11 @@ type CreateExportBatchRequest struct {
 	// entries of its days that were booked into a later period because it
 	// was closed. Periods are months in the company's time zone.
 	Period string `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
-	// The first effective day, "YYYY-MM-DD" (UTC), inclusive; empty: from the
-	// start of the journal.
+	// The first effective day, "YYYY-MM-DD" (a day of the company's time
+	// zone), inclusive; empty: from the start of the journal.
 	FromDate string `protobuf:"bytes,2,opt,name=from_date,json=fromDate,proto3" json:"from_date,omitempty"`
-	// The last effective day, "YYYY-MM-DD" (UTC), inclusive; empty: up to
-	// now. Exporting everything through yesterday with no from_date, every
+	// The last effective day, "YYYY-MM-DD" (a day of the company's time
+	// zone), inclusive; empty: up to now. Exporting everything through yesterday with no from_date, every
 	// day, also takes the late entries effective on earlier days.
 	ToDate string `protobuf:"bytes,3,opt,name=to_date,json=toDate,proto3" json:"to_date,omitempty"`
 	// The mode of the content; unspecified means DETAIL.

@@ -50,7 +50,8 @@ const (
 // CSV layout (format CSV): UTF-8 without a byte order mark, RFC 4180 (a
 // header row, comma-separated, fields quoted with '"' when they hold a comma,
 // a quote or a line break, quotes doubled, CRLF line ends). Dates are
-// YYYY-MM-DD (UTC day of the effective time), times RFC 3339 in UTC with
+// YYYY-MM-DD (the day of the effective time in the company's time zone, the
+// days its fiscal periods are made of), times RFC 3339 in UTC with
 // microseconds ("2026-11-20T10:00:00.000000Z"), amounts plain decimals in
 // the currency's ISO 4217 minor unit exponent ("12.34" USD, "1200" JPY,
 // "1.250" KWD), never negative. Empty dimensions are empty fields.
@@ -208,7 +209,8 @@ type ExportService_ReadExportBatchClient = grpc.ServerStreamingClient[ReadExport
 // CSV layout (format CSV): UTF-8 without a byte order mark, RFC 4180 (a
 // header row, comma-separated, fields quoted with '"' when they hold a comma,
 // a quote or a line break, quotes doubled, CRLF line ends). Dates are
-// YYYY-MM-DD (UTC day of the effective time), times RFC 3339 in UTC with
+// YYYY-MM-DD (the day of the effective time in the company's time zone, the
+// days its fiscal periods are made of), times RFC 3339 in UTC with
 // microseconds ("2026-11-20T10:00:00.000000Z"), amounts plain decimals in
 // the currency's ISO 4217 minor unit exponent ("12.34" USD, "1200" JPY,
 // "1.250" KWD), never negative. Empty dimensions are empty fields.
