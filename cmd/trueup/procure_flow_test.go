@@ -16,7 +16,10 @@ import (
 // released in orders; the warehouse receives against it in inventory (in two
 // receipts, one of them in cases); orders follows inventory's events to
 // RECEIVED, and the ledger holds the receipts in GRNI under the order, not
-// billed yet.
+// billed yet. Then the supplier's bill for the full quantity at the order's
+// price is recorded in orders, matched and approved; the ledger posts its
+// SupplierBillApproved from the ORDERS stream, clearing the order's GRNI and
+// crediting accounts payable.
 func TestPurchaseOrderIsReceivedThroughInventory(t *testing.T) {
 	_, conn, _ := startTestStack(t)
 	ctx := context.Background()
@@ -94,5 +97,55 @@ func TestPurchaseOrderIsReceivedThroughInventory(t *testing.T) {
 	})
 	if row.GetItem() != "WIDGET-100" || row.GetWarehouse() != "MAIN" || row.GetBilled().GetMinorUnits() != 0 {
 		t.Fatalf("GRNI row = %v", row)
+	}
+	// orders knows the value the receipts were booked at.
+	if l := get().GetLines()[0]; l.GetReceivedValue().GetMinorUnits() != 3000 || l.GetOpenGrniValue().GetMinorUnits() != 3000 {
+		t.Fatalf("GRNI of the line in orders = %v", l)
+	}
+
+	// The bill: 24 EA at the order price 1.25, matched and approved at once.
+	billReq := &ordersv1.RecordSupplierBillRequest{RequestId: "flow-bill-1", SupplierBill: &ordersv1.SupplierBill{
+		BillNumber: "ACME-INV-1", PurchaseOrder: po.GetName(), BillDate: "2026-12-01",
+		Lines: []*ordersv1.BillLine{{PurchaseOrderLine: 1, Quantity: &typev1.Quantity{Value: "24", Uom: "EA"}, UnitPrice: "1.25"}},
+	}}
+	bill, err := ord.RecordSupplierBill(ctx, billReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bill.GetState() != ordersv1.SupplierBillState_SUPPLIER_BILL_STATE_APPROVED || bill.GetMatch() != ordersv1.BillMatch_BILL_MATCH_MATCHED ||
+		bill.GetTotal().GetMinorUnits() != 3000 || bill.GetGrniCleared().GetMinorUnits() != 3000 || bill.GetPriceVariance().GetMinorUnits() != 0 {
+		t.Fatalf("bill = %v", bill)
+	}
+	if again, err := ord.RecordSupplierBill(ctx, billReq); err != nil || again.GetName() != bill.GetName() {
+		t.Fatalf("retried bill = %v, %v", again, err)
+	}
+	if l := get().GetLines()[0]; l.GetBilledQuantity() != "24" || l.GetOpenGrniValue().GetMinorUnits() != 0 {
+		t.Fatalf("line after the bill = %v", l)
+	}
+	waitFor(t, "the order's GRNI cleared in the ledger", func() bool {
+		resp, err := recon.GetGrniAgeing(ctx, &ledgerv1.GetGrniAgeingRequest{PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range resp.GetRows() {
+			if r.GetPurchaseOrder() == id {
+				return false
+			}
+		}
+		return true
+	})
+	led := ledgerv1.NewLedgerServiceClient(conn)
+	tb, err := led.GetTrialBalance(ctx, &ledgerv1.GetTrialBalanceRequest{})
+	if err != nil || !tb.GetBalanced() {
+		t.Fatalf("trial balance = %v, %v; want balanced", tb, err)
+	}
+	var ap int64
+	for _, r := range tb.GetRows() {
+		if r.GetAccount() == "accounts/2000" && r.GetCurrencyCode() == "USD" {
+			ap += r.GetCredit().GetMinorUnits() - r.GetDebit().GetMinorUnits()
+		}
+	}
+	if ap != 3000 {
+		t.Errorf("AP 2000 credited %d, want 3000 (30.00 USD); trial balance %v", ap, tb.GetRows())
 	}
 }

@@ -47,6 +47,8 @@ type Reader interface {
 	ResolveItemCode(ctx context.Context, namespace, partner, code string) (string, error)
 	GetPurchaseOrder(ctx context.Context, id string) (*orders.PurchaseOrder, error)
 	ListPurchaseOrders(ctx context.Context, f POFilter, page paging.Page) ([]*orders.PurchaseOrder, error)
+	GetBill(ctx context.Context, id string) (*orders.Bill, error)
+	ListBills(ctx context.Context, f BillFilter, page paging.Page) ([]*orders.Bill, error)
 }
 
 // Tx is the write side of one transaction.
@@ -69,6 +71,14 @@ type Tx interface {
 	// SavePurchaseOrder writes a changed order; Conflict when its stored version
 	// is no longer loadedVersion.
 	SavePurchaseOrder(ctx context.Context, po *orders.PurchaseOrder, loadedVersion int64) error
+	// InsertBill writes a new supplier bill with its lines; AlreadyExists when
+	// the supplier already has a bill with its number.
+	InsertBill(ctx context.Context, b *orders.Bill) error
+	// LockBill loads a bill for a change; NotFound when there is none.
+	LockBill(ctx context.Context, id string) (*orders.Bill, error)
+	// SaveBill writes a changed bill's state; Conflict when its stored version
+	// is no longer loadedVersion.
+	SaveBill(ctx context.Context, b *orders.Bill, loadedVersion int64) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }

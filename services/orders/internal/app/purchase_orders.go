@@ -42,6 +42,11 @@ type Receipt struct {
 	Order   string // purchase order id
 	Line    int
 	Qty     orders.Qty
+	// Value is the movement's value in minor units of Currency (negative for
+	// a reversal). A value in another currency than the order's is not
+	// counted (GRNI in the order's currency would not tie).
+	Value    int64
+	Currency string
 }
 
 // partnerOf is the partner the caller in ctx is, "" for an internal caller.
@@ -205,6 +210,11 @@ func (s *Service) ApplyReceipts(ctx context.Context, receipts []Receipt) []error
 				return nil
 			} else if err != nil {
 				return err
+			}
+			if r.Value != 0 && r.Currency == po.Currency {
+				if err := po.AddReceivedValue(r.Line, r.Value); err != nil {
+					return err
+				}
 			}
 			return tx.SavePurchaseOrder(ctx, po, loaded)
 		}}

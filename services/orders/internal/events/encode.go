@@ -52,6 +52,9 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 			AggregateVersion: po.Version,
 			PurchaseOrder:    protoconv.PurchaseOrderToProto(po),
 		}, po.ReleasedAt)
+	case orders.SupplierBillApproved:
+		b := &e.Bill
+		return protoevent.Message(id, protoconv.SupplierBillApprovedToProto(id, b), b.ApprovedAt)
 	}
 	return outbox.Message{}, fmt.Errorf("orders events: no encoding for %T", event)
 }

@@ -37,7 +37,9 @@ type movementEvent interface {
 // naming no purchase order are acknowledged and otherwise ignored. A reversal
 // is recognised by its REVERSAL movement, which carries the reversed
 // receipt's source document and a negative quantity (taken as the magnitude,
-// subtracted).
+// subtracted). The movement's value (minor units; its magnitude, subtracted
+// for a reversal) is added to the line's received value: what its receipts
+// credited to GRNI, which bills clear.
 //
 // An undecodable event, or one naming a purchase order line that is not a
 // positive number or a base quantity that does not parse, is natsx.Permanent.
@@ -115,9 +117,14 @@ func receiptOf(msg *natsx.Message) (app.Receipt, bool, error) {
 	if qty < 0 {
 		qty = -qty
 	}
+	value := m.GetValue().GetMinorUnits()
+	if value < 0 {
+		value = -value
+	}
 	if reversal {
-		qty = -qty
+		qty, value = -qty, -value
 	}
 	order := strings.TrimPrefix(strings.TrimSpace(src.GetId()), strings.TrimSuffix(protoconv.PurchaseOrderPattern, "*"))
-	return app.Receipt{EventID: id, Order: order, Line: line, Qty: qty}, true, nil
+	return app.Receipt{EventID: id, Order: order, Line: line, Qty: qty,
+		Value: value, Currency: m.GetValue().GetCurrencyCode()}, true, nil
 }

@@ -130,6 +130,13 @@ type POLine struct {
 	// AcceptedUpTo is the received quantity a resolution ACCEPT kept; over-
 	// receipt up to it is no discrepancy. Zero when none was accepted.
 	AcceptedUpTo Qty
+	// ReceivedValue is the value the receipts were booked at (inventory's
+	// movement values, reversals subtracted), minor units of the currency.
+	ReceivedValue int64
+	// BilledQty and BilledValue are what approved and held bills billed of
+	// the line and the GRNI they clear.
+	BilledQty   Qty
+	BilledValue int64
 }
 
 // POLineInput is a line as a client gives it.

@@ -84,6 +84,10 @@ func PurchaseOrderToProto(po *orders.PurchaseOrder) *ordersv1.PurchaseOrder {
 			CancelledQuantity:           l.Cancelled.String(),
 			OpenDiscrepancyQuantity:     po.OpenDiscrepancy(l).String(),
 			AcceptedOverReceiptQuantity: po.AcceptedOverReceipt(l).String(),
+			ReceivedValue:               minor(po.Currency, l.ReceivedValue),
+			BilledQuantity:              l.BilledQty.String(),
+			BilledValue:                 minor(po.Currency, l.BilledValue),
+			OpenGrniValue:               minor(po.Currency, l.OpenGRNI()),
 		})
 	}
 	return out
@@ -126,9 +130,12 @@ func POInputFromProto(p *ordersv1.PurchaseOrder, strict bool) (orders.POInput, e
 				"amount": l.GetAmount() != nil, "received_quantity": l.GetReceivedQuantity() != "",
 				"cancelled_quantity": l.GetCancelledQuantity() != "", "open_discrepancy_quantity": l.GetOpenDiscrepancyQuantity() != "",
 				"accepted_over_receipt_quantity": l.GetAcceptedOverReceiptQuantity() != "",
+				"received_value":                 l.GetReceivedValue() != nil, "billed_quantity": l.GetBilledQuantity() != "",
+				"billed_value": l.GetBilledValue() != nil, "open_grni_value": l.GetOpenGrniValue() != nil,
 			}
 			for _, name := range []string{"line_number", "base_quantity", "base_uom", "amount", "received_quantity",
-				"cancelled_quantity", "open_discrepancy_quantity", "accepted_over_receipt_quantity"} {
+				"cancelled_quantity", "open_discrepancy_quantity", "accepted_over_receipt_quantity",
+				"received_value", "billed_quantity", "billed_value", "open_grni_value"} {
 				if set[name] {
 					v.Add(lf+name, "is output only and may not be set")
 				}

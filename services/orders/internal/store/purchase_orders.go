@@ -41,10 +41,11 @@ func (t *tx) InsertPurchaseOrder(ctx context.Context, po *orders.PurchaseOrder) 
 	for _, l := range po.Lines {
 		_, err := t.Tx.ExecContext(ctx, `INSERT INTO purchase_order_lines (purchase_order_id, line_number, sku, base_uom,
 			quantity, uom, factor, base_qty, unit_price, amount_minor, warehouse, expected_date, tolerance_percent,
-			received_qty, cancelled_qty, accepted_up_to)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			received_qty, cancelled_qty, accepted_up_to, received_value_minor, billed_qty, billed_value_minor)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			po.ID, l.Number, l.SKU, l.BaseUoM, l.Quantity, l.UoM, l.Factor, int64(l.BaseQty), l.UnitPrice, l.Amount,
-			l.Warehouse, l.ExpectedDate, l.TolerancePercent, int64(l.Received), int64(l.Cancelled), int64(l.AcceptedUpTo))
+			l.Warehouse, l.ExpectedDate, l.TolerancePercent, int64(l.Received), int64(l.Cancelled), int64(l.AcceptedUpTo),
+			l.ReceivedValue, int64(l.BilledQty), l.BilledValue)
 		if err != nil {
 			return fmt.Errorf("insert purchase order %s line %d: %w", po.ID, l.Number, err)
 		}
@@ -74,8 +75,10 @@ func (t *tx) SavePurchaseOrder(ctx context.Context, po *orders.PurchaseOrder, lo
 	}
 	for _, l := range po.Lines {
 		_, err := t.Tx.ExecContext(ctx, `UPDATE purchase_order_lines SET quantity = $1, base_qty = $2, amount_minor = $3,
-			received_qty = $4, cancelled_qty = $5, accepted_up_to = $6 WHERE purchase_order_id = $7 AND line_number = $8`,
-			l.Quantity, int64(l.BaseQty), l.Amount, int64(l.Received), int64(l.Cancelled), int64(l.AcceptedUpTo), po.ID, l.Number)
+			received_qty = $4, cancelled_qty = $5, accepted_up_to = $6, received_value_minor = $7, billed_qty = $8,
+			billed_value_minor = $9 WHERE purchase_order_id = $10 AND line_number = $11`,
+			l.Quantity, int64(l.BaseQty), l.Amount, int64(l.Received), int64(l.Cancelled), int64(l.AcceptedUpTo),
+			l.ReceivedValue, int64(l.BilledQty), l.BilledValue, po.ID, l.Number)
 		if err != nil {
 			return fmt.Errorf("save purchase order %s line %d: %w", po.ID, l.Number, err)
 		}
@@ -183,7 +186,8 @@ func (r reader) purchaseOrders(ctx context.Context, query string, args ...any) (
 
 func (r reader) lines(ctx context.Context, id string) ([]orders.POLine, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT line_number, sku, base_uom, quantity, uom, factor, base_qty, unit_price,
-		amount_minor, warehouse, expected_date, tolerance_percent, received_qty, cancelled_qty, accepted_up_to
+		amount_minor, warehouse, expected_date, tolerance_percent, received_qty, cancelled_qty, accepted_up_to,
+		received_value_minor, billed_qty, billed_value_minor
 		FROM purchase_order_lines WHERE purchase_order_id = $1 ORDER BY line_number`, id)
 	if err != nil {
 		return nil, fmt.Errorf("query purchase order %s lines: %w", id, err)
@@ -192,12 +196,14 @@ func (r reader) lines(ctx context.Context, id string) ([]orders.POLine, error) {
 	var out []orders.POLine
 	for rows.Next() {
 		var l orders.POLine
-		var base, received, cancelled, accepted int64
+		var base, received, cancelled, accepted, billed int64
 		if err := rows.Scan(&l.Number, &l.SKU, &l.BaseUoM, &l.Quantity, &l.UoM, &l.Factor, &base, &l.UnitPrice,
-			&l.Amount, &l.Warehouse, &l.ExpectedDate, &l.TolerancePercent, &received, &cancelled, &accepted); err != nil {
+			&l.Amount, &l.Warehouse, &l.ExpectedDate, &l.TolerancePercent, &received, &cancelled, &accepted,
+			&l.ReceivedValue, &billed, &l.BilledValue); err != nil {
 			return nil, fmt.Errorf("scan purchase order %s line: %w", id, err)
 		}
 		l.BaseQty, l.Received, l.Cancelled, l.AcceptedUpTo = orders.Qty(base), orders.Qty(received), orders.Qty(cancelled), orders.Qty(accepted)
+		l.BilledQty = orders.Qty(billed)
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {

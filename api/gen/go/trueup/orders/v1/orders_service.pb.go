@@ -1126,11 +1126,390 @@ func (x *ResolveReceiptDiscrepancyRequest) GetRequestId() string {
 	return ""
 }
 
+// The request to record a supplier bill.
+type RecordSupplierBillRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bill: bill_number, purchase_order, bill_date, lines (purchase order
+	// line, quantity, unit price), tax and the tolerances. Output-only fields
+	// are ignored for an internal caller and refused for a partner.
+	SupplierBill *SupplierBill `protobuf:"bytes,1,opt,name=supplier_bill,json=supplierBill,proto3" json:"supplier_bill,omitempty"`
+	// An optional key that makes the call safe to retry: a retry with the same
+	// request_id and bill returns the first call's bill.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordSupplierBillRequest) Reset() {
+	*x = RecordSupplierBillRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordSupplierBillRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordSupplierBillRequest) ProtoMessage() {}
+
+func (x *RecordSupplierBillRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordSupplierBillRequest.ProtoReflect.Descriptor instead.
+func (*RecordSupplierBillRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RecordSupplierBillRequest) GetSupplierBill() *SupplierBill {
+	if x != nil {
+		return x.SupplierBill
+	}
+	return nil
+}
+
+func (x *RecordSupplierBillRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to get a supplier bill.
+type GetSupplierBillRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the bill, "supplierBills/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSupplierBillRequest) Reset() {
+	*x = GetSupplierBillRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSupplierBillRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSupplierBillRequest) ProtoMessage() {}
+
+func (x *GetSupplierBillRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSupplierBillRequest.ProtoReflect.Descriptor instead.
+func (*GetSupplierBillRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetSupplierBillRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list supplier bills.
+type ListSupplierBillsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most bills to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page, with the same filters.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only bills in this state; UNSPECIFIED is all.
+	State SupplierBillState `protobuf:"varint,3,opt,name=state,proto3,enum=trueup.orders.v1.SupplierBillState" json:"state,omitempty"`
+	// Only bills of this supplier, "suppliers/{code}".
+	Supplier string `protobuf:"bytes,4,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// Only bills of this purchase order, "purchaseOrders/{id}".
+	PurchaseOrder string `protobuf:"bytes,5,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// Only bills of this partner (internal callers only; a partner sees only
+	// its own whatever it asks).
+	Partner       string `protobuf:"bytes,6,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSupplierBillsRequest) Reset() {
+	*x = ListSupplierBillsRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSupplierBillsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSupplierBillsRequest) ProtoMessage() {}
+
+func (x *ListSupplierBillsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSupplierBillsRequest.ProtoReflect.Descriptor instead.
+func (*ListSupplierBillsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListSupplierBillsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSupplierBillsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListSupplierBillsRequest) GetState() SupplierBillState {
+	if x != nil {
+		return x.State
+	}
+	return SupplierBillState_SUPPLIER_BILL_STATE_UNSPECIFIED
+}
+
+func (x *ListSupplierBillsRequest) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *ListSupplierBillsRequest) GetPurchaseOrder() string {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return ""
+}
+
+func (x *ListSupplierBillsRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// A page of supplier bills.
+type ListSupplierBillsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bills.
+	SupplierBills []*SupplierBill `protobuf:"bytes,1,rep,name=supplier_bills,json=supplierBills,proto3" json:"supplier_bills,omitempty"`
+	// The token of the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSupplierBillsResponse) Reset() {
+	*x = ListSupplierBillsResponse{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSupplierBillsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSupplierBillsResponse) ProtoMessage() {}
+
+func (x *ListSupplierBillsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSupplierBillsResponse.ProtoReflect.Descriptor instead.
+func (*ListSupplierBillsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListSupplierBillsResponse) GetSupplierBills() []*SupplierBill {
+	if x != nil {
+		return x.SupplierBills
+	}
+	return nil
+}
+
+func (x *ListSupplierBillsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to accept a held bill's variance.
+type AcceptSupplierBillRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the bill, "supplierBills/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Why the variance is accepted (required, at most 500 characters).
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// An optional key that makes the call safe to retry.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcceptSupplierBillRequest) Reset() {
+	*x = AcceptSupplierBillRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptSupplierBillRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptSupplierBillRequest) ProtoMessage() {}
+
+func (x *AcceptSupplierBillRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptSupplierBillRequest.ProtoReflect.Descriptor instead.
+func (*AcceptSupplierBillRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *AcceptSupplierBillRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AcceptSupplierBillRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AcceptSupplierBillRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to reject a held bill.
+type RejectSupplierBillRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the bill, "supplierBills/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Why the bill is rejected (required, at most 500 characters).
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// An optional key that makes the call safe to retry.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectSupplierBillRequest) Reset() {
+	*x = RejectSupplierBillRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectSupplierBillRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectSupplierBillRequest) ProtoMessage() {}
+
+func (x *RejectSupplierBillRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectSupplierBillRequest.ProtoReflect.Descriptor instead.
+func (*RejectSupplierBillRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RejectSupplierBillRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RejectSupplierBillRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RejectSupplierBillRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 var File_trueup_orders_v1_orders_service_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
-	"%trueup/orders/v1/orders_service.proto\x12\x10trueup.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/orders/v1/catalog_item.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"n\n" +
+	"%trueup/orders/v1/orders_service.proto\x12\x10trueup.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1btrueup/orders/v1/bill.proto\x1a#trueup/orders/v1/catalog_item.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"n\n" +
 	"\x15CreateSupplierRequest\x126\n" +
 	"\bsupplier\x18\x01 \x01(\v2\x1a.trueup.orders.v1.SupplierR\bsupplier\x12\x1d\n" +
 	"\n" +
@@ -1204,7 +1583,34 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"resolution\x18\x03 \x01(\x0e2'.trueup.orders.v1.DiscrepancyResolutionR\n" +
 	"resolution\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId2\xf4\x0f\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\x7f\n" +
+	"\x19RecordSupplierBillRequest\x12C\n" +
+	"\rsupplier_bill\x18\x01 \x01(\v2\x1e.trueup.orders.v1.SupplierBillR\fsupplierBill\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\",\n" +
+	"\x16GetSupplierBillRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xee\x01\n" +
+	"\x18ListSupplierBillsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x129\n" +
+	"\x05state\x18\x03 \x01(\x0e2#.trueup.orders.v1.SupplierBillStateR\x05state\x12\x1a\n" +
+	"\bsupplier\x18\x04 \x01(\tR\bsupplier\x12%\n" +
+	"\x0epurchase_order\x18\x05 \x01(\tR\rpurchaseOrder\x12\x18\n" +
+	"\apartner\x18\x06 \x01(\tR\apartner\"\x8a\x01\n" +
+	"\x19ListSupplierBillsResponse\x12E\n" +
+	"\x0esupplier_bills\x18\x01 \x03(\v2\x1e.trueup.orders.v1.SupplierBillR\rsupplierBills\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n" +
+	"\x19AcceptSupplierBillRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"f\n" +
+	"\x19RejectSupplierBillRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId2\xb1\x15\n" +
 	"\rOrdersService\x12v\n" +
 	"\x0eCreateSupplier\x12'.trueup.orders.v1.CreateSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1f\x82\xd3\xe4\x93\x02\x19:\bsupplier\"\r/v1/suppliers\x12o\n" +
 	"\vGetSupplier\x12$.trueup.orders.v1.GetSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=suppliers/*}\x12w\n" +
@@ -1220,7 +1626,12 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\x14ReleasePurchaseOrder\x12-.trueup.orders.v1.ReleasePurchaseOrderRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=purchaseOrders/*}:release\x12\x93\x01\n" +
 	"\x13CancelPurchaseOrder\x12,.trueup.orders.v1.CancelPurchaseOrderRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/{name=purchaseOrders/*}:cancel\x12\x90\x01\n" +
 	"\x12ClosePurchaseOrder\x12+.trueup.orders.v1.ClosePurchaseOrderRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=purchaseOrders/*}:close\x12\xb2\x01\n" +
-	"\x19ResolveReceiptDiscrepancy\x122.trueup.orders.v1.ResolveReceiptDiscrepancyRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{name=purchaseOrders/*}:resolveReceiptDiscrepancyB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
+	"\x19ResolveReceiptDiscrepancy\x122.trueup.orders.v1.ResolveReceiptDiscrepancyRequest\x1a\x1f.trueup.orders.v1.PurchaseOrder\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{name=purchaseOrders/*}:resolveReceiptDiscrepancy\x12\x8b\x01\n" +
+	"\x12RecordSupplierBill\x12+.trueup.orders.v1.RecordSupplierBillRequest\x1a\x1e.trueup.orders.v1.SupplierBill\"(\x82\xd3\xe4\x93\x02\":\rsupplier_bill\"\x11/v1/supplierBills\x12\x7f\n" +
+	"\x0fGetSupplierBill\x12(.trueup.orders.v1.GetSupplierBillRequest\x1a\x1e.trueup.orders.v1.SupplierBill\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=supplierBills/*}\x12\x87\x01\n" +
+	"\x11ListSupplierBills\x12*.trueup.orders.v1.ListSupplierBillsRequest\x1a+.trueup.orders.v1.ListSupplierBillsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/supplierBills\x12\x8f\x01\n" +
+	"\x12AcceptSupplierBill\x12+.trueup.orders.v1.AcceptSupplierBillRequest\x1a\x1e.trueup.orders.v1.SupplierBill\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=supplierBills/*}:accept\x12\x8f\x01\n" +
+	"\x12RejectSupplierBill\x12+.trueup.orders.v1.RejectSupplierBillRequest\x1a\x1e.trueup.orders.v1.SupplierBill\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=supplierBills/*}:rejectB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_trueup_orders_v1_orders_service_proto_rawDescOnce sync.Once
@@ -1234,7 +1645,7 @@ func file_trueup_orders_v1_orders_service_proto_rawDescGZIP() []byte {
 	return file_trueup_orders_v1_orders_service_proto_rawDescData
 }
 
-var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*CreateSupplierRequest)(nil),            // 0: trueup.orders.v1.CreateSupplierRequest
 	(*GetSupplierRequest)(nil),               // 1: trueup.orders.v1.GetSupplierRequest
@@ -1255,61 +1666,82 @@ var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*CancelPurchaseOrderRequest)(nil),       // 16: trueup.orders.v1.CancelPurchaseOrderRequest
 	(*ClosePurchaseOrderRequest)(nil),        // 17: trueup.orders.v1.ClosePurchaseOrderRequest
 	(*ResolveReceiptDiscrepancyRequest)(nil), // 18: trueup.orders.v1.ResolveReceiptDiscrepancyRequest
-	(*Supplier)(nil),                         // 19: trueup.orders.v1.Supplier
-	(*Customer)(nil),                         // 20: trueup.orders.v1.Customer
-	(*CatalogItem)(nil),                      // 21: trueup.orders.v1.CatalogItem
-	(*PurchaseOrder)(nil),                    // 22: trueup.orders.v1.PurchaseOrder
-	(PurchaseOrderState)(0),                  // 23: trueup.orders.v1.PurchaseOrderState
-	(*timestamppb.Timestamp)(nil),            // 24: google.protobuf.Timestamp
-	(DiscrepancyResolution)(0),               // 25: trueup.orders.v1.DiscrepancyResolution
+	(*RecordSupplierBillRequest)(nil),        // 19: trueup.orders.v1.RecordSupplierBillRequest
+	(*GetSupplierBillRequest)(nil),           // 20: trueup.orders.v1.GetSupplierBillRequest
+	(*ListSupplierBillsRequest)(nil),         // 21: trueup.orders.v1.ListSupplierBillsRequest
+	(*ListSupplierBillsResponse)(nil),        // 22: trueup.orders.v1.ListSupplierBillsResponse
+	(*AcceptSupplierBillRequest)(nil),        // 23: trueup.orders.v1.AcceptSupplierBillRequest
+	(*RejectSupplierBillRequest)(nil),        // 24: trueup.orders.v1.RejectSupplierBillRequest
+	(*Supplier)(nil),                         // 25: trueup.orders.v1.Supplier
+	(*Customer)(nil),                         // 26: trueup.orders.v1.Customer
+	(*CatalogItem)(nil),                      // 27: trueup.orders.v1.CatalogItem
+	(*PurchaseOrder)(nil),                    // 28: trueup.orders.v1.PurchaseOrder
+	(PurchaseOrderState)(0),                  // 29: trueup.orders.v1.PurchaseOrderState
+	(*timestamppb.Timestamp)(nil),            // 30: google.protobuf.Timestamp
+	(DiscrepancyResolution)(0),               // 31: trueup.orders.v1.DiscrepancyResolution
+	(*SupplierBill)(nil),                     // 32: trueup.orders.v1.SupplierBill
+	(SupplierBillState)(0),                   // 33: trueup.orders.v1.SupplierBillState
 }
 var file_trueup_orders_v1_orders_service_proto_depIdxs = []int32{
-	19, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
-	19, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
-	20, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
-	20, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
-	21, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
-	22, // 5: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
-	23, // 6: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
-	24, // 7: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	24, // 8: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	22, // 9: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
-	25, // 10: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
-	0,  // 11: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
-	1,  // 12: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
-	2,  // 13: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
-	4,  // 14: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
-	5,  // 15: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
-	6,  // 16: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
-	8,  // 17: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
-	9,  // 18: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
-	11, // 19: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
-	12, // 20: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
-	13, // 21: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
-	15, // 22: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
-	16, // 23: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
-	17, // 24: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
-	18, // 25: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
-	19, // 26: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
-	19, // 27: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
-	3,  // 28: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
-	20, // 29: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
-	20, // 30: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
-	7,  // 31: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
-	21, // 32: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
-	10, // 33: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
-	22, // 34: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	22, // 35: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	14, // 36: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
-	22, // 37: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	22, // 38: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	22, // 39: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	22, // 40: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
-	26, // [26:41] is the sub-list for method output_type
-	11, // [11:26] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	25, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
+	25, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
+	26, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
+	26, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
+	27, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
+	28, // 5: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	29, // 6: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
+	30, // 7: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	30, // 8: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	28, // 9: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
+	31, // 10: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
+	32, // 11: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
+	33, // 12: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
+	32, // 13: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
+	0,  // 14: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
+	1,  // 15: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
+	2,  // 16: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
+	4,  // 17: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
+	5,  // 18: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
+	6,  // 19: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
+	8,  // 20: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
+	9,  // 21: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
+	11, // 22: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
+	12, // 23: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
+	13, // 24: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
+	15, // 25: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
+	16, // 26: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
+	17, // 27: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
+	18, // 28: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
+	19, // 29: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
+	20, // 30: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
+	21, // 31: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
+	23, // 32: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
+	24, // 33: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
+	25, // 34: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
+	25, // 35: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
+	3,  // 36: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
+	26, // 37: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
+	26, // 38: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
+	7,  // 39: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
+	27, // 40: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
+	10, // 41: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
+	28, // 42: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	28, // 43: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	14, // 44: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
+	28, // 45: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	28, // 46: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	28, // 47: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	28, // 48: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
+	32, // 49: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	32, // 50: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	22, // 51: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
+	32, // 52: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	32, // 53: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	34, // [34:54] is the sub-list for method output_type
+	14, // [14:34] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_orders_service_proto_init() }
@@ -1317,6 +1749,7 @@ func file_trueup_orders_v1_orders_service_proto_init() {
 	if File_trueup_orders_v1_orders_service_proto != nil {
 		return
 	}
+	file_trueup_orders_v1_bill_proto_init()
 	file_trueup_orders_v1_catalog_item_proto_init()
 	file_trueup_orders_v1_customer_proto_init()
 	file_trueup_orders_v1_purchase_order_proto_init()
@@ -1327,7 +1760,7 @@ func file_trueup_orders_v1_orders_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_orders_service_proto_rawDesc), len(file_trueup_orders_v1_orders_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,11 @@ const (
 	OrdersService_CancelPurchaseOrder_FullMethodName       = "/trueup.orders.v1.OrdersService/CancelPurchaseOrder"
 	OrdersService_ClosePurchaseOrder_FullMethodName        = "/trueup.orders.v1.OrdersService/ClosePurchaseOrder"
 	OrdersService_ResolveReceiptDiscrepancy_FullMethodName = "/trueup.orders.v1.OrdersService/ResolveReceiptDiscrepancy"
+	OrdersService_RecordSupplierBill_FullMethodName        = "/trueup.orders.v1.OrdersService/RecordSupplierBill"
+	OrdersService_GetSupplierBill_FullMethodName           = "/trueup.orders.v1.OrdersService/GetSupplierBill"
+	OrdersService_ListSupplierBills_FullMethodName         = "/trueup.orders.v1.OrdersService/ListSupplierBills"
+	OrdersService_AcceptSupplierBill_FullMethodName        = "/trueup.orders.v1.OrdersService/AcceptSupplierBill"
+	OrdersService_RejectSupplierBill_FullMethodName        = "/trueup.orders.v1.OrdersService/RejectSupplierBill"
 )
 
 // OrdersServiceClient is the client API for OrdersService service.
@@ -95,6 +100,26 @@ type OrdersServiceClient interface {
 	// FAILED_PRECONDITION when the line has none, or for RETURN (not available
 	// yet).
 	ResolveReceiptDiscrepancy(ctx context.Context, in *ResolveReceiptDiscrepancyRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
+	// Records a supplier bill against a purchase order and matches it (3-way:
+	// order price x received quantity against billed quantity x billed
+	// price). A MATCHED or PARTIAL bill is APPROVED at once and emits
+	// SupplierBillApproved; a PRICE_VARIANCE or QUANTITY_VARIANCE holds it
+	// (ON_HOLD). Fails with FAILED_PRECONDITION (the order's state in the
+	// metadata) for a DRAFT or CANCELLED order, with ALREADY_EXISTS for a
+	// bill number the supplier already used, with NOT_FOUND for another
+	// partner's order.
+	RecordSupplierBill(ctx context.Context, in *RecordSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error)
+	// Returns a supplier bill. NOT_FOUND if there is none (or it is another
+	// partner's).
+	GetSupplierBill(ctx context.Context, in *GetSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error)
+	// Lists supplier bills in id order, one page at a time, filtered.
+	ListSupplierBills(ctx context.Context, in *ListSupplierBillsRequest, opts ...grpc.CallOption) (*ListSupplierBillsResponse, error)
+	// Accepts a held bill's variance: the bill is APPROVED and emits
+	// SupplierBillApproved. FAILED_PRECONDITION unless ON_HOLD.
+	AcceptSupplierBill(ctx context.Context, in *AcceptSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error)
+	// Rejects a held bill: its quantities are no longer billed.
+	// FAILED_PRECONDITION unless ON_HOLD.
+	RejectSupplierBill(ctx context.Context, in *RejectSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error)
 }
 
 type ordersServiceClient struct {
@@ -255,6 +280,56 @@ func (c *ordersServiceClient) ResolveReceiptDiscrepancy(ctx context.Context, in 
 	return out, nil
 }
 
+func (c *ordersServiceClient) RecordSupplierBill(ctx context.Context, in *RecordSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SupplierBill)
+	err := c.cc.Invoke(ctx, OrdersService_RecordSupplierBill_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) GetSupplierBill(ctx context.Context, in *GetSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SupplierBill)
+	err := c.cc.Invoke(ctx, OrdersService_GetSupplierBill_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ListSupplierBills(ctx context.Context, in *ListSupplierBillsRequest, opts ...grpc.CallOption) (*ListSupplierBillsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSupplierBillsResponse)
+	err := c.cc.Invoke(ctx, OrdersService_ListSupplierBills_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) AcceptSupplierBill(ctx context.Context, in *AcceptSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SupplierBill)
+	err := c.cc.Invoke(ctx, OrdersService_AcceptSupplierBill_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) RejectSupplierBill(ctx context.Context, in *RejectSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SupplierBill)
+	err := c.cc.Invoke(ctx, OrdersService_RejectSupplierBill_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrdersServiceServer is the server API for OrdersService service.
 // All implementations must embed UnimplementedOrdersServiceServer
 // for forward compatibility.
@@ -314,6 +389,26 @@ type OrdersServiceServer interface {
 	// FAILED_PRECONDITION when the line has none, or for RETURN (not available
 	// yet).
 	ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*PurchaseOrder, error)
+	// Records a supplier bill against a purchase order and matches it (3-way:
+	// order price x received quantity against billed quantity x billed
+	// price). A MATCHED or PARTIAL bill is APPROVED at once and emits
+	// SupplierBillApproved; a PRICE_VARIANCE or QUANTITY_VARIANCE holds it
+	// (ON_HOLD). Fails with FAILED_PRECONDITION (the order's state in the
+	// metadata) for a DRAFT or CANCELLED order, with ALREADY_EXISTS for a
+	// bill number the supplier already used, with NOT_FOUND for another
+	// partner's order.
+	RecordSupplierBill(context.Context, *RecordSupplierBillRequest) (*SupplierBill, error)
+	// Returns a supplier bill. NOT_FOUND if there is none (or it is another
+	// partner's).
+	GetSupplierBill(context.Context, *GetSupplierBillRequest) (*SupplierBill, error)
+	// Lists supplier bills in id order, one page at a time, filtered.
+	ListSupplierBills(context.Context, *ListSupplierBillsRequest) (*ListSupplierBillsResponse, error)
+	// Accepts a held bill's variance: the bill is APPROVED and emits
+	// SupplierBillApproved. FAILED_PRECONDITION unless ON_HOLD.
+	AcceptSupplierBill(context.Context, *AcceptSupplierBillRequest) (*SupplierBill, error)
+	// Rejects a held bill: its quantities are no longer billed.
+	// FAILED_PRECONDITION unless ON_HOLD.
+	RejectSupplierBill(context.Context, *RejectSupplierBillRequest) (*SupplierBill, error)
 	mustEmbedUnimplementedOrdersServiceServer()
 }
 
@@ -368,6 +463,21 @@ func (UnimplementedOrdersServiceServer) ClosePurchaseOrder(context.Context, *Clo
 }
 func (UnimplementedOrdersServiceServer) ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*PurchaseOrder, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResolveReceiptDiscrepancy not implemented")
+}
+func (UnimplementedOrdersServiceServer) RecordSupplierBill(context.Context, *RecordSupplierBillRequest) (*SupplierBill, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordSupplierBill not implemented")
+}
+func (UnimplementedOrdersServiceServer) GetSupplierBill(context.Context, *GetSupplierBillRequest) (*SupplierBill, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSupplierBill not implemented")
+}
+func (UnimplementedOrdersServiceServer) ListSupplierBills(context.Context, *ListSupplierBillsRequest) (*ListSupplierBillsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSupplierBills not implemented")
+}
+func (UnimplementedOrdersServiceServer) AcceptSupplierBill(context.Context, *AcceptSupplierBillRequest) (*SupplierBill, error) {
+	return nil, status.Error(codes.Unimplemented, "method AcceptSupplierBill not implemented")
+}
+func (UnimplementedOrdersServiceServer) RejectSupplierBill(context.Context, *RejectSupplierBillRequest) (*SupplierBill, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectSupplierBill not implemented")
 }
 func (UnimplementedOrdersServiceServer) mustEmbedUnimplementedOrdersServiceServer() {}
 func (UnimplementedOrdersServiceServer) testEmbeddedByValue()                       {}
@@ -660,6 +770,96 @@ func _OrdersService_ResolveReceiptDiscrepancy_Handler(srv interface{}, ctx conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrdersService_RecordSupplierBill_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordSupplierBillRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).RecordSupplierBill(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_RecordSupplierBill_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).RecordSupplierBill(ctx, req.(*RecordSupplierBillRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_GetSupplierBill_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSupplierBillRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).GetSupplierBill(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_GetSupplierBill_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).GetSupplierBill(ctx, req.(*GetSupplierBillRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ListSupplierBills_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSupplierBillsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ListSupplierBills(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ListSupplierBills_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ListSupplierBills(ctx, req.(*ListSupplierBillsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_AcceptSupplierBill_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcceptSupplierBillRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).AcceptSupplierBill(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_AcceptSupplierBill_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).AcceptSupplierBill(ctx, req.(*AcceptSupplierBillRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_RejectSupplierBill_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectSupplierBillRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).RejectSupplierBill(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_RejectSupplierBill_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).RejectSupplierBill(ctx, req.(*RejectSupplierBillRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrdersService_ServiceDesc is the grpc.ServiceDesc for OrdersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -726,6 +926,26 @@ var OrdersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResolveReceiptDiscrepancy",
 			Handler:    _OrdersService_ResolveReceiptDiscrepancy_Handler,
+		},
+		{
+			MethodName: "RecordSupplierBill",
+			Handler:    _OrdersService_RecordSupplierBill_Handler,
+		},
+		{
+			MethodName: "GetSupplierBill",
+			Handler:    _OrdersService_GetSupplierBill_Handler,
+		},
+		{
+			MethodName: "ListSupplierBills",
+			Handler:    _OrdersService_ListSupplierBills_Handler,
+		},
+		{
+			MethodName: "AcceptSupplierBill",
+			Handler:    _OrdersService_AcceptSupplierBill_Handler,
+		},
+		{
+			MethodName: "RejectSupplierBill",
+			Handler:    _OrdersService_RejectSupplierBill_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -354,8 +354,19 @@ type PurchaseOrderLine struct {
 	// Output only. The received quantity accepted beyond the tolerance by a
 	// resolution ACCEPT, in base units.
 	AcceptedOverReceiptQuantity string `protobuf:"bytes,14,opt,name=accepted_over_receipt_quantity,json=acceptedOverReceiptQuantity,proto3" json:"accepted_over_receipt_quantity,omitempty"`
-	unknownFields               protoimpl.UnknownFields
-	sizeCache                   protoimpl.SizeCache
+	// The value the line's receipts were booked at (inventory's movement
+	// values, reversals subtracted), in the order's currency. Output only.
+	ReceivedValue *v1.Money `protobuf:"bytes,15,opt,name=received_value,json=receivedValue,proto3" json:"received_value,omitempty"`
+	// The base quantity billed by approved and held bills. Output only.
+	BilledQuantity string `protobuf:"bytes,16,opt,name=billed_quantity,json=billedQuantity,proto3" json:"billed_quantity,omitempty"`
+	// The GRNI value those bills clear (the received value of the billed
+	// quantity). Output only.
+	BilledValue *v1.Money `protobuf:"bytes,17,opt,name=billed_value,json=billedValue,proto3" json:"billed_value,omitempty"`
+	// received_value - billed_value: what stays in GRNI, received but not
+	// billed. Output only.
+	OpenGrniValue *v1.Money `protobuf:"bytes,18,opt,name=open_grni_value,json=openGrniValue,proto3" json:"open_grni_value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PurchaseOrderLine) Reset() {
@@ -486,6 +497,34 @@ func (x *PurchaseOrderLine) GetAcceptedOverReceiptQuantity() string {
 	return ""
 }
 
+func (x *PurchaseOrderLine) GetReceivedValue() *v1.Money {
+	if x != nil {
+		return x.ReceivedValue
+	}
+	return nil
+}
+
+func (x *PurchaseOrderLine) GetBilledQuantity() string {
+	if x != nil {
+		return x.BilledQuantity
+	}
+	return ""
+}
+
+func (x *PurchaseOrderLine) GetBilledValue() *v1.Money {
+	if x != nil {
+		return x.BilledValue
+	}
+	return nil
+}
+
+func (x *PurchaseOrderLine) GetOpenGrniValue() *v1.Money {
+	if x != nil {
+		return x.OpenGrniValue
+	}
+	return nil
+}
+
 var File_trueup_orders_v1_purchase_order_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_purchase_order_proto_rawDesc = "" +
@@ -506,7 +545,7 @@ const file_trueup_orders_v1_purchase_order_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12=\n" +
 	"\frelease_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vreleaseTime\x12\x18\n" +
-	"\aversion\x18\f \x01(\x03R\aversion\"\xf1\x04\n" +
+	"\aversion\x18\f \x01(\x03R\aversion\"\xd1\x06\n" +
 	"\x11PurchaseOrderLine\x12\x1f\n" +
 	"\vline_number\x18\x01 \x01(\x05R\n" +
 	"lineNumber\x12\x12\n" +
@@ -524,7 +563,11 @@ const file_trueup_orders_v1_purchase_order_proto_rawDesc = "" +
 	"\x11received_quantity\x18\v \x01(\tR\x10receivedQuantity\x12-\n" +
 	"\x12cancelled_quantity\x18\f \x01(\tR\x11cancelledQuantity\x12:\n" +
 	"\x19open_discrepancy_quantity\x18\r \x01(\tR\x17openDiscrepancyQuantity\x12C\n" +
-	"\x1eaccepted_over_receipt_quantity\x18\x0e \x01(\tR\x1bacceptedOverReceiptQuantity*\x92\x02\n" +
+	"\x1eaccepted_over_receipt_quantity\x18\x0e \x01(\tR\x1bacceptedOverReceiptQuantity\x12<\n" +
+	"\x0ereceived_value\x18\x0f \x01(\v2\x15.trueup.type.v1.MoneyR\rreceivedValue\x12'\n" +
+	"\x0fbilled_quantity\x18\x10 \x01(\tR\x0ebilledQuantity\x128\n" +
+	"\fbilled_value\x18\x11 \x01(\v2\x15.trueup.type.v1.MoneyR\vbilledValue\x12=\n" +
+	"\x0fopen_grni_value\x18\x12 \x01(\v2\x15.trueup.type.v1.MoneyR\ropenGrniValue*\x92\x02\n" +
 	"\x12PurchaseOrderState\x12$\n" +
 	" PURCHASE_ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aPURCHASE_ORDER_STATE_DRAFT\x10\x01\x12!\n" +
@@ -563,19 +606,22 @@ var file_trueup_orders_v1_purchase_order_proto_goTypes = []any{
 	(*v1.Quantity)(nil),           // 6: trueup.type.v1.Quantity
 }
 var file_trueup_orders_v1_purchase_order_proto_depIdxs = []int32{
-	0, // 0: trueup.orders.v1.PurchaseOrder.state:type_name -> trueup.orders.v1.PurchaseOrderState
-	3, // 1: trueup.orders.v1.PurchaseOrder.lines:type_name -> trueup.orders.v1.PurchaseOrderLine
-	4, // 2: trueup.orders.v1.PurchaseOrder.total:type_name -> trueup.type.v1.Money
-	5, // 3: trueup.orders.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
-	5, // 4: trueup.orders.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
-	5, // 5: trueup.orders.v1.PurchaseOrder.release_time:type_name -> google.protobuf.Timestamp
-	6, // 6: trueup.orders.v1.PurchaseOrderLine.quantity:type_name -> trueup.type.v1.Quantity
-	4, // 7: trueup.orders.v1.PurchaseOrderLine.amount:type_name -> trueup.type.v1.Money
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	0,  // 0: trueup.orders.v1.PurchaseOrder.state:type_name -> trueup.orders.v1.PurchaseOrderState
+	3,  // 1: trueup.orders.v1.PurchaseOrder.lines:type_name -> trueup.orders.v1.PurchaseOrderLine
+	4,  // 2: trueup.orders.v1.PurchaseOrder.total:type_name -> trueup.type.v1.Money
+	5,  // 3: trueup.orders.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 4: trueup.orders.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 5: trueup.orders.v1.PurchaseOrder.release_time:type_name -> google.protobuf.Timestamp
+	6,  // 6: trueup.orders.v1.PurchaseOrderLine.quantity:type_name -> trueup.type.v1.Quantity
+	4,  // 7: trueup.orders.v1.PurchaseOrderLine.amount:type_name -> trueup.type.v1.Money
+	4,  // 8: trueup.orders.v1.PurchaseOrderLine.received_value:type_name -> trueup.type.v1.Money
+	4,  // 9: trueup.orders.v1.PurchaseOrderLine.billed_value:type_name -> trueup.type.v1.Money
+	4,  // 10: trueup.orders.v1.PurchaseOrderLine.open_grni_value:type_name -> trueup.type.v1.Money
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_purchase_order_proto_init() }
