@@ -1,8 +1,8 @@
 // Package server is the orders service's composition root: it wires the store,
 // the use cases, the gRPC API, the outbox relay and the consumers of inventory
-// events (the catalog's and the purchase order receipts') from the handles the
-// binary gives it. cmd/trueup runs it
-// alone (`trueup serve orders`) or beside the other services (`trueup dev`).
+// and fulfillment events (the catalog, purchase order receipts, shipments)
+// from the handles the binary gives it. cmd/trueup runs it alone (`trueup
+// serve orders`) or beside the other services (`trueup dev`).
 package server
 
 import (
@@ -57,17 +57,18 @@ type Service struct {
 // platform's outbox, idempotency and inbox tables.
 func Migrate(ctx context.Context, db *sqldb.DB) error { return store.Migrate(ctx, db) }
 
-// New wires the service and makes sure the streams it uses exist: its own, and
-// inventory's, which the catalog and the receipts consumer read (declared with
-// the producer's config, so whichever service starts first creates it and
-// neither undoes the other). The schema must be migrated already (see
+// New wires the service and makes sure the streams it uses exist: its own,
+// inventory's (the catalog and receipts consumers read it) and fulfillment's
+// (the shipments consumer reads it), each declared with the producer's
+// config, so whichever service starts first creates it and neither undoes
+// the other. The schema must be migrated already (see
 // Migrate). Nothing runs until Run.
 func New(ctx context.Context, d Deps) (*Service, error) {
 	log := d.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	for _, bc := range []string{events.Context, events.InventoryContext} {
+	for _, bc := range []string{events.Context, events.InventoryContext, events.FulfillmentContext} {
 		cfg := natsx.StreamConfig(protoevent.StreamName(bc), protoevent.StreamSubjects(bc))
 		if _, err := natsx.EnsureStream(ctx, d.JS, cfg); err != nil {
 			return nil, fmt.Errorf("orders: %s stream: %w", bc, err)
@@ -95,6 +96,7 @@ func (s *Service) Run(ctx context.Context) error {
 	err := lifecycle.Run(ctx,
 		lifecycle.Start("catalog consumer", drainTimeout, s.consumeCatalog),
 		lifecycle.Start("receipts consumer", drainTimeout, s.consumeReceipts),
+		lifecycle.Start("shipments consumer", drainTimeout, s.consumeShipments),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
 		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
@@ -129,6 +131,21 @@ func (s *Service) consumeReceipts(ctx context.Context) (lifecycle.Worker, error)
 	}, events.ReceiptsHandler(s.app))
 	if err != nil {
 		return nil, fmt.Errorf("start receipts consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// consumeShipments starts the consumer that records fulfillment's shipments
+// on sales orders and invoices each one, in batches.
+func (s *Service) consumeShipments(ctx context.Context) (lifecycle.Worker, error) {
+	cons, err := natsx.ConsumeBatch(ctx, s.js, natsx.ConsumerConfig{
+		Stream:         protoevent.StreamName(events.FulfillmentContext),
+		Durable:        app.ShipmentsConsumer,
+		FilterSubjects: []string{events.ShipmentConfirmedSubject},
+		Logger:         s.log.With("component", "shipments"),
+	}, events.ShipmentsHandler(s.app))
+	if err != nil {
+		return nil, fmt.Errorf("start shipments consumer: %w", err)
 	}
 	return cons, nil
 }

@@ -37,9 +37,11 @@ type Store interface {
 // return up to page.Limit rows with a key after page.After, in key order.
 type Reader interface {
 	GetSupplier(ctx context.Context, code string) (*orders.Supplier, error)
-	ListSuppliers(ctx context.Context, page paging.Page) ([]*orders.Supplier, error)
+	// ListSuppliers and ListCustomers with a partner list only the parties
+	// it may see (orders.Supplier.VisibleTo); nil lists all.
+	ListSuppliers(ctx context.Context, partner *string, page paging.Page) ([]*orders.Supplier, error)
 	GetCustomer(ctx context.Context, code string) (*orders.Customer, error)
-	ListCustomers(ctx context.Context, page paging.Page) ([]*orders.Customer, error)
+	ListCustomers(ctx context.Context, partner *string, page paging.Page) ([]*orders.Customer, error)
 	GetCatalogItem(ctx context.Context, sku string) (*orders.CatalogItem, error)
 	ListCatalogItems(ctx context.Context, page paging.Page) ([]*orders.CatalogItem, error)
 	// ResolveItemCode returns the SKU a cross-reference names (see
@@ -49,6 +51,17 @@ type Reader interface {
 	ListPurchaseOrders(ctx context.Context, f POFilter, page paging.Page) ([]*orders.PurchaseOrder, error)
 	GetBill(ctx context.Context, id string) (*orders.Bill, error)
 	ListBills(ctx context.Context, f BillFilter, page paging.Page) ([]*orders.Bill, error)
+	GetSalesOrder(ctx context.Context, id string) (*orders.SalesOrder, error)
+	ListSalesOrders(ctx context.Context, f SOFilter, page paging.Page) ([]*orders.SalesOrder, error)
+	GetInvoice(ctx context.Context, id string) (*orders.Invoice, error)
+	// InvoiceForShipment is the invoice of a shipment; NotFound when none.
+	InvoiceForShipment(ctx context.Context, shipment string) (*orders.Invoice, error)
+	ListInvoices(ctx context.Context, f InvoiceFilter, page paging.Page) ([]*orders.Invoice, error)
+	GetPayment(ctx context.Context, id string) (*orders.Payment, error)
+	ListPayments(ctx context.Context, f PaymentFilter, page paging.Page) ([]*orders.Payment, error)
+	// ReceivablesAgeing pages through customer|currency rows of open
+	// invoices and unapplied payments, aged at f.AsOf.
+	ReceivablesAgeing(ctx context.Context, f AgeingFilter, page paging.Page) ([]*orders.Receivables, error)
 }
 
 // Tx is the write side of one transaction.
@@ -79,6 +92,27 @@ type Tx interface {
 	// SaveBill writes a changed bill's state; Conflict when its stored version
 	// is no longer loadedVersion.
 	SaveBill(ctx context.Context, b *orders.Bill, loadedVersion int64) error
+	// LockCustomer loads a customer, holding it until the transaction ends
+	// (credit checks of one customer queue).
+	LockCustomer(ctx context.Context, code string) (*orders.Customer, error)
+	// CreditExposure is the customer's open invoices plus confirmed orders
+	// not yet invoiced, less unapplied payments, in a currency.
+	CreditExposure(ctx context.Context, customer, currency string) (int64, error)
+	InsertSalesOrder(ctx context.Context, so *orders.SalesOrder) error
+	// LockSalesOrder loads an order for a change; NotFound when there is none.
+	LockSalesOrder(ctx context.Context, id string) (*orders.SalesOrder, error)
+	// SaveSalesOrder writes a changed order; Conflict when its stored version
+	// is no longer loadedVersion.
+	SaveSalesOrder(ctx context.Context, so *orders.SalesOrder, loadedVersion int64) error
+	// InsertInvoice writes a new invoice; AlreadyExists when its shipment
+	// has one.
+	InsertInvoice(ctx context.Context, inv *orders.Invoice) error
+	LockInvoice(ctx context.Context, id string) (*orders.Invoice, error)
+	// LockOpenInvoices loads and locks a customer's open invoices in a
+	// currency, earliest due first, at most limit.
+	LockOpenInvoices(ctx context.Context, customer, currency string, limit int) ([]*orders.Invoice, error)
+	SaveInvoice(ctx context.Context, inv *orders.Invoice, loadedVersion int64) error
+	InsertPayment(ctx context.Context, p *orders.Payment) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }
@@ -100,6 +134,7 @@ func New(store Store, now func() time.Time) *Service {
 // CreateSupplier adds a supplier. A retry with the same requestID returns the
 // supplier the first call created.
 func (s *Service) CreateSupplier(ctx context.Context, requestID string, in orders.Supplier) (*orders.Supplier, error) {
+	in.Partner = partnerOf(ctx)
 	sup, err := orders.NewSupplier(in, s.now())
 	if err != nil {
 		return nil, err
@@ -117,19 +152,29 @@ func (s *Service) CreateSupplier(ctx context.Context, requestID string, in order
 		})
 }
 
-// GetSupplier returns one supplier by code (normalised first).
+// GetSupplier returns one supplier the caller may see by code (normalised
+// first); another partner's answers NotFound.
 func (s *Service) GetSupplier(ctx context.Context, code string) (*orders.Supplier, error) {
-	return s.store.GetSupplier(ctx, orders.NormalizeCode(code))
+	code = orders.NormalizeCode(code)
+	sup, err := s.store.GetSupplier(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if !sup.VisibleTo(partnerOf(ctx)) {
+		return nil, apperr.NotFound("supplier", code)
+	}
+	return sup, nil
 }
 
-// ListSuppliers pages through suppliers in code order.
+// ListSuppliers pages through the suppliers the caller may see in code order.
 func (s *Service) ListSuppliers(ctx context.Context, page paging.Page) ([]*orders.Supplier, error) {
-	return s.store.ListSuppliers(ctx, page)
+	return s.store.ListSuppliers(ctx, partnerFilter(ctx), page)
 }
 
 // CreateCustomer adds a customer. A retry with the same requestID returns the
 // customer the first call created.
 func (s *Service) CreateCustomer(ctx context.Context, requestID string, in orders.Customer) (*orders.Customer, error) {
+	in.Partner = partnerOf(ctx)
 	cus, err := orders.NewCustomer(in, s.now())
 	if err != nil {
 		return nil, err
@@ -147,14 +192,32 @@ func (s *Service) CreateCustomer(ctx context.Context, requestID string, in order
 		})
 }
 
-// GetCustomer returns one customer by code (normalised first).
+// GetCustomer returns one customer the caller may see by code (normalised
+// first); another partner's answers NotFound.
 func (s *Service) GetCustomer(ctx context.Context, code string) (*orders.Customer, error) {
-	return s.store.GetCustomer(ctx, orders.NormalizeCode(code))
+	code = orders.NormalizeCode(code)
+	c, err := s.store.GetCustomer(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if !c.VisibleTo(partnerOf(ctx)) {
+		return nil, apperr.NotFound("customer", code)
+	}
+	return c, nil
 }
 
-// ListCustomers pages through customers in code order.
+// ListCustomers pages through the customers the caller may see in code order.
 func (s *Service) ListCustomers(ctx context.Context, page paging.Page) ([]*orders.Customer, error) {
-	return s.store.ListCustomers(ctx, page)
+	return s.store.ListCustomers(ctx, partnerFilter(ctx), page)
+}
+
+// partnerFilter is the caller's partner for a list filter: nil for an
+// internal caller (everything).
+func partnerFilter(ctx context.Context) *string {
+	if p := partnerOf(ctx); p != "" {
+		return &p
+	}
+	return nil
 }
 
 // GetCatalogItem returns the copy of one inventory item by SKU (normalised first).

@@ -69,6 +69,9 @@ func (s *Service) CreatePurchaseOrder(ctx context.Context, requestID string, in 
 		func(tx Tx, id string) (*orders.PurchaseOrder, error) { return tx.GetPurchaseOrder(ctx, id) },
 		func(tx Tx) (*orders.PurchaseOrder, string, error) {
 			sup, err := tx.GetSupplier(ctx, orders.NormalizeCode(in.Supplier))
+			if err == nil && !sup.VisibleTo(partner) {
+				err = apperr.NotFound("supplier", sup.Code)
+			}
 			if errors.Is(err, apperr.ErrNotFound) {
 				return nil, "", apperr.Invalid(apperr.Field("purchase_order.supplier", fmt.Sprintf("supplier %q does not exist", orders.NormalizeCode(in.Supplier))))
 			}
@@ -81,7 +84,7 @@ func (s *Service) CreatePurchaseOrder(ctx context.Context, requestID string, in 
 				if _, seen := items[given]; seen || given == "" {
 					continue
 				}
-				it, err := resolveItem(ctx, tx, sup.Code, given)
+				it, err := resolveItem(ctx, tx, orders.CodeSupplier, sup.Code, given)
 				if err != nil {
 					return nil, "", err
 				}
@@ -233,15 +236,15 @@ func (s *Service) ApplyReceipts(ctx context.Context, receipts []Receipt) []error
 }
 
 // resolveItem finds the catalog item an order line names: by SKU, else by the
-// supplier's part number, else by ERP item number, else by WMS code. nil when
-// nothing matches.
-func resolveItem(ctx context.Context, tx Tx, supplier, given string) (*orders.CatalogItem, error) {
+// party's own code (namespace CodeSupplier or CodeCustomer), else by ERP item
+// number, else by WMS code. nil when nothing matches.
+func resolveItem(ctx context.Context, tx Tx, namespace, party, given string) (*orders.CatalogItem, error) {
 	it, err := tx.GetCatalogItem(ctx, given)
 	if err == nil || !errors.Is(err, apperr.ErrNotFound) {
 		return it, err
 	}
 	code := orders.NormalizeItemCode(given)
-	for _, ns := range []struct{ namespace, partner string }{{orders.CodeSupplier, supplier}, {orders.CodeERP, ""}, {orders.CodeWMS, ""}} {
+	for _, ns := range []struct{ namespace, partner string }{{namespace, party}, {orders.CodeERP, ""}, {orders.CodeWMS, ""}} {
 		sku, err := tx.ResolveItemCode(ctx, ns.namespace, ns.partner, code)
 		if errors.Is(err, apperr.ErrNotFound) {
 			continue

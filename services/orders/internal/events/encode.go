@@ -52,6 +52,33 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 			AggregateVersion: po.Version,
 			PurchaseOrder:    protoconv.PurchaseOrderToProto(po),
 		}, po.ReleasedAt)
+	case orders.SalesOrderConfirmed:
+		so := &e.Order
+		return protoevent.Message(id, &ordersv1.SalesOrderConfirmed{
+			EventId:          id,
+			OccurredAt:       timestamppb.New(so.ConfirmedAt),
+			AggregateId:      resname.Format(protoconv.SalesOrderPattern, so.ID),
+			AggregateVersion: so.Version,
+			SalesOrder:       protoconv.SalesOrderToProto(so),
+		}, so.ConfirmedAt)
+	case orders.SalesOrderCancelled:
+		so := &e.Order
+		ev := &ordersv1.SalesOrderCancelled{
+			EventId:          id,
+			OccurredAt:       timestamppb.New(so.CancelledAt),
+			AggregateId:      resname.Format(protoconv.SalesOrderPattern, so.ID),
+			AggregateVersion: so.Version,
+			SalesOrder:       protoconv.SalesOrderToProto(so),
+			Reason:           e.Reason,
+		}
+		for _, n := range e.Lines {
+			ev.CancelledLines = append(ev.CancelledLines, int32(n))
+		}
+		return protoevent.Message(id, ev, so.CancelledAt)
+	case orders.InvoiceIssued:
+		return protoevent.Message(id, protoconv.InvoiceIssuedToProto(id, &e.Invoice), e.Invoice.UpdatedAt)
+	case orders.PaymentReceived:
+		return protoevent.Message(id, protoconv.PaymentReceivedToProto(id, &e.Payment), e.Payment.CreatedAt)
 	case orders.SupplierBillApproved:
 		b := &e.Bill
 		return protoevent.Message(id, protoconv.SupplierBillApprovedToProto(id, b), b.ApprovedAt)

@@ -66,7 +66,11 @@ func (s *Server) ListSuppliers(ctx context.Context, req *ordersv1.ListSuppliersR
 
 // CreateCustomer adds a customer.
 func (s *Server) CreateCustomer(ctx context.Context, req *ordersv1.CreateCustomerRequest) (*ordersv1.Customer, error) {
-	c, err := s.app.CreateCustomer(ctx, req.GetRequestId(), protoconv.CustomerFromProto(req.GetCustomer()))
+	in, err := protoconv.CustomerFromProto(req.GetCustomer())
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.app.CreateCustomer(ctx, req.GetRequestId(), in)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@
 package orders
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -20,7 +21,12 @@ type Supplier struct {
 	DisplayName string
 	// CurrencyCode is the ISO 4217 currency the supplier is paid in.
 	CurrencyCode string
-	CreatedAt    time.Time
+	// Partner is the partner that created the supplier; "" for an internal caller.
+	Partner string
+	// PaymentTermsDays is how many days after a bill's date it falls due.
+	PaymentTermsDays int
+	TaxID            string
+	CreatedAt        time.Time
 }
 
 // Customer is a party that sales orders are taken from.
@@ -30,11 +36,32 @@ type Customer struct {
 	DisplayName string
 	// CurrencyCode is the ISO 4217 currency the customer is invoiced in.
 	CurrencyCode string
-	CreatedAt    time.Time
+	// Partner is the partner that created the customer; "" for an internal caller.
+	Partner string
+	// PaymentTermsDays is how many days after an invoice's issue it falls due.
+	PaymentTermsDays int
+	// CreditLimit is the most the customer may owe, in minor units of
+	// CurrencyCode; nil is no limit.
+	CreditLimit *int64
+	// TaxExempt customers pay no sales tax: lines without a rate take 0.
+	TaxExempt bool
+	// DefaultTaxRate is the rate in percent of lines that give none,
+	// canonical ("0", "8.25").
+	DefaultTaxRate string
+	TaxID          string
+	CreatedAt      time.Time
 }
 
 // MaxDisplayNameLength is the most characters (not bytes) a display name may have.
 const MaxDisplayNameLength = 100
+
+// Payment terms: DefaultPaymentTermsDays is what a party that gives none
+// gets (net 30); MaxPaymentTermsDays bounds them.
+const (
+	DefaultPaymentTermsDays = 30
+	MaxPaymentTermsDays     = 365
+	maxTaxIDLength          = 32
+)
 
 var (
 	partyCodePattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_-]{0,31}$`)
@@ -53,6 +80,7 @@ func NormalizeCurrency(s string) string { return strings.ToUpper(strings.TrimSpa
 func NewSupplier(s Supplier, now time.Time) (*Supplier, error) {
 	var v apperr.Violations
 	checkParty(&v, "supplier", &s.Code, &s.DisplayName, &s.CurrencyCode)
+	checkTerms(&v, "supplier", s.PaymentTermsDays, &s.TaxID)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -64,6 +92,18 @@ func NewSupplier(s Supplier, now time.Time) (*Supplier, error) {
 func NewCustomer(c Customer, now time.Time) (*Customer, error) {
 	var v apperr.Violations
 	checkParty(&v, "customer", &c.Code, &c.DisplayName, &c.CurrencyCode)
+	checkTerms(&v, "customer", c.PaymentTermsDays, &c.TaxID)
+	if c.CreditLimit != nil && *c.CreditLimit < 0 {
+		v.Add("customer.credit_limit", "must not be negative")
+	}
+	rate, err := parseTaxRate(c.DefaultTaxRate)
+	if err != nil {
+		v.Add("customer.default_tax_rate_percent", err.Error())
+	}
+	c.DefaultTaxRate = rate
+	if c.TaxExempt && rate != "0" {
+		v.Add("customer.default_tax_rate_percent", "must be empty or \"0\" for a tax-exempt customer")
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -92,3 +132,36 @@ func checkParty(v *apperr.Violations, resource string, code, displayName, curren
 // exactly three upper-case ASCII letters. Whether the code is currently issued is
 // not checked, so a new currency needs no release.
 func ValidCurrency(c string) bool { return currencyPattern.MatchString(c) }
+
+// checkTerms checks the payment terms and tax id both kinds of party have.
+func checkTerms(v *apperr.Violations, resource string, days int, taxID *string) {
+	if days < 0 || days > MaxPaymentTermsDays {
+		v.Add(resource+".payment_terms_days", fmt.Sprintf("must be between 0 and %d", MaxPaymentTermsDays))
+	}
+	*taxID = strings.TrimSpace(*taxID)
+	if utf8.RuneCountInString(*taxID) > maxTaxIDLength {
+		v.Add(resource+".tax_id", fmt.Sprintf("must be at most %d characters", maxTaxIDLength))
+	}
+}
+
+// TaxRateFor is the rate a sales order line of the customer takes when it
+// gives none.
+func (c *Customer) TaxRateFor() string {
+	if c.TaxExempt || c.DefaultTaxRate == "" {
+		return "0"
+	}
+	return c.DefaultTaxRate
+}
+
+// VisibleTo reports whether a caller sees, and may order with, the customer:
+// internal callers (partner "") see every one; a partner sees its own and the
+// company's (created by an internal caller, the shared master data), never
+// another partner's.
+func (c *Customer) VisibleTo(partner string) bool {
+	return partner == "" || c.Partner == "" || c.Partner == partner
+}
+
+// VisibleTo reports whether a caller sees the supplier, as for customers.
+func (s *Supplier) VisibleTo(partner string) bool {
+	return partner == "" || s.Partner == "" || s.Partner == partner
+}

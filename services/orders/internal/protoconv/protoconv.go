@@ -8,6 +8,7 @@ import (
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/resname"
 	"trueup.dev/services/orders/internal/orders"
 )
@@ -21,34 +22,69 @@ const (
 
 // SupplierToProto maps a domain supplier to the API resource.
 func SupplierToProto(s *orders.Supplier) *ordersv1.Supplier {
+	terms := int32(s.PaymentTermsDays)
 	return &ordersv1.Supplier{
-		Name:         resname.Format(SupplierPattern, s.Code),
-		Code:         s.Code,
-		DisplayName:  s.DisplayName,
-		CurrencyCode: s.CurrencyCode,
-		CreateTime:   timestamppb.New(s.CreatedAt),
+		Name:             resname.Format(SupplierPattern, s.Code),
+		Code:             s.Code,
+		DisplayName:      s.DisplayName,
+		CurrencyCode:     s.CurrencyCode,
+		CreateTime:       timestamppb.New(s.CreatedAt),
+		Partner:          s.Partner,
+		PaymentTermsDays: &terms,
+		TaxId:            s.TaxID,
 	}
 }
 
-// SupplierFromProto maps the client-settable fields of a supplier.
+// SupplierFromProto maps the client-settable fields of a supplier; unset
+// payment terms are orders.DefaultPaymentTermsDays.
 func SupplierFromProto(p *ordersv1.Supplier) orders.Supplier {
-	return orders.Supplier{Code: p.GetCode(), DisplayName: p.GetDisplayName(), CurrencyCode: p.GetCurrencyCode()}
+	return orders.Supplier{Code: p.GetCode(), DisplayName: p.GetDisplayName(), CurrencyCode: p.GetCurrencyCode(),
+		PaymentTermsDays: termsDays(p.PaymentTermsDays), TaxID: p.GetTaxId()}
+}
+
+func termsDays(p *int32) int {
+	if p == nil {
+		return orders.DefaultPaymentTermsDays
+	}
+	return int(*p)
 }
 
 // CustomerToProto maps a domain customer to the API resource.
 func CustomerToProto(c *orders.Customer) *ordersv1.Customer {
-	return &ordersv1.Customer{
-		Name:         resname.Format(CustomerPattern, c.Code),
-		Code:         c.Code,
-		DisplayName:  c.DisplayName,
-		CurrencyCode: c.CurrencyCode,
-		CreateTime:   timestamppb.New(c.CreatedAt),
+	terms := int32(c.PaymentTermsDays)
+	out := &ordersv1.Customer{
+		Name:                  resname.Format(CustomerPattern, c.Code),
+		Code:                  c.Code,
+		DisplayName:           c.DisplayName,
+		CurrencyCode:          c.CurrencyCode,
+		CreateTime:            timestamppb.New(c.CreatedAt),
+		Partner:               c.Partner,
+		PaymentTermsDays:      &terms,
+		TaxExempt:             c.TaxExempt,
+		DefaultTaxRatePercent: c.DefaultTaxRate,
+		TaxId:                 c.TaxID,
 	}
+	if c.CreditLimit != nil {
+		out.CreditLimit = minor(c.CurrencyCode, *c.CreditLimit)
+	}
+	return out
 }
 
-// CustomerFromProto maps the client-settable fields of a customer.
-func CustomerFromProto(p *ordersv1.Customer) orders.Customer {
-	return orders.Customer{Code: p.GetCode(), DisplayName: p.GetDisplayName(), CurrencyCode: p.GetCurrencyCode()}
+// CustomerFromProto maps the client-settable fields of a customer. A credit
+// limit in another currency than the customer's is refused.
+func CustomerFromProto(p *ordersv1.Customer) (orders.Customer, error) {
+	c := orders.Customer{Code: p.GetCode(), DisplayName: p.GetDisplayName(), CurrencyCode: p.GetCurrencyCode(),
+		PaymentTermsDays: termsDays(p.PaymentTermsDays), TaxExempt: p.GetTaxExempt(),
+		DefaultTaxRate: p.GetDefaultTaxRatePercent(), TaxID: p.GetTaxId()}
+	if l := p.GetCreditLimit(); l != nil {
+		if cur := orders.NormalizeCurrency(l.GetCurrencyCode()); cur != "" && cur != orders.NormalizeCurrency(c.CurrencyCode) {
+			return orders.Customer{}, apperr.Invalid(apperr.Field("customer.credit_limit.currency_code",
+				"must be the customer's currency (or empty)"))
+		}
+		v := l.GetMinorUnits()
+		c.CreditLimit = &v
+	}
+	return c, nil
 }
 
 // CatalogItemToProto maps a catalog item to the API resource.

@@ -79,29 +79,6 @@ type tx struct {
 	*storetx.Tx
 }
 
-func (t *tx) InsertSupplier(ctx context.Context, s *orders.Supplier) error {
-	return t.insertParty(ctx, "supplier", "suppliers", s.Code, s.DisplayName, s.CurrencyCode, s.CreatedAt)
-}
-
-func (t *tx) InsertCustomer(ctx context.Context, c *orders.Customer) error {
-	return t.insertParty(ctx, "customer", "customers", c.Code, c.DisplayName, c.CurrencyCode, c.CreatedAt)
-}
-
-// insertParty writes a supplier or customer row; table is one of two constants,
-// never input.
-func (t *tx) insertParty(ctx context.Context, resource, table, code, displayName, currency string, created time.Time) error {
-	_, err := t.Tx.ExecContext(ctx,
-		`INSERT INTO `+table+` (code, display_name, currency_code, created_at) VALUES ($1, $2, $3, $4)`,
-		code, displayName, currency, created.UnixMicro())
-	if sqldb.IsUniqueViolation(err) {
-		return apperr.AlreadyExists(resource, code, "")
-	}
-	if err != nil {
-		return fmt.Errorf("insert %s %s: %w", resource, code, err)
-	}
-	return nil
-}
-
 func (t *tx) PutCatalogItem(ctx context.Context, it *orders.CatalogItem) error {
 	// The WHERE makes the version rule hold even against a concurrent writer
 	// (another replica handling a newer event for the same item).
@@ -127,86 +104,6 @@ func (t *tx) PutCatalogItem(ctx context.Context, it *orders.CatalogItem) error {
 
 // reader runs queries on the pool or inside a transaction.
 type reader struct{ q querier }
-
-func (r reader) GetSupplier(ctx context.Context, code string) (*orders.Supplier, error) {
-	ps, err := r.parties(ctx, `SELECT code, display_name, currency_code, created_at FROM suppliers WHERE code = $1`, code)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, apperr.NotFound("supplier", code)
-	}
-	return (*orders.Supplier)(ps[0]), nil
-}
-
-func (r reader) ListSuppliers(ctx context.Context, page paging.Page) ([]*orders.Supplier, error) {
-	ps, err := r.parties(ctx, `SELECT code, display_name, currency_code, created_at FROM suppliers
-		WHERE code > $1 ORDER BY code LIMIT $2`, page.After, page.Limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*orders.Supplier, len(ps))
-	for i, p := range ps {
-		out[i] = (*orders.Supplier)(p)
-	}
-	return out, nil
-}
-
-func (r reader) GetCustomer(ctx context.Context, code string) (*orders.Customer, error) {
-	ps, err := r.parties(ctx, `SELECT code, display_name, currency_code, created_at FROM customers WHERE code = $1`, code)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, apperr.NotFound("customer", code)
-	}
-	return (*orders.Customer)(ps[0]), nil
-}
-
-func (r reader) ListCustomers(ctx context.Context, page paging.Page) ([]*orders.Customer, error) {
-	ps, err := r.parties(ctx, `SELECT code, display_name, currency_code, created_at FROM customers
-		WHERE code > $1 ORDER BY code LIMIT $2`, page.After, page.Limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*orders.Customer, len(ps))
-	for i, p := range ps {
-		out[i] = (*orders.Customer)(p)
-	}
-	return out, nil
-}
-
-// party is the row shape suppliers and customers share. Both domain types have
-// exactly these fields, so a *party converts to either; if one of them grows a
-// field, the conversions stop compiling and the queries get their own scans.
-type party struct {
-	Code         string
-	DisplayName  string
-	CurrencyCode string
-	CreatedAt    time.Time
-}
-
-func (r reader) parties(ctx context.Context, query string, args ...any) ([]*party, error) {
-	rows, err := r.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query parties: %w", err)
-	}
-	defer rows.Close()
-	var out []*party
-	for rows.Next() {
-		var p party
-		var created int64
-		if err := rows.Scan(&p.Code, &p.DisplayName, &p.CurrencyCode, &created); err != nil {
-			return nil, fmt.Errorf("scan party: %w", err)
-		}
-		p.CreatedAt = time.UnixMicro(created).UTC()
-		out = append(out, &p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read parties: %w", err)
-	}
-	return out, nil
-}
 
 const catalogColumns = `sku, description, base_uom, source_version, updated_at, uom_factors, whole_units_only`
 

@@ -12,6 +12,7 @@ import (
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
+	v1 "trueup.dev/api/gen/go/trueup/type/v1"
 	unsafe "unsafe"
 )
 
@@ -105,18 +106,264 @@ func (x *CarrierCreated) GetCarrier() *Carrier {
 	return nil
 }
 
+// Published when a shipment leaves the warehouse (ship-confirm): the goods
+// of an outbound order's lines are on the carrier. Inventory has issued the
+// stock by then. The orders service invoices each shipment of a sales order
+// once, from this event.
+type ShipmentConfirmed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unique id of this event (a UUIDv7). It is also the message's
+	// Nats-Msg-Id; consumers record it to handle each event exactly once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the shipment was confirmed.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the shipment, "shipments/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The shipment's version after the change.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The resource name of the shipment, "shipments/{id}". One shipment is
+	// invoiced once, whatever event carries it.
+	Shipment string `protobuf:"bytes,5,opt,name=shipment,proto3" json:"shipment,omitempty"`
+	// The outbound order shipped, "outboundOrders/{id}".
+	OutboundOrder string `protobuf:"bytes,6,opt,name=outbound_order,json=outboundOrder,proto3" json:"outbound_order,omitempty"`
+	// The sales order the outbound order fulfils, "salesOrders/{id}"; empty
+	// for a shipment that fulfils no sales order (a transfer).
+	SalesOrder string `protobuf:"bytes,7,opt,name=sales_order,json=salesOrder,proto3" json:"sales_order,omitempty"`
+	// The warehouse code the goods left from.
+	Warehouse string `protobuf:"bytes,8,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The carrier, "carriers/{code}"; empty when none was named.
+	Carrier string `protobuf:"bytes,9,opt,name=carrier,proto3" json:"carrier,omitempty"`
+	// The carrier's tracking number; may be empty.
+	TrackingNumber string `protobuf:"bytes,10,opt,name=tracking_number,json=trackingNumber,proto3" json:"tracking_number,omitempty"`
+	// What shipped, by sales order line.
+	Lines []*ShippedLine `protobuf:"bytes,11,rep,name=lines,proto3" json:"lines,omitempty"`
+	// When the goods left (the shipment's effective time); not in the future.
+	ShipTime      *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=ship_time,json=shipTime,proto3" json:"ship_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShipmentConfirmed) Reset() {
+	*x = ShipmentConfirmed{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShipmentConfirmed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShipmentConfirmed) ProtoMessage() {}
+
+func (x *ShipmentConfirmed) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShipmentConfirmed.ProtoReflect.Descriptor instead.
+func (*ShipmentConfirmed) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ShipmentConfirmed) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ShipmentConfirmed) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *ShipmentConfirmed) GetShipment() string {
+	if x != nil {
+		return x.Shipment
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetOutboundOrder() string {
+	if x != nil {
+		return x.OutboundOrder
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetSalesOrder() string {
+	if x != nil {
+		return x.SalesOrder
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetCarrier() string {
+	if x != nil {
+		return x.Carrier
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetTrackingNumber() string {
+	if x != nil {
+		return x.TrackingNumber
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetLines() []*ShippedLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *ShipmentConfirmed) GetShipTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ShipTime
+	}
+	return nil
+}
+
+// The quantity of one order line that a shipment carries.
+type ShippedLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sales order line shipped (its line_number).
+	SalesOrderLine int32 `protobuf:"varint,1,opt,name=sales_order_line,json=salesOrderLine,proto3" json:"sales_order_line,omitempty"`
+	// The item, "items/{sku}".
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// The quantity shipped, as scanned (any of the item's units).
+	Quantity *v1.Quantity `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The quantity shipped in the item's base unit, exact. Required: it is
+	// what the order counts.
+	BaseQuantity  string `protobuf:"bytes,4,opt,name=base_quantity,json=baseQuantity,proto3" json:"base_quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShippedLine) Reset() {
+	*x = ShippedLine{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShippedLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShippedLine) ProtoMessage() {}
+
+func (x *ShippedLine) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShippedLine.ProtoReflect.Descriptor instead.
+func (*ShippedLine) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ShippedLine) GetSalesOrderLine() int32 {
+	if x != nil {
+		return x.SalesOrderLine
+	}
+	return 0
+}
+
+func (x *ShippedLine) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ShippedLine) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *ShippedLine) GetBaseQuantity() string {
+	if x != nil {
+		return x.BaseQuantity
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\"trueup/fulfillment/v1/events.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/fulfillment/v1/carrier.proto\"\xf2\x01\n" +
+	"\"trueup/fulfillment/v1/events.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf2\x01\n" +
 	"\x0eCarrierCreated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12!\n" +
 	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
 	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x128\n" +
-	"\acarrier\x18\x05 \x01(\v2\x1e.trueup.fulfillment.v1.CarrierR\acarrierB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\acarrier\x18\x05 \x01(\v2\x1e.trueup.fulfillment.v1.CarrierR\acarrier\"\xf3\x03\n" +
+	"\x11ShipmentConfirmed\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12\x1a\n" +
+	"\bshipment\x18\x05 \x01(\tR\bshipment\x12%\n" +
+	"\x0eoutbound_order\x18\x06 \x01(\tR\routboundOrder\x12\x1f\n" +
+	"\vsales_order\x18\a \x01(\tR\n" +
+	"salesOrder\x12\x1c\n" +
+	"\twarehouse\x18\b \x01(\tR\twarehouse\x12\x18\n" +
+	"\acarrier\x18\t \x01(\tR\acarrier\x12'\n" +
+	"\x0ftracking_number\x18\n" +
+	" \x01(\tR\x0etrackingNumber\x128\n" +
+	"\x05lines\x18\v \x03(\v2\".trueup.fulfillment.v1.ShippedLineR\x05lines\x127\n" +
+	"\tship_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bshipTime\"\xa6\x01\n" +
+	"\vShippedLine\x12(\n" +
+	"\x10sales_order_line\x18\x01 \x01(\x05R\x0esalesOrderLine\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x124\n" +
+	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12#\n" +
+	"\rbase_quantity\x18\x04 \x01(\tR\fbaseQuantityB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_events_proto_rawDescOnce sync.Once
@@ -130,20 +377,27 @@ func file_trueup_fulfillment_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_events_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_trueup_fulfillment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_trueup_fulfillment_v1_events_proto_goTypes = []any{
 	(*CarrierCreated)(nil),        // 0: trueup.fulfillment.v1.CarrierCreated
-	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
-	(*Carrier)(nil),               // 2: trueup.fulfillment.v1.Carrier
+	(*ShipmentConfirmed)(nil),     // 1: trueup.fulfillment.v1.ShipmentConfirmed
+	(*ShippedLine)(nil),           // 2: trueup.fulfillment.v1.ShippedLine
+	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*Carrier)(nil),               // 4: trueup.fulfillment.v1.Carrier
+	(*v1.Quantity)(nil),           // 5: trueup.type.v1.Quantity
 }
 var file_trueup_fulfillment_v1_events_proto_depIdxs = []int32{
-	1, // 0: trueup.fulfillment.v1.CarrierCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	2, // 1: trueup.fulfillment.v1.CarrierCreated.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 0: trueup.fulfillment.v1.CarrierCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	4, // 1: trueup.fulfillment.v1.CarrierCreated.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	3, // 2: trueup.fulfillment.v1.ShipmentConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
+	2, // 3: trueup.fulfillment.v1.ShipmentConfirmed.lines:type_name -> trueup.fulfillment.v1.ShippedLine
+	3, // 4: trueup.fulfillment.v1.ShipmentConfirmed.ship_time:type_name -> google.protobuf.Timestamp
+	5, // 5: trueup.fulfillment.v1.ShippedLine.quantity:type_name -> trueup.type.v1.Quantity
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_events_proto_init() }
@@ -158,7 +412,7 @@ func file_trueup_fulfillment_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_events_proto_rawDesc), len(file_trueup_fulfillment_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,6 +12,7 @@ import (
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
+	v1 "trueup.dev/api/gen/go/trueup/type/v1"
 	unsafe "unsafe"
 )
 
@@ -38,7 +39,24 @@ type Customer struct {
 	// in, e.g. "USD". Required.
 	CurrencyCode string `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
 	// Output only. When the customer was created.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only. The partner that created the customer through the
+	// gateway; empty for one created by an internal caller.
+	Partner string `protobuf:"bytes,6,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Days after an invoice's issue that it falls due, 0 to 365 (0: due on
+	// issue). Unset is 30.
+	PaymentTermsDays *int32 `protobuf:"varint,7,opt,name=payment_terms_days,json=paymentTermsDays,proto3,oneof" json:"payment_terms_days,omitempty"`
+	// The most the customer may owe: open invoices plus confirmed orders not
+	// yet invoiced, in the customer's currency. A sales order that would take
+	// the exposure beyond it is refused at confirmation. Unset means no limit.
+	CreditLimit *v1.Money `protobuf:"bytes,8,opt,name=credit_limit,json=creditLimit,proto3" json:"credit_limit,omitempty"`
+	// The customer pays no sales tax: lines that give no tax rate take 0.
+	TaxExempt bool `protobuf:"varint,9,opt,name=tax_exempt,json=taxExempt,proto3" json:"tax_exempt,omitempty"`
+	// The sales tax rate in percent that sales order lines giving none take
+	// (a plain decimal with at most 4 places, 0 to 100). Empty is "0".
+	DefaultTaxRatePercent string `protobuf:"bytes,10,opt,name=default_tax_rate_percent,json=defaultTaxRatePercent,proto3" json:"default_tax_rate_percent,omitempty"`
+	// The customer's tax registration number, at most 32 characters. Optional.
+	TaxId         string `protobuf:"bytes,11,opt,name=tax_id,json=taxId,proto3" json:"tax_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -108,18 +126,69 @@ func (x *Customer) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Customer) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *Customer) GetPaymentTermsDays() int32 {
+	if x != nil && x.PaymentTermsDays != nil {
+		return *x.PaymentTermsDays
+	}
+	return 0
+}
+
+func (x *Customer) GetCreditLimit() *v1.Money {
+	if x != nil {
+		return x.CreditLimit
+	}
+	return nil
+}
+
+func (x *Customer) GetTaxExempt() bool {
+	if x != nil {
+		return x.TaxExempt
+	}
+	return false
+}
+
+func (x *Customer) GetDefaultTaxRatePercent() string {
+	if x != nil {
+		return x.DefaultTaxRatePercent
+	}
+	return ""
+}
+
+func (x *Customer) GetTaxId() string {
+	if x != nil {
+		return x.TaxId
+	}
+	return ""
+}
+
 var File_trueup_orders_v1_customer_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_customer_proto_rawDesc = "" +
 	"\n" +
-	"\x1ftrueup/orders/v1/customer.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x01\n" +
+	"\x1ftrueup/orders/v1/customer.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\"\xc4\x03\n" +
 	"\bCustomer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12#\n" +
 	"\rcurrency_code\x18\x04 \x01(\tR\fcurrencyCode\x12;\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTimeB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
+	"createTime\x12\x18\n" +
+	"\apartner\x18\x06 \x01(\tR\apartner\x121\n" +
+	"\x12payment_terms_days\x18\a \x01(\x05H\x00R\x10paymentTermsDays\x88\x01\x01\x128\n" +
+	"\fcredit_limit\x18\b \x01(\v2\x15.trueup.type.v1.MoneyR\vcreditLimit\x12\x1d\n" +
+	"\n" +
+	"tax_exempt\x18\t \x01(\bR\ttaxExempt\x127\n" +
+	"\x18default_tax_rate_percent\x18\n" +
+	" \x01(\tR\x15defaultTaxRatePercent\x12\x15\n" +
+	"\x06tax_id\x18\v \x01(\tR\x05taxIdB\x15\n" +
+	"\x13_payment_terms_daysB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_trueup_orders_v1_customer_proto_rawDescOnce sync.Once
@@ -137,14 +206,16 @@ var file_trueup_orders_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo
 var file_trueup_orders_v1_customer_proto_goTypes = []any{
 	(*Customer)(nil),              // 0: trueup.orders.v1.Customer
 	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
+	(*v1.Money)(nil),              // 2: trueup.type.v1.Money
 }
 var file_trueup_orders_v1_customer_proto_depIdxs = []int32{
 	1, // 0: trueup.orders.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 1: trueup.orders.v1.Customer.credit_limit:type_name -> trueup.type.v1.Money
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_customer_proto_init() }
@@ -152,6 +223,7 @@ func file_trueup_orders_v1_customer_proto_init() {
 	if File_trueup_orders_v1_customer_proto != nil {
 		return
 	}
+	file_trueup_orders_v1_customer_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -522,6 +522,12 @@ type InvoiceIssued struct {
 	// When the invoice was issued (its accounting date), which decides the
 	// ledger period; not in the future.
 	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	// The shipment the invoice bills, "shipments/{id}": one invoice per
+	// shipment.
+	Shipment string `protobuf:"bytes,14,opt,name=shipment,proto3" json:"shipment,omitempty"`
+	// When the invoice falls due (effective_time plus the customer's payment
+	// terms).
+	DueTime       *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -647,6 +653,20 @@ func (x *InvoiceIssued) GetEffectiveTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *InvoiceIssued) GetShipment() string {
+	if x != nil {
+		return x.Shipment
+	}
+	return ""
+}
+
+func (x *InvoiceIssued) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
 // One line of an invoice.
 type InvoiceLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -659,7 +679,15 @@ type InvoiceLine struct {
 	// The line's amount before tax (revenue). Never negative.
 	NetAmount *v1.Money `protobuf:"bytes,4,opt,name=net_amount,json=netAmount,proto3" json:"net_amount,omitempty"`
 	// The sales tax charged on the line. Never negative.
-	TaxAmount     *v1.Money `protobuf:"bytes,5,opt,name=tax_amount,json=taxAmount,proto3" json:"tax_amount,omitempty"`
+	TaxAmount *v1.Money `protobuf:"bytes,5,opt,name=tax_amount,json=taxAmount,proto3" json:"tax_amount,omitempty"`
+	// The sales order line invoiced (its line_number).
+	SalesOrderLine int32 `protobuf:"varint,6,opt,name=sales_order_line,json=salesOrderLine,proto3" json:"sales_order_line,omitempty"`
+	// The order line's price of one unit of quantity.uom, in major units.
+	UnitPrice string `protobuf:"bytes,7,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
+	// The order line's tax rate in percent.
+	TaxRatePercent string `protobuf:"bytes,8,opt,name=tax_rate_percent,json=taxRatePercent,proto3" json:"tax_rate_percent,omitempty"`
+	// The quantity invoiced in the item's base unit, exact.
+	BaseQuantity  string `protobuf:"bytes,9,opt,name=base_quantity,json=baseQuantity,proto3" json:"base_quantity,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -727,6 +755,34 @@ func (x *InvoiceLine) GetTaxAmount() *v1.Money {
 		return x.TaxAmount
 	}
 	return nil
+}
+
+func (x *InvoiceLine) GetSalesOrderLine() int32 {
+	if x != nil {
+		return x.SalesOrderLine
+	}
+	return 0
+}
+
+func (x *InvoiceLine) GetUnitPrice() string {
+	if x != nil {
+		return x.UnitPrice
+	}
+	return ""
+}
+
+func (x *InvoiceLine) GetTaxRatePercent() string {
+	if x != nil {
+		return x.TaxRatePercent
+	}
+	return ""
+}
+
+func (x *InvoiceLine) GetBaseQuantity() string {
+	if x != nil {
+		return x.BaseQuantity
+	}
+	return ""
 }
 
 // Published when a customer's payment is received.
@@ -1011,11 +1067,198 @@ func (x *PurchaseOrderReleased) GetPurchaseOrder() *PurchaseOrder {
 	return nil
 }
 
+// Published when a sales order is confirmed: everything fulfillment needs to
+// open an outbound order named after it (sales_order.lines carry each line's
+// number, SKU, warehouse, quantity as entered and in base units).
+type SalesOrderConfirmed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the order was confirmed.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the order, "salesOrders/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The order's version after the confirmation.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The order as confirmed.
+	SalesOrder    *SalesOrder `protobuf:"bytes,5,opt,name=sales_order,json=salesOrder,proto3" json:"sales_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SalesOrderConfirmed) Reset() {
+	*x = SalesOrderConfirmed{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SalesOrderConfirmed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SalesOrderConfirmed) ProtoMessage() {}
+
+func (x *SalesOrderConfirmed) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SalesOrderConfirmed.ProtoReflect.Descriptor instead.
+func (*SalesOrderConfirmed) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SalesOrderConfirmed) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SalesOrderConfirmed) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *SalesOrderConfirmed) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *SalesOrderConfirmed) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *SalesOrderConfirmed) GetSalesOrder() *SalesOrder {
+	if x != nil {
+		return x.SalesOrder
+	}
+	return nil
+}
+
+// Published when what a sales order has not shipped is cancelled (the whole
+// order, its backorder, or some lines): fulfillment releases the
+// allocations and stops picking what is no longer wanted.
+type SalesOrderCancelled struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the cancellation was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the order, "salesOrders/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The order's version after the cancellation.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The order after the cancellation: each line's cancelled_quantity is
+	// what is no longer to ship.
+	SalesOrder *SalesOrder `protobuf:"bytes,5,opt,name=sales_order,json=salesOrder,proto3" json:"sales_order,omitempty"`
+	// The lines this cancellation cancelled (line numbers).
+	CancelledLines []int32 `protobuf:"varint,6,rep,packed,name=cancelled_lines,json=cancelledLines,proto3" json:"cancelled_lines,omitempty"`
+	// Why, as the caller gave it; may be empty.
+	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SalesOrderCancelled) Reset() {
+	*x = SalesOrderCancelled{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SalesOrderCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SalesOrderCancelled) ProtoMessage() {}
+
+func (x *SalesOrderCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SalesOrderCancelled.ProtoReflect.Descriptor instead.
+func (*SalesOrderCancelled) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SalesOrderCancelled) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SalesOrderCancelled) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *SalesOrderCancelled) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *SalesOrderCancelled) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *SalesOrderCancelled) GetSalesOrder() *SalesOrder {
+	if x != nil {
+		return x.SalesOrder
+	}
+	return nil
+}
+
+func (x *SalesOrderCancelled) GetCancelledLines() []int32 {
+	if x != nil {
+		return x.CancelledLines
+	}
+	return nil
+}
+
+func (x *SalesOrderCancelled) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_trueup_orders_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtrueup/orders/v1/events.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf1\x01\n" +
+	"\x1dtrueup/orders/v1/events.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\"trueup/orders/v1/sales_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf1\x01\n" +
 	"\x0fSupplierCreated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1050,7 +1293,7 @@ const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x124\n" +
 	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12<\n" +
 	"\x0ereceived_value\x18\x04 \x01(\v2\x15.trueup.type.v1.MoneyR\rreceivedValue\x12:\n" +
-	"\rbilled_amount\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\fbilledAmount\"\xc0\x04\n" +
+	"\rbilled_amount\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\fbilledAmount\"\x93\x05\n" +
 	"\rInvoiceIssued\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1067,7 +1310,9 @@ const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	" \x01(\v2\x15.trueup.type.v1.MoneyR\bnetTotal\x122\n" +
 	"\ttax_total\x18\v \x01(\v2\x15.trueup.type.v1.MoneyR\btaxTotal\x12+\n" +
 	"\x05total\x18\f \x01(\v2\x15.trueup.type.v1.MoneyR\x05total\x12A\n" +
-	"\x0eeffective_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xe1\x01\n" +
+	"\x0eeffective_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\x12\x1a\n" +
+	"\bshipment\x18\x0e \x01(\tR\bshipment\x125\n" +
+	"\bdue_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\"\xf9\x02\n" +
 	"\vInvoiceLine\x12\x12\n" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x12\x1c\n" +
 	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x124\n" +
@@ -1075,7 +1320,12 @@ const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"net_amount\x18\x04 \x01(\v2\x15.trueup.type.v1.MoneyR\tnetAmount\x124\n" +
 	"\n" +
-	"tax_amount\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\ttaxAmount\"\x89\x04\n" +
+	"tax_amount\x18\x05 \x01(\v2\x15.trueup.type.v1.MoneyR\ttaxAmount\x12(\n" +
+	"\x10sales_order_line\x18\x06 \x01(\x05R\x0esalesOrderLine\x12\x1d\n" +
+	"\n" +
+	"unit_price\x18\a \x01(\tR\tunitPrice\x12(\n" +
+	"\x10tax_rate_percent\x18\b \x01(\tR\x0etaxRatePercent\x12#\n" +
+	"\rbase_quantity\x18\t \x01(\tR\fbaseQuantity\"\x89\x04\n" +
 	"\x0fPaymentReceived\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1099,7 +1349,25 @@ const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12!\n" +
 	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
 	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12F\n" +
-	"\x0epurchase_order\x18\x05 \x01(\v2\x1f.trueup.orders.v1.PurchaseOrderR\rpurchaseOrder*\x9d\x01\n" +
+	"\x0epurchase_order\x18\x05 \x01(\v2\x1f.trueup.orders.v1.PurchaseOrderR\rpurchaseOrder\"\xfc\x01\n" +
+	"\x13SalesOrderConfirmed\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12=\n" +
+	"\vsales_order\x18\x05 \x01(\v2\x1c.trueup.orders.v1.SalesOrderR\n" +
+	"salesOrder\"\xbd\x02\n" +
+	"\x13SalesOrderCancelled\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12=\n" +
+	"\vsales_order\x18\x05 \x01(\v2\x1c.trueup.orders.v1.SalesOrderR\n" +
+	"salesOrder\x12'\n" +
+	"\x0fcancelled_lines\x18\x06 \x03(\x05R\x0ecancelledLines\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason*\x9d\x01\n" +
 	"\rPaymentMethod\x12\x1e\n" +
 	"\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cPAYMENT_METHOD_BANK_TRANSFER\x10\x01\x12\x17\n" +
@@ -1120,7 +1388,7 @@ func file_trueup_orders_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_orders_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_orders_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_trueup_orders_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_trueup_orders_v1_events_proto_goTypes = []any{
 	(PaymentMethod)(0),            // 0: trueup.orders.v1.PaymentMethod
 	(*SupplierCreated)(nil),       // 1: trueup.orders.v1.SupplierCreated
@@ -1132,48 +1400,56 @@ var file_trueup_orders_v1_events_proto_goTypes = []any{
 	(*PaymentReceived)(nil),       // 7: trueup.orders.v1.PaymentReceived
 	(*PaymentApplication)(nil),    // 8: trueup.orders.v1.PaymentApplication
 	(*PurchaseOrderReleased)(nil), // 9: trueup.orders.v1.PurchaseOrderReleased
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
-	(*Supplier)(nil),              // 11: trueup.orders.v1.Supplier
-	(*Customer)(nil),              // 12: trueup.orders.v1.Customer
-	(*v1.Money)(nil),              // 13: trueup.type.v1.Money
-	(*v1.Quantity)(nil),           // 14: trueup.type.v1.Quantity
-	(*PurchaseOrder)(nil),         // 15: trueup.orders.v1.PurchaseOrder
+	(*SalesOrderConfirmed)(nil),   // 10: trueup.orders.v1.SalesOrderConfirmed
+	(*SalesOrderCancelled)(nil),   // 11: trueup.orders.v1.SalesOrderCancelled
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*Supplier)(nil),              // 13: trueup.orders.v1.Supplier
+	(*Customer)(nil),              // 14: trueup.orders.v1.Customer
+	(*v1.Money)(nil),              // 15: trueup.type.v1.Money
+	(*v1.Quantity)(nil),           // 16: trueup.type.v1.Quantity
+	(*PurchaseOrder)(nil),         // 17: trueup.orders.v1.PurchaseOrder
+	(*SalesOrder)(nil),            // 18: trueup.orders.v1.SalesOrder
 }
 var file_trueup_orders_v1_events_proto_depIdxs = []int32{
-	10, // 0: trueup.orders.v1.SupplierCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // 1: trueup.orders.v1.SupplierCreated.supplier:type_name -> trueup.orders.v1.Supplier
-	10, // 2: trueup.orders.v1.CustomerCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 3: trueup.orders.v1.CustomerCreated.customer:type_name -> trueup.orders.v1.Customer
-	10, // 4: trueup.orders.v1.SupplierBillApproved.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 0: trueup.orders.v1.SupplierCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 1: trueup.orders.v1.SupplierCreated.supplier:type_name -> trueup.orders.v1.Supplier
+	12, // 2: trueup.orders.v1.CustomerCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 3: trueup.orders.v1.CustomerCreated.customer:type_name -> trueup.orders.v1.Customer
+	12, // 4: trueup.orders.v1.SupplierBillApproved.occurred_at:type_name -> google.protobuf.Timestamp
 	4,  // 5: trueup.orders.v1.SupplierBillApproved.lines:type_name -> trueup.orders.v1.SupplierBillLine
-	13, // 6: trueup.orders.v1.SupplierBillApproved.tax:type_name -> trueup.type.v1.Money
-	13, // 7: trueup.orders.v1.SupplierBillApproved.total:type_name -> trueup.type.v1.Money
-	10, // 8: trueup.orders.v1.SupplierBillApproved.effective_time:type_name -> google.protobuf.Timestamp
-	14, // 9: trueup.orders.v1.SupplierBillLine.quantity:type_name -> trueup.type.v1.Quantity
-	13, // 10: trueup.orders.v1.SupplierBillLine.received_value:type_name -> trueup.type.v1.Money
-	13, // 11: trueup.orders.v1.SupplierBillLine.billed_amount:type_name -> trueup.type.v1.Money
-	10, // 12: trueup.orders.v1.InvoiceIssued.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 6: trueup.orders.v1.SupplierBillApproved.tax:type_name -> trueup.type.v1.Money
+	15, // 7: trueup.orders.v1.SupplierBillApproved.total:type_name -> trueup.type.v1.Money
+	12, // 8: trueup.orders.v1.SupplierBillApproved.effective_time:type_name -> google.protobuf.Timestamp
+	16, // 9: trueup.orders.v1.SupplierBillLine.quantity:type_name -> trueup.type.v1.Quantity
+	15, // 10: trueup.orders.v1.SupplierBillLine.received_value:type_name -> trueup.type.v1.Money
+	15, // 11: trueup.orders.v1.SupplierBillLine.billed_amount:type_name -> trueup.type.v1.Money
+	12, // 12: trueup.orders.v1.InvoiceIssued.occurred_at:type_name -> google.protobuf.Timestamp
 	6,  // 13: trueup.orders.v1.InvoiceIssued.lines:type_name -> trueup.orders.v1.InvoiceLine
-	13, // 14: trueup.orders.v1.InvoiceIssued.net_total:type_name -> trueup.type.v1.Money
-	13, // 15: trueup.orders.v1.InvoiceIssued.tax_total:type_name -> trueup.type.v1.Money
-	13, // 16: trueup.orders.v1.InvoiceIssued.total:type_name -> trueup.type.v1.Money
-	10, // 17: trueup.orders.v1.InvoiceIssued.effective_time:type_name -> google.protobuf.Timestamp
-	14, // 18: trueup.orders.v1.InvoiceLine.quantity:type_name -> trueup.type.v1.Quantity
-	13, // 19: trueup.orders.v1.InvoiceLine.net_amount:type_name -> trueup.type.v1.Money
-	13, // 20: trueup.orders.v1.InvoiceLine.tax_amount:type_name -> trueup.type.v1.Money
-	10, // 21: trueup.orders.v1.PaymentReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 22: trueup.orders.v1.PaymentReceived.amount:type_name -> trueup.type.v1.Money
-	0,  // 23: trueup.orders.v1.PaymentReceived.method:type_name -> trueup.orders.v1.PaymentMethod
-	8,  // 24: trueup.orders.v1.PaymentReceived.applications:type_name -> trueup.orders.v1.PaymentApplication
-	10, // 25: trueup.orders.v1.PaymentReceived.effective_time:type_name -> google.protobuf.Timestamp
-	13, // 26: trueup.orders.v1.PaymentApplication.amount:type_name -> trueup.type.v1.Money
-	10, // 27: trueup.orders.v1.PurchaseOrderReleased.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 28: trueup.orders.v1.PurchaseOrderReleased.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	15, // 14: trueup.orders.v1.InvoiceIssued.net_total:type_name -> trueup.type.v1.Money
+	15, // 15: trueup.orders.v1.InvoiceIssued.tax_total:type_name -> trueup.type.v1.Money
+	15, // 16: trueup.orders.v1.InvoiceIssued.total:type_name -> trueup.type.v1.Money
+	12, // 17: trueup.orders.v1.InvoiceIssued.effective_time:type_name -> google.protobuf.Timestamp
+	12, // 18: trueup.orders.v1.InvoiceIssued.due_time:type_name -> google.protobuf.Timestamp
+	16, // 19: trueup.orders.v1.InvoiceLine.quantity:type_name -> trueup.type.v1.Quantity
+	15, // 20: trueup.orders.v1.InvoiceLine.net_amount:type_name -> trueup.type.v1.Money
+	15, // 21: trueup.orders.v1.InvoiceLine.tax_amount:type_name -> trueup.type.v1.Money
+	12, // 22: trueup.orders.v1.PaymentReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 23: trueup.orders.v1.PaymentReceived.amount:type_name -> trueup.type.v1.Money
+	0,  // 24: trueup.orders.v1.PaymentReceived.method:type_name -> trueup.orders.v1.PaymentMethod
+	8,  // 25: trueup.orders.v1.PaymentReceived.applications:type_name -> trueup.orders.v1.PaymentApplication
+	12, // 26: trueup.orders.v1.PaymentReceived.effective_time:type_name -> google.protobuf.Timestamp
+	15, // 27: trueup.orders.v1.PaymentApplication.amount:type_name -> trueup.type.v1.Money
+	12, // 28: trueup.orders.v1.PurchaseOrderReleased.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 29: trueup.orders.v1.PurchaseOrderReleased.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	12, // 30: trueup.orders.v1.SalesOrderConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 31: trueup.orders.v1.SalesOrderConfirmed.sales_order:type_name -> trueup.orders.v1.SalesOrder
+	12, // 32: trueup.orders.v1.SalesOrderCancelled.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 33: trueup.orders.v1.SalesOrderCancelled.sales_order:type_name -> trueup.orders.v1.SalesOrder
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_events_proto_init() }
@@ -1183,6 +1459,7 @@ func file_trueup_orders_v1_events_proto_init() {
 	}
 	file_trueup_orders_v1_customer_proto_init()
 	file_trueup_orders_v1_purchase_order_proto_init()
+	file_trueup_orders_v1_sales_order_proto_init()
 	file_trueup_orders_v1_supplier_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1190,7 +1467,7 @@ func file_trueup_orders_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_events_proto_rawDesc), len(file_trueup_orders_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1505,11 +1505,984 @@ func (x *RejectSupplierBillRequest) GetRequestId() string {
 	return ""
 }
 
+// The request to create a sales order.
+type CreateSalesOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The order to create; it starts as a DRAFT. Output-only fields are
+	// ignored for an internal caller and refused for a partner.
+	SalesOrder *SalesOrder `protobuf:"bytes,1,opt,name=sales_order,json=salesOrder,proto3" json:"sales_order,omitempty"`
+	// An optional client-chosen key (a UUID is recommended, at most 200
+	// characters) that makes the call safe to retry: a retry with the same
+	// request_id and the same order returns the order created by the first
+	// call. Reusing a request_id for a different request fails with
+	// INVALID_ARGUMENT.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSalesOrderRequest) Reset() {
+	*x = CreateSalesOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSalesOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSalesOrderRequest) ProtoMessage() {}
+
+func (x *CreateSalesOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSalesOrderRequest.ProtoReflect.Descriptor instead.
+func (*CreateSalesOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CreateSalesOrderRequest) GetSalesOrder() *SalesOrder {
+	if x != nil {
+		return x.SalesOrder
+	}
+	return nil
+}
+
+func (x *CreateSalesOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to get a sales order.
+type GetSalesOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the order, "salesOrders/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSalesOrderRequest) Reset() {
+	*x = GetSalesOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSalesOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSalesOrderRequest) ProtoMessage() {}
+
+func (x *GetSalesOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSalesOrderRequest.ProtoReflect.Descriptor instead.
+func (*GetSalesOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetSalesOrderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list sales orders. Filters combine with AND.
+type ListSalesOrdersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most orders to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous ListSalesOrders response with the
+	// same filters, to get the page after it. Empty for the first page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only orders in this state; unspecified for all.
+	State SalesOrderState `protobuf:"varint,3,opt,name=state,proto3,enum=trueup.orders.v1.SalesOrderState" json:"state,omitempty"`
+	// Only orders of this customer, "customers/{code}"; empty for all.
+	Customer string `protobuf:"bytes,4,opt,name=customer,proto3" json:"customer,omitempty"`
+	// Only orders of this partner; empty for all. A partner always sees only
+	// its own orders, whatever it asks for here.
+	Partner string `protobuf:"bytes,5,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Only orders created at or after this time.
+	CreateTimeStart *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time_start,json=createTimeStart,proto3" json:"create_time_start,omitempty"`
+	// Only orders created before this time.
+	CreateTimeEnd *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time_end,json=createTimeEnd,proto3" json:"create_time_end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSalesOrdersRequest) Reset() {
+	*x = ListSalesOrdersRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSalesOrdersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSalesOrdersRequest) ProtoMessage() {}
+
+func (x *ListSalesOrdersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSalesOrdersRequest.ProtoReflect.Descriptor instead.
+func (*ListSalesOrdersRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListSalesOrdersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSalesOrdersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListSalesOrdersRequest) GetState() SalesOrderState {
+	if x != nil {
+		return x.State
+	}
+	return SalesOrderState_SALES_ORDER_STATE_UNSPECIFIED
+}
+
+func (x *ListSalesOrdersRequest) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *ListSalesOrdersRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *ListSalesOrdersRequest) GetCreateTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeStart
+	}
+	return nil
+}
+
+func (x *ListSalesOrdersRequest) GetCreateTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeEnd
+	}
+	return nil
+}
+
+// A page of sales orders.
+type ListSalesOrdersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The orders, in id order.
+	SalesOrders []*SalesOrder `protobuf:"bytes,1,rep,name=sales_orders,json=salesOrders,proto3" json:"sales_orders,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there
+	// are no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSalesOrdersResponse) Reset() {
+	*x = ListSalesOrdersResponse{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSalesOrdersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSalesOrdersResponse) ProtoMessage() {}
+
+func (x *ListSalesOrdersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSalesOrdersResponse.ProtoReflect.Descriptor instead.
+func (*ListSalesOrdersResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListSalesOrdersResponse) GetSalesOrders() []*SalesOrder {
+	if x != nil {
+		return x.SalesOrders
+	}
+	return nil
+}
+
+func (x *ListSalesOrdersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to confirm a sales order.
+type ConfirmSalesOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the order, "salesOrders/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// An optional key that makes the call safe to retry: a retry returns the
+	// first call's answer.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmSalesOrderRequest) Reset() {
+	*x = ConfirmSalesOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmSalesOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmSalesOrderRequest) ProtoMessage() {}
+
+func (x *ConfirmSalesOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmSalesOrderRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmSalesOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ConfirmSalesOrderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConfirmSalesOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to cancel what a sales order has not shipped.
+type CancelSalesOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the order, "salesOrders/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// An optional key that makes the call safe to retry: a retry returns the
+	// first call's answer.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The lines to cancel the unshipped rest of; empty for every line.
+	LineNumbers []int32 `protobuf:"varint,3,rep,packed,name=line_numbers,json=lineNumbers,proto3" json:"line_numbers,omitempty"`
+	// Why, for the record and the warehouse; at most 200 characters.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelSalesOrderRequest) Reset() {
+	*x = CancelSalesOrderRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelSalesOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelSalesOrderRequest) ProtoMessage() {}
+
+func (x *CancelSalesOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelSalesOrderRequest.ProtoReflect.Descriptor instead.
+func (*CancelSalesOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CancelSalesOrderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CancelSalesOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CancelSalesOrderRequest) GetLineNumbers() []int32 {
+	if x != nil {
+		return x.LineNumbers
+	}
+	return nil
+}
+
+func (x *CancelSalesOrderRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// The request to get an invoice.
+type GetInvoiceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the invoice, "invoices/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetInvoiceRequest) Reset() {
+	*x = GetInvoiceRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetInvoiceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetInvoiceRequest) ProtoMessage() {}
+
+func (x *GetInvoiceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetInvoiceRequest.ProtoReflect.Descriptor instead.
+func (*GetInvoiceRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetInvoiceRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list invoices. Filters combine with AND.
+type ListInvoicesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most invoices to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous ListInvoices response with the same
+	// filters. Empty for the first page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only invoices in this state; unspecified for all.
+	State InvoiceState `protobuf:"varint,3,opt,name=state,proto3,enum=trueup.orders.v1.InvoiceState" json:"state,omitempty"`
+	// Only invoices of this customer, "customers/{code}"; empty for all.
+	Customer string `protobuf:"bytes,4,opt,name=customer,proto3" json:"customer,omitempty"`
+	// Only invoices of this sales order, "salesOrders/{id}"; empty for all.
+	SalesOrder string `protobuf:"bytes,5,opt,name=sales_order,json=salesOrder,proto3" json:"sales_order,omitempty"`
+	// Only invoices of this partner; empty for all. A partner always sees
+	// only its own.
+	Partner string `protobuf:"bytes,6,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Only invoices issued at or after this time.
+	IssueTimeStart *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=issue_time_start,json=issueTimeStart,proto3" json:"issue_time_start,omitempty"`
+	// Only invoices issued before this time.
+	IssueTimeEnd  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=issue_time_end,json=issueTimeEnd,proto3" json:"issue_time_end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInvoicesRequest) Reset() {
+	*x = ListInvoicesRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInvoicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInvoicesRequest) ProtoMessage() {}
+
+func (x *ListInvoicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInvoicesRequest.ProtoReflect.Descriptor instead.
+func (*ListInvoicesRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListInvoicesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListInvoicesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListInvoicesRequest) GetState() InvoiceState {
+	if x != nil {
+		return x.State
+	}
+	return InvoiceState_INVOICE_STATE_UNSPECIFIED
+}
+
+func (x *ListInvoicesRequest) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *ListInvoicesRequest) GetSalesOrder() string {
+	if x != nil {
+		return x.SalesOrder
+	}
+	return ""
+}
+
+func (x *ListInvoicesRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *ListInvoicesRequest) GetIssueTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssueTimeStart
+	}
+	return nil
+}
+
+func (x *ListInvoicesRequest) GetIssueTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssueTimeEnd
+	}
+	return nil
+}
+
+// A page of invoices.
+type ListInvoicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The invoices, in id order.
+	Invoices []*Invoice `protobuf:"bytes,1,rep,name=invoices,proto3" json:"invoices,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there
+	// are no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInvoicesResponse) Reset() {
+	*x = ListInvoicesResponse{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInvoicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInvoicesResponse) ProtoMessage() {}
+
+func (x *ListInvoicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInvoicesResponse.ProtoReflect.Descriptor instead.
+func (*ListInvoicesResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListInvoicesResponse) GetInvoices() []*Invoice {
+	if x != nil {
+		return x.Invoices
+	}
+	return nil
+}
+
+func (x *ListInvoicesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to record a payment.
+type RecordPaymentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The payment: customer, amount, method, reference, receive_time and
+	// optionally its applications. Output-only fields are ignored for an
+	// internal caller and refused for a partner.
+	Payment *Payment `protobuf:"bytes,1,opt,name=payment,proto3" json:"payment,omitempty"`
+	// An optional key that makes the call safe to retry: a retry with the
+	// same request_id and payment returns the first call's payment.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordPaymentRequest) Reset() {
+	*x = RecordPaymentRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordPaymentRequest) ProtoMessage() {}
+
+func (x *RecordPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordPaymentRequest.ProtoReflect.Descriptor instead.
+func (*RecordPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RecordPaymentRequest) GetPayment() *Payment {
+	if x != nil {
+		return x.Payment
+	}
+	return nil
+}
+
+func (x *RecordPaymentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to get a payment.
+type GetPaymentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the payment, "payments/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentRequest) Reset() {
+	*x = GetPaymentRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentRequest) ProtoMessage() {}
+
+func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentRequest.ProtoReflect.Descriptor instead.
+func (*GetPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GetPaymentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list payments. Filters combine with AND.
+type ListPaymentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most payments to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous ListPayments response with the same
+	// filters. Empty for the first page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only payments of this customer, "customers/{code}"; empty for all.
+	Customer string `protobuf:"bytes,3,opt,name=customer,proto3" json:"customer,omitempty"`
+	// Only payments of this partner; empty for all. A partner always sees
+	// only its own.
+	Partner       string `protobuf:"bytes,4,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPaymentsRequest) Reset() {
+	*x = ListPaymentsRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPaymentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPaymentsRequest) ProtoMessage() {}
+
+func (x *ListPaymentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPaymentsRequest.ProtoReflect.Descriptor instead.
+func (*ListPaymentsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListPaymentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPaymentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListPaymentsRequest) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *ListPaymentsRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// A page of payments.
+type ListPaymentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The payments, in id order.
+	Payments []*Payment `protobuf:"bytes,1,rep,name=payments,proto3" json:"payments,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there
+	// are no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPaymentsResponse) Reset() {
+	*x = ListPaymentsResponse{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPaymentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPaymentsResponse) ProtoMessage() {}
+
+func (x *ListPaymentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPaymentsResponse.ProtoReflect.Descriptor instead.
+func (*ListPaymentsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ListPaymentsResponse) GetPayments() []*Payment {
+	if x != nil {
+		return x.Payments
+	}
+	return nil
+}
+
+func (x *ListPaymentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to age open receivables.
+type ListReceivablesAgeingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most rows to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous response with the same filters.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only this customer, "customers/{code}"; empty for all.
+	Customer string `protobuf:"bytes,3,opt,name=customer,proto3" json:"customer,omitempty"`
+	// The time to age at; unset is now. Days past due are whole days from an
+	// invoice's due_time to this time.
+	AsOfTime      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReceivablesAgeingRequest) Reset() {
+	*x = ListReceivablesAgeingRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReceivablesAgeingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReceivablesAgeingRequest) ProtoMessage() {}
+
+func (x *ListReceivablesAgeingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReceivablesAgeingRequest.ProtoReflect.Descriptor instead.
+func (*ListReceivablesAgeingRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListReceivablesAgeingRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReceivablesAgeingRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListReceivablesAgeingRequest) GetCustomer() string {
+	if x != nil {
+		return x.Customer
+	}
+	return ""
+}
+
+func (x *ListReceivablesAgeingRequest) GetAsOfTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOfTime
+	}
+	return nil
+}
+
+// A page of receivables ageing rows.
+type ListReceivablesAgeingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One row per customer and currency with open invoices or unapplied
+	// credit, in customer then currency order.
+	Rows []*ReceivablesAgeing `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there
+	// are no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReceivablesAgeingResponse) Reset() {
+	*x = ListReceivablesAgeingResponse{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReceivablesAgeingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReceivablesAgeingResponse) ProtoMessage() {}
+
+func (x *ListReceivablesAgeingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReceivablesAgeingResponse.ProtoReflect.Descriptor instead.
+func (*ListReceivablesAgeingResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ListReceivablesAgeingResponse) GetRows() []*ReceivablesAgeing {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *ListReceivablesAgeingResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_trueup_orders_v1_orders_service_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
-	"%trueup/orders/v1/orders_service.proto\x12\x10trueup.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1btrueup/orders/v1/bill.proto\x1a#trueup/orders/v1/catalog_item.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"n\n" +
+	"%trueup/orders/v1/orders_service.proto\x12\x10trueup.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1btrueup/orders/v1/bill.proto\x1a#trueup/orders/v1/catalog_item.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a\x1etrueup/orders/v1/invoice.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\"trueup/orders/v1/sales_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"n\n" +
 	"\x15CreateSupplierRequest\x126\n" +
 	"\bsupplier\x18\x01 \x01(\v2\x1a.trueup.orders.v1.SupplierR\bsupplier\x12\x1d\n" +
 	"\n" +
@@ -1610,7 +2583,77 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId2\xb1\x15\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"w\n" +
+	"\x17CreateSalesOrderRequest\x12=\n" +
+	"\vsales_order\x18\x01 \x01(\v2\x1c.trueup.orders.v1.SalesOrderR\n" +
+	"salesOrder\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"*\n" +
+	"\x14GetSalesOrderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xcf\x02\n" +
+	"\x16ListSalesOrdersRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x127\n" +
+	"\x05state\x18\x03 \x01(\x0e2!.trueup.orders.v1.SalesOrderStateR\x05state\x12\x1a\n" +
+	"\bcustomer\x18\x04 \x01(\tR\bcustomer\x12\x18\n" +
+	"\apartner\x18\x05 \x01(\tR\apartner\x12F\n" +
+	"\x11create_time_start\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimeStart\x12B\n" +
+	"\x0fcreate_time_end\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEnd\"\x82\x01\n" +
+	"\x17ListSalesOrdersResponse\x12?\n" +
+	"\fsales_orders\x18\x01 \x03(\v2\x1c.trueup.orders.v1.SalesOrderR\vsalesOrders\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"M\n" +
+	"\x18ConfirmSalesOrderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"\x87\x01\n" +
+	"\x17CancelSalesOrderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12!\n" +
+	"\fline_numbers\x18\x03 \x03(\x05R\vlineNumbers\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"'\n" +
+	"\x11GetInvoiceRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xe6\x02\n" +
+	"\x13ListInvoicesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x124\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1e.trueup.orders.v1.InvoiceStateR\x05state\x12\x1a\n" +
+	"\bcustomer\x18\x04 \x01(\tR\bcustomer\x12\x1f\n" +
+	"\vsales_order\x18\x05 \x01(\tR\n" +
+	"salesOrder\x12\x18\n" +
+	"\apartner\x18\x06 \x01(\tR\apartner\x12D\n" +
+	"\x10issue_time_start\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0eissueTimeStart\x12@\n" +
+	"\x0eissue_time_end\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fissueTimeEnd\"u\n" +
+	"\x14ListInvoicesResponse\x125\n" +
+	"\binvoices\x18\x01 \x03(\v2\x19.trueup.orders.v1.InvoiceR\binvoices\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"j\n" +
+	"\x14RecordPaymentRequest\x123\n" +
+	"\apayment\x18\x01 \x01(\v2\x19.trueup.orders.v1.PaymentR\apayment\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"'\n" +
+	"\x11GetPaymentRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x87\x01\n" +
+	"\x13ListPaymentsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1a\n" +
+	"\bcustomer\x18\x03 \x01(\tR\bcustomer\x12\x18\n" +
+	"\apartner\x18\x04 \x01(\tR\apartner\"u\n" +
+	"\x14ListPaymentsResponse\x125\n" +
+	"\bpayments\x18\x01 \x03(\v2\x19.trueup.orders.v1.PaymentR\bpayments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb0\x01\n" +
+	"\x1cListReceivablesAgeingRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1a\n" +
+	"\bcustomer\x18\x03 \x01(\tR\bcustomer\x128\n" +
+	"\n" +
+	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\"\x80\x01\n" +
+	"\x1dListReceivablesAgeingResponse\x127\n" +
+	"\x04rows\x18\x01 \x03(\v2#.trueup.orders.v1.ReceivablesAgeingR\x04rows\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x97 \n" +
 	"\rOrdersService\x12v\n" +
 	"\x0eCreateSupplier\x12'.trueup.orders.v1.CreateSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1f\x82\xd3\xe4\x93\x02\x19:\bsupplier\"\r/v1/suppliers\x12o\n" +
 	"\vGetSupplier\x12$.trueup.orders.v1.GetSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=suppliers/*}\x12w\n" +
@@ -1631,7 +2674,20 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\x0fGetSupplierBill\x12(.trueup.orders.v1.GetSupplierBillRequest\x1a\x1e.trueup.orders.v1.SupplierBill\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=supplierBills/*}\x12\x87\x01\n" +
 	"\x11ListSupplierBills\x12*.trueup.orders.v1.ListSupplierBillsRequest\x1a+.trueup.orders.v1.ListSupplierBillsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/supplierBills\x12\x8f\x01\n" +
 	"\x12AcceptSupplierBill\x12+.trueup.orders.v1.AcceptSupplierBillRequest\x1a\x1e.trueup.orders.v1.SupplierBill\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=supplierBills/*}:accept\x12\x8f\x01\n" +
-	"\x12RejectSupplierBill\x12+.trueup.orders.v1.RejectSupplierBillRequest\x1a\x1e.trueup.orders.v1.SupplierBill\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=supplierBills/*}:rejectB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
+	"\x12RejectSupplierBill\x12+.trueup.orders.v1.RejectSupplierBillRequest\x1a\x1e.trueup.orders.v1.SupplierBill\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=supplierBills/*}:reject\x12\x81\x01\n" +
+	"\x10CreateSalesOrder\x12).trueup.orders.v1.CreateSalesOrderRequest\x1a\x1c.trueup.orders.v1.SalesOrder\"$\x82\xd3\xe4\x93\x02\x1e:\vsales_order\"\x0f/v1/salesOrders\x12w\n" +
+	"\rGetSalesOrder\x12&.trueup.orders.v1.GetSalesOrderRequest\x1a\x1c.trueup.orders.v1.SalesOrder\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=salesOrders/*}\x12\x7f\n" +
+	"\x0fListSalesOrders\x12(.trueup.orders.v1.ListSalesOrdersRequest\x1a).trueup.orders.v1.ListSalesOrdersResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/salesOrders\x12\x8a\x01\n" +
+	"\x11ConfirmSalesOrder\x12*.trueup.orders.v1.ConfirmSalesOrderRequest\x1a\x1c.trueup.orders.v1.SalesOrder\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/{name=salesOrders/*}:confirm\x12\x87\x01\n" +
+	"\x10CancelSalesOrder\x12).trueup.orders.v1.CancelSalesOrderRequest\x1a\x1c.trueup.orders.v1.SalesOrder\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/{name=salesOrders/*}:cancel\x12k\n" +
+	"\n" +
+	"GetInvoice\x12#.trueup.orders.v1.GetInvoiceRequest\x1a\x19.trueup.orders.v1.Invoice\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=invoices/*}\x12s\n" +
+	"\fListInvoices\x12%.trueup.orders.v1.ListInvoicesRequest\x1a&.trueup.orders.v1.ListInvoicesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/invoices\x12q\n" +
+	"\rRecordPayment\x12&.trueup.orders.v1.RecordPaymentRequest\x1a\x19.trueup.orders.v1.Payment\"\x1d\x82\xd3\xe4\x93\x02\x17:\apayment\"\f/v1/payments\x12k\n" +
+	"\n" +
+	"GetPayment\x12#.trueup.orders.v1.GetPaymentRequest\x1a\x19.trueup.orders.v1.Payment\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=payments/*}\x12s\n" +
+	"\fListPayments\x12%.trueup.orders.v1.ListPaymentsRequest\x1a&.trueup.orders.v1.ListPaymentsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/payments\x12\x97\x01\n" +
+	"\x15ListReceivablesAgeing\x12..trueup.orders.v1.ListReceivablesAgeingRequest\x1a/.trueup.orders.v1.ListReceivablesAgeingResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/receivablesAgeingB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_trueup_orders_v1_orders_service_proto_rawDescOnce sync.Once
@@ -1645,7 +2701,7 @@ func file_trueup_orders_v1_orders_service_proto_rawDescGZIP() []byte {
 	return file_trueup_orders_v1_orders_service_proto_rawDescData
 }
 
-var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*CreateSupplierRequest)(nil),            // 0: trueup.orders.v1.CreateSupplierRequest
 	(*GetSupplierRequest)(nil),               // 1: trueup.orders.v1.GetSupplierRequest
@@ -1672,76 +2728,132 @@ var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*ListSupplierBillsResponse)(nil),        // 22: trueup.orders.v1.ListSupplierBillsResponse
 	(*AcceptSupplierBillRequest)(nil),        // 23: trueup.orders.v1.AcceptSupplierBillRequest
 	(*RejectSupplierBillRequest)(nil),        // 24: trueup.orders.v1.RejectSupplierBillRequest
-	(*Supplier)(nil),                         // 25: trueup.orders.v1.Supplier
-	(*Customer)(nil),                         // 26: trueup.orders.v1.Customer
-	(*CatalogItem)(nil),                      // 27: trueup.orders.v1.CatalogItem
-	(*PurchaseOrder)(nil),                    // 28: trueup.orders.v1.PurchaseOrder
-	(PurchaseOrderState)(0),                  // 29: trueup.orders.v1.PurchaseOrderState
-	(*timestamppb.Timestamp)(nil),            // 30: google.protobuf.Timestamp
-	(DiscrepancyResolution)(0),               // 31: trueup.orders.v1.DiscrepancyResolution
-	(*SupplierBill)(nil),                     // 32: trueup.orders.v1.SupplierBill
-	(SupplierBillState)(0),                   // 33: trueup.orders.v1.SupplierBillState
+	(*CreateSalesOrderRequest)(nil),          // 25: trueup.orders.v1.CreateSalesOrderRequest
+	(*GetSalesOrderRequest)(nil),             // 26: trueup.orders.v1.GetSalesOrderRequest
+	(*ListSalesOrdersRequest)(nil),           // 27: trueup.orders.v1.ListSalesOrdersRequest
+	(*ListSalesOrdersResponse)(nil),          // 28: trueup.orders.v1.ListSalesOrdersResponse
+	(*ConfirmSalesOrderRequest)(nil),         // 29: trueup.orders.v1.ConfirmSalesOrderRequest
+	(*CancelSalesOrderRequest)(nil),          // 30: trueup.orders.v1.CancelSalesOrderRequest
+	(*GetInvoiceRequest)(nil),                // 31: trueup.orders.v1.GetInvoiceRequest
+	(*ListInvoicesRequest)(nil),              // 32: trueup.orders.v1.ListInvoicesRequest
+	(*ListInvoicesResponse)(nil),             // 33: trueup.orders.v1.ListInvoicesResponse
+	(*RecordPaymentRequest)(nil),             // 34: trueup.orders.v1.RecordPaymentRequest
+	(*GetPaymentRequest)(nil),                // 35: trueup.orders.v1.GetPaymentRequest
+	(*ListPaymentsRequest)(nil),              // 36: trueup.orders.v1.ListPaymentsRequest
+	(*ListPaymentsResponse)(nil),             // 37: trueup.orders.v1.ListPaymentsResponse
+	(*ListReceivablesAgeingRequest)(nil),     // 38: trueup.orders.v1.ListReceivablesAgeingRequest
+	(*ListReceivablesAgeingResponse)(nil),    // 39: trueup.orders.v1.ListReceivablesAgeingResponse
+	(*Supplier)(nil),                         // 40: trueup.orders.v1.Supplier
+	(*Customer)(nil),                         // 41: trueup.orders.v1.Customer
+	(*CatalogItem)(nil),                      // 42: trueup.orders.v1.CatalogItem
+	(*PurchaseOrder)(nil),                    // 43: trueup.orders.v1.PurchaseOrder
+	(PurchaseOrderState)(0),                  // 44: trueup.orders.v1.PurchaseOrderState
+	(*timestamppb.Timestamp)(nil),            // 45: google.protobuf.Timestamp
+	(DiscrepancyResolution)(0),               // 46: trueup.orders.v1.DiscrepancyResolution
+	(*SupplierBill)(nil),                     // 47: trueup.orders.v1.SupplierBill
+	(SupplierBillState)(0),                   // 48: trueup.orders.v1.SupplierBillState
+	(*SalesOrder)(nil),                       // 49: trueup.orders.v1.SalesOrder
+	(SalesOrderState)(0),                     // 50: trueup.orders.v1.SalesOrderState
+	(InvoiceState)(0),                        // 51: trueup.orders.v1.InvoiceState
+	(*Invoice)(nil),                          // 52: trueup.orders.v1.Invoice
+	(*Payment)(nil),                          // 53: trueup.orders.v1.Payment
+	(*ReceivablesAgeing)(nil),                // 54: trueup.orders.v1.ReceivablesAgeing
 }
 var file_trueup_orders_v1_orders_service_proto_depIdxs = []int32{
-	25, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
-	25, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
-	26, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
-	26, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
-	27, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
-	28, // 5: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
-	29, // 6: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
-	30, // 7: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	30, // 8: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	28, // 9: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
-	31, // 10: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
-	32, // 11: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
-	33, // 12: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
-	32, // 13: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
-	0,  // 14: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
-	1,  // 15: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
-	2,  // 16: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
-	4,  // 17: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
-	5,  // 18: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
-	6,  // 19: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
-	8,  // 20: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
-	9,  // 21: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
-	11, // 22: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
-	12, // 23: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
-	13, // 24: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
-	15, // 25: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
-	16, // 26: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
-	17, // 27: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
-	18, // 28: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
-	19, // 29: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
-	20, // 30: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
-	21, // 31: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
-	23, // 32: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
-	24, // 33: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
-	25, // 34: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
-	25, // 35: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
-	3,  // 36: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
-	26, // 37: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
-	26, // 38: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
-	7,  // 39: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
-	27, // 40: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
-	10, // 41: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
-	28, // 42: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	28, // 43: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	14, // 44: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
-	28, // 45: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	28, // 46: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	28, // 47: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	28, // 48: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
-	32, // 49: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	32, // 50: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	22, // 51: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
-	32, // 52: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	32, // 53: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	34, // [34:54] is the sub-list for method output_type
-	14, // [14:34] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	40, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
+	40, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
+	41, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
+	41, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
+	42, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
+	43, // 5: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	44, // 6: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
+	45, // 7: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	45, // 8: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	43, // 9: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
+	46, // 10: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
+	47, // 11: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
+	48, // 12: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
+	47, // 13: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
+	49, // 14: trueup.orders.v1.CreateSalesOrderRequest.sales_order:type_name -> trueup.orders.v1.SalesOrder
+	50, // 15: trueup.orders.v1.ListSalesOrdersRequest.state:type_name -> trueup.orders.v1.SalesOrderState
+	45, // 16: trueup.orders.v1.ListSalesOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	45, // 17: trueup.orders.v1.ListSalesOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	49, // 18: trueup.orders.v1.ListSalesOrdersResponse.sales_orders:type_name -> trueup.orders.v1.SalesOrder
+	51, // 19: trueup.orders.v1.ListInvoicesRequest.state:type_name -> trueup.orders.v1.InvoiceState
+	45, // 20: trueup.orders.v1.ListInvoicesRequest.issue_time_start:type_name -> google.protobuf.Timestamp
+	45, // 21: trueup.orders.v1.ListInvoicesRequest.issue_time_end:type_name -> google.protobuf.Timestamp
+	52, // 22: trueup.orders.v1.ListInvoicesResponse.invoices:type_name -> trueup.orders.v1.Invoice
+	53, // 23: trueup.orders.v1.RecordPaymentRequest.payment:type_name -> trueup.orders.v1.Payment
+	53, // 24: trueup.orders.v1.ListPaymentsResponse.payments:type_name -> trueup.orders.v1.Payment
+	45, // 25: trueup.orders.v1.ListReceivablesAgeingRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	54, // 26: trueup.orders.v1.ListReceivablesAgeingResponse.rows:type_name -> trueup.orders.v1.ReceivablesAgeing
+	0,  // 27: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
+	1,  // 28: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
+	2,  // 29: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
+	4,  // 30: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
+	5,  // 31: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
+	6,  // 32: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
+	8,  // 33: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
+	9,  // 34: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
+	11, // 35: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
+	12, // 36: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
+	13, // 37: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
+	15, // 38: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
+	16, // 39: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
+	17, // 40: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
+	18, // 41: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
+	19, // 42: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
+	20, // 43: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
+	21, // 44: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
+	23, // 45: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
+	24, // 46: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
+	25, // 47: trueup.orders.v1.OrdersService.CreateSalesOrder:input_type -> trueup.orders.v1.CreateSalesOrderRequest
+	26, // 48: trueup.orders.v1.OrdersService.GetSalesOrder:input_type -> trueup.orders.v1.GetSalesOrderRequest
+	27, // 49: trueup.orders.v1.OrdersService.ListSalesOrders:input_type -> trueup.orders.v1.ListSalesOrdersRequest
+	29, // 50: trueup.orders.v1.OrdersService.ConfirmSalesOrder:input_type -> trueup.orders.v1.ConfirmSalesOrderRequest
+	30, // 51: trueup.orders.v1.OrdersService.CancelSalesOrder:input_type -> trueup.orders.v1.CancelSalesOrderRequest
+	31, // 52: trueup.orders.v1.OrdersService.GetInvoice:input_type -> trueup.orders.v1.GetInvoiceRequest
+	32, // 53: trueup.orders.v1.OrdersService.ListInvoices:input_type -> trueup.orders.v1.ListInvoicesRequest
+	34, // 54: trueup.orders.v1.OrdersService.RecordPayment:input_type -> trueup.orders.v1.RecordPaymentRequest
+	35, // 55: trueup.orders.v1.OrdersService.GetPayment:input_type -> trueup.orders.v1.GetPaymentRequest
+	36, // 56: trueup.orders.v1.OrdersService.ListPayments:input_type -> trueup.orders.v1.ListPaymentsRequest
+	38, // 57: trueup.orders.v1.OrdersService.ListReceivablesAgeing:input_type -> trueup.orders.v1.ListReceivablesAgeingRequest
+	40, // 58: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
+	40, // 59: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
+	3,  // 60: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
+	41, // 61: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
+	41, // 62: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
+	7,  // 63: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
+	42, // 64: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
+	10, // 65: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
+	43, // 66: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	43, // 67: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	14, // 68: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
+	43, // 69: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	43, // 70: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	43, // 71: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	43, // 72: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
+	47, // 73: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	47, // 74: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	22, // 75: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
+	47, // 76: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	47, // 77: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	49, // 78: trueup.orders.v1.OrdersService.CreateSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	49, // 79: trueup.orders.v1.OrdersService.GetSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	28, // 80: trueup.orders.v1.OrdersService.ListSalesOrders:output_type -> trueup.orders.v1.ListSalesOrdersResponse
+	49, // 81: trueup.orders.v1.OrdersService.ConfirmSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	49, // 82: trueup.orders.v1.OrdersService.CancelSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	52, // 83: trueup.orders.v1.OrdersService.GetInvoice:output_type -> trueup.orders.v1.Invoice
+	33, // 84: trueup.orders.v1.OrdersService.ListInvoices:output_type -> trueup.orders.v1.ListInvoicesResponse
+	53, // 85: trueup.orders.v1.OrdersService.RecordPayment:output_type -> trueup.orders.v1.Payment
+	53, // 86: trueup.orders.v1.OrdersService.GetPayment:output_type -> trueup.orders.v1.Payment
+	37, // 87: trueup.orders.v1.OrdersService.ListPayments:output_type -> trueup.orders.v1.ListPaymentsResponse
+	39, // 88: trueup.orders.v1.OrdersService.ListReceivablesAgeing:output_type -> trueup.orders.v1.ListReceivablesAgeingResponse
+	58, // [58:89] is the sub-list for method output_type
+	27, // [27:58] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_orders_service_proto_init() }
@@ -1752,7 +2864,9 @@ func file_trueup_orders_v1_orders_service_proto_init() {
 	file_trueup_orders_v1_bill_proto_init()
 	file_trueup_orders_v1_catalog_item_proto_init()
 	file_trueup_orders_v1_customer_proto_init()
+	file_trueup_orders_v1_invoice_proto_init()
 	file_trueup_orders_v1_purchase_order_proto_init()
+	file_trueup_orders_v1_sales_order_proto_init()
 	file_trueup_orders_v1_supplier_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1760,7 +2874,7 @@ func file_trueup_orders_v1_orders_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_orders_service_proto_rawDesc), len(file_trueup_orders_v1_orders_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,6 +39,17 @@ const (
 	OrdersService_ListSupplierBills_FullMethodName         = "/trueup.orders.v1.OrdersService/ListSupplierBills"
 	OrdersService_AcceptSupplierBill_FullMethodName        = "/trueup.orders.v1.OrdersService/AcceptSupplierBill"
 	OrdersService_RejectSupplierBill_FullMethodName        = "/trueup.orders.v1.OrdersService/RejectSupplierBill"
+	OrdersService_CreateSalesOrder_FullMethodName          = "/trueup.orders.v1.OrdersService/CreateSalesOrder"
+	OrdersService_GetSalesOrder_FullMethodName             = "/trueup.orders.v1.OrdersService/GetSalesOrder"
+	OrdersService_ListSalesOrders_FullMethodName           = "/trueup.orders.v1.OrdersService/ListSalesOrders"
+	OrdersService_ConfirmSalesOrder_FullMethodName         = "/trueup.orders.v1.OrdersService/ConfirmSalesOrder"
+	OrdersService_CancelSalesOrder_FullMethodName          = "/trueup.orders.v1.OrdersService/CancelSalesOrder"
+	OrdersService_GetInvoice_FullMethodName                = "/trueup.orders.v1.OrdersService/GetInvoice"
+	OrdersService_ListInvoices_FullMethodName              = "/trueup.orders.v1.OrdersService/ListInvoices"
+	OrdersService_RecordPayment_FullMethodName             = "/trueup.orders.v1.OrdersService/RecordPayment"
+	OrdersService_GetPayment_FullMethodName                = "/trueup.orders.v1.OrdersService/GetPayment"
+	OrdersService_ListPayments_FullMethodName              = "/trueup.orders.v1.OrdersService/ListPayments"
+	OrdersService_ListReceivablesAgeing_FullMethodName     = "/trueup.orders.v1.OrdersService/ListReceivablesAgeing"
 )
 
 // OrdersServiceClient is the client API for OrdersService service.
@@ -46,8 +57,9 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // The orders service is the ERP side of Trueup: suppliers and customers, the
-// catalog of items that orders may refer to, purchase orders, and (later)
-// sales orders and invoices.
+// catalog of items that orders may refer to, purchase orders and supplier
+// bills (procure to pay), sales orders, invoices and payments (order to
+// cash).
 type OrdersServiceClient interface {
 	// Adds a supplier. Fails with ALREADY_EXISTS if a supplier with the same
 	// code exists, and with INVALID_ARGUMENT, naming each invalid field, if the
@@ -120,6 +132,54 @@ type OrdersServiceClient interface {
 	// Rejects a held bill: its quantities are no longer billed.
 	// FAILED_PRECONDITION unless ON_HOLD.
 	RejectSupplierBill(ctx context.Context, in *RejectSupplierBillRequest, opts ...grpc.CallOption) (*SupplierBill, error)
+	// Creates a draft sales order. Fails with INVALID_ARGUMENT, naming each
+	// invalid field, if the order is not valid (an unknown customer, item or
+	// unit, a quantity that does not convert exactly, a tax rate out of
+	// range, an output-only field set by a partner). An order created through
+	// the gateway belongs to the calling partner.
+	CreateSalesOrder(ctx context.Context, in *CreateSalesOrderRequest, opts ...grpc.CallOption) (*SalesOrder, error)
+	// Returns a sales order. Fails with NOT_FOUND if there is no such order or
+	// it belongs to another partner.
+	GetSalesOrder(ctx context.Context, in *GetSalesOrderRequest, opts ...grpc.CallOption) (*SalesOrder, error)
+	// Lists sales orders in id order (ids grow with time), one page at a
+	// time, optionally filtered. A partner sees only its own orders.
+	ListSalesOrders(ctx context.Context, in *ListSalesOrdersRequest, opts ...grpc.CallOption) (*ListSalesOrdersResponse, error)
+	// Confirms a draft: checks the customer's credit limit and sends the
+	// order to the warehouse (SalesOrderConfirmed). Fails with
+	// FAILED_PRECONDITION, naming the current state, unless the order is a
+	// draft, and with FAILED_PRECONDITION reason CREDIT_LIMIT_EXCEEDED (the
+	// limit, the exposure and the order's total in the metadata) when the
+	// customer's open invoices, its confirmed orders not yet invoiced and
+	// this order together exceed the limit.
+	ConfirmSalesOrder(ctx context.Context, in *ConfirmSalesOrderRequest, opts ...grpc.CallOption) (*SalesOrder, error)
+	// Cancels what is not yet shipped, of the whole order or of the given
+	// lines (SalesOrderCancelled): an order with nothing shipped becomes
+	// CANCELLED once every line is; one partly shipped keeps what shipped and
+	// becomes CLOSED once nothing is left to ship. Fails with
+	// FAILED_PRECONDITION when nothing of it is open (shipped in full,
+	// closed, cancelled) and for a named line with nothing left to ship.
+	CancelSalesOrder(ctx context.Context, in *CancelSalesOrderRequest, opts ...grpc.CallOption) (*SalesOrder, error)
+	// Returns an invoice. NOT_FOUND if there is none (or it is another
+	// partner's).
+	GetInvoice(ctx context.Context, in *GetInvoiceRequest, opts ...grpc.CallOption) (*Invoice, error)
+	// Lists invoices in id order, one page at a time, filtered. A partner
+	// sees only the invoices of its own sales orders.
+	ListInvoices(ctx context.Context, in *ListInvoicesRequest, opts ...grpc.CallOption) (*ListInvoicesResponse, error)
+	// Records a customer's payment and applies it to invoices
+	// (PaymentReceived). Fails with INVALID_ARGUMENT for an amount that is not
+	// more than zero, an application to an invoice of another customer or
+	// currency, or more than its open amount, or applications that add up to
+	// more than the amount; NOT_FOUND for another partner's invoice.
+	RecordPayment(ctx context.Context, in *RecordPaymentRequest, opts ...grpc.CallOption) (*Payment, error)
+	// Returns a payment. NOT_FOUND if there is none (or it is another
+	// partner's).
+	GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*Payment, error)
+	// Lists payments in id order, one page at a time, filtered.
+	ListPayments(ctx context.Context, in *ListPaymentsRequest, opts ...grpc.CallOption) (*ListPaymentsResponse, error)
+	// Lists open receivables per customer and currency, aged by days past
+	// due as of a time, in customer order. A partner sees only its own
+	// invoices and payments.
+	ListReceivablesAgeing(ctx context.Context, in *ListReceivablesAgeingRequest, opts ...grpc.CallOption) (*ListReceivablesAgeingResponse, error)
 }
 
 type ordersServiceClient struct {
@@ -330,13 +390,124 @@ func (c *ordersServiceClient) RejectSupplierBill(ctx context.Context, in *Reject
 	return out, nil
 }
 
+func (c *ordersServiceClient) CreateSalesOrder(ctx context.Context, in *CreateSalesOrderRequest, opts ...grpc.CallOption) (*SalesOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SalesOrder)
+	err := c.cc.Invoke(ctx, OrdersService_CreateSalesOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) GetSalesOrder(ctx context.Context, in *GetSalesOrderRequest, opts ...grpc.CallOption) (*SalesOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SalesOrder)
+	err := c.cc.Invoke(ctx, OrdersService_GetSalesOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ListSalesOrders(ctx context.Context, in *ListSalesOrdersRequest, opts ...grpc.CallOption) (*ListSalesOrdersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSalesOrdersResponse)
+	err := c.cc.Invoke(ctx, OrdersService_ListSalesOrders_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ConfirmSalesOrder(ctx context.Context, in *ConfirmSalesOrderRequest, opts ...grpc.CallOption) (*SalesOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SalesOrder)
+	err := c.cc.Invoke(ctx, OrdersService_ConfirmSalesOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) CancelSalesOrder(ctx context.Context, in *CancelSalesOrderRequest, opts ...grpc.CallOption) (*SalesOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SalesOrder)
+	err := c.cc.Invoke(ctx, OrdersService_CancelSalesOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) GetInvoice(ctx context.Context, in *GetInvoiceRequest, opts ...grpc.CallOption) (*Invoice, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Invoice)
+	err := c.cc.Invoke(ctx, OrdersService_GetInvoice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ListInvoices(ctx context.Context, in *ListInvoicesRequest, opts ...grpc.CallOption) (*ListInvoicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListInvoicesResponse)
+	err := c.cc.Invoke(ctx, OrdersService_ListInvoices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) RecordPayment(ctx context.Context, in *RecordPaymentRequest, opts ...grpc.CallOption) (*Payment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Payment)
+	err := c.cc.Invoke(ctx, OrdersService_RecordPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*Payment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Payment)
+	err := c.cc.Invoke(ctx, OrdersService_GetPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ListPayments(ctx context.Context, in *ListPaymentsRequest, opts ...grpc.CallOption) (*ListPaymentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPaymentsResponse)
+	err := c.cc.Invoke(ctx, OrdersService_ListPayments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ListReceivablesAgeing(ctx context.Context, in *ListReceivablesAgeingRequest, opts ...grpc.CallOption) (*ListReceivablesAgeingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReceivablesAgeingResponse)
+	err := c.cc.Invoke(ctx, OrdersService_ListReceivablesAgeing_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrdersServiceServer is the server API for OrdersService service.
 // All implementations must embed UnimplementedOrdersServiceServer
 // for forward compatibility.
 //
 // The orders service is the ERP side of Trueup: suppliers and customers, the
-// catalog of items that orders may refer to, purchase orders, and (later)
-// sales orders and invoices.
+// catalog of items that orders may refer to, purchase orders and supplier
+// bills (procure to pay), sales orders, invoices and payments (order to
+// cash).
 type OrdersServiceServer interface {
 	// Adds a supplier. Fails with ALREADY_EXISTS if a supplier with the same
 	// code exists, and with INVALID_ARGUMENT, naming each invalid field, if the
@@ -409,6 +580,54 @@ type OrdersServiceServer interface {
 	// Rejects a held bill: its quantities are no longer billed.
 	// FAILED_PRECONDITION unless ON_HOLD.
 	RejectSupplierBill(context.Context, *RejectSupplierBillRequest) (*SupplierBill, error)
+	// Creates a draft sales order. Fails with INVALID_ARGUMENT, naming each
+	// invalid field, if the order is not valid (an unknown customer, item or
+	// unit, a quantity that does not convert exactly, a tax rate out of
+	// range, an output-only field set by a partner). An order created through
+	// the gateway belongs to the calling partner.
+	CreateSalesOrder(context.Context, *CreateSalesOrderRequest) (*SalesOrder, error)
+	// Returns a sales order. Fails with NOT_FOUND if there is no such order or
+	// it belongs to another partner.
+	GetSalesOrder(context.Context, *GetSalesOrderRequest) (*SalesOrder, error)
+	// Lists sales orders in id order (ids grow with time), one page at a
+	// time, optionally filtered. A partner sees only its own orders.
+	ListSalesOrders(context.Context, *ListSalesOrdersRequest) (*ListSalesOrdersResponse, error)
+	// Confirms a draft: checks the customer's credit limit and sends the
+	// order to the warehouse (SalesOrderConfirmed). Fails with
+	// FAILED_PRECONDITION, naming the current state, unless the order is a
+	// draft, and with FAILED_PRECONDITION reason CREDIT_LIMIT_EXCEEDED (the
+	// limit, the exposure and the order's total in the metadata) when the
+	// customer's open invoices, its confirmed orders not yet invoiced and
+	// this order together exceed the limit.
+	ConfirmSalesOrder(context.Context, *ConfirmSalesOrderRequest) (*SalesOrder, error)
+	// Cancels what is not yet shipped, of the whole order or of the given
+	// lines (SalesOrderCancelled): an order with nothing shipped becomes
+	// CANCELLED once every line is; one partly shipped keeps what shipped and
+	// becomes CLOSED once nothing is left to ship. Fails with
+	// FAILED_PRECONDITION when nothing of it is open (shipped in full,
+	// closed, cancelled) and for a named line with nothing left to ship.
+	CancelSalesOrder(context.Context, *CancelSalesOrderRequest) (*SalesOrder, error)
+	// Returns an invoice. NOT_FOUND if there is none (or it is another
+	// partner's).
+	GetInvoice(context.Context, *GetInvoiceRequest) (*Invoice, error)
+	// Lists invoices in id order, one page at a time, filtered. A partner
+	// sees only the invoices of its own sales orders.
+	ListInvoices(context.Context, *ListInvoicesRequest) (*ListInvoicesResponse, error)
+	// Records a customer's payment and applies it to invoices
+	// (PaymentReceived). Fails with INVALID_ARGUMENT for an amount that is not
+	// more than zero, an application to an invoice of another customer or
+	// currency, or more than its open amount, or applications that add up to
+	// more than the amount; NOT_FOUND for another partner's invoice.
+	RecordPayment(context.Context, *RecordPaymentRequest) (*Payment, error)
+	// Returns a payment. NOT_FOUND if there is none (or it is another
+	// partner's).
+	GetPayment(context.Context, *GetPaymentRequest) (*Payment, error)
+	// Lists payments in id order, one page at a time, filtered.
+	ListPayments(context.Context, *ListPaymentsRequest) (*ListPaymentsResponse, error)
+	// Lists open receivables per customer and currency, aged by days past
+	// due as of a time, in customer order. A partner sees only its own
+	// invoices and payments.
+	ListReceivablesAgeing(context.Context, *ListReceivablesAgeingRequest) (*ListReceivablesAgeingResponse, error)
 	mustEmbedUnimplementedOrdersServiceServer()
 }
 
@@ -478,6 +697,39 @@ func (UnimplementedOrdersServiceServer) AcceptSupplierBill(context.Context, *Acc
 }
 func (UnimplementedOrdersServiceServer) RejectSupplierBill(context.Context, *RejectSupplierBillRequest) (*SupplierBill, error) {
 	return nil, status.Error(codes.Unimplemented, "method RejectSupplierBill not implemented")
+}
+func (UnimplementedOrdersServiceServer) CreateSalesOrder(context.Context, *CreateSalesOrderRequest) (*SalesOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSalesOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) GetSalesOrder(context.Context, *GetSalesOrderRequest) (*SalesOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSalesOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) ListSalesOrders(context.Context, *ListSalesOrdersRequest) (*ListSalesOrdersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSalesOrders not implemented")
+}
+func (UnimplementedOrdersServiceServer) ConfirmSalesOrder(context.Context, *ConfirmSalesOrderRequest) (*SalesOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmSalesOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) CancelSalesOrder(context.Context, *CancelSalesOrderRequest) (*SalesOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelSalesOrder not implemented")
+}
+func (UnimplementedOrdersServiceServer) GetInvoice(context.Context, *GetInvoiceRequest) (*Invoice, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetInvoice not implemented")
+}
+func (UnimplementedOrdersServiceServer) ListInvoices(context.Context, *ListInvoicesRequest) (*ListInvoicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListInvoices not implemented")
+}
+func (UnimplementedOrdersServiceServer) RecordPayment(context.Context, *RecordPaymentRequest) (*Payment, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordPayment not implemented")
+}
+func (UnimplementedOrdersServiceServer) GetPayment(context.Context, *GetPaymentRequest) (*Payment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPayment not implemented")
+}
+func (UnimplementedOrdersServiceServer) ListPayments(context.Context, *ListPaymentsRequest) (*ListPaymentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPayments not implemented")
+}
+func (UnimplementedOrdersServiceServer) ListReceivablesAgeing(context.Context, *ListReceivablesAgeingRequest) (*ListReceivablesAgeingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReceivablesAgeing not implemented")
 }
 func (UnimplementedOrdersServiceServer) mustEmbedUnimplementedOrdersServiceServer() {}
 func (UnimplementedOrdersServiceServer) testEmbeddedByValue()                       {}
@@ -860,6 +1112,204 @@ func _OrdersService_RejectSupplierBill_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrdersService_CreateSalesOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSalesOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).CreateSalesOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_CreateSalesOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).CreateSalesOrder(ctx, req.(*CreateSalesOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_GetSalesOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSalesOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).GetSalesOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_GetSalesOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).GetSalesOrder(ctx, req.(*GetSalesOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ListSalesOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSalesOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ListSalesOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ListSalesOrders_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ListSalesOrders(ctx, req.(*ListSalesOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ConfirmSalesOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmSalesOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ConfirmSalesOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ConfirmSalesOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ConfirmSalesOrder(ctx, req.(*ConfirmSalesOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_CancelSalesOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelSalesOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).CancelSalesOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_CancelSalesOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).CancelSalesOrder(ctx, req.(*CancelSalesOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_GetInvoice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetInvoiceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).GetInvoice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_GetInvoice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).GetInvoice(ctx, req.(*GetInvoiceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ListInvoices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListInvoicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ListInvoices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ListInvoices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ListInvoices(ctx, req.(*ListInvoicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_RecordPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).RecordPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_RecordPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).RecordPayment(ctx, req.(*RecordPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_GetPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).GetPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_GetPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).GetPayment(ctx, req.(*GetPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ListPayments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPaymentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ListPayments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ListPayments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ListPayments(ctx, req.(*ListPaymentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ListReceivablesAgeing_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReceivablesAgeingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ListReceivablesAgeing(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ListReceivablesAgeing_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ListReceivablesAgeing(ctx, req.(*ListReceivablesAgeingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrdersService_ServiceDesc is the grpc.ServiceDesc for OrdersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -946,6 +1396,50 @@ var OrdersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RejectSupplierBill",
 			Handler:    _OrdersService_RejectSupplierBill_Handler,
+		},
+		{
+			MethodName: "CreateSalesOrder",
+			Handler:    _OrdersService_CreateSalesOrder_Handler,
+		},
+		{
+			MethodName: "GetSalesOrder",
+			Handler:    _OrdersService_GetSalesOrder_Handler,
+		},
+		{
+			MethodName: "ListSalesOrders",
+			Handler:    _OrdersService_ListSalesOrders_Handler,
+		},
+		{
+			MethodName: "ConfirmSalesOrder",
+			Handler:    _OrdersService_ConfirmSalesOrder_Handler,
+		},
+		{
+			MethodName: "CancelSalesOrder",
+			Handler:    _OrdersService_CancelSalesOrder_Handler,
+		},
+		{
+			MethodName: "GetInvoice",
+			Handler:    _OrdersService_GetInvoice_Handler,
+		},
+		{
+			MethodName: "ListInvoices",
+			Handler:    _OrdersService_ListInvoices_Handler,
+		},
+		{
+			MethodName: "RecordPayment",
+			Handler:    _OrdersService_RecordPayment_Handler,
+		},
+		{
+			MethodName: "GetPayment",
+			Handler:    _OrdersService_GetPayment_Handler,
+		},
+		{
+			MethodName: "ListPayments",
+			Handler:    _OrdersService_ListPayments_Handler,
+		},
+		{
+			MethodName: "ListReceivablesAgeing",
+			Handler:    _OrdersService_ListReceivablesAgeing_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -38,7 +38,14 @@ type Supplier struct {
 	// e.g. "EUR". Required.
 	CurrencyCode string `protobuf:"bytes,4,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
 	// Output only. When the supplier was created.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only. The partner that created the supplier through the gateway;
+	// empty for one created by an internal caller.
+	Partner string `protobuf:"bytes,6,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Days after a bill's date that it falls due, 0 to 365. Unset is 30.
+	PaymentTermsDays *int32 `protobuf:"varint,7,opt,name=payment_terms_days,json=paymentTermsDays,proto3,oneof" json:"payment_terms_days,omitempty"`
+	// The supplier's tax registration number, at most 32 characters. Optional.
+	TaxId         string `protobuf:"bytes,8,opt,name=tax_id,json=taxId,proto3" json:"tax_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -108,18 +115,43 @@ func (x *Supplier) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Supplier) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *Supplier) GetPaymentTermsDays() int32 {
+	if x != nil && x.PaymentTermsDays != nil {
+		return *x.PaymentTermsDays
+	}
+	return 0
+}
+
+func (x *Supplier) GetTaxId() string {
+	if x != nil {
+		return x.TaxId
+	}
+	return ""
+}
+
 var File_trueup_orders_v1_supplier_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_supplier_proto_rawDesc = "" +
 	"\n" +
-	"\x1ftrueup/orders/v1/supplier.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x01\n" +
+	"\x1ftrueup/orders/v1/supplier.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n" +
 	"\bSupplier\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12#\n" +
 	"\rcurrency_code\x18\x04 \x01(\tR\fcurrencyCode\x12;\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTimeB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
+	"createTime\x12\x18\n" +
+	"\apartner\x18\x06 \x01(\tR\apartner\x121\n" +
+	"\x12payment_terms_days\x18\a \x01(\x05H\x00R\x10paymentTermsDays\x88\x01\x01\x12\x15\n" +
+	"\x06tax_id\x18\b \x01(\tR\x05taxIdB\x15\n" +
+	"\x13_payment_terms_daysB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_trueup_orders_v1_supplier_proto_rawDescOnce sync.Once
@@ -152,6 +184,7 @@ func file_trueup_orders_v1_supplier_proto_init() {
 	if File_trueup_orders_v1_supplier_proto != nil {
 		return
 	}
+	file_trueup_orders_v1_supplier_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -1,0 +1,18 @@
+DROP TABLE payment_applications;
+DROP TABLE payments;
+DROP TABLE invoice_lines;
+DROP TABLE invoices;
+DROP TABLE sales_order_lines;
+DROP TABLE sales_orders;
+DROP INDEX customers_by_partner;
+DROP INDEX suppliers_by_partner;
+ALTER TABLE customers DROP COLUMN tax_id;
+ALTER TABLE customers DROP COLUMN default_tax_rate;
+ALTER TABLE customers DROP COLUMN tax_exempt;
+ALTER TABLE customers DROP COLUMN credit_limit_minor;
+ALTER TABLE customers DROP COLUMN has_credit_limit;
+ALTER TABLE customers DROP COLUMN payment_terms_days;
+ALTER TABLE customers DROP COLUMN partner;
+ALTER TABLE suppliers DROP COLUMN tax_id;
+ALTER TABLE suppliers DROP COLUMN payment_terms_days;
+ALTER TABLE suppliers DROP COLUMN partner;
