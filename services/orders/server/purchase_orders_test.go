@@ -130,24 +130,27 @@ func TestPurchaseOrderReleasedAndReceivedThroughTheBus(t *testing.T) {
 }
 
 // settleConsumer waits until durable has acknowledged everything in INVENTORY.
-func (h *harness) settleConsumer(durable string) {
+func (h *harness) settleConsumer(durable string) { h.settleOn("INVENTORY", durable) }
+
+// settleOn waits until durable has acknowledged everything in stream.
+func (h *harness) settleOn(stream, durable string) {
 	h.t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		st, err := h.js.Stream(ctx, "INVENTORY")
+		st, err := h.js.Stream(ctx, stream)
 		if err != nil {
 			h.t.Fatal(err)
 		}
 		last := st.CachedInfo().State.LastSeq
-		if c, err := h.js.Consumer(ctx, "INVENTORY", durable); err == nil {
+		if c, err := h.js.Consumer(ctx, stream, durable); err == nil {
 			info := c.CachedInfo()
 			if info.AckFloor.Stream >= last && info.NumAckPending == 0 && info.NumPending == 0 {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("%s did not catch up with INVENTORY seq %d", durable, last)
+			h.t.Fatalf("%s did not catch up with %s seq %d", durable, stream, last)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
