@@ -110,6 +110,9 @@ func TestSalesOrderShippedInvoicedAndPaidThroughTheBus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if again, err := h.svc.api.CreateSalesOrder(pa, req); err != nil || !proto.Equal(again, so) {
+		t.Fatalf("retry answered %v, %v; want exactly the first answer %v", again, err, so)
+	}
 	// 3 CS x 24.00 = 72.00, tax 8.25 % = 5.94, total 77.94
 	if so.GetTotal().GetMinorUnits() != 7794 || so.GetTaxTotal().GetMinorUnits() != 594 || so.GetLines()[0].GetBaseQuantity() != "36" ||
 		so.GetLines()[0].GetTaxRatePercent() != "8.25" || so.GetPartner() != "partner-a" {

@@ -123,12 +123,14 @@ type Service struct {
 	now   func() time.Time
 }
 
-// New builds the service. now may be nil (wall clock).
+// New builds the service. now may be nil (wall clock). Times are taken to
+// the microsecond, the precision the store keeps, so a command's first answer
+// and its replay from the store say the same.
 func New(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: func() time.Time { return now().Truncate(time.Microsecond) }}
 }
 
 // CreateSupplier adds a supplier. A retry with the same requestID returns the
