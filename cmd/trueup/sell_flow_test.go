@@ -174,4 +174,27 @@ func TestSalesOrderIsShippedInvoicedAndPaid(t *testing.T) {
 	if got, _ := ord.GetInvoice(ctx, &ordersv1.GetInvoiceRequest{Name: invoice.GetName()}); got.GetState() != ordersv1.InvoiceState_INVOICE_STATE_PAID {
 		t.Fatalf("invoice after payment = %v", got)
 	}
+
+	// Every order-to-cash stage has its time: allocated and picked from
+	// inventory's own events for the outbound order, the rest from orders.
+	var final *ordersv1.SalesOrder
+	waitFor(t, "the order's stage times", func() bool {
+		final, err = ord.GetSalesOrder(ctx, &ordersv1.GetSalesOrderRequest{Name: so.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return final.GetAllocateTime() != nil && final.GetPickTime() != nil && final.GetPayTime() != nil
+	})
+	if final.GetShipTime() == nil || final.GetInvoiceTime() == nil || final.GetPayTime().AsTime().Before(final.GetConfirmTime().AsTime()) {
+		t.Fatalf("stage times = %v", final)
+	}
+	tm, err := ord.GetOrderToCashTimings(ctx, &ordersv1.GetOrderToCashTimingsRequest{})
+	if err != nil || tm.GetDocumentCount() != 1 || len(tm.GetStages()) != 7 {
+		t.Fatalf("timings = %v, %v", tm, err)
+	}
+	for _, st := range tm.GetStages() {
+		if st.GetCount() != 1 || st.GetP50() == nil {
+			t.Errorf("step %s -> %s = %v, want one order timed", st.GetFromStage(), st.GetToStage(), st)
+		}
+	}
 }

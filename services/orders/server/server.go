@@ -97,6 +97,7 @@ func (s *Service) Run(ctx context.Context) error {
 		lifecycle.Start("catalog consumer", drainTimeout, s.consumeCatalog),
 		lifecycle.Start("receipts consumer", drainTimeout, s.consumeReceipts),
 		lifecycle.Start("shipments consumer", drainTimeout, s.consumeShipments),
+		lifecycle.Start("stages consumer", drainTimeout, s.consumeStages),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
 		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
@@ -146,6 +147,21 @@ func (s *Service) consumeShipments(ctx context.Context) (lifecycle.Worker, error
 	}, events.ShipmentsHandler(s.app))
 	if err != nil {
 		return nil, fmt.Errorf("start shipments consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// consumeStages starts the consumer that records when sales orders were
+// first allocated and picked, from inventory's events.
+func (s *Service) consumeStages(ctx context.Context) (lifecycle.Worker, error) {
+	cons, err := natsx.ConsumeBatch(ctx, s.js, natsx.ConsumerConfig{
+		Stream:         protoevent.StreamName(events.InventoryContext),
+		Durable:        app.StagesConsumer,
+		FilterSubjects: events.StageSubjects,
+		Logger:         s.log.With("component", "stages"),
+	}, events.StagesHandler(s.app))
+	if err != nil {
+		return nil, fmt.Errorf("start stages consumer: %w", err)
 	}
 	return cons, nil
 }

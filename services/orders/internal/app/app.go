@@ -62,6 +62,19 @@ type Reader interface {
 	// ReceivablesAgeing pages through customer|currency rows of open
 	// invoices and unapplied payments, aged at f.AsOf.
 	ReceivablesAgeing(ctx context.Context, f AgeingFilter, page paging.Page) ([]*orders.Receivables, error)
+	// SalesOrderStages returns the order-to-cash stage times (in the order of
+	// orders.OrderToCashStages) of the sales orders confirmed in [from, to),
+	// a partner's only when partner is set.
+	SalesOrderStages(ctx context.Context, partner *string, from, to time.Time) ([][]time.Time, error)
+	// PurchaseOrderStages does the same for purchase orders released in
+	// [from, to) (orders.ProcureToPayStages).
+	PurchaseOrderStages(ctx context.Context, partner *string, from, to time.Time) ([][]time.Time, error)
+}
+
+// OrderPayment is how far a sales order's invoices are paid.
+type OrderPayment struct {
+	Invoices, Open int
+	LastPaid       time.Time
 }
 
 // Tx is the write side of one transaction.
@@ -113,6 +126,9 @@ type Tx interface {
 	LockOpenInvoices(ctx context.Context, customer, currency string, limit int) ([]*orders.Invoice, error)
 	SaveInvoice(ctx context.Context, inv *orders.Invoice, loadedVersion int64) error
 	InsertPayment(ctx context.Context, p *orders.Payment) error
+	// SalesOrderPayment counts a sales order's invoices and the open ones,
+	// with the last time one was paid in full.
+	SalesOrderPayment(ctx context.Context, salesOrder string) (OrderPayment, error)
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }

@@ -73,6 +73,9 @@ func (s *Service) RecordBill(ctx context.Context, requestID, orderID string, in 
 			if err := tx.InsertBill(ctx, b); err != nil {
 				return nil, "", err
 			}
+			if b.State == orders.BillApproved {
+				po.MarkBilled(b.ApprovedAt, now)
+			}
 			if err := tx.SavePurchaseOrder(ctx, po, loaded); err != nil {
 				return nil, "", err
 			}
@@ -109,10 +112,11 @@ func (s *Service) ListBills(ctx context.Context, f BillFilter, page paging.Page)
 // SupplierBillApproved.
 func (s *Service) AcceptBill(ctx context.Context, requestID, id, reason string) (*orders.Bill, error) {
 	return s.changeBill(ctx, "AcceptSupplierBill", requestID, id, reason,
-		func(b *orders.Bill, _ *orders.PurchaseOrder, now time.Time) ([]any, error) {
+		func(b *orders.Bill, po *orders.PurchaseOrder, now time.Time) ([]any, error) {
 			if err := b.Accept(reason, now); err != nil {
 				return nil, err
 			}
+			po.MarkBilled(b.ApprovedAt, now)
 			return []any{orders.SupplierBillApproved{Bill: *b}}, nil
 		})
 }

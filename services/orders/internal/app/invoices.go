@@ -128,9 +128,28 @@ func (s *Service) RecordPayment(ctx context.Context, requestID string, in orders
 			if err != nil {
 				return nil, "", err
 			}
+			paidOrders := map[string]bool{}
 			for _, inv := range settled {
 				if err := tx.SaveInvoice(ctx, inv, loaded[inv.ID]); err != nil {
 					return nil, "", err
+				}
+				if inv.State == orders.InvoicePaid {
+					paidOrders[inv.SalesOrder] = true
+				}
+			}
+			for id := range paidOrders {
+				so, err := tx.LockSalesOrder(ctx, id)
+				if err != nil {
+					return nil, "", err
+				}
+				loadedSO := so.Version
+				if err := settlePaid(ctx, tx, so, s.now()); err != nil {
+					return nil, "", err
+				}
+				if so.Version != loadedSO {
+					if err := tx.SaveSalesOrder(ctx, so, loadedSO); err != nil {
+						return nil, "", err
+					}
 				}
 			}
 			if err := tx.InsertPayment(ctx, p); err != nil {

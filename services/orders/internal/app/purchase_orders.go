@@ -47,6 +47,9 @@ type Receipt struct {
 	// counted (GRNI in the order's currency would not tie).
 	Value    int64
 	Currency string
+	// At is when the stock arrived (the movement's effective time); zero is
+	// when it is applied.
+	At time.Time
 }
 
 // partnerOf is the partner the caller in ctx is, "" for an internal caller.
@@ -209,7 +212,12 @@ func (s *Service) ApplyReceipts(ctx context.Context, receipts []Receipt) []error
 				return err
 			}
 			loaded := po.Version
-			if err := po.ApplyReceipt(r.Line, r.Qty, s.now()); errors.Is(err, orders.ErrUnknownLine) {
+			now := s.now()
+			at := r.At
+			if at.IsZero() || at.After(now) {
+				at = now
+			}
+			if err := po.ApplyReceipt(r.Line, r.Qty, at, now); errors.Is(err, orders.ErrUnknownLine) {
 				return nil
 			} else if err != nil {
 				return err

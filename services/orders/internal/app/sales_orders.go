@@ -139,9 +139,13 @@ func (s *Service) CancelSalesOrder(ctx context.Context, requestID, id string, li
 		Reason string
 	}{id, lines, reason}
 	return s.changeSalesOrder(ctx, "CancelSalesOrder", requestID, id, cmd,
-		func(_ Tx, so *orders.SalesOrder, now time.Time) ([]any, error) {
+		func(tx Tx, so *orders.SalesOrder, now time.Time) ([]any, error) {
 			cancelled, err := so.Cancel(lines, now)
 			if err != nil {
+				return nil, err
+			}
+			// closing the backorder of an order whose invoices are paid pays it
+			if err := settlePaid(ctx, tx, so, now); err != nil {
 				return nil, err
 			}
 			return []any{orders.SalesOrderCancelled{Order: *so, Lines: cancelled, Reason: reason}}, nil
@@ -226,14 +230,14 @@ func (s *Service) applyShipment(ctx context.Context, tx Tx, sh Shipment) error {
 	}
 	loaded := so.Version
 	now := s.now()
-	if err := so.ApplyShipment(sh.Lines, now); errors.Is(err, orders.ErrUnknownSOLine) {
-		return fmt.Errorf("shipment %s: %w: %w", sh.ID, ErrUnknownSalesOrder, err)
-	} else if err != nil {
-		return err
-	}
 	shippedAt := sh.ShippedAt
 	if shippedAt.IsZero() || shippedAt.After(now) {
 		shippedAt = now
+	}
+	if err := so.ApplyShipment(sh.Lines, shippedAt, now); errors.Is(err, orders.ErrUnknownSOLine) {
+		return fmt.Errorf("shipment %s: %w: %w", sh.ID, ErrUnknownSalesOrder, err)
+	} else if err != nil {
+		return err
 	}
 	inv, err := orders.NewInvoice(protoevent.NewID(), sh.ID, so, sh.Lines, cus.PaymentTermsDays, shippedAt, now)
 	if err != nil {
@@ -246,4 +250,71 @@ func (s *Service) applyShipment(ctx context.Context, tx Tx, sh Shipment) error {
 		return err
 	}
 	return tx.Emit(ctx, orders.InvoiceIssued{Invoice: *inv})
+}
+
+// settlePaid records the order as paid once it is shipped in full or
+// closed and every invoice of it is paid (see SalesOrder.SettlePaid).
+func settlePaid(ctx context.Context, tx Tx, so *orders.SalesOrder, now time.Time) error {
+	if so.State != orders.SOShipped && so.State != orders.SOClosed {
+		return nil
+	}
+	p, err := tx.SalesOrderPayment(ctx, so.ID)
+	if err != nil {
+		return err
+	}
+	so.SettlePaid(p.Invoices, p.Open, p.LastPaid, now)
+	return nil
+}
+
+// StagesConsumer names the consumer of inventory's allocations and picks that
+// records when sales orders reached those stages.
+const StagesConsumer = "orders-stages"
+
+// StageEvent is an allocation or pick for an outbound order, which is named
+// after its sales order.
+type StageEvent struct {
+	EventID string
+	Order   string // outbound order id = sales order id
+	Stage   orders.Stage
+	At      time.Time
+}
+
+// ApplyStages records allocation and pick times on sales orders, one inbox
+// transaction per batch, each event once. An outbound order that is no
+// sales order of this service (a transfer's, another system's) is ignored.
+func (s *Service) ApplyStages(ctx context.Context, evs []StageEvent) []error {
+	errs := make([]error, len(evs))
+	batch := make([]Delivery, len(evs))
+	for i, ev := range evs {
+		batch[i] = Delivery{EventID: ev.EventID, Apply: func(tx Tx) error {
+			so, err := tx.LockSalesOrder(ctx, ev.Order)
+			if errors.Is(err, apperr.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			loaded := so.Version
+			now := s.now()
+			at := ev.At
+			if at.IsZero() || at.After(now) {
+				at = now
+			}
+			if !so.MarkStage(ev.Stage, at, now) {
+				return nil
+			}
+			return tx.SaveSalesOrder(ctx, so, loaded)
+		}}
+	}
+	out, err := s.store.InInboxBatch(ctx, StagesConsumer, batch)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	for i, o := range out {
+		errs[i] = o.Err
+	}
+	return errs
 }

@@ -125,6 +125,10 @@ func receiptOf(msg *natsx.Message) (app.Receipt, bool, error) {
 		qty, value = -qty, -value
 	}
 	order := strings.TrimPrefix(strings.TrimSpace(src.GetId()), strings.TrimSuffix(protoconv.PurchaseOrderPattern, "*"))
-	return app.Receipt{EventID: id, Order: order, Line: line, Qty: qty,
-		Value: value, Currency: m.GetValue().GetCurrencyCode()}, true, nil
+	r := app.Receipt{EventID: id, Order: order, Line: line, Qty: qty,
+		Value: value, Currency: m.GetValue().GetCurrencyCode()}
+	if t := m.GetEffectiveTime(); t != nil {
+		r.At = t.AsTime()
+	}
+	return r, true, nil
 }

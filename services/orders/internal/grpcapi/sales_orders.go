@@ -3,6 +3,7 @@ package grpcapi
 import (
 	"context"
 	"fmt"
+	"time"
 
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	"trueup.dev/platform/apperr"
@@ -281,4 +282,36 @@ func (s *Server) ListReceivablesAgeing(ctx context.Context, req *ordersv1.ListRe
 		resp.NextPageToken = page.Next(n, rows[n-1].Customer+"|"+rows[n-1].Currency)
 	}
 	return resp, nil
+}
+
+// GetOrderToCashTimings returns stage-to-stage percentiles of sales orders.
+func (s *Server) GetOrderToCashTimings(ctx context.Context, req *ordersv1.GetOrderToCashTimingsRequest) (*ordersv1.DocumentTimings, error) {
+	var from, to time.Time
+	if t := req.GetStartTime(); t != nil {
+		from = t.AsTime()
+	}
+	if t := req.GetEndTime(); t != nil {
+		to = t.AsTime()
+	}
+	tm, err := s.app.OrderToCashTimings(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.TimingsToProto(tm.From, tm.To, tm.Documents, tm.Steps), nil
+}
+
+// GetProcureToPayTimings returns stage-to-stage percentiles of purchase orders.
+func (s *Server) GetProcureToPayTimings(ctx context.Context, req *ordersv1.GetProcureToPayTimingsRequest) (*ordersv1.DocumentTimings, error) {
+	var from, to time.Time
+	if t := req.GetStartTime(); t != nil {
+		from = t.AsTime()
+	}
+	if t := req.GetEndTime(); t != nil {
+		to = t.AsTime()
+	}
+	tm, err := s.app.ProcureToPayTimings(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.TimingsToProto(tm.From, tm.To, tm.Documents, tm.Steps), nil
 }

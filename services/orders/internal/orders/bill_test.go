@@ -38,7 +38,7 @@ func receivedPO(t *testing.T, received Qty, value int64) *PurchaseOrder {
 	if err := po.Release(t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := po.ApplyReceipt(1, received, t0); err != nil {
+	if err := po.ApplyReceipt(1, received, t0, t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := po.AddReceivedValue(1, value); err != nil {
@@ -98,7 +98,7 @@ func TestBillingALineInSeveralBillsClearsExactlyItsReceivedValue(t *testing.T) {
 	// 3 EA received at 10.00: thirds do not divide evenly.
 	po := newPO(t, "", line("3", "", "3.333333"))
 	_ = po.Release(t0)
-	_ = po.ApplyReceipt(1, 3*qtyOne, t0)
+	_ = po.ApplyReceipt(1, 3*qtyOne, t0, t0)
 	_ = po.AddReceivedValue(1, 1000)
 	var cleared int64
 	for i, n := range []string{"1", "1", "1"} {
@@ -208,7 +208,7 @@ func TestJPYBill(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = po.Release(t0)
-	_ = po.ApplyReceipt(1, 3*qtyOne, t0)
+	_ = po.ApplyReceipt(1, 3*qtyOne, t0, t0)
 	_ = po.AddReceivedValue(1, 1000)
 	b, err := NewBill("b1", BillInput{Number: "J-1", BillDate: "2026-12-01", TaxMinor: 100, Lines: []BillLineInput{{POLine: 1, Quantity: "3", Price: "333.5"}}}, po, itemFactor, "", t1)
 	if err != nil {

@@ -99,6 +99,7 @@ func NewInvoice(id, shipment string, so *SalesOrder, shipped []ShippedQty, terms
 		inv.Lines = append(inv.Lines, il)
 		l.Invoiced += s.Qty
 	}
+	firstTime(&so.InvoicedAt, inv.IssuedAt)
 	if inv.Total() > maxAmount {
 		return nil, fmt.Errorf("invoice of shipment %s: the total is out of range", shipment)
 	}

@@ -104,7 +104,11 @@ type PurchaseOrder struct {
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 	ReleasedAt       time.Time // zero while a draft
-	Version          int64
+	// ReceivedAt and BilledAt are when the first receipt arrived and the
+	// first bill was approved; zero until then.
+	ReceivedAt time.Time
+	BilledAt   time.Time
+	Version    int64
 }
 
 // POLine is one line of a purchase order.
@@ -435,16 +439,20 @@ func (po *PurchaseOrder) cancelRemainder() {
 	}
 }
 
-// ApplyReceipt adds a received quantity to a line (negative for a reversal).
-// Receipts are facts: they are recorded in every state, so the sum is right
-// whatever the order of delivery; an open order's state follows from the
-// received quantities (RELEASED, PARTIALLY_RECEIVED, RECEIVED).
-func (po *PurchaseOrder) ApplyReceipt(line int, qty Qty, now time.Time) error {
+// ApplyReceipt adds a received quantity to a line (negative for a reversal)
+// that arrived at at. Receipts are facts: they are recorded in every state, so
+// the sum is right whatever the order of delivery; an open order's state
+// follows from the received quantities (RELEASED, PARTIALLY_RECEIVED,
+// RECEIVED).
+func (po *PurchaseOrder) ApplyReceipt(line int, qty Qty, at, now time.Time) error {
 	l, ok := po.Line(line)
 	if !ok {
 		return fmt.Errorf("purchase order %s line %d: %w", po.ID, line, ErrUnknownLine)
 	}
 	l.Received += qty
+	if qty > 0 {
+		firstTime(&po.ReceivedAt, at)
+	}
 	po.settleReceivedState()
 	po.touch(now)
 	return nil
@@ -525,6 +533,14 @@ func (po *PurchaseOrder) ResolveDiscrepancy(line int, how Resolution, now time.T
 	}
 	po.touch(now)
 	return nil
+}
+
+// MarkBilled records that a bill against the order was approved at at (the
+// first approval counts).
+func (po *PurchaseOrder) MarkBilled(at, now time.Time) {
+	if firstTime(&po.BilledAt, at) {
+		po.touch(now)
+	}
 }
 
 // PurchaseOrderReleased is the fact that a purchase order was released:

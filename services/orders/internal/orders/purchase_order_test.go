@@ -122,7 +122,7 @@ func TestLifecycleTransitions(t *testing.T) {
 	release := func(po *PurchaseOrder) error { return po.Release(t1) }
 	cancel := func(po *PurchaseOrder) error { return po.Cancel(t1) }
 	closePO := func(po *PurchaseOrder) error { return po.Close(t1) }
-	receive := func(q Qty) step { return func(po *PurchaseOrder) error { return po.ApplyReceipt(1, q, t1) } }
+	receive := func(q Qty) step { return func(po *PurchaseOrder) error { return po.ApplyReceipt(1, q, t1, t1) } }
 	tests := []struct {
 		name  string
 		steps []step
@@ -183,7 +183,7 @@ func TestLifecycleTransitions(t *testing.T) {
 func TestCancellingPartlyReceivedOrderCancelsOnlyTheOpenRemainder(t *testing.T) {
 	po := newPO(t, "", line("10", "", "1"), line("5", "", "1"))
 	_ = po.Release(t0)
-	if err := po.ApplyReceipt(1, 4*qtyOne, t0); err != nil {
+	if err := po.ApplyReceipt(1, 4*qtyOne, t0, t0); err != nil {
 		t.Fatal(err)
 	}
 	if err := po.Cancel(t0); err != nil {
@@ -214,7 +214,7 @@ func TestOverReceiptWithinToleranceIsAcceptedBeyondItIsADiscrepancy(t *testing.T
 			l.TolerancePercent = tt.lnTol
 			po := newPO(t, tt.poTol, l)
 			_ = po.Release(t0)
-			if err := po.ApplyReceipt(1, tt.received, t0); err != nil {
+			if err := po.ApplyReceipt(1, tt.received, t0, t0); err != nil {
 				t.Fatal(err)
 			}
 			if got := po.OpenDiscrepancy(&po.Lines[0]); got != tt.open {
@@ -238,7 +238,7 @@ func TestResolvingADiscrepancy(t *testing.T) {
 	over := func(t *testing.T) *PurchaseOrder {
 		po := newPO(t, "", line("1", "CS", "12"))
 		_ = po.Release(t0)
-		_ = po.ApplyReceipt(1, 24*qtyOne, t0)
+		_ = po.ApplyReceipt(1, 24*qtyOne, t0, t0)
 		return po
 	}
 	t.Run("accept keeps it; more beyond reopens", func(t *testing.T) {
@@ -250,7 +250,7 @@ func TestResolvingADiscrepancy(t *testing.T) {
 		if po.OpenDiscrepancy(l) != 0 || po.AcceptedOverReceipt(l) != 12*qtyOne || l.BaseQty != 12*qtyOne {
 			t.Errorf("after accept: %+v", l)
 		}
-		_ = po.ApplyReceipt(1, qtyOne, t0)
+		_ = po.ApplyReceipt(1, qtyOne, t0, t0)
 		if po.OpenDiscrepancy(l) != qtyOne {
 			t.Errorf("a further over-receipt is not open: %s", po.OpenDiscrepancy(l))
 		}
@@ -268,7 +268,7 @@ func TestResolvingADiscrepancy(t *testing.T) {
 	t.Run("amend to a fraction of a case that is not exact is refused", func(t *testing.T) {
 		po := newPO(t, "", line("1", "CS", "12"))
 		_ = po.Release(t0)
-		_ = po.ApplyReceipt(1, 13*qtyOne, t0) // 13/12 CS is not a terminating decimal
+		_ = po.ApplyReceipt(1, 13*qtyOne, t0, t0) // 13/12 CS is not a terminating decimal
 		if err := po.ResolveDiscrepancy(1, ResolveAmend, t0); !errors.Is(err, ErrAmendNotExact) {
 			t.Errorf("err = %v", err)
 		}
@@ -294,13 +294,13 @@ func TestReceiptsCommute(t *testing.T) {
 	forward, backward := newPO(t, "", line("10", "", "1")), newPO(t, "", line("10", "", "1"))
 	_, _ = forward.Release(t0), backward.Release(t0)
 	for i := range deltas {
-		_ = forward.ApplyReceipt(1, deltas[i], t0)
-		_ = backward.ApplyReceipt(1, deltas[len(deltas)-1-i], t0)
+		_ = forward.ApplyReceipt(1, deltas[i], t0, t0)
+		_ = backward.ApplyReceipt(1, deltas[len(deltas)-1-i], t0, t0)
 	}
 	if forward.State != backward.State || forward.Lines[0].Received != backward.Lines[0].Received || forward.State != StatePartiallyReceived {
 		t.Errorf("forward %s %s, backward %s %s", forward.State, forward.Lines[0].Received, backward.State, backward.Lines[0].Received)
 	}
-	if err := forward.ApplyReceipt(7, qtyOne, t0); !errors.Is(err, ErrUnknownLine) {
+	if err := forward.ApplyReceipt(7, qtyOne, t0, t0); !errors.Is(err, ErrUnknownLine) {
 		t.Errorf("unknown line: %v", err)
 	}
 }

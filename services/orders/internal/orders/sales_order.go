@@ -94,6 +94,14 @@ type SalesOrder struct {
 	UpdatedAt   time.Time
 	ConfirmedAt time.Time // zero while a draft
 	CancelledAt time.Time // zero unless something was cancelled
+	// The order-to-cash stage times, each the first time it happened (zero
+	// until it did); PaidAt is when every invoice of the order, shipped in
+	// full or closed, was paid.
+	AllocatedAt time.Time
+	PickedAt    time.Time
+	ShippedAt   time.Time
+	InvoicedAt  time.Time
+	PaidAt      time.Time
 	Version     int64
 }
 
@@ -472,11 +480,11 @@ type ShippedQty struct {
 	Qty  Qty
 }
 
-// ApplyShipment adds what a shipment carried to the order's lines. A
-// shipment is a fact (the goods left), so it is recorded in every state;
-// goods shipped of a line after its rest was cancelled take back as much of
-// the cancellation. The state then follows from the quantities.
-func (so *SalesOrder) ApplyShipment(shipped []ShippedQty, now time.Time) error {
+// ApplyShipment adds what a shipment that left at at carried to the order's
+// lines. A shipment is a fact (the goods left), so it is recorded in every
+// state; goods shipped of a line after its rest was cancelled take back as
+// much of the cancellation. The state then follows from the quantities.
+func (so *SalesOrder) ApplyShipment(shipped []ShippedQty, at, now time.Time) error {
 	for _, s := range shipped {
 		if _, ok := so.Line(s.Line); !ok {
 			return fmt.Errorf("sales order %s line %d: %w", so.ID, s.Line, ErrUnknownSOLine)
@@ -490,9 +498,58 @@ func (so *SalesOrder) ApplyShipment(shipped []ShippedQty, now time.Time) error {
 		l.Shipped += s.Qty
 		l.Cancelled = max(0, min(l.Cancelled, l.BaseQty-l.Shipped))
 	}
+	firstTime(&so.ShippedAt, at)
 	so.settleShippedState()
 	so.touch(now)
 	return nil
+}
+
+// firstTime keeps the earliest of *t and at (a zero *t is "not yet"); it
+// reports whether *t changed. Stage events may arrive in any order.
+func firstTime(t *time.Time, at time.Time) bool {
+	if at.IsZero() || (!t.IsZero() && !at.Before(*t)) {
+		return false
+	}
+	*t = at.UTC()
+	return true
+}
+
+// Stage is a step of an order's fulfillment that orders learns from
+// inventory's events.
+type Stage int
+
+// The stages.
+const (
+	StageAllocated Stage = iota + 1
+	StagePicked
+)
+
+// MarkStage records that the order reached a stage at at (the first time
+// counts) and reports whether that changed the order.
+func (so *SalesOrder) MarkStage(stage Stage, at, now time.Time) bool {
+	var changed bool
+	switch stage {
+	case StageAllocated:
+		changed = firstTime(&so.AllocatedAt, at)
+	case StagePicked:
+		changed = firstTime(&so.PickedAt, at)
+	}
+	if changed {
+		so.touch(now)
+	}
+	return changed
+}
+
+// SettlePaid records when the order was paid: once it is shipped in full or
+// closed, has invoices, and none of them is open, at the last invoice's
+// payment (lastPaid). It reports whether that changed the order.
+func (so *SalesOrder) SettlePaid(invoices, open int, lastPaid, now time.Time) bool {
+	if (so.State != SOShipped && so.State != SOClosed) || invoices == 0 || open > 0 || !so.PaidAt.IsZero() || lastPaid.IsZero() {
+		return false
+	}
+	so.PaidAt = lastPaid.UTC()
+	so.touch(now)
+	return true
 }
 
 // settleShippedState derives the state of an order past DRAFT from its lines.

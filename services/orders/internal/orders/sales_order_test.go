@@ -79,23 +79,23 @@ func TestShipmentAfterCancellationTakesBackTheCancelledPart(t *testing.T) {
 	if err := so.Confirm(shop(nil), Credit{}, t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := so.ApplyShipment([]ShippedQty{{Line: 1, Qty: 4 * qtyOne}}, t0); err != nil || so.State != SOPartiallyShipped {
+	if err := so.ApplyShipment([]ShippedQty{{Line: 1, Qty: 4 * qtyOne}}, t0, t0); err != nil || so.State != SOPartiallyShipped {
 		t.Fatalf("ship 4: %v %v", err, so.State)
 	}
 	if _, err := so.Cancel(nil, t0); err != nil || so.State != SOClosed || so.Lines[0].Cancelled != 6*qtyOne {
 		t.Fatalf("cancel the backorder: %v %+v", err, so)
 	}
 	// the warehouse had already picked 2 more; they left: a fact
-	if err := so.ApplyShipment([]ShippedQty{{Line: 1, Qty: 2 * qtyOne}}, t0); err != nil {
+	if err := so.ApplyShipment([]ShippedQty{{Line: 1, Qty: 2 * qtyOne}}, t0, t0); err != nil {
 		t.Fatal(err)
 	}
 	if l := so.Lines[0]; l.Shipped != 6*qtyOne || l.Cancelled != 4*qtyOne || l.Open() != 0 || so.State != SOClosed {
 		t.Fatalf("after a late shipment: %+v %v", l, so.State)
 	}
-	if err := so.ApplyShipment([]ShippedQty{{Line: 2, Qty: qtyOne}}, t0); !errors.Is(err, ErrUnknownSOLine) {
+	if err := so.ApplyShipment([]ShippedQty{{Line: 2, Qty: qtyOne}}, t0, t0); !errors.Is(err, ErrUnknownSOLine) {
 		t.Fatalf("unknown line: %v", err)
 	}
-	if err := so.ApplyShipment([]ShippedQty{{Line: 1, Qty: 0}}, t0); err == nil {
+	if err := so.ApplyShipment([]ShippedQty{{Line: 1, Qty: 0}}, t0, t0); err == nil {
 		t.Fatal("a zero shipment was applied")
 	}
 }
@@ -138,5 +138,28 @@ func TestCustomerSettingsAreChecked(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("violations %+v miss %v", e.Violations, want)
+	}
+}
+
+func TestTimingsAreNearestRankPercentilesOfDocumentsThatReachedBothStages(t *testing.T) {
+	var docs [][]time.Time
+	for i := 1; i <= 100; i++ {
+		docs = append(docs, []time.Time{t0, t0.Add(time.Duration(i) * time.Minute), {}})
+	}
+	docs = append(docs, []time.Time{t0, {}, {}})                                // not reached
+	docs = append(docs, []time.Time{t0, t0.Add(-time.Hour), t0.Add(time.Hour)}) // out of order: counts as 0
+	got := Timings([]string{"A", "B", "C"}, [][2]int{{0, 1}, {1, 2}, {0, 2}}, docs)
+	if ab := got[0]; ab.From != "A" || ab.To != "B" || ab.Count != 101 || ab.P50 != 50*time.Minute || ab.P90 != 90*time.Minute ||
+		ab.P99 != 99*time.Minute || ab.Max != 100*time.Minute {
+		t.Errorf("A->B = %+v", ab)
+	}
+	if bc := got[1]; bc.Count != 1 || bc.Max != 2*time.Hour {
+		t.Errorf("B->C = %+v", bc)
+	}
+	if ac := got[2]; ac.Count != 1 || ac.P50 != time.Hour {
+		t.Errorf("A->C = %+v", ac)
+	}
+	if none := Timings([]string{"A", "B"}, [][2]int{{0, 1}}, nil); none[0].Count != 0 || none[0].Max != 0 {
+		t.Errorf("no documents = %+v", none)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
@@ -69,6 +70,11 @@ func SalesOrderToProto(so *orders.SalesOrder) *ordersv1.SalesOrder {
 		ConfirmTime:       optTime(so.ConfirmedAt),
 		CancelTime:        optTime(so.CancelledAt),
 		Version:           so.Version,
+		AllocateTime:      optTime(so.AllocatedAt),
+		PickTime:          optTime(so.PickedAt),
+		ShipTime:          optTime(so.ShippedAt),
+		InvoiceTime:       optTime(so.InvoicedAt),
+		PayTime:           optTime(so.PaidAt),
 	}
 	for i := range so.Lines {
 		l := &so.Lines[i]
@@ -119,7 +125,9 @@ func SOInputFromProto(p *ordersv1.SalesOrder, strict bool) (orders.SOInput, erro
 			field{"tax_total", p.GetTaxTotal() != nil}, field{"total", p.GetTotal() != nil},
 			field{"create_time", p.GetCreateTime() != nil}, field{"update_time", p.GetUpdateTime() != nil},
 			field{"confirm_time", p.GetConfirmTime() != nil}, field{"cancel_time", p.GetCancelTime() != nil},
-			field{"version", p.GetVersion() != 0})
+			field{"version", p.GetVersion() != 0}, field{"allocate_time", p.GetAllocateTime() != nil},
+			field{"pick_time", p.GetPickTime() != nil}, field{"ship_time", p.GetShipTime() != nil},
+			field{"invoice_time", p.GetInvoiceTime() != nil}, field{"pay_time", p.GetPayTime() != nil})
 	}
 	in := orders.SOInput{Currency: p.GetCurrencyCode(), CustomerRef: p.GetCustomerReference()}
 	if p.GetCustomer() != "" {
@@ -346,6 +354,19 @@ func ReceivablesToProto(r *orders.Receivables) *ordersv1.ReceivablesAgeing {
 	for _, b := range r.Buckets {
 		out.Buckets = append(out.Buckets, &ordersv1.AgeingBucket{MinDaysPastDue: int32(b.MinDays), MaxDaysPastDue: int32(b.MaxDays),
 			Amount: minor(r.Currency, b.Amount), InvoiceCount: int32(b.Count)})
+	}
+	return out
+}
+
+// TimingsToProto maps stage timings.
+func TimingsToProto(from, to time.Time, documents int, steps []orders.StageTiming) *ordersv1.DocumentTimings {
+	out := &ordersv1.DocumentTimings{StartTime: timestamppb.New(from), EndTime: timestamppb.New(to), DocumentCount: int32(documents)}
+	for _, st := range steps {
+		t := &ordersv1.StageTiming{FromStage: st.From, ToStage: st.To, Count: int32(st.Count)}
+		if st.Count > 0 {
+			t.P50, t.P90, t.P99, t.Max = durationpb.New(st.P50), durationpb.New(st.P90), durationpb.New(st.P99), durationpb.New(st.Max)
+		}
+		out.Stages = append(out.Stages, t)
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/paging"
@@ -44,9 +45,11 @@ func (t *tx) LockSalesOrder(ctx context.Context, id string) (*orders.SalesOrder,
 
 func (t *tx) SaveSalesOrder(ctx context.Context, so *orders.SalesOrder, loadedVersion int64) error {
 	res, err := t.Tx.ExecContext(ctx, `UPDATE sales_orders SET state = $1, uninvoiced_minor = $2, updated_at = $3,
-		confirmed_at = $4, cancelled_at = $5, version = $6 WHERE id = $7 AND version = $8`,
+		confirmed_at = $4, cancelled_at = $5, version = $6, allocated_at = $7, picked_at = $8, shipped_at = $9,
+		invoiced_at = $10, paid_at = $11 WHERE id = $12 AND version = $13`,
 		so.State.String(), so.Uninvoiced(), so.UpdatedAt.UnixMicro(), micros(so.ConfirmedAt), micros(so.CancelledAt),
-		so.Version, so.ID, loadedVersion)
+		so.Version, micros(so.AllocatedAt), micros(so.PickedAt), micros(so.ShippedAt), micros(so.InvoicedAt),
+		micros(so.PaidAt), so.ID, loadedVersion)
 	if err != nil {
 		return fmt.Errorf("save sales order %s: %w", so.ID, err)
 	}
@@ -83,7 +86,7 @@ func (t *tx) CreditExposure(ctx context.Context, customer, currency string) (int
 }
 
 const soColumns = `id, customer_code, currency_code, partner, customer_reference, state, created_at, updated_at,
-	confirmed_at, cancelled_at, version`
+	confirmed_at, cancelled_at, version, allocated_at, picked_at, shipped_at, invoiced_at, paid_at`
 
 func (r reader) GetSalesOrder(ctx context.Context, id string) (*orders.SalesOrder, error) {
 	sos, err := r.salesOrders(ctx, `SELECT `+soColumns+` FROM sales_orders WHERE id = $1`, id)
@@ -123,11 +126,13 @@ func (r reader) salesOrders(ctx context.Context, query string, args ...any) ([]*
 	err := r.each(ctx, "sales orders", query, args, func(scan func(...any) error) error {
 		var so orders.SalesOrder
 		var state string
-		var created, updated, confirmed, cancelled int64
+		var created, updated, confirmed, cancelled, allocated, picked, shipped, invoiced, paid int64
 		if err := scan(&so.ID, &so.Customer, &so.Currency, &so.Partner, &so.CustomerRef, &state,
-			&created, &updated, &confirmed, &cancelled, &so.Version); err != nil {
+			&created, &updated, &confirmed, &cancelled, &so.Version, &allocated, &picked, &shipped, &invoiced, &paid); err != nil {
 			return err
 		}
+		so.AllocatedAt, so.PickedAt, so.ShippedAt = fromMicros(allocated), fromMicros(picked), fromMicros(shipped)
+		so.InvoicedAt, so.PaidAt = fromMicros(invoiced), fromMicros(paid)
 		var ok bool
 		if so.State, ok = orders.ParseSOState(state); !ok {
 			return fmt.Errorf("sales order %s: unknown state %q", so.ID, state)
@@ -170,6 +175,61 @@ func (r reader) salesOrders(ctx context.Context, query string, args ...any) ([]*
 		return nil, err
 	}
 	return out, nil
+}
+
+// SalesOrderPayment counts the order's invoices, the open ones, and the
+// latest time one was paid in full.
+func (t *tx) SalesOrderPayment(ctx context.Context, salesOrder string) (app.OrderPayment, error) {
+	var p app.OrderPayment
+	var open sql.NullInt64
+	var last sql.NullInt64
+	err := t.Tx.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN open_minor > 0 THEN 1 ELSE 0 END), MAX(paid_at)
+		FROM invoices WHERE sales_order_id = $1`, salesOrder).Scan(&p.Invoices, &open, &last)
+	if err != nil {
+		return p, fmt.Errorf("payment of sales order %s: %w", salesOrder, err)
+	}
+	p.Open, p.LastPaid = int(open.Int64), fromMicros(last.Int64)
+	return p, nil
+}
+
+// SalesOrderStages reads the stage times of the orders confirmed in [from, to).
+func (r reader) SalesOrderStages(ctx context.Context, partner *string, from, to time.Time) ([][]time.Time, error) {
+	q := `SELECT confirmed_at, allocated_at, picked_at, shipped_at, invoiced_at, paid_at FROM sales_orders
+		WHERE confirmed_at >= $1 AND confirmed_at < $2 AND confirmed_at > 0`
+	return r.stages(ctx, "sales order stages", q, 6, partner, from, to)
+}
+
+// PurchaseOrderStages reads the stage times of the orders released in [from, to).
+func (r reader) PurchaseOrderStages(ctx context.Context, partner *string, from, to time.Time) ([][]time.Time, error) {
+	q := `SELECT released_at, received_at, billed_at FROM purchase_orders
+		WHERE released_at >= $1 AND released_at < $2 AND released_at > 0`
+	return r.stages(ctx, "purchase order stages", q, 3, partner, from, to)
+}
+
+func (r reader) stages(ctx context.Context, what, q string, n int, partner *string, from, to time.Time) ([][]time.Time, error) {
+	args := []any{from.UnixMicro(), to.UnixMicro()}
+	if partner != nil {
+		q += ` AND partner = $3`
+		args = append(args, *partner)
+	}
+	var out [][]time.Time
+	err := r.each(ctx, what, q, args, func(scan func(...any) error) error {
+		vs := make([]int64, n)
+		dest := make([]any, n)
+		for i := range vs {
+			dest[i] = &vs[i]
+		}
+		if err := scan(dest...); err != nil {
+			return err
+		}
+		row := make([]time.Time, n)
+		for i, v := range vs {
+			row[i] = fromMicros(v)
+		}
+		out = append(out, row)
+		return nil
+	})
+	return out, err
 }
 
 // placeholders is "$first, ..., $(first+n-1)".

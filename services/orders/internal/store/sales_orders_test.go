@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/caller"
@@ -564,6 +565,101 @@ func TestListSalesOrdersFiltersAndPages(t *testing.T) {
 		}
 		if sos, _ := svc.ListSalesOrders(ctx, app.SOFilter{State: orders.SOConfirmed}, paging.Page{Limit: 10}); len(sos) != 1 || sos[0].ID != ids[1] {
 			t.Errorf("confirmed = %v", sos)
+		}
+	})
+}
+
+// stageMsg is a real encoded inventory AllocationCreated (pick false) or
+// StockPicked for the outbound order named after so.
+func stageMsg(t *testing.T, id, so string, pick bool, at time.Time) *natsx.Message {
+	t.Helper()
+	order := &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER, Id: so}
+	var m proto.Message = &inventoryv1.AllocationCreated{EventId: id, OccurredAt: timestamppb.New(at), AggregateId: "items/W-1",
+		Allocation: &inventoryv1.Allocation{Name: "allocations/" + id, Order: order, CreateTime: timestamppb.New(at)}}
+	subject := events.AllocationCreatedSubject
+	if pick {
+		m = &inventoryv1.StockPicked{EventId: id, OccurredAt: timestamppb.New(at), AggregateId: "items/W-1",
+			Movement: &inventoryv1.Movement{Name: "movements/" + id, Type: inventoryv1.MovementType_MOVEMENT_TYPE_MOVE, Source: order,
+				EffectiveTime: timestamppb.New(at)}}
+		subject = events.StockPickedSubject
+	}
+	return &natsx.Message{EventID: id, Type: string(m.ProtoReflect().Descriptor().FullName()), Subject: subject, Data: payload(t, m)}
+}
+
+func TestOrderToCashAndProcureToPayStagesAreTimed(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := soFixture(t, db, nil)
+		so := confirmedSO(t, ctx, svc) // confirmed at t0 + a few seconds
+		// stage times before the test clock (t0 + seconds), which would clamp later ones
+		allocated, picked, shippedAt := t0.Add(-50*time.Minute), t0.Add(-45*time.Minute), t0.Add(-40*time.Minute)
+		// the pick arrives first, then the allocation twice, then a later allocation
+		for i, err := range events.StagesHandler(svc)(ctx, []*natsx.Message{
+			stageMsg(t, "pick-1", so.ID, true, picked), stageMsg(t, "alloc-1", so.ID, false, allocated),
+			stageMsg(t, "alloc-1", so.ID, false, allocated), stageMsg(t, "alloc-2", so.ID, false, allocated.Add(time.Minute)),
+			stageMsg(t, "alloc-x", "not-a-sales-order", false, allocated),
+		}) {
+			if err != nil {
+				t.Fatalf("stage %d: %v", i, err)
+			}
+		}
+		got, _ := svc.GetSalesOrder(ctx, so.ID)
+		if !got.AllocatedAt.Equal(allocated) || !got.PickedAt.Equal(picked) {
+			t.Fatalf("stages = allocated %v picked %v", got.AllocatedAt, got.PickedAt)
+		}
+		ship(t, svc, shipmentMsg(t, "e1", "S1", so.ID, shippedAt, shipped{1, "24"}, shipped{2, "0.5"}))
+		got, _ = svc.GetSalesOrder(ctx, so.ID)
+		if !got.ShippedAt.Equal(shippedAt) || !got.InvoicedAt.Equal(shippedAt) || !got.PaidAt.IsZero() {
+			t.Fatalf("after shipment: shipped %v invoiced %v paid %v", got.ShippedAt, got.InvoicedAt, got.PaidAt)
+		}
+		if _, err := svc.RecordPayment(ctx, "", orders.PaymentInput{Customer: "SHOP", Amount: 1000, Method: orders.MethodCash}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = svc.GetSalesOrder(ctx, so.ID); !got.PaidAt.IsZero() {
+			t.Fatal("a part payment marked the order paid")
+		}
+		p, err := svc.RecordPayment(ctx, "", orders.PaymentInput{Customer: "SHOP", Amount: 1579, Method: orders.MethodCash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = svc.GetSalesOrder(ctx, so.ID); !got.PaidAt.Equal(p.ReceivedAt) {
+			t.Fatalf("paid at %v, want the last payment's %v", got.PaidAt, p.ReceivedAt)
+		}
+		tm, err := svc.OrderToCashTimings(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+		if err != nil || tm.Documents != 1 || len(tm.Steps) != 7 {
+			t.Fatalf("timings = %+v, %v", tm, err)
+		}
+		for _, st := range tm.Steps {
+			if st.Count != 1 {
+				t.Errorf("step %s -> %s counted %d orders, want 1", st.From, st.To, st.Count)
+			}
+		}
+		if whole := tm.Steps[6]; whole.From != "CONFIRMED" || whole.To != "PAID" || whole.Max != got.PaidAt.Sub(got.ConfirmedAt) {
+			t.Errorf("confirmed to paid = %+v, want %v", whole, got.PaidAt.Sub(got.ConfirmedAt))
+		}
+		if tm, _ := svc.OrderToCashTimings(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour)); tm.Documents != 0 || tm.Steps[0].Count != 0 {
+			t.Errorf("an empty range = %+v", tm)
+		}
+		pb := caller.NewContext(ctx, caller.Partner("partner-b"))
+		if tm, _ := svc.OrderToCashTimings(pb, t0.Add(-time.Hour), t0.Add(time.Hour)); tm.Documents != 0 {
+			t.Errorf("another partner times %d of the company's orders", tm.Documents)
+		}
+		if _, err := svc.OrderToCashTimings(ctx, t0, t0); apperr.KindOf(err) != apperr.KindInvalidArgument {
+			t.Errorf("empty range: %v", err)
+		}
+
+		po := releasedPO(t, ctx, svc, "ACME", "3.00")
+		deliver(t, svc, valuedReceipt(t, "m1", po.ID, 1, "10", 3000, "EUR", false))
+		if _, err := svc.RecordBill(ctx, "", po.ID, billInput("B-1", 0, bl(1, "10", "", "3"))); err != nil {
+			t.Fatal(err)
+		}
+		gotPO, _ := svc.GetPurchaseOrder(ctx, po.ID)
+		if gotPO.ReceivedAt.IsZero() || gotPO.BilledAt.IsZero() || gotPO.BilledAt.Before(gotPO.ReceivedAt) {
+			t.Fatalf("purchase order stages: received %v billed %v", gotPO.ReceivedAt, gotPO.BilledAt)
+		}
+		ptp, err := svc.ProcureToPayTimings(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+		if err != nil || ptp.Documents != 1 || ptp.Steps[2].From != "RELEASED" || ptp.Steps[2].To != "BILLED" || ptp.Steps[2].Count != 1 {
+			t.Fatalf("procure to pay = %+v, %v", ptp, err)
 		}
 	})
 }

@@ -421,8 +421,8 @@ type ReceivablesAgeing struct {
 	// The currency of every amount of the row.
 	CurrencyCode string `protobuf:"bytes,2,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
 	// The open amounts by how far past due they are, always five buckets in
-	// this order: not yet due (0-0), 1-30, 31-60, 61-90 and more than 90 days
-	// (91-0) past due.
+	// this order: less than a whole day past due or not yet due (0-0), 1-30,
+	// 31-60, 61-90 and more than 90 days (91-0) past due.
 	Buckets []*AgeingBucket `protobuf:"bytes,3,rep,name=buckets,proto3" json:"buckets,omitempty"`
 	// The sum of the buckets: what the customer owes on invoices.
 	OpenTotal *v1.Money `protobuf:"bytes,4,opt,name=open_total,json=openTotal,proto3" json:"open_total,omitempty"`

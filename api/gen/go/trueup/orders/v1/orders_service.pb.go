@@ -10,6 +10,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -2478,11 +2479,294 @@ func (x *ListReceivablesAgeingResponse) GetNextPageToken() string {
 	return ""
 }
 
+// The request for order-to-cash timings.
+type GetOrderToCashTimingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Orders confirmed at or after this time; unset is 30 days before end_time.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Orders confirmed before this time; unset is now.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOrderToCashTimingsRequest) Reset() {
+	*x = GetOrderToCashTimingsRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOrderToCashTimingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOrderToCashTimingsRequest) ProtoMessage() {}
+
+func (x *GetOrderToCashTimingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOrderToCashTimingsRequest.ProtoReflect.Descriptor instead.
+func (*GetOrderToCashTimingsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetOrderToCashTimingsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetOrderToCashTimingsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// The request for procure-to-pay timings.
+type GetProcureToPayTimingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Orders released at or after this time; unset is 30 days before end_time.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Orders released before this time; unset is now.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProcureToPayTimingsRequest) Reset() {
+	*x = GetProcureToPayTimingsRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProcureToPayTimingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProcureToPayTimingsRequest) ProtoMessage() {}
+
+func (x *GetProcureToPayTimingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProcureToPayTimingsRequest.ProtoReflect.Descriptor instead.
+func (*GetProcureToPayTimingsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *GetProcureToPayTimingsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *GetProcureToPayTimingsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// How long documents took from stage to stage.
+type DocumentTimings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The range of the documents' first stage.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// See start_time.
+	EndTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// How many documents reached their first stage in the range.
+	DocumentCount int32 `protobuf:"varint,3,opt,name=document_count,json=documentCount,proto3" json:"document_count,omitempty"`
+	// One row per step, in the order of the flow, then the whole flow.
+	Stages        []*StageTiming `protobuf:"bytes,4,rep,name=stages,proto3" json:"stages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DocumentTimings) Reset() {
+	*x = DocumentTimings{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DocumentTimings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DocumentTimings) ProtoMessage() {}
+
+func (x *DocumentTimings) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DocumentTimings.ProtoReflect.Descriptor instead.
+func (*DocumentTimings) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *DocumentTimings) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *DocumentTimings) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *DocumentTimings) GetDocumentCount() int32 {
+	if x != nil {
+		return x.DocumentCount
+	}
+	return 0
+}
+
+func (x *DocumentTimings) GetStages() []*StageTiming {
+	if x != nil {
+		return x.Stages
+	}
+	return nil
+}
+
+// The durations of one step over the documents that reached both stages.
+type StageTiming struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The step's first stage, e.g. "CONFIRMED".
+	FromStage string `protobuf:"bytes,1,opt,name=from_stage,json=fromStage,proto3" json:"from_stage,omitempty"`
+	// The step's last stage, e.g. "SHIPPED".
+	ToStage string `protobuf:"bytes,2,opt,name=to_stage,json=toStage,proto3" json:"to_stage,omitempty"`
+	// How many documents reached both stages.
+	Count int32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	// The median duration (nearest rank); unset when count is 0.
+	P50 *durationpb.Duration `protobuf:"bytes,4,opt,name=p50,proto3" json:"p50,omitempty"`
+	// The 90th percentile duration (nearest rank).
+	P90 *durationpb.Duration `protobuf:"bytes,5,opt,name=p90,proto3" json:"p90,omitempty"`
+	// The 99th percentile duration (nearest rank).
+	P99 *durationpb.Duration `protobuf:"bytes,6,opt,name=p99,proto3" json:"p99,omitempty"`
+	// The longest duration.
+	Max           *durationpb.Duration `protobuf:"bytes,7,opt,name=max,proto3" json:"max,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StageTiming) Reset() {
+	*x = StageTiming{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StageTiming) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StageTiming) ProtoMessage() {}
+
+func (x *StageTiming) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StageTiming.ProtoReflect.Descriptor instead.
+func (*StageTiming) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *StageTiming) GetFromStage() string {
+	if x != nil {
+		return x.FromStage
+	}
+	return ""
+}
+
+func (x *StageTiming) GetToStage() string {
+	if x != nil {
+		return x.ToStage
+	}
+	return ""
+}
+
+func (x *StageTiming) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *StageTiming) GetP50() *durationpb.Duration {
+	if x != nil {
+		return x.P50
+	}
+	return nil
+}
+
+func (x *StageTiming) GetP90() *durationpb.Duration {
+	if x != nil {
+		return x.P90
+	}
+	return nil
+}
+
+func (x *StageTiming) GetP99() *durationpb.Duration {
+	if x != nil {
+		return x.P99
+	}
+	return nil
+}
+
+func (x *StageTiming) GetMax() *durationpb.Duration {
+	if x != nil {
+		return x.Max
+	}
+	return nil
+}
+
 var File_trueup_orders_v1_orders_service_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
-	"%trueup/orders/v1/orders_service.proto\x12\x10trueup.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1btrueup/orders/v1/bill.proto\x1a#trueup/orders/v1/catalog_item.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a\x1etrueup/orders/v1/invoice.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\"trueup/orders/v1/sales_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"n\n" +
+	"%trueup/orders/v1/orders_service.proto\x12\x10trueup.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1btrueup/orders/v1/bill.proto\x1a#trueup/orders/v1/catalog_item.proto\x1a\x1ftrueup/orders/v1/customer.proto\x1a\x1etrueup/orders/v1/invoice.proto\x1a%trueup/orders/v1/purchase_order.proto\x1a\"trueup/orders/v1/sales_order.proto\x1a\x1ftrueup/orders/v1/supplier.proto\"n\n" +
 	"\x15CreateSupplierRequest\x126\n" +
 	"\bsupplier\x18\x01 \x01(\v2\x1a.trueup.orders.v1.SupplierR\bsupplier\x12\x1d\n" +
 	"\n" +
@@ -2653,7 +2937,30 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"as_of_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\"\x80\x01\n" +
 	"\x1dListReceivablesAgeingResponse\x127\n" +
 	"\x04rows\x18\x01 \x03(\v2#.trueup.orders.v1.ReceivablesAgeingR\x04rows\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x97 \n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x01\n" +
+	"\x1cGetOrderToCashTimingsRequest\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\x91\x01\n" +
+	"\x1dGetProcureToPayTimingsRequest\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"\xe1\x01\n" +
+	"\x0fDocumentTimings\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12%\n" +
+	"\x0edocument_count\x18\x03 \x01(\x05R\rdocumentCount\x125\n" +
+	"\x06stages\x18\x04 \x03(\v2\x1d.trueup.orders.v1.StageTimingR\x06stages\"\x91\x02\n" +
+	"\vStageTiming\x12\x1d\n" +
+	"\n" +
+	"from_stage\x18\x01 \x01(\tR\tfromStage\x12\x19\n" +
+	"\bto_stage\x18\x02 \x01(\tR\atoStage\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x05R\x05count\x12+\n" +
+	"\x03p50\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03p50\x12+\n" +
+	"\x03p90\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x03p90\x12+\n" +
+	"\x03p99\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x03p99\x12+\n" +
+	"\x03max\x18\a \x01(\v2\x19.google.protobuf.DurationR\x03max2\xb4\"\n" +
 	"\rOrdersService\x12v\n" +
 	"\x0eCreateSupplier\x12'.trueup.orders.v1.CreateSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1f\x82\xd3\xe4\x93\x02\x19:\bsupplier\"\r/v1/suppliers\x12o\n" +
 	"\vGetSupplier\x12$.trueup.orders.v1.GetSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=suppliers/*}\x12w\n" +
@@ -2687,7 +2994,9 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
 	"GetPayment\x12#.trueup.orders.v1.GetPaymentRequest\x1a\x19.trueup.orders.v1.Payment\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=payments/*}\x12s\n" +
 	"\fListPayments\x12%.trueup.orders.v1.ListPaymentsRequest\x1a&.trueup.orders.v1.ListPaymentsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/payments\x12\x97\x01\n" +
-	"\x15ListReceivablesAgeing\x12..trueup.orders.v1.ListReceivablesAgeingRequest\x1a/.trueup.orders.v1.ListReceivablesAgeingResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/receivablesAgeingB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
+	"\x15ListReceivablesAgeing\x12..trueup.orders.v1.ListReceivablesAgeingRequest\x1a/.trueup.orders.v1.ListReceivablesAgeingResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/receivablesAgeing\x12\x8a\x01\n" +
+	"\x15GetOrderToCashTimings\x12..trueup.orders.v1.GetOrderToCashTimingsRequest\x1a!.trueup.orders.v1.DocumentTimings\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/orderToCashTimings\x12\x8d\x01\n" +
+	"\x16GetProcureToPayTimings\x12/.trueup.orders.v1.GetProcureToPayTimingsRequest\x1a!.trueup.orders.v1.DocumentTimings\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/procureToPayTimingsB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_trueup_orders_v1_orders_service_proto_rawDescOnce sync.Once
@@ -2701,7 +3010,7 @@ func file_trueup_orders_v1_orders_service_proto_rawDescGZIP() []byte {
 	return file_trueup_orders_v1_orders_service_proto_rawDescData
 }
 
-var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*CreateSupplierRequest)(nil),            // 0: trueup.orders.v1.CreateSupplierRequest
 	(*GetSupplierRequest)(nil),               // 1: trueup.orders.v1.GetSupplierRequest
@@ -2743,117 +3052,137 @@ var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*ListPaymentsResponse)(nil),             // 37: trueup.orders.v1.ListPaymentsResponse
 	(*ListReceivablesAgeingRequest)(nil),     // 38: trueup.orders.v1.ListReceivablesAgeingRequest
 	(*ListReceivablesAgeingResponse)(nil),    // 39: trueup.orders.v1.ListReceivablesAgeingResponse
-	(*Supplier)(nil),                         // 40: trueup.orders.v1.Supplier
-	(*Customer)(nil),                         // 41: trueup.orders.v1.Customer
-	(*CatalogItem)(nil),                      // 42: trueup.orders.v1.CatalogItem
-	(*PurchaseOrder)(nil),                    // 43: trueup.orders.v1.PurchaseOrder
-	(PurchaseOrderState)(0),                  // 44: trueup.orders.v1.PurchaseOrderState
-	(*timestamppb.Timestamp)(nil),            // 45: google.protobuf.Timestamp
-	(DiscrepancyResolution)(0),               // 46: trueup.orders.v1.DiscrepancyResolution
-	(*SupplierBill)(nil),                     // 47: trueup.orders.v1.SupplierBill
-	(SupplierBillState)(0),                   // 48: trueup.orders.v1.SupplierBillState
-	(*SalesOrder)(nil),                       // 49: trueup.orders.v1.SalesOrder
-	(SalesOrderState)(0),                     // 50: trueup.orders.v1.SalesOrderState
-	(InvoiceState)(0),                        // 51: trueup.orders.v1.InvoiceState
-	(*Invoice)(nil),                          // 52: trueup.orders.v1.Invoice
-	(*Payment)(nil),                          // 53: trueup.orders.v1.Payment
-	(*ReceivablesAgeing)(nil),                // 54: trueup.orders.v1.ReceivablesAgeing
+	(*GetOrderToCashTimingsRequest)(nil),     // 40: trueup.orders.v1.GetOrderToCashTimingsRequest
+	(*GetProcureToPayTimingsRequest)(nil),    // 41: trueup.orders.v1.GetProcureToPayTimingsRequest
+	(*DocumentTimings)(nil),                  // 42: trueup.orders.v1.DocumentTimings
+	(*StageTiming)(nil),                      // 43: trueup.orders.v1.StageTiming
+	(*Supplier)(nil),                         // 44: trueup.orders.v1.Supplier
+	(*Customer)(nil),                         // 45: trueup.orders.v1.Customer
+	(*CatalogItem)(nil),                      // 46: trueup.orders.v1.CatalogItem
+	(*PurchaseOrder)(nil),                    // 47: trueup.orders.v1.PurchaseOrder
+	(PurchaseOrderState)(0),                  // 48: trueup.orders.v1.PurchaseOrderState
+	(*timestamppb.Timestamp)(nil),            // 49: google.protobuf.Timestamp
+	(DiscrepancyResolution)(0),               // 50: trueup.orders.v1.DiscrepancyResolution
+	(*SupplierBill)(nil),                     // 51: trueup.orders.v1.SupplierBill
+	(SupplierBillState)(0),                   // 52: trueup.orders.v1.SupplierBillState
+	(*SalesOrder)(nil),                       // 53: trueup.orders.v1.SalesOrder
+	(SalesOrderState)(0),                     // 54: trueup.orders.v1.SalesOrderState
+	(InvoiceState)(0),                        // 55: trueup.orders.v1.InvoiceState
+	(*Invoice)(nil),                          // 56: trueup.orders.v1.Invoice
+	(*Payment)(nil),                          // 57: trueup.orders.v1.Payment
+	(*ReceivablesAgeing)(nil),                // 58: trueup.orders.v1.ReceivablesAgeing
+	(*durationpb.Duration)(nil),              // 59: google.protobuf.Duration
 }
 var file_trueup_orders_v1_orders_service_proto_depIdxs = []int32{
-	40, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
-	40, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
-	41, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
-	41, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
-	42, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
-	43, // 5: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
-	44, // 6: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
-	45, // 7: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	45, // 8: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	43, // 9: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
-	46, // 10: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
-	47, // 11: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
-	48, // 12: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
-	47, // 13: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
-	49, // 14: trueup.orders.v1.CreateSalesOrderRequest.sales_order:type_name -> trueup.orders.v1.SalesOrder
-	50, // 15: trueup.orders.v1.ListSalesOrdersRequest.state:type_name -> trueup.orders.v1.SalesOrderState
-	45, // 16: trueup.orders.v1.ListSalesOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	45, // 17: trueup.orders.v1.ListSalesOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	49, // 18: trueup.orders.v1.ListSalesOrdersResponse.sales_orders:type_name -> trueup.orders.v1.SalesOrder
-	51, // 19: trueup.orders.v1.ListInvoicesRequest.state:type_name -> trueup.orders.v1.InvoiceState
-	45, // 20: trueup.orders.v1.ListInvoicesRequest.issue_time_start:type_name -> google.protobuf.Timestamp
-	45, // 21: trueup.orders.v1.ListInvoicesRequest.issue_time_end:type_name -> google.protobuf.Timestamp
-	52, // 22: trueup.orders.v1.ListInvoicesResponse.invoices:type_name -> trueup.orders.v1.Invoice
-	53, // 23: trueup.orders.v1.RecordPaymentRequest.payment:type_name -> trueup.orders.v1.Payment
-	53, // 24: trueup.orders.v1.ListPaymentsResponse.payments:type_name -> trueup.orders.v1.Payment
-	45, // 25: trueup.orders.v1.ListReceivablesAgeingRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	54, // 26: trueup.orders.v1.ListReceivablesAgeingResponse.rows:type_name -> trueup.orders.v1.ReceivablesAgeing
-	0,  // 27: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
-	1,  // 28: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
-	2,  // 29: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
-	4,  // 30: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
-	5,  // 31: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
-	6,  // 32: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
-	8,  // 33: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
-	9,  // 34: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
-	11, // 35: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
-	12, // 36: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
-	13, // 37: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
-	15, // 38: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
-	16, // 39: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
-	17, // 40: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
-	18, // 41: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
-	19, // 42: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
-	20, // 43: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
-	21, // 44: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
-	23, // 45: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
-	24, // 46: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
-	25, // 47: trueup.orders.v1.OrdersService.CreateSalesOrder:input_type -> trueup.orders.v1.CreateSalesOrderRequest
-	26, // 48: trueup.orders.v1.OrdersService.GetSalesOrder:input_type -> trueup.orders.v1.GetSalesOrderRequest
-	27, // 49: trueup.orders.v1.OrdersService.ListSalesOrders:input_type -> trueup.orders.v1.ListSalesOrdersRequest
-	29, // 50: trueup.orders.v1.OrdersService.ConfirmSalesOrder:input_type -> trueup.orders.v1.ConfirmSalesOrderRequest
-	30, // 51: trueup.orders.v1.OrdersService.CancelSalesOrder:input_type -> trueup.orders.v1.CancelSalesOrderRequest
-	31, // 52: trueup.orders.v1.OrdersService.GetInvoice:input_type -> trueup.orders.v1.GetInvoiceRequest
-	32, // 53: trueup.orders.v1.OrdersService.ListInvoices:input_type -> trueup.orders.v1.ListInvoicesRequest
-	34, // 54: trueup.orders.v1.OrdersService.RecordPayment:input_type -> trueup.orders.v1.RecordPaymentRequest
-	35, // 55: trueup.orders.v1.OrdersService.GetPayment:input_type -> trueup.orders.v1.GetPaymentRequest
-	36, // 56: trueup.orders.v1.OrdersService.ListPayments:input_type -> trueup.orders.v1.ListPaymentsRequest
-	38, // 57: trueup.orders.v1.OrdersService.ListReceivablesAgeing:input_type -> trueup.orders.v1.ListReceivablesAgeingRequest
-	40, // 58: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
-	40, // 59: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
-	3,  // 60: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
-	41, // 61: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
-	41, // 62: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
-	7,  // 63: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
-	42, // 64: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
-	10, // 65: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
-	43, // 66: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	43, // 67: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	14, // 68: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
-	43, // 69: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	43, // 70: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	43, // 71: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	43, // 72: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
-	47, // 73: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	47, // 74: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	22, // 75: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
-	47, // 76: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	47, // 77: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	49, // 78: trueup.orders.v1.OrdersService.CreateSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	49, // 79: trueup.orders.v1.OrdersService.GetSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	28, // 80: trueup.orders.v1.OrdersService.ListSalesOrders:output_type -> trueup.orders.v1.ListSalesOrdersResponse
-	49, // 81: trueup.orders.v1.OrdersService.ConfirmSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	49, // 82: trueup.orders.v1.OrdersService.CancelSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	52, // 83: trueup.orders.v1.OrdersService.GetInvoice:output_type -> trueup.orders.v1.Invoice
-	33, // 84: trueup.orders.v1.OrdersService.ListInvoices:output_type -> trueup.orders.v1.ListInvoicesResponse
-	53, // 85: trueup.orders.v1.OrdersService.RecordPayment:output_type -> trueup.orders.v1.Payment
-	53, // 86: trueup.orders.v1.OrdersService.GetPayment:output_type -> trueup.orders.v1.Payment
-	37, // 87: trueup.orders.v1.OrdersService.ListPayments:output_type -> trueup.orders.v1.ListPaymentsResponse
-	39, // 88: trueup.orders.v1.OrdersService.ListReceivablesAgeing:output_type -> trueup.orders.v1.ListReceivablesAgeingResponse
-	58, // [58:89] is the sub-list for method output_type
-	27, // [27:58] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	44, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
+	44, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
+	45, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
+	45, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
+	46, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
+	47, // 5: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	48, // 6: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
+	49, // 7: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	49, // 8: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	47, // 9: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
+	50, // 10: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
+	51, // 11: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
+	52, // 12: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
+	51, // 13: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
+	53, // 14: trueup.orders.v1.CreateSalesOrderRequest.sales_order:type_name -> trueup.orders.v1.SalesOrder
+	54, // 15: trueup.orders.v1.ListSalesOrdersRequest.state:type_name -> trueup.orders.v1.SalesOrderState
+	49, // 16: trueup.orders.v1.ListSalesOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	49, // 17: trueup.orders.v1.ListSalesOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	53, // 18: trueup.orders.v1.ListSalesOrdersResponse.sales_orders:type_name -> trueup.orders.v1.SalesOrder
+	55, // 19: trueup.orders.v1.ListInvoicesRequest.state:type_name -> trueup.orders.v1.InvoiceState
+	49, // 20: trueup.orders.v1.ListInvoicesRequest.issue_time_start:type_name -> google.protobuf.Timestamp
+	49, // 21: trueup.orders.v1.ListInvoicesRequest.issue_time_end:type_name -> google.protobuf.Timestamp
+	56, // 22: trueup.orders.v1.ListInvoicesResponse.invoices:type_name -> trueup.orders.v1.Invoice
+	57, // 23: trueup.orders.v1.RecordPaymentRequest.payment:type_name -> trueup.orders.v1.Payment
+	57, // 24: trueup.orders.v1.ListPaymentsResponse.payments:type_name -> trueup.orders.v1.Payment
+	49, // 25: trueup.orders.v1.ListReceivablesAgeingRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	58, // 26: trueup.orders.v1.ListReceivablesAgeingResponse.rows:type_name -> trueup.orders.v1.ReceivablesAgeing
+	49, // 27: trueup.orders.v1.GetOrderToCashTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
+	49, // 28: trueup.orders.v1.GetOrderToCashTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
+	49, // 29: trueup.orders.v1.GetProcureToPayTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
+	49, // 30: trueup.orders.v1.GetProcureToPayTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
+	49, // 31: trueup.orders.v1.DocumentTimings.start_time:type_name -> google.protobuf.Timestamp
+	49, // 32: trueup.orders.v1.DocumentTimings.end_time:type_name -> google.protobuf.Timestamp
+	43, // 33: trueup.orders.v1.DocumentTimings.stages:type_name -> trueup.orders.v1.StageTiming
+	59, // 34: trueup.orders.v1.StageTiming.p50:type_name -> google.protobuf.Duration
+	59, // 35: trueup.orders.v1.StageTiming.p90:type_name -> google.protobuf.Duration
+	59, // 36: trueup.orders.v1.StageTiming.p99:type_name -> google.protobuf.Duration
+	59, // 37: trueup.orders.v1.StageTiming.max:type_name -> google.protobuf.Duration
+	0,  // 38: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
+	1,  // 39: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
+	2,  // 40: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
+	4,  // 41: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
+	5,  // 42: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
+	6,  // 43: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
+	8,  // 44: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
+	9,  // 45: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
+	11, // 46: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
+	12, // 47: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
+	13, // 48: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
+	15, // 49: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
+	16, // 50: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
+	17, // 51: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
+	18, // 52: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
+	19, // 53: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
+	20, // 54: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
+	21, // 55: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
+	23, // 56: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
+	24, // 57: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
+	25, // 58: trueup.orders.v1.OrdersService.CreateSalesOrder:input_type -> trueup.orders.v1.CreateSalesOrderRequest
+	26, // 59: trueup.orders.v1.OrdersService.GetSalesOrder:input_type -> trueup.orders.v1.GetSalesOrderRequest
+	27, // 60: trueup.orders.v1.OrdersService.ListSalesOrders:input_type -> trueup.orders.v1.ListSalesOrdersRequest
+	29, // 61: trueup.orders.v1.OrdersService.ConfirmSalesOrder:input_type -> trueup.orders.v1.ConfirmSalesOrderRequest
+	30, // 62: trueup.orders.v1.OrdersService.CancelSalesOrder:input_type -> trueup.orders.v1.CancelSalesOrderRequest
+	31, // 63: trueup.orders.v1.OrdersService.GetInvoice:input_type -> trueup.orders.v1.GetInvoiceRequest
+	32, // 64: trueup.orders.v1.OrdersService.ListInvoices:input_type -> trueup.orders.v1.ListInvoicesRequest
+	34, // 65: trueup.orders.v1.OrdersService.RecordPayment:input_type -> trueup.orders.v1.RecordPaymentRequest
+	35, // 66: trueup.orders.v1.OrdersService.GetPayment:input_type -> trueup.orders.v1.GetPaymentRequest
+	36, // 67: trueup.orders.v1.OrdersService.ListPayments:input_type -> trueup.orders.v1.ListPaymentsRequest
+	38, // 68: trueup.orders.v1.OrdersService.ListReceivablesAgeing:input_type -> trueup.orders.v1.ListReceivablesAgeingRequest
+	40, // 69: trueup.orders.v1.OrdersService.GetOrderToCashTimings:input_type -> trueup.orders.v1.GetOrderToCashTimingsRequest
+	41, // 70: trueup.orders.v1.OrdersService.GetProcureToPayTimings:input_type -> trueup.orders.v1.GetProcureToPayTimingsRequest
+	44, // 71: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
+	44, // 72: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
+	3,  // 73: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
+	45, // 74: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
+	45, // 75: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
+	7,  // 76: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
+	46, // 77: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
+	10, // 78: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
+	47, // 79: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	47, // 80: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	14, // 81: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
+	47, // 82: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	47, // 83: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	47, // 84: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	47, // 85: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
+	51, // 86: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	51, // 87: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	22, // 88: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
+	51, // 89: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	51, // 90: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	53, // 91: trueup.orders.v1.OrdersService.CreateSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	53, // 92: trueup.orders.v1.OrdersService.GetSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	28, // 93: trueup.orders.v1.OrdersService.ListSalesOrders:output_type -> trueup.orders.v1.ListSalesOrdersResponse
+	53, // 94: trueup.orders.v1.OrdersService.ConfirmSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	53, // 95: trueup.orders.v1.OrdersService.CancelSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	56, // 96: trueup.orders.v1.OrdersService.GetInvoice:output_type -> trueup.orders.v1.Invoice
+	33, // 97: trueup.orders.v1.OrdersService.ListInvoices:output_type -> trueup.orders.v1.ListInvoicesResponse
+	57, // 98: trueup.orders.v1.OrdersService.RecordPayment:output_type -> trueup.orders.v1.Payment
+	57, // 99: trueup.orders.v1.OrdersService.GetPayment:output_type -> trueup.orders.v1.Payment
+	37, // 100: trueup.orders.v1.OrdersService.ListPayments:output_type -> trueup.orders.v1.ListPaymentsResponse
+	39, // 101: trueup.orders.v1.OrdersService.ListReceivablesAgeing:output_type -> trueup.orders.v1.ListReceivablesAgeingResponse
+	42, // 102: trueup.orders.v1.OrdersService.GetOrderToCashTimings:output_type -> trueup.orders.v1.DocumentTimings
+	42, // 103: trueup.orders.v1.OrdersService.GetProcureToPayTimings:output_type -> trueup.orders.v1.DocumentTimings
+	71, // [71:104] is the sub-list for method output_type
+	38, // [38:71] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_orders_service_proto_init() }
@@ -2874,7 +3203,7 @@ func file_trueup_orders_v1_orders_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_orders_service_proto_rawDesc), len(file_trueup_orders_v1_orders_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

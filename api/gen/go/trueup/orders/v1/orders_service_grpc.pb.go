@@ -50,6 +50,8 @@ const (
 	OrdersService_GetPayment_FullMethodName                = "/trueup.orders.v1.OrdersService/GetPayment"
 	OrdersService_ListPayments_FullMethodName              = "/trueup.orders.v1.OrdersService/ListPayments"
 	OrdersService_ListReceivablesAgeing_FullMethodName     = "/trueup.orders.v1.OrdersService/ListReceivablesAgeing"
+	OrdersService_GetOrderToCashTimings_FullMethodName     = "/trueup.orders.v1.OrdersService/GetOrderToCashTimings"
+	OrdersService_GetProcureToPayTimings_FullMethodName    = "/trueup.orders.v1.OrdersService/GetProcureToPayTimings"
 )
 
 // OrdersServiceClient is the client API for OrdersService service.
@@ -180,6 +182,16 @@ type OrdersServiceClient interface {
 	// due as of a time, in customer order. A partner sees only its own
 	// invoices and payments.
 	ListReceivablesAgeing(ctx context.Context, in *ListReceivablesAgeingRequest, opts ...grpc.CallOption) (*ListReceivablesAgeingResponse, error)
+	// Returns how long sales orders took from stage to stage (confirmed,
+	// allocated, picked, shipped, invoiced, paid): percentiles over the orders
+	// confirmed in a time range that reached both stages of a step. A partner
+	// sees its own orders only.
+	GetOrderToCashTimings(ctx context.Context, in *GetOrderToCashTimingsRequest, opts ...grpc.CallOption) (*DocumentTimings, error)
+	// Returns how long purchase orders took from stage to stage (released,
+	// received, billed), as GetOrderToCashTimings does for the orders released
+	// in a time range. Supplier payments are not recorded yet, so there is no
+	// paid stage.
+	GetProcureToPayTimings(ctx context.Context, in *GetProcureToPayTimingsRequest, opts ...grpc.CallOption) (*DocumentTimings, error)
 }
 
 type ordersServiceClient struct {
@@ -500,6 +512,26 @@ func (c *ordersServiceClient) ListReceivablesAgeing(ctx context.Context, in *Lis
 	return out, nil
 }
 
+func (c *ordersServiceClient) GetOrderToCashTimings(ctx context.Context, in *GetOrderToCashTimingsRequest, opts ...grpc.CallOption) (*DocumentTimings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DocumentTimings)
+	err := c.cc.Invoke(ctx, OrdersService_GetOrderToCashTimings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) GetProcureToPayTimings(ctx context.Context, in *GetProcureToPayTimingsRequest, opts ...grpc.CallOption) (*DocumentTimings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DocumentTimings)
+	err := c.cc.Invoke(ctx, OrdersService_GetProcureToPayTimings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrdersServiceServer is the server API for OrdersService service.
 // All implementations must embed UnimplementedOrdersServiceServer
 // for forward compatibility.
@@ -628,6 +660,16 @@ type OrdersServiceServer interface {
 	// due as of a time, in customer order. A partner sees only its own
 	// invoices and payments.
 	ListReceivablesAgeing(context.Context, *ListReceivablesAgeingRequest) (*ListReceivablesAgeingResponse, error)
+	// Returns how long sales orders took from stage to stage (confirmed,
+	// allocated, picked, shipped, invoiced, paid): percentiles over the orders
+	// confirmed in a time range that reached both stages of a step. A partner
+	// sees its own orders only.
+	GetOrderToCashTimings(context.Context, *GetOrderToCashTimingsRequest) (*DocumentTimings, error)
+	// Returns how long purchase orders took from stage to stage (released,
+	// received, billed), as GetOrderToCashTimings does for the orders released
+	// in a time range. Supplier payments are not recorded yet, so there is no
+	// paid stage.
+	GetProcureToPayTimings(context.Context, *GetProcureToPayTimingsRequest) (*DocumentTimings, error)
 	mustEmbedUnimplementedOrdersServiceServer()
 }
 
@@ -730,6 +772,12 @@ func (UnimplementedOrdersServiceServer) ListPayments(context.Context, *ListPayme
 }
 func (UnimplementedOrdersServiceServer) ListReceivablesAgeing(context.Context, *ListReceivablesAgeingRequest) (*ListReceivablesAgeingResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListReceivablesAgeing not implemented")
+}
+func (UnimplementedOrdersServiceServer) GetOrderToCashTimings(context.Context, *GetOrderToCashTimingsRequest) (*DocumentTimings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetOrderToCashTimings not implemented")
+}
+func (UnimplementedOrdersServiceServer) GetProcureToPayTimings(context.Context, *GetProcureToPayTimingsRequest) (*DocumentTimings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProcureToPayTimings not implemented")
 }
 func (UnimplementedOrdersServiceServer) mustEmbedUnimplementedOrdersServiceServer() {}
 func (UnimplementedOrdersServiceServer) testEmbeddedByValue()                       {}
@@ -1310,6 +1358,42 @@ func _OrdersService_ListReceivablesAgeing_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrdersService_GetOrderToCashTimings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetOrderToCashTimingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).GetOrderToCashTimings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_GetOrderToCashTimings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).GetOrderToCashTimings(ctx, req.(*GetOrderToCashTimingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_GetProcureToPayTimings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProcureToPayTimingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).GetProcureToPayTimings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_GetProcureToPayTimings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).GetProcureToPayTimings(ctx, req.(*GetProcureToPayTimingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrdersService_ServiceDesc is the grpc.ServiceDesc for OrdersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1440,6 +1524,14 @@ var OrdersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListReceivablesAgeing",
 			Handler:    _OrdersService_ListReceivablesAgeing_Handler,
+		},
+		{
+			MethodName: "GetOrderToCashTimings",
+			Handler:    _OrdersService_GetOrderToCashTimings_Handler,
+		},
+		{
+			MethodName: "GetProcureToPayTimings",
+			Handler:    _OrdersService_GetProcureToPayTimings_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

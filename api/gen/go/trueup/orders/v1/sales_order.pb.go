@@ -143,7 +143,22 @@ type SalesOrder struct {
 	// unset otherwise.
 	CancelTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=cancel_time,json=cancelTime,proto3" json:"cancel_time,omitempty"`
 	// Output only. Grows by one with every change.
-	Version       int64 `protobuf:"varint,15,opt,name=version,proto3" json:"version,omitempty"`
+	Version int64 `protobuf:"varint,15,opt,name=version,proto3" json:"version,omitempty"`
+	// Output only. The order-to-cash stage times, each the first time it
+	// happened; unset until it did. allocate_time and pick_time come from
+	// inventory's allocations and picks for the outbound order named after
+	// the sales order; ship_time is the first shipment's; invoice_time the
+	// first invoice's; pay_time when the order, shipped in full or closed,
+	// had every invoice paid (the last payment's receive time).
+	AllocateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=allocate_time,json=allocateTime,proto3" json:"allocate_time,omitempty"`
+	// See allocate_time.
+	PickTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=pick_time,json=pickTime,proto3" json:"pick_time,omitempty"`
+	// See allocate_time.
+	ShipTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=ship_time,json=shipTime,proto3" json:"ship_time,omitempty"`
+	// See allocate_time.
+	InvoiceTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=invoice_time,json=invoiceTime,proto3" json:"invoice_time,omitempty"`
+	// See allocate_time.
+	PayTime       *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=pay_time,json=payTime,proto3" json:"pay_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -283,6 +298,41 @@ func (x *SalesOrder) GetVersion() int64 {
 	return 0
 }
 
+func (x *SalesOrder) GetAllocateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AllocateTime
+	}
+	return nil
+}
+
+func (x *SalesOrder) GetPickTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PickTime
+	}
+	return nil
+}
+
+func (x *SalesOrder) GetShipTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ShipTime
+	}
+	return nil
+}
+
+func (x *SalesOrder) GetInvoiceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.InvoiceTime
+	}
+	return nil
+}
+
+func (x *SalesOrder) GetPayTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PayTime
+	}
+	return nil
+}
+
 // One line of a sales order.
 type SalesOrderLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -301,8 +351,8 @@ type SalesOrderLine struct {
 	// Output only. The item's base unit of measure.
 	BaseUom string `protobuf:"bytes,5,opt,name=base_uom,json=baseUom,proto3" json:"base_uom,omitempty"`
 	// The price of one unit of quantity.uom, in major units of the order's
-	// currency: a plain non-negative decimal within the currency's minor
-	// units ("1.25"). Required.
+	// currency: a plain non-negative decimal with at most 6 places ("1.25").
+	// Required.
 	UnitPrice string `protobuf:"bytes,6,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
 	// The sales tax rate in percent: a plain decimal with at most 4 places, 0
 	// to 100 ("8.25"). Empty takes the customer's default rate ("0" for a
@@ -463,7 +513,7 @@ var File_trueup_orders_v1_sales_order_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_sales_order_proto_rawDesc = "" +
 	"\n" +
-	"\"trueup/orders/v1/sales_order.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xc0\x05\n" +
+	"\"trueup/orders/v1/sales_order.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xe9\a\n" +
 	"\n" +
 	"SalesOrder\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
@@ -484,7 +534,12 @@ const file_trueup_orders_v1_sales_order_proto_rawDesc = "" +
 	"\fconfirm_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime\x12;\n" +
 	"\vcancel_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"cancelTime\x12\x18\n" +
-	"\aversion\x18\x0f \x01(\x03R\aversion\"\xc4\x04\n" +
+	"\aversion\x18\x0f \x01(\x03R\aversion\x12?\n" +
+	"\rallocate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\fallocateTime\x127\n" +
+	"\tpick_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\bpickTime\x127\n" +
+	"\tship_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\bshipTime\x12=\n" +
+	"\finvoice_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\vinvoiceTime\x125\n" +
+	"\bpay_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\apayTime\"\xc4\x04\n" +
 	"\x0eSalesOrderLine\x12\x1f\n" +
 	"\vline_number\x18\x01 \x01(\x05R\n" +
 	"lineNumber\x12\x12\n" +
@@ -546,14 +601,19 @@ var file_trueup_orders_v1_sales_order_proto_depIdxs = []int32{
 	4,  // 6: trueup.orders.v1.SalesOrder.update_time:type_name -> google.protobuf.Timestamp
 	4,  // 7: trueup.orders.v1.SalesOrder.confirm_time:type_name -> google.protobuf.Timestamp
 	4,  // 8: trueup.orders.v1.SalesOrder.cancel_time:type_name -> google.protobuf.Timestamp
-	5,  // 9: trueup.orders.v1.SalesOrderLine.quantity:type_name -> trueup.type.v1.Quantity
-	3,  // 10: trueup.orders.v1.SalesOrderLine.net_amount:type_name -> trueup.type.v1.Money
-	3,  // 11: trueup.orders.v1.SalesOrderLine.tax_amount:type_name -> trueup.type.v1.Money
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	4,  // 9: trueup.orders.v1.SalesOrder.allocate_time:type_name -> google.protobuf.Timestamp
+	4,  // 10: trueup.orders.v1.SalesOrder.pick_time:type_name -> google.protobuf.Timestamp
+	4,  // 11: trueup.orders.v1.SalesOrder.ship_time:type_name -> google.protobuf.Timestamp
+	4,  // 12: trueup.orders.v1.SalesOrder.invoice_time:type_name -> google.protobuf.Timestamp
+	4,  // 13: trueup.orders.v1.SalesOrder.pay_time:type_name -> google.protobuf.Timestamp
+	5,  // 14: trueup.orders.v1.SalesOrderLine.quantity:type_name -> trueup.type.v1.Quantity
+	3,  // 15: trueup.orders.v1.SalesOrderLine.net_amount:type_name -> trueup.type.v1.Money
+	3,  // 16: trueup.orders.v1.SalesOrderLine.tax_amount:type_name -> trueup.type.v1.Money
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_sales_order_proto_init() }
