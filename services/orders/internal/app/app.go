@@ -37,11 +37,9 @@ type Store interface {
 // return up to page.Limit rows with a key after page.After, in key order.
 type Reader interface {
 	GetSupplier(ctx context.Context, code string) (*orders.Supplier, error)
-	// ListSuppliers and ListCustomers with a partner list only the parties
-	// it may see (orders.Supplier.VisibleTo); nil lists all.
-	ListSuppliers(ctx context.Context, partner *string, page paging.Page) ([]*orders.Supplier, error)
+	ListSuppliers(ctx context.Context, f PartyFilter, page paging.Page) ([]*orders.Supplier, error)
 	GetCustomer(ctx context.Context, code string) (*orders.Customer, error)
-	ListCustomers(ctx context.Context, partner *string, page paging.Page) ([]*orders.Customer, error)
+	ListCustomers(ctx context.Context, f PartyFilter, page paging.Page) ([]*orders.Customer, error)
 	GetCatalogItem(ctx context.Context, sku string) (*orders.CatalogItem, error)
 	ListCatalogItems(ctx context.Context, page paging.Page) ([]*orders.CatalogItem, error)
 	// ResolveItemCode returns the SKU a cross-reference names (see
@@ -75,6 +73,16 @@ type Reader interface {
 type OrderPayment struct {
 	Invoices, Open int
 	LastPaid       time.Time
+}
+
+// PartyFilter narrows ListSuppliers and ListCustomers. VisibleTo set lists
+// only the parties that partner may see (orders.Supplier.VisibleTo: its own
+// and the company's); Partner set only that partner's ("" the company's).
+type PartyFilter struct {
+	VisibleTo     *string
+	Partner       *string
+	CreatedFrom   time.Time // inclusive
+	CreatedBefore time.Time // exclusive
 }
 
 // Tx is the write side of one transaction.
@@ -185,8 +193,9 @@ func (s *Service) GetSupplier(ctx context.Context, code string) (*orders.Supplie
 }
 
 // ListSuppliers pages through the suppliers the caller may see in code order.
-func (s *Service) ListSuppliers(ctx context.Context, page paging.Page) ([]*orders.Supplier, error) {
-	return s.store.ListSuppliers(ctx, partnerFilter(ctx), page)
+func (s *Service) ListSuppliers(ctx context.Context, f PartyFilter, page paging.Page) ([]*orders.Supplier, error) {
+	f.VisibleTo = partnerFilter(ctx)
+	return s.store.ListSuppliers(ctx, f, page)
 }
 
 // CreateCustomer adds a customer. A retry with the same requestID returns the
@@ -225,8 +234,9 @@ func (s *Service) GetCustomer(ctx context.Context, code string) (*orders.Custome
 }
 
 // ListCustomers pages through the customers the caller may see in code order.
-func (s *Service) ListCustomers(ctx context.Context, page paging.Page) ([]*orders.Customer, error) {
-	return s.store.ListCustomers(ctx, partnerFilter(ctx), page)
+func (s *Service) ListCustomers(ctx context.Context, f PartyFilter, page paging.Page) ([]*orders.Customer, error) {
+	f.VisibleTo = partnerFilter(ctx)
+	return s.store.ListCustomers(ctx, f, page)
 }
 
 // partnerFilter is the caller's partner for a list filter: nil for an

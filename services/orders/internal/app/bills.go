@@ -20,6 +20,8 @@ type BillFilter struct {
 	Supplier      string
 	PurchaseOrder string
 	Partner       *string
+	CreatedFrom   time.Time // inclusive
+	CreatedBefore time.Time // exclusive
 }
 
 func billNotVisible(id string) error { return apperr.NotFound("supplier bill", id) }

@@ -25,8 +25,10 @@ type InvoiceFilter struct {
 
 // PaymentFilter narrows ListPayments; zero fields match everything.
 type PaymentFilter struct {
-	Customer string
-	Partner  *string
+	Customer       string
+	Partner        *string
+	ReceivedFrom   time.Time // inclusive
+	ReceivedBefore time.Time // exclusive
 }
 
 // AgeingFilter narrows ReceivablesAgeing and sets the time it ages at.

@@ -66,11 +66,12 @@ func (s *Server) ListSupplierBills(ctx context.Context, req *ordersv1.ListSuppli
 	if p := req.GetPartner(); p != "" {
 		f.Partner = &p
 	}
+	f.CreatedFrom, f.CreatedBefore = timeRange(&v, req.GetCreateTimeStart(), req.GetCreateTimeEnd(), "create_time")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), fmt.Sprintf("supplierBills|%d|%s|%s|%s",
-		f.State, f.Supplier, f.PurchaseOrder, req.GetPartner()))
+	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), fmt.Sprintf("supplierBills|%d|%s|%s|%s|%s",
+		f.State, f.Supplier, f.PurchaseOrder, req.GetPartner(), rangeKey(req.GetCreateTimeStart(), req.GetCreateTimeEnd())))
 	if err != nil {
 		return nil, err
 	}

@@ -234,10 +234,12 @@ func (s *Server) ListPayments(ctx context.Context, req *ordersv1.ListPaymentsReq
 	if p := req.GetPartner(); p != "" {
 		f.Partner = &p
 	}
+	f.ReceivedFrom, f.ReceivedBefore = timeRange(&v, req.GetReceiveTimeStart(), req.GetReceiveTimeEnd(), "receive_time")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), "payments|"+f.Customer+"|"+req.GetPartner())
+	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), "payments|"+f.Customer+"|"+req.GetPartner()+"|"+
+		rangeKey(req.GetReceiveTimeStart(), req.GetReceiveTimeEnd()))
 	if err != nil {
 		return nil, err
 	}

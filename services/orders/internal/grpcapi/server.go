@@ -5,8 +5,14 @@ package grpcapi
 
 import (
 	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/caller"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/resname"
 	"trueup.dev/services/orders/internal/app"
@@ -24,6 +30,13 @@ func New(a *app.Service) *Server { return &Server{app: a} }
 
 // CreateSupplier adds a supplier.
 func (s *Server) CreateSupplier(ctx context.Context, req *ordersv1.CreateSupplierRequest) (*ordersv1.Supplier, error) {
+	if caller.From(ctx).IsPartner() {
+		p := req.GetSupplier()
+		if err := protoconv.RefuseOutputOnly("supplier.", map[string]bool{"name": p.GetName() != "", "partner": p.GetPartner() != "",
+			"create_time": p.GetCreateTime() != nil}); err != nil {
+			return nil, err
+		}
+	}
 	sup, err := s.app.CreateSupplier(ctx, req.GetRequestId(), protoconv.SupplierFromProto(req.GetSupplier()))
 	if err != nil {
 		return nil, err
@@ -44,13 +57,48 @@ func (s *Server) GetSupplier(ctx context.Context, req *ordersv1.GetSupplierReque
 	return protoconv.SupplierToProto(sup), nil
 }
 
+// partyFilter reads the filters parties are listed by.
+func partyFilter(partner string, start, end *timestamppb.Timestamp) (app.PartyFilter, error) {
+	var v apperr.Violations
+	var f app.PartyFilter
+	if partner != "" {
+		f.Partner = &partner
+	}
+	f.CreatedFrom, f.CreatedBefore = timeRange(&v, start, end, "create_time")
+	return f, v.Err()
+}
+
+// timeRange reads an optional [start, end) filter named prefix_start and
+// prefix_end; end must come after start.
+func timeRange(v *apperr.Violations, start, end *timestamppb.Timestamp, prefix string) (from, before time.Time) {
+	if start != nil {
+		from = start.AsTime()
+	}
+	if end != nil {
+		before = end.AsTime()
+	}
+	if !from.IsZero() && !before.IsZero() && !before.After(from) {
+		v.Add(prefix+"_end", "must be after "+prefix+"_start")
+	}
+	return from, before
+}
+
+// rangeKey is a [start, end) filter in a page token's filter key.
+func rangeKey(start, end *timestamppb.Timestamp) string {
+	return fmt.Sprintf("%d|%d", start.AsTime().UnixMicro(), end.AsTime().UnixMicro())
+}
+
 // ListSuppliers pages through suppliers in code order.
 func (s *Server) ListSuppliers(ctx context.Context, req *ordersv1.ListSuppliersRequest) (*ordersv1.ListSuppliersResponse, error) {
-	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), "suppliers")
+	f, err := partyFilter(req.GetPartner(), req.GetCreateTimeStart(), req.GetCreateTimeEnd())
 	if err != nil {
 		return nil, err
 	}
-	sups, err := s.app.ListSuppliers(ctx, page)
+	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), "suppliers|"+req.GetPartner()+"|"+rangeKey(req.GetCreateTimeStart(), req.GetCreateTimeEnd()))
+	if err != nil {
+		return nil, err
+	}
+	sups, err := s.app.ListSuppliers(ctx, f, page)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +114,13 @@ func (s *Server) ListSuppliers(ctx context.Context, req *ordersv1.ListSuppliersR
 
 // CreateCustomer adds a customer.
 func (s *Server) CreateCustomer(ctx context.Context, req *ordersv1.CreateCustomerRequest) (*ordersv1.Customer, error) {
+	if caller.From(ctx).IsPartner() {
+		p := req.GetCustomer()
+		if err := protoconv.RefuseOutputOnly("customer.", map[string]bool{"name": p.GetName() != "", "partner": p.GetPartner() != "",
+			"create_time": p.GetCreateTime() != nil}); err != nil {
+			return nil, err
+		}
+	}
 	in, err := protoconv.CustomerFromProto(req.GetCustomer())
 	if err != nil {
 		return nil, err
@@ -92,11 +147,15 @@ func (s *Server) GetCustomer(ctx context.Context, req *ordersv1.GetCustomerReque
 
 // ListCustomers pages through customers in code order.
 func (s *Server) ListCustomers(ctx context.Context, req *ordersv1.ListCustomersRequest) (*ordersv1.ListCustomersResponse, error) {
-	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), "customers")
+	f, err := partyFilter(req.GetPartner(), req.GetCreateTimeStart(), req.GetCreateTimeEnd())
 	if err != nil {
 		return nil, err
 	}
-	cs, err := s.app.ListCustomers(ctx, page)
+	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), "customers|"+req.GetPartner()+"|"+rangeKey(req.GetCreateTimeStart(), req.GetCreateTimeEnd()))
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.app.ListCustomers(ctx, f, page)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package protoconv
 
 import (
+	"sort"
 	"strconv"
 	"time"
 
@@ -369,4 +370,21 @@ func TimingsToProto(from, to time.Time, documents int, steps []orders.StageTimin
 		out.Stages = append(out.Stages, t)
 	}
 	return out
+}
+
+// RefuseOutputOnly is an InvalidArgument naming every output-only field set
+// (set maps field name to whether it is set), in name order; nil when none is.
+func RefuseOutputOnly(prefix string, set map[string]bool) error {
+	var names []string
+	for n, ok := range set {
+		if ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	var v apperr.Violations
+	for _, n := range names {
+		v.Add(prefix+n, "is output only and may not be set")
+	}
+	return v.Err()
 }

@@ -96,6 +96,12 @@ func (r reader) ListBills(ctx context.Context, f app.BillFilter, page paging.Pag
 	if f.Partner != nil {
 		add("partner = $%d", *f.Partner)
 	}
+	if !f.CreatedFrom.IsZero() {
+		add("created_at >= $%d", f.CreatedFrom.UnixMicro())
+	}
+	if !f.CreatedBefore.IsZero() {
+		add("created_at < $%d", f.CreatedBefore.UnixMicro())
+	}
 	args = append(args, page.Limit)
 	q += fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args))
 	return r.bills(ctx, q, args...)

@@ -203,6 +203,12 @@ func (r reader) ListPayments(ctx context.Context, f app.PaymentFilter, page pagi
 	if f.Partner != nil {
 		w.add("partner = $%d", *f.Partner)
 	}
+	if !f.ReceivedFrom.IsZero() {
+		w.add("received_at >= $%d", f.ReceivedFrom.UnixMicro())
+	}
+	if !f.ReceivedBefore.IsZero() {
+		w.add("received_at < $%d", f.ReceivedBefore.UnixMicro())
+	}
 	q, args := w.query(`SELECT `+paymentColumns+` FROM payments`, page.Limit)
 	return r.payments(ctx, q, args...)
 }

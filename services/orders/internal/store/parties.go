@@ -7,6 +7,7 @@ import (
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/services/orders/internal/app"
 	"trueup.dev/services/orders/internal/orders"
 )
 
@@ -66,15 +67,29 @@ func (r reader) GetSupplier(ctx context.Context, code string) (*orders.Supplier,
 	return ss[0], nil
 }
 
-// ListSuppliers pages in code order; with a partner, only the suppliers it
-// may see: its own and the internal ones (partner ”).
-func (r reader) ListSuppliers(ctx context.Context, partner *string, page paging.Page) ([]*orders.Supplier, error) {
-	if partner != nil {
-		return r.suppliers(ctx, `SELECT `+supplierColumns+` FROM suppliers WHERE partner IN ('', $1) AND code > $2
-			ORDER BY code LIMIT $3`, *partner, page.After, page.Limit)
+// ListSuppliers pages in code order, filtered (see app.PartyFilter).
+func (r reader) ListSuppliers(ctx context.Context, f app.PartyFilter, page paging.Page) ([]*orders.Supplier, error) {
+	q, args := partyQuery(`SELECT `+supplierColumns+` FROM suppliers`, f, page)
+	return r.suppliers(ctx, q, args...)
+}
+
+// partyQuery is a parties list query keyed by code; every filter is a bound
+// parameter.
+func partyQuery(selectFrom string, f app.PartyFilter, page paging.Page) (string, []any) {
+	w := newWhereKey("code", page.After)
+	if f.VisibleTo != nil {
+		w.add("partner IN ('', $%d)", *f.VisibleTo)
 	}
-	return r.suppliers(ctx, `SELECT `+supplierColumns+` FROM suppliers WHERE code > $1 ORDER BY code LIMIT $2`,
-		page.After, page.Limit)
+	if f.Partner != nil {
+		w.add("partner = $%d", *f.Partner)
+	}
+	if !f.CreatedFrom.IsZero() {
+		w.add("created_at >= $%d", f.CreatedFrom.UnixMicro())
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.add("created_at < $%d", f.CreatedBefore.UnixMicro())
+	}
+	return w.query(selectFrom, page.Limit)
 }
 
 func (r reader) suppliers(ctx context.Context, query string, args ...any) ([]*orders.Supplier, error) {
@@ -103,15 +118,10 @@ func (r reader) GetCustomer(ctx context.Context, code string) (*orders.Customer,
 	return cs[0], nil
 }
 
-// ListCustomers pages in code order; with a partner, only its own customers
-// and the internal ones.
-func (r reader) ListCustomers(ctx context.Context, partner *string, page paging.Page) ([]*orders.Customer, error) {
-	if partner != nil {
-		return r.customers(ctx, `SELECT `+customerColumns+` FROM customers WHERE partner IN ('', $1) AND code > $2
-			ORDER BY code LIMIT $3`, *partner, page.After, page.Limit)
-	}
-	return r.customers(ctx, `SELECT `+customerColumns+` FROM customers WHERE code > $1 ORDER BY code LIMIT $2`,
-		page.After, page.Limit)
+// ListCustomers pages in code order, filtered (see app.PartyFilter).
+func (r reader) ListCustomers(ctx context.Context, f app.PartyFilter, page paging.Page) ([]*orders.Customer, error) {
+	q, args := partyQuery(`SELECT `+customerColumns+` FROM customers`, f, page)
+	return r.customers(ctx, q, args...)
 }
 
 func (r reader) customers(ctx context.Context, query string, args ...any) ([]*orders.Customer, error) {

@@ -244,13 +244,19 @@ func placeholders(first, n int) string {
 	return s
 }
 
-// where builds a list query keyed by id: every filter is a bound parameter.
+// where builds a list query keyed by one column (id unless said otherwise):
+// every filter is a bound parameter.
 type where struct {
+	key   string
 	conds []string
 	args  []any
 }
 
-func newWhere(after string) *where { return &where{conds: []string{"id > $1"}, args: []any{after}} }
+func newWhere(after string) *where { return newWhereKey("id", after) }
+
+func newWhereKey(key, after string) *where {
+	return &where{key: key, conds: []string{key + " > $1"}, args: []any{after}}
+}
 
 func (w *where) add(cond string, v any) {
 	w.args = append(w.args, v)
@@ -266,5 +272,5 @@ func (w *where) query(selectFrom string, limit int) (string, []any) {
 		q += c
 	}
 	args := append(w.args, limit)
-	return q + fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args)), args
+	return q + fmt.Sprintf(" ORDER BY %s LIMIT $%d", w.key, len(args)), args
 }

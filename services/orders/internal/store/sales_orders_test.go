@@ -464,8 +464,16 @@ func TestPartnerSeesAndChangesOnlyItsOwnSalesDocuments(t *testing.T) {
 		if _, err := svc.GetCustomer(pb, "A-SHOP"); apperr.KindOf(err) != apperr.KindNotFound {
 			t.Errorf("b gets a's customer: %v", err)
 		}
-		if cs, _ := svc.ListCustomers(pb, paging.Page{Limit: 10}); len(cs) != 1 || cs[0].Code != "SHOP" {
+		if cs, _ := svc.ListCustomers(pb, app.PartyFilter{}, paging.Page{Limit: 10}); len(cs) != 1 || cs[0].Code != "SHOP" {
 			t.Errorf("b lists customers %v, want only the company's SHOP", cs)
+		}
+		// a partner cannot reach another's customer by filtering for it either
+		a := "partner-a"
+		if cs, _ := svc.ListCustomers(pb, app.PartyFilter{Partner: &a}, paging.Page{Limit: 10}); len(cs) != 0 {
+			t.Errorf("b lists a's customers by filter: %v", cs)
+		}
+		if cs, _ := svc.ListCustomers(ctx, app.PartyFilter{Partner: &a}, paging.Page{Limit: 10}); len(cs) != 1 || cs[0].Partner != "partner-a" {
+			t.Errorf("internal filter by partner: %v", cs)
 		}
 		in := twoLineOrder()
 		in.Customer = "A-SHOP"
@@ -485,7 +493,6 @@ func TestPartnerSeesAndChangesOnlyItsOwnSalesDocuments(t *testing.T) {
 				t.Errorf("%s as another partner: %v, want NotFound", name, err)
 			}
 		}
-		a := "partner-a"
 		if sos, _ := svc.ListSalesOrders(pb, app.SOFilter{Partner: &a}, paging.Page{Limit: 10}); len(sos) != 0 {
 			t.Errorf("b lists %d of a's orders", len(sos))
 		}

@@ -144,7 +144,7 @@ func TestSuppliers(t *testing.T) {
 		var codes []string
 		pages := 0
 		for page := (paging.Page{Limit: 2}); ; pages++ {
-			sups, err := svc.ListSuppliers(ctx, page)
+			sups, err := svc.ListSuppliers(ctx, app.PartyFilter{}, page)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +198,7 @@ func TestCustomers(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		cs, err := svc.ListCustomers(ctx, paging.Page{Limit: 10, After: "A"})
+		cs, err := svc.ListCustomers(ctx, app.PartyFilter{}, paging.Page{Limit: 10, After: "A"})
 		if err != nil || len(cs) != 2 || cs[0].Code != "SHOP-1" || cs[1].Code != "Z" {
 			t.Errorf("ListCustomers after A = %v, %v", cs, err)
 		}

@@ -138,7 +138,14 @@ type ListSuppliersRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// A next_page_token from a previous ListSuppliers response, to get the page
 	// after it. Empty for the first page.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only the suppliers of this partner; empty for all. A partner sees only its
+	// own and the company's, whatever it asks for here.
+	Partner string `protobuf:"bytes,3,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Only suppliers created at or after this time.
+	CreateTimeStart *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time_start,json=createTimeStart,proto3" json:"create_time_start,omitempty"`
+	// Only suppliers created before this time.
+	CreateTimeEnd *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time_end,json=createTimeEnd,proto3" json:"create_time_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -185,6 +192,27 @@ func (x *ListSuppliersRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListSuppliersRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *ListSuppliersRequest) GetCreateTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeStart
+	}
+	return nil
+}
+
+func (x *ListSuppliersRequest) GetCreateTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeEnd
+	}
+	return nil
 }
 
 // A page of suppliers.
@@ -357,7 +385,14 @@ type ListCustomersRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// A next_page_token from a previous ListCustomers response, to get the page
 	// after it. Empty for the first page.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only the customers of this partner; empty for all. A partner sees only its
+	// own and the company's, whatever it asks for here.
+	Partner string `protobuf:"bytes,3,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Only customers created at or after this time.
+	CreateTimeStart *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time_start,json=createTimeStart,proto3" json:"create_time_start,omitempty"`
+	// Only customers created before this time.
+	CreateTimeEnd *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time_end,json=createTimeEnd,proto3" json:"create_time_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -404,6 +439,27 @@ func (x *ListCustomersRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListCustomersRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *ListCustomersRequest) GetCreateTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeStart
+	}
+	return nil
+}
+
+func (x *ListCustomersRequest) GetCreateTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeEnd
+	}
+	return nil
 }
 
 // A page of customers.
@@ -1246,7 +1302,11 @@ type ListSupplierBillsRequest struct {
 	PurchaseOrder string `protobuf:"bytes,5,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
 	// Only bills of this partner (internal callers only; a partner sees only
 	// its own whatever it asks).
-	Partner       string `protobuf:"bytes,6,opt,name=partner,proto3" json:"partner,omitempty"`
+	Partner string `protobuf:"bytes,6,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Only bills recorded at or after this time.
+	CreateTimeStart *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time_start,json=createTimeStart,proto3" json:"create_time_start,omitempty"`
+	// Only bills recorded before this time.
+	CreateTimeEnd *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time_end,json=createTimeEnd,proto3" json:"create_time_end,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1321,6 +1381,20 @@ func (x *ListSupplierBillsRequest) GetPartner() string {
 		return x.Partner
 	}
 	return ""
+}
+
+func (x *ListSupplierBillsRequest) GetCreateTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeStart
+	}
+	return nil
+}
+
+func (x *ListSupplierBillsRequest) GetCreateTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTimeEnd
+	}
+	return nil
 }
 
 // A page of supplier bills.
@@ -2229,9 +2303,13 @@ type ListPaymentsRequest struct {
 	Customer string `protobuf:"bytes,3,opt,name=customer,proto3" json:"customer,omitempty"`
 	// Only payments of this partner; empty for all. A partner always sees
 	// only its own.
-	Partner       string `protobuf:"bytes,4,opt,name=partner,proto3" json:"partner,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Partner string `protobuf:"bytes,4,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Only payments received at or after this time.
+	ReceiveTimeStart *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=receive_time_start,json=receiveTimeStart,proto3" json:"receive_time_start,omitempty"`
+	// Only payments received before this time.
+	ReceiveTimeEnd *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=receive_time_end,json=receiveTimeEnd,proto3" json:"receive_time_end,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListPaymentsRequest) Reset() {
@@ -2290,6 +2368,20 @@ func (x *ListPaymentsRequest) GetPartner() string {
 		return x.Partner
 	}
 	return ""
+}
+
+func (x *ListPaymentsRequest) GetReceiveTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceiveTimeStart
+	}
+	return nil
+}
+
+func (x *ListPaymentsRequest) GetReceiveTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceiveTimeEnd
+	}
+	return nil
 }
 
 // A page of payments.
@@ -2772,11 +2864,14 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"(\n" +
 	"\x12GetSupplierRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xf8\x01\n" +
 	"\x14ListSuppliersRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"y\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x18\n" +
+	"\apartner\x18\x03 \x01(\tR\apartner\x12F\n" +
+	"\x11create_time_start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimeStart\x12B\n" +
+	"\x0fcreate_time_end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEnd\"y\n" +
 	"\x15ListSuppliersResponse\x128\n" +
 	"\tsuppliers\x18\x01 \x03(\v2\x1a.trueup.orders.v1.SupplierR\tsuppliers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n" +
@@ -2785,11 +2880,14 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"(\n" +
 	"\x12GetCustomerRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"R\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xf8\x01\n" +
 	"\x14ListCustomersRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"y\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x18\n" +
+	"\apartner\x18\x03 \x01(\tR\apartner\x12F\n" +
+	"\x11create_time_start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimeStart\x12B\n" +
+	"\x0fcreate_time_end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEnd\"y\n" +
 	"\x15ListCustomersResponse\x128\n" +
 	"\tcustomers\x18\x01 \x03(\v2\x1a.trueup.orders.v1.CustomerR\tcustomers\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"+\n" +
@@ -2846,7 +2944,7 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\",\n" +
 	"\x16GetSupplierBillRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xee\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xfa\x02\n" +
 	"\x18ListSupplierBillsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -2854,7 +2952,9 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\x05state\x18\x03 \x01(\x0e2#.trueup.orders.v1.SupplierBillStateR\x05state\x12\x1a\n" +
 	"\bsupplier\x18\x04 \x01(\tR\bsupplier\x12%\n" +
 	"\x0epurchase_order\x18\x05 \x01(\tR\rpurchaseOrder\x12\x18\n" +
-	"\apartner\x18\x06 \x01(\tR\apartner\"\x8a\x01\n" +
+	"\apartner\x18\x06 \x01(\tR\apartner\x12F\n" +
+	"\x11create_time_start\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimeStart\x12B\n" +
+	"\x0fcreate_time_end\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\rcreateTimeEnd\"\x8a\x01\n" +
 	"\x19ListSupplierBillsResponse\x12E\n" +
 	"\x0esupplier_bills\x18\x01 \x03(\v2\x1e.trueup.orders.v1.SupplierBillR\rsupplierBills\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n" +
@@ -2918,13 +3018,15 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\"'\n" +
 	"\x11GetPaymentRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x87\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x97\x02\n" +
 	"\x13ListPaymentsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1a\n" +
 	"\bcustomer\x18\x03 \x01(\tR\bcustomer\x12\x18\n" +
-	"\apartner\x18\x04 \x01(\tR\apartner\"u\n" +
+	"\apartner\x18\x04 \x01(\tR\apartner\x12H\n" +
+	"\x12receive_time_start\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x10receiveTimeStart\x12D\n" +
+	"\x10receive_time_end\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x0ereceiveTimeEnd\"u\n" +
 	"\x14ListPaymentsResponse\x125\n" +
 	"\bpayments\x18\x01 \x03(\v2\x19.trueup.orders.v1.PaymentR\bpayments\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb0\x01\n" +
@@ -3057,11 +3159,11 @@ var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*DocumentTimings)(nil),                  // 42: trueup.orders.v1.DocumentTimings
 	(*StageTiming)(nil),                      // 43: trueup.orders.v1.StageTiming
 	(*Supplier)(nil),                         // 44: trueup.orders.v1.Supplier
-	(*Customer)(nil),                         // 45: trueup.orders.v1.Customer
-	(*CatalogItem)(nil),                      // 46: trueup.orders.v1.CatalogItem
-	(*PurchaseOrder)(nil),                    // 47: trueup.orders.v1.PurchaseOrder
-	(PurchaseOrderState)(0),                  // 48: trueup.orders.v1.PurchaseOrderState
-	(*timestamppb.Timestamp)(nil),            // 49: google.protobuf.Timestamp
+	(*timestamppb.Timestamp)(nil),            // 45: google.protobuf.Timestamp
+	(*Customer)(nil),                         // 46: trueup.orders.v1.Customer
+	(*CatalogItem)(nil),                      // 47: trueup.orders.v1.CatalogItem
+	(*PurchaseOrder)(nil),                    // 48: trueup.orders.v1.PurchaseOrder
+	(PurchaseOrderState)(0),                  // 49: trueup.orders.v1.PurchaseOrderState
 	(DiscrepancyResolution)(0),               // 50: trueup.orders.v1.DiscrepancyResolution
 	(*SupplierBill)(nil),                     // 51: trueup.orders.v1.SupplierBill
 	(SupplierBillState)(0),                   // 52: trueup.orders.v1.SupplierBillState
@@ -3075,114 +3177,122 @@ var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 }
 var file_trueup_orders_v1_orders_service_proto_depIdxs = []int32{
 	44, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
-	44, // 1: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
-	45, // 2: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
-	45, // 3: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
-	46, // 4: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
-	47, // 5: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
-	48, // 6: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
-	49, // 7: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	49, // 8: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	47, // 9: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
-	50, // 10: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
-	51, // 11: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
-	52, // 12: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
-	51, // 13: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
-	53, // 14: trueup.orders.v1.CreateSalesOrderRequest.sales_order:type_name -> trueup.orders.v1.SalesOrder
-	54, // 15: trueup.orders.v1.ListSalesOrdersRequest.state:type_name -> trueup.orders.v1.SalesOrderState
-	49, // 16: trueup.orders.v1.ListSalesOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	49, // 17: trueup.orders.v1.ListSalesOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	53, // 18: trueup.orders.v1.ListSalesOrdersResponse.sales_orders:type_name -> trueup.orders.v1.SalesOrder
-	55, // 19: trueup.orders.v1.ListInvoicesRequest.state:type_name -> trueup.orders.v1.InvoiceState
-	49, // 20: trueup.orders.v1.ListInvoicesRequest.issue_time_start:type_name -> google.protobuf.Timestamp
-	49, // 21: trueup.orders.v1.ListInvoicesRequest.issue_time_end:type_name -> google.protobuf.Timestamp
-	56, // 22: trueup.orders.v1.ListInvoicesResponse.invoices:type_name -> trueup.orders.v1.Invoice
-	57, // 23: trueup.orders.v1.RecordPaymentRequest.payment:type_name -> trueup.orders.v1.Payment
-	57, // 24: trueup.orders.v1.ListPaymentsResponse.payments:type_name -> trueup.orders.v1.Payment
-	49, // 25: trueup.orders.v1.ListReceivablesAgeingRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	58, // 26: trueup.orders.v1.ListReceivablesAgeingResponse.rows:type_name -> trueup.orders.v1.ReceivablesAgeing
-	49, // 27: trueup.orders.v1.GetOrderToCashTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
-	49, // 28: trueup.orders.v1.GetOrderToCashTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
-	49, // 29: trueup.orders.v1.GetProcureToPayTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
-	49, // 30: trueup.orders.v1.GetProcureToPayTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
-	49, // 31: trueup.orders.v1.DocumentTimings.start_time:type_name -> google.protobuf.Timestamp
-	49, // 32: trueup.orders.v1.DocumentTimings.end_time:type_name -> google.protobuf.Timestamp
-	43, // 33: trueup.orders.v1.DocumentTimings.stages:type_name -> trueup.orders.v1.StageTiming
-	59, // 34: trueup.orders.v1.StageTiming.p50:type_name -> google.protobuf.Duration
-	59, // 35: trueup.orders.v1.StageTiming.p90:type_name -> google.protobuf.Duration
-	59, // 36: trueup.orders.v1.StageTiming.p99:type_name -> google.protobuf.Duration
-	59, // 37: trueup.orders.v1.StageTiming.max:type_name -> google.protobuf.Duration
-	0,  // 38: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
-	1,  // 39: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
-	2,  // 40: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
-	4,  // 41: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
-	5,  // 42: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
-	6,  // 43: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
-	8,  // 44: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
-	9,  // 45: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
-	11, // 46: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
-	12, // 47: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
-	13, // 48: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
-	15, // 49: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
-	16, // 50: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
-	17, // 51: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
-	18, // 52: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
-	19, // 53: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
-	20, // 54: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
-	21, // 55: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
-	23, // 56: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
-	24, // 57: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
-	25, // 58: trueup.orders.v1.OrdersService.CreateSalesOrder:input_type -> trueup.orders.v1.CreateSalesOrderRequest
-	26, // 59: trueup.orders.v1.OrdersService.GetSalesOrder:input_type -> trueup.orders.v1.GetSalesOrderRequest
-	27, // 60: trueup.orders.v1.OrdersService.ListSalesOrders:input_type -> trueup.orders.v1.ListSalesOrdersRequest
-	29, // 61: trueup.orders.v1.OrdersService.ConfirmSalesOrder:input_type -> trueup.orders.v1.ConfirmSalesOrderRequest
-	30, // 62: trueup.orders.v1.OrdersService.CancelSalesOrder:input_type -> trueup.orders.v1.CancelSalesOrderRequest
-	31, // 63: trueup.orders.v1.OrdersService.GetInvoice:input_type -> trueup.orders.v1.GetInvoiceRequest
-	32, // 64: trueup.orders.v1.OrdersService.ListInvoices:input_type -> trueup.orders.v1.ListInvoicesRequest
-	34, // 65: trueup.orders.v1.OrdersService.RecordPayment:input_type -> trueup.orders.v1.RecordPaymentRequest
-	35, // 66: trueup.orders.v1.OrdersService.GetPayment:input_type -> trueup.orders.v1.GetPaymentRequest
-	36, // 67: trueup.orders.v1.OrdersService.ListPayments:input_type -> trueup.orders.v1.ListPaymentsRequest
-	38, // 68: trueup.orders.v1.OrdersService.ListReceivablesAgeing:input_type -> trueup.orders.v1.ListReceivablesAgeingRequest
-	40, // 69: trueup.orders.v1.OrdersService.GetOrderToCashTimings:input_type -> trueup.orders.v1.GetOrderToCashTimingsRequest
-	41, // 70: trueup.orders.v1.OrdersService.GetProcureToPayTimings:input_type -> trueup.orders.v1.GetProcureToPayTimingsRequest
-	44, // 71: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
-	44, // 72: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
-	3,  // 73: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
-	45, // 74: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
-	45, // 75: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
-	7,  // 76: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
-	46, // 77: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
-	10, // 78: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
-	47, // 79: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	47, // 80: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	14, // 81: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
-	47, // 82: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	47, // 83: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	47, // 84: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	47, // 85: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
-	51, // 86: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	51, // 87: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	22, // 88: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
-	51, // 89: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	51, // 90: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	53, // 91: trueup.orders.v1.OrdersService.CreateSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	53, // 92: trueup.orders.v1.OrdersService.GetSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	28, // 93: trueup.orders.v1.OrdersService.ListSalesOrders:output_type -> trueup.orders.v1.ListSalesOrdersResponse
-	53, // 94: trueup.orders.v1.OrdersService.ConfirmSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	53, // 95: trueup.orders.v1.OrdersService.CancelSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	56, // 96: trueup.orders.v1.OrdersService.GetInvoice:output_type -> trueup.orders.v1.Invoice
-	33, // 97: trueup.orders.v1.OrdersService.ListInvoices:output_type -> trueup.orders.v1.ListInvoicesResponse
-	57, // 98: trueup.orders.v1.OrdersService.RecordPayment:output_type -> trueup.orders.v1.Payment
-	57, // 99: trueup.orders.v1.OrdersService.GetPayment:output_type -> trueup.orders.v1.Payment
-	37, // 100: trueup.orders.v1.OrdersService.ListPayments:output_type -> trueup.orders.v1.ListPaymentsResponse
-	39, // 101: trueup.orders.v1.OrdersService.ListReceivablesAgeing:output_type -> trueup.orders.v1.ListReceivablesAgeingResponse
-	42, // 102: trueup.orders.v1.OrdersService.GetOrderToCashTimings:output_type -> trueup.orders.v1.DocumentTimings
-	42, // 103: trueup.orders.v1.OrdersService.GetProcureToPayTimings:output_type -> trueup.orders.v1.DocumentTimings
-	71, // [71:104] is the sub-list for method output_type
-	38, // [38:71] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	45, // 1: trueup.orders.v1.ListSuppliersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	45, // 2: trueup.orders.v1.ListSuppliersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	44, // 3: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
+	46, // 4: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
+	45, // 5: trueup.orders.v1.ListCustomersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	45, // 6: trueup.orders.v1.ListCustomersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	46, // 7: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
+	47, // 8: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
+	48, // 9: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	49, // 10: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
+	45, // 11: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	45, // 12: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	48, // 13: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
+	50, // 14: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
+	51, // 15: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
+	52, // 16: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
+	45, // 17: trueup.orders.v1.ListSupplierBillsRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	45, // 18: trueup.orders.v1.ListSupplierBillsRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	51, // 19: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
+	53, // 20: trueup.orders.v1.CreateSalesOrderRequest.sales_order:type_name -> trueup.orders.v1.SalesOrder
+	54, // 21: trueup.orders.v1.ListSalesOrdersRequest.state:type_name -> trueup.orders.v1.SalesOrderState
+	45, // 22: trueup.orders.v1.ListSalesOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	45, // 23: trueup.orders.v1.ListSalesOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	53, // 24: trueup.orders.v1.ListSalesOrdersResponse.sales_orders:type_name -> trueup.orders.v1.SalesOrder
+	55, // 25: trueup.orders.v1.ListInvoicesRequest.state:type_name -> trueup.orders.v1.InvoiceState
+	45, // 26: trueup.orders.v1.ListInvoicesRequest.issue_time_start:type_name -> google.protobuf.Timestamp
+	45, // 27: trueup.orders.v1.ListInvoicesRequest.issue_time_end:type_name -> google.protobuf.Timestamp
+	56, // 28: trueup.orders.v1.ListInvoicesResponse.invoices:type_name -> trueup.orders.v1.Invoice
+	57, // 29: trueup.orders.v1.RecordPaymentRequest.payment:type_name -> trueup.orders.v1.Payment
+	45, // 30: trueup.orders.v1.ListPaymentsRequest.receive_time_start:type_name -> google.protobuf.Timestamp
+	45, // 31: trueup.orders.v1.ListPaymentsRequest.receive_time_end:type_name -> google.protobuf.Timestamp
+	57, // 32: trueup.orders.v1.ListPaymentsResponse.payments:type_name -> trueup.orders.v1.Payment
+	45, // 33: trueup.orders.v1.ListReceivablesAgeingRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	58, // 34: trueup.orders.v1.ListReceivablesAgeingResponse.rows:type_name -> trueup.orders.v1.ReceivablesAgeing
+	45, // 35: trueup.orders.v1.GetOrderToCashTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
+	45, // 36: trueup.orders.v1.GetOrderToCashTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
+	45, // 37: trueup.orders.v1.GetProcureToPayTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
+	45, // 38: trueup.orders.v1.GetProcureToPayTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
+	45, // 39: trueup.orders.v1.DocumentTimings.start_time:type_name -> google.protobuf.Timestamp
+	45, // 40: trueup.orders.v1.DocumentTimings.end_time:type_name -> google.protobuf.Timestamp
+	43, // 41: trueup.orders.v1.DocumentTimings.stages:type_name -> trueup.orders.v1.StageTiming
+	59, // 42: trueup.orders.v1.StageTiming.p50:type_name -> google.protobuf.Duration
+	59, // 43: trueup.orders.v1.StageTiming.p90:type_name -> google.protobuf.Duration
+	59, // 44: trueup.orders.v1.StageTiming.p99:type_name -> google.protobuf.Duration
+	59, // 45: trueup.orders.v1.StageTiming.max:type_name -> google.protobuf.Duration
+	0,  // 46: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
+	1,  // 47: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
+	2,  // 48: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
+	4,  // 49: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
+	5,  // 50: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
+	6,  // 51: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
+	8,  // 52: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
+	9,  // 53: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
+	11, // 54: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
+	12, // 55: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
+	13, // 56: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
+	15, // 57: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
+	16, // 58: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
+	17, // 59: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
+	18, // 60: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
+	19, // 61: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
+	20, // 62: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
+	21, // 63: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
+	23, // 64: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
+	24, // 65: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
+	25, // 66: trueup.orders.v1.OrdersService.CreateSalesOrder:input_type -> trueup.orders.v1.CreateSalesOrderRequest
+	26, // 67: trueup.orders.v1.OrdersService.GetSalesOrder:input_type -> trueup.orders.v1.GetSalesOrderRequest
+	27, // 68: trueup.orders.v1.OrdersService.ListSalesOrders:input_type -> trueup.orders.v1.ListSalesOrdersRequest
+	29, // 69: trueup.orders.v1.OrdersService.ConfirmSalesOrder:input_type -> trueup.orders.v1.ConfirmSalesOrderRequest
+	30, // 70: trueup.orders.v1.OrdersService.CancelSalesOrder:input_type -> trueup.orders.v1.CancelSalesOrderRequest
+	31, // 71: trueup.orders.v1.OrdersService.GetInvoice:input_type -> trueup.orders.v1.GetInvoiceRequest
+	32, // 72: trueup.orders.v1.OrdersService.ListInvoices:input_type -> trueup.orders.v1.ListInvoicesRequest
+	34, // 73: trueup.orders.v1.OrdersService.RecordPayment:input_type -> trueup.orders.v1.RecordPaymentRequest
+	35, // 74: trueup.orders.v1.OrdersService.GetPayment:input_type -> trueup.orders.v1.GetPaymentRequest
+	36, // 75: trueup.orders.v1.OrdersService.ListPayments:input_type -> trueup.orders.v1.ListPaymentsRequest
+	38, // 76: trueup.orders.v1.OrdersService.ListReceivablesAgeing:input_type -> trueup.orders.v1.ListReceivablesAgeingRequest
+	40, // 77: trueup.orders.v1.OrdersService.GetOrderToCashTimings:input_type -> trueup.orders.v1.GetOrderToCashTimingsRequest
+	41, // 78: trueup.orders.v1.OrdersService.GetProcureToPayTimings:input_type -> trueup.orders.v1.GetProcureToPayTimingsRequest
+	44, // 79: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
+	44, // 80: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
+	3,  // 81: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
+	46, // 82: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
+	46, // 83: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
+	7,  // 84: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
+	47, // 85: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
+	10, // 86: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
+	48, // 87: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	48, // 88: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	14, // 89: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
+	48, // 90: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	48, // 91: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	48, // 92: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	48, // 93: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
+	51, // 94: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	51, // 95: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	22, // 96: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
+	51, // 97: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	51, // 98: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	53, // 99: trueup.orders.v1.OrdersService.CreateSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	53, // 100: trueup.orders.v1.OrdersService.GetSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	28, // 101: trueup.orders.v1.OrdersService.ListSalesOrders:output_type -> trueup.orders.v1.ListSalesOrdersResponse
+	53, // 102: trueup.orders.v1.OrdersService.ConfirmSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	53, // 103: trueup.orders.v1.OrdersService.CancelSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	56, // 104: trueup.orders.v1.OrdersService.GetInvoice:output_type -> trueup.orders.v1.Invoice
+	33, // 105: trueup.orders.v1.OrdersService.ListInvoices:output_type -> trueup.orders.v1.ListInvoicesResponse
+	57, // 106: trueup.orders.v1.OrdersService.RecordPayment:output_type -> trueup.orders.v1.Payment
+	57, // 107: trueup.orders.v1.OrdersService.GetPayment:output_type -> trueup.orders.v1.Payment
+	37, // 108: trueup.orders.v1.OrdersService.ListPayments:output_type -> trueup.orders.v1.ListPaymentsResponse
+	39, // 109: trueup.orders.v1.OrdersService.ListReceivablesAgeing:output_type -> trueup.orders.v1.ListReceivablesAgeingResponse
+	42, // 110: trueup.orders.v1.OrdersService.GetOrderToCashTimings:output_type -> trueup.orders.v1.DocumentTimings
+	42, // 111: trueup.orders.v1.OrdersService.GetProcureToPayTimings:output_type -> trueup.orders.v1.DocumentTimings
+	79, // [79:112] is the sub-list for method output_type
+	46, // [46:79] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_orders_service_proto_init() }
