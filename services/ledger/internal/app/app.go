@@ -57,6 +57,8 @@ type Service struct {
 	inventory InventoryView
 	// calendar makes the fiscal periods (see SetTimeZone).
 	calendar ledger.Calendar
+	// postings caches the rules and chart PostEvents posts with.
+	postings postingCache
 }
 
 // New builds the service. now may be nil (wall clock).

@@ -35,6 +35,17 @@ type JournalReader interface {
 	RulesVersion(ctx context.Context, version int) (*ledger.RuleSet, error)
 	// Chart returns every account, by code.
 	Chart(ctx context.Context) (ledger.ChartMap, error)
+	// PostingVersion is what Rules and Chart would return, in two numbers:
+	// the newest rule version (a version is never changed once stored) and
+	// the number of accounts (accounts are only ever added).
+	PostingVersion(ctx context.Context) (PostingVersion, error)
+}
+
+// PostingVersion identifies the rules and the chart of accounts postings
+// use: equal versions, equal rules and chart.
+type PostingVersion struct {
+	Rules    int
+	Accounts int
 }
 
 // EntryFilter narrows ListEntries; zero fields do not filter.

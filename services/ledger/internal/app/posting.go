@@ -101,11 +101,7 @@ func (s *Service) PostEvents(ctx context.Context, batch []Inbound) (PostingResul
 		if err != nil {
 			return err
 		}
-		rules, err := tx.Rules(ctx)
-		if err != nil {
-			return err
-		}
-		chart, err := tx.Chart(ctx)
+		rules, chart, err := s.postingRules(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -204,11 +200,7 @@ func (s *Service) RepostParked(ctx context.Context, decode Decoder) (posted, sti
 		}
 		var again []*ledger.ParkedEvent
 		err = s.store.InTx(ctx, func(tx Tx) error {
-			rules, err := tx.Rules(ctx)
-			if err != nil {
-				return err
-			}
-			chart, err := tx.Chart(ctx)
+			rules, chart, err := s.postingRules(ctx, tx)
 			if err != nil {
 				return err
 			}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,12 +17,15 @@ import (
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
+	"trueup.dev/platform/testkit/outboxtest"
 	"trueup.dev/platform/testkit/pgtest"
 	"trueup.dev/services/ledger/internal/app"
 	"trueup.dev/services/ledger/internal/events"
 	"trueup.dev/services/ledger/internal/ledger"
+	"trueup.dev/services/ledger/internal/store"
 )
 
 // movement builds a real inventory movement event (encoded protobuf, as the
@@ -358,6 +363,79 @@ func TestPostingIsOrderAndDuplicateFree(t *testing.T) {
 			if net != 0 {
 				t.Errorf("trial balance in %s = %d, want 0 (seed %d)", cur, net, seed)
 			}
+		}
+	})
+}
+
+// PostEvents keeps the rules and chart between batches, but sees a new rule
+// version and a new account made by another process (another Service on the
+// same database) at its next batch.
+func TestPostingSeesRulesAndAccountsChangedElsewhere(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc, _ := newService(t, db)
+		other, _ := newService(t, db)
+		if err := svc.Seed(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		post := func() *ledger.Entry {
+			t.Helper()
+			n++
+			id := fmt.Sprintf("c%d", n)
+			in := stockEvent(t, id, movement{typ: inventoryv1.MovementType_MOVEMENT_TYPE_RECEIPT, src: po, srcID: "PO-1",
+				value: 100, currency: "USD", wh: "MAIN", sku: "A", seq: int64(n), at: day1})
+			res, err := svc.PostEvents(ctx, []app.Inbound{in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Posted == 0 {
+				return nil
+			}
+			e, err := svc.EntryForEvent(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}
+		first := post()
+		if first == nil {
+			t.Fatal("the first receipt was not posted")
+		}
+		latest, err := other.RulesVersion(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// A version whose receipt rule credits an account not in the chart
+		// yet, stored as a seed is (unchecked): the receipt is parked.
+		next := &ledger.RuleSet{Version: latest.Version + 1}
+		for _, r := range latest.Rules {
+			if r.Key == first.Rule {
+				r.Counter, r.Since = "2999", 0
+			}
+			next.Rules = append(next.Rules, r)
+		}
+		s := store.New(db, outbox.New(db, outboxtest.Discard{}, outbox.Options{}), events.Encode)
+		inTx(t, s, func(tx app.Tx) error { return tx.InsertRuleSet(ctx, next, t0) })
+		if e := post(); e != nil {
+			t.Fatalf("posted %+v under a rule naming an account not in the chart", e)
+		}
+		parked, err := svc.ListParked(ctx, paging.Page{Limit: 10})
+		if err != nil || len(parked) != 1 || !strings.Contains(parked[0].Reason, `no account "2999"`) {
+			t.Fatalf("parked = %+v, %v; want the receipt, for account 2999", parked, err)
+		}
+
+		// Once the account exists, the next receipt posts to it.
+		if _, err := other.CreateAccount(ctx, "", ledger.Account{Code: "2999", DisplayName: "Clearing", Type: ledger.AccountLiability, CurrencyCode: "USD"}); err != nil {
+			t.Fatal(err)
+		}
+		e := post()
+		if e == nil || e.RuleVersion != next.Version {
+			t.Fatalf("after the account was added: %+v, want posted under version %d", e, next.Version)
+		}
+		if !slices.ContainsFunc(e.Lines, func(l ledger.Line) bool { return l.Account == "2999" }) {
+			t.Errorf("lines %+v, want one on 2999", e.Lines)
 		}
 	})
 }
