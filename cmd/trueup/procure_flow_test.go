@@ -148,4 +148,38 @@ func TestPurchaseOrderIsReceivedThroughInventory(t *testing.T) {
 	if ap != 3000 {
 		t.Errorf("AP 2000 credited %d, want 3000 (30.00 USD); trial balance %v", ap, tb.GetRows())
 	}
+
+	// The supplier is paid: orders applies the payment to the bill and marks
+	// the order paid; the ledger clears accounts payable against cash.
+	pay, err := ord.RecordSupplierPayment(ctx, &ordersv1.RecordSupplierPaymentRequest{RequestId: "flow-sp-1", SupplierPayment: &ordersv1.SupplierPayment{
+		Supplier: "suppliers/ACME", Amount: &typev1.Money{CurrencyCode: "USD", MinorUnits: 3000},
+		Method: ordersv1.PaymentMethod_PAYMENT_METHOD_BANK_TRANSFER, Reference: "ACME-REMIT-1"}})
+	if err != nil || len(pay.GetApplications()) != 1 || pay.GetApplications()[0].GetSupplierBill() != bill.GetName() {
+		t.Fatalf("supplier payment = %v, %v", pay, err)
+	}
+	if got := get(); got.GetPayTime() == nil || got.GetReceiveTime() == nil || got.GetBillTime() == nil {
+		t.Fatalf("order after payment = %v; want receive, bill and pay times", got)
+	}
+	waitFor(t, "accounts payable cleared in the ledger", func() bool {
+		tb, err := led.GetTrialBalance(ctx, &ledgerv1.GetTrialBalanceRequest{})
+		if err != nil || !tb.GetBalanced() {
+			t.Fatalf("trial balance = %v, %v", tb, err)
+		}
+		var ap int64
+		for _, r := range tb.GetRows() {
+			if r.GetAccount() == "accounts/2000" && r.GetCurrencyCode() == "USD" {
+				ap += r.GetCredit().GetMinorUnits() - r.GetDebit().GetMinorUnits()
+			}
+		}
+		return ap == 0
+	})
+	tm, err := ord.GetProcureToPayTimings(ctx, &ordersv1.GetProcureToPayTimingsRequest{})
+	if err != nil || tm.GetDocumentCount() != 1 || len(tm.GetStages()) != 4 {
+		t.Fatalf("procure-to-pay timings = %v, %v", tm, err)
+	}
+	for _, st := range tm.GetStages() {
+		if st.GetCount() != 1 {
+			t.Errorf("step %s -> %s = %v, want the order timed", st.GetFromStage(), st.GetToStage(), st)
+		}
+	}
 }

@@ -23,6 +23,7 @@ var ordersEvents = map[string]func([]byte) (ledger.Document, error){
 	typeName(&ordersv1.SupplierBillApproved{}): decodeBill,
 	typeName(&ordersv1.InvoiceIssued{}):        decodeInvoice,
 	typeName(&ordersv1.PaymentReceived{}):      decodePayment,
+	typeName(&ordersv1.SupplierPaymentMade{}):  decodeSupplierPayment,
 }
 
 // OrdersSubjects are the subjects of the events in ordersEvents: the orders
@@ -31,6 +32,7 @@ var OrdersSubjects = []string{
 	protoevent.Subject(&ordersv1.SupplierBillApproved{}),
 	protoevent.Subject(&ordersv1.InvoiceIssued{}),
 	protoevent.Subject(&ordersv1.PaymentReceived{}),
+	protoevent.Subject(&ordersv1.SupplierPaymentMade{}),
 }
 
 // DecodeOrders reads one of orders' events (eventType is its protobuf name)
@@ -146,6 +148,31 @@ func decodePayment(payload []byte) (ledger.Document, error) {
 	for i, ap := range ev.GetApplications() {
 		p.Applied = append(p.Applied, ledger.PaymentApplication{
 			Invoice: last(ap.GetInvoice()),
+			Amount:  a.of(fmt.Sprintf("applications[%d].amount", i), ap.GetAmount()),
+		})
+	}
+	return p, a.err
+}
+
+func decodeSupplierPayment(payload []byte) (ledger.Document, error) {
+	var ev ordersv1.SupplierPaymentMade
+	if err := proto.Unmarshal(payload, &ev); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	a := amounts{currency: ev.GetCurrencyCode()}
+	p := ledger.SupplierPaymentMade{
+		DocumentHeader: header(ev.GetSupplierPayment(), ev.GetSupplier(), "", ev.GetCurrencyCode(), ev.GetEffectiveTime(), ev.GetOccurredAt()),
+		Amount:         a.of("amount", ev.GetAmount()),
+	}
+	if p.ID == "" {
+		p.ID = last(ev.GetAggregateId())
+	}
+	if m := ev.GetMethod(); m != ordersv1.PaymentMethod_PAYMENT_METHOD_UNSPECIFIED {
+		p.Method = strings.TrimPrefix(m.String(), "PAYMENT_METHOD_")
+	}
+	for i, ap := range ev.GetApplications() {
+		p.Applied = append(p.Applied, ledger.PaymentApplication{
+			Invoice: last(ap.GetSupplierBill()),
 			Amount:  a.of(fmt.Sprintf("applications[%d].amount", i), ap.GetAmount()),
 		})
 	}

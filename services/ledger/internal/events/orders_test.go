@@ -100,13 +100,13 @@ func TestDecodeOrdersRefusals(t *testing.T) {
 // TestOrdersSubjects: the consumer's filter is the posting events' subjects,
 // and a message without a type header is typed by its subject.
 func TestOrdersSubjects(t *testing.T) {
-	for _, m := range []proto.Message{&ordersv1.SupplierBillApproved{}, &ordersv1.InvoiceIssued{}, &ordersv1.PaymentReceived{}} {
+	for _, m := range []proto.Message{&ordersv1.SupplierBillApproved{}, &ordersv1.InvoiceIssued{}, &ordersv1.PaymentReceived{}, &ordersv1.SupplierPaymentMade{}} {
 		subject := protoevent.Subject(m)
 		if !strings.HasPrefix(subject, "orders.v1.") || typeForSubject(subject) != string(m.ProtoReflect().Descriptor().FullName()) {
 			t.Errorf("subject %s typed %q", subject, typeForSubject(subject))
 		}
 	}
-	if len(OrdersSubjects) != 3 {
+	if len(OrdersSubjects) != 4 {
 		t.Errorf("OrdersSubjects = %v", OrdersSubjects)
 	}
 }

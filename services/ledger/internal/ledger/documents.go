@@ -26,7 +26,11 @@ import (
 //     tax;
 //   - payment_received: Dr cash (cash) by the amount, Cr accounts receivable
 //     (ar) by the amount applied to each invoice, and the unapplied rest
-//     under the payment's own id (a credit on the customer's account).
+//     under the payment's own id (a credit on the customer's account);
+//   - supplier_payment_made (from rule version 3): Dr accounts payable (ap)
+//     by the amount applied to each bill, and the unapplied rest under the
+//     payment's own id (a prepayment to the supplier), Cr cash (cash) by the
+//     amount.
 //
 // Every line carries the partner (supplier or customer) and a document: a
 // bill's GRNI lines the purchase order's id, which is the document receipts
@@ -49,6 +53,7 @@ const (
 	RuleBillApproved    = "bill_approved"
 	RuleInvoiceIssued   = "invoice_issued"
 	RulePaymentReceived = "payment_received"
+	RuleSupplierPayment = "supplier_payment_made"
 )
 
 // Document rule roles.
@@ -68,6 +73,7 @@ var DocumentRoles = map[string]struct{ Required, Optional []string }{
 	RuleBillApproved:    {Required: []string{RoleGRNI, RoleAP}, Optional: []string{RolePPV, RoleTax}},
 	RuleInvoiceIssued:   {Required: []string{RoleAR, RoleRevenue}, Optional: []string{RoleTax}},
 	RulePaymentReceived: {Required: []string{RoleCash, RoleAR}},
+	RuleSupplierPayment: {Required: []string{RoleAP, RoleCash}},
 }
 
 // IsDocumentKey reports whether key is a document rule's key.
@@ -89,6 +95,14 @@ func DocumentRules(since int) []Rule {
 			Description: "Payment received: Dr cash, Cr accounts receivable per invoice applied",
 			Roles:       map[string]string{RoleCash: AcctCash, RoleAR: AcctReceivable}},
 	}
+}
+
+// SupplierPaymentRules are the document rules rule version 3 adds, as of
+// version since.
+func SupplierPaymentRules(since int) []Rule {
+	return []Rule{{Key: RuleSupplierPayment, Since: since,
+		Description: "Supplier paid: Dr accounts payable per bill settled, Cr cash",
+		Roles:       map[string]string{RoleAP: AcctPayable, RoleCash: AcctCash}}}
 }
 
 // ErrInvalidDocument is returned (wrapped, saying what is wrong) for a
@@ -158,11 +172,23 @@ type PaymentReceived struct {
 	Applied []PaymentApplication
 }
 
-// PaymentApplication is the part of a payment applied to one invoice.
+// PaymentApplication is the part of a payment applied to one invoice (or,
+// for a supplier payment, one bill).
 type PaymentApplication struct {
 	Invoice string
 	Amount  int64
 }
+
+// SupplierPaymentMade is a payment to a supplier; Applied name bills.
+type SupplierPaymentMade struct {
+	DocumentHeader
+	Method  string
+	Amount  int64
+	Applied []PaymentApplication
+}
+
+// RuleKey implements Document.
+func (SupplierPaymentMade) RuleKey() string { return RuleSupplierPayment }
 
 // RuleKey implements Document.
 func (BillApproved) RuleKey() string { return RuleBillApproved }
@@ -380,31 +406,66 @@ func (p PaymentReceived) summary() string {
 }
 
 func (p PaymentReceived) lines(roles roleAccounts) ([]Line, error) {
-	if p.Amount <= 0 {
-		return nil, invalid(p.summary(), fmt.Errorf("the amount must be more than zero, not %d", p.Amount))
-	}
-	var applied sum
-	for i, a := range p.Applied {
-		if a.Invoice == "" {
-			return nil, invalid(p.summary(), fmt.Errorf("application %d names no invoice", i+1))
-		}
-		if a.Amount == 0 {
-			return nil, invalid(p.summary(), fmt.Errorf("application %d applies nothing", i+1))
-		}
-		applied.add(fmt.Sprintf("application %d's amount", i+1), a.Amount)
-	}
-	if applied.err != nil {
-		return nil, invalid(p.summary(), applied.err)
-	}
-	if applied.total > p.Amount {
-		return nil, invalid(p.summary(), fmt.Errorf("it applies %s to invoices, more than the %s received",
-			money.Money{Minor: applied.total, Currency: p.Currency}, money.Money{Minor: p.Amount, Currency: p.Currency}))
+	applied, err := checkApplied(p.summary(), "invoice", p.Amount, p.Currency, p.Applied)
+	if err != nil {
+		return nil, err
 	}
 	lb := &lineBuilder{roles: roles, cur: p.Currency}
 	lb.add(RoleCash, Debit, p.Amount, Dimensions{Document: p.ID, Partner: p.Partner})
 	for _, a := range p.Applied {
 		lb.add(RoleAR, Credit, a.Amount, Dimensions{Document: a.Invoice, Partner: p.Partner})
 	}
-	lb.add(RoleAR, Credit, p.Amount-applied.total, Dimensions{Document: p.ID, Partner: p.Partner})
+	lb.add(RoleAR, Credit, p.Amount-applied, Dimensions{Document: p.ID, Partner: p.Partner})
 	return lb.lines, lb.err
+}
+
+func (p SupplierPaymentMade) summary() string {
+	s := "supplier payment " + p.ID
+	if p.Partner != "" {
+		s += " to " + p.Partner
+	}
+	if p.Method != "" {
+		s += " by " + strings.ToLower(strings.ReplaceAll(p.Method, "_", " "))
+	}
+	return s
+}
+
+func (p SupplierPaymentMade) lines(roles roleAccounts) ([]Line, error) {
+	applied, err := checkApplied(p.summary(), "bill", p.Amount, p.Currency, p.Applied)
+	if err != nil {
+		return nil, err
+	}
+	lb := &lineBuilder{roles: roles, cur: p.Currency}
+	for _, a := range p.Applied {
+		lb.add(RoleAP, Debit, a.Amount, Dimensions{Document: a.Invoice, Partner: p.Partner})
+	}
+	lb.add(RoleAP, Debit, p.Amount-applied, Dimensions{Document: p.ID, Partner: p.Partner})
+	lb.add(RoleCash, Credit, p.Amount, Dimensions{Document: p.ID, Partner: p.Partner})
+	return lb.lines, lb.err
+}
+
+// checkApplied checks a payment's applications (each to a named document of
+// kind, none zero, together at most amount) and returns what they apply.
+func checkApplied(summary, kind string, amount int64, currency string, applied []PaymentApplication) (int64, error) {
+	if amount <= 0 {
+		return 0, invalid(summary, fmt.Errorf("the amount must be more than zero, not %d", amount))
+	}
+	var total sum
+	for i, a := range applied {
+		if a.Invoice == "" {
+			return 0, invalid(summary, fmt.Errorf("application %d names no %s", i+1, kind))
+		}
+		if a.Amount == 0 {
+			return 0, invalid(summary, fmt.Errorf("application %d applies nothing", i+1))
+		}
+		total.add(fmt.Sprintf("application %d's amount", i+1), a.Amount)
+	}
+	if total.err != nil {
+		return 0, invalid(summary, total.err)
+	}
+	if total.total > amount {
+		return 0, invalid(summary, fmt.Errorf("it applies %s to %ss, more than the %s paid",
+			money.Money{Minor: total.total, Currency: currency}, kind, money.Money{Minor: amount, Currency: currency}))
+	}
+	return total.total, nil
 }

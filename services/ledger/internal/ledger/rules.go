@@ -65,8 +65,9 @@ func (s *RuleSet) Lookup(key string) *Rule {
 }
 
 // DefaultRules is the newest built-in version of the posting rules: version
-// 2, which is version 1 (movements, MovementRules) plus the document rules of
-// orders' events (DocumentRules). RuleHistory has every built-in version;
+// 3, which is version 1 (movements, MovementRules) plus the document rules of
+// orders' events (DocumentRules, version 2) plus supplier payments
+// (SupplierPaymentRules, version 3). RuleHistory has every built-in version;
 // all are seeded at start, so entries posted under version 1 keep naming it.
 func DefaultRules() *RuleSet {
 	h := RuleHistory()
@@ -77,7 +78,8 @@ func DefaultRules() *RuleSet {
 func RuleHistory() []*RuleSet {
 	v1 := MovementRules()
 	v2 := &RuleSet{Version: 2, Rules: append(slices.Clone(v1.Rules), DocumentRules(2)...)}
-	return []*RuleSet{v1, v2}
+	v3 := &RuleSet{Version: 3, Rules: append(slices.Clone(v2.Rules), SupplierPaymentRules(3)...)}
+	return []*RuleSet{v1, v2, v3}
 }
 
 // MovementRules is version 1 of the posting rules: inventory movements.

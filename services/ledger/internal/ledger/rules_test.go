@@ -161,7 +161,7 @@ func TestDefaultRulesUseTheDefaultChart(t *testing.T) {
 // three document rules.
 func TestRuleVersionTwoIsVersionOnePlusDocumentRules(t *testing.T) {
 	h := RuleHistory()
-	if len(h) != 2 || h[0].Version != 1 || h[1].Version != 2 || DefaultRules().Version != 2 {
+	if len(h) != 3 || h[0].Version != 1 || h[1].Version != 2 || h[2].Version != 3 || DefaultRules().Version != 3 {
 		t.Fatalf("history %d versions, default v%d", len(h), DefaultRules().Version)
 	}
 	for _, r := range h[0].Rules {

@@ -60,6 +60,8 @@ type Reader interface {
 	// ReceivablesAgeing pages through customer|currency rows of open
 	// invoices and unapplied payments, aged at f.AsOf.
 	ReceivablesAgeing(ctx context.Context, f AgeingFilter, page paging.Page) ([]*orders.Receivables, error)
+	GetSupplierPayment(ctx context.Context, id string) (*orders.SupplierPayment, error)
+	ListSupplierPayments(ctx context.Context, f SupplierPaymentFilter, page paging.Page) ([]*orders.SupplierPayment, error)
 	// SalesOrderStages returns the order-to-cash stage times (in the order of
 	// orders.OrderToCashStages) of the sales orders confirmed in [from, to),
 	// a partner's only when partner is set.
@@ -67,6 +69,12 @@ type Reader interface {
 	// PurchaseOrderStages does the same for purchase orders released in
 	// [from, to) (orders.ProcureToPayStages).
 	PurchaseOrderStages(ctx context.Context, partner *string, from, to time.Time) ([][]time.Time, error)
+}
+
+// BillsPayment is how far a purchase order's bills are paid.
+type BillsPayment struct {
+	Approved, Open, Held int
+	LastPaid             time.Time
 }
 
 // OrderPayment is how far a sales order's invoices are paid.
@@ -134,6 +142,13 @@ type Tx interface {
 	LockOpenInvoices(ctx context.Context, customer, currency string, limit int) ([]*orders.Invoice, error)
 	SaveInvoice(ctx context.Context, inv *orders.Invoice, loadedVersion int64) error
 	InsertPayment(ctx context.Context, p *orders.Payment) error
+	// LockPayableBills loads and locks a supplier's approved bills in a
+	// currency not paid in full, earliest due first, at most limit.
+	LockPayableBills(ctx context.Context, supplier, currency string, limit int) ([]*orders.Bill, error)
+	// PurchaseOrderPayment counts a purchase order's approved, open and held
+	// bills, with the last time one was paid in full.
+	PurchaseOrderPayment(ctx context.Context, order string) (BillsPayment, error)
+	InsertSupplierPayment(ctx context.Context, p *orders.SupplierPayment) error
 	// SalesOrderPayment counts a sales order's invoices and the open ones,
 	// with the last time one was paid in full.
 	SalesOrderPayment(ctx context.Context, salesOrder string) (OrderPayment, error)

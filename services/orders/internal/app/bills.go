@@ -72,6 +72,11 @@ func (s *Service) RecordBill(ctx context.Context, requestID, orderID string, in 
 			if err != nil {
 				return nil, "", err
 			}
+			sup, err := tx.GetSupplier(ctx, po.Supplier)
+			if err != nil {
+				return nil, "", err
+			}
+			b.SetDue(sup.PaymentTermsDays)
 			if err := tx.InsertBill(ctx, b); err != nil {
 				return nil, "", err
 			}

@@ -79,6 +79,8 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 		return protoevent.Message(id, protoconv.InvoiceIssuedToProto(id, &e.Invoice), e.Invoice.UpdatedAt)
 	case orders.PaymentReceived:
 		return protoevent.Message(id, protoconv.PaymentReceivedToProto(id, &e.Payment), e.Payment.CreatedAt)
+	case orders.SupplierPaymentMade:
+		return protoevent.Message(id, protoconv.SupplierPaymentMadeToProto(id, &e.Payment), e.Payment.CreatedAt)
 	case orders.SupplierBillApproved:
 		b := &e.Bill
 		return protoevent.Message(id, protoconv.SupplierBillApprovedToProto(id, b), b.ApprovedAt)

@@ -127,7 +127,13 @@ type Bill struct {
 	Reason                   string
 	CreatedAt, UpdatedAt     time.Time
 	ApprovedAt               time.Time // zero until approved
-	Version                  int64
+	// DueDate is BillDate plus the supplier's payment terms ("YYYY-MM-DD").
+	DueDate string
+	// Paid is what supplier payments applied, minor units; PaidAt when they
+	// settled the bill in full (zero until then).
+	Paid    int64
+	PaidAt  time.Time
+	Version int64
 }
 
 // BillLine is one line of a bill, against one purchase order line.
@@ -468,6 +474,46 @@ func (b *Bill) Reject(reason string, po *PurchaseOrder, now time.Time) error {
 	po.touch(now)
 	b.touch(now)
 	return nil
+}
+
+// Open is what is still payable on an approved bill; zero on any other.
+func (b *Bill) Open() int64 {
+	if b.State != BillApproved {
+		return 0
+	}
+	return b.Total() - b.Paid
+}
+
+// SetDue sets the due date from the bill date and the supplier's terms.
+func (b *Bill) SetDue(termsDays int) {
+	if d, err := time.Parse(billDateForm, b.BillDate); err == nil {
+		b.DueDate = d.AddDate(0, 0, termsDays).Format(billDateForm)
+	}
+}
+
+func (b *Bill) docID() string     { return b.ID }
+func (b *Bill) party() string     { return b.Supplier }
+func (b *Bill) currency() string  { return b.Currency }
+func (b *Bill) openAmount() int64 { return b.Open() }
+func (b *Bill) dueAt() time.Time {
+	d, _ := time.Parse(billDateForm, b.DueDate)
+	return d
+}
+
+func (b *Bill) refusal() string {
+	if b.State != BillApproved {
+		return "is " + b.State.String() + "; only an APPROVED bill can be paid"
+	}
+	return ""
+}
+
+// settle applies amount (0 < amount <= Open) of a payment to the bill.
+func (b *Bill) settle(amount int64, at, now time.Time) {
+	b.Paid += amount
+	if b.Open() == 0 {
+		b.PaidAt = at.UTC()
+	}
+	b.touch(now)
 }
 
 func (b *Bill) touch(now time.Time) {

@@ -137,8 +137,15 @@ func (inv *Invoice) Total() int64 { return inv.NetTotal() + inv.TaxTotal() }
 // Open is what is still to be paid.
 func (inv *Invoice) Open() int64 { return inv.Total() - inv.Paid }
 
-// applyPayment settles amount (0 < amount <= Open) of the invoice.
-func (inv *Invoice) applyPayment(amount int64, at, now time.Time) {
+func (inv *Invoice) docID() string     { return inv.ID }
+func (inv *Invoice) party() string     { return inv.Customer }
+func (inv *Invoice) currency() string  { return inv.Currency }
+func (inv *Invoice) openAmount() int64 { return inv.Open() }
+func (inv *Invoice) dueAt() time.Time  { return inv.DueAt }
+func (inv *Invoice) refusal() string   { return "" }
+
+// settle applies amount (0 < amount <= Open) of a payment to the invoice.
+func (inv *Invoice) settle(amount int64, at, now time.Time) {
 	inv.Paid += amount
 	switch {
 	case inv.Open() == 0:

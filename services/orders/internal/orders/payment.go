@@ -35,9 +35,10 @@ type Payment struct {
 	CreatedAt    time.Time
 }
 
-// Application is the part of a payment applied to one invoice.
+// Application is the part of a payment applied to one invoice (or, for a
+// supplier payment, one bill).
 type Application struct {
-	Invoice string // invoice id
+	Invoice string // invoice (or bill) id
 	Amount  int64
 }
 
@@ -78,104 +79,149 @@ func (p *Payment) Unapplied() int64 { return p.Amount - p.Applied() }
 // Every violation is reported at once, on its field
 // ("payment.applications[0].amount").
 func NewPayment(id string, in PaymentInput, cus *Customer, invoices map[string]*Invoice, open []*Invoice, partner string, now time.Time) (*Payment, []*Invoice, error) {
-	var v apperr.Violations
 	p := &Payment{ID: id, Customer: cus.Code, Partner: partner, Amount: in.Amount, Method: in.Method,
 		Reference: strings.TrimSpace(in.Reference), ReceivedAt: in.ReceivedAt.UTC(), CreatedAt: now.UTC()}
 	p.Currency = NormalizeCurrency(in.Currency)
 	if p.Currency == "" {
 		p.Currency = cus.CurrencyCode
 	}
-	if !ValidCurrency(p.Currency) || !money.Known(p.Currency) {
-		v.Add("payment.amount.currency_code", "must be an ISO 4217 currency code such as \"EUR\"")
-	}
-	if p.Amount <= 0 || p.Amount > maxAmount {
-		v.Add("payment.amount.minor_units", "must be more than zero (and in range)")
-	}
-	switch p.Method {
-	case MethodBankTransfer, MethodCard, MethodCash, MethodCheck:
-	default:
-		v.Add("payment.method", "is required: BANK_TRANSFER, CARD, CASH or CHECK")
-	}
-	if utf8.RuneCountInString(p.Reference) > maxPaymentReference {
-		v.Add("payment.reference", fmt.Sprintf("must be at most %d characters", maxPaymentReference))
+	if err := checkPayment("payment.", "receive_time", p.Currency, p.Amount, p.Method, p.Reference, in.ReceivedAt, now); err != nil {
+		return nil, nil, err
 	}
 	if in.ReceivedAt.IsZero() {
 		p.ReceivedAt = now.UTC()
-	} else if in.ReceivedAt.After(now) {
-		v.Add("payment.receive_time", "must not be in the future")
 	}
-	if err := v.Err(); err != nil {
+	apps, settled, err := allocate(allocation[*Invoice]{field: "payment.applications", docField: "invoice", kind: "invoice",
+		party: p.Customer, currency: p.Currency, amount: p.Amount, at: p.ReceivedAt, now: now}, in.Applications, invoices, open)
+	if err != nil {
 		return nil, nil, err
 	}
-	var settled []*Invoice
-	if len(in.Applications) > 0 {
+	p.Applications = apps
+	return p, settled, nil
+}
+
+// checkPayment checks what customer and supplier payments share.
+func checkPayment(prefix, timeField, currency string, amount int64, method, reference string, at, now time.Time) error {
+	var v apperr.Violations
+	if !ValidCurrency(currency) || !money.Known(currency) {
+		v.Add(prefix+"amount.currency_code", "must be an ISO 4217 currency code such as \"EUR\"")
+	}
+	if amount <= 0 || amount > maxAmount {
+		v.Add(prefix+"amount.minor_units", "must be more than zero (and in range)")
+	}
+	switch method {
+	case MethodBankTransfer, MethodCard, MethodCash, MethodCheck:
+	default:
+		v.Add(prefix+"method", "is required: BANK_TRANSFER, CARD, CASH or CHECK")
+	}
+	if utf8.RuneCountInString(reference) > maxPaymentReference {
+		v.Add(prefix+"reference", fmt.Sprintf("must be at most %d characters", maxPaymentReference))
+	}
+	if at.After(now) {
+		v.Add(prefix+timeField, "must not be in the future")
+	}
+	return v.Err()
+}
+
+// settleable is a document a payment settles: an invoice or a supplier bill.
+type settleable interface {
+	docID() string
+	party() string
+	currency() string
+	openAmount() int64
+	dueAt() time.Time
+	// refusal is why the document cannot be paid now ("" when it can).
+	refusal() string
+	settle(amount int64, at, now time.Time)
+}
+
+// allocation is one payment being applied.
+type allocation[D settleable] struct {
+	field, docField, kind string // "payment.applications", "invoice", "invoice"
+	party, currency       string
+	amount                int64
+	at, now               time.Time
+}
+
+// allocate applies a payment to the documents its applications name (docs
+// holds each), or, with none, to open, the earliest due first, until the
+// amount is used up; it settles the documents and returns the applications
+// made and the documents changed.
+func allocate[D settleable](a allocation[D], apps []Application, docs map[string]D, open []D) ([]Application, []D, error) {
+	var v apperr.Violations
+	var out []Application
+	var settled []D
+	if len(apps) > 0 {
 		var sum int64
 		seen := map[string]bool{}
-		for i, a := range in.Applications {
-			f := fmt.Sprintf("payment.applications[%d].", i)
-			inv := invoices[a.Invoice]
+		for i, ap := range apps {
+			f := fmt.Sprintf("%s[%d].", a.field, i)
+			d, ok := docs[ap.Invoice]
 			switch {
-			case a.Invoice == "":
-				v.Add(f+"invoice", "is required: \"invoices/{id}\"")
+			case ap.Invoice == "":
+				v.Add(f+a.docField, "is required")
 				continue
-			case inv == nil:
-				v.Add(f+"invoice", fmt.Sprintf("invoice %q does not exist", a.Invoice))
+			case !ok:
+				v.Add(f+a.docField, fmt.Sprintf("%s %q does not exist", a.kind, ap.Invoice))
 				continue
-			case seen[a.Invoice]:
-				v.Add(f+"invoice", "names an invoice another application already names")
+			case seen[ap.Invoice]:
+				v.Add(f+a.docField, "names a "+a.kind+" another application already names")
 				continue
-			case inv.Customer != p.Customer:
-				v.Add(f+"invoice", fmt.Sprintf("invoice %s is customer %s's, not %s's", inv.ID, inv.Customer, p.Customer))
+			case d.party() != a.party:
+				v.Add(f+a.docField, fmt.Sprintf("%s %s is %s's, not %s's", a.kind, d.docID(), d.party(), a.party))
 				continue
-			case inv.Currency != p.Currency:
-				v.Add(f+"invoice", fmt.Sprintf("invoice %s is in %s, the payment in %s", inv.ID, inv.Currency, p.Currency))
+			case d.currency() != a.currency:
+				v.Add(f+a.docField, fmt.Sprintf("%s %s is in %s, the payment in %s", a.kind, d.docID(), d.currency(), a.currency))
 				continue
-			}
-			seen[a.Invoice] = true
-			if a.Amount <= 0 || a.Amount > inv.Open() {
-				v.Add(f+"amount", fmt.Sprintf("must be more than zero and at most the invoice's open amount, %s",
-					money.Money{Currency: inv.Currency, Minor: inv.Open()}))
+			case d.refusal() != "":
+				v.Add(f+a.docField, fmt.Sprintf("%s %s %s", a.kind, d.docID(), d.refusal()))
 				continue
 			}
-			sum += a.Amount
-			p.Applications = append(p.Applications, a)
+			seen[ap.Invoice] = true
+			if ap.Amount <= 0 || ap.Amount > d.openAmount() {
+				v.Add(f+"amount", fmt.Sprintf("must be more than zero and at most the %s's open amount, %s",
+					a.kind, money.Money{Currency: d.currency(), Minor: d.openAmount()}))
+				continue
+			}
+			sum += ap.Amount
+			out = append(out, ap)
 		}
-		if sum > p.Amount {
-			v.Add("payment.applications", fmt.Sprintf("apply %s in all, more than the payment's %s",
-				money.Money{Currency: p.Currency, Minor: sum}, money.Money{Currency: p.Currency, Minor: p.Amount}))
+		if sum > a.amount {
+			v.Add(a.field, fmt.Sprintf("apply %s in all, more than the payment's %s",
+				money.Money{Currency: a.currency, Minor: sum}, money.Money{Currency: a.currency, Minor: a.amount}))
 		}
 		if err := v.Err(); err != nil {
 			return nil, nil, err
 		}
-		for _, a := range p.Applications {
-			inv := invoices[a.Invoice]
-			inv.applyPayment(a.Amount, p.ReceivedAt, now)
-			settled = append(settled, inv)
+		for _, ap := range out {
+			d := docs[ap.Invoice]
+			d.settle(ap.Amount, a.at, a.now)
+			settled = append(settled, d)
 		}
-		return p, settled, nil
+		return out, settled, nil
 	}
-	byDue := append([]*Invoice(nil), open...)
+	byDue := append([]D(nil), open...)
 	sort.SliceStable(byDue, func(i, j int) bool {
-		if !byDue[i].DueAt.Equal(byDue[j].DueAt) {
-			return byDue[i].DueAt.Before(byDue[j].DueAt)
+		if !byDue[i].dueAt().Equal(byDue[j].dueAt()) {
+			return byDue[i].dueAt().Before(byDue[j].dueAt())
 		}
-		return byDue[i].ID < byDue[j].ID
+		return byDue[i].docID() < byDue[j].docID()
 	})
-	rest := p.Amount
-	for _, inv := range byDue {
+	rest := a.amount
+	for _, d := range byDue {
 		if rest == 0 {
 			break
 		}
-		if inv.Customer != p.Customer || inv.Currency != p.Currency || inv.Open() <= 0 {
+		if d.party() != a.party || d.currency() != a.currency || d.openAmount() <= 0 || d.refusal() != "" {
 			continue
 		}
-		amount := min(rest, inv.Open())
-		inv.applyPayment(amount, p.ReceivedAt, now)
-		p.Applications = append(p.Applications, Application{Invoice: inv.ID, Amount: amount})
-		settled = append(settled, inv)
+		amount := min(rest, d.openAmount())
+		d.settle(amount, a.at, a.now)
+		out = append(out, Application{Invoice: d.docID(), Amount: amount})
+		settled = append(settled, d)
 		rest -= amount
 	}
-	return p, settled, nil
+	return out, settled, nil
 }
 
 // PaymentReceived is the fact that a payment was received: the ledger books

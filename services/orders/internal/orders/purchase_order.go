@@ -108,7 +108,10 @@ type PurchaseOrder struct {
 	// first bill was approved; zero until then.
 	ReceivedAt time.Time
 	BilledAt   time.Time
-	Version    int64
+	// PaidAt is when the order, received in full or closed, had every
+	// approved bill paid; zero until then.
+	PaidAt  time.Time
+	Version int64
 }
 
 // POLine is one line of a purchase order.

@@ -8,14 +8,14 @@ import (
 // The stages of the two flows, in order.
 var (
 	OrderToCashStages  = []string{"CONFIRMED", "ALLOCATED", "PICKED", "SHIPPED", "INVOICED", "PAID"}
-	ProcureToPayStages = []string{"RELEASED", "RECEIVED", "BILLED"}
+	ProcureToPayStages = []string{"RELEASED", "RECEIVED", "BILLED", "PAID"}
 )
 
 // The steps timed: each stage to the next, then the whole flow (and, for
 // order to cash, confirmation to shipment, the warehouse's part).
 var (
 	OrderToCashSteps  = [][2]int{{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {0, 3}, {0, 5}}
-	ProcureToPaySteps = [][2]int{{0, 1}, {1, 2}, {0, 2}}
+	ProcureToPaySteps = [][2]int{{0, 1}, {1, 2}, {2, 3}, {0, 3}}
 )
 
 // StageTiming is how long documents took over one step.

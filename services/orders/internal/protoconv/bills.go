@@ -67,6 +67,10 @@ func SupplierBillToProto(b *orders.Bill) *ordersv1.SupplierBill {
 		CreateTime:               timestamppb.New(b.CreatedAt),
 		UpdateTime:               timestamppb.New(b.UpdatedAt),
 		Version:                  b.Version,
+		PaidAmount:               minor(b.Currency, b.Paid),
+		OpenAmount:               minor(b.Currency, b.Open()),
+		PaidTime:                 optTime(b.PaidAt),
+		DueDate:                  b.DueDate,
 	}
 	if !b.ApprovedAt.IsZero() {
 		out.ApproveTime = timestamppb.New(b.ApprovedAt)
@@ -134,9 +138,12 @@ func BillInputFromProto(p *ordersv1.SupplierBill, strict bool) (string, orders.B
 			"total": p.GetTotal() != nil, "grni_cleared": p.GetGrniCleared() != nil, "price_variance": p.GetPriceVariance() != nil,
 			"partner": p.GetPartner() != "", "reason": p.GetReason() != "", "create_time": p.GetCreateTime() != nil,
 			"update_time": p.GetUpdateTime() != nil, "approve_time": p.GetApproveTime() != nil, "version": p.GetVersion() != 0,
+			"paid_amount": p.GetPaidAmount() != nil, "open_amount": p.GetOpenAmount() != nil, "paid_time": p.GetPaidTime() != nil,
+			"due_date": p.GetDueDate() != "",
 		}
 		for _, n := range []string{"name", "supplier", "currency_code", "state", "match", "net_total", "total", "grni_cleared",
-			"price_variance", "partner", "reason", "create_time", "update_time", "approve_time", "version"} {
+			"price_variance", "partner", "reason", "create_time", "update_time", "approve_time", "version",
+			"paid_amount", "open_amount", "paid_time", "due_date"} {
 			if set[n] {
 				v.Add(f+n, "is output only and may not be set")
 			}

@@ -67,7 +67,7 @@ func PurchaseOrderToProto(po *orders.PurchaseOrder) *ordersv1.PurchaseOrder {
 	if !po.ReleasedAt.IsZero() {
 		out.ReleaseTime = timestamppb.New(po.ReleasedAt)
 	}
-	out.ReceiveTime, out.BillTime = optTime(po.ReceivedAt), optTime(po.BilledAt)
+	out.ReceiveTime, out.BillTime, out.PayTime = optTime(po.ReceivedAt), optTime(po.BilledAt), optTime(po.PaidAt)
 	for i := range po.Lines {
 		l := &po.Lines[i]
 		out.Lines = append(out.Lines, &ordersv1.PurchaseOrderLine{
@@ -105,9 +105,10 @@ func POInputFromProto(p *ordersv1.PurchaseOrder, strict bool) (orders.POInput, e
 			"name": p.GetName() != "", "state": p.GetState() != 0, "partner": p.GetPartner() != "",
 			"total": p.GetTotal() != nil, "create_time": p.GetCreateTime() != nil, "update_time": p.GetUpdateTime() != nil,
 			"release_time": p.GetReleaseTime() != nil, "version": p.GetVersion() != 0,
-			"receive_time": p.GetReceiveTime() != nil, "bill_time": p.GetBillTime() != nil,
+			"receive_time": p.GetReceiveTime() != nil, "bill_time": p.GetBillTime() != nil, "pay_time": p.GetPayTime() != nil,
 		}
-		for _, name := range []string{"name", "state", "partner", "total", "create_time", "update_time", "release_time", "version", "receive_time", "bill_time"} {
+		for _, name := range []string{"name", "state", "partner", "total", "create_time", "update_time", "release_time", "version",
+			"receive_time", "bill_time", "pay_time"} {
 			if outputOnly[name] {
 				v.Add(f+name, "is output only and may not be set")
 			}

@@ -14,11 +14,11 @@ import (
 func (t *tx) InsertBill(ctx context.Context, b *orders.Bill) error {
 	_, err := t.Tx.ExecContext(ctx, `INSERT INTO supplier_bills (id, bill_number, supplier_code, purchase_order_id,
 		currency_code, partner, bill_date, state, match_outcome, price_tolerance_percent, quantity_tolerance_percent, tax_minor,
-		total_minor, reason, created_at, updated_at, approved_at, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		total_minor, reason, created_at, updated_at, approved_at, version, due_date, paid_minor, paid_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		b.ID, b.Number, b.Supplier, b.PurchaseOrder, b.Currency, b.Partner, b.BillDate, b.State.String(), b.Match.String(),
 		b.PriceTolerancePercent, b.QuantityTolerancePercent, b.Tax, b.Total(), b.Reason,
-		b.CreatedAt.UnixMicro(), b.UpdatedAt.UnixMicro(), micros(b.ApprovedAt), b.Version)
+		b.CreatedAt.UnixMicro(), b.UpdatedAt.UnixMicro(), micros(b.ApprovedAt), b.Version, b.DueDate, b.Paid, micros(b.PaidAt))
 	if sqldb.IsUniqueViolation(err) {
 		e := apperr.AlreadyExists("supplier bill", b.Number, "")
 		e.Message = fmt.Sprintf("supplier %s already has a bill numbered %q", b.Supplier, b.Number)
@@ -51,8 +51,9 @@ func (t *tx) LockBill(ctx context.Context, id string) (*orders.Bill, error) {
 
 func (t *tx) SaveBill(ctx context.Context, b *orders.Bill, loadedVersion int64) error {
 	res, err := t.Tx.ExecContext(ctx, `UPDATE supplier_bills SET state = $1, reason = $2, updated_at = $3,
-		approved_at = $4, version = $5 WHERE id = $6 AND version = $7`,
-		b.State.String(), b.Reason, b.UpdatedAt.UnixMicro(), micros(b.ApprovedAt), b.Version, b.ID, loadedVersion)
+		approved_at = $4, version = $5, paid_minor = $6, paid_at = $7 WHERE id = $8 AND version = $9`,
+		b.State.String(), b.Reason, b.UpdatedAt.UnixMicro(), micros(b.ApprovedAt), b.Version, b.Paid, micros(b.PaidAt),
+		b.ID, loadedVersion)
 	if err != nil {
 		return fmt.Errorf("save supplier bill %s: %w", b.ID, err)
 	}
@@ -63,7 +64,8 @@ func (t *tx) SaveBill(ctx context.Context, b *orders.Bill, loadedVersion int64) 
 }
 
 const billColumns = `id, bill_number, supplier_code, purchase_order_id, currency_code, partner, bill_date, state, match_outcome,
-	price_tolerance_percent, quantity_tolerance_percent, tax_minor, reason, created_at, updated_at, approved_at, version`
+	price_tolerance_percent, quantity_tolerance_percent, tax_minor, reason, created_at, updated_at, approved_at, version,
+	due_date, paid_minor, paid_at`
 
 func (r reader) GetBill(ctx context.Context, id string) (*orders.Bill, error) {
 	bs, err := r.bills(ctx, `SELECT `+billColumns+` FROM supplier_bills WHERE id = $1`, id)
@@ -116,10 +118,10 @@ func (r reader) bills(ctx context.Context, query string, args ...any) ([]*orders
 	for rows.Next() {
 		var b orders.Bill
 		var state, match string
-		var created, updated, approved int64
+		var created, updated, approved, paid int64
 		if err := rows.Scan(&b.ID, &b.Number, &b.Supplier, &b.PurchaseOrder, &b.Currency, &b.Partner, &b.BillDate,
 			&state, &match, &b.PriceTolerancePercent, &b.QuantityTolerancePercent, &b.Tax, &b.Reason,
-			&created, &updated, &approved, &b.Version); err != nil {
+			&created, &updated, &approved, &b.Version, &b.DueDate, &b.Paid, &paid); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan supplier bill: %w", err)
 		}
@@ -131,6 +133,7 @@ func (r reader) bills(ctx context.Context, query string, args ...any) ([]*orders
 			return nil, fmt.Errorf("supplier bill %s: unknown state %q or match %q", b.ID, state, match)
 		}
 		b.CreatedAt, b.UpdatedAt, b.ApprovedAt = fromMicros(created), fromMicros(updated), fromMicros(approved)
+		b.PaidAt = fromMicros(paid)
 		out = append(out, &b)
 	}
 	if err := rows.Err(); err != nil {

@@ -65,9 +65,9 @@ func (t *tx) LockPurchaseOrder(ctx context.Context, id string) (*orders.Purchase
 
 func (t *tx) SavePurchaseOrder(ctx context.Context, po *orders.PurchaseOrder, loadedVersion int64) error {
 	res, err := t.Tx.ExecContext(ctx, `UPDATE purchase_orders SET state = $1, total_minor = $2, updated_at = $3,
-		released_at = $4, version = $5, received_at = $6, billed_at = $7 WHERE id = $8 AND version = $9`,
+		released_at = $4, version = $5, received_at = $6, billed_at = $7, paid_at = $8 WHERE id = $9 AND version = $10`,
 		po.State.String(), po.Total(), po.UpdatedAt.UnixMicro(), micros(po.ReleasedAt), po.Version,
-		micros(po.ReceivedAt), micros(po.BilledAt), po.ID, loadedVersion)
+		micros(po.ReceivedAt), micros(po.BilledAt), micros(po.PaidAt), po.ID, loadedVersion)
 	if err != nil {
 		return fmt.Errorf("save purchase order %s: %w", po.ID, err)
 	}
@@ -102,7 +102,7 @@ func fromMicros(v int64) time.Time {
 }
 
 const poColumns = `id, supplier_code, currency_code, partner, state, tolerance_percent, created_at, updated_at, released_at, version,
-	received_at, billed_at`
+	received_at, billed_at, paid_at`
 
 func (r reader) GetPurchaseOrder(ctx context.Context, id string) (*orders.PurchaseOrder, error) {
 	pos, err := r.purchaseOrders(ctx, `SELECT `+poColumns+` FROM purchase_orders WHERE id = $1`, id)
@@ -157,9 +157,9 @@ func (r reader) purchaseOrders(ctx context.Context, query string, args ...any) (
 	for rows.Next() {
 		var po orders.PurchaseOrder
 		var state string
-		var created, updated, released, received, billed int64
+		var created, updated, released, received, billed, paid int64
 		if err := rows.Scan(&po.ID, &po.Supplier, &po.Currency, &po.Partner, &state, &po.TolerancePercent,
-			&created, &updated, &released, &po.Version, &received, &billed); err != nil {
+			&created, &updated, &released, &po.Version, &received, &billed, &paid); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan purchase order: %w", err)
 		}
@@ -169,7 +169,7 @@ func (r reader) purchaseOrders(ctx context.Context, query string, args ...any) (
 			return nil, fmt.Errorf("purchase order %s: unknown state %q", po.ID, state)
 		}
 		po.CreatedAt, po.UpdatedAt, po.ReleasedAt = fromMicros(created), fromMicros(updated), fromMicros(released)
-		po.ReceivedAt, po.BilledAt = fromMicros(received), fromMicros(billed)
+		po.ReceivedAt, po.BilledAt, po.PaidAt = fromMicros(received), fromMicros(billed), fromMicros(paid)
 		out = append(out, &po)
 	}
 	if err := rows.Err(); err != nil {

@@ -201,9 +201,9 @@ func (r reader) SalesOrderStages(ctx context.Context, partner *string, from, to 
 
 // PurchaseOrderStages reads the stage times of the orders released in [from, to).
 func (r reader) PurchaseOrderStages(ctx context.Context, partner *string, from, to time.Time) ([][]time.Time, error) {
-	q := `SELECT released_at, received_at, billed_at FROM purchase_orders
+	q := `SELECT released_at, received_at, billed_at, paid_at FROM purchase_orders
 		WHERE released_at >= $1 AND released_at < $2 AND released_at > 0`
-	return r.stages(ctx, "purchase order stages", q, 3, partner, from, to)
+	return r.stages(ctx, "purchase order stages", q, 4, partner, from, to)
 }
 
 func (r reader) stages(ctx context.Context, what, q string, n int, partner *string, from, to time.Time) ([][]time.Time, error) {

@@ -664,9 +664,20 @@ func TestOrderToCashAndProcureToPayStagesAreTimed(t *testing.T) {
 		if gotPO.ReceivedAt.IsZero() || gotPO.BilledAt.IsZero() || gotPO.BilledAt.Before(gotPO.ReceivedAt) {
 			t.Fatalf("purchase order stages: received %v billed %v", gotPO.ReceivedAt, gotPO.BilledAt)
 		}
+		if _, err := svc.RecordSupplierPayment(ctx, "", orders.SupplierPaymentInput{Supplier: "ACME", Amount: 3000, Method: orders.MethodBankTransfer}); err != nil {
+			t.Fatal(err)
+		}
+		if gotPO, _ = svc.GetPurchaseOrder(ctx, po.ID); gotPO.PaidAt.IsZero() {
+			t.Fatalf("purchase order not paid after its bill was: %+v", gotPO)
+		}
 		ptp, err := svc.ProcureToPayTimings(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
-		if err != nil || ptp.Documents != 1 || ptp.Steps[2].From != "RELEASED" || ptp.Steps[2].To != "BILLED" || ptp.Steps[2].Count != 1 {
+		if err != nil || ptp.Documents != 1 || len(ptp.Steps) != 4 || ptp.Steps[3].From != "RELEASED" || ptp.Steps[3].To != "PAID" {
 			t.Fatalf("procure to pay = %+v, %v", ptp, err)
+		}
+		for _, st := range ptp.Steps {
+			if st.Count != 1 {
+				t.Errorf("step %s -> %s counted %d orders, want 1", st.From, st.To, st.Count)
+			}
 		}
 	})
 }

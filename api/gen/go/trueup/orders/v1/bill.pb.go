@@ -206,7 +206,18 @@ type SupplierBill struct {
 	// When it was approved; unset until then. Output only.
 	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
 	// Increments on every change. Output only.
-	Version       int64 `protobuf:"varint,22,opt,name=version,proto3" json:"version,omitempty"`
+	Version int64 `protobuf:"varint,22,opt,name=version,proto3" json:"version,omitempty"`
+	// Output only. What supplier payments applied to the bill so far.
+	PaidAmount *v1.Money `protobuf:"bytes,23,opt,name=paid_amount,json=paidAmount,proto3" json:"paid_amount,omitempty"`
+	// Output only. total - paid_amount while APPROVED: what is still payable.
+	// Zero for a bill that is not approved.
+	OpenAmount *v1.Money `protobuf:"bytes,24,opt,name=open_amount,json=openAmount,proto3" json:"open_amount,omitempty"`
+	// Output only. When the last payment settled the bill in full; unset
+	// until then.
+	PaidTime *timestamppb.Timestamp `protobuf:"bytes,25,opt,name=paid_time,json=paidTime,proto3" json:"paid_time,omitempty"`
+	// Output only. The date the bill falls due, "YYYY-MM-DD": bill_date plus
+	// the supplier's payment terms.
+	DueDate       string `protobuf:"bytes,26,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -395,6 +406,34 @@ func (x *SupplierBill) GetVersion() int64 {
 	return 0
 }
 
+func (x *SupplierBill) GetPaidAmount() *v1.Money {
+	if x != nil {
+		return x.PaidAmount
+	}
+	return nil
+}
+
+func (x *SupplierBill) GetOpenAmount() *v1.Money {
+	if x != nil {
+		return x.OpenAmount
+	}
+	return nil
+}
+
+func (x *SupplierBill) GetPaidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PaidTime
+	}
+	return nil
+}
+
+func (x *SupplierBill) GetDueDate() string {
+	if x != nil {
+		return x.DueDate
+	}
+	return ""
+}
+
 // One bill line, against one purchase order line.
 type BillLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -534,11 +573,200 @@ func (x *BillLine) GetMatch() BillMatch {
 	return BillMatch_BILL_MATCH_UNSPECIFIED
 }
 
+// A payment made to a supplier, applied to its approved bills.
+type SupplierPayment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. The resource name, "supplierPayments/{id}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The supplier paid, "suppliers/{code}". Required.
+	Supplier string `protobuf:"bytes,2,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// The amount paid, more than zero, in the currency of the bills it
+	// settles. Required.
+	Amount *v1.Money `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// How the supplier was paid. Required.
+	Method PaymentMethod `protobuf:"varint,4,opt,name=method,proto3,enum=trueup.orders.v1.PaymentMethod" json:"method,omitempty"`
+	// The bank reference of the payment, at most 64 characters. Optional.
+	Reference string `protobuf:"bytes,5,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The bills the payment settles and the amount applied to each (each
+	// more than zero and at most the bill's open amount, together at most
+	// amount). When none are given the payment goes to the supplier's
+	// approved open bills in its currency, the earliest due first. What is
+	// not applied is a prepayment to the supplier.
+	Applications []*SupplierPaymentApplication `protobuf:"bytes,6,rep,name=applications,proto3" json:"applications,omitempty"`
+	// Output only. amount less what was applied to bills.
+	UnappliedAmount *v1.Money `protobuf:"bytes,7,opt,name=unapplied_amount,json=unappliedAmount,proto3" json:"unapplied_amount,omitempty"`
+	// When the payment was made (its value date); not in the future.
+	// Defaults to the time it is recorded.
+	PayTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=pay_time,json=payTime,proto3" json:"pay_time,omitempty"`
+	// Output only. When the payment was recorded.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only. The partner that recorded it through the gateway; empty
+	// for an internal caller.
+	Partner       string `protobuf:"bytes,10,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplierPayment) Reset() {
+	*x = SupplierPayment{}
+	mi := &file_trueup_orders_v1_bill_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplierPayment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplierPayment) ProtoMessage() {}
+
+func (x *SupplierPayment) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_bill_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplierPayment.ProtoReflect.Descriptor instead.
+func (*SupplierPayment) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_bill_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SupplierPayment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SupplierPayment) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *SupplierPayment) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *SupplierPayment) GetMethod() PaymentMethod {
+	if x != nil {
+		return x.Method
+	}
+	return PaymentMethod_PAYMENT_METHOD_UNSPECIFIED
+}
+
+func (x *SupplierPayment) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *SupplierPayment) GetApplications() []*SupplierPaymentApplication {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+func (x *SupplierPayment) GetUnappliedAmount() *v1.Money {
+	if x != nil {
+		return x.UnappliedAmount
+	}
+	return nil
+}
+
+func (x *SupplierPayment) GetPayTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PayTime
+	}
+	return nil
+}
+
+func (x *SupplierPayment) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *SupplierPayment) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// The part of a supplier payment applied to one bill.
+type SupplierPaymentApplication struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bill settled, "supplierBills/{id}".
+	SupplierBill string `protobuf:"bytes,1,opt,name=supplier_bill,json=supplierBill,proto3" json:"supplier_bill,omitempty"`
+	// The amount applied to it. More than zero.
+	Amount        *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplierPaymentApplication) Reset() {
+	*x = SupplierPaymentApplication{}
+	mi := &file_trueup_orders_v1_bill_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplierPaymentApplication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplierPaymentApplication) ProtoMessage() {}
+
+func (x *SupplierPaymentApplication) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_bill_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplierPaymentApplication.ProtoReflect.Descriptor instead.
+func (*SupplierPaymentApplication) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_bill_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SupplierPaymentApplication) GetSupplierBill() string {
+	if x != nil {
+		return x.SupplierBill
+	}
+	return ""
+}
+
+func (x *SupplierPaymentApplication) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
 var File_trueup_orders_v1_bill_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_bill_proto_rawDesc = "" +
 	"\n" +
-	"\x1btrueup/orders/v1/bill.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xe5\a\n" +
+	"\x1btrueup/orders/v1/bill.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtrueup/orders/v1/events.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xa9\t\n" +
 	"\fSupplierBill\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vbill_number\x18\x02 \x01(\tR\n" +
@@ -565,7 +793,13 @@ const file_trueup_orders_v1_bill_proto_rawDesc = "" +
 	"\vupdate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12=\n" +
 	"\fapprove_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\x12\x18\n" +
-	"\aversion\x18\x16 \x01(\x03R\aversion\"\x8b\x04\n" +
+	"\aversion\x18\x16 \x01(\x03R\aversion\x126\n" +
+	"\vpaid_amount\x18\x17 \x01(\v2\x15.trueup.type.v1.MoneyR\n" +
+	"paidAmount\x126\n" +
+	"\vopen_amount\x18\x18 \x01(\v2\x15.trueup.type.v1.MoneyR\n" +
+	"openAmount\x127\n" +
+	"\tpaid_time\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\bpaidTime\x12\x19\n" +
+	"\bdue_date\x18\x1a \x01(\tR\adueDate\"\x8b\x04\n" +
 	"\bBillLine\x12.\n" +
 	"\x13purchase_order_line\x18\x01 \x01(\x05R\x11purchaseOrderLine\x124\n" +
 	"\bquantity\x18\x02 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x1d\n" +
@@ -579,7 +813,23 @@ const file_trueup_orders_v1_bill_proto_rawDesc = "" +
 	"\fgrni_cleared\x18\t \x01(\v2\x15.trueup.type.v1.MoneyR\vgrniCleared\x12<\n" +
 	"\x0eprice_variance\x18\n" +
 	" \x01(\v2\x15.trueup.type.v1.MoneyR\rpriceVariance\x121\n" +
-	"\x05match\x18\v \x01(\x0e2\x1b.trueup.orders.v1.BillMatchR\x05match*\xbf\x01\n" +
+	"\x05match\x18\v \x01(\x0e2\x1b.trueup.orders.v1.BillMatchR\x05match\"\xe9\x03\n" +
+	"\x0fSupplierPayment\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bsupplier\x18\x02 \x01(\tR\bsupplier\x12-\n" +
+	"\x06amount\x18\x03 \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount\x127\n" +
+	"\x06method\x18\x04 \x01(\x0e2\x1f.trueup.orders.v1.PaymentMethodR\x06method\x12\x1c\n" +
+	"\treference\x18\x05 \x01(\tR\treference\x12P\n" +
+	"\fapplications\x18\x06 \x03(\v2,.trueup.orders.v1.SupplierPaymentApplicationR\fapplications\x12@\n" +
+	"\x10unapplied_amount\x18\a \x01(\v2\x15.trueup.type.v1.MoneyR\x0funappliedAmount\x125\n" +
+	"\bpay_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\apayTime\x12;\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x18\n" +
+	"\apartner\x18\n" +
+	" \x01(\tR\apartner\"p\n" +
+	"\x1aSupplierPaymentApplication\x12#\n" +
+	"\rsupplier_bill\x18\x01 \x01(\tR\fsupplierBill\x12-\n" +
+	"\x06amount\x18\x02 \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount*\xbf\x01\n" +
 	"\x11SupplierBillState\x12#\n" +
 	"\x1fSUPPLIER_BILL_STATE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cSUPPLIER_BILL_STATE_RECORDED\x10\x01\x12 \n" +
@@ -606,39 +856,52 @@ func file_trueup_orders_v1_bill_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_orders_v1_bill_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_trueup_orders_v1_bill_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_trueup_orders_v1_bill_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_trueup_orders_v1_bill_proto_goTypes = []any{
-	(SupplierBillState)(0),        // 0: trueup.orders.v1.SupplierBillState
-	(BillMatch)(0),                // 1: trueup.orders.v1.BillMatch
-	(*SupplierBill)(nil),          // 2: trueup.orders.v1.SupplierBill
-	(*BillLine)(nil),              // 3: trueup.orders.v1.BillLine
-	(*v1.Money)(nil),              // 4: trueup.type.v1.Money
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(*v1.Quantity)(nil),           // 6: trueup.type.v1.Quantity
+	(SupplierBillState)(0),             // 0: trueup.orders.v1.SupplierBillState
+	(BillMatch)(0),                     // 1: trueup.orders.v1.BillMatch
+	(*SupplierBill)(nil),               // 2: trueup.orders.v1.SupplierBill
+	(*BillLine)(nil),                   // 3: trueup.orders.v1.BillLine
+	(*SupplierPayment)(nil),            // 4: trueup.orders.v1.SupplierPayment
+	(*SupplierPaymentApplication)(nil), // 5: trueup.orders.v1.SupplierPaymentApplication
+	(*v1.Money)(nil),                   // 6: trueup.type.v1.Money
+	(*timestamppb.Timestamp)(nil),      // 7: google.protobuf.Timestamp
+	(*v1.Quantity)(nil),                // 8: trueup.type.v1.Quantity
+	(PaymentMethod)(0),                 // 9: trueup.orders.v1.PaymentMethod
 }
 var file_trueup_orders_v1_bill_proto_depIdxs = []int32{
 	3,  // 0: trueup.orders.v1.SupplierBill.lines:type_name -> trueup.orders.v1.BillLine
-	4,  // 1: trueup.orders.v1.SupplierBill.tax:type_name -> trueup.type.v1.Money
+	6,  // 1: trueup.orders.v1.SupplierBill.tax:type_name -> trueup.type.v1.Money
 	0,  // 2: trueup.orders.v1.SupplierBill.state:type_name -> trueup.orders.v1.SupplierBillState
 	1,  // 3: trueup.orders.v1.SupplierBill.match:type_name -> trueup.orders.v1.BillMatch
-	4,  // 4: trueup.orders.v1.SupplierBill.net_total:type_name -> trueup.type.v1.Money
-	4,  // 5: trueup.orders.v1.SupplierBill.total:type_name -> trueup.type.v1.Money
-	4,  // 6: trueup.orders.v1.SupplierBill.grni_cleared:type_name -> trueup.type.v1.Money
-	4,  // 7: trueup.orders.v1.SupplierBill.price_variance:type_name -> trueup.type.v1.Money
-	5,  // 8: trueup.orders.v1.SupplierBill.create_time:type_name -> google.protobuf.Timestamp
-	5,  // 9: trueup.orders.v1.SupplierBill.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 10: trueup.orders.v1.SupplierBill.approve_time:type_name -> google.protobuf.Timestamp
-	6,  // 11: trueup.orders.v1.BillLine.quantity:type_name -> trueup.type.v1.Quantity
-	4,  // 12: trueup.orders.v1.BillLine.billed_amount:type_name -> trueup.type.v1.Money
-	4,  // 13: trueup.orders.v1.BillLine.ordered_amount:type_name -> trueup.type.v1.Money
-	4,  // 14: trueup.orders.v1.BillLine.grni_cleared:type_name -> trueup.type.v1.Money
-	4,  // 15: trueup.orders.v1.BillLine.price_variance:type_name -> trueup.type.v1.Money
-	1,  // 16: trueup.orders.v1.BillLine.match:type_name -> trueup.orders.v1.BillMatch
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	6,  // 4: trueup.orders.v1.SupplierBill.net_total:type_name -> trueup.type.v1.Money
+	6,  // 5: trueup.orders.v1.SupplierBill.total:type_name -> trueup.type.v1.Money
+	6,  // 6: trueup.orders.v1.SupplierBill.grni_cleared:type_name -> trueup.type.v1.Money
+	6,  // 7: trueup.orders.v1.SupplierBill.price_variance:type_name -> trueup.type.v1.Money
+	7,  // 8: trueup.orders.v1.SupplierBill.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 9: trueup.orders.v1.SupplierBill.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 10: trueup.orders.v1.SupplierBill.approve_time:type_name -> google.protobuf.Timestamp
+	6,  // 11: trueup.orders.v1.SupplierBill.paid_amount:type_name -> trueup.type.v1.Money
+	6,  // 12: trueup.orders.v1.SupplierBill.open_amount:type_name -> trueup.type.v1.Money
+	7,  // 13: trueup.orders.v1.SupplierBill.paid_time:type_name -> google.protobuf.Timestamp
+	8,  // 14: trueup.orders.v1.BillLine.quantity:type_name -> trueup.type.v1.Quantity
+	6,  // 15: trueup.orders.v1.BillLine.billed_amount:type_name -> trueup.type.v1.Money
+	6,  // 16: trueup.orders.v1.BillLine.ordered_amount:type_name -> trueup.type.v1.Money
+	6,  // 17: trueup.orders.v1.BillLine.grni_cleared:type_name -> trueup.type.v1.Money
+	6,  // 18: trueup.orders.v1.BillLine.price_variance:type_name -> trueup.type.v1.Money
+	1,  // 19: trueup.orders.v1.BillLine.match:type_name -> trueup.orders.v1.BillMatch
+	6,  // 20: trueup.orders.v1.SupplierPayment.amount:type_name -> trueup.type.v1.Money
+	9,  // 21: trueup.orders.v1.SupplierPayment.method:type_name -> trueup.orders.v1.PaymentMethod
+	5,  // 22: trueup.orders.v1.SupplierPayment.applications:type_name -> trueup.orders.v1.SupplierPaymentApplication
+	6,  // 23: trueup.orders.v1.SupplierPayment.unapplied_amount:type_name -> trueup.type.v1.Money
+	7,  // 24: trueup.orders.v1.SupplierPayment.pay_time:type_name -> google.protobuf.Timestamp
+	7,  // 25: trueup.orders.v1.SupplierPayment.create_time:type_name -> google.protobuf.Timestamp
+	6,  // 26: trueup.orders.v1.SupplierPaymentApplication.amount:type_name -> trueup.type.v1.Money
+	27, // [27:27] is the sub-list for method output_type
+	27, // [27:27] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_bill_proto_init() }
@@ -646,13 +909,14 @@ func file_trueup_orders_v1_bill_proto_init() {
 	if File_trueup_orders_v1_bill_proto != nil {
 		return
 	}
+	file_trueup_orders_v1_events_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_bill_proto_rawDesc), len(file_trueup_orders_v1_bill_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

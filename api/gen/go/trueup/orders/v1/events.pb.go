@@ -1254,6 +1254,203 @@ func (x *SalesOrderCancelled) GetReason() string {
 	return ""
 }
 
+// Published when a payment to a supplier is recorded.
+type SupplierPaymentMade struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unique id of this event (a UUIDv7). It is also the message's
+	// Nats-Msg-Id; consumers record it to handle each event exactly once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the payment was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The resource name of the payment, "supplierPayments/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The payment's version: 1.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The resource name of the payment, "supplierPayments/{id}"; its id is
+	// the journal entry's document.
+	SupplierPayment string `protobuf:"bytes,5,opt,name=supplier_payment,json=supplierPayment,proto3" json:"supplier_payment,omitempty"`
+	// The supplier paid, "suppliers/{code}".
+	Supplier string `protobuf:"bytes,6,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// The three-letter ISO 4217 code of the payment's currency; every amount
+	// of the event is in it.
+	CurrencyCode string `protobuf:"bytes,7,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// The amount paid. More than zero.
+	Amount *v1.Money `protobuf:"bytes,8,opt,name=amount,proto3" json:"amount,omitempty"`
+	// How the supplier was paid.
+	Method PaymentMethod `protobuf:"varint,9,opt,name=method,proto3,enum=trueup.orders.v1.PaymentMethod" json:"method,omitempty"`
+	// The bills the payment settles, with the amount applied to each; they
+	// add up to at most amount. What is not applied is a prepayment, kept
+	// under the payment's own id.
+	Applications []*BillPaymentApplication `protobuf:"bytes,10,rep,name=applications,proto3" json:"applications,omitempty"`
+	// When the payment was made (its value date), which decides the ledger
+	// period; not in the future.
+	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplierPaymentMade) Reset() {
+	*x = SupplierPaymentMade{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplierPaymentMade) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplierPaymentMade) ProtoMessage() {}
+
+func (x *SupplierPaymentMade) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplierPaymentMade.ProtoReflect.Descriptor instead.
+func (*SupplierPaymentMade) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SupplierPaymentMade) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *SupplierPaymentMade) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *SupplierPaymentMade) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *SupplierPaymentMade) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *SupplierPaymentMade) GetSupplierPayment() string {
+	if x != nil {
+		return x.SupplierPayment
+	}
+	return ""
+}
+
+func (x *SupplierPaymentMade) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *SupplierPaymentMade) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *SupplierPaymentMade) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
+func (x *SupplierPaymentMade) GetMethod() PaymentMethod {
+	if x != nil {
+		return x.Method
+	}
+	return PaymentMethod_PAYMENT_METHOD_UNSPECIFIED
+}
+
+func (x *SupplierPaymentMade) GetApplications() []*BillPaymentApplication {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+func (x *SupplierPaymentMade) GetEffectiveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveTime
+	}
+	return nil
+}
+
+// The part of a supplier payment applied to one bill.
+type BillPaymentApplication struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bill settled, "supplierBills/{id}".
+	SupplierBill string `protobuf:"bytes,1,opt,name=supplier_bill,json=supplierBill,proto3" json:"supplier_bill,omitempty"`
+	// The amount applied to it. More than zero.
+	Amount        *v1.Money `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BillPaymentApplication) Reset() {
+	*x = BillPaymentApplication{}
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BillPaymentApplication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BillPaymentApplication) ProtoMessage() {}
+
+func (x *BillPaymentApplication) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BillPaymentApplication.ProtoReflect.Descriptor instead.
+func (*BillPaymentApplication) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *BillPaymentApplication) GetSupplierBill() string {
+	if x != nil {
+		return x.SupplierBill
+	}
+	return ""
+}
+
+func (x *BillPaymentApplication) GetAmount() *v1.Money {
+	if x != nil {
+		return x.Amount
+	}
+	return nil
+}
+
 var File_trueup_orders_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_events_proto_rawDesc = "" +
@@ -1367,7 +1564,24 @@ const file_trueup_orders_v1_events_proto_rawDesc = "" +
 	"\vsales_order\x18\x05 \x01(\v2\x1c.trueup.orders.v1.SalesOrderR\n" +
 	"salesOrder\x12'\n" +
 	"\x0fcancelled_lines\x18\x06 \x03(\x05R\x0ecancelledLines\x12\x16\n" +
-	"\x06reason\x18\a \x01(\tR\x06reason*\x9d\x01\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\"\xa2\x04\n" +
+	"\x13SupplierPaymentMade\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12)\n" +
+	"\x10supplier_payment\x18\x05 \x01(\tR\x0fsupplierPayment\x12\x1a\n" +
+	"\bsupplier\x18\x06 \x01(\tR\bsupplier\x12#\n" +
+	"\rcurrency_code\x18\a \x01(\tR\fcurrencyCode\x12-\n" +
+	"\x06amount\x18\b \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount\x127\n" +
+	"\x06method\x18\t \x01(\x0e2\x1f.trueup.orders.v1.PaymentMethodR\x06method\x12L\n" +
+	"\fapplications\x18\n" +
+	" \x03(\v2(.trueup.orders.v1.BillPaymentApplicationR\fapplications\x12A\n" +
+	"\x0eeffective_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"l\n" +
+	"\x16BillPaymentApplication\x12#\n" +
+	"\rsupplier_bill\x18\x01 \x01(\tR\fsupplierBill\x12-\n" +
+	"\x06amount\x18\x02 \x01(\v2\x15.trueup.type.v1.MoneyR\x06amount*\x9d\x01\n" +
 	"\rPaymentMethod\x12\x1e\n" +
 	"\x1aPAYMENT_METHOD_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cPAYMENT_METHOD_BANK_TRANSFER\x10\x01\x12\x17\n" +
@@ -1388,68 +1602,76 @@ func file_trueup_orders_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_orders_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_orders_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_trueup_orders_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_trueup_orders_v1_events_proto_goTypes = []any{
-	(PaymentMethod)(0),            // 0: trueup.orders.v1.PaymentMethod
-	(*SupplierCreated)(nil),       // 1: trueup.orders.v1.SupplierCreated
-	(*CustomerCreated)(nil),       // 2: trueup.orders.v1.CustomerCreated
-	(*SupplierBillApproved)(nil),  // 3: trueup.orders.v1.SupplierBillApproved
-	(*SupplierBillLine)(nil),      // 4: trueup.orders.v1.SupplierBillLine
-	(*InvoiceIssued)(nil),         // 5: trueup.orders.v1.InvoiceIssued
-	(*InvoiceLine)(nil),           // 6: trueup.orders.v1.InvoiceLine
-	(*PaymentReceived)(nil),       // 7: trueup.orders.v1.PaymentReceived
-	(*PaymentApplication)(nil),    // 8: trueup.orders.v1.PaymentApplication
-	(*PurchaseOrderReleased)(nil), // 9: trueup.orders.v1.PurchaseOrderReleased
-	(*SalesOrderConfirmed)(nil),   // 10: trueup.orders.v1.SalesOrderConfirmed
-	(*SalesOrderCancelled)(nil),   // 11: trueup.orders.v1.SalesOrderCancelled
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*Supplier)(nil),              // 13: trueup.orders.v1.Supplier
-	(*Customer)(nil),              // 14: trueup.orders.v1.Customer
-	(*v1.Money)(nil),              // 15: trueup.type.v1.Money
-	(*v1.Quantity)(nil),           // 16: trueup.type.v1.Quantity
-	(*PurchaseOrder)(nil),         // 17: trueup.orders.v1.PurchaseOrder
-	(*SalesOrder)(nil),            // 18: trueup.orders.v1.SalesOrder
+	(PaymentMethod)(0),             // 0: trueup.orders.v1.PaymentMethod
+	(*SupplierCreated)(nil),        // 1: trueup.orders.v1.SupplierCreated
+	(*CustomerCreated)(nil),        // 2: trueup.orders.v1.CustomerCreated
+	(*SupplierBillApproved)(nil),   // 3: trueup.orders.v1.SupplierBillApproved
+	(*SupplierBillLine)(nil),       // 4: trueup.orders.v1.SupplierBillLine
+	(*InvoiceIssued)(nil),          // 5: trueup.orders.v1.InvoiceIssued
+	(*InvoiceLine)(nil),            // 6: trueup.orders.v1.InvoiceLine
+	(*PaymentReceived)(nil),        // 7: trueup.orders.v1.PaymentReceived
+	(*PaymentApplication)(nil),     // 8: trueup.orders.v1.PaymentApplication
+	(*PurchaseOrderReleased)(nil),  // 9: trueup.orders.v1.PurchaseOrderReleased
+	(*SalesOrderConfirmed)(nil),    // 10: trueup.orders.v1.SalesOrderConfirmed
+	(*SalesOrderCancelled)(nil),    // 11: trueup.orders.v1.SalesOrderCancelled
+	(*SupplierPaymentMade)(nil),    // 12: trueup.orders.v1.SupplierPaymentMade
+	(*BillPaymentApplication)(nil), // 13: trueup.orders.v1.BillPaymentApplication
+	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(*Supplier)(nil),               // 15: trueup.orders.v1.Supplier
+	(*Customer)(nil),               // 16: trueup.orders.v1.Customer
+	(*v1.Money)(nil),               // 17: trueup.type.v1.Money
+	(*v1.Quantity)(nil),            // 18: trueup.type.v1.Quantity
+	(*PurchaseOrder)(nil),          // 19: trueup.orders.v1.PurchaseOrder
+	(*SalesOrder)(nil),             // 20: trueup.orders.v1.SalesOrder
 }
 var file_trueup_orders_v1_events_proto_depIdxs = []int32{
-	12, // 0: trueup.orders.v1.SupplierCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 1: trueup.orders.v1.SupplierCreated.supplier:type_name -> trueup.orders.v1.Supplier
-	12, // 2: trueup.orders.v1.CustomerCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 3: trueup.orders.v1.CustomerCreated.customer:type_name -> trueup.orders.v1.Customer
-	12, // 4: trueup.orders.v1.SupplierBillApproved.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 0: trueup.orders.v1.SupplierCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 1: trueup.orders.v1.SupplierCreated.supplier:type_name -> trueup.orders.v1.Supplier
+	14, // 2: trueup.orders.v1.CustomerCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 3: trueup.orders.v1.CustomerCreated.customer:type_name -> trueup.orders.v1.Customer
+	14, // 4: trueup.orders.v1.SupplierBillApproved.occurred_at:type_name -> google.protobuf.Timestamp
 	4,  // 5: trueup.orders.v1.SupplierBillApproved.lines:type_name -> trueup.orders.v1.SupplierBillLine
-	15, // 6: trueup.orders.v1.SupplierBillApproved.tax:type_name -> trueup.type.v1.Money
-	15, // 7: trueup.orders.v1.SupplierBillApproved.total:type_name -> trueup.type.v1.Money
-	12, // 8: trueup.orders.v1.SupplierBillApproved.effective_time:type_name -> google.protobuf.Timestamp
-	16, // 9: trueup.orders.v1.SupplierBillLine.quantity:type_name -> trueup.type.v1.Quantity
-	15, // 10: trueup.orders.v1.SupplierBillLine.received_value:type_name -> trueup.type.v1.Money
-	15, // 11: trueup.orders.v1.SupplierBillLine.billed_amount:type_name -> trueup.type.v1.Money
-	12, // 12: trueup.orders.v1.InvoiceIssued.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 6: trueup.orders.v1.SupplierBillApproved.tax:type_name -> trueup.type.v1.Money
+	17, // 7: trueup.orders.v1.SupplierBillApproved.total:type_name -> trueup.type.v1.Money
+	14, // 8: trueup.orders.v1.SupplierBillApproved.effective_time:type_name -> google.protobuf.Timestamp
+	18, // 9: trueup.orders.v1.SupplierBillLine.quantity:type_name -> trueup.type.v1.Quantity
+	17, // 10: trueup.orders.v1.SupplierBillLine.received_value:type_name -> trueup.type.v1.Money
+	17, // 11: trueup.orders.v1.SupplierBillLine.billed_amount:type_name -> trueup.type.v1.Money
+	14, // 12: trueup.orders.v1.InvoiceIssued.occurred_at:type_name -> google.protobuf.Timestamp
 	6,  // 13: trueup.orders.v1.InvoiceIssued.lines:type_name -> trueup.orders.v1.InvoiceLine
-	15, // 14: trueup.orders.v1.InvoiceIssued.net_total:type_name -> trueup.type.v1.Money
-	15, // 15: trueup.orders.v1.InvoiceIssued.tax_total:type_name -> trueup.type.v1.Money
-	15, // 16: trueup.orders.v1.InvoiceIssued.total:type_name -> trueup.type.v1.Money
-	12, // 17: trueup.orders.v1.InvoiceIssued.effective_time:type_name -> google.protobuf.Timestamp
-	12, // 18: trueup.orders.v1.InvoiceIssued.due_time:type_name -> google.protobuf.Timestamp
-	16, // 19: trueup.orders.v1.InvoiceLine.quantity:type_name -> trueup.type.v1.Quantity
-	15, // 20: trueup.orders.v1.InvoiceLine.net_amount:type_name -> trueup.type.v1.Money
-	15, // 21: trueup.orders.v1.InvoiceLine.tax_amount:type_name -> trueup.type.v1.Money
-	12, // 22: trueup.orders.v1.PaymentReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 23: trueup.orders.v1.PaymentReceived.amount:type_name -> trueup.type.v1.Money
+	17, // 14: trueup.orders.v1.InvoiceIssued.net_total:type_name -> trueup.type.v1.Money
+	17, // 15: trueup.orders.v1.InvoiceIssued.tax_total:type_name -> trueup.type.v1.Money
+	17, // 16: trueup.orders.v1.InvoiceIssued.total:type_name -> trueup.type.v1.Money
+	14, // 17: trueup.orders.v1.InvoiceIssued.effective_time:type_name -> google.protobuf.Timestamp
+	14, // 18: trueup.orders.v1.InvoiceIssued.due_time:type_name -> google.protobuf.Timestamp
+	18, // 19: trueup.orders.v1.InvoiceLine.quantity:type_name -> trueup.type.v1.Quantity
+	17, // 20: trueup.orders.v1.InvoiceLine.net_amount:type_name -> trueup.type.v1.Money
+	17, // 21: trueup.orders.v1.InvoiceLine.tax_amount:type_name -> trueup.type.v1.Money
+	14, // 22: trueup.orders.v1.PaymentReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 23: trueup.orders.v1.PaymentReceived.amount:type_name -> trueup.type.v1.Money
 	0,  // 24: trueup.orders.v1.PaymentReceived.method:type_name -> trueup.orders.v1.PaymentMethod
 	8,  // 25: trueup.orders.v1.PaymentReceived.applications:type_name -> trueup.orders.v1.PaymentApplication
-	12, // 26: trueup.orders.v1.PaymentReceived.effective_time:type_name -> google.protobuf.Timestamp
-	15, // 27: trueup.orders.v1.PaymentApplication.amount:type_name -> trueup.type.v1.Money
-	12, // 28: trueup.orders.v1.PurchaseOrderReleased.occurred_at:type_name -> google.protobuf.Timestamp
-	17, // 29: trueup.orders.v1.PurchaseOrderReleased.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
-	12, // 30: trueup.orders.v1.SalesOrderConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 31: trueup.orders.v1.SalesOrderConfirmed.sales_order:type_name -> trueup.orders.v1.SalesOrder
-	12, // 32: trueup.orders.v1.SalesOrderCancelled.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 33: trueup.orders.v1.SalesOrderCancelled.sales_order:type_name -> trueup.orders.v1.SalesOrder
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	14, // 26: trueup.orders.v1.PaymentReceived.effective_time:type_name -> google.protobuf.Timestamp
+	17, // 27: trueup.orders.v1.PaymentApplication.amount:type_name -> trueup.type.v1.Money
+	14, // 28: trueup.orders.v1.PurchaseOrderReleased.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 29: trueup.orders.v1.PurchaseOrderReleased.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	14, // 30: trueup.orders.v1.SalesOrderConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
+	20, // 31: trueup.orders.v1.SalesOrderConfirmed.sales_order:type_name -> trueup.orders.v1.SalesOrder
+	14, // 32: trueup.orders.v1.SalesOrderCancelled.occurred_at:type_name -> google.protobuf.Timestamp
+	20, // 33: trueup.orders.v1.SalesOrderCancelled.sales_order:type_name -> trueup.orders.v1.SalesOrder
+	14, // 34: trueup.orders.v1.SupplierPaymentMade.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 35: trueup.orders.v1.SupplierPaymentMade.amount:type_name -> trueup.type.v1.Money
+	0,  // 36: trueup.orders.v1.SupplierPaymentMade.method:type_name -> trueup.orders.v1.PaymentMethod
+	13, // 37: trueup.orders.v1.SupplierPaymentMade.applications:type_name -> trueup.orders.v1.BillPaymentApplication
+	14, // 38: trueup.orders.v1.SupplierPaymentMade.effective_time:type_name -> google.protobuf.Timestamp
+	17, // 39: trueup.orders.v1.BillPaymentApplication.amount:type_name -> trueup.type.v1.Money
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_events_proto_init() }
@@ -1467,7 +1689,7 @@ func file_trueup_orders_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_events_proto_rawDesc), len(file_trueup_orders_v1_events_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2854,6 +2854,258 @@ func (x *StageTiming) GetMax() *durationpb.Duration {
 	return nil
 }
 
+// The request to record a supplier payment.
+type RecordSupplierPaymentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The payment: supplier, amount, method, reference, pay_time and
+	// optionally its applications. Output-only fields are ignored for an
+	// internal caller and refused for a partner.
+	SupplierPayment *SupplierPayment `protobuf:"bytes,1,opt,name=supplier_payment,json=supplierPayment,proto3" json:"supplier_payment,omitempty"`
+	// An optional key that makes the call safe to retry: a retry with the
+	// same request_id and payment returns the first call's payment.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordSupplierPaymentRequest) Reset() {
+	*x = RecordSupplierPaymentRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordSupplierPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordSupplierPaymentRequest) ProtoMessage() {}
+
+func (x *RecordSupplierPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordSupplierPaymentRequest.ProtoReflect.Descriptor instead.
+func (*RecordSupplierPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RecordSupplierPaymentRequest) GetSupplierPayment() *SupplierPayment {
+	if x != nil {
+		return x.SupplierPayment
+	}
+	return nil
+}
+
+func (x *RecordSupplierPaymentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// The request to get a supplier payment.
+type GetSupplierPaymentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name of the payment, "supplierPayments/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSupplierPaymentRequest) Reset() {
+	*x = GetSupplierPaymentRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSupplierPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSupplierPaymentRequest) ProtoMessage() {}
+
+func (x *GetSupplierPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSupplierPaymentRequest.ProtoReflect.Descriptor instead.
+func (*GetSupplierPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GetSupplierPaymentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list supplier payments. Filters combine with AND.
+type ListSupplierPaymentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most payments to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous response with the same filters.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only payments to this supplier, "suppliers/{code}"; empty for all.
+	Supplier string `protobuf:"bytes,3,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// Only payments of this partner; empty for all. A partner always sees
+	// only its own.
+	Partner string `protobuf:"bytes,4,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Only payments made at or after this time.
+	PayTimeStart *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=pay_time_start,json=payTimeStart,proto3" json:"pay_time_start,omitempty"`
+	// Only payments made before this time.
+	PayTimeEnd    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=pay_time_end,json=payTimeEnd,proto3" json:"pay_time_end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSupplierPaymentsRequest) Reset() {
+	*x = ListSupplierPaymentsRequest{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSupplierPaymentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSupplierPaymentsRequest) ProtoMessage() {}
+
+func (x *ListSupplierPaymentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSupplierPaymentsRequest.ProtoReflect.Descriptor instead.
+func (*ListSupplierPaymentsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ListSupplierPaymentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSupplierPaymentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListSupplierPaymentsRequest) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *ListSupplierPaymentsRequest) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+func (x *ListSupplierPaymentsRequest) GetPayTimeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PayTimeStart
+	}
+	return nil
+}
+
+func (x *ListSupplierPaymentsRequest) GetPayTimeEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PayTimeEnd
+	}
+	return nil
+}
+
+// A page of supplier payments.
+type ListSupplierPaymentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The payments, in id order.
+	SupplierPayments []*SupplierPayment `protobuf:"bytes,1,rep,name=supplier_payments,json=supplierPayments,proto3" json:"supplier_payments,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there
+	// are no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSupplierPaymentsResponse) Reset() {
+	*x = ListSupplierPaymentsResponse{}
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSupplierPaymentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSupplierPaymentsResponse) ProtoMessage() {}
+
+func (x *ListSupplierPaymentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_orders_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSupplierPaymentsResponse.ProtoReflect.Descriptor instead.
+func (*ListSupplierPaymentsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_orders_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ListSupplierPaymentsResponse) GetSupplierPayments() []*SupplierPayment {
+	if x != nil {
+		return x.SupplierPayments
+	}
+	return nil
+}
+
+func (x *ListSupplierPaymentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_trueup_orders_v1_orders_service_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
@@ -3062,7 +3314,25 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\x03p50\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03p50\x12+\n" +
 	"\x03p90\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x03p90\x12+\n" +
 	"\x03p99\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x03p99\x12+\n" +
-	"\x03max\x18\a \x01(\v2\x19.google.protobuf.DurationR\x03max2\xb4\"\n" +
+	"\x03max\x18\a \x01(\v2\x19.google.protobuf.DurationR\x03max\"\x8b\x01\n" +
+	"\x1cRecordSupplierPaymentRequest\x12L\n" +
+	"\x10supplier_payment\x18\x01 \x01(\v2!.trueup.orders.v1.SupplierPaymentR\x0fsupplierPayment\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"/\n" +
+	"\x19GetSupplierPaymentRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x8f\x02\n" +
+	"\x1bListSupplierPaymentsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1a\n" +
+	"\bsupplier\x18\x03 \x01(\tR\bsupplier\x12\x18\n" +
+	"\apartner\x18\x04 \x01(\tR\apartner\x12@\n" +
+	"\x0epay_time_start\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\fpayTimeStart\x12<\n" +
+	"\fpay_time_end\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"payTimeEnd\"\x96\x01\n" +
+	"\x1cListSupplierPaymentsResponse\x12N\n" +
+	"\x11supplier_payments\x18\x01 \x03(\v2!.trueup.orders.v1.SupplierPaymentR\x10supplierPayments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xf5%\n" +
 	"\rOrdersService\x12v\n" +
 	"\x0eCreateSupplier\x12'.trueup.orders.v1.CreateSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1f\x82\xd3\xe4\x93\x02\x19:\bsupplier\"\r/v1/suppliers\x12o\n" +
 	"\vGetSupplier\x12$.trueup.orders.v1.GetSupplierRequest\x1a\x1a.trueup.orders.v1.Supplier\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=suppliers/*}\x12w\n" +
@@ -3098,7 +3368,10 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\fListPayments\x12%.trueup.orders.v1.ListPaymentsRequest\x1a&.trueup.orders.v1.ListPaymentsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/payments\x12\x97\x01\n" +
 	"\x15ListReceivablesAgeing\x12..trueup.orders.v1.ListReceivablesAgeingRequest\x1a/.trueup.orders.v1.ListReceivablesAgeingResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/receivablesAgeing\x12\x8a\x01\n" +
 	"\x15GetOrderToCashTimings\x12..trueup.orders.v1.GetOrderToCashTimingsRequest\x1a!.trueup.orders.v1.DocumentTimings\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/orderToCashTimings\x12\x8d\x01\n" +
-	"\x16GetProcureToPayTimings\x12/.trueup.orders.v1.GetProcureToPayTimingsRequest\x1a!.trueup.orders.v1.DocumentTimings\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/procureToPayTimingsB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
+	"\x16GetProcureToPayTimings\x12/.trueup.orders.v1.GetProcureToPayTimingsRequest\x1a!.trueup.orders.v1.DocumentTimings\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/procureToPayTimings\x12\x9a\x01\n" +
+	"\x15RecordSupplierPayment\x12..trueup.orders.v1.RecordSupplierPaymentRequest\x1a!.trueup.orders.v1.SupplierPayment\".\x82\xd3\xe4\x93\x02(:\x10supplier_payment\"\x14/v1/supplierPayments\x12\x8b\x01\n" +
+	"\x12GetSupplierPayment\x12+.trueup.orders.v1.GetSupplierPaymentRequest\x1a!.trueup.orders.v1.SupplierPayment\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=supplierPayments/*}\x12\x93\x01\n" +
+	"\x14ListSupplierPayments\x12-.trueup.orders.v1.ListSupplierPaymentsRequest\x1a..trueup.orders.v1.ListSupplierPaymentsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/supplierPaymentsB1Z/trueup.dev/api/gen/go/trueup/orders/v1;ordersv1b\x06proto3"
 
 var (
 	file_trueup_orders_v1_orders_service_proto_rawDescOnce sync.Once
@@ -3112,7 +3385,7 @@ func file_trueup_orders_v1_orders_service_proto_rawDescGZIP() []byte {
 	return file_trueup_orders_v1_orders_service_proto_rawDescData
 }
 
-var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_trueup_orders_v1_orders_service_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*CreateSupplierRequest)(nil),            // 0: trueup.orders.v1.CreateSupplierRequest
 	(*GetSupplierRequest)(nil),               // 1: trueup.orders.v1.GetSupplierRequest
@@ -3158,141 +3431,156 @@ var file_trueup_orders_v1_orders_service_proto_goTypes = []any{
 	(*GetProcureToPayTimingsRequest)(nil),    // 41: trueup.orders.v1.GetProcureToPayTimingsRequest
 	(*DocumentTimings)(nil),                  // 42: trueup.orders.v1.DocumentTimings
 	(*StageTiming)(nil),                      // 43: trueup.orders.v1.StageTiming
-	(*Supplier)(nil),                         // 44: trueup.orders.v1.Supplier
-	(*timestamppb.Timestamp)(nil),            // 45: google.protobuf.Timestamp
-	(*Customer)(nil),                         // 46: trueup.orders.v1.Customer
-	(*CatalogItem)(nil),                      // 47: trueup.orders.v1.CatalogItem
-	(*PurchaseOrder)(nil),                    // 48: trueup.orders.v1.PurchaseOrder
-	(PurchaseOrderState)(0),                  // 49: trueup.orders.v1.PurchaseOrderState
-	(DiscrepancyResolution)(0),               // 50: trueup.orders.v1.DiscrepancyResolution
-	(*SupplierBill)(nil),                     // 51: trueup.orders.v1.SupplierBill
-	(SupplierBillState)(0),                   // 52: trueup.orders.v1.SupplierBillState
-	(*SalesOrder)(nil),                       // 53: trueup.orders.v1.SalesOrder
-	(SalesOrderState)(0),                     // 54: trueup.orders.v1.SalesOrderState
-	(InvoiceState)(0),                        // 55: trueup.orders.v1.InvoiceState
-	(*Invoice)(nil),                          // 56: trueup.orders.v1.Invoice
-	(*Payment)(nil),                          // 57: trueup.orders.v1.Payment
-	(*ReceivablesAgeing)(nil),                // 58: trueup.orders.v1.ReceivablesAgeing
-	(*durationpb.Duration)(nil),              // 59: google.protobuf.Duration
+	(*RecordSupplierPaymentRequest)(nil),     // 44: trueup.orders.v1.RecordSupplierPaymentRequest
+	(*GetSupplierPaymentRequest)(nil),        // 45: trueup.orders.v1.GetSupplierPaymentRequest
+	(*ListSupplierPaymentsRequest)(nil),      // 46: trueup.orders.v1.ListSupplierPaymentsRequest
+	(*ListSupplierPaymentsResponse)(nil),     // 47: trueup.orders.v1.ListSupplierPaymentsResponse
+	(*Supplier)(nil),                         // 48: trueup.orders.v1.Supplier
+	(*timestamppb.Timestamp)(nil),            // 49: google.protobuf.Timestamp
+	(*Customer)(nil),                         // 50: trueup.orders.v1.Customer
+	(*CatalogItem)(nil),                      // 51: trueup.orders.v1.CatalogItem
+	(*PurchaseOrder)(nil),                    // 52: trueup.orders.v1.PurchaseOrder
+	(PurchaseOrderState)(0),                  // 53: trueup.orders.v1.PurchaseOrderState
+	(DiscrepancyResolution)(0),               // 54: trueup.orders.v1.DiscrepancyResolution
+	(*SupplierBill)(nil),                     // 55: trueup.orders.v1.SupplierBill
+	(SupplierBillState)(0),                   // 56: trueup.orders.v1.SupplierBillState
+	(*SalesOrder)(nil),                       // 57: trueup.orders.v1.SalesOrder
+	(SalesOrderState)(0),                     // 58: trueup.orders.v1.SalesOrderState
+	(InvoiceState)(0),                        // 59: trueup.orders.v1.InvoiceState
+	(*Invoice)(nil),                          // 60: trueup.orders.v1.Invoice
+	(*Payment)(nil),                          // 61: trueup.orders.v1.Payment
+	(*ReceivablesAgeing)(nil),                // 62: trueup.orders.v1.ReceivablesAgeing
+	(*durationpb.Duration)(nil),              // 63: google.protobuf.Duration
+	(*SupplierPayment)(nil),                  // 64: trueup.orders.v1.SupplierPayment
 }
 var file_trueup_orders_v1_orders_service_proto_depIdxs = []int32{
-	44, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
-	45, // 1: trueup.orders.v1.ListSuppliersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	45, // 2: trueup.orders.v1.ListSuppliersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	44, // 3: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
-	46, // 4: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
-	45, // 5: trueup.orders.v1.ListCustomersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	45, // 6: trueup.orders.v1.ListCustomersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	46, // 7: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
-	47, // 8: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
-	48, // 9: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
-	49, // 10: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
-	45, // 11: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	45, // 12: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	48, // 13: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
-	50, // 14: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
-	51, // 15: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
-	52, // 16: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
-	45, // 17: trueup.orders.v1.ListSupplierBillsRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	45, // 18: trueup.orders.v1.ListSupplierBillsRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	51, // 19: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
-	53, // 20: trueup.orders.v1.CreateSalesOrderRequest.sales_order:type_name -> trueup.orders.v1.SalesOrder
-	54, // 21: trueup.orders.v1.ListSalesOrdersRequest.state:type_name -> trueup.orders.v1.SalesOrderState
-	45, // 22: trueup.orders.v1.ListSalesOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
-	45, // 23: trueup.orders.v1.ListSalesOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
-	53, // 24: trueup.orders.v1.ListSalesOrdersResponse.sales_orders:type_name -> trueup.orders.v1.SalesOrder
-	55, // 25: trueup.orders.v1.ListInvoicesRequest.state:type_name -> trueup.orders.v1.InvoiceState
-	45, // 26: trueup.orders.v1.ListInvoicesRequest.issue_time_start:type_name -> google.protobuf.Timestamp
-	45, // 27: trueup.orders.v1.ListInvoicesRequest.issue_time_end:type_name -> google.protobuf.Timestamp
-	56, // 28: trueup.orders.v1.ListInvoicesResponse.invoices:type_name -> trueup.orders.v1.Invoice
-	57, // 29: trueup.orders.v1.RecordPaymentRequest.payment:type_name -> trueup.orders.v1.Payment
-	45, // 30: trueup.orders.v1.ListPaymentsRequest.receive_time_start:type_name -> google.protobuf.Timestamp
-	45, // 31: trueup.orders.v1.ListPaymentsRequest.receive_time_end:type_name -> google.protobuf.Timestamp
-	57, // 32: trueup.orders.v1.ListPaymentsResponse.payments:type_name -> trueup.orders.v1.Payment
-	45, // 33: trueup.orders.v1.ListReceivablesAgeingRequest.as_of_time:type_name -> google.protobuf.Timestamp
-	58, // 34: trueup.orders.v1.ListReceivablesAgeingResponse.rows:type_name -> trueup.orders.v1.ReceivablesAgeing
-	45, // 35: trueup.orders.v1.GetOrderToCashTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
-	45, // 36: trueup.orders.v1.GetOrderToCashTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
-	45, // 37: trueup.orders.v1.GetProcureToPayTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
-	45, // 38: trueup.orders.v1.GetProcureToPayTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
-	45, // 39: trueup.orders.v1.DocumentTimings.start_time:type_name -> google.protobuf.Timestamp
-	45, // 40: trueup.orders.v1.DocumentTimings.end_time:type_name -> google.protobuf.Timestamp
+	48, // 0: trueup.orders.v1.CreateSupplierRequest.supplier:type_name -> trueup.orders.v1.Supplier
+	49, // 1: trueup.orders.v1.ListSuppliersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	49, // 2: trueup.orders.v1.ListSuppliersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	48, // 3: trueup.orders.v1.ListSuppliersResponse.suppliers:type_name -> trueup.orders.v1.Supplier
+	50, // 4: trueup.orders.v1.CreateCustomerRequest.customer:type_name -> trueup.orders.v1.Customer
+	49, // 5: trueup.orders.v1.ListCustomersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	49, // 6: trueup.orders.v1.ListCustomersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	50, // 7: trueup.orders.v1.ListCustomersResponse.customers:type_name -> trueup.orders.v1.Customer
+	51, // 8: trueup.orders.v1.ListCatalogItemsResponse.catalog_items:type_name -> trueup.orders.v1.CatalogItem
+	52, // 9: trueup.orders.v1.CreatePurchaseOrderRequest.purchase_order:type_name -> trueup.orders.v1.PurchaseOrder
+	53, // 10: trueup.orders.v1.ListPurchaseOrdersRequest.state:type_name -> trueup.orders.v1.PurchaseOrderState
+	49, // 11: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	49, // 12: trueup.orders.v1.ListPurchaseOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	52, // 13: trueup.orders.v1.ListPurchaseOrdersResponse.purchase_orders:type_name -> trueup.orders.v1.PurchaseOrder
+	54, // 14: trueup.orders.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
+	55, // 15: trueup.orders.v1.RecordSupplierBillRequest.supplier_bill:type_name -> trueup.orders.v1.SupplierBill
+	56, // 16: trueup.orders.v1.ListSupplierBillsRequest.state:type_name -> trueup.orders.v1.SupplierBillState
+	49, // 17: trueup.orders.v1.ListSupplierBillsRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	49, // 18: trueup.orders.v1.ListSupplierBillsRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	55, // 19: trueup.orders.v1.ListSupplierBillsResponse.supplier_bills:type_name -> trueup.orders.v1.SupplierBill
+	57, // 20: trueup.orders.v1.CreateSalesOrderRequest.sales_order:type_name -> trueup.orders.v1.SalesOrder
+	58, // 21: trueup.orders.v1.ListSalesOrdersRequest.state:type_name -> trueup.orders.v1.SalesOrderState
+	49, // 22: trueup.orders.v1.ListSalesOrdersRequest.create_time_start:type_name -> google.protobuf.Timestamp
+	49, // 23: trueup.orders.v1.ListSalesOrdersRequest.create_time_end:type_name -> google.protobuf.Timestamp
+	57, // 24: trueup.orders.v1.ListSalesOrdersResponse.sales_orders:type_name -> trueup.orders.v1.SalesOrder
+	59, // 25: trueup.orders.v1.ListInvoicesRequest.state:type_name -> trueup.orders.v1.InvoiceState
+	49, // 26: trueup.orders.v1.ListInvoicesRequest.issue_time_start:type_name -> google.protobuf.Timestamp
+	49, // 27: trueup.orders.v1.ListInvoicesRequest.issue_time_end:type_name -> google.protobuf.Timestamp
+	60, // 28: trueup.orders.v1.ListInvoicesResponse.invoices:type_name -> trueup.orders.v1.Invoice
+	61, // 29: trueup.orders.v1.RecordPaymentRequest.payment:type_name -> trueup.orders.v1.Payment
+	49, // 30: trueup.orders.v1.ListPaymentsRequest.receive_time_start:type_name -> google.protobuf.Timestamp
+	49, // 31: trueup.orders.v1.ListPaymentsRequest.receive_time_end:type_name -> google.protobuf.Timestamp
+	61, // 32: trueup.orders.v1.ListPaymentsResponse.payments:type_name -> trueup.orders.v1.Payment
+	49, // 33: trueup.orders.v1.ListReceivablesAgeingRequest.as_of_time:type_name -> google.protobuf.Timestamp
+	62, // 34: trueup.orders.v1.ListReceivablesAgeingResponse.rows:type_name -> trueup.orders.v1.ReceivablesAgeing
+	49, // 35: trueup.orders.v1.GetOrderToCashTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
+	49, // 36: trueup.orders.v1.GetOrderToCashTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
+	49, // 37: trueup.orders.v1.GetProcureToPayTimingsRequest.start_time:type_name -> google.protobuf.Timestamp
+	49, // 38: trueup.orders.v1.GetProcureToPayTimingsRequest.end_time:type_name -> google.protobuf.Timestamp
+	49, // 39: trueup.orders.v1.DocumentTimings.start_time:type_name -> google.protobuf.Timestamp
+	49, // 40: trueup.orders.v1.DocumentTimings.end_time:type_name -> google.protobuf.Timestamp
 	43, // 41: trueup.orders.v1.DocumentTimings.stages:type_name -> trueup.orders.v1.StageTiming
-	59, // 42: trueup.orders.v1.StageTiming.p50:type_name -> google.protobuf.Duration
-	59, // 43: trueup.orders.v1.StageTiming.p90:type_name -> google.protobuf.Duration
-	59, // 44: trueup.orders.v1.StageTiming.p99:type_name -> google.protobuf.Duration
-	59, // 45: trueup.orders.v1.StageTiming.max:type_name -> google.protobuf.Duration
-	0,  // 46: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
-	1,  // 47: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
-	2,  // 48: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
-	4,  // 49: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
-	5,  // 50: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
-	6,  // 51: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
-	8,  // 52: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
-	9,  // 53: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
-	11, // 54: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
-	12, // 55: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
-	13, // 56: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
-	15, // 57: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
-	16, // 58: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
-	17, // 59: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
-	18, // 60: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
-	19, // 61: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
-	20, // 62: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
-	21, // 63: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
-	23, // 64: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
-	24, // 65: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
-	25, // 66: trueup.orders.v1.OrdersService.CreateSalesOrder:input_type -> trueup.orders.v1.CreateSalesOrderRequest
-	26, // 67: trueup.orders.v1.OrdersService.GetSalesOrder:input_type -> trueup.orders.v1.GetSalesOrderRequest
-	27, // 68: trueup.orders.v1.OrdersService.ListSalesOrders:input_type -> trueup.orders.v1.ListSalesOrdersRequest
-	29, // 69: trueup.orders.v1.OrdersService.ConfirmSalesOrder:input_type -> trueup.orders.v1.ConfirmSalesOrderRequest
-	30, // 70: trueup.orders.v1.OrdersService.CancelSalesOrder:input_type -> trueup.orders.v1.CancelSalesOrderRequest
-	31, // 71: trueup.orders.v1.OrdersService.GetInvoice:input_type -> trueup.orders.v1.GetInvoiceRequest
-	32, // 72: trueup.orders.v1.OrdersService.ListInvoices:input_type -> trueup.orders.v1.ListInvoicesRequest
-	34, // 73: trueup.orders.v1.OrdersService.RecordPayment:input_type -> trueup.orders.v1.RecordPaymentRequest
-	35, // 74: trueup.orders.v1.OrdersService.GetPayment:input_type -> trueup.orders.v1.GetPaymentRequest
-	36, // 75: trueup.orders.v1.OrdersService.ListPayments:input_type -> trueup.orders.v1.ListPaymentsRequest
-	38, // 76: trueup.orders.v1.OrdersService.ListReceivablesAgeing:input_type -> trueup.orders.v1.ListReceivablesAgeingRequest
-	40, // 77: trueup.orders.v1.OrdersService.GetOrderToCashTimings:input_type -> trueup.orders.v1.GetOrderToCashTimingsRequest
-	41, // 78: trueup.orders.v1.OrdersService.GetProcureToPayTimings:input_type -> trueup.orders.v1.GetProcureToPayTimingsRequest
-	44, // 79: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
-	44, // 80: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
-	3,  // 81: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
-	46, // 82: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
-	46, // 83: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
-	7,  // 84: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
-	47, // 85: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
-	10, // 86: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
-	48, // 87: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	48, // 88: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	14, // 89: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
-	48, // 90: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	48, // 91: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	48, // 92: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
-	48, // 93: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
-	51, // 94: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	51, // 95: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	22, // 96: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
-	51, // 97: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	51, // 98: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
-	53, // 99: trueup.orders.v1.OrdersService.CreateSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	53, // 100: trueup.orders.v1.OrdersService.GetSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	28, // 101: trueup.orders.v1.OrdersService.ListSalesOrders:output_type -> trueup.orders.v1.ListSalesOrdersResponse
-	53, // 102: trueup.orders.v1.OrdersService.ConfirmSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	53, // 103: trueup.orders.v1.OrdersService.CancelSalesOrder:output_type -> trueup.orders.v1.SalesOrder
-	56, // 104: trueup.orders.v1.OrdersService.GetInvoice:output_type -> trueup.orders.v1.Invoice
-	33, // 105: trueup.orders.v1.OrdersService.ListInvoices:output_type -> trueup.orders.v1.ListInvoicesResponse
-	57, // 106: trueup.orders.v1.OrdersService.RecordPayment:output_type -> trueup.orders.v1.Payment
-	57, // 107: trueup.orders.v1.OrdersService.GetPayment:output_type -> trueup.orders.v1.Payment
-	37, // 108: trueup.orders.v1.OrdersService.ListPayments:output_type -> trueup.orders.v1.ListPaymentsResponse
-	39, // 109: trueup.orders.v1.OrdersService.ListReceivablesAgeing:output_type -> trueup.orders.v1.ListReceivablesAgeingResponse
-	42, // 110: trueup.orders.v1.OrdersService.GetOrderToCashTimings:output_type -> trueup.orders.v1.DocumentTimings
-	42, // 111: trueup.orders.v1.OrdersService.GetProcureToPayTimings:output_type -> trueup.orders.v1.DocumentTimings
-	79, // [79:112] is the sub-list for method output_type
-	46, // [46:79] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	63, // 42: trueup.orders.v1.StageTiming.p50:type_name -> google.protobuf.Duration
+	63, // 43: trueup.orders.v1.StageTiming.p90:type_name -> google.protobuf.Duration
+	63, // 44: trueup.orders.v1.StageTiming.p99:type_name -> google.protobuf.Duration
+	63, // 45: trueup.orders.v1.StageTiming.max:type_name -> google.protobuf.Duration
+	64, // 46: trueup.orders.v1.RecordSupplierPaymentRequest.supplier_payment:type_name -> trueup.orders.v1.SupplierPayment
+	49, // 47: trueup.orders.v1.ListSupplierPaymentsRequest.pay_time_start:type_name -> google.protobuf.Timestamp
+	49, // 48: trueup.orders.v1.ListSupplierPaymentsRequest.pay_time_end:type_name -> google.protobuf.Timestamp
+	64, // 49: trueup.orders.v1.ListSupplierPaymentsResponse.supplier_payments:type_name -> trueup.orders.v1.SupplierPayment
+	0,  // 50: trueup.orders.v1.OrdersService.CreateSupplier:input_type -> trueup.orders.v1.CreateSupplierRequest
+	1,  // 51: trueup.orders.v1.OrdersService.GetSupplier:input_type -> trueup.orders.v1.GetSupplierRequest
+	2,  // 52: trueup.orders.v1.OrdersService.ListSuppliers:input_type -> trueup.orders.v1.ListSuppliersRequest
+	4,  // 53: trueup.orders.v1.OrdersService.CreateCustomer:input_type -> trueup.orders.v1.CreateCustomerRequest
+	5,  // 54: trueup.orders.v1.OrdersService.GetCustomer:input_type -> trueup.orders.v1.GetCustomerRequest
+	6,  // 55: trueup.orders.v1.OrdersService.ListCustomers:input_type -> trueup.orders.v1.ListCustomersRequest
+	8,  // 56: trueup.orders.v1.OrdersService.GetCatalogItem:input_type -> trueup.orders.v1.GetCatalogItemRequest
+	9,  // 57: trueup.orders.v1.OrdersService.ListCatalogItems:input_type -> trueup.orders.v1.ListCatalogItemsRequest
+	11, // 58: trueup.orders.v1.OrdersService.CreatePurchaseOrder:input_type -> trueup.orders.v1.CreatePurchaseOrderRequest
+	12, // 59: trueup.orders.v1.OrdersService.GetPurchaseOrder:input_type -> trueup.orders.v1.GetPurchaseOrderRequest
+	13, // 60: trueup.orders.v1.OrdersService.ListPurchaseOrders:input_type -> trueup.orders.v1.ListPurchaseOrdersRequest
+	15, // 61: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:input_type -> trueup.orders.v1.ReleasePurchaseOrderRequest
+	16, // 62: trueup.orders.v1.OrdersService.CancelPurchaseOrder:input_type -> trueup.orders.v1.CancelPurchaseOrderRequest
+	17, // 63: trueup.orders.v1.OrdersService.ClosePurchaseOrder:input_type -> trueup.orders.v1.ClosePurchaseOrderRequest
+	18, // 64: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:input_type -> trueup.orders.v1.ResolveReceiptDiscrepancyRequest
+	19, // 65: trueup.orders.v1.OrdersService.RecordSupplierBill:input_type -> trueup.orders.v1.RecordSupplierBillRequest
+	20, // 66: trueup.orders.v1.OrdersService.GetSupplierBill:input_type -> trueup.orders.v1.GetSupplierBillRequest
+	21, // 67: trueup.orders.v1.OrdersService.ListSupplierBills:input_type -> trueup.orders.v1.ListSupplierBillsRequest
+	23, // 68: trueup.orders.v1.OrdersService.AcceptSupplierBill:input_type -> trueup.orders.v1.AcceptSupplierBillRequest
+	24, // 69: trueup.orders.v1.OrdersService.RejectSupplierBill:input_type -> trueup.orders.v1.RejectSupplierBillRequest
+	25, // 70: trueup.orders.v1.OrdersService.CreateSalesOrder:input_type -> trueup.orders.v1.CreateSalesOrderRequest
+	26, // 71: trueup.orders.v1.OrdersService.GetSalesOrder:input_type -> trueup.orders.v1.GetSalesOrderRequest
+	27, // 72: trueup.orders.v1.OrdersService.ListSalesOrders:input_type -> trueup.orders.v1.ListSalesOrdersRequest
+	29, // 73: trueup.orders.v1.OrdersService.ConfirmSalesOrder:input_type -> trueup.orders.v1.ConfirmSalesOrderRequest
+	30, // 74: trueup.orders.v1.OrdersService.CancelSalesOrder:input_type -> trueup.orders.v1.CancelSalesOrderRequest
+	31, // 75: trueup.orders.v1.OrdersService.GetInvoice:input_type -> trueup.orders.v1.GetInvoiceRequest
+	32, // 76: trueup.orders.v1.OrdersService.ListInvoices:input_type -> trueup.orders.v1.ListInvoicesRequest
+	34, // 77: trueup.orders.v1.OrdersService.RecordPayment:input_type -> trueup.orders.v1.RecordPaymentRequest
+	35, // 78: trueup.orders.v1.OrdersService.GetPayment:input_type -> trueup.orders.v1.GetPaymentRequest
+	36, // 79: trueup.orders.v1.OrdersService.ListPayments:input_type -> trueup.orders.v1.ListPaymentsRequest
+	38, // 80: trueup.orders.v1.OrdersService.ListReceivablesAgeing:input_type -> trueup.orders.v1.ListReceivablesAgeingRequest
+	40, // 81: trueup.orders.v1.OrdersService.GetOrderToCashTimings:input_type -> trueup.orders.v1.GetOrderToCashTimingsRequest
+	41, // 82: trueup.orders.v1.OrdersService.GetProcureToPayTimings:input_type -> trueup.orders.v1.GetProcureToPayTimingsRequest
+	44, // 83: trueup.orders.v1.OrdersService.RecordSupplierPayment:input_type -> trueup.orders.v1.RecordSupplierPaymentRequest
+	45, // 84: trueup.orders.v1.OrdersService.GetSupplierPayment:input_type -> trueup.orders.v1.GetSupplierPaymentRequest
+	46, // 85: trueup.orders.v1.OrdersService.ListSupplierPayments:input_type -> trueup.orders.v1.ListSupplierPaymentsRequest
+	48, // 86: trueup.orders.v1.OrdersService.CreateSupplier:output_type -> trueup.orders.v1.Supplier
+	48, // 87: trueup.orders.v1.OrdersService.GetSupplier:output_type -> trueup.orders.v1.Supplier
+	3,  // 88: trueup.orders.v1.OrdersService.ListSuppliers:output_type -> trueup.orders.v1.ListSuppliersResponse
+	50, // 89: trueup.orders.v1.OrdersService.CreateCustomer:output_type -> trueup.orders.v1.Customer
+	50, // 90: trueup.orders.v1.OrdersService.GetCustomer:output_type -> trueup.orders.v1.Customer
+	7,  // 91: trueup.orders.v1.OrdersService.ListCustomers:output_type -> trueup.orders.v1.ListCustomersResponse
+	51, // 92: trueup.orders.v1.OrdersService.GetCatalogItem:output_type -> trueup.orders.v1.CatalogItem
+	10, // 93: trueup.orders.v1.OrdersService.ListCatalogItems:output_type -> trueup.orders.v1.ListCatalogItemsResponse
+	52, // 94: trueup.orders.v1.OrdersService.CreatePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	52, // 95: trueup.orders.v1.OrdersService.GetPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	14, // 96: trueup.orders.v1.OrdersService.ListPurchaseOrders:output_type -> trueup.orders.v1.ListPurchaseOrdersResponse
+	52, // 97: trueup.orders.v1.OrdersService.ReleasePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	52, // 98: trueup.orders.v1.OrdersService.CancelPurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	52, // 99: trueup.orders.v1.OrdersService.ClosePurchaseOrder:output_type -> trueup.orders.v1.PurchaseOrder
+	52, // 100: trueup.orders.v1.OrdersService.ResolveReceiptDiscrepancy:output_type -> trueup.orders.v1.PurchaseOrder
+	55, // 101: trueup.orders.v1.OrdersService.RecordSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	55, // 102: trueup.orders.v1.OrdersService.GetSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	22, // 103: trueup.orders.v1.OrdersService.ListSupplierBills:output_type -> trueup.orders.v1.ListSupplierBillsResponse
+	55, // 104: trueup.orders.v1.OrdersService.AcceptSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	55, // 105: trueup.orders.v1.OrdersService.RejectSupplierBill:output_type -> trueup.orders.v1.SupplierBill
+	57, // 106: trueup.orders.v1.OrdersService.CreateSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	57, // 107: trueup.orders.v1.OrdersService.GetSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	28, // 108: trueup.orders.v1.OrdersService.ListSalesOrders:output_type -> trueup.orders.v1.ListSalesOrdersResponse
+	57, // 109: trueup.orders.v1.OrdersService.ConfirmSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	57, // 110: trueup.orders.v1.OrdersService.CancelSalesOrder:output_type -> trueup.orders.v1.SalesOrder
+	60, // 111: trueup.orders.v1.OrdersService.GetInvoice:output_type -> trueup.orders.v1.Invoice
+	33, // 112: trueup.orders.v1.OrdersService.ListInvoices:output_type -> trueup.orders.v1.ListInvoicesResponse
+	61, // 113: trueup.orders.v1.OrdersService.RecordPayment:output_type -> trueup.orders.v1.Payment
+	61, // 114: trueup.orders.v1.OrdersService.GetPayment:output_type -> trueup.orders.v1.Payment
+	37, // 115: trueup.orders.v1.OrdersService.ListPayments:output_type -> trueup.orders.v1.ListPaymentsResponse
+	39, // 116: trueup.orders.v1.OrdersService.ListReceivablesAgeing:output_type -> trueup.orders.v1.ListReceivablesAgeingResponse
+	42, // 117: trueup.orders.v1.OrdersService.GetOrderToCashTimings:output_type -> trueup.orders.v1.DocumentTimings
+	42, // 118: trueup.orders.v1.OrdersService.GetProcureToPayTimings:output_type -> trueup.orders.v1.DocumentTimings
+	64, // 119: trueup.orders.v1.OrdersService.RecordSupplierPayment:output_type -> trueup.orders.v1.SupplierPayment
+	64, // 120: trueup.orders.v1.OrdersService.GetSupplierPayment:output_type -> trueup.orders.v1.SupplierPayment
+	47, // 121: trueup.orders.v1.OrdersService.ListSupplierPayments:output_type -> trueup.orders.v1.ListSupplierPaymentsResponse
+	86, // [86:122] is the sub-list for method output_type
+	50, // [50:86] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_orders_service_proto_init() }
@@ -3313,7 +3601,7 @@ func file_trueup_orders_v1_orders_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_orders_service_proto_rawDesc), len(file_trueup_orders_v1_orders_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   44,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -52,6 +52,9 @@ const (
 	OrdersService_ListReceivablesAgeing_FullMethodName     = "/trueup.orders.v1.OrdersService/ListReceivablesAgeing"
 	OrdersService_GetOrderToCashTimings_FullMethodName     = "/trueup.orders.v1.OrdersService/GetOrderToCashTimings"
 	OrdersService_GetProcureToPayTimings_FullMethodName    = "/trueup.orders.v1.OrdersService/GetProcureToPayTimings"
+	OrdersService_RecordSupplierPayment_FullMethodName     = "/trueup.orders.v1.OrdersService/RecordSupplierPayment"
+	OrdersService_GetSupplierPayment_FullMethodName        = "/trueup.orders.v1.OrdersService/GetSupplierPayment"
+	OrdersService_ListSupplierPayments_FullMethodName      = "/trueup.orders.v1.OrdersService/ListSupplierPayments"
 )
 
 // OrdersServiceClient is the client API for OrdersService service.
@@ -188,10 +191,21 @@ type OrdersServiceClient interface {
 	// sees its own orders only.
 	GetOrderToCashTimings(ctx context.Context, in *GetOrderToCashTimingsRequest, opts ...grpc.CallOption) (*DocumentTimings, error)
 	// Returns how long purchase orders took from stage to stage (released,
-	// received, billed), as GetOrderToCashTimings does for the orders released
-	// in a time range. Supplier payments are not recorded yet, so there is no
-	// paid stage.
+	// received, billed, paid), as GetOrderToCashTimings does for the orders
+	// released in a time range.
 	GetProcureToPayTimings(ctx context.Context, in *GetProcureToPayTimingsRequest, opts ...grpc.CallOption) (*DocumentTimings, error)
+	// Records a payment to a supplier and applies it to approved bills
+	// (SupplierPaymentMade). Fails with INVALID_ARGUMENT for an amount that is
+	// not more than zero, an application to a bill of another supplier or
+	// currency, one not APPROVED, or more than its open amount, or
+	// applications that add up to more than the amount; NOT_FOUND for another
+	// partner's bill.
+	RecordSupplierPayment(ctx context.Context, in *RecordSupplierPaymentRequest, opts ...grpc.CallOption) (*SupplierPayment, error)
+	// Returns a supplier payment. NOT_FOUND if there is none (or it is
+	// another partner's).
+	GetSupplierPayment(ctx context.Context, in *GetSupplierPaymentRequest, opts ...grpc.CallOption) (*SupplierPayment, error)
+	// Lists supplier payments in id order, one page at a time, filtered.
+	ListSupplierPayments(ctx context.Context, in *ListSupplierPaymentsRequest, opts ...grpc.CallOption) (*ListSupplierPaymentsResponse, error)
 }
 
 type ordersServiceClient struct {
@@ -532,6 +546,36 @@ func (c *ordersServiceClient) GetProcureToPayTimings(ctx context.Context, in *Ge
 	return out, nil
 }
 
+func (c *ordersServiceClient) RecordSupplierPayment(ctx context.Context, in *RecordSupplierPaymentRequest, opts ...grpc.CallOption) (*SupplierPayment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SupplierPayment)
+	err := c.cc.Invoke(ctx, OrdersService_RecordSupplierPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) GetSupplierPayment(ctx context.Context, in *GetSupplierPaymentRequest, opts ...grpc.CallOption) (*SupplierPayment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SupplierPayment)
+	err := c.cc.Invoke(ctx, OrdersService_GetSupplierPayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ordersServiceClient) ListSupplierPayments(ctx context.Context, in *ListSupplierPaymentsRequest, opts ...grpc.CallOption) (*ListSupplierPaymentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSupplierPaymentsResponse)
+	err := c.cc.Invoke(ctx, OrdersService_ListSupplierPayments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // OrdersServiceServer is the server API for OrdersService service.
 // All implementations must embed UnimplementedOrdersServiceServer
 // for forward compatibility.
@@ -666,10 +710,21 @@ type OrdersServiceServer interface {
 	// sees its own orders only.
 	GetOrderToCashTimings(context.Context, *GetOrderToCashTimingsRequest) (*DocumentTimings, error)
 	// Returns how long purchase orders took from stage to stage (released,
-	// received, billed), as GetOrderToCashTimings does for the orders released
-	// in a time range. Supplier payments are not recorded yet, so there is no
-	// paid stage.
+	// received, billed, paid), as GetOrderToCashTimings does for the orders
+	// released in a time range.
 	GetProcureToPayTimings(context.Context, *GetProcureToPayTimingsRequest) (*DocumentTimings, error)
+	// Records a payment to a supplier and applies it to approved bills
+	// (SupplierPaymentMade). Fails with INVALID_ARGUMENT for an amount that is
+	// not more than zero, an application to a bill of another supplier or
+	// currency, one not APPROVED, or more than its open amount, or
+	// applications that add up to more than the amount; NOT_FOUND for another
+	// partner's bill.
+	RecordSupplierPayment(context.Context, *RecordSupplierPaymentRequest) (*SupplierPayment, error)
+	// Returns a supplier payment. NOT_FOUND if there is none (or it is
+	// another partner's).
+	GetSupplierPayment(context.Context, *GetSupplierPaymentRequest) (*SupplierPayment, error)
+	// Lists supplier payments in id order, one page at a time, filtered.
+	ListSupplierPayments(context.Context, *ListSupplierPaymentsRequest) (*ListSupplierPaymentsResponse, error)
 	mustEmbedUnimplementedOrdersServiceServer()
 }
 
@@ -778,6 +833,15 @@ func (UnimplementedOrdersServiceServer) GetOrderToCashTimings(context.Context, *
 }
 func (UnimplementedOrdersServiceServer) GetProcureToPayTimings(context.Context, *GetProcureToPayTimingsRequest) (*DocumentTimings, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetProcureToPayTimings not implemented")
+}
+func (UnimplementedOrdersServiceServer) RecordSupplierPayment(context.Context, *RecordSupplierPaymentRequest) (*SupplierPayment, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordSupplierPayment not implemented")
+}
+func (UnimplementedOrdersServiceServer) GetSupplierPayment(context.Context, *GetSupplierPaymentRequest) (*SupplierPayment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSupplierPayment not implemented")
+}
+func (UnimplementedOrdersServiceServer) ListSupplierPayments(context.Context, *ListSupplierPaymentsRequest) (*ListSupplierPaymentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSupplierPayments not implemented")
 }
 func (UnimplementedOrdersServiceServer) mustEmbedUnimplementedOrdersServiceServer() {}
 func (UnimplementedOrdersServiceServer) testEmbeddedByValue()                       {}
@@ -1394,6 +1458,60 @@ func _OrdersService_GetProcureToPayTimings_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrdersService_RecordSupplierPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordSupplierPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).RecordSupplierPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_RecordSupplierPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).RecordSupplierPayment(ctx, req.(*RecordSupplierPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_GetSupplierPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSupplierPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).GetSupplierPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_GetSupplierPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).GetSupplierPayment(ctx, req.(*GetSupplierPaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _OrdersService_ListSupplierPayments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSupplierPaymentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrdersServiceServer).ListSupplierPayments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrdersService_ListSupplierPayments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrdersServiceServer).ListSupplierPayments(ctx, req.(*ListSupplierPaymentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // OrdersService_ServiceDesc is the grpc.ServiceDesc for OrdersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1532,6 +1650,18 @@ var OrdersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetProcureToPayTimings",
 			Handler:    _OrdersService_GetProcureToPayTimings_Handler,
+		},
+		{
+			MethodName: "RecordSupplierPayment",
+			Handler:    _OrdersService_RecordSupplierPayment_Handler,
+		},
+		{
+			MethodName: "GetSupplierPayment",
+			Handler:    _OrdersService_GetSupplierPayment_Handler,
+		},
+		{
+			MethodName: "ListSupplierPayments",
+			Handler:    _OrdersService_ListSupplierPayments_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -195,7 +195,11 @@ type PurchaseOrder struct {
 	ReceiveTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=receive_time,json=receiveTime,proto3" json:"receive_time,omitempty"`
 	// Output only. When the first bill against the order was approved; unset
 	// until one was.
-	BillTime      *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=bill_time,json=billTime,proto3" json:"bill_time,omitempty"`
+	BillTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=bill_time,json=billTime,proto3" json:"bill_time,omitempty"`
+	// Output only. When the order, received in full or closed, had every
+	// approved bill paid (the last payment's time) and none on hold; unset
+	// until then.
+	PayTime       *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=pay_time,json=payTime,proto3" json:"pay_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -324,6 +328,13 @@ func (x *PurchaseOrder) GetReceiveTime() *timestamppb.Timestamp {
 func (x *PurchaseOrder) GetBillTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.BillTime
+	}
+	return nil
+}
+
+func (x *PurchaseOrder) GetPayTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PayTime
 	}
 	return nil
 }
@@ -549,7 +560,7 @@ var File_trueup_orders_v1_purchase_order_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_purchase_order_proto_rawDesc = "" +
 	"\n" +
-	"%trueup/orders/v1/purchase_order.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xb2\x05\n" +
+	"%trueup/orders/v1/purchase_order.proto\x12\x10trueup.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xe9\x05\n" +
 	"\rPurchaseOrder\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bsupplier\x18\x02 \x01(\tR\bsupplier\x12#\n" +
@@ -567,7 +578,8 @@ const file_trueup_orders_v1_purchase_order_proto_rawDesc = "" +
 	"\frelease_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vreleaseTime\x12\x18\n" +
 	"\aversion\x18\f \x01(\x03R\aversion\x12=\n" +
 	"\freceive_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x127\n" +
-	"\tbill_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bbillTime\"\xd1\x06\n" +
+	"\tbill_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bbillTime\x125\n" +
+	"\bpay_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\apayTime\"\xd1\x06\n" +
 	"\x11PurchaseOrderLine\x12\x1f\n" +
 	"\vline_number\x18\x01 \x01(\x05R\n" +
 	"lineNumber\x12\x12\n" +
@@ -636,16 +648,17 @@ var file_trueup_orders_v1_purchase_order_proto_depIdxs = []int32{
 	5,  // 5: trueup.orders.v1.PurchaseOrder.release_time:type_name -> google.protobuf.Timestamp
 	5,  // 6: trueup.orders.v1.PurchaseOrder.receive_time:type_name -> google.protobuf.Timestamp
 	5,  // 7: trueup.orders.v1.PurchaseOrder.bill_time:type_name -> google.protobuf.Timestamp
-	6,  // 8: trueup.orders.v1.PurchaseOrderLine.quantity:type_name -> trueup.type.v1.Quantity
-	4,  // 9: trueup.orders.v1.PurchaseOrderLine.amount:type_name -> trueup.type.v1.Money
-	4,  // 10: trueup.orders.v1.PurchaseOrderLine.received_value:type_name -> trueup.type.v1.Money
-	4,  // 11: trueup.orders.v1.PurchaseOrderLine.billed_value:type_name -> trueup.type.v1.Money
-	4,  // 12: trueup.orders.v1.PurchaseOrderLine.open_grni_value:type_name -> trueup.type.v1.Money
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	5,  // 8: trueup.orders.v1.PurchaseOrder.pay_time:type_name -> google.protobuf.Timestamp
+	6,  // 9: trueup.orders.v1.PurchaseOrderLine.quantity:type_name -> trueup.type.v1.Quantity
+	4,  // 10: trueup.orders.v1.PurchaseOrderLine.amount:type_name -> trueup.type.v1.Money
+	4,  // 11: trueup.orders.v1.PurchaseOrderLine.received_value:type_name -> trueup.type.v1.Money
+	4,  // 12: trueup.orders.v1.PurchaseOrderLine.billed_value:type_name -> trueup.type.v1.Money
+	4,  // 13: trueup.orders.v1.PurchaseOrderLine.open_grni_value:type_name -> trueup.type.v1.Money
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_purchase_order_proto_init() }
