@@ -35,7 +35,9 @@ type SupplierPaymentInput struct {
 func (p *SupplierPayment) Name() string { return "supplierPayments/" + p.ID }
 
 // VisibleTo reports whether a caller sees the payment.
-func (p *SupplierPayment) VisibleTo(partner string) bool { return partner == "" || p.Partner == partner }
+func (p *SupplierPayment) VisibleTo(partner string) bool {
+	return partner == "" || p.Partner == partner
+}
 
 // Unapplied is what was paid beyond the bills it settled: a prepayment.
 func (p *SupplierPayment) Unapplied() int64 {
