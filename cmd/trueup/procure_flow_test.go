@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
@@ -50,6 +51,13 @@ func TestPurchaseOrderIsReceivedThroughInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := strings.TrimPrefix(po.GetName(), "purchaseOrders/")
+
+	// Fulfillment follows the release: the warehouse expects the order.
+	ful := fulfillmentv1.NewFulfillmentServiceClient(conn)
+	waitFor(t, "the expected receipt in fulfillment", func() bool {
+		er, err := ful.GetExpectedReceipt(ctx, &fulfillmentv1.GetExpectedReceiptRequest{Name: "expectedReceipts/" + id + "-MAIN"})
+		return err == nil && len(er.GetLines()) == 1 && er.GetLines()[0].GetBaseQuantity() == "24"
+	})
 
 	receive := func(req string, q *typev1.Quantity) {
 		t.Helper()

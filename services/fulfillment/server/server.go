@@ -1,6 +1,6 @@
 // Package server is the fulfillment service's composition root: it wires the
-// store, the use cases, the gRPC API and the outbox relay from the handles the
-// binary gives it. cmd/trueup runs it alone (`trueup serve fulfillment`) or
+// store, the use cases, the gRPC API, the outbox relay and the consumer of
+// orders' purchase order releases from the handles the binary gives it. cmd/trueup runs it alone (`trueup serve fulfillment`) or
 // beside the other services (`trueup dev`).
 package server
 
@@ -40,10 +40,17 @@ type Deps struct {
 // Service is a wired fulfillment service.
 type Service struct {
 	db     *sqldb.DB
+	js     jetstream.JetStream
 	log    *slog.Logger
 	outbox *outbox.Outbox
+	app    *app.Service
 	api    *grpcapi.Server
 }
+
+// drainTimeout bounds how long Run, once told to stop, waits for the handlers
+// in flight to commit; past it they roll back and their events are
+// redelivered later, which the inbox makes harmless.
+const drainTimeout = 10 * time.Second
 
 // Migrate brings the service's database schema up to date, including the
 // platform's outbox and idempotency tables.
@@ -56,13 +63,18 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	cfg := natsx.StreamConfig(protoevent.StreamName(events.Context), protoevent.StreamSubjects(events.Context))
-	if _, err := natsx.EnsureStream(ctx, d.JS, cfg); err != nil {
-		return nil, fmt.Errorf("fulfillment stream: %w", err)
+	// Its own stream, and orders' (declared with the producer's config, so
+	// whichever service starts first creates it and neither undoes the other).
+	for _, bc := range []string{events.Context, events.OrdersContext} {
+		cfg := natsx.StreamConfig(protoevent.StreamName(bc), protoevent.StreamSubjects(bc))
+		if _, err := natsx.EnsureStream(ctx, d.JS, cfg); err != nil {
+			return nil, fmt.Errorf("fulfillment: %s stream: %w", bc, err)
+		}
 	}
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
 	st := store.New(d.DB, ob, events.Encode)
-	return &Service{db: d.DB, log: d.Logger, outbox: ob, api: grpcapi.New(app.New(st, nil))}, nil
+	a := app.New(st, nil)
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a)}, nil
 }
 
 // Register adds the gRPC API to a server.
@@ -75,16 +87,34 @@ func (s *Service) GRPCServiceName() string {
 	return fulfillmentv1.FulfillmentService_ServiceDesc.ServiceName
 }
 
-// Run relays the outbox and forgets old request ids until ctx is done, then
-// stops the relay (after its final drain) and the retention job, in that order.
-// If either stops on its own, Run stops the other and returns an error.
+// Run opens expected receipts from orders' releases, relays the outbox and
+// forgets old request ids and inbox rows until ctx is done; then it drains the
+// consumer first (for at most drainTimeout), then the relay (after its final
+// drain) and the retention job. If a part stops on its own, Run stops the
+// others and returns an error.
 func (s *Service) Run(ctx context.Context) error {
 	err := lifecycle.Run(ctx,
+		lifecycle.Start("purchase orders consumer", drainTimeout, s.consumePurchaseOrders),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
-		retention.Part(s.db, s.log, time.Hour, retention.Idempotency),
+		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
 	if err != nil {
 		return fmt.Errorf("fulfillment: %w", err)
 	}
 	return nil
+}
+
+// consumePurchaseOrders starts the consumer that opens expected receipts from
+// orders' PurchaseOrderReleased, in batches.
+func (s *Service) consumePurchaseOrders(ctx context.Context) (lifecycle.Worker, error) {
+	cons, err := natsx.ConsumeBatch(ctx, s.js, natsx.ConsumerConfig{
+		Stream:         protoevent.StreamName(events.OrdersContext),
+		Durable:        app.PurchaseOrdersConsumer,
+		FilterSubjects: []string{events.PurchaseOrderReleasedSubject},
+		Logger:         s.log.With("component", "purchase-orders"),
+	}, events.PurchaseOrdersHandler(s.app))
+	if err != nil {
+		return nil, fmt.Errorf("start purchase orders consumer: %w", err)
+	}
+	return cons, nil
 }

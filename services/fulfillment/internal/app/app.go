@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"trueup.dev/platform/inbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/storetx"
 	"trueup.dev/services/fulfillment/internal/fulfillment"
@@ -15,7 +16,16 @@ import (
 type Store interface {
 	// InTx runs fn in one transaction: all its writes and events commit together or not at all.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// InInboxBatch applies many events in one transaction, each once per
+	// event id (see inbox.ProcessBatch); an effect's failure is its own Outcome.
+	InInboxBatch(ctx context.Context, consumer string, batch []Delivery) ([]inbox.Outcome, error)
 	Reader
+}
+
+// Delivery is one event of a batch handed to Store.InInboxBatch.
+type Delivery struct {
+	EventID string
+	Apply   func(tx Tx) error
 }
 
 // Reader answers queries. Get* return apperr NotFound for an unknown key; List*
@@ -23,6 +33,8 @@ type Store interface {
 type Reader interface {
 	GetCarrier(ctx context.Context, code string) (*fulfillment.Carrier, error)
 	ListCarriers(ctx context.Context, page paging.Page) ([]*fulfillment.Carrier, error)
+	GetExpectedReceipt(ctx context.Context, id string) (*fulfillment.ExpectedReceipt, error)
+	ListExpectedReceipts(ctx context.Context, f ReceiptFilter, page paging.Page) ([]*fulfillment.ExpectedReceipt, error)
 }
 
 // Tx is the write side of one transaction.
@@ -33,6 +45,9 @@ type Tx interface {
 	storetx.Claimer
 	// InsertCarrier returns AlreadyExists when the code is taken.
 	InsertCarrier(ctx context.Context, c *fulfillment.Carrier) error
+	// InsertExpectedReceipt writes a new expected receipt; false (and no
+	// change) when one with its id exists.
+	InsertExpectedReceipt(ctx context.Context, r *fulfillment.ExpectedReceipt) (bool, error)
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }

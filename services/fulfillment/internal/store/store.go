@@ -27,11 +27,11 @@ var migrations embed.FS
 const MigrationsTable = "fulfillment_schema_migrations"
 
 // schema is the fulfillment database: the platform tables its transactions write
-// (outbox, idempotency keys) and its own set.
-var schema = storetx.Schema{Name: "fulfillment", Files: migrations, Dir: "migrations", Table: MigrationsTable}
+// (outbox, idempotency keys, inbox) and its own set.
+var schema = storetx.Schema{Name: "fulfillment", Files: migrations, Dir: "migrations", Table: MigrationsTable, Inbox: true}
 
 // Migrate brings the fulfillment schema, and the platform tables it uses
-// (outbox, idempotency keys), up to date.
+// (outbox, idempotency keys, inbox), up to date.
 func Migrate(ctx context.Context, db *sqldb.DB) error { return schema.Migrate(ctx, db) }
 
 // Store implements app.Store.

@@ -241,11 +241,196 @@ func (x *ListCarriersResponse) GetNextPageToken() string {
 	return ""
 }
 
+// The request to get an expected receipt.
+type GetExpectedReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name, "expectedReceipts/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetExpectedReceiptRequest) Reset() {
+	*x = GetExpectedReceiptRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetExpectedReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetExpectedReceiptRequest) ProtoMessage() {}
+
+func (x *GetExpectedReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetExpectedReceiptRequest.ProtoReflect.Descriptor instead.
+func (*GetExpectedReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetExpectedReceiptRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list expected receipts. Filters combine with AND.
+type ListExpectedReceiptsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most receipts to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous response with the same filters.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only receipts expected at this warehouse (its code); empty for all.
+	Warehouse string `protobuf:"bytes,3,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only receipts of this purchase order, "purchaseOrders/{id}"; empty for
+	// all.
+	PurchaseOrder string `protobuf:"bytes,4,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// Only receipts in this state; unspecified for all.
+	State         ExpectedReceiptState `protobuf:"varint,5,opt,name=state,proto3,enum=trueup.fulfillment.v1.ExpectedReceiptState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListExpectedReceiptsRequest) Reset() {
+	*x = ListExpectedReceiptsRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListExpectedReceiptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListExpectedReceiptsRequest) ProtoMessage() {}
+
+func (x *ListExpectedReceiptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListExpectedReceiptsRequest.ProtoReflect.Descriptor instead.
+func (*ListExpectedReceiptsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListExpectedReceiptsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListExpectedReceiptsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListExpectedReceiptsRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ListExpectedReceiptsRequest) GetPurchaseOrder() string {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return ""
+}
+
+func (x *ListExpectedReceiptsRequest) GetState() ExpectedReceiptState {
+	if x != nil {
+		return x.State
+	}
+	return ExpectedReceiptState_EXPECTED_RECEIPT_STATE_UNSPECIFIED
+}
+
+// A page of expected receipts.
+type ListExpectedReceiptsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The receipts, in id order.
+	ExpectedReceipts []*ExpectedReceipt `protobuf:"bytes,1,rep,name=expected_receipts,json=expectedReceipts,proto3" json:"expected_receipts,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there
+	// are no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListExpectedReceiptsResponse) Reset() {
+	*x = ListExpectedReceiptsResponse{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListExpectedReceiptsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListExpectedReceiptsResponse) ProtoMessage() {}
+
+func (x *ListExpectedReceiptsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListExpectedReceiptsResponse.ProtoReflect.Descriptor instead.
+func (*ListExpectedReceiptsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListExpectedReceiptsResponse) GetExpectedReceipts() []*ExpectedReceipt {
+	if x != nil {
+		return x.ExpectedReceipts
+	}
+	return nil
+}
+
+func (x *ListExpectedReceiptsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_fulfillment_service_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\n" +
-	"/trueup/fulfillment/v1/fulfillment_service.proto\x12\x15trueup.fulfillment.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/fulfillment/v1/carrier.proto\"o\n" +
+	"/trueup/fulfillment/v1/fulfillment_service.proto\x12\x15trueup.fulfillment.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\"o\n" +
 	"\x14CreateCarrierRequest\x128\n" +
 	"\acarrier\x18\x01 \x01(\v2\x1e.trueup.fulfillment.v1.CarrierR\acarrier\x12\x1d\n" +
 	"\n" +
@@ -258,12 +443,26 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"z\n" +
 	"\x14ListCarriersResponse\x12:\n" +
 	"\bcarriers\x18\x01 \x03(\v2\x1e.trueup.fulfillment.v1.CarrierR\bcarriers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x87\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
+	"\x19GetExpectedReceiptRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xe1\x01\n" +
+	"\x1bListExpectedReceiptsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1c\n" +
+	"\twarehouse\x18\x03 \x01(\tR\twarehouse\x12%\n" +
+	"\x0epurchase_order\x18\x04 \x01(\tR\rpurchaseOrder\x12A\n" +
+	"\x05state\x18\x05 \x01(\x0e2+.trueup.fulfillment.v1.ExpectedReceiptStateR\x05state\"\x9b\x01\n" +
+	"\x1cListExpectedReceiptsResponse\x12S\n" +
+	"\x11expected_receipts\x18\x01 \x03(\v2&.trueup.fulfillment.v1.ExpectedReceiptR\x10expectedReceipts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xbf\x05\n" +
 	"\x12FulfillmentService\x12{\n" +
 	"\rCreateCarrier\x12+.trueup.fulfillment.v1.CreateCarrierRequest\x1a\x1e.trueup.fulfillment.v1.Carrier\"\x1d\x82\xd3\xe4\x93\x02\x17:\acarrier\"\f/v1/carriers\x12u\n" +
 	"\n" +
 	"GetCarrier\x12(.trueup.fulfillment.v1.GetCarrierRequest\x1a\x1e.trueup.fulfillment.v1.Carrier\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=carriers/*}\x12}\n" +
-	"\fListCarriers\x12*.trueup.fulfillment.v1.ListCarriersRequest\x1a+.trueup.fulfillment.v1.ListCarriersResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/carriersB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\fListCarriers\x12*.trueup.fulfillment.v1.ListCarriersRequest\x1a+.trueup.fulfillment.v1.ListCarriersResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/carriers\x12\x95\x01\n" +
+	"\x12GetExpectedReceipt\x120.trueup.fulfillment.v1.GetExpectedReceiptRequest\x1a&.trueup.fulfillment.v1.ExpectedReceipt\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=expectedReceipts/*}\x12\x9d\x01\n" +
+	"\x14ListExpectedReceipts\x122.trueup.fulfillment.v1.ListExpectedReceiptsRequest\x1a3.trueup.fulfillment.v1.ListExpectedReceiptsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/expectedReceiptsB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescOnce sync.Once
@@ -277,28 +476,39 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
-	(*CreateCarrierRequest)(nil), // 0: trueup.fulfillment.v1.CreateCarrierRequest
-	(*GetCarrierRequest)(nil),    // 1: trueup.fulfillment.v1.GetCarrierRequest
-	(*ListCarriersRequest)(nil),  // 2: trueup.fulfillment.v1.ListCarriersRequest
-	(*ListCarriersResponse)(nil), // 3: trueup.fulfillment.v1.ListCarriersResponse
-	(*Carrier)(nil),              // 4: trueup.fulfillment.v1.Carrier
+	(*CreateCarrierRequest)(nil),         // 0: trueup.fulfillment.v1.CreateCarrierRequest
+	(*GetCarrierRequest)(nil),            // 1: trueup.fulfillment.v1.GetCarrierRequest
+	(*ListCarriersRequest)(nil),          // 2: trueup.fulfillment.v1.ListCarriersRequest
+	(*ListCarriersResponse)(nil),         // 3: trueup.fulfillment.v1.ListCarriersResponse
+	(*GetExpectedReceiptRequest)(nil),    // 4: trueup.fulfillment.v1.GetExpectedReceiptRequest
+	(*ListExpectedReceiptsRequest)(nil),  // 5: trueup.fulfillment.v1.ListExpectedReceiptsRequest
+	(*ListExpectedReceiptsResponse)(nil), // 6: trueup.fulfillment.v1.ListExpectedReceiptsResponse
+	(*Carrier)(nil),                      // 7: trueup.fulfillment.v1.Carrier
+	(ExpectedReceiptState)(0),            // 8: trueup.fulfillment.v1.ExpectedReceiptState
+	(*ExpectedReceipt)(nil),              // 9: trueup.fulfillment.v1.ExpectedReceipt
 }
 var file_trueup_fulfillment_v1_fulfillment_service_proto_depIdxs = []int32{
-	4, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	4, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
-	0, // 2: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
-	1, // 3: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
-	2, // 4: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
-	4, // 5: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	4, // 6: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	3, // 7: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
-	5, // [5:8] is the sub-list for method output_type
-	2, // [2:5] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	7, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	7, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
+	8, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
+	9, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	0, // 4: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
+	1, // 5: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
+	2, // 6: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
+	4, // 7: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
+	5, // 8: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
+	7, // 9: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	7, // 10: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	3, // 11: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
+	9, // 12: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	6, // 13: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
+	9, // [9:14] is the sub-list for method output_type
+	4, // [4:9] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_fulfillment_service_proto_init() }
@@ -307,13 +517,14 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_init() {
 		return
 	}
 	file_trueup_fulfillment_v1_carrier_proto_init()
+	file_trueup_fulfillment_v1_expected_receipt_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc), len(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

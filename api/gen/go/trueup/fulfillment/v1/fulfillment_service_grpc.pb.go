@@ -19,9 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	FulfillmentService_CreateCarrier_FullMethodName = "/trueup.fulfillment.v1.FulfillmentService/CreateCarrier"
-	FulfillmentService_GetCarrier_FullMethodName    = "/trueup.fulfillment.v1.FulfillmentService/GetCarrier"
-	FulfillmentService_ListCarriers_FullMethodName  = "/trueup.fulfillment.v1.FulfillmentService/ListCarriers"
+	FulfillmentService_CreateCarrier_FullMethodName        = "/trueup.fulfillment.v1.FulfillmentService/CreateCarrier"
+	FulfillmentService_GetCarrier_FullMethodName           = "/trueup.fulfillment.v1.FulfillmentService/GetCarrier"
+	FulfillmentService_ListCarriers_FullMethodName         = "/trueup.fulfillment.v1.FulfillmentService/ListCarriers"
+	FulfillmentService_GetExpectedReceipt_FullMethodName   = "/trueup.fulfillment.v1.FulfillmentService/GetExpectedReceipt"
+	FulfillmentService_ListExpectedReceipts_FullMethodName = "/trueup.fulfillment.v1.FulfillmentService/ListExpectedReceipts"
 )
 
 // FulfillmentServiceClient is the client API for FulfillmentService service.
@@ -39,6 +41,12 @@ type FulfillmentServiceClient interface {
 	GetCarrier(ctx context.Context, in *GetCarrierRequest, opts ...grpc.CallOption) (*Carrier, error)
 	// Lists carriers in code order, one page at a time.
 	ListCarriers(ctx context.Context, in *ListCarriersRequest, opts ...grpc.CallOption) (*ListCarriersResponse, error)
+	// Returns an expected receipt. NOT_FOUND if there is none (or it belongs
+	// to another partner's purchase order).
+	GetExpectedReceipt(ctx context.Context, in *GetExpectedReceiptRequest, opts ...grpc.CallOption) (*ExpectedReceipt, error)
+	// Lists expected receipts in id order, one page at a time, filtered. A
+	// partner sees those of its own purchase orders.
+	ListExpectedReceipts(ctx context.Context, in *ListExpectedReceiptsRequest, opts ...grpc.CallOption) (*ListExpectedReceiptsResponse, error)
 }
 
 type fulfillmentServiceClient struct {
@@ -79,6 +87,26 @@ func (c *fulfillmentServiceClient) ListCarriers(ctx context.Context, in *ListCar
 	return out, nil
 }
 
+func (c *fulfillmentServiceClient) GetExpectedReceipt(ctx context.Context, in *GetExpectedReceiptRequest, opts ...grpc.CallOption) (*ExpectedReceipt, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExpectedReceipt)
+	err := c.cc.Invoke(ctx, FulfillmentService_GetExpectedReceipt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ListExpectedReceipts(ctx context.Context, in *ListExpectedReceiptsRequest, opts ...grpc.CallOption) (*ListExpectedReceiptsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListExpectedReceiptsResponse)
+	err := c.cc.Invoke(ctx, FulfillmentService_ListExpectedReceipts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FulfillmentServiceServer is the server API for FulfillmentService service.
 // All implementations must embed UnimplementedFulfillmentServiceServer
 // for forward compatibility.
@@ -94,6 +122,12 @@ type FulfillmentServiceServer interface {
 	GetCarrier(context.Context, *GetCarrierRequest) (*Carrier, error)
 	// Lists carriers in code order, one page at a time.
 	ListCarriers(context.Context, *ListCarriersRequest) (*ListCarriersResponse, error)
+	// Returns an expected receipt. NOT_FOUND if there is none (or it belongs
+	// to another partner's purchase order).
+	GetExpectedReceipt(context.Context, *GetExpectedReceiptRequest) (*ExpectedReceipt, error)
+	// Lists expected receipts in id order, one page at a time, filtered. A
+	// partner sees those of its own purchase orders.
+	ListExpectedReceipts(context.Context, *ListExpectedReceiptsRequest) (*ListExpectedReceiptsResponse, error)
 	mustEmbedUnimplementedFulfillmentServiceServer()
 }
 
@@ -112,6 +146,12 @@ func (UnimplementedFulfillmentServiceServer) GetCarrier(context.Context, *GetCar
 }
 func (UnimplementedFulfillmentServiceServer) ListCarriers(context.Context, *ListCarriersRequest) (*ListCarriersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCarriers not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) GetExpectedReceipt(context.Context, *GetExpectedReceiptRequest) (*ExpectedReceipt, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetExpectedReceipt not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ListExpectedReceipts(context.Context, *ListExpectedReceiptsRequest) (*ListExpectedReceiptsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListExpectedReceipts not implemented")
 }
 func (UnimplementedFulfillmentServiceServer) mustEmbedUnimplementedFulfillmentServiceServer() {}
 func (UnimplementedFulfillmentServiceServer) testEmbeddedByValue()                            {}
@@ -188,6 +228,42 @@ func _FulfillmentService_ListCarriers_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FulfillmentService_GetExpectedReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetExpectedReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).GetExpectedReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_GetExpectedReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).GetExpectedReceipt(ctx, req.(*GetExpectedReceiptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ListExpectedReceipts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListExpectedReceiptsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ListExpectedReceipts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ListExpectedReceipts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ListExpectedReceipts(ctx, req.(*ListExpectedReceiptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FulfillmentService_ServiceDesc is the grpc.ServiceDesc for FulfillmentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +282,14 @@ var FulfillmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCarriers",
 			Handler:    _FulfillmentService_ListCarriers_Handler,
+		},
+		{
+			MethodName: "GetExpectedReceipt",
+			Handler:    _FulfillmentService_GetExpectedReceipt_Handler,
+		},
+		{
+			MethodName: "ListExpectedReceipts",
+			Handler:    _FulfillmentService_ListExpectedReceipts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,2 @@
+DROP TABLE expected_receipt_lines;
+DROP TABLE expected_receipts;
