@@ -115,4 +115,6 @@ func (r *ExpectedReceipt) ExpectedDate() string {
 
 // VisibleTo reports whether a caller sees the receipt: internal callers see
 // every one, a partner those of its own purchase orders.
-func (r *ExpectedReceipt) VisibleTo(partner string) bool { return partner == "" || r.Partner == partner }
+func (r *ExpectedReceipt) VisibleTo(partner string) bool {
+	return partner == "" || r.Partner == partner
+}
