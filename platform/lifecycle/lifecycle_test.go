@@ -181,10 +181,19 @@ func TestErrorsWhileStoppingAreReturnedButCancellationIsNot(t *testing.T) {
 
 func TestGroupStopsItsMembersTogetherBeforeTheNextPart(t *testing.T) {
 	var j journal
-	front := lifecycle.Group("front",
-		until(&j, "grpc", 200*time.Millisecond),
-		until(&j, "gateway", 200*time.Millisecond))
+	// The group starts its members itself: wait until both run before the
+	// shutdown, or a cancel that wins the race leaves them never started.
+	var members sync.WaitGroup
+	member := func(name string) lifecycle.Part {
+		p := until(&j, name, 200*time.Millisecond)
+		run := p.Run
+		members.Add(1)
+		p.Run = func(ctx context.Context) error { members.Done(); return run(ctx) }
+		return p
+	}
+	front := lifecycle.Group("front", member("grpc"), member("gateway"))
 	cancel, result := runAsync(front, until(&j, "relay", 0))
+	members.Wait()
 	cancel()
 	start := time.Now()
 	if err := wait(t, result, 5*time.Second); err != nil {
