@@ -53,7 +53,7 @@ var services = []serviceDef{
 		return orders.New(ctx, orders.Deps{DB: d.db, JS: d.js, Logger: d.log})
 	}},
 	{fulfillment.Name, fulfillment.Migrate, func(ctx context.Context, d deps) (service, error) {
-		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log})
+		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr})
 	}},
 	{ledger.Name, ledger.Migrate, func(ctx context.Context, d deps) (service, error) {
 		return ledger.New(ctx, ledger.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, TimeZone: d.timeZone})

@@ -146,3 +146,39 @@ func Purge(ctx context.Context, db *sqldb.DB, cutoff time.Time) (int64, error) {
 	}
 	return n, nil
 }
+
+// Querier runs a query: a pool or a transaction.
+type Querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Lookup reads, without claiming it, what a completed command stored under key
+// for the caller in ctx: done=false when the key is unknown (or claimed by a
+// transaction not committed yet). A key used by a different request (another
+// fingerprint) is refused like Claim refuses it. It lets a command that must
+// call another service before its own transaction answer a retry without
+// calling that service again.
+func Lookup(ctx context.Context, q Querier, scope, key, fingerprint string) (result string, done bool, err error) {
+	if key == "" {
+		return "", false, nil
+	}
+	scope = caller.From(ctx).Qualify(scope)
+	var storedFP string
+	err = q.QueryRowContext(ctx, `SELECT fingerprint, result FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+		scope, key).Scan(&storedFP, &result)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if storedFP != fingerprint {
+		return "", false, &apperr.Error{
+			Kind:       apperr.KindInvalidArgument,
+			Reason:     "REQUEST_ID_REUSED",
+			Message:    "request_id was already used for a different request",
+			Violations: []apperr.Violation{apperr.Field("request_id", "already used for a different request; use a new request_id")},
+		}
+	}
+	return result, result != "", nil
+}

@@ -78,3 +78,14 @@ func (t *Tx) Emit(ctx context.Context, events ...any) error {
 	}
 	return t.r.outbox.Add(ctx, t.Tx, msgs...)
 }
+
+// Lookup reads what a completed command stored under requestID for the caller
+// in ctx, without claiming it (see idempotency.Lookup): done=false when no
+// committed command holds it. command is fingerprinted as Claim does.
+func Lookup(ctx context.Context, q idempotency.Querier, scope, requestID string, command any) (result string, done bool, err error) {
+	canonical, err := json.Marshal(command)
+	if err != nil {
+		return "", false, fmt.Errorf("fingerprint %s: %w", scope, err)
+	}
+	return idempotency.Lookup(ctx, q, scope, requestID, idempotency.Fingerprint(canonical))
+}

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/lifecycle"
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
@@ -23,6 +25,7 @@ import (
 	"trueup.dev/services/fulfillment/internal/app"
 	"trueup.dev/services/fulfillment/internal/events"
 	"trueup.dev/services/fulfillment/internal/grpcapi"
+	"trueup.dev/services/fulfillment/internal/inventoryclient"
 	"trueup.dev/services/fulfillment/internal/store"
 )
 
@@ -35,10 +38,15 @@ type Deps struct {
 	JS jetstream.JetStream
 	// Logger may be nil (slog.Default()).
 	Logger *slog.Logger
+	// InventoryAddr is the inventory service's gRPC target, where receiving
+	// books stock; empty: receiving answers Unavailable.
+	InventoryAddr string
 }
 
 // Service is a wired fulfillment service.
 type Service struct {
+	// conns are the client connections to other services, closed by Run.
+	conns  []*grpc.ClientConn
 	db     *sqldb.DB
 	js     jetstream.JetStream
 	log    *slog.Logger
@@ -74,7 +82,16 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
 	st := store.New(d.DB, ob, events.Encode)
 	a := app.New(st, nil)
-	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a)}, nil
+	var conns []*grpc.ClientConn
+	if d.InventoryAddr != "" {
+		conn, err := grpcserver.Dial(d.InventoryAddr)
+		if err != nil {
+			return nil, fmt.Errorf("fulfillment: inventory client: %w", err)
+		}
+		conns = append(conns, conn)
+		a.SetInventory(inventoryclient.New(inventoryv1.NewInventoryServiceClient(conn)))
+	}
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a), conns: conns}, nil
 }
 
 // Register adds the gRPC API to a server.
@@ -93,6 +110,11 @@ func (s *Service) GRPCServiceName() string {
 // drain) and the retention job. If a part stops on its own, Run stops the
 // others and returns an error.
 func (s *Service) Run(ctx context.Context) error {
+	defer func() {
+		for _, c := range s.conns {
+			_ = c.Close()
+		}
+	}()
 	err := lifecycle.Run(ctx,
 		lifecycle.Start("purchase orders consumer", drainTimeout, s.consumePurchaseOrders),
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},

@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"trueup.dev/platform/idempotency"
 	"trueup.dev/platform/inbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/storetx"
@@ -19,6 +20,8 @@ type Store interface {
 	// InInboxBatch applies many events in one transaction, each once per
 	// event id (see inbox.ProcessBatch); an effect's failure is its own Outcome.
 	InInboxBatch(ctx context.Context, consumer string, batch []Delivery) ([]inbox.Outcome, error)
+	// Querier reads committed state, for storetx.Lookup.
+	Querier() idempotency.Querier
 	Reader
 }
 
@@ -35,6 +38,9 @@ type Reader interface {
 	ListCarriers(ctx context.Context, page paging.Page) ([]*fulfillment.Carrier, error)
 	GetExpectedReceipt(ctx context.Context, id string) (*fulfillment.ExpectedReceipt, error)
 	ListExpectedReceipts(ctx context.Context, f ReceiptFilter, page paging.Page) ([]*fulfillment.ExpectedReceipt, error)
+	// ListReceiptDiscrepancies returns up to limit discrepancies after key
+	// after, by receipt id and number.
+	ListReceiptDiscrepancies(ctx context.Context, f DiscrepancyFilter, after DiscrepancyKey, limit int) ([]fulfillment.Discrepancy, error)
 }
 
 // Tx is the write side of one transaction.
@@ -48,14 +54,21 @@ type Tx interface {
 	// InsertExpectedReceipt writes a new expected receipt; false (and no
 	// change) when one with its id exists.
 	InsertExpectedReceipt(ctx context.Context, r *fulfillment.ExpectedReceipt) (bool, error)
+	// LockExpectedReceipt reads a receipt for change: no other transaction
+	// changes it until this one ends. NotFound when there is none.
+	LockExpectedReceipt(ctx context.Context, id string) (*fulfillment.ExpectedReceipt, error)
+	// SaveExpectedReceipt writes a changed receipt (its header, order lines,
+	// received lines and discrepancies) read at version prev.
+	SaveExpectedReceipt(ctx context.Context, r *fulfillment.ExpectedReceipt, prev int64) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }
 
 // Service is the fulfillment application.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store     Store
+	now       func() time.Time
+	inventory Inventory // nil: receiving answers Unavailable
 }
 
 // New builds the service. now may be nil (wall clock).

@@ -33,6 +33,59 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 			AggregateVersion: 1,
 			Carrier:          protoconv.CarrierToProto(&e.Carrier),
 		}, e.Carrier.CreatedAt)
+	case fulfillment.ReceiptLineRecorded:
+		return protoevent.Message(id, &fulfillmentv1.ReceiptLineRecorded{
+			EventId:          id,
+			OccurredAt:       timestamppb.New(e.Line.RecordedAt),
+			AggregateId:      resname.Format(protoconv.ExpectedReceiptPattern, e.Receipt.ID),
+			AggregateVersion: e.Receipt.Version,
+			PurchaseOrder:    orderName(e.Receipt.PurchaseOrder),
+			Warehouse:        e.Receipt.Warehouse,
+			Line:             protoconv.ReceivedLineToProto(&e.Receipt, e.Line),
+			Partner:          e.Receipt.Partner,
+		}, e.Line.RecordedAt)
+	case fulfillment.ReceiptDiscrepancyFlagged:
+		return protoevent.Message(id, &fulfillmentv1.ReceiptDiscrepancyFlagged{
+			EventId:          id,
+			OccurredAt:       timestamppb.New(e.Discrepancy.CreatedAt),
+			AggregateId:      resname.Format(protoconv.ExpectedReceiptPattern, e.Receipt.ID),
+			AggregateVersion: e.Receipt.Version,
+			Discrepancy:      protoconv.DiscrepancyToProto(e.Discrepancy, e.Receipt.PurchaseOrder),
+			Partner:          e.Receipt.Partner,
+		}, e.Discrepancy.CreatedAt)
+	case fulfillment.ReceiptDiscrepancyResolved:
+		return protoevent.Message(id, &fulfillmentv1.ReceiptDiscrepancyResolved{
+			EventId:          id,
+			OccurredAt:       timestamppb.New(e.Discrepancy.ResolvedAt),
+			AggregateId:      resname.Format(protoconv.ExpectedReceiptPattern, e.Receipt.ID),
+			AggregateVersion: e.Receipt.Version,
+			Discrepancy:      protoconv.DiscrepancyToProto(e.Discrepancy, e.Receipt.PurchaseOrder),
+			Partner:          e.Receipt.Partner,
+		}, e.Discrepancy.ResolvedAt)
+	case fulfillment.ReceiptClosedEvent:
+		ev := &fulfillmentv1.ReceiptClosed{
+			EventId:              id,
+			OccurredAt:           timestamppb.New(e.Receipt.ClosedAt),
+			AggregateId:          resname.Format(protoconv.ExpectedReceiptPattern, e.Receipt.ID),
+			AggregateVersion:     e.Receipt.Version,
+			PurchaseOrder:        orderName(e.Receipt.PurchaseOrder),
+			Warehouse:            e.Receipt.Warehouse,
+			LineCount:            int32(e.Totals.Lines),
+			OpenDiscrepancyCount: int32(e.Totals.OpenDiscrepancies),
+			Partner:              e.Receipt.Partner,
+		}
+		for _, t := range e.Totals.Items {
+			ev.Totals = append(ev.Totals, &fulfillmentv1.ReceiptItemTotal{Item: t.SKU, ExpectedBaseQuantity: t.Expected.String(),
+				ReceivedBaseQuantity: t.Received.String(), DamagedBaseQuantity: t.Damaged.String()})
+		}
+		return protoevent.Message(id, ev, e.Receipt.ClosedAt)
 	}
 	return outbox.Message{}, fmt.Errorf("fulfillment events: no encoding for %T", event)
+}
+
+func orderName(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "purchaseOrders/" + id
 }

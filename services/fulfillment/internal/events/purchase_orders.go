@@ -61,6 +61,7 @@ func releaseOf(msg *natsx.Message) (app.Release, error) {
 		ID:       strings.TrimPrefix(po.GetName(), "purchaseOrders/"),
 		Supplier: strings.TrimPrefix(po.GetSupplier(), "suppliers/"),
 		Partner:  po.GetPartner(),
+		Currency: po.GetCurrencyCode(), TolerancePct: po.GetOverReceiptTolerancePercent(),
 	}
 	if order.ID == "" {
 		order.ID = strings.TrimPrefix(ev.GetAggregateId(), "purchaseOrders/")
@@ -68,7 +69,8 @@ func releaseOf(msg *natsx.Message) (app.Release, error) {
 	for _, l := range po.GetLines() {
 		order.Lines = append(order.Lines, fulfillment.ReleasedLine{Warehouse: l.GetWarehouse(), ExpectedLine: fulfillment.ExpectedLine{
 			POLine: int(l.GetLineNumber()), SKU: l.GetItem(), Quantity: l.GetQuantity().GetValue(), UoM: l.GetQuantity().GetUom(),
-			BaseQty: l.GetBaseQuantity(), BaseUoM: l.GetBaseUom(), ExpectedDate: l.GetExpectedDate()}})
+			BaseQty: l.GetBaseQuantity(), BaseUoM: l.GetBaseUom(), ExpectedDate: l.GetExpectedDate(),
+			UnitPrice: l.GetUnitPrice(), TolerancePct: l.GetOverReceiptTolerancePercent()}})
 	}
 	if _, err := fulfillment.ExpectedReceipts(order, ev.GetOccurredAt().AsTime()); err != nil {
 		return app.Release{}, fmt.Errorf("event %s: %w", id, err)

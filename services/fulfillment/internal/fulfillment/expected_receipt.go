@@ -5,42 +5,61 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"trueup.dev/platform/qty"
 )
 
 // ReceiptState is where an expected receipt is.
 type ReceiptState int
 
-// The states. Receiving (issue 10, next) moves an OPEN receipt on.
+// The states: OPEN until the first line is recorded, RECEIVING while lines
+// come in, CLOSED once closed (nothing more is recorded against it).
 const (
 	ReceiptOpen ReceiptState = iota + 1
+	ReceiptReceiving
+	ReceiptClosed
 )
+
+var receiptStates = map[ReceiptState]string{ReceiptOpen: "OPEN", ReceiptReceiving: "RECEIVING", ReceiptClosed: "CLOSED"}
 
 // String is the state's name as the API spells it.
 func (s ReceiptState) String() string {
-	if s == ReceiptOpen {
-		return "OPEN"
+	if n, ok := receiptStates[s]; ok {
+		return n
 	}
 	return fmt.Sprintf("ReceiptState(%d)", int(s))
 }
 
 // ParseReceiptState reads a state stored by String.
 func ParseReceiptState(s string) (ReceiptState, bool) {
-	if s == "OPEN" {
-		return ReceiptOpen, true
+	for st, n := range receiptStates {
+		if n == s {
+			return st, true
+		}
 	}
 	return 0, false
 }
 
-// ExpectedReceipt is what a warehouse expects of one purchase order.
+// ExpectedReceipt is what a warehouse expects of one purchase order, and
+// what was received against it: a blind receipt (goods that came without a
+// purchase order or notice) has no purchase order and no expected lines.
 type ExpectedReceipt struct {
-	ID            string // "{purchase order id}-{WAREHOUSE}"
-	PurchaseOrder string
+	ID            string // "{purchase order id}-{WAREHOUSE}", or "BLIND-..." for a blind receipt
+	PurchaseOrder string // "" for a blind receipt
 	Supplier      string
 	Warehouse     string
 	Partner       string
+	Blind         bool
+	Reference     string // a blind receipt's delivery note or carrier reference
+	Currency      string // the purchase order's; "" for a blind receipt
+	TolerancePct  string // the order's over-receipt tolerance, percent; "" is 0
 	State         ReceiptState
 	Lines         []ExpectedLine
+	Received      []ReceivedLine
+	Discrepancies []Discrepancy
 	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	ClosedAt      time.Time
 	Version       int64
 }
 
@@ -53,6 +72,12 @@ type ExpectedLine struct {
 	BaseQty      string // exact decimal in BaseUoM
 	BaseUoM      string
 	ExpectedDate string // "YYYY-MM-DD" or ""
+	UnitPrice    string // per UoM, in the receipt's currency, as the order gave it
+	TolerancePct string // the line's over-receipt tolerance; "" takes the order's
+	// ReceivedQty and DamagedQty are what was received against the line
+	// (damaged included), in base units.
+	ReceivedQty qty.Qty
+	DamagedQty  qty.Qty
 }
 
 // ReleasedLine is a released purchase order line as orders' event carries it.
@@ -63,8 +88,9 @@ type ReleasedLine struct {
 
 // ReleasedOrder is a released purchase order.
 type ReleasedOrder struct {
-	ID, Supplier, Partner string
-	Lines                 []ReleasedLine
+	ID, Supplier, Partner  string
+	Currency, TolerancePct string
+	Lines                  []ReleasedLine
 }
 
 // ReceiptID is the expected receipt of an order at a warehouse: derived, so
@@ -86,7 +112,8 @@ func ExpectedReceipts(po ReleasedOrder, now time.Time) ([]*ExpectedReceipt, erro
 		r := byWarehouse[wh]
 		if r == nil {
 			r = &ExpectedReceipt{ID: ReceiptID(po.ID, wh), PurchaseOrder: po.ID, Supplier: po.Supplier, Warehouse: wh,
-				Partner: po.Partner, State: ReceiptOpen, CreatedAt: now.UTC(), Version: 1}
+				Partner: po.Partner, Currency: po.Currency, TolerancePct: po.TolerancePct, State: ReceiptOpen,
+				CreatedAt: now.UTC(), UpdatedAt: now.UTC(), Version: 1}
 			byWarehouse[wh] = r
 		}
 		r.Lines = append(r.Lines, l.ExpectedLine)

@@ -6,6 +6,7 @@ package grpcapi
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
@@ -92,11 +93,9 @@ func (s *Server) ListExpectedReceipts(ctx context.Context, req *fulfillmentv1.Li
 			f.PurchaseOrder = ids[0]
 		}
 	}
-	switch req.GetState() {
-	case fulfillmentv1.ExpectedReceiptState_EXPECTED_RECEIPT_STATE_UNSPECIFIED:
-	case fulfillmentv1.ExpectedReceiptState_EXPECTED_RECEIPT_STATE_OPEN:
-		f.State = fulfillment.ReceiptOpen
-	default:
+	if st, ok := protoconv.ReceiptStateFromProto(req.GetState()); ok {
+		f.State = st
+	} else {
 		v.Add("state", "is not an expected receipt state")
 	}
 	if err := v.Err(); err != nil {
@@ -118,4 +117,142 @@ func (s *Server) ListExpectedReceipts(ctx context.Context, req *fulfillmentv1.Li
 		resp.NextPageToken = page.Next(n, rs[n-1].ID)
 	}
 	return resp, nil
+}
+
+// CreateBlindReceipt opens a receipt for goods with no order or notice.
+func (s *Server) CreateBlindReceipt(ctx context.Context, req *fulfillmentv1.CreateBlindReceiptRequest) (*fulfillmentv1.ExpectedReceipt, error) {
+	r, err := s.app.CreateBlindReceipt(ctx, req.GetRequestId(), fulfillment.Blind{Warehouse: req.GetWarehouse(),
+		Supplier: strings.TrimPrefix(strings.TrimSpace(req.GetSupplier()), "suppliers/"), Reference: req.GetReference()})
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.ExpectedReceiptToProto(r), nil
+}
+
+// RecordReceiptLine records one scanned line.
+func (s *Server) RecordReceiptLine(ctx context.Context, req *fulfillmentv1.RecordReceiptLineRequest) (*fulfillmentv1.RecordReceiptLineResponse, error) {
+	ids, err := resname.Parse("receipt", req.GetReceipt(), protoconv.ExpectedReceiptPattern)
+	if err != nil {
+		return nil, err
+	}
+	scan := fulfillment.Scan{Code: req.GetItem(), Quantity: req.GetQuantity().GetValue(), UoM: req.GetQuantity().GetUom(),
+		Lot: req.GetLot(), Expiry: strings.TrimSpace(req.GetExpiryDate()), Location: req.GetLocation(),
+		UnitCost: protoconv.UnitCostFromProto(req.GetUnitCost())}
+	switch req.GetCondition() {
+	case fulfillmentv1.Condition_CONDITION_GOOD:
+		scan.Condition = fulfillment.ConditionGood
+	case fulfillmentv1.Condition_CONDITION_DAMAGED:
+		scan.Condition = fulfillment.ConditionDamaged
+	}
+	res, err := s.app.RecordReceiptLine(ctx, req.GetRequestId(), ids[0], scan)
+	if err != nil {
+		return nil, err
+	}
+	out := &fulfillmentv1.RecordReceiptLineResponse{Receipt: protoconv.ExpectedReceiptToProto(res.Receipt),
+		Line: protoconv.ReceivedLineToProto(res.Receipt, res.Line)}
+	for _, d := range res.Discrepancies {
+		out.Discrepancies = append(out.Discrepancies, protoconv.DiscrepancyToProto(d, res.Receipt.PurchaseOrder))
+	}
+	return out, nil
+}
+
+// CloseReceipt closes a receipt.
+func (s *Server) CloseReceipt(ctx context.Context, req *fulfillmentv1.CloseReceiptRequest) (*fulfillmentv1.CloseReceiptResponse, error) {
+	ids, err := resname.Parse("name", req.GetName(), protoconv.ExpectedReceiptPattern)
+	if err != nil {
+		return nil, err
+	}
+	r, flagged, err := s.app.CloseReceipt(ctx, req.GetRequestId(), ids[0])
+	if err != nil {
+		return nil, err
+	}
+	out := &fulfillmentv1.CloseReceiptResponse{Receipt: protoconv.ExpectedReceiptToProto(r)}
+	for _, d := range flagged {
+		out.Discrepancies = append(out.Discrepancies, protoconv.DiscrepancyToProto(d, r.PurchaseOrder))
+	}
+	return out, nil
+}
+
+// discrepancyPattern is the resource name pattern of receipt discrepancies.
+const discrepancyPattern = "expectedReceipts/*/discrepancies/*"
+
+// ListReceiptDiscrepancies pages through discrepancies by receipt and number.
+func (s *Server) ListReceiptDiscrepancies(ctx context.Context, req *fulfillmentv1.ListReceiptDiscrepanciesRequest) (*fulfillmentv1.ListReceiptDiscrepanciesResponse, error) {
+	var v apperr.Violations
+	f := app.DiscrepancyFilter{Warehouse: strings.ToUpper(strings.TrimSpace(req.GetWarehouse()))}
+	if n := req.GetReceipt(); n != "" {
+		if ids, err := resname.Parse("receipt", n, protoconv.ExpectedReceiptPattern); err != nil {
+			v.Add("receipt", "must be a receipt's name, \"expectedReceipts/{id}\"")
+		} else {
+			f.Receipt = ids[0]
+		}
+	}
+	switch req.GetState() {
+	case fulfillmentv1.DiscrepancyState_DISCREPANCY_STATE_UNSPECIFIED:
+	case fulfillmentv1.DiscrepancyState_DISCREPANCY_STATE_OPEN:
+		open := true
+		f.Open = &open
+	case fulfillmentv1.DiscrepancyState_DISCREPANCY_STATE_RESOLVED:
+		open := false
+		f.Open = &open
+	default:
+		v.Add("state", "is not a discrepancy state")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	state := "all"
+	if f.Open != nil {
+		state = strconv.FormatBool(*f.Open)
+	}
+	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), fmt.Sprintf("receiptDiscrepancies|%s|%s|%s", f.Receipt, f.Warehouse, state))
+	if err != nil {
+		return nil, err
+	}
+	var after app.DiscrepancyKey
+	if page.After != "" {
+		r, n, ok := strings.Cut(page.After, "|")
+		num, err := strconv.Atoi(n)
+		if !ok || err != nil {
+			return nil, apperr.Invalid(apperr.Field("page_token", "is not a token this list gave"))
+		}
+		after = app.DiscrepancyKey{Receipt: r, Number: num}
+	}
+	ds, err := s.app.ListReceiptDiscrepancies(ctx, f, after, page.Limit)
+	if err != nil {
+		return nil, err
+	}
+	resp := &fulfillmentv1.ListReceiptDiscrepanciesResponse{}
+	for _, d := range ds {
+		resp.Discrepancies = append(resp.Discrepancies, protoconv.DiscrepancyToProto(d, ""))
+	}
+	if n := len(ds); n > 0 {
+		resp.NextPageToken = page.Next(n, fmt.Sprintf("%s|%d", ds[n-1].Receipt, ds[n-1].Number))
+	}
+	return resp, nil
+}
+
+// ResolveReceiptDiscrepancy settles a discrepancy.
+func (s *Server) ResolveReceiptDiscrepancy(ctx context.Context, req *fulfillmentv1.ResolveReceiptDiscrepancyRequest) (*fulfillmentv1.ReceiptDiscrepancy, error) {
+	ids, err := resname.Parse("name", req.GetName(), discrepancyPattern)
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(ids[1])
+	if err != nil || n < 1 {
+		return nil, apperr.Invalid(apperr.Field("name", "must end in a discrepancy number, \"expectedReceipts/{id}/discrepancies/{number}\""))
+	}
+	in := fulfillment.Resolve{Note: req.GetNote(), Quantity: req.GetQuantity().GetValue(), UoM: req.GetQuantity().GetUom(),
+		Lot: req.GetLot(), Expiry: strings.TrimSpace(req.GetExpiryDate()), UnitCost: protoconv.UnitCostFromProto(req.GetUnitCost())}
+	switch req.GetResolution() {
+	case fulfillmentv1.DiscrepancyResolution_DISCREPANCY_RESOLUTION_ACCEPT:
+		in.Resolution = fulfillment.ResolutionAccept
+	case fulfillmentv1.DiscrepancyResolution_DISCREPANCY_RESOLUTION_REJECT:
+		in.Resolution = fulfillment.ResolutionReject
+	}
+	d, err := s.app.ResolveReceiptDiscrepancy(ctx, req.GetRequestId(), ids[0], n, in)
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.DiscrepancyToProto(*d, ""), nil
 }

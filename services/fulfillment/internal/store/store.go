@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/idempotency"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/sqldb"
@@ -47,6 +48,9 @@ var _ app.Store = (*Store)(nil)
 func New(db *sqldb.DB, ob *outbox.Outbox, encode storetx.Encoder) *Store {
 	return &Store{db: db, tx: storetx.NewRunner(db, ob, encode), reader: reader{q: db}}
 }
+
+// Querier reads committed state outside any transaction.
+func (s *Store) Querier() idempotency.Querier { return s.db }
 
 // InTx runs fn in one database transaction.
 func (s *Store) InTx(ctx context.Context, fn func(tx app.Tx) error) error {

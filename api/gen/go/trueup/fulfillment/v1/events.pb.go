@@ -331,11 +331,502 @@ func (x *ShippedLine) GetBaseQuantity() string {
 	return ""
 }
 
+// Published when a receipt line is scanned, booked or HELD.
+type ReceiptLineRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the line was scanned.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The receipt, "expectedReceipts/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The receipt's version after the line.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The purchase order, "purchaseOrders/{id}"; empty for a blind receipt.
+	PurchaseOrder string `protobuf:"bytes,5,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// The warehouse code.
+	Warehouse string `protobuf:"bytes,6,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The line (its purchase_order_line is the order line it counts against).
+	Line *ReceivedLine `protobuf:"bytes,7,opt,name=line,proto3" json:"line,omitempty"`
+	// The partner that owns the receipt; empty for an internal one.
+	Partner       string `protobuf:"bytes,8,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiptLineRecorded) Reset() {
+	*x = ReceiptLineRecorded{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptLineRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptLineRecorded) ProtoMessage() {}
+
+func (x *ReceiptLineRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptLineRecorded.ProtoReflect.Descriptor instead.
+func (*ReceiptLineRecorded) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ReceiptLineRecorded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ReceiptLineRecorded) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ReceiptLineRecorded) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *ReceiptLineRecorded) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *ReceiptLineRecorded) GetPurchaseOrder() string {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return ""
+}
+
+func (x *ReceiptLineRecorded) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ReceiptLineRecorded) GetLine() *ReceivedLine {
+	if x != nil {
+		return x.Line
+	}
+	return nil
+}
+
+func (x *ReceiptLineRecorded) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// Published the moment a receipt discrepancy is found.
+type ReceiptDiscrepancyFlagged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was found.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The receipt, "expectedReceipts/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The receipt's version after it.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The discrepancy.
+	Discrepancy *ReceiptDiscrepancy `protobuf:"bytes,5,opt,name=discrepancy,proto3" json:"discrepancy,omitempty"`
+	// The partner that owns the receipt; empty for an internal one.
+	Partner       string `protobuf:"bytes,6,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiptDiscrepancyFlagged) Reset() {
+	*x = ReceiptDiscrepancyFlagged{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptDiscrepancyFlagged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptDiscrepancyFlagged) ProtoMessage() {}
+
+func (x *ReceiptDiscrepancyFlagged) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptDiscrepancyFlagged.ProtoReflect.Descriptor instead.
+func (*ReceiptDiscrepancyFlagged) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ReceiptDiscrepancyFlagged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancyFlagged) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ReceiptDiscrepancyFlagged) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancyFlagged) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *ReceiptDiscrepancyFlagged) GetDiscrepancy() *ReceiptDiscrepancy {
+	if x != nil {
+		return x.Discrepancy
+	}
+	return nil
+}
+
+func (x *ReceiptDiscrepancyFlagged) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// Published when a receipt discrepancy is resolved.
+type ReceiptDiscrepancyResolved struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was resolved.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The receipt, "expectedReceipts/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The receipt's version after it.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The discrepancy, resolved.
+	Discrepancy *ReceiptDiscrepancy `protobuf:"bytes,5,opt,name=discrepancy,proto3" json:"discrepancy,omitempty"`
+	// The partner that owns the receipt; empty for an internal one.
+	Partner       string `protobuf:"bytes,6,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiptDiscrepancyResolved) Reset() {
+	*x = ReceiptDiscrepancyResolved{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptDiscrepancyResolved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptDiscrepancyResolved) ProtoMessage() {}
+
+func (x *ReceiptDiscrepancyResolved) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptDiscrepancyResolved.ProtoReflect.Descriptor instead.
+func (*ReceiptDiscrepancyResolved) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ReceiptDiscrepancyResolved) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancyResolved) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ReceiptDiscrepancyResolved) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancyResolved) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *ReceiptDiscrepancyResolved) GetDiscrepancy() *ReceiptDiscrepancy {
+	if x != nil {
+		return x.Discrepancy
+	}
+	return nil
+}
+
+func (x *ReceiptDiscrepancyResolved) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// Published when a receipt is closed, with its totals.
+type ReceiptClosed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was closed.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The receipt, "expectedReceipts/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The receipt's version after the close.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The purchase order, "purchaseOrders/{id}"; empty for a blind receipt.
+	PurchaseOrder string `protobuf:"bytes,5,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// The warehouse code.
+	Warehouse string `protobuf:"bytes,6,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Per item: expected, booked, and booked damaged, in base units.
+	Totals []*ReceiptItemTotal `protobuf:"bytes,7,rep,name=totals,proto3" json:"totals,omitempty"`
+	// The lines scanned.
+	LineCount int32 `protobuf:"varint,8,opt,name=line_count,json=lineCount,proto3" json:"line_count,omitempty"`
+	// The discrepancies still open at close (SHORT ones included).
+	OpenDiscrepancyCount int32 `protobuf:"varint,9,opt,name=open_discrepancy_count,json=openDiscrepancyCount,proto3" json:"open_discrepancy_count,omitempty"`
+	// The partner that owns the receipt; empty for an internal one.
+	Partner       string `protobuf:"bytes,10,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiptClosed) Reset() {
+	*x = ReceiptClosed{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptClosed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptClosed) ProtoMessage() {}
+
+func (x *ReceiptClosed) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptClosed.ProtoReflect.Descriptor instead.
+func (*ReceiptClosed) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReceiptClosed) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ReceiptClosed) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ReceiptClosed) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *ReceiptClosed) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *ReceiptClosed) GetPurchaseOrder() string {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return ""
+}
+
+func (x *ReceiptClosed) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ReceiptClosed) GetTotals() []*ReceiptItemTotal {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *ReceiptClosed) GetLineCount() int32 {
+	if x != nil {
+		return x.LineCount
+	}
+	return 0
+}
+
+func (x *ReceiptClosed) GetOpenDiscrepancyCount() int32 {
+	if x != nil {
+		return x.OpenDiscrepancyCount
+	}
+	return 0
+}
+
+func (x *ReceiptClosed) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// One item's totals on a closed receipt.
+type ReceiptItemTotal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item, by SKU.
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// Ordered, in the base unit, exact ("0" for goods not on the order).
+	ExpectedBaseQuantity string `protobuf:"bytes,2,opt,name=expected_base_quantity,json=expectedBaseQuantity,proto3" json:"expected_base_quantity,omitempty"`
+	// Booked in inventory (damaged included).
+	ReceivedBaseQuantity string `protobuf:"bytes,3,opt,name=received_base_quantity,json=receivedBaseQuantity,proto3" json:"received_base_quantity,omitempty"`
+	// Booked damaged, into quarantine.
+	DamagedBaseQuantity string `protobuf:"bytes,4,opt,name=damaged_base_quantity,json=damagedBaseQuantity,proto3" json:"damaged_base_quantity,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *ReceiptItemTotal) Reset() {
+	*x = ReceiptItemTotal{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptItemTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptItemTotal) ProtoMessage() {}
+
+func (x *ReceiptItemTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptItemTotal.ProtoReflect.Descriptor instead.
+func (*ReceiptItemTotal) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReceiptItemTotal) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ReceiptItemTotal) GetExpectedBaseQuantity() string {
+	if x != nil {
+		return x.ExpectedBaseQuantity
+	}
+	return ""
+}
+
+func (x *ReceiptItemTotal) GetReceivedBaseQuantity() string {
+	if x != nil {
+		return x.ReceivedBaseQuantity
+	}
+	return ""
+}
+
+func (x *ReceiptItemTotal) GetDamagedBaseQuantity() string {
+	if x != nil {
+		return x.DamagedBaseQuantity
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\"trueup/fulfillment/v1/events.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf2\x01\n" +
+	"\"trueup/fulfillment/v1/events.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf2\x01\n" +
 	"\x0eCarrierCreated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -363,7 +854,52 @@ const file_trueup_fulfillment_v1_events_proto_rawDesc = "" +
 	"\x10sales_order_line\x18\x01 \x01(\x05R\x0esalesOrderLine\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x124\n" +
 	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12#\n" +
-	"\rbase_quantity\x18\x04 \x01(\tR\fbaseQuantityB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\rbase_quantity\x18\x04 \x01(\tR\fbaseQuantity\"\xd5\x02\n" +
+	"\x13ReceiptLineRecorded\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12%\n" +
+	"\x0epurchase_order\x18\x05 \x01(\tR\rpurchaseOrder\x12\x1c\n" +
+	"\twarehouse\x18\x06 \x01(\tR\twarehouse\x127\n" +
+	"\x04line\x18\a \x01(\v2#.trueup.fulfillment.v1.ReceivedLineR\x04line\x12\x18\n" +
+	"\apartner\x18\b \x01(\tR\apartner\"\xaa\x02\n" +
+	"\x19ReceiptDiscrepancyFlagged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12K\n" +
+	"\vdiscrepancy\x18\x05 \x01(\v2).trueup.fulfillment.v1.ReceiptDiscrepancyR\vdiscrepancy\x12\x18\n" +
+	"\apartner\x18\x06 \x01(\tR\apartner\"\xab\x02\n" +
+	"\x1aReceiptDiscrepancyResolved\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12K\n" +
+	"\vdiscrepancy\x18\x05 \x01(\v2).trueup.fulfillment.v1.ReceiptDiscrepancyR\vdiscrepancy\x12\x18\n" +
+	"\apartner\x18\x06 \x01(\tR\apartner\"\xac\x03\n" +
+	"\rReceiptClosed\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12%\n" +
+	"\x0epurchase_order\x18\x05 \x01(\tR\rpurchaseOrder\x12\x1c\n" +
+	"\twarehouse\x18\x06 \x01(\tR\twarehouse\x12?\n" +
+	"\x06totals\x18\a \x03(\v2'.trueup.fulfillment.v1.ReceiptItemTotalR\x06totals\x12\x1d\n" +
+	"\n" +
+	"line_count\x18\b \x01(\x05R\tlineCount\x124\n" +
+	"\x16open_discrepancy_count\x18\t \x01(\x05R\x14openDiscrepancyCount\x12\x18\n" +
+	"\apartner\x18\n" +
+	" \x01(\tR\apartner\"\xc6\x01\n" +
+	"\x10ReceiptItemTotal\x12\x12\n" +
+	"\x04item\x18\x01 \x01(\tR\x04item\x124\n" +
+	"\x16expected_base_quantity\x18\x02 \x01(\tR\x14expectedBaseQuantity\x124\n" +
+	"\x16received_base_quantity\x18\x03 \x01(\tR\x14receivedBaseQuantity\x122\n" +
+	"\x15damaged_base_quantity\x18\x04 \x01(\tR\x13damagedBaseQuantityB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_events_proto_rawDescOnce sync.Once
@@ -377,27 +913,42 @@ func file_trueup_fulfillment_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_events_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_trueup_fulfillment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_trueup_fulfillment_v1_events_proto_goTypes = []any{
-	(*CarrierCreated)(nil),        // 0: trueup.fulfillment.v1.CarrierCreated
-	(*ShipmentConfirmed)(nil),     // 1: trueup.fulfillment.v1.ShipmentConfirmed
-	(*ShippedLine)(nil),           // 2: trueup.fulfillment.v1.ShippedLine
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*Carrier)(nil),               // 4: trueup.fulfillment.v1.Carrier
-	(*v1.Quantity)(nil),           // 5: trueup.type.v1.Quantity
+	(*CarrierCreated)(nil),             // 0: trueup.fulfillment.v1.CarrierCreated
+	(*ShipmentConfirmed)(nil),          // 1: trueup.fulfillment.v1.ShipmentConfirmed
+	(*ShippedLine)(nil),                // 2: trueup.fulfillment.v1.ShippedLine
+	(*ReceiptLineRecorded)(nil),        // 3: trueup.fulfillment.v1.ReceiptLineRecorded
+	(*ReceiptDiscrepancyFlagged)(nil),  // 4: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged
+	(*ReceiptDiscrepancyResolved)(nil), // 5: trueup.fulfillment.v1.ReceiptDiscrepancyResolved
+	(*ReceiptClosed)(nil),              // 6: trueup.fulfillment.v1.ReceiptClosed
+	(*ReceiptItemTotal)(nil),           // 7: trueup.fulfillment.v1.ReceiptItemTotal
+	(*timestamppb.Timestamp)(nil),      // 8: google.protobuf.Timestamp
+	(*Carrier)(nil),                    // 9: trueup.fulfillment.v1.Carrier
+	(*v1.Quantity)(nil),                // 10: trueup.type.v1.Quantity
+	(*ReceivedLine)(nil),               // 11: trueup.fulfillment.v1.ReceivedLine
+	(*ReceiptDiscrepancy)(nil),         // 12: trueup.fulfillment.v1.ReceiptDiscrepancy
 }
 var file_trueup_fulfillment_v1_events_proto_depIdxs = []int32{
-	3, // 0: trueup.fulfillment.v1.CarrierCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	4, // 1: trueup.fulfillment.v1.CarrierCreated.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	3, // 2: trueup.fulfillment.v1.ShipmentConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
-	2, // 3: trueup.fulfillment.v1.ShipmentConfirmed.lines:type_name -> trueup.fulfillment.v1.ShippedLine
-	3, // 4: trueup.fulfillment.v1.ShipmentConfirmed.ship_time:type_name -> google.protobuf.Timestamp
-	5, // 5: trueup.fulfillment.v1.ShippedLine.quantity:type_name -> trueup.type.v1.Quantity
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	8,  // 0: trueup.fulfillment.v1.CarrierCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	9,  // 1: trueup.fulfillment.v1.CarrierCreated.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	8,  // 2: trueup.fulfillment.v1.ShipmentConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
+	2,  // 3: trueup.fulfillment.v1.ShipmentConfirmed.lines:type_name -> trueup.fulfillment.v1.ShippedLine
+	8,  // 4: trueup.fulfillment.v1.ShipmentConfirmed.ship_time:type_name -> google.protobuf.Timestamp
+	10, // 5: trueup.fulfillment.v1.ShippedLine.quantity:type_name -> trueup.type.v1.Quantity
+	8,  // 6: trueup.fulfillment.v1.ReceiptLineRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	11, // 7: trueup.fulfillment.v1.ReceiptLineRecorded.line:type_name -> trueup.fulfillment.v1.ReceivedLine
+	8,  // 8: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 9: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	8,  // 10: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 11: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	8,  // 12: trueup.fulfillment.v1.ReceiptClosed.occurred_at:type_name -> google.protobuf.Timestamp
+	7,  // 13: trueup.fulfillment.v1.ReceiptClosed.totals:type_name -> trueup.fulfillment.v1.ReceiptItemTotal
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_events_proto_init() }
@@ -406,13 +957,14 @@ func file_trueup_fulfillment_v1_events_proto_init() {
 		return
 	}
 	file_trueup_fulfillment_v1_carrier_proto_init()
+	file_trueup_fulfillment_v1_expected_receipt_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_events_proto_rawDesc), len(file_trueup_fulfillment_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -23,6 +23,310 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// The condition goods arrive in.
+type Condition int32
+
+const (
+	// Not set: refused.
+	Condition_CONDITION_UNSPECIFIED Condition = 0
+	// Fit to sell.
+	Condition_CONDITION_GOOD Condition = 1
+	// Damaged: booked into quarantine and flagged DAMAGED.
+	Condition_CONDITION_DAMAGED Condition = 2
+)
+
+// Enum value maps for Condition.
+var (
+	Condition_name = map[int32]string{
+		0: "CONDITION_UNSPECIFIED",
+		1: "CONDITION_GOOD",
+		2: "CONDITION_DAMAGED",
+	}
+	Condition_value = map[string]int32{
+		"CONDITION_UNSPECIFIED": 0,
+		"CONDITION_GOOD":        1,
+		"CONDITION_DAMAGED":     2,
+	}
+)
+
+func (x Condition) Enum() *Condition {
+	p := new(Condition)
+	*p = x
+	return p
+}
+
+func (x Condition) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Condition) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[0].Descriptor()
+}
+
+func (Condition) Type() protoreflect.EnumType {
+	return &file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[0]
+}
+
+func (x Condition) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Condition.Descriptor instead.
+func (Condition) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{0}
+}
+
+// Whether a received line is stock.
+type ReceivedLineState int32
+
+const (
+	// Not set.
+	ReceivedLineState_RECEIVED_LINE_STATE_UNSPECIFIED ReceivedLineState = 0
+	// Booked in inventory.
+	ReceivedLineState_RECEIVED_LINE_STATE_BOOKED ReceivedLineState = 1
+	// Scanned but not booked: it lacks what inventory needs (a lot, a unit
+	// the item knows, a cost for goods on no order line). Accepting its
+	// discrepancy with what it lacked books it; rejecting it rejects it.
+	ReceivedLineState_RECEIVED_LINE_STATE_HELD ReceivedLineState = 2
+	// Refused: its discrepancy was rejected; nothing was booked.
+	ReceivedLineState_RECEIVED_LINE_STATE_REJECTED ReceivedLineState = 3
+)
+
+// Enum value maps for ReceivedLineState.
+var (
+	ReceivedLineState_name = map[int32]string{
+		0: "RECEIVED_LINE_STATE_UNSPECIFIED",
+		1: "RECEIVED_LINE_STATE_BOOKED",
+		2: "RECEIVED_LINE_STATE_HELD",
+		3: "RECEIVED_LINE_STATE_REJECTED",
+	}
+	ReceivedLineState_value = map[string]int32{
+		"RECEIVED_LINE_STATE_UNSPECIFIED": 0,
+		"RECEIVED_LINE_STATE_BOOKED":      1,
+		"RECEIVED_LINE_STATE_HELD":        2,
+		"RECEIVED_LINE_STATE_REJECTED":    3,
+	}
+)
+
+func (x ReceivedLineState) Enum() *ReceivedLineState {
+	p := new(ReceivedLineState)
+	*p = x
+	return p
+}
+
+func (x ReceivedLineState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReceivedLineState) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[1].Descriptor()
+}
+
+func (ReceivedLineState) Type() protoreflect.EnumType {
+	return &file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[1]
+}
+
+func (x ReceivedLineState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReceivedLineState.Descriptor instead.
+func (ReceivedLineState) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{1}
+}
+
+// What differs.
+type DiscrepancyKind int32
+
+const (
+	// Not set.
+	DiscrepancyKind_DISCREPANCY_KIND_UNSPECIFIED DiscrepancyKind = 0
+	// Less received of an order line than ordered, at close.
+	DiscrepancyKind_DISCREPANCY_KIND_SHORT DiscrepancyKind = 1
+	// More received of an order line than its tolerance allows.
+	DiscrepancyKind_DISCREPANCY_KIND_OVER DiscrepancyKind = 2
+	// An item not on the purchase order: booked into quarantine when the
+	// scan gave a unit cost, else HELD until accepted with one.
+	DiscrepancyKind_DISCREPANCY_KIND_UNEXPECTED_ITEM DiscrepancyKind = 3
+	// Goods arrived damaged: booked into quarantine.
+	DiscrepancyKind_DISCREPANCY_KIND_DAMAGED DiscrepancyKind = 4
+	// A lot-tracked item scanned with no lot, or an item that needs an
+	// expiry with none: HELD.
+	DiscrepancyKind_DISCREPANCY_KIND_LOT_MISSING DiscrepancyKind = 5
+	// A lot past its expiry date: booked into quarantine.
+	DiscrepancyKind_DISCREPANCY_KIND_LOT_EXPIRED DiscrepancyKind = 6
+	// A quantity in a unit the item does not know (or that does not convert
+	// exactly): HELD.
+	DiscrepancyKind_DISCREPANCY_KIND_UOM_NOT_CONVERTIBLE DiscrepancyKind = 7
+	// A blind receipt's line with no cost: HELD until accepted with one.
+	DiscrepancyKind_DISCREPANCY_KIND_NO_COST DiscrepancyKind = 8
+	// Goods arrived with no purchase order or notice.
+	DiscrepancyKind_DISCREPANCY_KIND_BLIND_RECEIPT DiscrepancyKind = 9
+)
+
+// Enum value maps for DiscrepancyKind.
+var (
+	DiscrepancyKind_name = map[int32]string{
+		0: "DISCREPANCY_KIND_UNSPECIFIED",
+		1: "DISCREPANCY_KIND_SHORT",
+		2: "DISCREPANCY_KIND_OVER",
+		3: "DISCREPANCY_KIND_UNEXPECTED_ITEM",
+		4: "DISCREPANCY_KIND_DAMAGED",
+		5: "DISCREPANCY_KIND_LOT_MISSING",
+		6: "DISCREPANCY_KIND_LOT_EXPIRED",
+		7: "DISCREPANCY_KIND_UOM_NOT_CONVERTIBLE",
+		8: "DISCREPANCY_KIND_NO_COST",
+		9: "DISCREPANCY_KIND_BLIND_RECEIPT",
+	}
+	DiscrepancyKind_value = map[string]int32{
+		"DISCREPANCY_KIND_UNSPECIFIED":         0,
+		"DISCREPANCY_KIND_SHORT":               1,
+		"DISCREPANCY_KIND_OVER":                2,
+		"DISCREPANCY_KIND_UNEXPECTED_ITEM":     3,
+		"DISCREPANCY_KIND_DAMAGED":             4,
+		"DISCREPANCY_KIND_LOT_MISSING":         5,
+		"DISCREPANCY_KIND_LOT_EXPIRED":         6,
+		"DISCREPANCY_KIND_UOM_NOT_CONVERTIBLE": 7,
+		"DISCREPANCY_KIND_NO_COST":             8,
+		"DISCREPANCY_KIND_BLIND_RECEIPT":       9,
+	}
+)
+
+func (x DiscrepancyKind) Enum() *DiscrepancyKind {
+	p := new(DiscrepancyKind)
+	*p = x
+	return p
+}
+
+func (x DiscrepancyKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DiscrepancyKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[2].Descriptor()
+}
+
+func (DiscrepancyKind) Type() protoreflect.EnumType {
+	return &file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[2]
+}
+
+func (x DiscrepancyKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DiscrepancyKind.Descriptor instead.
+func (DiscrepancyKind) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{2}
+}
+
+// Whether a discrepancy is settled.
+type DiscrepancyState int32
+
+const (
+	// Not set.
+	DiscrepancyState_DISCREPANCY_STATE_UNSPECIFIED DiscrepancyState = 0
+	// Waiting for a resolution.
+	DiscrepancyState_DISCREPANCY_STATE_OPEN DiscrepancyState = 1
+	// Resolved.
+	DiscrepancyState_DISCREPANCY_STATE_RESOLVED DiscrepancyState = 2
+)
+
+// Enum value maps for DiscrepancyState.
+var (
+	DiscrepancyState_name = map[int32]string{
+		0: "DISCREPANCY_STATE_UNSPECIFIED",
+		1: "DISCREPANCY_STATE_OPEN",
+		2: "DISCREPANCY_STATE_RESOLVED",
+	}
+	DiscrepancyState_value = map[string]int32{
+		"DISCREPANCY_STATE_UNSPECIFIED": 0,
+		"DISCREPANCY_STATE_OPEN":        1,
+		"DISCREPANCY_STATE_RESOLVED":    2,
+	}
+)
+
+func (x DiscrepancyState) Enum() *DiscrepancyState {
+	p := new(DiscrepancyState)
+	*p = x
+	return p
+}
+
+func (x DiscrepancyState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DiscrepancyState) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[3].Descriptor()
+}
+
+func (DiscrepancyState) Type() protoreflect.EnumType {
+	return &file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[3]
+}
+
+func (x DiscrepancyState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DiscrepancyState.Descriptor instead.
+func (DiscrepancyState) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{3}
+}
+
+// How a discrepancy was settled.
+type DiscrepancyResolution int32
+
+const (
+	// Not set.
+	DiscrepancyResolution_DISCREPANCY_RESOLUTION_UNSPECIFIED DiscrepancyResolution = 0
+	// The goods are taken as they came; a HELD line is booked, with what it
+	// lacked.
+	DiscrepancyResolution_DISCREPANCY_RESOLUTION_ACCEPT DiscrepancyResolution = 1
+	// The goods are refused: a HELD line is not booked (REJECTED); booked
+	// goods are for purchasing to return (orders' discrepancy) or write off.
+	DiscrepancyResolution_DISCREPANCY_RESOLUTION_REJECT DiscrepancyResolution = 2
+)
+
+// Enum value maps for DiscrepancyResolution.
+var (
+	DiscrepancyResolution_name = map[int32]string{
+		0: "DISCREPANCY_RESOLUTION_UNSPECIFIED",
+		1: "DISCREPANCY_RESOLUTION_ACCEPT",
+		2: "DISCREPANCY_RESOLUTION_REJECT",
+	}
+	DiscrepancyResolution_value = map[string]int32{
+		"DISCREPANCY_RESOLUTION_UNSPECIFIED": 0,
+		"DISCREPANCY_RESOLUTION_ACCEPT":      1,
+		"DISCREPANCY_RESOLUTION_REJECT":      2,
+	}
+)
+
+func (x DiscrepancyResolution) Enum() *DiscrepancyResolution {
+	p := new(DiscrepancyResolution)
+	*p = x
+	return p
+}
+
+func (x DiscrepancyResolution) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DiscrepancyResolution) Descriptor() protoreflect.EnumDescriptor {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[4].Descriptor()
+}
+
+func (DiscrepancyResolution) Type() protoreflect.EnumType {
+	return &file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[4]
+}
+
+func (x DiscrepancyResolution) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DiscrepancyResolution.Descriptor instead.
+func (DiscrepancyResolution) EnumDescriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{4}
+}
+
 // Where an expected receipt is.
 type ExpectedReceiptState int32
 
@@ -31,6 +335,10 @@ const (
 	ExpectedReceiptState_EXPECTED_RECEIPT_STATE_UNSPECIFIED ExpectedReceiptState = 0
 	// Expected; nothing received against it yet.
 	ExpectedReceiptState_EXPECTED_RECEIPT_STATE_OPEN ExpectedReceiptState = 1
+	// Lines are being recorded.
+	ExpectedReceiptState_EXPECTED_RECEIPT_STATE_RECEIVING ExpectedReceiptState = 2
+	// Closed: nothing more is recorded against it.
+	ExpectedReceiptState_EXPECTED_RECEIPT_STATE_CLOSED ExpectedReceiptState = 3
 )
 
 // Enum value maps for ExpectedReceiptState.
@@ -38,10 +346,14 @@ var (
 	ExpectedReceiptState_name = map[int32]string{
 		0: "EXPECTED_RECEIPT_STATE_UNSPECIFIED",
 		1: "EXPECTED_RECEIPT_STATE_OPEN",
+		2: "EXPECTED_RECEIPT_STATE_RECEIVING",
+		3: "EXPECTED_RECEIPT_STATE_CLOSED",
 	}
 	ExpectedReceiptState_value = map[string]int32{
 		"EXPECTED_RECEIPT_STATE_UNSPECIFIED": 0,
 		"EXPECTED_RECEIPT_STATE_OPEN":        1,
+		"EXPECTED_RECEIPT_STATE_RECEIVING":   2,
+		"EXPECTED_RECEIPT_STATE_CLOSED":      3,
 	}
 )
 
@@ -56,11 +368,11 @@ func (x ExpectedReceiptState) String() string {
 }
 
 func (ExpectedReceiptState) Descriptor() protoreflect.EnumDescriptor {
-	return file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[0].Descriptor()
+	return file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[5].Descriptor()
 }
 
 func (ExpectedReceiptState) Type() protoreflect.EnumType {
-	return &file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[0]
+	return &file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes[5]
 }
 
 func (x ExpectedReceiptState) Number() protoreflect.EnumNumber {
@@ -69,7 +381,7 @@ func (x ExpectedReceiptState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExpectedReceiptState.Descriptor instead.
 func (ExpectedReceiptState) EnumDescriptor() ([]byte, []int) {
-	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{0}
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{5}
 }
 
 // What a warehouse expects to receive (an advance shipping notice): opened
@@ -86,7 +398,8 @@ type ExpectedReceipt struct {
 	Supplier string `protobuf:"bytes,3,opt,name=supplier,proto3" json:"supplier,omitempty"`
 	// Output only. The warehouse code the goods are expected at.
 	Warehouse string `protobuf:"bytes,4,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
-	// Output only. Where the receipt is: OPEN until receiving starts.
+	// Output only. Where the receipt is: OPEN until the first line is
+	// recorded, RECEIVING while lines come in, CLOSED once closed.
 	State ExpectedReceiptState `protobuf:"varint,5,opt,name=state,proto3,enum=trueup.fulfillment.v1.ExpectedReceiptState" json:"state,omitempty"`
 	// Output only. The earliest expected date of its lines, "YYYY-MM-DD";
 	// empty when no line gave one.
@@ -100,9 +413,29 @@ type ExpectedReceipt struct {
 	// Output only. When the receipt was opened.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only. Grows by one with every change.
-	Version       int64 `protobuf:"varint,10,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Version int64 `protobuf:"varint,10,opt,name=version,proto3" json:"version,omitempty"`
+	// Output only. True for a blind receipt: goods that arrived with no
+	// purchase order or notice (CreateBlindReceipt). It has no purchase order
+	// and no expected lines, and carries a BLIND_RECEIPT discrepancy.
+	Blind bool `protobuf:"varint,11,opt,name=blind,proto3" json:"blind,omitempty"`
+	// Output only. A blind receipt's delivery note or carrier reference.
+	Reference string `protobuf:"bytes,12,opt,name=reference,proto3" json:"reference,omitempty"`
+	// Output only. The purchase order's currency, in which its lines' unit
+	// prices are; empty for a blind receipt.
+	CurrencyCode string `protobuf:"bytes,13,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// Output only. The purchase order's over-receipt tolerance, a percentage
+	// ("5" is 5 %); empty is 0.
+	OverReceiptTolerancePercent string `protobuf:"bytes,14,opt,name=over_receipt_tolerance_percent,json=overReceiptTolerancePercent,proto3" json:"over_receipt_tolerance_percent,omitempty"`
+	// Output only. The lines scanned, in the order they were recorded.
+	ReceivedLines []*ReceivedLine `protobuf:"bytes,15,rep,name=received_lines,json=receivedLines,proto3" json:"received_lines,omitempty"`
+	// Output only. When the receipt last changed.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only. When the receipt was closed; empty until then.
+	CloseTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
+	// Output only. The discrepancies still open.
+	OpenDiscrepancyCount int32 `protobuf:"varint,18,opt,name=open_discrepancy_count,json=openDiscrepancyCount,proto3" json:"open_discrepancy_count,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ExpectedReceipt) Reset() {
@@ -205,6 +538,62 @@ func (x *ExpectedReceipt) GetVersion() int64 {
 	return 0
 }
 
+func (x *ExpectedReceipt) GetBlind() bool {
+	if x != nil {
+		return x.Blind
+	}
+	return false
+}
+
+func (x *ExpectedReceipt) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *ExpectedReceipt) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *ExpectedReceipt) GetOverReceiptTolerancePercent() string {
+	if x != nil {
+		return x.OverReceiptTolerancePercent
+	}
+	return ""
+}
+
+func (x *ExpectedReceipt) GetReceivedLines() []*ReceivedLine {
+	if x != nil {
+		return x.ReceivedLines
+	}
+	return nil
+}
+
+func (x *ExpectedReceipt) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *ExpectedReceipt) GetCloseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CloseTime
+	}
+	return nil
+}
+
+func (x *ExpectedReceipt) GetOpenDiscrepancyCount() int32 {
+	if x != nil {
+		return x.OpenDiscrepancyCount
+	}
+	return 0
+}
+
 // One line expected.
 type ExpectedReceiptLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -219,9 +608,20 @@ type ExpectedReceiptLine struct {
 	// Output only. The item's base unit.
 	BaseUom string `protobuf:"bytes,5,opt,name=base_uom,json=baseUom,proto3" json:"base_uom,omitempty"`
 	// Output only. The date the line is expected, "YYYY-MM-DD", or empty.
-	ExpectedDate  string `protobuf:"bytes,6,opt,name=expected_date,json=expectedDate,proto3" json:"expected_date,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ExpectedDate string `protobuf:"bytes,6,opt,name=expected_date,json=expectedDate,proto3" json:"expected_date,omitempty"`
+	// Output only. The order's price of one unit of quantity.uom, a decimal in
+	// the receipt's currency; inventory books the goods at it.
+	UnitPrice string `protobuf:"bytes,7,opt,name=unit_price,json=unitPrice,proto3" json:"unit_price,omitempty"`
+	// Output only. The line's over-receipt tolerance percentage; empty takes
+	// the order's.
+	OverReceiptTolerancePercent string `protobuf:"bytes,8,opt,name=over_receipt_tolerance_percent,json=overReceiptTolerancePercent,proto3" json:"over_receipt_tolerance_percent,omitempty"`
+	// Output only. What was booked against the line so far (damaged goods
+	// included), in the base unit, exact.
+	ReceivedBaseQuantity string `protobuf:"bytes,9,opt,name=received_base_quantity,json=receivedBaseQuantity,proto3" json:"received_base_quantity,omitempty"`
+	// Output only. What of it arrived damaged (and went to quarantine).
+	DamagedBaseQuantity string `protobuf:"bytes,10,opt,name=damaged_base_quantity,json=damagedBaseQuantity,proto3" json:"damaged_base_quantity,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ExpectedReceiptLine) Reset() {
@@ -296,11 +696,469 @@ func (x *ExpectedReceiptLine) GetExpectedDate() string {
 	return ""
 }
 
+func (x *ExpectedReceiptLine) GetUnitPrice() string {
+	if x != nil {
+		return x.UnitPrice
+	}
+	return ""
+}
+
+func (x *ExpectedReceiptLine) GetOverReceiptTolerancePercent() string {
+	if x != nil {
+		return x.OverReceiptTolerancePercent
+	}
+	return ""
+}
+
+func (x *ExpectedReceiptLine) GetReceivedBaseQuantity() string {
+	if x != nil {
+		return x.ReceivedBaseQuantity
+	}
+	return ""
+}
+
+func (x *ExpectedReceiptLine) GetDamagedBaseQuantity() string {
+	if x != nil {
+		return x.DamagedBaseQuantity
+	}
+	return ""
+}
+
+// One scanned line of a receipt.
+type ReceivedLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. The line's number in the receipt, from 1.
+	LineNumber int32 `protobuf:"varint,1,opt,name=line_number,json=lineNumber,proto3" json:"line_number,omitempty"`
+	// Output only. The purchase order line it counts against; 0 for goods on
+	// no line of the order (an unexpected item, a blind receipt).
+	PurchaseOrderLine int32 `protobuf:"varint,2,opt,name=purchase_order_line,json=purchaseOrderLine,proto3" json:"purchase_order_line,omitempty"`
+	// Output only. The item, by SKU, resolved from the code scanned.
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+	// Output only. The code as scanned.
+	ScannedCode string `protobuf:"bytes,4,opt,name=scanned_code,json=scannedCode,proto3" json:"scanned_code,omitempty"`
+	// Output only. The quantity as scanned, in the unit scanned (or the unit
+	// the code implies, e.g. "CS" for a case barcode).
+	Quantity *v1.Quantity `protobuf:"bytes,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// Output only. The quantity in the item's base unit, exact; empty while
+	// the unit does not convert (a HELD line).
+	BaseQuantity string `protobuf:"bytes,6,opt,name=base_quantity,json=baseQuantity,proto3" json:"base_quantity,omitempty"`
+	// Output only. The lot, for lot-tracked items.
+	Lot string `protobuf:"bytes,7,opt,name=lot,proto3" json:"lot,omitempty"`
+	// Output only. The lot's expiry date, "YYYY-MM-DD", or empty.
+	ExpiryDate string `protobuf:"bytes,8,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// Output only. The condition the goods arrived in.
+	Condition Condition `protobuf:"varint,9,opt,name=condition,proto3,enum=trueup.fulfillment.v1.Condition" json:"condition,omitempty"`
+	// Output only. Where the stock was booked,
+	// "warehouses/{w}/locations/{code}": the dock location scanned, or the
+	// warehouse's quarantine location for damaged, expired or unexpected
+	// goods; for a HELD line, where the goods wait.
+	Location string `protobuf:"bytes,10,opt,name=location,proto3" json:"location,omitempty"`
+	// Output only. Whether the line is stock yet.
+	State ReceivedLineState `protobuf:"varint,11,opt,name=state,proto3,enum=trueup.fulfillment.v1.ReceivedLineState" json:"state,omitempty"`
+	// Output only. The inventory movement that booked it, "movements/{id}";
+	// empty unless BOOKED.
+	Movement string `protobuf:"bytes,12,opt,name=movement,proto3" json:"movement,omitempty"`
+	// Output only. The unit cost it was (or will be) booked at: the purchase
+	// order's price, or the cost given for goods on no order line.
+	UnitCost *ReceivedUnitCost `protobuf:"bytes,13,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	// Output only. When it was scanned.
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// Output only. Who scanned it (the caller's identity).
+	RecordedBy    string `protobuf:"bytes,15,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceivedLine) Reset() {
+	*x = ReceivedLine{}
+	mi := &file_trueup_fulfillment_v1_expected_receipt_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceivedLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceivedLine) ProtoMessage() {}
+
+func (x *ReceivedLine) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_expected_receipt_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceivedLine.ProtoReflect.Descriptor instead.
+func (*ReceivedLine) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ReceivedLine) GetLineNumber() int32 {
+	if x != nil {
+		return x.LineNumber
+	}
+	return 0
+}
+
+func (x *ReceivedLine) GetPurchaseOrderLine() int32 {
+	if x != nil {
+		return x.PurchaseOrderLine
+	}
+	return 0
+}
+
+func (x *ReceivedLine) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ReceivedLine) GetScannedCode() string {
+	if x != nil {
+		return x.ScannedCode
+	}
+	return ""
+}
+
+func (x *ReceivedLine) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *ReceivedLine) GetBaseQuantity() string {
+	if x != nil {
+		return x.BaseQuantity
+	}
+	return ""
+}
+
+func (x *ReceivedLine) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ReceivedLine) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+func (x *ReceivedLine) GetCondition() Condition {
+	if x != nil {
+		return x.Condition
+	}
+	return Condition_CONDITION_UNSPECIFIED
+}
+
+func (x *ReceivedLine) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ReceivedLine) GetState() ReceivedLineState {
+	if x != nil {
+		return x.State
+	}
+	return ReceivedLineState_RECEIVED_LINE_STATE_UNSPECIFIED
+}
+
+func (x *ReceivedLine) GetMovement() string {
+	if x != nil {
+		return x.Movement
+	}
+	return ""
+}
+
+func (x *ReceivedLine) GetUnitCost() *ReceivedUnitCost {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
+}
+
+func (x *ReceivedLine) GetRecordTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordTime
+	}
+	return nil
+}
+
+func (x *ReceivedLine) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+// What one unit of a unit of measure costs.
+type ReceivedUnitCost struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A decimal in major units of the currency, e.g. "2.50".
+	Amount string `protobuf:"bytes,1,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The ISO 4217 currency code.
+	CurrencyCode string `protobuf:"bytes,2,opt,name=currency_code,json=currencyCode,proto3" json:"currency_code,omitempty"`
+	// The unit the amount is for; empty is the item's base unit.
+	Uom           string `protobuf:"bytes,3,opt,name=uom,proto3" json:"uom,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceivedUnitCost) Reset() {
+	*x = ReceivedUnitCost{}
+	mi := &file_trueup_fulfillment_v1_expected_receipt_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceivedUnitCost) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceivedUnitCost) ProtoMessage() {}
+
+func (x *ReceivedUnitCost) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_expected_receipt_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceivedUnitCost.ProtoReflect.Descriptor instead.
+func (*ReceivedUnitCost) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ReceivedUnitCost) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *ReceivedUnitCost) GetCurrencyCode() string {
+	if x != nil {
+		return x.CurrencyCode
+	}
+	return ""
+}
+
+func (x *ReceivedUnitCost) GetUom() string {
+	if x != nil {
+		return x.Uom
+	}
+	return ""
+}
+
+// A difference between what a receipt expected and what arrived, flagged
+// the moment it is found (SHORT when the receipt closes).
+type ReceiptDiscrepancy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only. "expectedReceipts/{id}/discrepancies/{number}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only. What differs.
+	Kind DiscrepancyKind `protobuf:"varint,2,opt,name=kind,proto3,enum=trueup.fulfillment.v1.DiscrepancyKind" json:"kind,omitempty"`
+	// Output only. The received line it is about; 0 for one about the whole
+	// receipt or an order line (SHORT, BLIND_RECEIPT).
+	LineNumber int32 `protobuf:"varint,3,opt,name=line_number,json=lineNumber,proto3" json:"line_number,omitempty"`
+	// Output only. The purchase order line; 0 when none.
+	PurchaseOrderLine int32 `protobuf:"varint,4,opt,name=purchase_order_line,json=purchaseOrderLine,proto3" json:"purchase_order_line,omitempty"`
+	// Output only. The item, by SKU; empty for BLIND_RECEIPT.
+	Item string `protobuf:"bytes,5,opt,name=item,proto3" json:"item,omitempty"`
+	// Output only. What was expected, in the base unit: the ordered quantity
+	// for SHORT, the tolerance's limit for OVER; empty otherwise.
+	ExpectedBaseQuantity string `protobuf:"bytes,6,opt,name=expected_base_quantity,json=expectedBaseQuantity,proto3" json:"expected_base_quantity,omitempty"`
+	// Output only. What arrived, in the base unit (for OVER, all received
+	// against the line so far).
+	ActualBaseQuantity string `protobuf:"bytes,7,opt,name=actual_base_quantity,json=actualBaseQuantity,proto3" json:"actual_base_quantity,omitempty"`
+	// Output only. What happened, in words.
+	Description string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
+	// Output only. OPEN until resolved.
+	State DiscrepancyState `protobuf:"varint,9,opt,name=state,proto3,enum=trueup.fulfillment.v1.DiscrepancyState" json:"state,omitempty"`
+	// Output only. How it was resolved; unspecified while open.
+	Resolution DiscrepancyResolution `protobuf:"varint,10,opt,name=resolution,proto3,enum=trueup.fulfillment.v1.DiscrepancyResolution" json:"resolution,omitempty"`
+	// Output only. Why, as the resolver wrote it.
+	ResolutionNote string `protobuf:"bytes,11,opt,name=resolution_note,json=resolutionNote,proto3" json:"resolution_note,omitempty"`
+	// Output only. Who resolved it.
+	ResolvedBy string `protobuf:"bytes,12,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	// Output only. When it was found.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only. When it was resolved.
+	ResolveTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=resolve_time,json=resolveTime,proto3" json:"resolve_time,omitempty"`
+	// Output only. The warehouse code.
+	Warehouse string `protobuf:"bytes,15,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Output only. The purchase order, "purchaseOrders/{id}"; empty for a
+	// blind receipt.
+	PurchaseOrder string `protobuf:"bytes,16,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiptDiscrepancy) Reset() {
+	*x = ReceiptDiscrepancy{}
+	mi := &file_trueup_fulfillment_v1_expected_receipt_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptDiscrepancy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptDiscrepancy) ProtoMessage() {}
+
+func (x *ReceiptDiscrepancy) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_expected_receipt_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptDiscrepancy.ProtoReflect.Descriptor instead.
+func (*ReceiptDiscrepancy) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ReceiptDiscrepancy) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancy) GetKind() DiscrepancyKind {
+	if x != nil {
+		return x.Kind
+	}
+	return DiscrepancyKind_DISCREPANCY_KIND_UNSPECIFIED
+}
+
+func (x *ReceiptDiscrepancy) GetLineNumber() int32 {
+	if x != nil {
+		return x.LineNumber
+	}
+	return 0
+}
+
+func (x *ReceiptDiscrepancy) GetPurchaseOrderLine() int32 {
+	if x != nil {
+		return x.PurchaseOrderLine
+	}
+	return 0
+}
+
+func (x *ReceiptDiscrepancy) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancy) GetExpectedBaseQuantity() string {
+	if x != nil {
+		return x.ExpectedBaseQuantity
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancy) GetActualBaseQuantity() string {
+	if x != nil {
+		return x.ActualBaseQuantity
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancy) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancy) GetState() DiscrepancyState {
+	if x != nil {
+		return x.State
+	}
+	return DiscrepancyState_DISCREPANCY_STATE_UNSPECIFIED
+}
+
+func (x *ReceiptDiscrepancy) GetResolution() DiscrepancyResolution {
+	if x != nil {
+		return x.Resolution
+	}
+	return DiscrepancyResolution_DISCREPANCY_RESOLUTION_UNSPECIFIED
+}
+
+func (x *ReceiptDiscrepancy) GetResolutionNote() string {
+	if x != nil {
+		return x.ResolutionNote
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancy) GetResolvedBy() string {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancy) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ReceiptDiscrepancy) GetResolveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolveTime
+	}
+	return nil
+}
+
+func (x *ReceiptDiscrepancy) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ReceiptDiscrepancy) GetPurchaseOrder() string {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_expected_receipt_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_expected_receipt_proto_rawDesc = "" +
 	"\n" +
-	",trueup/fulfillment/v1/expected_receipt.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xa1\x03\n" +
+	",trueup/fulfillment/v1/expected_receipt.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xb9\x06\n" +
 	"\x0fExpectedReceipt\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0epurchase_order\x18\x02 \x01(\tR\rpurchaseOrder\x12\x1a\n" +
@@ -313,17 +1171,111 @@ const file_trueup_fulfillment_v1_expected_receipt_proto_rawDesc = "" +
 	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12\x18\n" +
 	"\aversion\x18\n" +
-	" \x01(\x03R\aversion\"\xf4\x01\n" +
+	" \x01(\x03R\aversion\x12\x14\n" +
+	"\x05blind\x18\v \x01(\bR\x05blind\x12\x1c\n" +
+	"\treference\x18\f \x01(\tR\treference\x12#\n" +
+	"\rcurrency_code\x18\r \x01(\tR\fcurrencyCode\x12C\n" +
+	"\x1eover_receipt_tolerance_percent\x18\x0e \x01(\tR\x1boverReceiptTolerancePercent\x12J\n" +
+	"\x0ereceived_lines\x18\x0f \x03(\v2#.trueup.fulfillment.v1.ReceivedLineR\rreceivedLines\x12;\n" +
+	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x129\n" +
+	"\n" +
+	"close_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x124\n" +
+	"\x16open_discrepancy_count\x18\x12 \x01(\x05R\x14openDiscrepancyCount\"\xc2\x03\n" +
 	"\x13ExpectedReceiptLine\x12.\n" +
 	"\x13purchase_order_line\x18\x01 \x01(\x05R\x11purchaseOrderLine\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x124\n" +
 	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12#\n" +
 	"\rbase_quantity\x18\x04 \x01(\tR\fbaseQuantity\x12\x19\n" +
 	"\bbase_uom\x18\x05 \x01(\tR\abaseUom\x12#\n" +
-	"\rexpected_date\x18\x06 \x01(\tR\fexpectedDate*_\n" +
+	"\rexpected_date\x18\x06 \x01(\tR\fexpectedDate\x12\x1d\n" +
+	"\n" +
+	"unit_price\x18\a \x01(\tR\tunitPrice\x12C\n" +
+	"\x1eover_receipt_tolerance_percent\x18\b \x01(\tR\x1boverReceiptTolerancePercent\x124\n" +
+	"\x16received_base_quantity\x18\t \x01(\tR\x14receivedBaseQuantity\x122\n" +
+	"\x15damaged_base_quantity\x18\n" +
+	" \x01(\tR\x13damagedBaseQuantity\"\x80\x05\n" +
+	"\fReceivedLine\x12\x1f\n" +
+	"\vline_number\x18\x01 \x01(\x05R\n" +
+	"lineNumber\x12.\n" +
+	"\x13purchase_order_line\x18\x02 \x01(\x05R\x11purchaseOrderLine\x12\x12\n" +
+	"\x04item\x18\x03 \x01(\tR\x04item\x12!\n" +
+	"\fscanned_code\x18\x04 \x01(\tR\vscannedCode\x124\n" +
+	"\bquantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12#\n" +
+	"\rbase_quantity\x18\x06 \x01(\tR\fbaseQuantity\x12\x10\n" +
+	"\x03lot\x18\a \x01(\tR\x03lot\x12\x1f\n" +
+	"\vexpiry_date\x18\b \x01(\tR\n" +
+	"expiryDate\x12>\n" +
+	"\tcondition\x18\t \x01(\x0e2 .trueup.fulfillment.v1.ConditionR\tcondition\x12\x1a\n" +
+	"\blocation\x18\n" +
+	" \x01(\tR\blocation\x12>\n" +
+	"\x05state\x18\v \x01(\x0e2(.trueup.fulfillment.v1.ReceivedLineStateR\x05state\x12\x1a\n" +
+	"\bmovement\x18\f \x01(\tR\bmovement\x12D\n" +
+	"\tunit_cost\x18\r \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost\x12;\n" +
+	"\vrecord_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordTime\x12\x1f\n" +
+	"\vrecorded_by\x18\x0f \x01(\tR\n" +
+	"recordedBy\"a\n" +
+	"\x10ReceivedUnitCost\x12\x16\n" +
+	"\x06amount\x18\x01 \x01(\tR\x06amount\x12#\n" +
+	"\rcurrency_code\x18\x02 \x01(\tR\fcurrencyCode\x12\x10\n" +
+	"\x03uom\x18\x03 \x01(\tR\x03uom\"\xeb\x05\n" +
+	"\x12ReceiptDiscrepancy\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12:\n" +
+	"\x04kind\x18\x02 \x01(\x0e2&.trueup.fulfillment.v1.DiscrepancyKindR\x04kind\x12\x1f\n" +
+	"\vline_number\x18\x03 \x01(\x05R\n" +
+	"lineNumber\x12.\n" +
+	"\x13purchase_order_line\x18\x04 \x01(\x05R\x11purchaseOrderLine\x12\x12\n" +
+	"\x04item\x18\x05 \x01(\tR\x04item\x124\n" +
+	"\x16expected_base_quantity\x18\x06 \x01(\tR\x14expectedBaseQuantity\x120\n" +
+	"\x14actual_base_quantity\x18\a \x01(\tR\x12actualBaseQuantity\x12 \n" +
+	"\vdescription\x18\b \x01(\tR\vdescription\x12=\n" +
+	"\x05state\x18\t \x01(\x0e2'.trueup.fulfillment.v1.DiscrepancyStateR\x05state\x12L\n" +
+	"\n" +
+	"resolution\x18\n" +
+	" \x01(\x0e2,.trueup.fulfillment.v1.DiscrepancyResolutionR\n" +
+	"resolution\x12'\n" +
+	"\x0fresolution_note\x18\v \x01(\tR\x0eresolutionNote\x12\x1f\n" +
+	"\vresolved_by\x18\f \x01(\tR\n" +
+	"resolvedBy\x12;\n" +
+	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12=\n" +
+	"\fresolve_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\x12\x1c\n" +
+	"\twarehouse\x18\x0f \x01(\tR\twarehouse\x12%\n" +
+	"\x0epurchase_order\x18\x10 \x01(\tR\rpurchaseOrder*Q\n" +
+	"\tCondition\x12\x19\n" +
+	"\x15CONDITION_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eCONDITION_GOOD\x10\x01\x12\x15\n" +
+	"\x11CONDITION_DAMAGED\x10\x02*\x98\x01\n" +
+	"\x11ReceivedLineState\x12#\n" +
+	"\x1fRECEIVED_LINE_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aRECEIVED_LINE_STATE_BOOKED\x10\x01\x12\x1c\n" +
+	"\x18RECEIVED_LINE_STATE_HELD\x10\x02\x12 \n" +
+	"\x1cRECEIVED_LINE_STATE_REJECTED\x10\x03*\xde\x02\n" +
+	"\x0fDiscrepancyKind\x12 \n" +
+	"\x1cDISCREPANCY_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16DISCREPANCY_KIND_SHORT\x10\x01\x12\x19\n" +
+	"\x15DISCREPANCY_KIND_OVER\x10\x02\x12$\n" +
+	" DISCREPANCY_KIND_UNEXPECTED_ITEM\x10\x03\x12\x1c\n" +
+	"\x18DISCREPANCY_KIND_DAMAGED\x10\x04\x12 \n" +
+	"\x1cDISCREPANCY_KIND_LOT_MISSING\x10\x05\x12 \n" +
+	"\x1cDISCREPANCY_KIND_LOT_EXPIRED\x10\x06\x12(\n" +
+	"$DISCREPANCY_KIND_UOM_NOT_CONVERTIBLE\x10\a\x12\x1c\n" +
+	"\x18DISCREPANCY_KIND_NO_COST\x10\b\x12\"\n" +
+	"\x1eDISCREPANCY_KIND_BLIND_RECEIPT\x10\t*q\n" +
+	"\x10DiscrepancyState\x12!\n" +
+	"\x1dDISCREPANCY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16DISCREPANCY_STATE_OPEN\x10\x01\x12\x1e\n" +
+	"\x1aDISCREPANCY_STATE_RESOLVED\x10\x02*\x85\x01\n" +
+	"\x15DiscrepancyResolution\x12&\n" +
+	"\"DISCREPANCY_RESOLUTION_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dDISCREPANCY_RESOLUTION_ACCEPT\x10\x01\x12!\n" +
+	"\x1dDISCREPANCY_RESOLUTION_REJECT\x10\x02*\xa8\x01\n" +
 	"\x14ExpectedReceiptState\x12&\n" +
 	"\"EXPECTED_RECEIPT_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
-	"\x1bEXPECTED_RECEIPT_STATE_OPEN\x10\x01B;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\x1bEXPECTED_RECEIPT_STATE_OPEN\x10\x01\x12$\n" +
+	" EXPECTED_RECEIPT_STATE_RECEIVING\x10\x02\x12!\n" +
+	"\x1dEXPECTED_RECEIPT_STATE_CLOSED\x10\x03B;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_expected_receipt_proto_rawDescOnce sync.Once
@@ -337,25 +1289,46 @@ func file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_trueup_fulfillment_v1_expected_receipt_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_trueup_fulfillment_v1_expected_receipt_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_trueup_fulfillment_v1_expected_receipt_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_trueup_fulfillment_v1_expected_receipt_proto_goTypes = []any{
-	(ExpectedReceiptState)(0),     // 0: trueup.fulfillment.v1.ExpectedReceiptState
-	(*ExpectedReceipt)(nil),       // 1: trueup.fulfillment.v1.ExpectedReceipt
-	(*ExpectedReceiptLine)(nil),   // 2: trueup.fulfillment.v1.ExpectedReceiptLine
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*v1.Quantity)(nil),           // 4: trueup.type.v1.Quantity
+	(Condition)(0),                // 0: trueup.fulfillment.v1.Condition
+	(ReceivedLineState)(0),        // 1: trueup.fulfillment.v1.ReceivedLineState
+	(DiscrepancyKind)(0),          // 2: trueup.fulfillment.v1.DiscrepancyKind
+	(DiscrepancyState)(0),         // 3: trueup.fulfillment.v1.DiscrepancyState
+	(DiscrepancyResolution)(0),    // 4: trueup.fulfillment.v1.DiscrepancyResolution
+	(ExpectedReceiptState)(0),     // 5: trueup.fulfillment.v1.ExpectedReceiptState
+	(*ExpectedReceipt)(nil),       // 6: trueup.fulfillment.v1.ExpectedReceipt
+	(*ExpectedReceiptLine)(nil),   // 7: trueup.fulfillment.v1.ExpectedReceiptLine
+	(*ReceivedLine)(nil),          // 8: trueup.fulfillment.v1.ReceivedLine
+	(*ReceivedUnitCost)(nil),      // 9: trueup.fulfillment.v1.ReceivedUnitCost
+	(*ReceiptDiscrepancy)(nil),    // 10: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*v1.Quantity)(nil),           // 12: trueup.type.v1.Quantity
 }
 var file_trueup_fulfillment_v1_expected_receipt_proto_depIdxs = []int32{
-	0, // 0: trueup.fulfillment.v1.ExpectedReceipt.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
-	2, // 1: trueup.fulfillment.v1.ExpectedReceipt.lines:type_name -> trueup.fulfillment.v1.ExpectedReceiptLine
-	3, // 2: trueup.fulfillment.v1.ExpectedReceipt.create_time:type_name -> google.protobuf.Timestamp
-	4, // 3: trueup.fulfillment.v1.ExpectedReceiptLine.quantity:type_name -> trueup.type.v1.Quantity
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5,  // 0: trueup.fulfillment.v1.ExpectedReceipt.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
+	7,  // 1: trueup.fulfillment.v1.ExpectedReceipt.lines:type_name -> trueup.fulfillment.v1.ExpectedReceiptLine
+	11, // 2: trueup.fulfillment.v1.ExpectedReceipt.create_time:type_name -> google.protobuf.Timestamp
+	8,  // 3: trueup.fulfillment.v1.ExpectedReceipt.received_lines:type_name -> trueup.fulfillment.v1.ReceivedLine
+	11, // 4: trueup.fulfillment.v1.ExpectedReceipt.update_time:type_name -> google.protobuf.Timestamp
+	11, // 5: trueup.fulfillment.v1.ExpectedReceipt.close_time:type_name -> google.protobuf.Timestamp
+	12, // 6: trueup.fulfillment.v1.ExpectedReceiptLine.quantity:type_name -> trueup.type.v1.Quantity
+	12, // 7: trueup.fulfillment.v1.ReceivedLine.quantity:type_name -> trueup.type.v1.Quantity
+	0,  // 8: trueup.fulfillment.v1.ReceivedLine.condition:type_name -> trueup.fulfillment.v1.Condition
+	1,  // 9: trueup.fulfillment.v1.ReceivedLine.state:type_name -> trueup.fulfillment.v1.ReceivedLineState
+	9,  // 10: trueup.fulfillment.v1.ReceivedLine.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	11, // 11: trueup.fulfillment.v1.ReceivedLine.record_time:type_name -> google.protobuf.Timestamp
+	2,  // 12: trueup.fulfillment.v1.ReceiptDiscrepancy.kind:type_name -> trueup.fulfillment.v1.DiscrepancyKind
+	3,  // 13: trueup.fulfillment.v1.ReceiptDiscrepancy.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
+	4,  // 14: trueup.fulfillment.v1.ReceiptDiscrepancy.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
+	11, // 15: trueup.fulfillment.v1.ReceiptDiscrepancy.create_time:type_name -> google.protobuf.Timestamp
+	11, // 16: trueup.fulfillment.v1.ReceiptDiscrepancy.resolve_time:type_name -> google.protobuf.Timestamp
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_expected_receipt_proto_init() }
@@ -368,8 +1341,8 @@ func file_trueup_fulfillment_v1_expected_receipt_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_expected_receipt_proto_rawDesc), len(file_trueup_fulfillment_v1_expected_receipt_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   2,
+			NumEnums:      6,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,6 +12,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
 	sync "sync"
+	v1 "trueup.dev/api/gen/go/trueup/type/v1"
 	unsafe "unsafe"
 )
 
@@ -426,11 +427,633 @@ func (x *ListExpectedReceiptsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// The request to open a blind receipt.
+type CreateBlindReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters). Required: the
+	// receipt's id is derived from it.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The warehouse code the goods arrived at. Required.
+	Warehouse string `protobuf:"bytes,2,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The supplier that sent them, "suppliers/{code}" or the bare code, if
+	// known.
+	Supplier string `protobuf:"bytes,3,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// The delivery note or carrier reference, at most 200 characters.
+	Reference     string `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateBlindReceiptRequest) Reset() {
+	*x = CreateBlindReceiptRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateBlindReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateBlindReceiptRequest) ProtoMessage() {}
+
+func (x *CreateBlindReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateBlindReceiptRequest.ProtoReflect.Descriptor instead.
+func (*CreateBlindReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CreateBlindReceiptRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreateBlindReceiptRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *CreateBlindReceiptRequest) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *CreateBlindReceiptRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+// The request to record a scanned line.
+type RecordReceiptLineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters): a scanner that
+	// lost the answer sends it again and gets the first answer; the stock is
+	// booked once. Required.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The receipt, "expectedReceipts/{id}".
+	Receipt string `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// The item: any code it is known by (SKU, barcode, WMS or ERP code, the
+	// supplier's part number). Required.
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+	// The quantity, in any unit the item knows; an empty uom takes the unit
+	// the scanned code implies (a case barcode: its case), else the base unit.
+	Quantity *v1.Quantity `protobuf:"bytes,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The lot, for lot-tracked items.
+	Lot string `protobuf:"bytes,5,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The lot's expiry date, "YYYY-MM-DD".
+	ExpiryDate string `protobuf:"bytes,6,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// The condition the goods arrived in. Required.
+	Condition Condition `protobuf:"varint,7,opt,name=condition,proto3,enum=trueup.fulfillment.v1.Condition" json:"condition,omitempty"`
+	// The dock location the goods are received at: its code or
+	// "warehouses/{w}/locations/{code}", in the receipt's warehouse. Required.
+	Location string `protobuf:"bytes,8,opt,name=location,proto3" json:"location,omitempty"`
+	// The unit cost, for goods on no line of the order (an unexpected item, a
+	// blind receipt); ignored for order lines, which book at the order's
+	// price. Without it such goods are HELD.
+	UnitCost      *ReceivedUnitCost `protobuf:"bytes,9,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordReceiptLineRequest) Reset() {
+	*x = RecordReceiptLineRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordReceiptLineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordReceiptLineRequest) ProtoMessage() {}
+
+func (x *RecordReceiptLineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordReceiptLineRequest.ProtoReflect.Descriptor instead.
+func (*RecordReceiptLineRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RecordReceiptLineRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RecordReceiptLineRequest) GetReceipt() string {
+	if x != nil {
+		return x.Receipt
+	}
+	return ""
+}
+
+func (x *RecordReceiptLineRequest) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *RecordReceiptLineRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *RecordReceiptLineRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *RecordReceiptLineRequest) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+func (x *RecordReceiptLineRequest) GetCondition() Condition {
+	if x != nil {
+		return x.Condition
+	}
+	return Condition_CONDITION_UNSPECIFIED
+}
+
+func (x *RecordReceiptLineRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *RecordReceiptLineRequest) GetUnitCost() *ReceivedUnitCost {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
+}
+
+// What recording a line did.
+type RecordReceiptLineResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The receipt after the line.
+	Receipt *ExpectedReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// The line recorded.
+	Line *ReceivedLine `protobuf:"bytes,2,opt,name=line,proto3" json:"line,omitempty"`
+	// The discrepancies the line flagged; empty when it is as expected.
+	Discrepancies []*ReceiptDiscrepancy `protobuf:"bytes,3,rep,name=discrepancies,proto3" json:"discrepancies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordReceiptLineResponse) Reset() {
+	*x = RecordReceiptLineResponse{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordReceiptLineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordReceiptLineResponse) ProtoMessage() {}
+
+func (x *RecordReceiptLineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordReceiptLineResponse.ProtoReflect.Descriptor instead.
+func (*RecordReceiptLineResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RecordReceiptLineResponse) GetReceipt() *ExpectedReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+func (x *RecordReceiptLineResponse) GetLine() *ReceivedLine {
+	if x != nil {
+		return x.Line
+	}
+	return nil
+}
+
+func (x *RecordReceiptLineResponse) GetDiscrepancies() []*ReceiptDiscrepancy {
+	if x != nil {
+		return x.Discrepancies
+	}
+	return nil
+}
+
+// The request to close a receipt.
+type CloseReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters).
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The receipt, "expectedReceipts/{id}".
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseReceiptRequest) Reset() {
+	*x = CloseReceiptRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseReceiptRequest) ProtoMessage() {}
+
+func (x *CloseReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseReceiptRequest.ProtoReflect.Descriptor instead.
+func (*CloseReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CloseReceiptRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CloseReceiptRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// What closing a receipt did.
+type CloseReceiptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The receipt, CLOSED.
+	Receipt *ExpectedReceipt `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// The SHORT discrepancies the close flagged.
+	Discrepancies []*ReceiptDiscrepancy `protobuf:"bytes,2,rep,name=discrepancies,proto3" json:"discrepancies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseReceiptResponse) Reset() {
+	*x = CloseReceiptResponse{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseReceiptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseReceiptResponse) ProtoMessage() {}
+
+func (x *CloseReceiptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseReceiptResponse.ProtoReflect.Descriptor instead.
+func (*CloseReceiptResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CloseReceiptResponse) GetReceipt() *ExpectedReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+func (x *CloseReceiptResponse) GetDiscrepancies() []*ReceiptDiscrepancy {
+	if x != nil {
+		return x.Discrepancies
+	}
+	return nil
+}
+
+// The request to list receipt discrepancies. Filters combine with AND.
+type ListReceiptDiscrepanciesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous response with the same filters.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only those of this receipt, "expectedReceipts/{id}".
+	Receipt string `protobuf:"bytes,3,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	// Only those at this warehouse (its code).
+	Warehouse string `protobuf:"bytes,4,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only those in this state; unspecified for all.
+	State         DiscrepancyState `protobuf:"varint,5,opt,name=state,proto3,enum=trueup.fulfillment.v1.DiscrepancyState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReceiptDiscrepanciesRequest) Reset() {
+	*x = ListReceiptDiscrepanciesRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReceiptDiscrepanciesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReceiptDiscrepanciesRequest) ProtoMessage() {}
+
+func (x *ListReceiptDiscrepanciesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReceiptDiscrepanciesRequest.ProtoReflect.Descriptor instead.
+func (*ListReceiptDiscrepanciesRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListReceiptDiscrepanciesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReceiptDiscrepanciesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListReceiptDiscrepanciesRequest) GetReceipt() string {
+	if x != nil {
+		return x.Receipt
+	}
+	return ""
+}
+
+func (x *ListReceiptDiscrepanciesRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ListReceiptDiscrepanciesRequest) GetState() DiscrepancyState {
+	if x != nil {
+		return x.State
+	}
+	return DiscrepancyState_DISCREPANCY_STATE_UNSPECIFIED
+}
+
+// A page of receipt discrepancies.
+type ListReceiptDiscrepanciesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The discrepancies, by receipt and number.
+	Discrepancies []*ReceiptDiscrepancy `protobuf:"bytes,1,rep,name=discrepancies,proto3" json:"discrepancies,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there
+	// are no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReceiptDiscrepanciesResponse) Reset() {
+	*x = ListReceiptDiscrepanciesResponse{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReceiptDiscrepanciesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReceiptDiscrepanciesResponse) ProtoMessage() {}
+
+func (x *ListReceiptDiscrepanciesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReceiptDiscrepanciesResponse.ProtoReflect.Descriptor instead.
+func (*ListReceiptDiscrepanciesResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListReceiptDiscrepanciesResponse) GetDiscrepancies() []*ReceiptDiscrepancy {
+	if x != nil {
+		return x.Discrepancies
+	}
+	return nil
+}
+
+func (x *ListReceiptDiscrepanciesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to resolve a discrepancy.
+type ResolveReceiptDiscrepancyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters).
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The discrepancy, "expectedReceipts/{id}/discrepancies/{number}".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// ACCEPT or REJECT. Required.
+	Resolution DiscrepancyResolution `protobuf:"varint,3,opt,name=resolution,proto3,enum=trueup.fulfillment.v1.DiscrepancyResolution" json:"resolution,omitempty"`
+	// Why. Required.
+	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// For accepting a HELD line whose unit did not convert: the quantity in a
+	// unit the item knows.
+	Quantity *v1.Quantity `protobuf:"bytes,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// For accepting a HELD lot-tracked line with no lot.
+	Lot string `protobuf:"bytes,6,opt,name=lot,proto3" json:"lot,omitempty"`
+	// For accepting a HELD line with no expiry date.
+	ExpiryDate string `protobuf:"bytes,7,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// For accepting a HELD line on no order line: its unit cost.
+	UnitCost      *ReceivedUnitCost `protobuf:"bytes,8,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) Reset() {
+	*x = ResolveReceiptDiscrepancyRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveReceiptDiscrepancyRequest) ProtoMessage() {}
+
+func (x *ResolveReceiptDiscrepancyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveReceiptDiscrepancyRequest.ProtoReflect.Descriptor instead.
+func (*ResolveReceiptDiscrepancyRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetResolution() DiscrepancyResolution {
+	if x != nil {
+		return x.Resolution
+	}
+	return DiscrepancyResolution_DISCREPANCY_RESOLUTION_UNSPECIFIED
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetUnitCost() *ReceivedUnitCost {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
+}
+
 var File_trueup_fulfillment_v1_fulfillment_service_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\n" +
-	"/trueup/fulfillment/v1/fulfillment_service.proto\x12\x15trueup.fulfillment.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\"o\n" +
+	"/trueup/fulfillment/v1/fulfillment_service.proto\x12\x15trueup.fulfillment.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a\x1dtrueup/type/v1/quantity.proto\"o\n" +
 	"\x14CreateCarrierRequest\x128\n" +
 	"\acarrier\x18\x01 \x01(\v2\x1e.trueup.fulfillment.v1.CarrierR\acarrier\x12\x1d\n" +
 	"\n" +
@@ -455,14 +1078,71 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\x05state\x18\x05 \x01(\x0e2+.trueup.fulfillment.v1.ExpectedReceiptStateR\x05state\"\x9b\x01\n" +
 	"\x1cListExpectedReceiptsResponse\x12S\n" +
 	"\x11expected_receipts\x18\x01 \x03(\v2&.trueup.fulfillment.v1.ExpectedReceiptR\x10expectedReceipts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xbf\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x92\x01\n" +
+	"\x19CreateBlindReceiptRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
+	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x12\x1a\n" +
+	"\bsupplier\x18\x03 \x01(\tR\bsupplier\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\"\xf2\x02\n" +
+	"\x18RecordReceiptLineRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x18\n" +
+	"\areceipt\x18\x02 \x01(\tR\areceipt\x12\x12\n" +
+	"\x04item\x18\x03 \x01(\tR\x04item\x124\n" +
+	"\bquantity\x18\x04 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
+	"\x03lot\x18\x05 \x01(\tR\x03lot\x12\x1f\n" +
+	"\vexpiry_date\x18\x06 \x01(\tR\n" +
+	"expiryDate\x12>\n" +
+	"\tcondition\x18\a \x01(\x0e2 .trueup.fulfillment.v1.ConditionR\tcondition\x12\x1a\n" +
+	"\blocation\x18\b \x01(\tR\blocation\x12D\n" +
+	"\tunit_cost\x18\t \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost\"\xe7\x01\n" +
+	"\x19RecordReceiptLineResponse\x12@\n" +
+	"\areceipt\x18\x01 \x01(\v2&.trueup.fulfillment.v1.ExpectedReceiptR\areceipt\x127\n" +
+	"\x04line\x18\x02 \x01(\v2#.trueup.fulfillment.v1.ReceivedLineR\x04line\x12O\n" +
+	"\rdiscrepancies\x18\x03 \x03(\v2).trueup.fulfillment.v1.ReceiptDiscrepancyR\rdiscrepancies\"H\n" +
+	"\x13CloseReceiptRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\xa9\x01\n" +
+	"\x14CloseReceiptResponse\x12@\n" +
+	"\areceipt\x18\x01 \x01(\v2&.trueup.fulfillment.v1.ExpectedReceiptR\areceipt\x12O\n" +
+	"\rdiscrepancies\x18\x02 \x03(\v2).trueup.fulfillment.v1.ReceiptDiscrepancyR\rdiscrepancies\"\xd4\x01\n" +
+	"\x1fListReceiptDiscrepanciesRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x18\n" +
+	"\areceipt\x18\x03 \x01(\tR\areceipt\x12\x1c\n" +
+	"\twarehouse\x18\x04 \x01(\tR\twarehouse\x12=\n" +
+	"\x05state\x18\x05 \x01(\x0e2'.trueup.fulfillment.v1.DiscrepancyStateR\x05state\"\x9b\x01\n" +
+	" ListReceiptDiscrepanciesResponse\x12O\n" +
+	"\rdiscrepancies\x18\x01 \x03(\v2).trueup.fulfillment.v1.ReceiptDiscrepancyR\rdiscrepancies\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe6\x02\n" +
+	" ResolveReceiptDiscrepancyRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12L\n" +
+	"\n" +
+	"resolution\x18\x03 \x01(\x0e2,.trueup.fulfillment.v1.DiscrepancyResolutionR\n" +
+	"resolution\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x124\n" +
+	"\bquantity\x18\x05 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
+	"\x03lot\x18\x06 \x01(\tR\x03lot\x12\x1f\n" +
+	"\vexpiry_date\x18\a \x01(\tR\n" +
+	"expiryDate\x12D\n" +
+	"\tunit_cost\x18\b \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost2\x91\f\n" +
 	"\x12FulfillmentService\x12{\n" +
 	"\rCreateCarrier\x12+.trueup.fulfillment.v1.CreateCarrierRequest\x1a\x1e.trueup.fulfillment.v1.Carrier\"\x1d\x82\xd3\xe4\x93\x02\x17:\acarrier\"\f/v1/carriers\x12u\n" +
 	"\n" +
 	"GetCarrier\x12(.trueup.fulfillment.v1.GetCarrierRequest\x1a\x1e.trueup.fulfillment.v1.Carrier\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=carriers/*}\x12}\n" +
 	"\fListCarriers\x12*.trueup.fulfillment.v1.ListCarriersRequest\x1a+.trueup.fulfillment.v1.ListCarriersResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/carriers\x12\x95\x01\n" +
 	"\x12GetExpectedReceipt\x120.trueup.fulfillment.v1.GetExpectedReceiptRequest\x1a&.trueup.fulfillment.v1.ExpectedReceipt\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=expectedReceipts/*}\x12\x9d\x01\n" +
-	"\x14ListExpectedReceipts\x122.trueup.fulfillment.v1.ListExpectedReceiptsRequest\x1a3.trueup.fulfillment.v1.ListExpectedReceiptsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/expectedReceiptsB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\x14ListExpectedReceipts\x122.trueup.fulfillment.v1.ListExpectedReceiptsRequest\x1a3.trueup.fulfillment.v1.ListExpectedReceiptsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/expectedReceipts\x12\x95\x01\n" +
+	"\x12CreateBlindReceipt\x120.trueup.fulfillment.v1.CreateBlindReceiptRequest\x1a&.trueup.fulfillment.v1.ExpectedReceipt\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/expectedReceipts:blind\x12\xa9\x01\n" +
+	"\x11RecordReceiptLine\x12/.trueup.fulfillment.v1.RecordReceiptLineRequest\x1a0.trueup.fulfillment.v1.RecordReceiptLineResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{receipt=expectedReceipts/*}/lines\x12\x97\x01\n" +
+	"\fCloseReceipt\x12*.trueup.fulfillment.v1.CloseReceiptRequest\x1a+.trueup.fulfillment.v1.CloseReceiptResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=expectedReceipts/*}:close\x12\xad\x01\n" +
+	"\x18ListReceiptDiscrepancies\x126.trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest\x1a7.trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/receiptDiscrepancies\x12\xc1\x01\n" +
+	"\x19ResolveReceiptDiscrepancy\x127.trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest\x1a).trueup.fulfillment.v1.ReceiptDiscrepancy\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{name=expectedReceipts/*/discrepancies/*}:resolveB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescOnce sync.Once
@@ -476,39 +1156,77 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
-	(*CreateCarrierRequest)(nil),         // 0: trueup.fulfillment.v1.CreateCarrierRequest
-	(*GetCarrierRequest)(nil),            // 1: trueup.fulfillment.v1.GetCarrierRequest
-	(*ListCarriersRequest)(nil),          // 2: trueup.fulfillment.v1.ListCarriersRequest
-	(*ListCarriersResponse)(nil),         // 3: trueup.fulfillment.v1.ListCarriersResponse
-	(*GetExpectedReceiptRequest)(nil),    // 4: trueup.fulfillment.v1.GetExpectedReceiptRequest
-	(*ListExpectedReceiptsRequest)(nil),  // 5: trueup.fulfillment.v1.ListExpectedReceiptsRequest
-	(*ListExpectedReceiptsResponse)(nil), // 6: trueup.fulfillment.v1.ListExpectedReceiptsResponse
-	(*Carrier)(nil),                      // 7: trueup.fulfillment.v1.Carrier
-	(ExpectedReceiptState)(0),            // 8: trueup.fulfillment.v1.ExpectedReceiptState
-	(*ExpectedReceipt)(nil),              // 9: trueup.fulfillment.v1.ExpectedReceipt
+	(*CreateCarrierRequest)(nil),             // 0: trueup.fulfillment.v1.CreateCarrierRequest
+	(*GetCarrierRequest)(nil),                // 1: trueup.fulfillment.v1.GetCarrierRequest
+	(*ListCarriersRequest)(nil),              // 2: trueup.fulfillment.v1.ListCarriersRequest
+	(*ListCarriersResponse)(nil),             // 3: trueup.fulfillment.v1.ListCarriersResponse
+	(*GetExpectedReceiptRequest)(nil),        // 4: trueup.fulfillment.v1.GetExpectedReceiptRequest
+	(*ListExpectedReceiptsRequest)(nil),      // 5: trueup.fulfillment.v1.ListExpectedReceiptsRequest
+	(*ListExpectedReceiptsResponse)(nil),     // 6: trueup.fulfillment.v1.ListExpectedReceiptsResponse
+	(*CreateBlindReceiptRequest)(nil),        // 7: trueup.fulfillment.v1.CreateBlindReceiptRequest
+	(*RecordReceiptLineRequest)(nil),         // 8: trueup.fulfillment.v1.RecordReceiptLineRequest
+	(*RecordReceiptLineResponse)(nil),        // 9: trueup.fulfillment.v1.RecordReceiptLineResponse
+	(*CloseReceiptRequest)(nil),              // 10: trueup.fulfillment.v1.CloseReceiptRequest
+	(*CloseReceiptResponse)(nil),             // 11: trueup.fulfillment.v1.CloseReceiptResponse
+	(*ListReceiptDiscrepanciesRequest)(nil),  // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
+	(*ListReceiptDiscrepanciesResponse)(nil), // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
+	(*ResolveReceiptDiscrepancyRequest)(nil), // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
+	(*Carrier)(nil),                          // 15: trueup.fulfillment.v1.Carrier
+	(ExpectedReceiptState)(0),                // 16: trueup.fulfillment.v1.ExpectedReceiptState
+	(*ExpectedReceipt)(nil),                  // 17: trueup.fulfillment.v1.ExpectedReceipt
+	(*v1.Quantity)(nil),                      // 18: trueup.type.v1.Quantity
+	(Condition)(0),                           // 19: trueup.fulfillment.v1.Condition
+	(*ReceivedUnitCost)(nil),                 // 20: trueup.fulfillment.v1.ReceivedUnitCost
+	(*ReceivedLine)(nil),                     // 21: trueup.fulfillment.v1.ReceivedLine
+	(*ReceiptDiscrepancy)(nil),               // 22: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(DiscrepancyState)(0),                    // 23: trueup.fulfillment.v1.DiscrepancyState
+	(DiscrepancyResolution)(0),               // 24: trueup.fulfillment.v1.DiscrepancyResolution
 }
 var file_trueup_fulfillment_v1_fulfillment_service_proto_depIdxs = []int32{
-	7, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	7, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
-	8, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
-	9, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	0, // 4: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
-	1, // 5: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
-	2, // 6: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
-	4, // 7: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
-	5, // 8: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
-	7, // 9: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	7, // 10: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	3, // 11: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
-	9, // 12: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	6, // 13: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
-	9, // [9:14] is the sub-list for method output_type
-	4, // [4:9] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	15, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	15, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
+	16, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
+	17, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	18, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
+	19, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
+	20, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	17, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	21, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
+	22, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	17, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	22, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	23, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
+	22, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	24, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
+	18, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
+	20, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	0,  // 17: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
+	1,  // 18: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
+	2,  // 19: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
+	4,  // 20: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
+	5,  // 21: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
+	7,  // 22: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:input_type -> trueup.fulfillment.v1.CreateBlindReceiptRequest
+	8,  // 23: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:input_type -> trueup.fulfillment.v1.RecordReceiptLineRequest
+	10, // 24: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:input_type -> trueup.fulfillment.v1.CloseReceiptRequest
+	12, // 25: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:input_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
+	14, // 26: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:input_type -> trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
+	15, // 27: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	15, // 28: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	3,  // 29: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
+	17, // 30: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	6,  // 31: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
+	17, // 32: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	9,  // 33: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
+	11, // 34: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
+	13, // 35: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
+	22, // 36: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	27, // [27:37] is the sub-list for method output_type
+	17, // [17:27] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_fulfillment_service_proto_init() }
@@ -524,7 +1242,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc), len(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	FulfillmentService_CreateCarrier_FullMethodName        = "/trueup.fulfillment.v1.FulfillmentService/CreateCarrier"
-	FulfillmentService_GetCarrier_FullMethodName           = "/trueup.fulfillment.v1.FulfillmentService/GetCarrier"
-	FulfillmentService_ListCarriers_FullMethodName         = "/trueup.fulfillment.v1.FulfillmentService/ListCarriers"
-	FulfillmentService_GetExpectedReceipt_FullMethodName   = "/trueup.fulfillment.v1.FulfillmentService/GetExpectedReceipt"
-	FulfillmentService_ListExpectedReceipts_FullMethodName = "/trueup.fulfillment.v1.FulfillmentService/ListExpectedReceipts"
+	FulfillmentService_CreateCarrier_FullMethodName             = "/trueup.fulfillment.v1.FulfillmentService/CreateCarrier"
+	FulfillmentService_GetCarrier_FullMethodName                = "/trueup.fulfillment.v1.FulfillmentService/GetCarrier"
+	FulfillmentService_ListCarriers_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/ListCarriers"
+	FulfillmentService_GetExpectedReceipt_FullMethodName        = "/trueup.fulfillment.v1.FulfillmentService/GetExpectedReceipt"
+	FulfillmentService_ListExpectedReceipts_FullMethodName      = "/trueup.fulfillment.v1.FulfillmentService/ListExpectedReceipts"
+	FulfillmentService_CreateBlindReceipt_FullMethodName        = "/trueup.fulfillment.v1.FulfillmentService/CreateBlindReceipt"
+	FulfillmentService_RecordReceiptLine_FullMethodName         = "/trueup.fulfillment.v1.FulfillmentService/RecordReceiptLine"
+	FulfillmentService_CloseReceipt_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/CloseReceipt"
+	FulfillmentService_ListReceiptDiscrepancies_FullMethodName  = "/trueup.fulfillment.v1.FulfillmentService/ListReceiptDiscrepancies"
+	FulfillmentService_ResolveReceiptDiscrepancy_FullMethodName = "/trueup.fulfillment.v1.FulfillmentService/ResolveReceiptDiscrepancy"
 )
 
 // FulfillmentServiceClient is the client API for FulfillmentService service.
@@ -47,6 +52,39 @@ type FulfillmentServiceClient interface {
 	// Lists expected receipts in id order, one page at a time, filtered. A
 	// partner sees those of its own purchase orders.
 	ListExpectedReceipts(ctx context.Context, in *ListExpectedReceiptsRequest, opts ...grpc.CallOption) (*ListExpectedReceiptsResponse, error)
+	// Opens a blind receipt: goods that arrived with no purchase order or
+	// notice. It is flagged with a BLIND_RECEIPT discrepancy at once; its
+	// lines are recorded like any receipt's but count against no order line
+	// and need a unit cost to be booked.
+	CreateBlindReceipt(ctx context.Context, in *CreateBlindReceiptRequest, opts ...grpc.CallOption) (*ExpectedReceipt, error)
+	// Records one scanned line: the item by any code it is known by (SKU,
+	// barcode, ERP, WMS or the supplier's part number; a case barcode implies
+	// its unit), the quantity in any unit the item knows, lot and expiry,
+	// condition and the dock location. The stock is booked in inventory at the
+	// purchase order's price (idempotently, by a request id derived from this
+	// request's), unless the line must be HELD. Whatever differs from the
+	// order is flagged at once as a discrepancy (and a
+	// ReceiptDiscrepancyFlagged event): an item not on the order is a
+	// discrepancy, not an error. FAILED_PRECONDITION for a closed receipt
+	// (RECEIPT_CLOSED), a blocked location (LOCATION_BLOCKED), a location of
+	// another warehouse (WRONG_WAREHOUSE), or damaged goods in a warehouse
+	// with no quarantine location (NO_QUARANTINE_LOCATION); NOT_FOUND for a
+	// code no item has. A retry with the same request_id returns the first
+	// answer.
+	RecordReceiptLine(ctx context.Context, in *RecordReceiptLineRequest, opts ...grpc.CallOption) (*RecordReceiptLineResponse, error)
+	// Closes a receipt: every order line received short flags a SHORT
+	// discrepancy, and ReceiptClosed carries the totals. Discrepancies still
+	// open stay open. FAILED_PRECONDITION (RECEIPT_CLOSED) if it is closed.
+	CloseReceipt(ctx context.Context, in *CloseReceiptRequest, opts ...grpc.CallOption) (*CloseReceiptResponse, error)
+	// Lists receipt discrepancies, oldest receipt and number first, filtered.
+	// A partner sees those of its own receipts.
+	ListReceiptDiscrepancies(ctx context.Context, in *ListReceiptDiscrepanciesRequest, opts ...grpc.CallOption) (*ListReceiptDiscrepanciesResponse, error)
+	// Resolves a discrepancy: ACCEPT or REJECT with a note. Accepting one
+	// that holds a line books the line, with what it lacked (a lot, a
+	// quantity in a known unit, a unit cost), given here; rejecting it
+	// refuses the goods. FAILED_PRECONDITION (DISCREPANCY_RESOLVED) if it is
+	// resolved already.
+	ResolveReceiptDiscrepancy(ctx context.Context, in *ResolveReceiptDiscrepancyRequest, opts ...grpc.CallOption) (*ReceiptDiscrepancy, error)
 }
 
 type fulfillmentServiceClient struct {
@@ -107,6 +145,56 @@ func (c *fulfillmentServiceClient) ListExpectedReceipts(ctx context.Context, in 
 	return out, nil
 }
 
+func (c *fulfillmentServiceClient) CreateBlindReceipt(ctx context.Context, in *CreateBlindReceiptRequest, opts ...grpc.CallOption) (*ExpectedReceipt, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExpectedReceipt)
+	err := c.cc.Invoke(ctx, FulfillmentService_CreateBlindReceipt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) RecordReceiptLine(ctx context.Context, in *RecordReceiptLineRequest, opts ...grpc.CallOption) (*RecordReceiptLineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordReceiptLineResponse)
+	err := c.cc.Invoke(ctx, FulfillmentService_RecordReceiptLine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) CloseReceipt(ctx context.Context, in *CloseReceiptRequest, opts ...grpc.CallOption) (*CloseReceiptResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CloseReceiptResponse)
+	err := c.cc.Invoke(ctx, FulfillmentService_CloseReceipt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ListReceiptDiscrepancies(ctx context.Context, in *ListReceiptDiscrepanciesRequest, opts ...grpc.CallOption) (*ListReceiptDiscrepanciesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReceiptDiscrepanciesResponse)
+	err := c.cc.Invoke(ctx, FulfillmentService_ListReceiptDiscrepancies_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ResolveReceiptDiscrepancy(ctx context.Context, in *ResolveReceiptDiscrepancyRequest, opts ...grpc.CallOption) (*ReceiptDiscrepancy, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReceiptDiscrepancy)
+	err := c.cc.Invoke(ctx, FulfillmentService_ResolveReceiptDiscrepancy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FulfillmentServiceServer is the server API for FulfillmentService service.
 // All implementations must embed UnimplementedFulfillmentServiceServer
 // for forward compatibility.
@@ -128,6 +216,39 @@ type FulfillmentServiceServer interface {
 	// Lists expected receipts in id order, one page at a time, filtered. A
 	// partner sees those of its own purchase orders.
 	ListExpectedReceipts(context.Context, *ListExpectedReceiptsRequest) (*ListExpectedReceiptsResponse, error)
+	// Opens a blind receipt: goods that arrived with no purchase order or
+	// notice. It is flagged with a BLIND_RECEIPT discrepancy at once; its
+	// lines are recorded like any receipt's but count against no order line
+	// and need a unit cost to be booked.
+	CreateBlindReceipt(context.Context, *CreateBlindReceiptRequest) (*ExpectedReceipt, error)
+	// Records one scanned line: the item by any code it is known by (SKU,
+	// barcode, ERP, WMS or the supplier's part number; a case barcode implies
+	// its unit), the quantity in any unit the item knows, lot and expiry,
+	// condition and the dock location. The stock is booked in inventory at the
+	// purchase order's price (idempotently, by a request id derived from this
+	// request's), unless the line must be HELD. Whatever differs from the
+	// order is flagged at once as a discrepancy (and a
+	// ReceiptDiscrepancyFlagged event): an item not on the order is a
+	// discrepancy, not an error. FAILED_PRECONDITION for a closed receipt
+	// (RECEIPT_CLOSED), a blocked location (LOCATION_BLOCKED), a location of
+	// another warehouse (WRONG_WAREHOUSE), or damaged goods in a warehouse
+	// with no quarantine location (NO_QUARANTINE_LOCATION); NOT_FOUND for a
+	// code no item has. A retry with the same request_id returns the first
+	// answer.
+	RecordReceiptLine(context.Context, *RecordReceiptLineRequest) (*RecordReceiptLineResponse, error)
+	// Closes a receipt: every order line received short flags a SHORT
+	// discrepancy, and ReceiptClosed carries the totals. Discrepancies still
+	// open stay open. FAILED_PRECONDITION (RECEIPT_CLOSED) if it is closed.
+	CloseReceipt(context.Context, *CloseReceiptRequest) (*CloseReceiptResponse, error)
+	// Lists receipt discrepancies, oldest receipt and number first, filtered.
+	// A partner sees those of its own receipts.
+	ListReceiptDiscrepancies(context.Context, *ListReceiptDiscrepanciesRequest) (*ListReceiptDiscrepanciesResponse, error)
+	// Resolves a discrepancy: ACCEPT or REJECT with a note. Accepting one
+	// that holds a line books the line, with what it lacked (a lot, a
+	// quantity in a known unit, a unit cost), given here; rejecting it
+	// refuses the goods. FAILED_PRECONDITION (DISCREPANCY_RESOLVED) if it is
+	// resolved already.
+	ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*ReceiptDiscrepancy, error)
 	mustEmbedUnimplementedFulfillmentServiceServer()
 }
 
@@ -152,6 +273,21 @@ func (UnimplementedFulfillmentServiceServer) GetExpectedReceipt(context.Context,
 }
 func (UnimplementedFulfillmentServiceServer) ListExpectedReceipts(context.Context, *ListExpectedReceiptsRequest) (*ListExpectedReceiptsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListExpectedReceipts not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) CreateBlindReceipt(context.Context, *CreateBlindReceiptRequest) (*ExpectedReceipt, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateBlindReceipt not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) RecordReceiptLine(context.Context, *RecordReceiptLineRequest) (*RecordReceiptLineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordReceiptLine not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) CloseReceipt(context.Context, *CloseReceiptRequest) (*CloseReceiptResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CloseReceipt not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ListReceiptDiscrepancies(context.Context, *ListReceiptDiscrepanciesRequest) (*ListReceiptDiscrepanciesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReceiptDiscrepancies not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*ReceiptDiscrepancy, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveReceiptDiscrepancy not implemented")
 }
 func (UnimplementedFulfillmentServiceServer) mustEmbedUnimplementedFulfillmentServiceServer() {}
 func (UnimplementedFulfillmentServiceServer) testEmbeddedByValue()                            {}
@@ -264,6 +400,96 @@ func _FulfillmentService_ListExpectedReceipts_Handler(srv interface{}, ctx conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FulfillmentService_CreateBlindReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateBlindReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).CreateBlindReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_CreateBlindReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).CreateBlindReceipt(ctx, req.(*CreateBlindReceiptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_RecordReceiptLine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordReceiptLineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).RecordReceiptLine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_RecordReceiptLine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).RecordReceiptLine(ctx, req.(*RecordReceiptLineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_CloseReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CloseReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).CloseReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_CloseReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).CloseReceipt(ctx, req.(*CloseReceiptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ListReceiptDiscrepancies_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReceiptDiscrepanciesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ListReceiptDiscrepancies(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ListReceiptDiscrepancies_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ListReceiptDiscrepancies(ctx, req.(*ListReceiptDiscrepanciesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ResolveReceiptDiscrepancy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveReceiptDiscrepancyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ResolveReceiptDiscrepancy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ResolveReceiptDiscrepancy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ResolveReceiptDiscrepancy(ctx, req.(*ResolveReceiptDiscrepancyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FulfillmentService_ServiceDesc is the grpc.ServiceDesc for FulfillmentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -290,6 +516,26 @@ var FulfillmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListExpectedReceipts",
 			Handler:    _FulfillmentService_ListExpectedReceipts_Handler,
+		},
+		{
+			MethodName: "CreateBlindReceipt",
+			Handler:    _FulfillmentService_CreateBlindReceipt_Handler,
+		},
+		{
+			MethodName: "RecordReceiptLine",
+			Handler:    _FulfillmentService_RecordReceiptLine_Handler,
+		},
+		{
+			MethodName: "CloseReceipt",
+			Handler:    _FulfillmentService_CloseReceipt_Handler,
+		},
+		{
+			MethodName: "ListReceiptDiscrepancies",
+			Handler:    _FulfillmentService_ListReceiptDiscrepancies_Handler,
+		},
+		{
+			MethodName: "ResolveReceiptDiscrepancy",
+			Handler:    _FulfillmentService_ResolveReceiptDiscrepancy_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,170 @@
+// Package inventoryclient is receiving's view of the inventory service, over
+// its gRPC API: items by any code, locations, and stock receipts.
+package inventoryclient
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
+	"trueup.dev/platform/apperr"
+	"trueup.dev/services/fulfillment/internal/app"
+	"trueup.dev/services/fulfillment/internal/fulfillment"
+)
+
+// quarantineTTL is how long a warehouse's quarantine location is remembered:
+// long enough that the scans of one pallet ask once, short enough that a new
+// quarantine location is used within a minute.
+const quarantineTTL = time.Minute
+
+// Client implements app.Inventory.
+type Client struct {
+	inv inventoryv1.InventoryServiceClient
+
+	mu         sync.Mutex
+	quarantine map[string]cached
+}
+
+type cached struct {
+	code string
+	at   time.Time
+}
+
+var _ app.Inventory = (*Client)(nil)
+
+// New builds the client over an inventory connection.
+func New(c inventoryv1.InventoryServiceClient) *Client {
+	return &Client{inv: c, quarantine: map[string]cached{}}
+}
+
+// lookupOrder is the order in which a scanned code is tried: the SKU first,
+// then a barcode (which may imply a unit), the warehouse's and the ERP's own
+// codes, and last the supplier's part number.
+var lookupOrder = []inventoryv1.CodeNamespace{
+	inventoryv1.CodeNamespace_CODE_NAMESPACE_BARCODE,
+	inventoryv1.CodeNamespace_CODE_NAMESPACE_WMS,
+	inventoryv1.CodeNamespace_CODE_NAMESPACE_ERP,
+	inventoryv1.CodeNamespace_CODE_NAMESPACE_SUPPLIER,
+}
+
+// ResolveItem implements app.Inventory.
+func (c *Client) ResolveItem(ctx context.Context, code, supplier string) (fulfillment.ItemFacts, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	supplier = strings.ToUpper(strings.TrimSpace(supplier))
+	it, err := c.inv.GetItem(ctx, &inventoryv1.GetItemRequest{Name: "items/" + code})
+	if err == nil {
+		return facts(it, inventoryv1.CodeNamespace_CODE_NAMESPACE_UNSPECIFIED, "", code)
+	}
+	if apperr.KindOf(err) != apperr.KindNotFound && apperr.KindOf(err) != apperr.KindInvalidArgument {
+		return fulfillment.ItemFacts{}, fmt.Errorf("inventory: item %s: %w", code, err)
+	}
+	for _, ns := range lookupOrder {
+		partner := ""
+		if ns == inventoryv1.CodeNamespace_CODE_NAMESPACE_SUPPLIER {
+			if supplier == "" {
+				continue
+			}
+			partner = supplier
+		}
+		it, err := c.inv.LookupItem(ctx, &inventoryv1.LookupItemRequest{Namespace: ns, Partner: partner, Code: code})
+		if err == nil {
+			return facts(it, ns, partner, code)
+		}
+		if k := apperr.KindOf(err); k != apperr.KindNotFound && k != apperr.KindInvalidArgument {
+			return fulfillment.ItemFacts{}, fmt.Errorf("inventory: look up %s: %w", code, err)
+		}
+	}
+	return fulfillment.ItemFacts{}, apperr.NotFound("item with code", code)
+}
+
+// facts is what receiving needs of an item found by code in namespace ns.
+func facts(it *inventoryv1.Item, ns inventoryv1.CodeNamespace, partner, code string) (fulfillment.ItemFacts, error) {
+	f := fulfillment.ItemFacts{SKU: it.GetSku(), BaseUoM: it.GetBaseUom(),
+		Factors:        map[string]*big.Rat{it.GetBaseUom(): big.NewRat(1, 1)},
+		LotTracked:     it.GetTracking() == inventoryv1.Tracking_TRACKING_LOT || it.GetTracking() == inventoryv1.Tracking_TRACKING_SERIAL,
+		ExpiryRequired: it.GetExpiryRequired()}
+	for _, u := range it.GetUoms() {
+		r, ok := new(big.Rat).SetString(u.GetFactor())
+		if !ok {
+			return fulfillment.ItemFacts{}, fmt.Errorf("inventory: item %s unit %s has factor %q", it.GetSku(), u.GetUom(), u.GetFactor())
+		}
+		f.Factors[u.GetUom()] = r
+	}
+	for _, ic := range it.GetCodes() {
+		if ic.GetNamespace() == ns && ic.GetPartner() == partner && ic.GetCode() == code {
+			f.ScanUoM = ic.GetUom()
+		}
+	}
+	return f, nil
+}
+
+// Location implements app.Inventory.
+func (c *Client) Location(ctx context.Context, warehouse, code string) (app.Location, error) {
+	l, err := c.inv.GetLocation(ctx, &inventoryv1.GetLocationRequest{Name: "warehouses/" + warehouse + "/locations/" + code})
+	if err != nil {
+		return app.Location{}, err
+	}
+	return app.Location{Warehouse: warehouse, Code: l.GetCode(), Blocked: l.GetBlocked()}, nil
+}
+
+// Quarantine implements app.Inventory: the first QUARANTINE location by
+// code that is not blocked, remembered for quarantineTTL.
+func (c *Client) Quarantine(ctx context.Context, warehouse string) (string, error) {
+	c.mu.Lock()
+	q, ok := c.quarantine[warehouse]
+	c.mu.Unlock()
+	if ok && time.Since(q.at) < quarantineTTL {
+		return q.code, nil
+	}
+	found := ""
+	token := ""
+	for {
+		resp, err := c.inv.ListLocations(ctx, &inventoryv1.ListLocationsRequest{Parent: "warehouses/" + warehouse, PageSize: 1000, PageToken: token})
+		if err != nil {
+			return "", err
+		}
+		for _, l := range resp.GetLocations() {
+			if l.GetType() == inventoryv1.LocationType_LOCATION_TYPE_QUARANTINE && !l.GetBlocked() && (found == "" || l.GetCode() < found) {
+				found = l.GetCode()
+			}
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	c.mu.Lock()
+	c.quarantine[warehouse] = cached{code: found, at: time.Now()}
+	c.mu.Unlock()
+	return found, nil
+}
+
+// Receive implements app.Inventory.
+func (c *Client) Receive(ctx context.Context, requestID, warehouse string, b fulfillment.Booking) (string, error) {
+	req := &inventoryv1.ReceiveStockRequest{
+		RequestId:  requestID,
+		Item:       "items/" + b.SKU,
+		Location:   "warehouses/" + warehouse + "/locations/" + b.Location,
+		Quantity:   &typev1.Quantity{Value: b.Quantity, Uom: b.UoM},
+		Lot:        b.Lot,
+		ExpiryDate: b.Expiry,
+		UnitCost:   &inventoryv1.UnitCost{CurrencyCode: b.Cost.Currency, Amount: b.Cost.Amount, Uom: b.Cost.UoM},
+	}
+	if b.PurchaseOrder != "" {
+		req.Source = &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER,
+			Id: b.PurchaseOrder, Line: strconv.Itoa(b.POLine)}
+	} else {
+		req.Source = &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_RECEIPT,
+			Id: b.Receipt, Line: strconv.Itoa(b.ReceiptLine)}
+	}
+	m, err := c.inv.ReceiveStock(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(m.GetName(), "movements/"), nil
+}

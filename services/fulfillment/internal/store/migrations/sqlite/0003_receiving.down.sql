@@ -1,0 +1,14 @@
+DROP TABLE receipt_discrepancies;
+DROP TABLE received_lines;
+ALTER TABLE expected_receipt_lines DROP COLUMN damaged_qty;
+ALTER TABLE expected_receipt_lines DROP COLUMN received_qty;
+ALTER TABLE expected_receipt_lines DROP COLUMN tolerance_pct;
+ALTER TABLE expected_receipt_lines DROP COLUMN unit_price;
+ALTER TABLE expected_receipts DROP COLUMN closed_at;
+ALTER TABLE expected_receipts DROP COLUMN updated_at;
+ALTER TABLE expected_receipts DROP COLUMN tolerance_pct;
+ALTER TABLE expected_receipts DROP COLUMN currency;
+ALTER TABLE expected_receipts DROP COLUMN reference;
+ALTER TABLE expected_receipts DROP COLUMN blind;
+DROP INDEX expected_receipts_by_order;
+CREATE UNIQUE INDEX expected_receipts_by_order ON expected_receipts (purchase_order_id, warehouse);
