@@ -32,7 +32,12 @@ CSV columns (any order; sku, description and base_uom required):
   sku, description, base_uom, uoms ("CS=12;PLT=480"), whole_units_only,
   tracking (NONE|LOT|SERIAL), expiry_required, cost_method
   (FIFO|MOVING_AVERAGE), status (ACTIVE|BLOCKED), erp_code, wms_code,
-  supplier_codes ("ACME:AC-1;GLOBEX:G-9"), customer_codes, allow_negative
+  supplier_codes ("ACME:AC-1;GLOBEX:G-9"), customer_codes,
+  barcodes ("0123456789012@CS;0123456789005"), allow_negative
+Any code may end in "@UOM", the unit one scan or mention of it counts (the
+base unit or one of uoms): "0123456789012@CS" is the barcode on a case,
+"ACME:AC-1C@CS" a supplier's part number for the case. Without "@UOM" a code
+counts the base unit.
 
   --grpc-addr   the inventory service (default localhost:9090; TRUEUP_GRPC_ADDR)
   --format      csv or jsonl; by default from the file name (.csv, .jsonl, .ndjson)

@@ -16,8 +16,8 @@ func TestImportItemsAndAuditCommands(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "items.csv")
-	if err := os.WriteFile(good, []byte("sku,description,base_uom,uoms,erp_code,wms_code\n"+
-		"NUT-1,Hex nut,EA,BX=100,N-1,WN-1\nBOLT-1,Bolt,EA,,B-1,WB-1\n"), 0o600); err != nil {
+	if err := os.WriteFile(good, []byte("sku,description,base_uom,uoms,erp_code,wms_code,barcodes\n"+
+		"NUT-1,Hex nut,EA,BX=100,N-1,WN-1,0123456789012@BX;0123456789005\nBOLT-1,Bolt,EA,,B-1,WB-1,\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	bad := filepath.Join(dir, "bad.jsonl")
@@ -39,6 +39,20 @@ func TestImportItemsAndAuditCommands(t *testing.T) {
 	}
 	if _, err := inv.GetItem(ctx, &inventoryv1.GetItemRequest{Name: "items/BOLT-1"}); err != nil {
 		t.Fatalf("imported item: %v", err)
+	}
+	// The box's barcode finds the item, and its code says a scan counts a box.
+	nut, err := inv.LookupItem(ctx, &inventoryv1.LookupItemRequest{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_BARCODE, Code: "0123456789012"})
+	if err != nil || nut.GetSku() != "NUT-1" {
+		t.Fatalf("lookup by barcode = %v, %v", nut, err)
+	}
+	var boxUoM string
+	for _, c := range nut.GetCodes() {
+		if c.GetNamespace() == inventoryv1.CodeNamespace_CODE_NAMESPACE_BARCODE && c.GetCode() == "0123456789012" {
+			boxUoM = c.GetUom()
+		}
+	}
+	if boxUoM != "BX" {
+		t.Fatalf("barcode 0123456789012 counts %q, want BX (codes %v)", boxUoM, nut.GetCodes())
 	}
 	if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, bad}); !errors.Is(err, errImportRefused) {
 		t.Fatalf("bad import: err = %v, want refused", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
@@ -116,5 +117,54 @@ func TestItemMasterRPCs(t *testing.T) {
 	}
 	if wms != 2 {
 		t.Fatalf("audit = %v", audit.GetFindings())
+	}
+}
+
+// A case barcode round-trips through the API with its unit: LookupItem by the
+// barcode returns the item, and the item's matching code names the unit.
+func TestBarcodeLookupRPCReturnsTheUnit(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(t)
+	barcode := inventoryv1.CodeNamespace_CODE_NAMESPACE_BARCODE
+	wantCodes := []*inventoryv1.ItemCode{
+		{Namespace: barcode, Code: "0123456789005"},
+		{Namespace: barcode, Code: "0123456789012", Uom: "CS"},
+	}
+	created, err := s.CreateItem(ctx, &inventoryv1.CreateItemRequest{Item: &inventoryv1.Item{
+		Sku: "CAN-1", Description: "Soup, canned", BaseUom: "EA",
+		Uoms:  []*inventoryv1.UomConversion{{Uom: "CS", Factor: "12"}},
+		Codes: []*inventoryv1.ItemCode{{Namespace: barcode, Code: "0123456789012", Uom: "cs"}, {Namespace: barcode, Code: "0123456789005"}},
+	}})
+	if err != nil || len(created.GetCodes()) != 2 || created.GetCodes()[0].GetUom() != "CS" {
+		t.Fatalf("CreateItem = %v, %v", created, err)
+	}
+	for _, scan := range []string{"0123456789012", "0123456789005"} {
+		got, err := s.LookupItem(ctx, &inventoryv1.LookupItemRequest{Namespace: barcode, Code: scan})
+		if err != nil || got.GetName() != "items/CAN-1" {
+			t.Fatalf("LookupItem %s = %v, %v", scan, got, err)
+		}
+		if len(got.GetCodes()) != 2 || !proto.Equal(got.GetCodes()[0], wantCodes[0]) || !proto.Equal(got.GetCodes()[1], wantCodes[1]) {
+			t.Fatalf("LookupItem %s: codes = %v, want %v", scan, got.GetCodes(), wantCodes)
+		}
+	}
+	for name, code := range map[string]*inventoryv1.ItemCode{
+		"codes[0].uom":     {Namespace: barcode, Code: "0123456789029", Uom: "PL"},
+		"codes[0].partner": {Namespace: barcode, Partner: "ACME", Code: "0123456789029"},
+	} {
+		_, err := s.CreateItem(ctx, &inventoryv1.CreateItemRequest{Item: &inventoryv1.Item{
+			Sku: "CAN-2", Description: "Soup, other", BaseUom: "EA", Codes: []*inventoryv1.ItemCode{code},
+		}})
+		var e *apperr.Error
+		if !errors.As(err, &e) || e.Kind != apperr.KindInvalidArgument || len(e.Violations) != 1 || e.Violations[0].Field != "item."+name {
+			t.Errorf("%s: err = %v, want InvalidArgument on item.%s", name, err, name)
+		}
+	}
+	_, err = s.UpdateItem(ctx, &inventoryv1.UpdateItemRequest{
+		Item:       &inventoryv1.Item{Name: "items/CAN-1", Version: 1},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"uoms"}},
+	})
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Kind != apperr.KindInvalidArgument || len(e.Violations) != 1 || e.Violations[0].Field != "item.codes[1].uom" {
+		t.Fatalf("removing CS: err = %v, want InvalidArgument on item.codes[1].uom", err)
 	}
 }

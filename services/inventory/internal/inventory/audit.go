@@ -177,10 +177,12 @@ func auditFields(items []*Item) []Finding {
 				SuggestedFix: "create the item as " + c.SKU + ", move the stock to it and block this one"})
 		}
 		for i, code := range it.Codes {
-			if n := NormalizeItemCode(code); n != code && codePattern.MatchString(n.Code) {
+			// The unit is left out: a unit stored in lower case is still found by
+			// the code, and normalizeItem reports a unit the item lacks.
+			if n := NormalizeItemCode(code); n.Key() != code.Key() && codePattern.MatchString(n.Code) {
 				out = append(out, Finding{Code: FindingInvalidField, Severity: SeverityWarning, Items: []string{it.SKU},
 					Message: fmt.Sprintf("items/%s: code %q (item.codes[%d]) is stored unnormalised: a lookup for %s finds nothing",
-						it.SKU, codeLabel(code), i, codeLabel(n)),
+						it.SKU, codeLabel(code.Key()), i, codeLabel(n.Key())),
 					SuggestedFix: "set the item's codes again with UpdateItem (update_mask: codes), which stores them normalised"})
 			}
 		}
@@ -225,10 +227,10 @@ func auditDuplicates(items []*Item) []Finding {
 }
 
 func auditSharedCodes(items []*Item) []Finding {
-	holders := map[ItemCode]map[string]bool{}
+	holders := map[CodeKey]map[string]bool{}
 	for _, it := range items {
 		for _, c := range it.Codes {
-			n := NormalizeItemCode(c)
+			n := NormalizeItemCode(c).Key()
 			if holders[n] == nil {
 				holders[n] = map[string]bool{}
 			}
@@ -346,7 +348,7 @@ func auditStock(bySKU map[string]*Item, facts StockFacts) []Finding {
 	return out
 }
 
-func codeLabel(c ItemCode) string {
+func codeLabel(c CodeKey) string {
 	if c.Partner != "" {
 		return c.Namespace.String() + ":" + c.Partner + ":" + c.Code
 	}

@@ -101,12 +101,13 @@ const (
 	colWMSCode        = "wms_code"
 	colSupplierCodes  = "supplier_codes"
 	colCustomerCodes  = "customer_codes"
+	colBarcodes       = "barcodes"
 	colAllowNegative  = "allow_negative"
 )
 
 var csvColumns = []string{
 	colSKU, colDescription, colBaseUoM, colUoMs, colWholeUnitsOnly, colTracking, colExpiryRequired,
-	colCostMethod, colStatus, colERPCode, colWMSCode, colSupplierCodes, colCustomerCodes, colAllowNegative,
+	colCostMethod, colStatus, colERPCode, colWMSCode, colSupplierCodes, colCustomerCodes, colBarcodes, colAllowNegative,
 }
 
 // ParseItemsCSV reads items from CSV with a header row naming the columns (in
@@ -121,6 +122,12 @@ var csvColumns = []string{
 //	status                          ACTIVE or BLOCKED (empty: ACTIVE)
 //	erp_code, wms_code              one code each
 //	supplier_codes, customer_codes  "ACME:AC-1;GLOBEX:G-9" (partner:code)
+//	barcodes                        "0123456789012@CS;0123456789005"
+//
+// Any code may end in "@UOM", the unit one scan or mention of it counts (the
+// base unit or one of uoms): "0123456789012@CS" is the barcode printed on a
+// case, "ACME:AC-1C@CS" a supplier's part number for the case. Without it a
+// code counts the base unit.
 //
 // Every record that can be read is returned, with an error for each problem met
 // reading it; validation against the item rules comes later (PlanImport). The
@@ -240,23 +247,44 @@ func csvRecord(b *ImportBatch, line int, rec []string, col map[string]int) Impor
 		it.Codes = append(it.Codes, c)
 		out.CodeFields = append(out.CodeFields, field)
 	}
-	if c := get(colERPCode); c != "" {
-		addCode(colERPCode, ItemCode{Namespace: CodeERP, Code: c})
+	// codeUoM splits "CODE@UOM"; ok is false for an "@" with no unit after it.
+	codeUoM := func(column, s string) (code, uom string, ok bool) {
+		code, uom, found := strings.Cut(s, "@")
+		code, uom = strings.TrimSpace(code), strings.TrimSpace(uom)
+		if found && uom == "" {
+			bad(column, fmt.Sprintf("%q names no unit after @: write CODE@UOM, e.g. 0123456789012@CS, or the code alone for the base unit", s))
+			return "", "", false
+		}
+		return code, uom, true
 	}
-	if c := get(colWMSCode); c != "" {
-		addCode(colWMSCode, ItemCode{Namespace: CodeWMS, Code: c})
+	for _, p := range []struct {
+		column string
+		ns     CodeNamespace
+	}{{colERPCode, CodeERP}, {colWMSCode, CodeWMS}} {
+		if c := get(p.column); c != "" {
+			if code, uom, ok := codeUoM(p.column, c); ok {
+				addCode(p.column, ItemCode{Namespace: p.ns, Code: code, UoM: uom})
+			}
+		}
 	}
 	for _, p := range []struct {
 		column string
 		ns     CodeNamespace
 	}{{colSupplierCodes, CodeSupplier}, {colCustomerCodes, CodeCustomer}} {
 		for _, part := range splitList(get(p.column)) {
-			partner, code, found := strings.Cut(part, ":")
+			partner, rest, found := strings.Cut(part, ":")
 			if !found {
 				bad(p.column, fmt.Sprintf("%q is not PARTNER:CODE, e.g. ACME:AC-1", part))
 				continue
 			}
-			addCode(p.column, ItemCode{Namespace: p.ns, Partner: strings.TrimSpace(partner), Code: strings.TrimSpace(code)})
+			if code, uom, ok := codeUoM(p.column, rest); ok {
+				addCode(p.column, ItemCode{Namespace: p.ns, Partner: strings.TrimSpace(partner), Code: code, UoM: uom})
+			}
+		}
+	}
+	for _, part := range splitList(get(colBarcodes)) {
+		if code, uom, ok := codeUoM(colBarcodes, part); ok {
+			addCode(colBarcodes, ItemCode{Namespace: CodeBarcode, Code: code, UoM: uom})
 		}
 	}
 	return out
@@ -314,14 +342,14 @@ var codeIndex = regexp.MustCompile(`^item\.codes\[(\d+)\]\.`)
 func PlanImport(batch ImportBatch, existing []*Item, now time.Time) ImportPlan {
 	b := ImportBatch{Errors: slices.Clone(batch.Errors)}
 	skuLine := map[string]int{}
-	codeHolder := map[ItemCode]string{}
+	codeHolder := map[CodeKey]string{}
 	for _, it := range existing {
 		skuLine[NormalizeSKU(it.SKU)] = 0 // 0: an existing item
 		for _, c := range it.Codes {
-			codeHolder[NormalizeItemCode(c)] = it.SKU
+			codeHolder[NormalizeItemCode(c).Key()] = it.SKU
 		}
 	}
-	codeLine := map[ItemCode]int{}
+	codeLine := map[CodeKey]int{}
 	var plan ImportPlan
 	for _, rec := range batch.Records {
 		bad := func(field, desc string) { b.AddError(ImportError{Line: rec.Line, Field: field, Description: desc}) }
@@ -360,15 +388,16 @@ func PlanImport(batch ImportBatch, existing []*Item, now time.Time) ImportPlan {
 			skuLine[it.SKU] = rec.Line
 		}
 		for i, c := range it.Codes {
+			k := c.Key()
 			switch {
-			case codeHolder[c] != "":
+			case codeHolder[k] != "":
 				ok = false
-				bad(codeField(i, "code"), fmt.Sprintf("code %s is already mapped to items/%s", codeLabel(c), codeHolder[c]))
-			case codeLine[c] != 0:
+				bad(codeField(i, "code"), fmt.Sprintf("code %s is already mapped to items/%s", codeLabel(k), codeHolder[k]))
+			case codeLine[k] != 0:
 				ok = false
-				bad(codeField(i, "code"), fmt.Sprintf("code %s is also on line %d", codeLabel(c), codeLine[c]))
+				bad(codeField(i, "code"), fmt.Sprintf("code %s is also on line %d", codeLabel(k), codeLine[k]))
 			default:
-				codeLine[c] = rec.Line
+				codeLine[k] = rec.Line
 			}
 		}
 		if ok {

@@ -25,11 +25,11 @@ func TestParseItemsCSV(t *testing.T) {
 	nut, flour := b.Records[0], b.Records[1]
 	if nut.Line != 2 || nut.Item.SKU != "nut-1" || !nut.Item.WholeUnitsOnly || len(nut.Item.Conversions) != 2 ||
 		nut.Item.Conversions[1] != (UoMConversion{"PLT", "480"}) || len(nut.Item.Codes) != 4 ||
-		nut.Item.Codes[3] != (ItemCode{CodeSupplier, "GLOBEX", "G-9"}) || nut.CodeFields[3] != "supplier_codes" {
+		nut.Item.Codes[3] != (ItemCode{CodeSupplier, "GLOBEX", "G-9", ""}) || nut.CodeFields[3] != "supplier_codes" {
 		t.Errorf("nut = %+v", nut)
 	}
 	if flour.Line != 3 || flour.Item.Description != "Flour, wheat" || flour.Item.Tracking != TrackingLot || !flour.Item.ExpiryRequired ||
-		flour.Item.CostMethod != CostMovingAverage || !flour.Item.AllowNegative || flour.Item.Codes[2] != (ItemCode{CodeCustomer, "NORTHWIND", "NW-1"}) {
+		flour.Item.CostMethod != CostMovingAverage || !flour.Item.AllowNegative || flour.Item.Codes[2] != (ItemCode{CodeCustomer, "NORTHWIND", "NW-1", ""}) {
 		t.Errorf("flour = %+v", flour)
 	}
 }
@@ -125,5 +125,38 @@ func TestImportErrorsAreCapped(t *testing.T) {
 	plan := PlanImport(b, nil, t0)
 	if len(plan.Errors) != MaxImportErrors+1 || plan.Errors[MaxImportErrors].Line != 0 {
 		t.Fatalf("%d errors, last %+v", len(plan.Errors), plan.Errors[len(plan.Errors)-1])
+	}
+}
+
+func TestImportedCodesMayNameTheirUnit(t *testing.T) {
+	content := "sku,description,base_uom,uoms,erp_code,supplier_codes,barcodes\n" +
+		"W-1,Widget,EA,CS=12,100-1,ACME:AC-1C@cs,0123456789012@CS; 0123456789005\n" + // 2: good
+		"W-2,Gadget,EA,CS=6,,,0123456789012\n" + // 3: the barcode is W-1's, whatever the unit
+		"W-3,Gizmo,EA,,200-1@PL,,0123456789029@\n" + // 4: no PL on the item; "@" without a unit
+		"W-4,Doohickey,EA,,,,0123456789036@BOX\n" // 5: no BOX on the item
+	b, err := ParseItemsCSV(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := PlanImport(b, nil, t0)
+	var got []string
+	for _, e := range plan.Errors {
+		got = append(got, fmt.Sprintf("%d:%s", e.Line, e.Field))
+	}
+	want := []string{"3:barcodes", "4:barcodes", "4:erp_code", "5:barcodes"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("errors = %v\nwant     %v\n%+v", got, want, plan.Errors)
+	}
+	if len(plan.Items) != 1 {
+		t.Fatalf("items = %+v", plan.Items)
+	}
+	wantCodes := []ItemCode{
+		{Namespace: CodeERP, Code: "100-1"},
+		{Namespace: CodeSupplier, Partner: "ACME", Code: "AC-1C", UoM: "CS"},
+		{Namespace: CodeBarcode, Code: "0123456789012", UoM: "CS"},
+		{Namespace: CodeBarcode, Code: "0123456789005"},
+	}
+	if !slices.Equal(plan.Items[0].Codes, wantCodes) {
+		t.Errorf("codes = %+v\nwant    %+v", plan.Items[0].Codes, wantCodes)
 	}
 }

@@ -47,6 +47,10 @@ const (
 	CodeWMS
 	CodeSupplier
 	CodeCustomer
+	// CodeBarcode is a barcode printed on the item or its packaging (a GTIN,
+	// EAN, UPC or an in-house label). It has no partner; its UoM says which
+	// packaging it is printed on.
+	CodeBarcode
 )
 
 func (n CodeNamespace) String() string {
@@ -59,16 +63,38 @@ func (n CodeNamespace) String() string {
 		return "SUPPLIER"
 	case CodeCustomer:
 		return "CUSTOMER"
+	case CodeBarcode:
+		return "BARCODE"
 	}
 	return fmt.Sprintf("namespace(%d)", int(n))
 }
 
-// ItemCode is a cross-reference from another system's code to an item.
+// ItemCode is a cross-reference from another system's code to an item, and to
+// the unit one scan (or mention) of the code counts.
 type ItemCode struct {
 	Namespace CodeNamespace
 	// Partner is the supplier or customer code for those namespaces, empty otherwise.
 	Partner string
 	Code    string
+	// UoM is the unit the code stands for: the base unit or one of the item's
+	// conversions ("CS" for the barcode on a case). Empty means the base unit,
+	// which is also how a valid item holds the base unit named explicitly. It
+	// is not part of the code's identity (see Key).
+	UoM string
+}
+
+// CodeKey is what identifies an item code: its namespace, partner and code,
+// without the unit. Two codes with one key are one code, whatever units they
+// name, so one code can never stand for two units.
+type CodeKey struct {
+	Namespace CodeNamespace
+	Partner   string
+	Code      string
+}
+
+// Key returns the code's identity, as stored uniquely and looked up by.
+func (c ItemCode) Key() CodeKey {
+	return CodeKey{Namespace: c.Namespace, Partner: c.Partner, Code: c.Code}
 }
 
 // UoMConversion says how many base units one UoM holds, exactly. Factor is a

@@ -25,7 +25,7 @@ func TestNewItemNormalises(t *testing.T) {
 	if it.Conversions[0] != (UoMConversion{"CS", "12"}) || it.Conversions[1] != (UoMConversion{"KG", "0.25"}) {
 		t.Errorf("conversions = %+v", it.Conversions)
 	}
-	if it.Codes[0] != (ItemCode{CodeSupplier, "ACME", "W-9"}) {
+	if it.Codes[0] != (ItemCode{CodeSupplier, "ACME", "W-9", ""}) {
 		t.Errorf("codes = %+v", it.Codes)
 	}
 	if it.Tracking != TrackingNone || it.CostMethod != CostFIFO || it.Status != ItemActive || it.Version != 1 {

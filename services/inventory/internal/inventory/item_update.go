@@ -71,24 +71,39 @@ func normalizeItem(it *Item) apperr.Violations {
 	if it.Status < ItemActive || it.Status > ItemBlocked {
 		v.Add("item.status", "unknown status")
 	}
-	codes := map[ItemCode]bool{}
+	codes := map[CodeKey]bool{}
 	for i := range it.Codes {
 		c := &it.Codes[i]
 		*c = NormalizeItemCode(*c)
-		checkCode(*c, fmt.Sprintf("item.codes[%d].", i), &v)
-		if codes[*c] {
-			v.Add(fmt.Sprintf("item.codes[%d].code", i), "is listed twice")
+		prefix := fmt.Sprintf("item.codes[%d].", i)
+		checkCode(*c, prefix, &v)
+		// The unit must be one the item declares: a scan of the code is
+		// converted to base units by that unit's factor. A unit removed by an
+		// update while a code still names it lands here too, so the code must
+		// change in the same update.
+		switch {
+		case c.UoM == it.BaseUoM:
+			c.UoM = "" // one form for the base unit, as codes stored before units had
+		case c.UoM != "" && !seen[c.UoM]:
+			v.Add(prefix+"uom", fmt.Sprintf("%s is not a unit of the item: name the base unit (%s) or one of uoms, or leave it empty for the base unit",
+				c.UoM, it.BaseUoM))
 		}
-		codes[*c] = true
+		if codes[c.Key()] {
+			v.Add(prefix+"code", "is listed twice")
+		}
+		codes[c.Key()] = true
 	}
 	return v
 }
 
-// NormalizeItemCode trims and upper-cases a code and its partner, so "ac-1 "
-// from one system and "AC-1" from another are the same code.
+// NormalizeItemCode trims and upper-cases a code, its partner and its unit, so
+// "ac-1 " from one system and "AC-1" from another are the same code. Whether
+// the unit is one of the item's, and the base unit's canonical empty form, are
+// settled with the item (NewItem, Update).
 func NormalizeItemCode(c ItemCode) ItemCode {
 	c.Code = strings.ToUpper(strings.TrimSpace(c.Code))
 	c.Partner = strings.ToUpper(strings.TrimSpace(c.Partner))
+	c.UoM = NormalizeUoM(c.UoM)
 	return c
 }
 
@@ -99,23 +114,25 @@ func checkCode(c ItemCode, prefix string, v *apperr.Violations) {
 		v.Add(prefix+"code", "must be 1-64 characters of A-Z, 0-9, '.', '_', '/' or '-'")
 	}
 	switch c.Namespace {
-	case CodeERP, CodeWMS:
+	case CodeERP, CodeWMS, CodeBarcode:
 		if c.Partner != "" {
-			v.Add(prefix+"partner", "must be empty for ERP and WMS codes")
+			v.Add(prefix+"partner", "must be empty for ERP, WMS and BARCODE codes")
 		}
 	case CodeSupplier, CodeCustomer:
 		if c.Partner == "" {
 			v.Add(prefix+"partner", "is required for supplier and customer codes")
 		}
 	default:
-		v.Add(prefix+"namespace", "is required: ERP, WMS, SUPPLIER or CUSTOMER")
+		v.Add(prefix+"namespace", "is required: ERP, WMS, SUPPLIER, CUSTOMER or BARCODE")
 	}
 }
 
 // LookupCode normalises a code to look an item up by, with the rules of the
 // codes themselves; violations name the lookup request's fields (namespace,
-// partner, code).
+// partner, code). A lookup names no unit: the code alone finds the item, and
+// the unit is read from the item's matching code.
 func LookupCode(c ItemCode) (ItemCode, error) {
+	c.UoM = ""
 	c = NormalizeItemCode(c)
 	var v apperr.Violations
 	checkCode(c, "", &v)

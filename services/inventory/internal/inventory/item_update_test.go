@@ -38,7 +38,7 @@ func TestUpdateAppliesOnlyMaskedFields(t *testing.T) {
 	if next.Description != "Better widget" || next.BaseUoM != "EA" || next.Tracking != TrackingLot {
 		t.Errorf("fields outside the mask changed or value not normalised: %+v", next)
 	}
-	if len(next.Codes) != 2 || next.Codes[0] != (ItemCode{CodeWMS, "", "W1"}) || next.Codes[1] != (ItemCode{CodeSupplier, "ACME", "A-1"}) {
+	if len(next.Codes) != 2 || next.Codes[0] != (ItemCode{CodeWMS, "", "W1", ""}) || next.Codes[1] != (ItemCode{CodeSupplier, "ACME", "A-1", ""}) {
 		t.Errorf("codes = %+v", next.Codes)
 	}
 	if next.Version != 2 || !next.UpdatedAt.Equal(t0.Add(time.Hour)) || !next.CreatedAt.Equal(t0) {
@@ -169,7 +169,7 @@ func TestCheckUpdate(t *testing.T) {
 
 func TestLookupCode(t *testing.T) {
 	c, err := LookupCode(ItemCode{Namespace: CodeSupplier, Partner: " acme ", Code: "ac-1 "})
-	if err != nil || c != (ItemCode{CodeSupplier, "ACME", "AC-1"}) {
+	if err != nil || c != (ItemCode{CodeSupplier, "ACME", "AC-1", ""}) {
 		t.Fatalf("LookupCode = %+v, %v", c, err)
 	}
 	_, err = LookupCode(ItemCode{Code: "X"})

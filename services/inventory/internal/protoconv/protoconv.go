@@ -36,6 +36,7 @@ var (
 		inventory.CodeWMS:      inventoryv1.CodeNamespace_CODE_NAMESPACE_WMS,
 		inventory.CodeSupplier: inventoryv1.CodeNamespace_CODE_NAMESPACE_SUPPLIER,
 		inventory.CodeCustomer: inventoryv1.CodeNamespace_CODE_NAMESPACE_CUSTOMER,
+		inventory.CodeBarcode:  inventoryv1.CodeNamespace_CODE_NAMESPACE_BARCODE,
 	}
 	locationTypeToProto = map[inventory.LocationType]inventoryv1.LocationType{
 		inventory.LocationReceivingDock: inventoryv1.LocationType_LOCATION_TYPE_RECEIVING_DOCK,
@@ -94,7 +95,7 @@ func ItemToProto(it *inventory.Item) *inventoryv1.Item {
 		out.Uoms = append(out.Uoms, &inventoryv1.UomConversion{Uom: c.UoM, Factor: c.Factor})
 	}
 	for _, c := range it.Codes {
-		out.Codes = append(out.Codes, &inventoryv1.ItemCode{Namespace: namespaceToProto[c.Namespace], Partner: c.Partner, Code: c.Code})
+		out.Codes = append(out.Codes, &inventoryv1.ItemCode{Namespace: namespaceToProto[c.Namespace], Partner: c.Partner, Code: c.Code, Uom: c.UoM})
 	}
 	return out
 }
@@ -120,6 +121,7 @@ func ItemFromProto(p *inventoryv1.Item) inventory.Item {
 			Namespace: enumFromProto(namespaceFromProto, c.GetNamespace(), inventoryv1.CodeNamespace_CODE_NAMESPACE_UNSPECIFIED),
 			Partner:   c.GetPartner(),
 			Code:      c.GetCode(),
+			UoM:       c.GetUom(),
 		})
 	}
 	return it

@@ -23,6 +23,8 @@ func TestItemRoundTrip(t *testing.T) {
 		Codes: []*inventoryv1.ItemCode{
 			{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_WMS, Code: "W1"},
 			{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_CUSTOMER, Partner: "NW", Code: "C1"},
+			{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_BARCODE, Code: "0123456789012", Uom: "CS"},
+			{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_BARCODE, Code: "0123456789005"},
 		},
 	}
 	it, err := inventory.NewItem(ItemFromProto(in), time.Unix(0, 0))

@@ -57,7 +57,7 @@ func (r reader) AllItems(ctx context.Context) ([]*inventory.Item, error) {
 		var sku string
 		var ns int
 		var c inventory.ItemCode
-		if err := rows.Scan(&sku, &ns, &c.Partner, &c.Code); err != nil {
+		if err := rows.Scan(&sku, &ns, &c.Partner, &c.Code, &c.UoM); err != nil {
 			return fmt.Errorf("scan code: %w", err)
 		}
 		c.Namespace = inventory.CodeNamespace(ns)
@@ -65,7 +65,7 @@ func (r reader) AllItems(ctx context.Context) ([]*inventory.Item, error) {
 			it.Codes = append(it.Codes, c)
 		}
 		return nil
-	}, `SELECT sku, namespace, partner, code FROM item_codes ORDER BY sku, namespace, partner, code`)
+	}, `SELECT sku, namespace, partner, code, uom FROM item_codes ORDER BY sku, namespace, partner, code`)
 	if err != nil {
 		return nil, err
 	}
@@ -244,8 +244,8 @@ func (t *tx) UpdateItem(ctx context.Context, it *inventory.Item, prevVersion int
 		return fmt.Errorf("replace codes of item %s: %w", it.SKU, err)
 	}
 	for _, c := range it.Codes {
-		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO item_codes (namespace, partner, code, sku) VALUES ($1, $2, $3, $4)`,
-			int(c.Namespace), c.Partner, c.Code, it.SKU); err != nil {
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO item_codes (namespace, partner, code, sku, uom) VALUES ($1, $2, $3, $4, $5)`,
+			int(c.Namespace), c.Partner, c.Code, it.SKU, c.UoM); err != nil {
 			if sqldb.IsUniqueViolation(err) {
 				// A concurrent create or update took the code after the check:
 				// safe to retry, and the retry names the holder.
@@ -272,7 +272,7 @@ func (t *tx) InsertItems(ctx context.Context, items []*inventory.Item) error {
 			uoms = append(uoms, []any{it.SKU, c.UoM, c.Factor})
 		}
 		for _, c := range it.Codes {
-			codes = append(codes, []any{int(c.Namespace), c.Partner, c.Code, it.SKU})
+			codes = append(codes, []any{int(c.Namespace), c.Partner, c.Code, it.SKU, c.UoM})
 		}
 	}
 	for _, batch := range []struct {
@@ -281,7 +281,7 @@ func (t *tx) InsertItems(ctx context.Context, items []*inventory.Item) error {
 	}{
 		{"items", `sku, description, base_uom, whole_units_only, tracking, expiry_required, cost_method, status, version, created_at, updated_at, allow_negative`, heads},
 		{"item_uoms", `sku, uom, factor`, uoms},
-		{"item_codes", `namespace, partner, code, sku`, codes},
+		{"item_codes", `namespace, partner, code, sku, uom`, codes},
 	} {
 		if err := t.insertRows(ctx, batch.table, batch.columns, batch.rows); err != nil {
 			if sqldb.IsUniqueViolation(err) {

@@ -98,8 +98,8 @@ func (t *tx) InsertItem(ctx context.Context, it *inventory.Item) error {
 		}
 	}
 	for _, c := range it.Codes {
-		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO item_codes (namespace, partner, code, sku) VALUES ($1, $2, $3, $4)`,
-			int(c.Namespace), c.Partner, c.Code, it.SKU); err != nil {
+		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO item_codes (namespace, partner, code, sku, uom) VALUES ($1, $2, $3, $4, $5)`,
+			int(c.Namespace), c.Partner, c.Code, it.SKU, c.UoM); err != nil {
 			if sqldb.IsUniqueViolation(err) {
 				// Lost a race with a concurrent create that took the code: safe to retry,
 				// and the retry will name the holder.
@@ -238,7 +238,7 @@ func (r reader) loadDetails(ctx context.Context, it *inventory.Item) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	rows, err = r.q.QueryContext(ctx, `SELECT namespace, partner, code FROM item_codes WHERE sku = $1 ORDER BY namespace, partner, code`, it.SKU)
+	rows, err = r.q.QueryContext(ctx, `SELECT namespace, partner, code, uom FROM item_codes WHERE sku = $1 ORDER BY namespace, partner, code`, it.SKU)
 	if err != nil {
 		return fmt.Errorf("query codes of %s: %w", it.SKU, err)
 	}
@@ -246,7 +246,7 @@ func (r reader) loadDetails(ctx context.Context, it *inventory.Item) error {
 	for rows.Next() {
 		var c inventory.ItemCode
 		var ns int
-		if err := rows.Scan(&ns, &c.Partner, &c.Code); err != nil {
+		if err := rows.Scan(&ns, &c.Partner, &c.Code, &c.UoM); err != nil {
 			return fmt.Errorf("scan code: %w", err)
 		}
 		c.Namespace = inventory.CodeNamespace(ns)

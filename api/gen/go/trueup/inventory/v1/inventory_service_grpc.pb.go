@@ -109,7 +109,13 @@ type InventoryServiceClient interface {
 	// cannot change.
 	UpdateItem(ctx context.Context, in *UpdateItemRequest, opts ...grpc.CallOption) (*Item, error)
 	// Finds the item that another system's code maps to: an ERP or WMS item
-	// code, or a supplier's or customer's code (then partner names them).
+	// code, a barcode, or a supplier's or customer's code (then partner names
+	// them). The code is normalised as on create (trimmed, upper-cased). To know
+	// which unit the code counts (a case barcode counts one CS), find the entry
+	// of the returned item's codes with the same namespace, partner and code
+	// (compared after the same normalisation) and read its uom: empty means the
+	// item's base_uom, any other value is one of the item's uoms, whose factor
+	// gives the base units per scan.
 	LookupItem(ctx context.Context, in *LookupItemRequest, opts ...grpc.CallOption) (*Item, error)
 	// Audits the item master: duplicates, missing fields, unit-of-measure gaps,
 	// unmapped codes, stock without cost, stock in blocked locations. The
@@ -650,7 +656,13 @@ type InventoryServiceServer interface {
 	// cannot change.
 	UpdateItem(context.Context, *UpdateItemRequest) (*Item, error)
 	// Finds the item that another system's code maps to: an ERP or WMS item
-	// code, or a supplier's or customer's code (then partner names them).
+	// code, a barcode, or a supplier's or customer's code (then partner names
+	// them). The code is normalised as on create (trimmed, upper-cased). To know
+	// which unit the code counts (a case barcode counts one CS), find the entry
+	// of the returned item's codes with the same namespace, partner and code
+	// (compared after the same normalisation) and read its uom: empty means the
+	// item's base_uom, any other value is one of the item's uoms, whose factor
+	// gives the base units per scan.
 	LookupItem(context.Context, *LookupItemRequest) (*Item, error)
 	// Audits the item master: duplicates, missing fields, unit-of-measure gaps,
 	// unmapped codes, stock without cost, stock in blocked locations. The

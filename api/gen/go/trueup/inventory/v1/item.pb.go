@@ -203,6 +203,11 @@ const (
 	CodeNamespace_CODE_NAMESPACE_SUPPLIER CodeNamespace = 3
 	// A customer's part number; the item code's partner names the customer.
 	CodeNamespace_CODE_NAMESPACE_CUSTOMER CodeNamespace = 4
+	// A barcode printed on the item or its packaging: a GTIN (EAN-13, UPC-A,
+	// GTIN-14 of a case) or an in-house label. No partner. The item code's uom
+	// says which packaging the barcode is on (empty: a single base unit), so a
+	// receiver scanning a case barcode knows both the item and the unit.
+	CodeNamespace_CODE_NAMESPACE_BARCODE CodeNamespace = 5
 )
 
 // Enum value maps for CodeNamespace.
@@ -213,6 +218,7 @@ var (
 		2: "CODE_NAMESPACE_WMS",
 		3: "CODE_NAMESPACE_SUPPLIER",
 		4: "CODE_NAMESPACE_CUSTOMER",
+		5: "CODE_NAMESPACE_BARCODE",
 	}
 	CodeNamespace_value = map[string]int32{
 		"CODE_NAMESPACE_UNSPECIFIED": 0,
@@ -220,6 +226,7 @@ var (
 		"CODE_NAMESPACE_WMS":         2,
 		"CODE_NAMESPACE_SUPPLIER":    3,
 		"CODE_NAMESPACE_CUSTOMER":    4,
+		"CODE_NAMESPACE_BARCODE":     5,
 	}
 )
 
@@ -288,8 +295,10 @@ type Item struct {
 	// Whether the item may move. Defaults to ITEM_STATUS_ACTIVE.
 	Status ItemStatus `protobuf:"varint,10,opt,name=status,proto3,enum=trueup.inventory.v1.ItemStatus" json:"status,omitempty"`
 	// The codes other systems use for this item (ERP and WMS item codes,
-	// supplier and customer part numbers). A code identifies exactly one item
-	// within its namespace and partner.
+	// supplier and customer part numbers, barcodes). A code identifies exactly
+	// one item within its namespace and partner, and each code may name the
+	// unit one scan or mention of it counts (ItemCode.uom), so the barcode of a
+	// case and the barcode of a single unit both find the item.
 	Codes []*ItemCode `protobuf:"bytes,11,rep,name=codes,proto3" json:"codes,omitempty"`
 	// Output only. The version of the item: 1 when created, incremented by every
 	// change. Events about the item carry it as aggregate_version.
@@ -509,18 +518,31 @@ func (x *UomConversion) GetFactor() string {
 	return ""
 }
 
-// A cross-reference from another system's code to an item.
+// A cross-reference from another system's code to an item, and to the unit
+// of measure the code stands for.
 type ItemCode struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The system or party the code belongs to. Required.
 	Namespace CodeNamespace `protobuf:"varint,1,opt,name=namespace,proto3,enum=trueup.inventory.v1.CodeNamespace" json:"namespace,omitempty"`
 	// The supplier code (for CODE_NAMESPACE_SUPPLIER) or customer code (for
 	// CODE_NAMESPACE_CUSTOMER) whose part number this is; required for those
-	// namespaces and empty for ERP and WMS codes. Upper-cased.
+	// namespaces and empty for ERP, WMS and BARCODE codes. Upper-cased.
 	Partner string `protobuf:"bytes,2,opt,name=partner,proto3" json:"partner,omitempty"`
 	// The code itself: 1-64 characters of A-Z, 0-9, ".", "_", "/" or "-";
-	// upper-cased.
-	Code          string `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	// upper-cased. A barcode is its data characters, e.g. the 13 digits of an
+	// EAN-13; check digits are not verified, so in-house labels fit too.
+	Code string `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	// The unit of measure one scan (or one mention) of this code counts: "CS"
+	// when the code is printed on a case of twelve, so scanning it once counts
+	// 12 of the base unit. Must be the item's base unit or one of its uoms;
+	// upper-cased. Empty means the base unit, and the base unit given by name
+	// is returned empty, so every code of the base unit reads the same. Allowed
+	// in every namespace: a supplier's part number for a case implies the case
+	// just as the case's barcode does. The item update that removes a unit
+	// still named here is refused with INVALID_ARGUMENT on codes[i].uom: change
+	// or remove the code in the same update. The code alone identifies the item
+	// (uom is not part of the code's identity): one code cannot name two units.
+	Uom           string `protobuf:"bytes,4,opt,name=uom,proto3" json:"uom,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -576,6 +598,13 @@ func (x *ItemCode) GetCode() string {
 	return ""
 }
 
+func (x *ItemCode) GetUom() string {
+	if x != nil {
+		return x.Uom
+	}
+	return ""
+}
+
 var File_trueup_inventory_v1_item_proto protoreflect.FileDescriptor
 
 const file_trueup_inventory_v1_item_proto_rawDesc = "" +
@@ -603,11 +632,12 @@ const file_trueup_inventory_v1_item_proto_rawDesc = "" +
 	"\x0eallow_negative\x18\x0f \x01(\bR\rallowNegative\"9\n" +
 	"\rUomConversion\x12\x10\n" +
 	"\x03uom\x18\x01 \x01(\tR\x03uom\x12\x16\n" +
-	"\x06factor\x18\x02 \x01(\tR\x06factor\"z\n" +
+	"\x06factor\x18\x02 \x01(\tR\x06factor\"\x8c\x01\n" +
 	"\bItemCode\x12@\n" +
 	"\tnamespace\x18\x01 \x01(\x0e2\".trueup.inventory.v1.CodeNamespaceR\tnamespace\x12\x18\n" +
 	"\apartner\x18\x02 \x01(\tR\apartner\x12\x12\n" +
-	"\x04code\x18\x03 \x01(\tR\x04code*^\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\x12\x10\n" +
+	"\x03uom\x18\x04 \x01(\tR\x03uom*^\n" +
 	"\bTracking\x12\x18\n" +
 	"\x14TRACKING_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rTRACKING_NONE\x10\x01\x12\x10\n" +
@@ -622,13 +652,14 @@ const file_trueup_inventory_v1_item_proto_rawDesc = "" +
 	"ItemStatus\x12\x1b\n" +
 	"\x17ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12ITEM_STATUS_ACTIVE\x10\x01\x12\x17\n" +
-	"\x13ITEM_STATUS_BLOCKED\x10\x02*\x99\x01\n" +
+	"\x13ITEM_STATUS_BLOCKED\x10\x02*\xb5\x01\n" +
 	"\rCodeNamespace\x12\x1e\n" +
 	"\x1aCODE_NAMESPACE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CODE_NAMESPACE_ERP\x10\x01\x12\x16\n" +
 	"\x12CODE_NAMESPACE_WMS\x10\x02\x12\x1b\n" +
 	"\x17CODE_NAMESPACE_SUPPLIER\x10\x03\x12\x1b\n" +
-	"\x17CODE_NAMESPACE_CUSTOMER\x10\x04B7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
+	"\x17CODE_NAMESPACE_CUSTOMER\x10\x04\x12\x1a\n" +
+	"\x16CODE_NAMESPACE_BARCODE\x10\x05B7Z5trueup.dev/api/gen/go/trueup/inventory/v1;inventoryv1b\x06proto3"
 
 var (
 	file_trueup_inventory_v1_item_proto_rawDescOnce sync.Once

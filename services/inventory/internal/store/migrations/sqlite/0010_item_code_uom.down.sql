@@ -1,0 +1,1 @@
+ALTER TABLE item_codes DROP COLUMN uom;
