@@ -70,11 +70,28 @@ func (c Issue) Check() apperr.Violations {
 	var v apperr.Violations
 	checkRequestID(c.RequestID, &v)
 	checkQty(c.Quantity, "quantity", positive, &v)
-	requireSource(c.Source, &v, inventory.SourceShipment, inventory.SourceOutboundOrder, inventory.SourceAdjustment, inventory.SourceTransfer, inventory.SourceReturn)
+	requireSource(c.Source, &v, issueSources...)
 	if strings.TrimSpace(c.Reason) == "" && c.Source.Type == inventory.SourceAdjustment {
 		v.Add("reason_code", "is required for a scrap or write-off (an issue against an adjustment): e.g. SCRAP, DAMAGED, SAMPLE")
 	}
+	checkReturnToSupplier(c, &v)
 	return v
+}
+
+// issueSources are the documents stock may be issued against. An issue
+// against a PURCHASE_ORDER (its line) is goods returned to the supplier:
+// the ledger posts it back out of GRNI, and orders takes it out of the
+// line's received quantity.
+var issueSources = []inventory.SourceType{inventory.SourceShipment, inventory.SourceOutboundOrder, inventory.SourceAdjustment,
+	inventory.SourceTransfer, inventory.SourceReturn, inventory.SourcePurchaseOrder}
+
+// checkReturnToSupplier refuses a reason code on a return to the supplier:
+// a reason would post the issue to that reason's account instead of GRNI,
+// while orders counts it as returned, and the two would no longer tie.
+func checkReturnToSupplier(c Issue, v *apperr.Violations) {
+	if c.Source.Type == inventory.SourcePurchaseOrder && strings.TrimSpace(c.Reason) != "" {
+		v.Add("reason_code", "is not allowed on an issue against a purchase order, which returns the goods to the supplier (back out of GRNI); a scrap or write-off is an issue against an ADJUSTMENT")
+	}
 }
 
 // Check reports the adjustment's stateless field violations.

@@ -228,7 +228,8 @@ func (s *Service) IssueStock(ctx context.Context, c Issue) (*inventory.Movement,
 			if q <= 0 && len(v) == 0 {
 				v.Add("quantity.value", "must be greater than zero")
 			}
-			requireSource(c.Source, &v, inventory.SourceShipment, inventory.SourceOutboundOrder, inventory.SourceAdjustment, inventory.SourceTransfer, inventory.SourceReturn)
+			requireSource(c.Source, &v, issueSources...)
+			checkReturnToSupplier(c, &v)
 			var reason *inventory.ReasonCode
 			switch {
 			case strings.TrimSpace(c.Reason) != "":
