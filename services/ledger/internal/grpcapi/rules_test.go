@@ -46,7 +46,7 @@ func TestPostingRuleVersionsThroughTheAPI(t *testing.T) {
 	s, a := newStoreServer(t)
 
 	latest, err := s.ListPostingRules(ctx, &ledgerv1.ListPostingRulesRequest{})
-	if err != nil || latest.GetVersion() != 3 || latest.GetLatestVersion() != 3 {
+	if err != nil || latest.GetVersion() != 4 || latest.GetLatestVersion() != 4 {
 		t.Fatalf("ListPostingRules = v%d (latest %d), %v", latest.GetVersion(), latest.GetLatestVersion(), err)
 	}
 	byKey := map[string]*ledgerv1.PostingRule{}
@@ -60,16 +60,16 @@ func TestPostingRuleVersionsThroughTheAPI(t *testing.T) {
 		t.Errorf("receipt/PURCHASE_ORDER = %v", r)
 	}
 	v1, err := s.ListPostingRules(ctx, &ledgerv1.ListPostingRulesRequest{Version: 1})
-	if err != nil || v1.GetVersion() != 1 || v1.GetLatestVersion() != 3 || len(v1.GetRules()) != len(ledger.MovementRules().Rules) {
+	if err != nil || v1.GetVersion() != 1 || v1.GetLatestVersion() != 4 || len(v1.GetRules()) != len(ledger.MovementRules().Rules) {
 		t.Fatalf("version 1 = %v, %v", v1, err)
 	}
 	if _, err := s.ListPostingRules(ctx, &ledgerv1.ListPostingRulesRequest{Version: 9}); apperr.KindOf(err) != apperr.KindNotFound {
 		t.Errorf("version 9: %v, want NotFound", err)
 	}
 
-	// Version 4 (after the built-in 1-3) leaves payments out; a payment is parked.
+	// Version 5 (after the built-in 1-4) leaves payments out; a payment is parked.
 	if _, err := s.CreatePostingRuleVersion(ctx, &ledgerv1.CreatePostingRuleVersionRequest{
-		RequestId: "v3", RemoveKeys: []string{"payment_received"}, BaseVersion: 3}); err != nil {
+		RequestId: "v3", RemoveKeys: []string{"payment_received"}, BaseVersion: 4}); err != nil {
 		t.Fatal(err)
 	}
 	pay := &ordersv1.PaymentReceived{EventId: "pay-ev", Payment: "payments/PAY-7", Customer: "customers/BOB", CurrencyCode: "JPY",
@@ -84,11 +84,11 @@ func TestPostingRuleVersionsThroughTheAPI(t *testing.T) {
 		t.Fatalf("PostEvents = %+v, %v", res, err)
 	}
 
-	req := &ledgerv1.CreatePostingRuleVersionRequest{RequestId: "v4", BaseVersion: 4, Rules: []*ledgerv1.PostingRule{{
+	req := &ledgerv1.CreatePostingRuleVersionRequest{RequestId: "v4", BaseVersion: 5, Rules: []*ledgerv1.PostingRule{{
 		Key: "payment_received", Description: "Payments, again",
 		RoleAccounts: map[string]string{"cash": "accounts/1000", "ar": "accounts/1200"}, SinceVersion: 77}}}
 	v4, err := s.CreatePostingRuleVersion(ctx, req)
-	if err != nil || v4.GetVersion() != 5 || v4.GetCreateTime() == nil {
+	if err != nil || v4.GetVersion() != 6 || v4.GetCreateTime() == nil {
 		t.Fatalf("CreatePostingRuleVersion = %v, %v", v4, err)
 	}
 	again, err := s.CreatePostingRuleVersion(ctx, req)
@@ -96,8 +96,8 @@ func TestPostingRuleVersionsThroughTheAPI(t *testing.T) {
 		t.Fatalf("retry = %v, %v; want the first result", again, err)
 	}
 	for _, r := range v4.GetRules() {
-		if r.GetKey() == "payment_received" && r.GetSinceVersion() != 5 {
-			t.Errorf("new rule since v%d, want 5 (since_version is output only)", r.GetSinceVersion())
+		if r.GetKey() == "payment_received" && r.GetSinceVersion() != 6 {
+			t.Errorf("new rule since v%d, want 6 (since_version is output only)", r.GetSinceVersion())
 		}
 	}
 	rp, err := s.RepostParkedEvents(ctx, &ledgerv1.RepostParkedEventsRequest{})
@@ -112,7 +112,7 @@ func TestPostingRuleVersionsThroughTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.GetRule() != "payment_received" || got.GetRuleVersion() != 5 || got.GetSource().GetService() != "orders" ||
+	if got.GetRule() != "payment_received" || got.GetRuleVersion() != 6 || got.GetSource().GetService() != "orders" ||
 		got.GetSource().GetDocumentId() != "PAY-7" || len(got.GetLines()) != 2 || got.GetLines()[0].GetAmount().GetMinorUnits() != 1200 {
 		t.Errorf("reposted entry = %v", got)
 	}

@@ -105,7 +105,8 @@ type GRNICredit struct {
 }
 
 // GRNIActivity is a key's GRNI lines up to the report's date: the credits
-// (receipts) by time, and the debits (bills, reversals) summed.
+// (receipts) by time, and the debits (bills, reversals, returns to the
+// supplier) summed.
 type GRNIActivity struct {
 	Key     GRNIKey
 	Credits []GRNICredit

@@ -65,9 +65,10 @@ func (s *RuleSet) Lookup(key string) *Rule {
 }
 
 // DefaultRules is the newest built-in version of the posting rules: version
-// 3, which is version 1 (movements, MovementRules) plus the document rules of
+// 4, which is version 1 (movements, MovementRules) plus the document rules of
 // orders' events (DocumentRules, version 2) plus supplier payments
-// (SupplierPaymentRules, version 3). RuleHistory has every built-in version;
+// (SupplierPaymentRules, version 3) plus returns to the supplier
+// (SupplierReturnRules, version 4). RuleHistory has every built-in version;
 // all are seeded at start, so entries posted under version 1 keep naming it.
 func DefaultRules() *RuleSet {
 	h := RuleHistory()
@@ -79,7 +80,22 @@ func RuleHistory() []*RuleSet {
 	v1 := MovementRules()
 	v2 := &RuleSet{Version: 2, Rules: append(slices.Clone(v1.Rules), DocumentRules(2)...)}
 	v3 := &RuleSet{Version: 3, Rules: append(slices.Clone(v2.Rules), SupplierPaymentRules(3)...)}
-	return []*RuleSet{v1, v2, v3}
+	v4 := &RuleSet{Version: 4, Rules: append(slices.Clone(v3.Rules), SupplierReturnRules(4)...)}
+	return []*RuleSet{v1, v2, v3, v4}
+}
+
+// RuleSupplierReturn is the key of an issue against a purchase order: goods
+// sent back to the supplier (orders' RETURN of an over-receipt, say).
+const RuleSupplierReturn = "issue/PURCHASE_ORDER"
+
+// SupplierReturnRules are the movement rules rule version 4 adds, as of
+// version since: an issue against a purchase order takes the goods back out
+// of GRNI, Dr GRNI / Cr Inventory at the cost inventory consumed, under the
+// order (the lines' document), so the order's GRNI is what it kept. Before
+// version 4 such an issue had no rule and was parked.
+func SupplierReturnRules(since int) []Rule {
+	return []Rule{{Key: RuleSupplierReturn, Account: AcctInventory, Counter: AcctGRNI, Since: since,
+		Description: "Goods returned to the supplier against the purchase order: Dr GRNI, Cr Inventory at the cost inventory reported"}}
 }
 
 // MovementRules is version 1 of the posting rules: inventory movements.

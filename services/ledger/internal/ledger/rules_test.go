@@ -161,7 +161,7 @@ func TestDefaultRulesUseTheDefaultChart(t *testing.T) {
 // three document rules.
 func TestRuleVersionTwoIsVersionOnePlusDocumentRules(t *testing.T) {
 	h := RuleHistory()
-	if len(h) != 3 || h[0].Version != 1 || h[1].Version != 2 || h[2].Version != 3 || DefaultRules().Version != 3 {
+	if len(h) != 4 || h[0].Version != 1 || h[1].Version != 2 || h[2].Version != 3 || h[3].Version != 4 || DefaultRules().Version != 4 {
 		t.Fatalf("history %d versions, default v%d", len(h), DefaultRules().Version)
 	}
 	for _, r := range h[0].Rules {
@@ -189,5 +189,57 @@ func TestShipmentCOGSIsBookedUnderItsOrder(t *testing.T) {
 	}
 	if e.Source.DocumentID != "SH-1" || len(e.Lines) != 2 || e.Lines[0].Dims.Document != "SO-1" || e.Lines[1].Dims.Document != "SO-1" {
 		t.Fatalf("entry = %+v", e)
+	}
+}
+
+// Goods returned to the supplier against a purchase order (an issue whose
+// source is the order) come back out of GRNI under the order at the cost
+// inventory consumed, from rule version 4 on; version 3 has no rule for
+// them, so they were parked. Version 4 changes nothing else of version 3.
+func TestGoodsReturnedToTheSupplierComeBackOutOfGRNI(t *testing.T) {
+	m := StockMovement{EventType: "trueup.inventory.v1.StockIssued", EventID: "ev", MovementID: "m1", Kind: KindIssue,
+		SourceType: "PURCHASE_ORDER", SourceID: "PO-1", Value: -300, Currency: "USD", Warehouse: "MAIN", Item: "A",
+		EffectiveAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)}
+	if m.Key() != RuleSupplierReturn {
+		t.Fatalf("key %q, want %q", m.Key(), RuleSupplierReturn)
+	}
+	h := RuleHistory()
+	v3, v4 := h[2], h[3]
+	if _, err := PostMovement(v3, m, "e0", m.EffectiveAt); !errors.Is(err, ErrNoRule) {
+		t.Errorf("under version 3: %v, want ErrNoRule (parked)", err)
+	}
+	e, err := PostMovement(v4, m, "e1", m.EffectiveAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		account string
+		side    Side
+	}{{AcctGRNI, Debit}, {AcctInventory, Credit}}
+	got := map[string]Side{}
+	for _, l := range e.Lines {
+		got[l.Account] = l.Side
+		if l.Amount != 300 || l.Dims.Document != "PO-1" || l.Dims.Item != "A" || l.Dims.Warehouse != "MAIN" {
+			t.Errorf("line %+v", l)
+		}
+	}
+	for _, w := range want {
+		if got[w.account] != w.side {
+			t.Errorf("account %s on side %v, want %v; entry %+v", w.account, got[w.account], w.side, e)
+		}
+	}
+	if e.Rule != RuleSupplierReturn || e.RuleVersion != 4 || e.Source.DocumentID != "PO-1" {
+		t.Errorf("entry = %+v", e)
+	}
+	if len(v4.Rules) != len(v3.Rules)+1 {
+		t.Fatalf("v4 has %d rules, v3 %d", len(v4.Rules), len(v3.Rules))
+	}
+	for _, r := range v3.Rules {
+		if r4 := v4.Lookup(r.Key); r4 == nil || !sameRule(r, *r4) || r4.Since != r.Since {
+			t.Errorf("v4's %s = %+v, want v3's %+v", r.Key, r4, r)
+		}
+	}
+	if r := v4.Lookup(RuleSupplierReturn); r == nil || r.Since != 4 {
+		t.Errorf("v4's %s = %+v", RuleSupplierReturn, r)
 	}
 }

@@ -237,9 +237,9 @@ func TestEventWithoutRuleIsPostedAfterANewRuleVersion(t *testing.T) {
 		if err := svc.Seed(ctx); err != nil {
 			t.Fatal(err)
 		}
-		// Version 4 (after the built-in 1-3): payments are not posted yet.
+		// Version 5 (after the built-in 1-4): payments are not posted yet.
 		v3, err := svc.CreateRuleVersion(ctx, "rv-3", app.RuleVersionRequest{RuleChanges: ledger.RuleChanges{Remove: []string{ledger.RulePaymentReceived}}})
-		if err != nil || v3.Version != 4 || v3.Lookup(ledger.RulePaymentReceived) != nil {
+		if err != nil || v3.Version != 5 || v3.Lookup(ledger.RulePaymentReceived) != nil {
 			t.Fatalf("v3 = %+v, %v", v3, err)
 		}
 		inv := ordersEvent(t, "i1", invoiceEvent("INV-1"))
@@ -248,7 +248,7 @@ func TestEventWithoutRuleIsPostedAfterANewRuleVersion(t *testing.T) {
 			t.Fatalf("PostEvents = %+v, %v", res, err)
 		}
 		parked, _ := svc.ListParked(ctx, paging.Page{Limit: 10})
-		if len(parked) != 1 || !strings.Contains(parked[0].Reason, `no posting rule for "payment_received" (rules version 4)`) {
+		if len(parked) != 1 || !strings.Contains(parked[0].Reason, `no posting rule for "payment_received" (rules version 5)`) {
 			t.Fatalf("parked %+v", parked)
 		}
 		// Reposting before a rule exists changes nothing.
@@ -256,19 +256,19 @@ func TestEventWithoutRuleIsPostedAfterANewRuleVersion(t *testing.T) {
 			t.Fatalf("RepostParked = %d, %d, %v", posted, still, err)
 		}
 
-		// Version 5 adds the rule, to another cash account; on an old base it is refused.
+		// Version 6 adds the rule, to another cash account; on an old base it is refused.
 		rule := ledger.Rule{Key: ledger.RulePaymentReceived, Description: "Payments into the bank",
 			Roles: map[string]string{"cash": "1000", "ar": "1200"}}
-		_, err = svc.CreateRuleVersion(ctx, "rv-x", app.RuleVersionRequest{BaseVersion: 3, RuleChanges: ledger.RuleChanges{Rules: []ledger.Rule{rule}}})
+		_, err = svc.CreateRuleVersion(ctx, "rv-x", app.RuleVersionRequest{BaseVersion: 4, RuleChanges: ledger.RuleChanges{Rules: []ledger.Rule{rule}}})
 		wantKind(t, err, apperr.KindFailedPrecondition)
-		req := app.RuleVersionRequest{BaseVersion: 4, RuleChanges: ledger.RuleChanges{Rules: []ledger.Rule{rule}}}
+		req := app.RuleVersionRequest{BaseVersion: 5, RuleChanges: ledger.RuleChanges{Rules: []ledger.Rule{rule}}}
 		v4, err := svc.CreateRuleVersion(ctx, "rv-4", req)
-		if err != nil || v4.Version != 5 || v4.Lookup(ledger.RulePaymentReceived).Since != 5 || v4.Lookup(ledger.RuleInvoiceIssued).Since != 2 {
+		if err != nil || v4.Version != 6 || v4.Lookup(ledger.RulePaymentReceived).Since != 6 || v4.Lookup(ledger.RuleInvoiceIssued).Since != 2 {
 			t.Fatalf("v4 = %+v, %v", v4, err)
 		}
 		again, err := svc.CreateRuleVersion(ctx, "rv-4", req)
-		if err != nil || again.Version != 5 || !again.CreatedAt.Equal(v4.CreatedAt) || len(again.Rules) != len(v4.Rules) {
-			t.Fatalf("retry = %+v, %v; want version 5 again", again, err)
+		if err != nil || again.Version != 6 || !again.CreatedAt.Equal(v4.CreatedAt) || len(again.Rules) != len(v4.Rules) {
+			t.Fatalf("retry = %+v, %v; want version 6 again", again, err)
 		}
 		_, err = svc.CreateRuleVersion(ctx, "rv-4", app.RuleVersionRequest{RuleChanges: ledger.RuleChanges{Remove: []string{"return"}}})
 		wantKind(t, err, apperr.KindInvalidArgument)
@@ -285,16 +285,16 @@ func TestEventWithoutRuleIsPostedAfterANewRuleVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Rule != ledger.RulePaymentReceived || e.RuleVersion != 5 || !strings.HasPrefix(e.Description, "Payments into the bank: payment PAY-1") {
+		if e.Rule != ledger.RulePaymentReceived || e.RuleVersion != 6 || !strings.HasPrefix(e.Description, "Payments into the bank: payment PAY-1") {
 			t.Errorf("reposted entry: rule %s v%d %q", e.Rule, e.RuleVersion, e.Description)
 		}
-		if e, _ := svc.EntryForEvent(ctx, "i1"); e.RuleVersion != 4 {
-			t.Errorf("the invoice posted before keeps version %d, want 4", e.RuleVersion)
+		if e, _ := svc.EntryForEvent(ctx, "i1"); e.RuleVersion != 5 {
+			t.Errorf("the invoice posted before keeps version %d, want 5", e.RuleVersion)
 		}
 		if ar := docBalances(t, svc)["1200 USD INV-1 BOB"]; ar != 0 {
 			t.Errorf("receivable of INV-1 after its payment = %d, want 0", ar)
 		}
-		for v, n := range map[int]int{0: len(v4.Rules), 1: len(ledger.MovementRules().Rules), 4: len(v3.Rules)} {
+		for v, n := range map[int]int{0: len(v4.Rules), 1: len(ledger.MovementRules().Rules), 5: len(v3.Rules)} {
 			rs, err := svc.RulesVersion(ctx, v)
 			if err != nil || len(rs.Rules) != n {
 				t.Errorf("RulesVersion(%d) = %+v, %v", v, rs, err)
