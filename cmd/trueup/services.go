@@ -50,7 +50,7 @@ var services = []serviceDef{
 		return inventory.New(ctx, inventory.Deps{DB: d.db, JS: d.js, Logger: d.log})
 	}},
 	{orders.Name, orders.Migrate, func(ctx context.Context, d deps) (service, error) {
-		return orders.New(ctx, orders.Deps{DB: d.db, JS: d.js, Logger: d.log})
+		return orders.New(ctx, orders.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr})
 	}},
 	{fulfillment.Name, fulfillment.Migrate, func(ctx context.Context, d deps) (service, error) {
 		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr})

@@ -14,7 +14,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
+	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/lifecycle"
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
@@ -24,6 +26,7 @@ import (
 	"trueup.dev/services/orders/internal/app"
 	"trueup.dev/services/orders/internal/events"
 	"trueup.dev/services/orders/internal/grpcapi"
+	"trueup.dev/services/orders/internal/inventoryclient"
 	"trueup.dev/services/orders/internal/store"
 )
 
@@ -41,10 +44,16 @@ type Deps struct {
 	JS jetstream.JetStream
 	// Logger may be nil (slog.Default()).
 	Logger *slog.Logger
+	// InventoryAddr is the inventory service's gRPC target, which a RETURN
+	// of an over-receipt calls to issue the excess; empty: RETURN answers
+	// Unavailable.
+	InventoryAddr string
 }
 
 // Service is a wired orders service.
 type Service struct {
+	// conns are the client connections to other services, closed by Run.
+	conns  []*grpc.ClientConn
 	db     *sqldb.DB
 	js     jetstream.JetStream
 	log    *slog.Logger
@@ -76,7 +85,16 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	}
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
 	a := app.New(store.New(d.DB, ob, events.Encode), nil)
-	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a)}, nil
+	var conns []*grpc.ClientConn
+	if d.InventoryAddr != "" {
+		conn, err := grpcserver.Dial(d.InventoryAddr)
+		if err != nil {
+			return nil, fmt.Errorf("orders: inventory client: %w", err)
+		}
+		conns = append(conns, conn)
+		a.SetInventory(inventoryclient.New(inventoryv1.NewInventoryServiceClient(conn)))
+	}
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a), conns: conns}, nil
 }
 
 // Register adds the gRPC API to a server.
@@ -88,11 +106,16 @@ func (s *Service) Register(r grpc.ServiceRegistrar) {
 func (s *Service) GRPCServiceName() string { return ordersv1.OrdersService_ServiceDesc.ServiceName }
 
 // Run relays the outbox, feeds the catalog from inventory's item events and
-// purchase orders from its receipts until ctx is done. Then it drains the
+// purchase orders from its receipts and returns until ctx is done. Then it drains the
 // consumers first (handlers in flight finish, for at most drainTimeout), so
 // the relay, stopped next, publishes what they emitted in its final drain. If a part stops on its own, Run stops the others and returns
 // an error, so the process does not go on half alive.
 func (s *Service) Run(ctx context.Context) error {
+	defer func() {
+		for _, c := range s.conns {
+			_ = c.Close()
+		}
+	}()
 	err := lifecycle.Run(ctx,
 		lifecycle.Start("catalog consumer", drainTimeout, s.consumeCatalog),
 		lifecycle.Start("receipts consumer", drainTimeout, s.consumeReceipts),
@@ -121,8 +144,9 @@ func (s *Service) consumeCatalog(ctx context.Context) (lifecycle.Worker, error) 
 	return cons, nil
 }
 
-// consumeReceipts starts the consumer that adds inventory's receipts (and
-// their reversals) to purchase order lines, in batches.
+// consumeReceipts starts the consumer that adds inventory's receipts (less
+// their reversals and the issues that return goods to the supplier) to
+// purchase order lines, in batches.
 func (s *Service) consumeReceipts(ctx context.Context) (lifecycle.Worker, error) {
 	cons, err := natsx.ConsumeBatch(ctx, s.js, natsx.ConsumerConfig{
 		Stream:         protoevent.StreamName(events.InventoryContext),

@@ -34,7 +34,9 @@ type harness struct {
 	done chan error
 }
 
-func start(t *testing.T) (h *harness, stop func() error) {
+// start runs the service; with, when given, adjusts its Deps first (an
+// inventory to call, say).
+func start(t *testing.T, with ...func(*Deps)) (h *harness, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -50,7 +52,11 @@ func start(t *testing.T) (h *harness, stop func() error) {
 		t.Fatalf("Migrate: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := New(ctx, Deps{DB: db, JS: js, Logger: log})
+	deps := Deps{DB: db, JS: js, Logger: log}
+	for _, f := range with {
+		f(&deps)
+	}
+	svc, err := New(ctx, deps)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

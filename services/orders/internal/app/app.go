@@ -152,6 +152,12 @@ type Tx interface {
 	// SalesOrderPayment counts a sales order's invoices and the open ones,
 	// with the last time one was paid in full.
 	SalesOrderPayment(ctx context.Context, salesOrder string) (OrderPayment, error)
+	// RecordReturnMovement remembers that inventory movement (an issue
+	// against line of order, qty base units worth value) is applied to the
+	// order, and reports whether it is new; false when it was applied before
+	// (by the issue event or by the RETURN that made it), so nothing applies
+	// it twice.
+	RecordReturnMovement(ctx context.Context, order string, line int, movement string, qty orders.Qty, value int64, at time.Time) (fresh bool, err error)
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }
@@ -160,7 +166,14 @@ type Tx interface {
 type Service struct {
 	store Store
 	now   func() time.Time
+	// inventory issues the stock a RETURN sends back; nil when this service
+	// has no inventory to call (RETURN then answers Unavailable).
+	inventory Inventory
 }
+
+// SetInventory connects the service to inventory, which RETURN resolutions
+// call.
+func (s *Service) SetInventory(inv Inventory) { s.inventory = inv }
 
 // New builds the service. now may be nil (wall clock). Times are taken to
 // the microsecond, the precision the store keeps, so a command's first answer

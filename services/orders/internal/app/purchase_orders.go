@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"trueup.dev/platform/apperr"
@@ -36,20 +37,30 @@ type Delivery struct {
 }
 
 // Receipt is what a stock movement naming a purchase order line tells orders:
-// Qty base units arrived (negative: a receipt was reversed).
+// Qty base units arrived (negative: a receipt was reversed, or, with Return,
+// goods went back to the supplier).
 type Receipt struct {
 	EventID string
 	Order   string // purchase order id
 	Line    int
 	Qty     orders.Qty
 	// Value is the movement's value in minor units of Currency (negative for
-	// a reversal). A value in another currency than the order's is not
-	// counted (GRNI in the order's currency would not tie).
+	// a reversal or a return). A value in another currency than the order's
+	// is not counted (GRNI in the order's currency would not tie).
 	Value    int64
 	Currency string
 	// At is when the stock arrived (the movement's effective time); zero is
 	// when it is applied.
 	At time.Time
+	// Warehouse, Location (a code) and Lot are where a receipt put the
+	// stock, remembered as a RETURN's default.
+	Warehouse, Location, Lot string
+	// Return marks an inventory issue against the line: goods sent back to
+	// the supplier. Movement names it ("movements/{id}"); each movement is
+	// applied once, whether the event or the RETURN resolution that made it
+	// records it first.
+	Return   bool
+	Movement string
 }
 
 // partnerOf is the partner the caller in ctx is, "" for an internal caller.
@@ -148,14 +159,32 @@ func (s *Service) ClosePurchaseOrder(ctx context.Context, requestID, id string) 
 		func(po *orders.PurchaseOrder, now time.Time) ([]any, error) { return nil, po.Close(now) })
 }
 
-// ResolveReceiptDiscrepancy resolves a line's open over-receipt.
-func (s *Service) ResolveReceiptDiscrepancy(ctx context.Context, requestID, id string, line int, how orders.Resolution) (*orders.PurchaseOrder, error) {
+// resolveScope is the request-id scope of ResolveReceiptDiscrepancy.
+const resolveScope = "ResolveReceiptDiscrepancy"
+
+// ResolveReceiptDiscrepancy resolves a line's open over-receipt: ACCEPT or
+// AMEND on the order alone, RETURN by issuing the excess out of inventory
+// (see returnExcess). from is for RETURN only.
+func (s *Service) ResolveReceiptDiscrepancy(ctx context.Context, requestID, id string, line int, how orders.Resolution, from orders.ReturnFrom) (*orders.PurchaseOrder, error) {
+	if how == orders.ResolveReturn {
+		return s.returnExcess(ctx, requestID, id, line, from)
+	}
+	var v apperr.Violations
+	if strings.TrimSpace(from.Location) != "" {
+		v.Add("location", "is for RETURN only")
+	}
+	if strings.TrimSpace(from.Lot) != "" {
+		v.Add("lot", "is for RETURN only")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
 	cmd := struct {
 		ID   string
 		Line int
 		How  orders.Resolution
 	}{id, line, how}
-	return s.changePurchaseOrder(ctx, "ResolveReceiptDiscrepancy", requestID, id, cmd,
+	return s.changePurchaseOrder(ctx, resolveScope, requestID, id, cmd,
 		func(po *orders.PurchaseOrder, now time.Time) ([]any, error) {
 			return nil, po.ResolveDiscrepancy(line, how, now)
 		})
@@ -193,12 +222,14 @@ func (s *Service) changePurchaseOrder(ctx context.Context, scope, requestID, id 
 		})
 }
 
-// ApplyReceipts adds receipts (and their reversals) to purchase order lines,
-// all in one inbox transaction, each exactly once per event id; it returns one
-// error per receipt. Received quantities are sums, so any order of delivery
-// gives the same result. A receipt naming an order or line this service does
-// not have is recorded and otherwise ignored: the stock is booked in
-// inventory either way, and no redelivery would make the order appear.
+// ApplyReceipts adds receipts (and their reversals) to purchase order lines
+// and takes returns to the supplier out of them, all in one inbox
+// transaction, each exactly once per event id (and a return once per
+// movement, see orders.ApplyReturn); it returns one error per receipt.
+// Received quantities are sums, so any order of delivery gives the same
+// result. A receipt naming an order or line this service does not have is
+// recorded and otherwise ignored: the stock is booked in inventory either
+// way, and no redelivery would make the order appear.
 func (s *Service) ApplyReceipts(ctx context.Context, receipts []Receipt) []error {
 	errs := make([]error, len(receipts))
 	batch := make([]Delivery, len(receipts))
@@ -217,6 +248,9 @@ func (s *Service) ApplyReceipts(ctx context.Context, receipts []Receipt) []error
 			if at.IsZero() || at.After(now) {
 				at = now
 			}
+			if r.Return {
+				return s.applyReturnEvent(ctx, tx, po, r, now)
+			}
 			if err := po.ApplyReceipt(r.Line, r.Qty, at, now); errors.Is(err, orders.ErrUnknownLine) {
 				return nil
 			} else if err != nil {
@@ -226,6 +260,9 @@ func (s *Service) ApplyReceipts(ctx context.Context, receipts []Receipt) []error
 				if err := po.AddReceivedValue(r.Line, r.Value); err != nil {
 					return err
 				}
+			}
+			if r.Qty > 0 {
+				po.NoteReceiptPlace(r.Line, r.Warehouse, r.Location, r.Lot)
 			}
 			return tx.SavePurchaseOrder(ctx, po, loaded)
 		}}

@@ -126,10 +126,11 @@ func (s *Server) ClosePurchaseOrder(ctx context.Context, req *ordersv1.ClosePurc
 func (s *Server) ResolveReceiptDiscrepancy(ctx context.Context, req *ordersv1.ResolveReceiptDiscrepancyRequest) (*ordersv1.PurchaseOrder, error) {
 	how := protoconv.ResolutionFromProto(req.GetResolution())
 	if how == 0 {
-		return nil, apperr.Invalid(apperr.Field("resolution", "is required: ACCEPT or AMEND"))
+		return nil, apperr.Invalid(apperr.Field("resolution", "is required: ACCEPT, AMEND or RETURN"))
 	}
+	from := orders.ReturnFrom{Location: req.GetLocation(), Lot: req.GetLot()}
 	return s.changePO(ctx, req.GetName(), func(id string) (*orders.PurchaseOrder, error) {
-		return s.app.ResolveReceiptDiscrepancy(ctx, req.GetRequestId(), id, int(req.GetLineNumber()), how)
+		return s.app.ResolveReceiptDiscrepancy(ctx, req.GetRequestId(), id, int(req.GetLineNumber()), how, from)
 	})
 }
 

@@ -57,8 +57,12 @@ const (
 	ReasonOpenDiscrepancy = "OPEN_RECEIPT_DISCREPANCY"
 	// ReasonNoDiscrepancy: the line has no open discrepancy to resolve.
 	ReasonNoDiscrepancy = "NO_RECEIPT_DISCREPANCY"
-	// ReasonResolutionUnavailable: the resolution is not available (RETURN).
-	ReasonResolutionUnavailable = "RESOLUTION_UNAVAILABLE"
+	// ReasonReturnInProgress: a RETURN of the line's excess was started and
+	// is not recorded yet; only RETURN (which completes it) may follow.
+	ReasonReturnInProgress = "RETURN_IN_PROGRESS"
+	// ReasonReturnRefused: inventory refused to issue the excess for a
+	// reason the caller cannot fix through the request's fields.
+	ReasonReturnRefused = "RETURN_REFUSED"
 	// ReasonAmendNotExact: the received quantity is not an exact quantity of
 	// the line's unit, so the order cannot be amended to it.
 	ReasonAmendNotExact = "AMEND_NOT_EXACT"
@@ -66,11 +70,11 @@ const (
 
 // Sentinels for errors.Is on the refusals above.
 var (
-	ErrPOState               = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonPOState}
-	ErrOpenDiscrepancy       = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonOpenDiscrepancy}
-	ErrNoDiscrepancy         = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonNoDiscrepancy}
-	ErrResolutionUnavailable = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonResolutionUnavailable}
-	ErrAmendNotExact         = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonAmendNotExact}
+	ErrPOState          = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonPOState}
+	ErrOpenDiscrepancy  = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonOpenDiscrepancy}
+	ErrNoDiscrepancy    = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonNoDiscrepancy}
+	ErrReturnInProgress = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonReturnInProgress}
+	ErrAmendNotExact    = &apperr.Error{Kind: apperr.KindFailedPrecondition, Reason: ReasonAmendNotExact}
 	// ErrUnknownLine is returned (wrapped) by ApplyReceipt for a line number
 	// the order does not have.
 	ErrUnknownLine = errors.New("no such purchase order line")
@@ -144,6 +148,18 @@ type POLine struct {
 	// the line and the GRNI they clear.
 	BilledQty   Qty
 	BilledValue int64
+	// ReceiptLocation and ReceiptLot are where the line's last receipt put
+	// the stock (a location code of the line's warehouse) and its lot: where
+	// a RETURN takes the excess from unless told otherwise. "" when unknown.
+	ReceiptLocation string
+	ReceiptLot      string
+	// Returned is what went back to the supplier (inventory's issues against
+	// the line); Received and ReceivedValue are net of it.
+	Returned Qty
+	// Return is the RETURN in progress; nil when none.
+	Return *PendingReturn
+	// Resolutions are the line's resolved discrepancies, oldest first.
+	Resolutions []ResolvedDiscrepancy
 }
 
 // POLineInput is a line as a client gives it.
@@ -352,10 +368,11 @@ func (po *PurchaseOrder) AcceptedOverReceipt(l *POLine) Qty {
 	return max(0, l.AcceptedUpTo-po.withinTolerance(l))
 }
 
-// HasOpenDiscrepancy reports whether any line has an open discrepancy.
+// HasOpenDiscrepancy reports whether any line has an open discrepancy, or a
+// RETURN in progress (its discrepancy is open until the return is recorded).
 func (po *PurchaseOrder) HasOpenDiscrepancy() bool {
 	for i := range po.Lines {
-		if po.OpenDiscrepancy(&po.Lines[i]) > 0 {
+		if po.OpenDiscrepancy(&po.Lines[i]) > 0 || po.Lines[i].Return != nil {
 			return true
 		}
 	}
@@ -373,9 +390,14 @@ func (po *PurchaseOrder) stateRefused(action, allowed string) error {
 func (po *PurchaseOrder) discrepancyRefused(action string) error {
 	var vs []apperr.Violation
 	for i := range po.Lines {
-		if d := po.OpenDiscrepancy(&po.Lines[i]); d > 0 {
-			vs = append(vs, apperr.Violation{Type: "RECEIPT_DISCREPANCY", Subject: fmt.Sprintf("%s/lines/%d", po.Name(), po.Lines[i].Number),
-				Description: fmt.Sprintf("%s %s received beyond the tolerance", d, po.Lines[i].BaseUoM)})
+		l := &po.Lines[i]
+		subject := fmt.Sprintf("%s/lines/%d", po.Name(), l.Number)
+		if r := l.Return; r != nil {
+			vs = append(vs, apperr.Violation{Type: "RETURN_IN_PROGRESS", Subject: subject,
+				Description: fmt.Sprintf("a return of %s %s to the supplier is not recorded yet; retry RETURN to complete it", r.Qty, l.BaseUoM)})
+		} else if d := po.OpenDiscrepancy(l); d > 0 {
+			vs = append(vs, apperr.Violation{Type: "RECEIPT_DISCREPANCY", Subject: subject,
+				Description: fmt.Sprintf("%s %s received beyond the tolerance", d, l.BaseUoM)})
 		}
 	}
 	return apperr.Precondition(ReasonOpenDiscrepancy,
@@ -496,17 +518,44 @@ const (
 	ResolveAccept Resolution = iota + 1
 	// ResolveAmend raises the ordered quantity to what was received.
 	ResolveAmend
-	// ResolveReturn sends the excess back; not available yet.
+	// ResolveReturn sends the excess back to the supplier (StartReturn,
+	// then CompleteReturn once inventory issued it).
 	ResolveReturn
 )
 
-// ResolveDiscrepancy resolves the open discrepancy of a line.
+var resolutionNames = map[Resolution]string{ResolveAccept: "ACCEPT", ResolveAmend: "AMEND", ResolveReturn: "RETURN"}
+
+// String is the resolution's name as the API spells it ("RETURN").
+func (r Resolution) String() string {
+	if n, ok := resolutionNames[r]; ok {
+		return n
+	}
+	return fmt.Sprintf("Resolution(%d)", int(r))
+}
+
+// ParseResolution reads a resolution stored by String.
+func ParseResolution(s string) (Resolution, bool) {
+	for r, n := range resolutionNames {
+		if n == s {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// ResolveDiscrepancy resolves the open discrepancy of a line by ACCEPT or
+// AMEND and records the resolution. RETURN goes through StartReturn and
+// CompleteReturn, since it needs inventory in between.
 func (po *PurchaseOrder) ResolveDiscrepancy(line int, how Resolution, now time.Time) error {
 	l, ok := po.Line(line)
 	if !ok {
 		return apperr.Invalid(apperr.Field("line_number", fmt.Sprintf("purchase order %s has no line %d", po.ID, line)))
 	}
-	if po.OpenDiscrepancy(l) == 0 {
+	if l.Return != nil {
+		return po.returnInProgress(l)
+	}
+	open := po.OpenDiscrepancy(l)
+	if open == 0 {
 		return apperr.Precondition(ReasonNoDiscrepancy, fmt.Sprintf("line %d of purchase order %s has no open receipt discrepancy", line, po.ID))
 	}
 	switch how {
@@ -530,10 +579,11 @@ func (po *PurchaseOrder) ResolveDiscrepancy(line int, how Resolution, now time.T
 		l.Quantity, l.BaseQty, l.Amount = CanonicalDecimal(entered), l.Received, amount
 		po.settleReceivedState()
 	case ResolveReturn:
-		return apperr.Precondition(ReasonResolutionUnavailable, "returning an over-receipt to the supplier is not available yet; accept it or amend the order")
+		return fmt.Errorf("resolve line %d: RETURN goes through StartReturn and CompleteReturn", line)
 	default:
-		return apperr.Invalid(apperr.Field("resolution", "is required: ACCEPT or AMEND"))
+		return apperr.Invalid(apperr.Field("resolution", "is required: ACCEPT, AMEND or RETURN"))
 	}
+	l.Resolutions = append(l.Resolutions, ResolvedDiscrepancy{Number: len(l.Resolutions) + 1, How: how, Qty: open, At: now.UTC()})
 	po.touch(now)
 	return nil
 }

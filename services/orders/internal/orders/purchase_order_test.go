@@ -273,9 +273,20 @@ func TestResolvingADiscrepancy(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
-	t.Run("return is not available", func(t *testing.T) {
-		if err := over(t).ResolveDiscrepancy(1, ResolveReturn, t0); !errors.Is(err, ErrResolutionUnavailable) {
-			t.Errorf("err = %v", err)
+	t.Run("accept and amend are recorded as the line's resolutions", func(t *testing.T) {
+		po := over(t)
+		_ = po.ResolveDiscrepancy(1, ResolveAccept, t0)
+		_ = po.ApplyReceipt(1, 6*qtyOne, t0, t0)
+		_ = po.ResolveDiscrepancy(1, ResolveAmend, t0.Add(time.Second))
+		rs := po.Lines[0].Resolutions
+		if len(rs) != 2 || rs[0] != (ResolvedDiscrepancy{Number: 1, How: ResolveAccept, Qty: 12 * qtyOne, At: t0}) ||
+			rs[1] != (ResolvedDiscrepancy{Number: 2, How: ResolveAmend, Qty: 6 * qtyOne, At: t0.Add(time.Second)}) {
+			t.Errorf("resolutions %+v", rs)
+		}
+	})
+	t.Run("return is not a one-step resolution", func(t *testing.T) {
+		if err := over(t).ResolveDiscrepancy(1, ResolveReturn, t0); err == nil || apperr.KindOf(err) != apperr.KindInternal {
+			t.Errorf("err = %v, want an internal error: RETURN goes through StartReturn", err)
 		}
 	})
 	t.Run("nothing to resolve", func(t *testing.T) {

@@ -50,6 +50,19 @@ func ResolutionFromProto(r ordersv1.DiscrepancyResolution) orders.Resolution {
 	return 0
 }
 
+// ResolutionToProto maps a discrepancy resolution to the API's enum.
+func ResolutionToProto(r orders.Resolution) ordersv1.DiscrepancyResolution {
+	switch r {
+	case orders.ResolveAccept:
+		return ordersv1.DiscrepancyResolution_DISCREPANCY_RESOLUTION_ACCEPT
+	case orders.ResolveAmend:
+		return ordersv1.DiscrepancyResolution_DISCREPANCY_RESOLUTION_AMEND
+	case orders.ResolveReturn:
+		return ordersv1.DiscrepancyResolution_DISCREPANCY_RESOLUTION_RETURN
+	}
+	return ordersv1.DiscrepancyResolution_DISCREPANCY_RESOLUTION_UNSPECIFIED
+}
+
 // PurchaseOrderToProto maps an order to the API resource (and the event payload).
 func PurchaseOrderToProto(po *orders.PurchaseOrder) *ordersv1.PurchaseOrder {
 	out := &ordersv1.PurchaseOrder{
@@ -70,6 +83,11 @@ func PurchaseOrderToProto(po *orders.PurchaseOrder) *ordersv1.PurchaseOrder {
 	out.ReceiveTime, out.BillTime, out.PayTime = optTime(po.ReceivedAt), optTime(po.BilledAt), optTime(po.PaidAt)
 	for i := range po.Lines {
 		l := &po.Lines[i]
+		var resolved []*ordersv1.ResolvedDiscrepancy
+		for _, r := range l.Resolutions {
+			resolved = append(resolved, &ordersv1.ResolvedDiscrepancy{Number: int32(r.Number), Resolution: ResolutionToProto(r.How),
+				Quantity: r.Qty.String(), Movement: r.Movement, ResolveTime: timestamppb.New(r.At)})
+		}
 		out.Lines = append(out.Lines, &ordersv1.PurchaseOrderLine{
 			LineNumber:                  int32(l.Number),
 			Item:                        l.SKU,
@@ -89,6 +107,9 @@ func PurchaseOrderToProto(po *orders.PurchaseOrder) *ordersv1.PurchaseOrder {
 			BilledQuantity:              l.BilledQty.String(),
 			BilledValue:                 minor(po.Currency, l.BilledValue),
 			OpenGrniValue:               minor(po.Currency, l.OpenGRNI()),
+			ReturnedQuantity:            l.Returned.String(),
+			ReturningQuantity:           l.Returning().String(),
+			ResolvedDiscrepancies:       resolved,
 		})
 	}
 	return out
@@ -135,10 +156,13 @@ func POInputFromProto(p *ordersv1.PurchaseOrder, strict bool) (orders.POInput, e
 				"accepted_over_receipt_quantity": l.GetAcceptedOverReceiptQuantity() != "",
 				"received_value":                 l.GetReceivedValue() != nil, "billed_quantity": l.GetBilledQuantity() != "",
 				"billed_value": l.GetBilledValue() != nil, "open_grni_value": l.GetOpenGrniValue() != nil,
+				"returned_quantity": l.GetReturnedQuantity() != "", "returning_quantity": l.GetReturningQuantity() != "",
+				"resolved_discrepancies": len(l.GetResolvedDiscrepancies()) > 0,
 			}
 			for _, name := range []string{"line_number", "base_quantity", "base_uom", "amount", "received_quantity",
 				"cancelled_quantity", "open_discrepancy_quantity", "accepted_over_receipt_quantity",
-				"received_value", "billed_quantity", "billed_value", "open_grni_value"} {
+				"received_value", "billed_quantity", "billed_value", "open_grni_value",
+				"returned_quantity", "returning_quantity", "resolved_discrepancies"} {
 				if set[name] {
 					v.Add(lf+name, "is output only and may not be set")
 				}

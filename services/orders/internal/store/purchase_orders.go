@@ -75,16 +75,47 @@ func (t *tx) SavePurchaseOrder(ctx context.Context, po *orders.PurchaseOrder, lo
 		return apperr.Conflict(fmt.Sprintf("purchase order %s changed concurrently", po.ID), err)
 	}
 	for _, l := range po.Lines {
+		var ret orders.PendingReturn
+		if l.Return != nil {
+			ret = *l.Return
+		}
 		_, err := t.Tx.ExecContext(ctx, `UPDATE purchase_order_lines SET quantity = $1, base_qty = $2, amount_minor = $3,
 			received_qty = $4, cancelled_qty = $5, accepted_up_to = $6, received_value_minor = $7, billed_qty = $8,
-			billed_value_minor = $9 WHERE purchase_order_id = $10 AND line_number = $11`,
+			billed_value_minor = $9, receipt_location = $10, receipt_lot = $11, returned_qty = $12, return_discrepancy = $13,
+			return_qty = $14, return_location = $15, return_lot = $16, return_started_at = $17
+			WHERE purchase_order_id = $18 AND line_number = $19`,
 			l.Quantity, int64(l.BaseQty), l.Amount, int64(l.Received), int64(l.Cancelled), int64(l.AcceptedUpTo),
-			l.ReceivedValue, int64(l.BilledQty), l.BilledValue, po.ID, l.Number)
+			l.ReceivedValue, int64(l.BilledQty), l.BilledValue, l.ReceiptLocation, l.ReceiptLot, int64(l.Returned),
+			ret.Discrepancy, int64(ret.Qty), ret.Location, ret.Lot, micros(ret.StartedAt), po.ID, l.Number)
 		if err != nil {
 			return fmt.Errorf("save purchase order %s line %d: %w", po.ID, l.Number, err)
 		}
+		// Resolutions are never changed, only added.
+		for _, r := range l.Resolutions {
+			_, err := t.Tx.ExecContext(ctx, `INSERT INTO purchase_order_resolutions (purchase_order_id, line_number, discrepancy,
+				resolution, quantity, movement, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+				po.ID, l.Number, r.Number, r.How.String(), int64(r.Qty), r.Movement, r.At.UnixMicro())
+			if err != nil {
+				return fmt.Errorf("save purchase order %s line %d resolution %d: %w", po.ID, l.Number, r.Number, err)
+			}
+		}
 	}
 	return nil
+}
+
+// RecordReturnMovement inserts the movement's row unless it is there.
+func (t *tx) RecordReturnMovement(ctx context.Context, order string, line int, movement string, qty orders.Qty, value int64, at time.Time) (bool, error) {
+	res, err := t.Tx.ExecContext(ctx, `INSERT INTO purchase_order_returns (purchase_order_id, movement, line_number, quantity,
+		value_minor, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		order, movement, line, int64(qty), value, at.UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("record return %s of purchase order %s: %w", movement, order, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record return %s of purchase order %s: %w", movement, order, err)
+	}
+	return n == 1, nil
 }
 
 func micros(t time.Time) int64 {
@@ -190,29 +221,74 @@ func (r reader) purchaseOrders(ctx context.Context, query string, args ...any) (
 func (r reader) lines(ctx context.Context, id string) ([]orders.POLine, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT line_number, sku, base_uom, quantity, uom, factor, base_qty, unit_price,
 		amount_minor, warehouse, expected_date, tolerance_percent, received_qty, cancelled_qty, accepted_up_to,
-		received_value_minor, billed_qty, billed_value_minor
+		received_value_minor, billed_qty, billed_value_minor, receipt_location, receipt_lot, returned_qty,
+		return_discrepancy, return_qty, return_location, return_lot, return_started_at
 		FROM purchase_order_lines WHERE purchase_order_id = $1 ORDER BY line_number`, id)
 	if err != nil {
 		return nil, fmt.Errorf("query purchase order %s lines: %w", id, err)
 	}
-	defer rows.Close()
 	var out []orders.POLine
 	for rows.Next() {
 		var l orders.POLine
-		var base, received, cancelled, accepted, billed int64
+		var base, received, cancelled, accepted, billed, returned, returning, started int64
+		var ret orders.PendingReturn
 		if err := rows.Scan(&l.Number, &l.SKU, &l.BaseUoM, &l.Quantity, &l.UoM, &l.Factor, &base, &l.UnitPrice,
 			&l.Amount, &l.Warehouse, &l.ExpectedDate, &l.TolerancePercent, &received, &cancelled, &accepted,
-			&l.ReceivedValue, &billed, &l.BilledValue); err != nil {
+			&l.ReceivedValue, &billed, &l.BilledValue, &l.ReceiptLocation, &l.ReceiptLot, &returned,
+			&ret.Discrepancy, &returning, &ret.Location, &ret.Lot, &started); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("scan purchase order %s line: %w", id, err)
 		}
 		l.BaseQty, l.Received, l.Cancelled, l.AcceptedUpTo = orders.Qty(base), orders.Qty(received), orders.Qty(cancelled), orders.Qty(accepted)
-		l.BilledQty = orders.Qty(billed)
+		l.BilledQty, l.Returned = orders.Qty(billed), orders.Qty(returned)
+		if ret.Discrepancy != 0 {
+			ret.Qty, ret.StartedAt = orders.Qty(returning), fromMicros(started)
+			l.Return = &ret
+		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
+		rows.Close()
 		return nil, fmt.Errorf("read purchase order %s lines: %w", id, err)
 	}
+	rows.Close()
+	if err := r.resolutions(ctx, id, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// resolutions reads the order's resolved discrepancies into its lines, in
+// number order.
+func (r reader) resolutions(ctx context.Context, id string, lines []orders.POLine) error {
+	rows, err := r.q.QueryContext(ctx, `SELECT line_number, discrepancy, resolution, quantity, movement, resolved_at
+		FROM purchase_order_resolutions WHERE purchase_order_id = $1 ORDER BY line_number, discrepancy`, id)
+	if err != nil {
+		return fmt.Errorf("query purchase order %s resolutions: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line int
+		var how string
+		var qty, at int64
+		var res orders.ResolvedDiscrepancy
+		if err := rows.Scan(&line, &res.Number, &how, &qty, &res.Movement, &at); err != nil {
+			return fmt.Errorf("scan purchase order %s resolution: %w", id, err)
+		}
+		var ok bool
+		if res.How, ok = orders.ParseResolution(how); !ok {
+			return fmt.Errorf("purchase order %s line %d: unknown resolution %q", id, line, how)
+		}
+		res.Qty, res.At = orders.Qty(qty), time.UnixMicro(at).UTC()
+		if line < 1 || line > len(lines) {
+			return fmt.Errorf("purchase order %s: resolution of unknown line %d", id, line)
+		}
+		lines[line-1].Resolutions = append(lines[line-1].Resolutions, res)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read purchase order %s resolutions: %w", id, err)
+	}
+	return nil
 }
 
 // encodeUoMs and decodeUoMs keep a catalog item's units in one column.

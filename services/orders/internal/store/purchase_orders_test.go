@@ -328,20 +328,26 @@ func TestOverReceiptBeyondToleranceStaysOpenUntilResolved(t *testing.T) {
 		if !errors.Is(err, orders.ErrOpenDiscrepancy) {
 			t.Fatalf("close with open discrepancy: %v", err)
 		}
-		_, err = svc.ResolveReceiptDiscrepancy(ctx, "", po.ID, 1, orders.ResolveAccept)
+		_, err = svc.ResolveReceiptDiscrepancy(ctx, "", po.ID, 1, orders.ResolveAccept, orders.ReturnFrom{})
 		if !errors.Is(err, orders.ErrNoDiscrepancy) {
 			t.Errorf("resolve a line without one: %v", err)
 		}
-		_, err = svc.ResolveReceiptDiscrepancy(ctx, "", po.ID, 2, orders.ResolveReturn)
-		if !errors.Is(err, orders.ErrResolutionUnavailable) {
-			t.Errorf("return: %v", err)
+		// RETURN needs inventory, which this service has none of.
+		_, err = svc.ResolveReceiptDiscrepancy(ctx, "", po.ID, 2, orders.ResolveReturn, orders.ReturnFrom{Location: "RCV"})
+		if apperr.KindOf(err) != apperr.KindUnavailable {
+			t.Errorf("return without inventory: %v", err)
+		}
+		// A location is for RETURN only.
+		_, err = svc.ResolveReceiptDiscrepancy(ctx, "", po.ID, 2, orders.ResolveAccept, orders.ReturnFrom{Location: "RCV"})
+		if apperr.KindOf(err) != apperr.KindInvalidArgument {
+			t.Errorf("accept with a location: %v", err)
 		}
 		// 14 EA is not a whole number of cases of 12 as a 6-place decimal? 14/12 = 1.1666…: amend is refused.
-		_, err = svc.ResolveReceiptDiscrepancy(ctx, "", po.ID, 2, orders.ResolveAmend)
+		_, err = svc.ResolveReceiptDiscrepancy(ctx, "", po.ID, 2, orders.ResolveAmend, orders.ReturnFrom{})
 		if !errors.Is(err, orders.ErrAmendNotExact) {
 			t.Errorf("amend to 14/12 CS: %v", err)
 		}
-		res, err := svc.ResolveReceiptDiscrepancy(ctx, "acc-1", po.ID, 2, orders.ResolveAccept)
+		res, err := svc.ResolveReceiptDiscrepancy(ctx, "acc-1", po.ID, 2, orders.ResolveAccept, orders.ReturnFrom{})
 		if err != nil || res.OpenDiscrepancy(&res.Lines[1]) != 0 || res.AcceptedOverReceipt(&res.Lines[1]) != 1_400_000 {
 			t.Fatalf("accept: %+v %v", res, err)
 		}
@@ -349,7 +355,7 @@ func TestOverReceiptBeyondToleranceStaysOpenUntilResolved(t *testing.T) {
 		p2, _ := svc.CreatePurchaseOrder(ctx, "", draft("ACME", wline("1", "CS", "12")))
 		_, _ = svc.ReleasePurchaseOrder(ctx, "", p2.ID)
 		deliver(t, svc, receiptMsg(t, "r3", p2.ID, 1, "18", false))
-		am, err := svc.ResolveReceiptDiscrepancy(ctx, "", p2.ID, 1, orders.ResolveAmend)
+		am, err := svc.ResolveReceiptDiscrepancy(ctx, "", p2.ID, 1, orders.ResolveAmend, orders.ReturnFrom{})
 		if err != nil || am.Lines[0].Quantity != "1.5" || am.Lines[0].BaseQty != 18_000_000 || am.Lines[0].Amount != 1800 || am.Total() != 1800 {
 			t.Fatalf("amend: %+v %v", am, err)
 		}
@@ -383,7 +389,7 @@ func TestPartnerSeesAndChangesOnlyItsOwnPurchaseOrders(t *testing.T) {
 			"cancel":  func() error { _, err := svc.CancelPurchaseOrder(pb, "", mine.ID); return err },
 			"close":   func() error { _, err := svc.ClosePurchaseOrder(pb, "", mine.ID); return err },
 			"resolve": func() error {
-				_, err := svc.ResolveReceiptDiscrepancy(pb, "", mine.ID, 1, orders.ResolveAccept)
+				_, err := svc.ResolveReceiptDiscrepancy(pb, "", mine.ID, 1, orders.ResolveAccept, orders.ReturnFrom{})
 				return err
 			},
 			"get internal": func() error { _, err := svc.GetPurchaseOrder(pa, internal.ID); return err },

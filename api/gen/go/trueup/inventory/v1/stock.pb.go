@@ -29,7 +29,8 @@ type SourceDocumentType int32
 const (
 	// Not set.
 	SourceDocumentType_SOURCE_DOCUMENT_TYPE_UNSPECIFIED SourceDocumentType = 0
-	// A purchase order (receipts).
+	// A purchase order (receipts; an issue against one, which carries no
+	// reason code, returns the goods to the supplier).
 	SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER SourceDocumentType = 1
 	// A warehouse receipt.
 	SourceDocumentType_SOURCE_DOCUMENT_TYPE_RECEIPT SourceDocumentType = 2

@@ -1120,7 +1120,16 @@ type ResolveReceiptDiscrepancyRequest struct {
 	// How to resolve it.
 	Resolution DiscrepancyResolution `protobuf:"varint,3,opt,name=resolution,proto3,enum=trueup.orders.v1.DiscrepancyResolution" json:"resolution,omitempty"`
 	// An optional key that makes the call safe to retry.
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// For RETURN: where the excess is now, an inventory location code of the
+	// line's warehouse ("RCV-01"; its name "warehouses/{w}/locations/{code}"
+	// is accepted too). Defaults to where the line's last receipt put the
+	// stock; required when orders knows none. Not allowed with another
+	// resolution.
+	Location string `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"`
+	// For RETURN of a lot-tracked item: the lot the excess is of. Defaults to
+	// the lot of the line's last receipt. Not allowed with another resolution.
+	Lot           string `protobuf:"bytes,6,opt,name=lot,proto3" json:"lot,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1179,6 +1188,20 @@ func (x *ResolveReceiptDiscrepancyRequest) GetResolution() DiscrepancyResolution
 func (x *ResolveReceiptDiscrepancyRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ResolveReceiptDiscrepancyRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
 	}
 	return ""
 }
@@ -3181,7 +3204,7 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"\x19ClosePurchaseOrderRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\"\xbf\x01\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"\xed\x01\n" +
 	" ResolveReceiptDiscrepancyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vline_number\x18\x02 \x01(\x05R\n" +
@@ -3190,7 +3213,9 @@ const file_trueup_orders_v1_orders_service_proto_rawDesc = "" +
 	"resolution\x18\x03 \x01(\x0e2'.trueup.orders.v1.DiscrepancyResolutionR\n" +
 	"resolution\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"\x7f\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12\x1a\n" +
+	"\blocation\x18\x05 \x01(\tR\blocation\x12\x10\n" +
+	"\x03lot\x18\x06 \x01(\tR\x03lot\"\x7f\n" +
 	"\x19RecordSupplierBillRequest\x12C\n" +
 	"\rsupplier_bill\x18\x01 \x01(\v2\x1e.trueup.orders.v1.SupplierBillR\fsupplierBill\x12\x1d\n" +
 	"\n" +

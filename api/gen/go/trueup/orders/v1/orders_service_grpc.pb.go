@@ -114,8 +114,12 @@ type OrdersServiceClient interface {
 	// while a discrepancy is open.
 	ClosePurchaseOrder(ctx context.Context, in *ClosePurchaseOrderRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
 	// Resolves a line's open over-receipt discrepancy. Fails with
-	// FAILED_PRECONDITION when the line has none, or for RETURN (not available
-	// yet).
+	// FAILED_PRECONDITION when the line has none. RETURN issues the excess out
+	// of inventory (with a request id derived from the discrepancy, so a retry
+	// never issues twice); inventory's refusals come back as this call's
+	// errors (not enough stock at the location: FAILED_PRECONDITION; an
+	// unknown location: INVALID_ARGUMENT on location), and inventory being
+	// unreachable is UNAVAILABLE: retry RETURN to complete it.
 	ResolveReceiptDiscrepancy(ctx context.Context, in *ResolveReceiptDiscrepancyRequest, opts ...grpc.CallOption) (*PurchaseOrder, error)
 	// Records a supplier bill against a purchase order and matches it (3-way:
 	// order price x received quantity against billed quantity x billed
@@ -633,8 +637,12 @@ type OrdersServiceServer interface {
 	// while a discrepancy is open.
 	ClosePurchaseOrder(context.Context, *ClosePurchaseOrderRequest) (*PurchaseOrder, error)
 	// Resolves a line's open over-receipt discrepancy. Fails with
-	// FAILED_PRECONDITION when the line has none, or for RETURN (not available
-	// yet).
+	// FAILED_PRECONDITION when the line has none. RETURN issues the excess out
+	// of inventory (with a request id derived from the discrepancy, so a retry
+	// never issues twice); inventory's refusals come back as this call's
+	// errors (not enough stock at the location: FAILED_PRECONDITION; an
+	// unknown location: INVALID_ARGUMENT on location), and inventory being
+	// unreachable is UNAVAILABLE: retry RETURN to complete it.
 	ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*PurchaseOrder, error)
 	// Records a supplier bill against a purchase order and matches it (3-way:
 	// order price x received quantity against billed quantity x billed

@@ -103,8 +103,11 @@ const (
 	// Raise the line's ordered quantity to what was received (and its amount
 	// with it).
 	DiscrepancyResolution_DISCREPANCY_RESOLUTION_AMEND DiscrepancyResolution = 2
-	// Send the excess back to the supplier. Not available yet: refused with
-	// FAILED_PRECONDITION until returns to suppliers exist.
+	// Send the excess (what was received beyond what is allowed; for an item
+	// handled in whole units, rounded up to a whole unit) back to the supplier:
+	// orders issues it out of inventory against the order line (IssueStock,
+	// source PURCHASE_ORDER), and the line's received quantity and value drop
+	// by what inventory issued, at the cost inventory reports.
 	DiscrepancyResolution_DISCREPANCY_RESOLUTION_RETURN DiscrepancyResolution = 3
 )
 
@@ -373,7 +376,8 @@ type PurchaseOrderLine struct {
 	// The line's over-receipt tolerance percentage; empty takes the order's.
 	OverReceiptTolerancePercent string `protobuf:"bytes,10,opt,name=over_receipt_tolerance_percent,json=overReceiptTolerancePercent,proto3" json:"over_receipt_tolerance_percent,omitempty"`
 	// Output only. The quantity received so far, in base units: receipts less
-	// their reversals.
+	// their reversals and less what went back to the supplier
+	// (returned_quantity).
 	ReceivedQuantity string `protobuf:"bytes,11,opt,name=received_quantity,json=receivedQuantity,proto3" json:"received_quantity,omitempty"`
 	// Output only. The quantity no longer expected because the order was
 	// cancelled or closed short, in base units.
@@ -396,8 +400,20 @@ type PurchaseOrderLine struct {
 	// received_value - billed_value: what stays in GRNI, received but not
 	// billed. Output only.
 	OpenGrniValue *v1.Money `protobuf:"bytes,18,opt,name=open_grni_value,json=openGrniValue,proto3" json:"open_grni_value,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Output only. The quantity sent back to the supplier, in base units:
+	// inventory's issues against the line (source PURCHASE_ORDER), such as a
+	// RETURN resolution's. received_quantity and received_value are net of it.
+	ReturnedQuantity string `protobuf:"bytes,19,opt,name=returned_quantity,json=returnedQuantity,proto3" json:"returned_quantity,omitempty"`
+	// Output only. The excess a RETURN resolution is sending back and has not
+	// recorded yet (the inventory issue is being made, or its call failed and
+	// a retry of RETURN completes it), in base units; "0" when none. While it
+	// is not "0" the line's discrepancy stays open.
+	ReturningQuantity string `protobuf:"bytes,20,opt,name=returning_quantity,json=returningQuantity,proto3" json:"returning_quantity,omitempty"`
+	// Output only. The line's resolved over-receipt discrepancies, oldest
+	// first.
+	ResolvedDiscrepancies []*ResolvedDiscrepancy `protobuf:"bytes,21,rep,name=resolved_discrepancies,json=resolvedDiscrepancies,proto3" json:"resolved_discrepancies,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *PurchaseOrderLine) Reset() {
@@ -556,6 +572,114 @@ func (x *PurchaseOrderLine) GetOpenGrniValue() *v1.Money {
 	return nil
 }
 
+func (x *PurchaseOrderLine) GetReturnedQuantity() string {
+	if x != nil {
+		return x.ReturnedQuantity
+	}
+	return ""
+}
+
+func (x *PurchaseOrderLine) GetReturningQuantity() string {
+	if x != nil {
+		return x.ReturningQuantity
+	}
+	return ""
+}
+
+func (x *PurchaseOrderLine) GetResolvedDiscrepancies() []*ResolvedDiscrepancy {
+	if x != nil {
+		return x.ResolvedDiscrepancies
+	}
+	return nil
+}
+
+// One over-receipt discrepancy of a purchase order line and how it was
+// resolved.
+type ResolvedDiscrepancy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The discrepancy's number on its line: 1 for the first resolved, then 2,
+	// ... A RETURN's inventory request id is derived from it
+	// ("po-return/{order id}/{line}/{number}").
+	Number int32 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	// How it was resolved.
+	Resolution DiscrepancyResolution `protobuf:"varint,2,opt,name=resolution,proto3,enum=trueup.orders.v1.DiscrepancyResolution" json:"resolution,omitempty"`
+	// The over-receipt it resolved, in base units: what was accepted, amended
+	// into the order, or returned.
+	Quantity string `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// For RETURN: the inventory movement that issued the excess back to the
+	// supplier, "movements/{id}". Empty otherwise.
+	Movement string `protobuf:"bytes,4,opt,name=movement,proto3" json:"movement,omitempty"`
+	// When it was resolved.
+	ResolveTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=resolve_time,json=resolveTime,proto3" json:"resolve_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolvedDiscrepancy) Reset() {
+	*x = ResolvedDiscrepancy{}
+	mi := &file_trueup_orders_v1_purchase_order_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolvedDiscrepancy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolvedDiscrepancy) ProtoMessage() {}
+
+func (x *ResolvedDiscrepancy) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_orders_v1_purchase_order_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolvedDiscrepancy.ProtoReflect.Descriptor instead.
+func (*ResolvedDiscrepancy) Descriptor() ([]byte, []int) {
+	return file_trueup_orders_v1_purchase_order_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ResolvedDiscrepancy) GetNumber() int32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *ResolvedDiscrepancy) GetResolution() DiscrepancyResolution {
+	if x != nil {
+		return x.Resolution
+	}
+	return DiscrepancyResolution_DISCREPANCY_RESOLUTION_UNSPECIFIED
+}
+
+func (x *ResolvedDiscrepancy) GetQuantity() string {
+	if x != nil {
+		return x.Quantity
+	}
+	return ""
+}
+
+func (x *ResolvedDiscrepancy) GetMovement() string {
+	if x != nil {
+		return x.Movement
+	}
+	return ""
+}
+
+func (x *ResolvedDiscrepancy) GetResolveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolveTime
+	}
+	return nil
+}
+
 var File_trueup_orders_v1_purchase_order_proto protoreflect.FileDescriptor
 
 const file_trueup_orders_v1_purchase_order_proto_rawDesc = "" +
@@ -579,7 +703,7 @@ const file_trueup_orders_v1_purchase_order_proto_rawDesc = "" +
 	"\aversion\x18\f \x01(\x03R\aversion\x12=\n" +
 	"\freceive_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\vreceiveTime\x127\n" +
 	"\tbill_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bbillTime\x125\n" +
-	"\bpay_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\apayTime\"\xd1\x06\n" +
+	"\bpay_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\apayTime\"\x8b\b\n" +
 	"\x11PurchaseOrderLine\x12\x1f\n" +
 	"\vline_number\x18\x01 \x01(\x05R\n" +
 	"lineNumber\x12\x12\n" +
@@ -601,7 +725,18 @@ const file_trueup_orders_v1_purchase_order_proto_rawDesc = "" +
 	"\x0ereceived_value\x18\x0f \x01(\v2\x15.trueup.type.v1.MoneyR\rreceivedValue\x12'\n" +
 	"\x0fbilled_quantity\x18\x10 \x01(\tR\x0ebilledQuantity\x128\n" +
 	"\fbilled_value\x18\x11 \x01(\v2\x15.trueup.type.v1.MoneyR\vbilledValue\x12=\n" +
-	"\x0fopen_grni_value\x18\x12 \x01(\v2\x15.trueup.type.v1.MoneyR\ropenGrniValue*\x92\x02\n" +
+	"\x0fopen_grni_value\x18\x12 \x01(\v2\x15.trueup.type.v1.MoneyR\ropenGrniValue\x12+\n" +
+	"\x11returned_quantity\x18\x13 \x01(\tR\x10returnedQuantity\x12-\n" +
+	"\x12returning_quantity\x18\x14 \x01(\tR\x11returningQuantity\x12\\\n" +
+	"\x16resolved_discrepancies\x18\x15 \x03(\v2%.trueup.orders.v1.ResolvedDiscrepancyR\x15resolvedDiscrepancies\"\xed\x01\n" +
+	"\x13ResolvedDiscrepancy\x12\x16\n" +
+	"\x06number\x18\x01 \x01(\x05R\x06number\x12G\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x0e2'.trueup.orders.v1.DiscrepancyResolutionR\n" +
+	"resolution\x12\x1a\n" +
+	"\bquantity\x18\x03 \x01(\tR\bquantity\x12\x1a\n" +
+	"\bmovement\x18\x04 \x01(\tR\bmovement\x12=\n" +
+	"\fresolve_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime*\x92\x02\n" +
 	"\x12PurchaseOrderState\x12$\n" +
 	" PURCHASE_ORDER_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aPURCHASE_ORDER_STATE_DRAFT\x10\x01\x12!\n" +
@@ -629,36 +764,40 @@ func file_trueup_orders_v1_purchase_order_proto_rawDescGZIP() []byte {
 }
 
 var file_trueup_orders_v1_purchase_order_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_trueup_orders_v1_purchase_order_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_trueup_orders_v1_purchase_order_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_trueup_orders_v1_purchase_order_proto_goTypes = []any{
 	(PurchaseOrderState)(0),       // 0: trueup.orders.v1.PurchaseOrderState
 	(DiscrepancyResolution)(0),    // 1: trueup.orders.v1.DiscrepancyResolution
 	(*PurchaseOrder)(nil),         // 2: trueup.orders.v1.PurchaseOrder
 	(*PurchaseOrderLine)(nil),     // 3: trueup.orders.v1.PurchaseOrderLine
-	(*v1.Money)(nil),              // 4: trueup.type.v1.Money
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(*v1.Quantity)(nil),           // 6: trueup.type.v1.Quantity
+	(*ResolvedDiscrepancy)(nil),   // 4: trueup.orders.v1.ResolvedDiscrepancy
+	(*v1.Money)(nil),              // 5: trueup.type.v1.Money
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*v1.Quantity)(nil),           // 7: trueup.type.v1.Quantity
 }
 var file_trueup_orders_v1_purchase_order_proto_depIdxs = []int32{
 	0,  // 0: trueup.orders.v1.PurchaseOrder.state:type_name -> trueup.orders.v1.PurchaseOrderState
 	3,  // 1: trueup.orders.v1.PurchaseOrder.lines:type_name -> trueup.orders.v1.PurchaseOrderLine
-	4,  // 2: trueup.orders.v1.PurchaseOrder.total:type_name -> trueup.type.v1.Money
-	5,  // 3: trueup.orders.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
-	5,  // 4: trueup.orders.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 5: trueup.orders.v1.PurchaseOrder.release_time:type_name -> google.protobuf.Timestamp
-	5,  // 6: trueup.orders.v1.PurchaseOrder.receive_time:type_name -> google.protobuf.Timestamp
-	5,  // 7: trueup.orders.v1.PurchaseOrder.bill_time:type_name -> google.protobuf.Timestamp
-	5,  // 8: trueup.orders.v1.PurchaseOrder.pay_time:type_name -> google.protobuf.Timestamp
-	6,  // 9: trueup.orders.v1.PurchaseOrderLine.quantity:type_name -> trueup.type.v1.Quantity
-	4,  // 10: trueup.orders.v1.PurchaseOrderLine.amount:type_name -> trueup.type.v1.Money
-	4,  // 11: trueup.orders.v1.PurchaseOrderLine.received_value:type_name -> trueup.type.v1.Money
-	4,  // 12: trueup.orders.v1.PurchaseOrderLine.billed_value:type_name -> trueup.type.v1.Money
-	4,  // 13: trueup.orders.v1.PurchaseOrderLine.open_grni_value:type_name -> trueup.type.v1.Money
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	5,  // 2: trueup.orders.v1.PurchaseOrder.total:type_name -> trueup.type.v1.Money
+	6,  // 3: trueup.orders.v1.PurchaseOrder.create_time:type_name -> google.protobuf.Timestamp
+	6,  // 4: trueup.orders.v1.PurchaseOrder.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 5: trueup.orders.v1.PurchaseOrder.release_time:type_name -> google.protobuf.Timestamp
+	6,  // 6: trueup.orders.v1.PurchaseOrder.receive_time:type_name -> google.protobuf.Timestamp
+	6,  // 7: trueup.orders.v1.PurchaseOrder.bill_time:type_name -> google.protobuf.Timestamp
+	6,  // 8: trueup.orders.v1.PurchaseOrder.pay_time:type_name -> google.protobuf.Timestamp
+	7,  // 9: trueup.orders.v1.PurchaseOrderLine.quantity:type_name -> trueup.type.v1.Quantity
+	5,  // 10: trueup.orders.v1.PurchaseOrderLine.amount:type_name -> trueup.type.v1.Money
+	5,  // 11: trueup.orders.v1.PurchaseOrderLine.received_value:type_name -> trueup.type.v1.Money
+	5,  // 12: trueup.orders.v1.PurchaseOrderLine.billed_value:type_name -> trueup.type.v1.Money
+	5,  // 13: trueup.orders.v1.PurchaseOrderLine.open_grni_value:type_name -> trueup.type.v1.Money
+	4,  // 14: trueup.orders.v1.PurchaseOrderLine.resolved_discrepancies:type_name -> trueup.orders.v1.ResolvedDiscrepancy
+	1,  // 15: trueup.orders.v1.ResolvedDiscrepancy.resolution:type_name -> trueup.orders.v1.DiscrepancyResolution
+	6,  // 16: trueup.orders.v1.ResolvedDiscrepancy.resolve_time:type_name -> google.protobuf.Timestamp
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_trueup_orders_v1_purchase_order_proto_init() }
@@ -672,7 +811,7 @@ func file_trueup_orders_v1_purchase_order_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_orders_v1_purchase_order_proto_rawDesc), len(file_trueup_orders_v1_purchase_order_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

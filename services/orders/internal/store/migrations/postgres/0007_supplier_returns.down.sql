@@ -1,0 +1,10 @@
+DROP TABLE purchase_order_returns;
+DROP TABLE purchase_order_resolutions;
+ALTER TABLE purchase_order_lines DROP COLUMN return_started_at;
+ALTER TABLE purchase_order_lines DROP COLUMN return_lot;
+ALTER TABLE purchase_order_lines DROP COLUMN return_location;
+ALTER TABLE purchase_order_lines DROP COLUMN return_qty;
+ALTER TABLE purchase_order_lines DROP COLUMN return_discrepancy;
+ALTER TABLE purchase_order_lines DROP COLUMN returned_qty;
+ALTER TABLE purchase_order_lines DROP COLUMN receipt_lot;
+ALTER TABLE purchase_order_lines DROP COLUMN receipt_location;
