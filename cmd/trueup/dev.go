@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"trueup.dev/gateway"
 	"trueup.dev/platform/config"
@@ -22,6 +23,7 @@ func runDev(ctx context.Context, args []string) error {
 		natsPort                    int
 		seed                        bool
 		timeZone                    string
+		claimTTL                    time.Duration
 	)
 	c.bind(fs)
 	config.String(fs, &dataDir, "data-dir", "TRUEUP_DATA_DIR", ".trueup", "where the SQLite databases, NATS store and dev API key live")
@@ -29,6 +31,7 @@ func runDev(ctx context.Context, args []string) error {
 	config.String(fs, &httpAddr, "http-addr", "TRUEUP_HTTP_ADDR", "localhost:8080", "REST gateway address")
 	config.Int(fs, &natsPort, "nats-port", "TRUEUP_NATS_PORT", -1, "embedded NATS client port on 127.0.0.1 (-1: any free port)")
 	config.String(fs, &timeZone, "time-zone", "TRUEUP_TIME_ZONE", "UTC", "the company's time zone (IANA name), in which the ledger's fiscal periods run")
+	config.Duration(fs, &claimTTL, "task-claim-ttl", "TRUEUP_TASK_CLAIM_TTL", 15*time.Minute, "how long a worker's claim on a fulfillment task holds before it goes back to the queue")
 	config.Bool(fs, &seed, "seed", "TRUEUP_SEED", true, "seed demo master data on first start")
 	if err := config.Parse(fs, args); err != nil {
 		return err
@@ -50,7 +53,7 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone}, log)
+	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone, TaskClaimTTL: claimTTL}, log)
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,10 @@ func TestReceivingAgainstAPurchaseOrder(t *testing.T) {
 	if again.GetLine().GetMovement() != first.GetLine().GetMovement() || again.GetReceipt().GetVersion() != first.GetReceipt().GetVersion() {
 		t.Fatalf("the retried scan = %v", again.GetLine())
 	}
-	scan("rcv-2", &fulfillmentv1.RecordReceiptLineRequest{Item: "W100", Quantity: &typev1.Quantity{Value: "12"}})
+	// The case barcode: one scan is one case.
+	if l := scan("rcv-2", &fulfillmentv1.RecordReceiptLineRequest{Item: "10012345000017", Quantity: &typev1.Quantity{Value: "1"}}).GetLine(); l.GetQuantity().GetUom() != "CS" || l.GetBaseQuantity() != "12" {
+		t.Fatalf("case barcode line = %v", l)
+	}
 
 	// One more each, damaged: quarantine, and over the order's 24.
 	dmg := scan("rcv-3", &fulfillmentv1.RecordReceiptLineRequest{Item: "WIDGET-100", Quantity: &typev1.Quantity{Value: "1", Uom: "EA"},
@@ -185,6 +188,46 @@ func TestReceivingAgainstAPurchaseOrder(t *testing.T) {
 		stock["items/COFFEE-BEANS@warehouses/MAIN/locations/RCV-01#L2612"] != "2" {
 		t.Fatalf("stock = %v", stock)
 	}
+	// Putaway: a task per line booked at the dock, to the bin the item is
+	// stored in; the damaged each stays in quarantine.
+	tasks, err := ful.ListTasks(ctx, &fulfillmentv1.ListTasksRequest{Warehouse: "MAIN", Type: fulfillmentv1.TaskType_TASK_TYPE_PUTAWAY})
+	if err != nil || len(tasks.GetTasks()) != 3 {
+		t.Fatalf("putaway tasks = %v, %v", tasks, err)
+	}
+	for _, k := range tasks.GetTasks() {
+		want := "warehouses/MAIN/locations/A-01-01"
+		if k.GetItem() == "COFFEE-BEANS" {
+			want = "warehouses/MAIN/locations/A-01-02"
+		}
+		if k.GetToLocation() != want || k.GetFromLocation() != "warehouses/MAIN/locations/RCV-01" {
+			t.Fatalf("task %v, want to %s", k, want)
+		}
+	}
+	for range 3 {
+		k, err := ful.ClaimNextTask(ctx, &fulfillmentv1.ClaimNextTaskRequest{Warehouse: "MAIN", Type: fulfillmentv1.TaskType_TASK_TYPE_PUTAWAY})
+		if err != nil || k.GetState() != fulfillmentv1.TaskState_TASK_STATE_CLAIMED {
+			t.Fatalf("claim = %v, %v", k, err)
+		}
+		if done, err := ful.ConfirmPutaway(ctx, &fulfillmentv1.ConfirmPutawayRequest{RequestId: "put-" + k.GetName(), Name: k.GetName()}); err != nil || done.GetState() != fulfillmentv1.TaskState_TASK_STATE_DONE || done.GetMovement() == "" {
+			t.Fatalf("confirm = %v, %v", done, err)
+		}
+	}
+	if _, err := ful.ClaimNextTask(ctx, &fulfillmentv1.ClaimNextTaskRequest{Warehouse: "MAIN"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("the queue is not empty: %v", err)
+	}
+	resp, err = inv.ListStock(ctx, &inventoryv1.ListStockRequest{Warehouse: "warehouses/MAIN", PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock = map[string]string{}
+	for _, l := range resp.GetLevels() {
+		stock[l.GetItem()+"@"+l.GetLocation()+"#"+l.GetLot()] = l.GetOnHand()
+	}
+	if stock["items/WIDGET-100@warehouses/MAIN/locations/A-01-01#"] != "144" || stock["items/COFFEE-BEANS@warehouses/MAIN/locations/A-01-02#L2612"] != "2" ||
+		stock["items/WIDGET-100@warehouses/MAIN/locations/RCV-01#"] != "" {
+		t.Fatalf("stock after putaway = %v", stock)
+	}
+
 	// Orders counted every booked line against the order's lines.
 	waitFor(t, "orders to count the receipts", func() bool {
 		got, err := ord.GetPurchaseOrder(ctx, &ordersv1.GetPurchaseOrderRequest{Name: po.GetName()})

@@ -76,6 +76,8 @@ func seed(ctx context.Context, conn *grpc.ClientConn) error {
 				{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_ERP, Code: "100-2001"},
 				{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_WMS, Code: "W100"},
 				{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_SUPPLIER, Partner: "ACME", Code: "AC-W100"},
+				// The case's barcode: one scan counts a case of twelve.
+				{Namespace: inventoryv1.CodeNamespace_CODE_NAMESPACE_BARCODE, Code: "10012345000017", Uom: "CS"},
 			},
 		},
 		{

@@ -49,6 +49,7 @@ func runServe(ctx context.Context, args []string) error {
 		natsURL, grpcAddr string
 		inventoryAddr     string
 		timeZone          string
+		claimTTL          time.Duration
 		migrate           bool
 		maxConns          int
 		replicas          int
@@ -60,6 +61,7 @@ func runServe(ctx context.Context, args []string) error {
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", ":9090", "gRPC listen address")
 	config.String(fs, &inventoryAddr, "inventory-addr", "TRUEUP_INVENTORY_ADDR", "", "inventory gRPC target, for the services that call it (the ledger's reconciliation, fulfillment's receiving); empty: none")
 	config.String(fs, &timeZone, "time-zone", "TRUEUP_TIME_ZONE", "UTC", "the company's time zone (IANA name), in which the ledger's fiscal periods run; fixed once periods exist")
+	config.Duration(fs, &claimTTL, "task-claim-ttl", "TRUEUP_TASK_CLAIM_TTL", 15*time.Minute, "how long a worker's claim on a fulfillment task holds before it goes back to the queue")
 	config.Bool(fs, &migrate, "migrate", "TRUEUP_MIGRATE", true, "run database migrations at start-up")
 	config.Int(fs, &maxConns, "db-max-conns", "TRUEUP_DB_MAX_CONNS", 10, "most open database connections of this process (PostgreSQL: keep replicas x this under max_connections)")
 	config.Int(fs, &replicas, "stream-replicas", "TRUEUP_STREAM_REPLICAS", minProductionReplicas, "replicas of the service's JetStream stream and of the dead-letter stream (3 or more on a cluster)")
@@ -110,7 +112,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err := ensureReplicatedStreams(ctx, js, def.name, replicas); err != nil {
 		return err
 	}
-	svc, err := def.build(ctx, deps{db: db, js: js, log: log, inventoryAddr: inventoryAddr, timeZone: timeZone})
+	svc, err := def.build(ctx, deps{db: db, js: js, log: log, inventoryAddr: inventoryAddr, timeZone: timeZone, claimTTL: claimTTL})
 	if err != nil {
 		return err
 	}

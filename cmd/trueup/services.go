@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
@@ -34,6 +35,8 @@ type deps struct {
 	// timeZone is the company's time zone (IANA name; "" is UTC), in which
 	// the ledger's fiscal periods run.
 	timeZone string
+	// claimTTL is how long a fulfillment task claim holds (0: the default).
+	claimTTL time.Duration
 }
 
 // serviceDef is how the binary migrates and builds one service.
@@ -53,7 +56,7 @@ var services = []serviceDef{
 		return orders.New(ctx, orders.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr})
 	}},
 	{fulfillment.Name, fulfillment.Migrate, func(ctx context.Context, d deps) (service, error) {
-		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr})
+		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, ClaimTTL: d.claimTTL})
 	}},
 	{ledger.Name, ledger.Migrate, func(ctx context.Context, d deps) (service, error) {
 		return ledger.New(ctx, ledger.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, TimeZone: d.timeZone})

@@ -30,6 +30,8 @@ type stackConfig struct {
 	Keys     *gateway.Keys
 	// TimeZone is the company's time zone ("" is UTC).
 	TimeZone string
+	// TaskClaimTTL is how long a fulfillment task claim holds (0: default).
+	TaskClaimTTL time.Duration
 }
 
 // stack is the whole suite in one process: an embedded NATS server, one SQLite
@@ -90,7 +92,7 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 		if err := def.migrate(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s migrations: %w", def.name, err)
 		}
-		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name), inventoryAddr: st.GRPCAddr, timeZone: cfg.TimeZone})
+		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name), inventoryAddr: st.GRPCAddr, timeZone: cfg.TimeZone, claimTTL: cfg.TaskClaimTTL})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", def.name, err)
 		}

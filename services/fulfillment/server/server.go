@@ -41,6 +41,9 @@ type Deps struct {
 	// InventoryAddr is the inventory service's gRPC target, where receiving
 	// books stock; empty: receiving answers Unavailable.
 	InventoryAddr string
+	// ClaimTTL is how long a worker's claim on a task holds; 0 is
+	// fulfillment.DefaultClaimTTL.
+	ClaimTTL time.Duration
 }
 
 // Service is a wired fulfillment service.
@@ -82,6 +85,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
 	st := store.New(d.DB, ob, events.Encode)
 	a := app.New(st, nil)
+	a.SetClaimTTL(d.ClaimTTL)
 	var conns []*grpc.ClientConn
 	if d.InventoryAddr != "" {
 		conn, err := grpcserver.Dial(d.InventoryAddr)

@@ -41,6 +41,9 @@ type Reader interface {
 	// ListReceiptDiscrepancies returns up to limit discrepancies after key
 	// after, by receipt id and number.
 	ListReceiptDiscrepancies(ctx context.Context, f DiscrepancyFilter, after DiscrepancyKey, limit int) ([]fulfillment.Discrepancy, error)
+	GetTask(ctx context.Context, id string) (*fulfillment.Task, error)
+	// ListTasks returns up to limit tasks with an id after after, in id order.
+	ListTasks(ctx context.Context, f TaskFilter, after string, limit int) ([]*fulfillment.Task, error)
 }
 
 // Tx is the write side of one transaction.
@@ -60,6 +63,15 @@ type Tx interface {
 	// SaveExpectedReceipt writes a changed receipt (its header, order lines,
 	// received lines and discrepancies) read at version prev.
 	SaveExpectedReceipt(ctx context.Context, r *fulfillment.ExpectedReceipt, prev int64) error
+	// InsertTask adds a task unless one with its id exists.
+	InsertTask(ctx context.Context, k *fulfillment.Task) error
+	// LockTask reads a task for change; NotFound when there is none.
+	LockTask(ctx context.Context, id string) (*fulfillment.Task, error)
+	// LockNextTask reads for change the oldest task of the filter anyone may
+	// claim at now, skipping those other transactions hold; nil when none.
+	LockNextTask(ctx context.Context, f TaskFilter, now time.Time) (*fulfillment.Task, error)
+	// SaveTask writes a task read at version prev.
+	SaveTask(ctx context.Context, k *fulfillment.Task, prev int64) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }
@@ -69,6 +81,7 @@ type Service struct {
 	store     Store
 	now       func() time.Time
 	inventory Inventory // nil: receiving answers Unavailable
+	claimTTL  time.Duration
 }
 
 // New builds the service. now may be nil (wall clock).

@@ -23,12 +23,16 @@ type Inventory interface {
 	ResolveItem(ctx context.Context, code, supplier string) (fulfillment.ItemFacts, error)
 	// Location returns a warehouse's location by code; NotFound when none.
 	Location(ctx context.Context, warehouse, code string) (Location, error)
-	// Quarantine returns the code of the warehouse's first QUARANTINE
-	// location that is not blocked, "" when it has none.
-	Quarantine(ctx context.Context, warehouse string) (string, error)
+	// Locations lists a warehouse's locations (a view at most a minute old).
+	Locations(ctx context.Context, warehouse string) ([]fulfillment.LocationFacts, error)
+	// StockOf is the stock of an item in a warehouse, by location.
+	StockOf(ctx context.Context, warehouse, sku string) ([]fulfillment.Holding, error)
 	// Receive books stock: the same requestID books once and returns the
 	// first booking's movement id.
 	Receive(ctx context.Context, requestID, warehouse string, b fulfillment.Booking) (movement string, err error)
+	// Move moves stock between two locations of a warehouse, once per
+	// requestID.
+	Move(ctx context.Context, requestID, warehouse string, m Move) (movement string, err error)
 }
 
 // Location is an inventory location as receiving sees it.
@@ -139,7 +143,11 @@ func (s *Service) RecordReceiptLine(ctx context.Context, requestID, receiptID st
 		return nil, err
 	}
 	movement := ""
+	var putaway *fulfillment.Task
 	if plan.Booking != nil {
+		if putaway, err = s.putawayTask(ctx, er, &plan.Line, it.BaseUoM, places); err != nil {
+			return nil, err
+		}
 		if movement, err = s.inventory.Receive(ctx, derivedID(ctx, "receipt-line", er.ID, requestID), er.Warehouse, *plan.Booking); err != nil {
 			return nil, err
 		}
@@ -164,6 +172,15 @@ func (s *Service) RecordReceiptLine(ctx context.Context, requestID, receiptID st
 				return nil, "", err
 			}
 			line := er.Received[len(er.Received)-1]
+			if putaway != nil {
+				// Named after the line as recorded (its number may differ from
+				// the plan's when another scan came first).
+				p := *putaway
+				p.ID, p.ReceiptLine = fmt.Sprintf("PUT-%s-%d", er.ID, line.Number), line.Number
+				if err := tx.InsertTask(ctx, &p); err != nil {
+					return nil, "", err
+				}
+			}
 			events := []any{fulfillment.ReceiptLineRecorded{Receipt: *er, Line: line}}
 			for _, d := range flagged {
 				events = append(events, fulfillment.ReceiptDiscrepancyFlagged{Receipt: *er, Discrepancy: d})
@@ -237,10 +254,18 @@ func (s *Service) checkLocation(ctx context.Context, warehouse string, scan *ful
 	return nil
 }
 
+// places finds the warehouse's quarantine: its first unblocked QUARANTINE
+// location by code.
 func (s *Service) places(ctx context.Context, warehouse string) (fulfillment.Places, error) {
-	q, err := s.inventory.Quarantine(ctx, warehouse)
+	locs, err := s.inventory.Locations(ctx, warehouse)
 	if err != nil {
 		return fulfillment.Places{}, err
+	}
+	q := ""
+	for _, l := range locs {
+		if l.Type == fulfillment.LocationQuarantine && !l.Blocked && (q == "" || l.Code < q) {
+			q = l.Code
+		}
 	}
 	return fulfillment.Places{Quarantine: q}, nil
 }
@@ -314,7 +339,7 @@ func (s *Service) CreateBlindReceipt(ctx context.Context, requestID string, b fu
 		return nil, err
 	}
 	if s.inventory != nil {
-		if _, err := s.inventory.Quarantine(ctx, r.Warehouse); err != nil {
+		if _, err := s.inventory.Locations(ctx, r.Warehouse); err != nil {
 			return nil, apperr.WithFieldPrefix(err, "warehouse")
 		}
 	}
@@ -378,9 +403,13 @@ func (s *Service) ResolveReceiptDiscrepancy(ctx context.Context, requestID, rece
 		return nil, err
 	}
 	movement := ""
+	var putaway *fulfillment.Task
 	if plan.Booking != nil {
 		if s.inventory == nil {
 			return nil, ErrNoInventory
+		}
+		if putaway, err = s.putawayTask(ctx, er, plan.Line, item.BaseUoM, places); err != nil {
+			return nil, err
 		}
 		id := fmt.Sprintf("fulfillment:receipt-line:%s:%d", er.ID, plan.Line.Number)
 		if movement, err = s.inventory.Receive(ctx, id, er.Warehouse, *plan.Booking); err != nil {
@@ -405,6 +434,11 @@ func (s *Service) ResolveReceiptDiscrepancy(ctx context.Context, requestID, rece
 			settled, flagged := er.Resolve(again, in, movement, s.now())
 			if err := tx.SaveExpectedReceipt(ctx, er, prev); err != nil {
 				return nil, "", err
+			}
+			if putaway != nil {
+				if err := tx.InsertTask(ctx, putaway); err != nil {
+					return nil, "", err
+				}
 			}
 			var events []any
 			for _, d := range settled {

@@ -14,25 +14,27 @@ import (
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
 	"trueup.dev/platform/apperr"
+	"trueup.dev/platform/qty"
 	"trueup.dev/services/fulfillment/internal/app"
 	"trueup.dev/services/fulfillment/internal/fulfillment"
 )
 
-// quarantineTTL is how long a warehouse's quarantine location is remembered:
-// long enough that the scans of one pallet ask once, short enough that a new
-// quarantine location is used within a minute.
-const quarantineTTL = time.Minute
+// locationsTTL is how long a warehouse's locations are remembered: long
+// enough that the scans of one pallet ask once, short enough that a new or
+// blocked location counts within a minute (a scan's own location is always
+// asked afresh).
+const locationsTTL = time.Minute
 
 // Client implements app.Inventory.
 type Client struct {
 	inv inventoryv1.InventoryServiceClient
 
-	mu         sync.Mutex
-	quarantine map[string]cached
+	mu        sync.Mutex
+	locations map[string]cached
 }
 
 type cached struct {
-	code string
+	locs []fulfillment.LocationFacts
 	at   time.Time
 }
 
@@ -40,7 +42,7 @@ var _ app.Inventory = (*Client)(nil)
 
 // New builds the client over an inventory connection.
 func New(c inventoryv1.InventoryServiceClient) *Client {
-	return &Client{inv: c, quarantine: map[string]cached{}}
+	return &Client{inv: c, locations: map[string]cached{}}
 }
 
 // lookupOrder is the order in which a scanned code is tried: the SKU first,
@@ -113,35 +115,80 @@ func (c *Client) Location(ctx context.Context, warehouse, code string) (app.Loca
 	return app.Location{Warehouse: warehouse, Code: l.GetCode(), Blocked: l.GetBlocked()}, nil
 }
 
-// Quarantine implements app.Inventory: the first QUARANTINE location by
-// code that is not blocked, remembered for quarantineTTL.
-func (c *Client) Quarantine(ctx context.Context, warehouse string) (string, error) {
+// Locations implements app.Inventory: every location of the warehouse,
+// remembered for locationsTTL.
+func (c *Client) Locations(ctx context.Context, warehouse string) ([]fulfillment.LocationFacts, error) {
 	c.mu.Lock()
-	q, ok := c.quarantine[warehouse]
+	q, ok := c.locations[warehouse]
 	c.mu.Unlock()
-	if ok && time.Since(q.at) < quarantineTTL {
-		return q.code, nil
+	if ok && time.Since(q.at) < locationsTTL {
+		return q.locs, nil
 	}
-	found := ""
+	var locs []fulfillment.LocationFacts
 	token := ""
 	for {
 		resp, err := c.inv.ListLocations(ctx, &inventoryv1.ListLocationsRequest{Parent: "warehouses/" + warehouse, PageSize: 1000, PageToken: token})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for _, l := range resp.GetLocations() {
-			if l.GetType() == inventoryv1.LocationType_LOCATION_TYPE_QUARANTINE && !l.GetBlocked() && (found == "" || l.GetCode() < found) {
-				found = l.GetCode()
-			}
+			locs = append(locs, fulfillment.LocationFacts{Code: l.GetCode(), Type: kinds[l.GetType()], Blocked: l.GetBlocked()})
 		}
 		if token = resp.GetNextPageToken(); token == "" {
 			break
 		}
 	}
 	c.mu.Lock()
-	c.quarantine[warehouse] = cached{code: found, at: time.Now()}
+	c.locations[warehouse] = cached{locs: locs, at: time.Now()}
 	c.mu.Unlock()
-	return found, nil
+	return locs, nil
+}
+
+var kinds = map[inventoryv1.LocationType]fulfillment.LocationKind{
+	inventoryv1.LocationType_LOCATION_TYPE_RECEIVING_DOCK: fulfillment.LocationDock,
+	inventoryv1.LocationType_LOCATION_TYPE_STORAGE:        fulfillment.LocationStorage,
+	inventoryv1.LocationType_LOCATION_TYPE_PICK_FACE:      fulfillment.LocationPickFace,
+	inventoryv1.LocationType_LOCATION_TYPE_QUARANTINE:     fulfillment.LocationQuarantine,
+}
+
+// StockOf implements app.Inventory.
+func (c *Client) StockOf(ctx context.Context, warehouse, sku string) ([]fulfillment.Holding, error) {
+	var out []fulfillment.Holding
+	token := ""
+	for {
+		resp, err := c.inv.ListStock(ctx, &inventoryv1.ListStockRequest{Warehouse: "warehouses/" + warehouse, Item: "items/" + sku, PageSize: 1000, PageToken: token})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range resp.GetLevels() {
+			q, err := qty.Parse(l.GetOnHand())
+			if err != nil {
+				return nil, fmt.Errorf("inventory: stock of %s at %s: on hand %q: %w", sku, l.GetLocation(), l.GetOnHand(), err)
+			}
+			out = append(out, fulfillment.Holding{Location: l.GetLocation()[strings.LastIndex(l.GetLocation(), "/")+1:], OnHand: q})
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return out, nil
+		}
+	}
+}
+
+// Move implements app.Inventory.
+func (c *Client) Move(ctx context.Context, requestID, warehouse string, m app.Move) (string, error) {
+	mv, err := c.inv.MoveStock(ctx, &inventoryv1.MoveStockRequest{
+		RequestId:    requestID,
+		Item:         "items/" + m.SKU,
+		FromLocation: "warehouses/" + warehouse + "/locations/" + m.From,
+		ToLocation:   "warehouses/" + warehouse + "/locations/" + m.To,
+		Quantity:     &typev1.Quantity{Value: m.Quantity, Uom: m.UoM},
+		Lot:          m.Lot,
+		Source: &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_RECEIPT,
+			Id: m.Receipt, Line: strconv.Itoa(m.ReceiptLine)},
+	})
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(mv.GetName(), "movements/"), nil
 }
 
 // Receive implements app.Inventory.

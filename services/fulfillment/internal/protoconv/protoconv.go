@@ -205,3 +205,78 @@ func DiscrepancyToProto(d fulfillment.Discrepancy, purchaseOrder string) *fulfil
 	}
 	return out
 }
+
+// TaskPattern is the resource name pattern of tasks.
+const TaskPattern = "tasks/*"
+
+var taskTypes = map[fulfillment.TaskType]fulfillmentv1.TaskType{
+	fulfillment.TaskPutaway: fulfillmentv1.TaskType_TASK_TYPE_PUTAWAY,
+	fulfillment.TaskPick:    fulfillmentv1.TaskType_TASK_TYPE_PICK,
+	fulfillment.TaskCount:   fulfillmentv1.TaskType_TASK_TYPE_COUNT,
+}
+
+var taskStates = map[fulfillment.TaskState]fulfillmentv1.TaskState{
+	fulfillment.TaskOpen:      fulfillmentv1.TaskState_TASK_STATE_OPEN,
+	fulfillment.TaskClaimed:   fulfillmentv1.TaskState_TASK_STATE_CLAIMED,
+	fulfillment.TaskDone:      fulfillmentv1.TaskState_TASK_STATE_DONE,
+	fulfillment.TaskCancelled: fulfillmentv1.TaskState_TASK_STATE_CANCELLED,
+}
+
+// TaskTypeFromProto maps a type filter; ok=false for an unknown value.
+func TaskTypeFromProto(t fulfillmentv1.TaskType) (fulfillment.TaskType, bool) {
+	if t == fulfillmentv1.TaskType_TASK_TYPE_UNSPECIFIED {
+		return 0, true
+	}
+	for d, p := range taskTypes {
+		if p == t {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// TaskStateFromProto maps a state filter; ok=false for an unknown value.
+func TaskStateFromProto(s fulfillmentv1.TaskState) (fulfillment.TaskState, bool) {
+	if s == fulfillmentv1.TaskState_TASK_STATE_UNSPECIFIED {
+		return 0, true
+	}
+	for d, p := range taskStates {
+		if p == s {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// TaskToProto maps a task as it is at now: a lapsed claim shows as OPEN.
+func TaskToProto(k *fulfillment.Task, now time.Time) *fulfillmentv1.Task {
+	out := &fulfillmentv1.Task{
+		Name: resname.Format(TaskPattern, k.ID), Type: taskTypes[k.Type], Warehouse: k.Warehouse, Zone: k.Zone,
+		State: taskStates[k.State], Item: k.SKU, Lot: k.Lot, BaseQuantity: k.Qty.String(), BaseUom: k.BaseUoM,
+		DoneBy: k.DoneBy, CreateTime: timestamppb.New(k.CreatedAt), UpdateTime: optionalTime(k.UpdatedAt),
+		DoneTime: optionalTime(k.DoneAt), Version: k.Version, Partner: k.Partner, ReceiptLine: int32(k.ReceiptLine),
+	}
+	if k.From != "" {
+		out.FromLocation = LocationName(k.Warehouse, k.From)
+	}
+	if k.To != "" {
+		out.ToLocation = LocationName(k.Warehouse, k.To)
+	}
+	if k.DoneTo != "" {
+		out.DoneLocation = LocationName(k.Warehouse, k.DoneTo)
+	}
+	if k.Receipt != "" {
+		out.Receipt = resname.Format(ExpectedReceiptPattern, k.Receipt)
+	}
+	if k.Movement != "" {
+		out.Movement = "movements/" + k.Movement
+	}
+	if k.State == fulfillment.TaskClaimed {
+		if k.Available(now) {
+			out.State = fulfillmentv1.TaskState_TASK_STATE_OPEN
+		} else {
+			out.ClaimedBy, out.ClaimExpireTime = k.ClaimedBy, timestamppb.New(k.ClaimExpires)
+		}
+	}
+	return out
+}

@@ -32,6 +32,8 @@ type fakeInventory struct {
 	bookings map[string]fulfillment.Booking
 	calls    int
 	fail     error
+	moves    []app.Move
+	movedBy  map[string]app.Move
 }
 
 func newFakeInventory() *fakeInventory {
@@ -57,7 +59,7 @@ func (f *fakeInventory) ResolveItem(_ context.Context, code, _ string) (fulfillm
 
 func (f *fakeInventory) Location(_ context.Context, warehouse, code string) (app.Location, error) {
 	switch code {
-	case "RCV-01", "QA-01":
+	case "RCV-01", "QA-01", "A-01-01", "A-01-02", "PF-01":
 		return app.Location{Warehouse: warehouse, Code: code}, nil
 	case "BLOCKED":
 		return app.Location{Warehouse: warehouse, Code: code, Blocked: true}, nil
@@ -65,7 +67,38 @@ func (f *fakeInventory) Location(_ context.Context, warehouse, code string) (app
 	return app.Location{}, apperr.NotFound("location", code)
 }
 
-func (f *fakeInventory) Quarantine(context.Context, string) (string, error) { return "QA-01", nil }
+func (f *fakeInventory) Locations(context.Context, string) ([]fulfillment.LocationFacts, error) {
+	return []fulfillment.LocationFacts{
+		{Code: "RCV-01", Type: fulfillment.LocationDock}, {Code: "QA-01", Type: fulfillment.LocationQuarantine},
+		{Code: "A-01-01", Type: fulfillment.LocationStorage}, {Code: "A-01-02", Type: fulfillment.LocationStorage},
+		{Code: "PF-01", Type: fulfillment.LocationPickFace}, {Code: "BLOCKED", Type: fulfillment.LocationStorage, Blocked: true},
+	}, nil
+}
+
+// StockOf: LOT-1 has its pick face; W-1 is in A-01-02.
+func (f *fakeInventory) StockOf(_ context.Context, _, sku string) ([]fulfillment.Holding, error) {
+	switch sku {
+	case "LOT-1":
+		return []fulfillment.Holding{{Location: "PF-01", OnHand: qty.One}}, nil
+	case "W-1":
+		return []fulfillment.Holding{{Location: "A-01-02", OnHand: qty.One}}, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeInventory) Move(_ context.Context, requestID, _ string, m app.Move) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.moves = append(f.moves, m)
+	if f.movedBy == nil {
+		f.movedBy = map[string]app.Move{}
+	}
+	if prev, ok := f.movedBy[requestID]; ok && prev != m {
+		return "", apperr.Invalid(apperr.Field("request_id", "already used for a different request"))
+	}
+	f.movedBy[requestID] = m
+	return "mv-" + requestID, nil
+}
 
 func (f *fakeInventory) Receive(_ context.Context, requestID, _ string, b fulfillment.Booking) (string, error) {
 	f.mu.Lock()

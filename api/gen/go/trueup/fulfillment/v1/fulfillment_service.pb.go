@@ -1049,11 +1049,426 @@ func (x *ResolveReceiptDiscrepancyRequest) GetUnitCost() *ReceivedUnitCost {
 	return nil
 }
 
+// The request to get a task.
+type GetTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "tasks/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTaskRequest) Reset() {
+	*x = GetTaskRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTaskRequest) ProtoMessage() {}
+
+func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTaskRequest.ProtoReflect.Descriptor instead.
+func (*GetTaskRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetTaskRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list tasks. Filters combine with AND.
+type ListTasksRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous response with the same filters.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only those of this warehouse (its code).
+	Warehouse string `protobuf:"bytes,3,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only those of this zone.
+	Zone string `protobuf:"bytes,4,opt,name=zone,proto3" json:"zone,omitempty"`
+	// Only those of this type; unspecified for all.
+	Type TaskType `protobuf:"varint,5,opt,name=type,proto3,enum=trueup.fulfillment.v1.TaskType" json:"type,omitempty"`
+	// Only those in this state (OPEN includes lapsed claims); unspecified for
+	// all.
+	State         TaskState `protobuf:"varint,6,opt,name=state,proto3,enum=trueup.fulfillment.v1.TaskState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTasksRequest) Reset() {
+	*x = ListTasksRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTasksRequest) ProtoMessage() {}
+
+func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
+func (*ListTasksRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListTasksRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListTasksRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListTasksRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ListTasksRequest) GetZone() string {
+	if x != nil {
+		return x.Zone
+	}
+	return ""
+}
+
+func (x *ListTasksRequest) GetType() TaskType {
+	if x != nil {
+		return x.Type
+	}
+	return TaskType_TASK_TYPE_UNSPECIFIED
+}
+
+func (x *ListTasksRequest) GetState() TaskState {
+	if x != nil {
+		return x.State
+	}
+	return TaskState_TASK_STATE_UNSPECIFIED
+}
+
+// A page of tasks.
+type ListTasksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tasks, in id order.
+	Tasks []*Task `protobuf:"bytes,1,rep,name=tasks,proto3" json:"tasks,omitempty"`
+	// A token to pass as page_token to get the next page; empty when there
+	// are no more pages.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTasksResponse) Reset() {
+	*x = ListTasksResponse{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTasksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTasksResponse) ProtoMessage() {}
+
+func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
+func (*ListTasksResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListTasksResponse) GetTasks() []*Task {
+	if x != nil {
+		return x.Tasks
+	}
+	return nil
+}
+
+func (x *ListTasksResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to claim a task.
+type ClaimTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "tasks/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimTaskRequest) Reset() {
+	*x = ClaimTaskRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimTaskRequest) ProtoMessage() {}
+
+func (x *ClaimTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimTaskRequest.ProtoReflect.Descriptor instead.
+func (*ClaimTaskRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ClaimTaskRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to claim the next task of a queue.
+type ClaimNextTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The warehouse code. Required.
+	Warehouse string `protobuf:"bytes,1,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// Only from this zone; empty for any.
+	Zone string `protobuf:"bytes,2,opt,name=zone,proto3" json:"zone,omitempty"`
+	// Only of this type; unspecified for any.
+	Type          TaskType `protobuf:"varint,3,opt,name=type,proto3,enum=trueup.fulfillment.v1.TaskType" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimNextTaskRequest) Reset() {
+	*x = ClaimNextTaskRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimNextTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimNextTaskRequest) ProtoMessage() {}
+
+func (x *ClaimNextTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimNextTaskRequest.ProtoReflect.Descriptor instead.
+func (*ClaimNextTaskRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ClaimNextTaskRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ClaimNextTaskRequest) GetZone() string {
+	if x != nil {
+		return x.Zone
+	}
+	return ""
+}
+
+func (x *ClaimNextTaskRequest) GetType() TaskType {
+	if x != nil {
+		return x.Type
+	}
+	return TaskType_TASK_TYPE_UNSPECIFIED
+}
+
+// The request to release a task.
+type ReleaseTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "tasks/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseTaskRequest) Reset() {
+	*x = ReleaseTaskRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseTaskRequest) ProtoMessage() {}
+
+func (x *ReleaseTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseTaskRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseTaskRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReleaseTaskRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to confirm a putaway.
+type ConfirmPutawayRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters).
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "tasks/{id}".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The bin the stock went to, if not the suggested one: its code or
+	// "warehouses/{w}/locations/{code}". Required when none was suggested.
+	Location      string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmPutawayRequest) Reset() {
+	*x = ConfirmPutawayRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmPutawayRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmPutawayRequest) ProtoMessage() {}
+
+func (x *ConfirmPutawayRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmPutawayRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmPutawayRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ConfirmPutawayRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ConfirmPutawayRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConfirmPutawayRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_fulfillment_service_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\n" +
-	"/trueup/fulfillment/v1/fulfillment_service.proto\x12\x15trueup.fulfillment.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a\x1dtrueup/type/v1/quantity.proto\"o\n" +
+	"/trueup/fulfillment/v1/fulfillment_service.proto\x12\x15trueup.fulfillment.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a trueup/fulfillment/v1/task.proto\x1a\x1dtrueup/type/v1/quantity.proto\"o\n" +
 	"\x14CreateCarrierRequest\x128\n" +
 	"\acarrier\x18\x01 \x01(\v2\x1e.trueup.fulfillment.v1.CarrierR\acarrier\x12\x1d\n" +
 	"\n" +
@@ -1130,7 +1545,33 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\x03lot\x18\x06 \x01(\tR\x03lot\x12\x1f\n" +
 	"\vexpiry_date\x18\a \x01(\tR\n" +
 	"expiryDate\x12D\n" +
-	"\tunit_cost\x18\b \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost2\x91\f\n" +
+	"\tunit_cost\x18\b \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost\"$\n" +
+	"\x0eGetTaskRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xed\x01\n" +
+	"\x10ListTasksRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1c\n" +
+	"\twarehouse\x18\x03 \x01(\tR\twarehouse\x12\x12\n" +
+	"\x04zone\x18\x04 \x01(\tR\x04zone\x123\n" +
+	"\x04type\x18\x05 \x01(\x0e2\x1f.trueup.fulfillment.v1.TaskTypeR\x04type\x126\n" +
+	"\x05state\x18\x06 \x01(\x0e2 .trueup.fulfillment.v1.TaskStateR\x05state\"n\n" +
+	"\x11ListTasksResponse\x121\n" +
+	"\x05tasks\x18\x01 \x03(\v2\x1b.trueup.fulfillment.v1.TaskR\x05tasks\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"&\n" +
+	"\x10ClaimTaskRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"}\n" +
+	"\x14ClaimNextTaskRequest\x12\x1c\n" +
+	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
+	"\x04zone\x18\x02 \x01(\tR\x04zone\x123\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x1f.trueup.fulfillment.v1.TaskTypeR\x04type\"(\n" +
+	"\x12ReleaseTaskRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"f\n" +
+	"\x15ConfirmPutawayRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation2\xec\x11\n" +
 	"\x12FulfillmentService\x12{\n" +
 	"\rCreateCarrier\x12+.trueup.fulfillment.v1.CreateCarrierRequest\x1a\x1e.trueup.fulfillment.v1.Carrier\"\x1d\x82\xd3\xe4\x93\x02\x17:\acarrier\"\f/v1/carriers\x12u\n" +
 	"\n" +
@@ -1142,7 +1583,13 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\x11RecordReceiptLine\x12/.trueup.fulfillment.v1.RecordReceiptLineRequest\x1a0.trueup.fulfillment.v1.RecordReceiptLineResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{receipt=expectedReceipts/*}/lines\x12\x97\x01\n" +
 	"\fCloseReceipt\x12*.trueup.fulfillment.v1.CloseReceiptRequest\x1a+.trueup.fulfillment.v1.CloseReceiptResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=expectedReceipts/*}:close\x12\xad\x01\n" +
 	"\x18ListReceiptDiscrepancies\x126.trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest\x1a7.trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/receiptDiscrepancies\x12\xc1\x01\n" +
-	"\x19ResolveReceiptDiscrepancy\x127.trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest\x1a).trueup.fulfillment.v1.ReceiptDiscrepancy\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{name=expectedReceipts/*/discrepancies/*}:resolveB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\x19ResolveReceiptDiscrepancy\x127.trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest\x1a).trueup.fulfillment.v1.ReceiptDiscrepancy\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/{name=expectedReceipts/*/discrepancies/*}:resolve\x12i\n" +
+	"\aGetTask\x12%.trueup.fulfillment.v1.GetTaskRequest\x1a\x1b.trueup.fulfillment.v1.Task\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=tasks/*}\x12q\n" +
+	"\tListTasks\x12'.trueup.fulfillment.v1.ListTasksRequest\x1a(.trueup.fulfillment.v1.ListTasksResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/tasks\x12v\n" +
+	"\tClaimTask\x12'.trueup.fulfillment.v1.ClaimTaskRequest\x1a\x1b.trueup.fulfillment.v1.Task\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/{name=tasks/*}:claim\x12y\n" +
+	"\rClaimNextTask\x12+.trueup.fulfillment.v1.ClaimNextTaskRequest\x1a\x1b.trueup.fulfillment.v1.Task\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/tasks:claimNext\x12|\n" +
+	"\vReleaseTask\x12).trueup.fulfillment.v1.ReleaseTaskRequest\x1a\x1b.trueup.fulfillment.v1.Task\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/{name=tasks/*}:release\x12\x89\x01\n" +
+	"\x0eConfirmPutaway\x12,.trueup.fulfillment.v1.ConfirmPutawayRequest\x1a\x1b.trueup.fulfillment.v1.Task\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=tasks/*}:confirmPutawayB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescOnce sync.Once
@@ -1156,7 +1603,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
 	(*CreateCarrierRequest)(nil),             // 0: trueup.fulfillment.v1.CreateCarrierRequest
 	(*GetCarrierRequest)(nil),                // 1: trueup.fulfillment.v1.GetCarrierRequest
@@ -1173,60 +1620,86 @@ var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
 	(*ListReceiptDiscrepanciesRequest)(nil),  // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
 	(*ListReceiptDiscrepanciesResponse)(nil), // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
 	(*ResolveReceiptDiscrepancyRequest)(nil), // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
-	(*Carrier)(nil),                          // 15: trueup.fulfillment.v1.Carrier
-	(ExpectedReceiptState)(0),                // 16: trueup.fulfillment.v1.ExpectedReceiptState
-	(*ExpectedReceipt)(nil),                  // 17: trueup.fulfillment.v1.ExpectedReceipt
-	(*v1.Quantity)(nil),                      // 18: trueup.type.v1.Quantity
-	(Condition)(0),                           // 19: trueup.fulfillment.v1.Condition
-	(*ReceivedUnitCost)(nil),                 // 20: trueup.fulfillment.v1.ReceivedUnitCost
-	(*ReceivedLine)(nil),                     // 21: trueup.fulfillment.v1.ReceivedLine
-	(*ReceiptDiscrepancy)(nil),               // 22: trueup.fulfillment.v1.ReceiptDiscrepancy
-	(DiscrepancyState)(0),                    // 23: trueup.fulfillment.v1.DiscrepancyState
-	(DiscrepancyResolution)(0),               // 24: trueup.fulfillment.v1.DiscrepancyResolution
+	(*GetTaskRequest)(nil),                   // 15: trueup.fulfillment.v1.GetTaskRequest
+	(*ListTasksRequest)(nil),                 // 16: trueup.fulfillment.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),                // 17: trueup.fulfillment.v1.ListTasksResponse
+	(*ClaimTaskRequest)(nil),                 // 18: trueup.fulfillment.v1.ClaimTaskRequest
+	(*ClaimNextTaskRequest)(nil),             // 19: trueup.fulfillment.v1.ClaimNextTaskRequest
+	(*ReleaseTaskRequest)(nil),               // 20: trueup.fulfillment.v1.ReleaseTaskRequest
+	(*ConfirmPutawayRequest)(nil),            // 21: trueup.fulfillment.v1.ConfirmPutawayRequest
+	(*Carrier)(nil),                          // 22: trueup.fulfillment.v1.Carrier
+	(ExpectedReceiptState)(0),                // 23: trueup.fulfillment.v1.ExpectedReceiptState
+	(*ExpectedReceipt)(nil),                  // 24: trueup.fulfillment.v1.ExpectedReceipt
+	(*v1.Quantity)(nil),                      // 25: trueup.type.v1.Quantity
+	(Condition)(0),                           // 26: trueup.fulfillment.v1.Condition
+	(*ReceivedUnitCost)(nil),                 // 27: trueup.fulfillment.v1.ReceivedUnitCost
+	(*ReceivedLine)(nil),                     // 28: trueup.fulfillment.v1.ReceivedLine
+	(*ReceiptDiscrepancy)(nil),               // 29: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(DiscrepancyState)(0),                    // 30: trueup.fulfillment.v1.DiscrepancyState
+	(DiscrepancyResolution)(0),               // 31: trueup.fulfillment.v1.DiscrepancyResolution
+	(TaskType)(0),                            // 32: trueup.fulfillment.v1.TaskType
+	(TaskState)(0),                           // 33: trueup.fulfillment.v1.TaskState
+	(*Task)(nil),                             // 34: trueup.fulfillment.v1.Task
 }
 var file_trueup_fulfillment_v1_fulfillment_service_proto_depIdxs = []int32{
-	15, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	15, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
-	16, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
-	17, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	18, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
-	19, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
-	20, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
-	17, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	21, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
-	22, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	17, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	22, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	23, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
-	22, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	24, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
-	18, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
-	20, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
-	0,  // 17: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
-	1,  // 18: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
-	2,  // 19: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
-	4,  // 20: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
-	5,  // 21: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
-	7,  // 22: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:input_type -> trueup.fulfillment.v1.CreateBlindReceiptRequest
-	8,  // 23: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:input_type -> trueup.fulfillment.v1.RecordReceiptLineRequest
-	10, // 24: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:input_type -> trueup.fulfillment.v1.CloseReceiptRequest
-	12, // 25: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:input_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
-	14, // 26: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:input_type -> trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
-	15, // 27: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	15, // 28: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	3,  // 29: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
-	17, // 30: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	6,  // 31: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
-	17, // 32: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	9,  // 33: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
-	11, // 34: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
-	13, // 35: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
-	22, // 36: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	27, // [27:37] is the sub-list for method output_type
-	17, // [17:27] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	22, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	22, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
+	23, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
+	24, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	25, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
+	26, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
+	27, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	24, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	28, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
+	29, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	24, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	29, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	30, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
+	29, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	31, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
+	25, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
+	27, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	32, // 17: trueup.fulfillment.v1.ListTasksRequest.type:type_name -> trueup.fulfillment.v1.TaskType
+	33, // 18: trueup.fulfillment.v1.ListTasksRequest.state:type_name -> trueup.fulfillment.v1.TaskState
+	34, // 19: trueup.fulfillment.v1.ListTasksResponse.tasks:type_name -> trueup.fulfillment.v1.Task
+	32, // 20: trueup.fulfillment.v1.ClaimNextTaskRequest.type:type_name -> trueup.fulfillment.v1.TaskType
+	0,  // 21: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
+	1,  // 22: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
+	2,  // 23: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
+	4,  // 24: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
+	5,  // 25: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
+	7,  // 26: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:input_type -> trueup.fulfillment.v1.CreateBlindReceiptRequest
+	8,  // 27: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:input_type -> trueup.fulfillment.v1.RecordReceiptLineRequest
+	10, // 28: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:input_type -> trueup.fulfillment.v1.CloseReceiptRequest
+	12, // 29: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:input_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
+	14, // 30: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:input_type -> trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
+	15, // 31: trueup.fulfillment.v1.FulfillmentService.GetTask:input_type -> trueup.fulfillment.v1.GetTaskRequest
+	16, // 32: trueup.fulfillment.v1.FulfillmentService.ListTasks:input_type -> trueup.fulfillment.v1.ListTasksRequest
+	18, // 33: trueup.fulfillment.v1.FulfillmentService.ClaimTask:input_type -> trueup.fulfillment.v1.ClaimTaskRequest
+	19, // 34: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:input_type -> trueup.fulfillment.v1.ClaimNextTaskRequest
+	20, // 35: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:input_type -> trueup.fulfillment.v1.ReleaseTaskRequest
+	21, // 36: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:input_type -> trueup.fulfillment.v1.ConfirmPutawayRequest
+	22, // 37: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	22, // 38: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	3,  // 39: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
+	24, // 40: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	6,  // 41: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
+	24, // 42: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	9,  // 43: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
+	11, // 44: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
+	13, // 45: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
+	29, // 46: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	34, // 47: trueup.fulfillment.v1.FulfillmentService.GetTask:output_type -> trueup.fulfillment.v1.Task
+	17, // 48: trueup.fulfillment.v1.FulfillmentService.ListTasks:output_type -> trueup.fulfillment.v1.ListTasksResponse
+	34, // 49: trueup.fulfillment.v1.FulfillmentService.ClaimTask:output_type -> trueup.fulfillment.v1.Task
+	34, // 50: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:output_type -> trueup.fulfillment.v1.Task
+	34, // 51: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:output_type -> trueup.fulfillment.v1.Task
+	34, // 52: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:output_type -> trueup.fulfillment.v1.Task
+	37, // [37:53] is the sub-list for method output_type
+	21, // [21:37] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_fulfillment_service_proto_init() }
@@ -1236,13 +1709,14 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_init() {
 	}
 	file_trueup_fulfillment_v1_carrier_proto_init()
 	file_trueup_fulfillment_v1_expected_receipt_proto_init()
+	file_trueup_fulfillment_v1_task_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc), len(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

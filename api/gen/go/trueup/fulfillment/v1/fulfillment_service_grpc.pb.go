@@ -29,6 +29,12 @@ const (
 	FulfillmentService_CloseReceipt_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/CloseReceipt"
 	FulfillmentService_ListReceiptDiscrepancies_FullMethodName  = "/trueup.fulfillment.v1.FulfillmentService/ListReceiptDiscrepancies"
 	FulfillmentService_ResolveReceiptDiscrepancy_FullMethodName = "/trueup.fulfillment.v1.FulfillmentService/ResolveReceiptDiscrepancy"
+	FulfillmentService_GetTask_FullMethodName                   = "/trueup.fulfillment.v1.FulfillmentService/GetTask"
+	FulfillmentService_ListTasks_FullMethodName                 = "/trueup.fulfillment.v1.FulfillmentService/ListTasks"
+	FulfillmentService_ClaimTask_FullMethodName                 = "/trueup.fulfillment.v1.FulfillmentService/ClaimTask"
+	FulfillmentService_ClaimNextTask_FullMethodName             = "/trueup.fulfillment.v1.FulfillmentService/ClaimNextTask"
+	FulfillmentService_ReleaseTask_FullMethodName               = "/trueup.fulfillment.v1.FulfillmentService/ReleaseTask"
+	FulfillmentService_ConfirmPutaway_FullMethodName            = "/trueup.fulfillment.v1.FulfillmentService/ConfirmPutaway"
 )
 
 // FulfillmentServiceClient is the client API for FulfillmentService service.
@@ -85,6 +91,28 @@ type FulfillmentServiceClient interface {
 	// refuses the goods. FAILED_PRECONDITION (DISCREPANCY_RESOLVED) if it is
 	// resolved already.
 	ResolveReceiptDiscrepancy(ctx context.Context, in *ResolveReceiptDiscrepancyRequest, opts ...grpc.CallOption) (*ReceiptDiscrepancy, error)
+	// Returns a task. NOT_FOUND if there is none.
+	GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*Task, error)
+	// Lists the task queue in id order, filtered by warehouse, zone, type and
+	// state.
+	ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error)
+	// Claims a task for the caller until the claim time passes; the holder
+	// renews by claiming again. FAILED_PRECONDITION if another worker holds
+	// it (TASK_CLAIMED) or it is done or cancelled (TASK_STATE).
+	ClaimTask(ctx context.Context, in *ClaimTaskRequest, opts ...grpc.CallOption) (*Task, error)
+	// Claims the oldest task of a warehouse (zone, type) that anyone may
+	// claim: workers asking at once never get the same task. NOT_FOUND when
+	// there is none.
+	ClaimNextTask(ctx context.Context, in *ClaimNextTaskRequest, opts ...grpc.CallOption) (*Task, error)
+	// Gives a claimed task back to the queue. FAILED_PRECONDITION
+	// (TASK_CLAIMED) if another worker holds it.
+	ReleaseTask(ctx context.Context, in *ReleaseTaskRequest, opts ...grpc.CallOption) (*Task, error)
+	// Completes a putaway: inventory moves the stock to the suggested bin,
+	// or to location if the worker chose another. FAILED_PRECONDITION if
+	// another worker holds the task, it is done, or the bin is blocked; a
+	// retry with the same request_id returns the first answer and the stock
+	// moves once.
+	ConfirmPutaway(ctx context.Context, in *ConfirmPutawayRequest, opts ...grpc.CallOption) (*Task, error)
 }
 
 type fulfillmentServiceClient struct {
@@ -195,6 +223,66 @@ func (c *fulfillmentServiceClient) ResolveReceiptDiscrepancy(ctx context.Context
 	return out, nil
 }
 
+func (c *fulfillmentServiceClient) GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*Task, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Task)
+	err := c.cc.Invoke(ctx, FulfillmentService_GetTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTasksResponse)
+	err := c.cc.Invoke(ctx, FulfillmentService_ListTasks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ClaimTask(ctx context.Context, in *ClaimTaskRequest, opts ...grpc.CallOption) (*Task, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Task)
+	err := c.cc.Invoke(ctx, FulfillmentService_ClaimTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ClaimNextTask(ctx context.Context, in *ClaimNextTaskRequest, opts ...grpc.CallOption) (*Task, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Task)
+	err := c.cc.Invoke(ctx, FulfillmentService_ClaimNextTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ReleaseTask(ctx context.Context, in *ReleaseTaskRequest, opts ...grpc.CallOption) (*Task, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Task)
+	err := c.cc.Invoke(ctx, FulfillmentService_ReleaseTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ConfirmPutaway(ctx context.Context, in *ConfirmPutawayRequest, opts ...grpc.CallOption) (*Task, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Task)
+	err := c.cc.Invoke(ctx, FulfillmentService_ConfirmPutaway_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FulfillmentServiceServer is the server API for FulfillmentService service.
 // All implementations must embed UnimplementedFulfillmentServiceServer
 // for forward compatibility.
@@ -249,6 +337,28 @@ type FulfillmentServiceServer interface {
 	// refuses the goods. FAILED_PRECONDITION (DISCREPANCY_RESOLVED) if it is
 	// resolved already.
 	ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*ReceiptDiscrepancy, error)
+	// Returns a task. NOT_FOUND if there is none.
+	GetTask(context.Context, *GetTaskRequest) (*Task, error)
+	// Lists the task queue in id order, filtered by warehouse, zone, type and
+	// state.
+	ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error)
+	// Claims a task for the caller until the claim time passes; the holder
+	// renews by claiming again. FAILED_PRECONDITION if another worker holds
+	// it (TASK_CLAIMED) or it is done or cancelled (TASK_STATE).
+	ClaimTask(context.Context, *ClaimTaskRequest) (*Task, error)
+	// Claims the oldest task of a warehouse (zone, type) that anyone may
+	// claim: workers asking at once never get the same task. NOT_FOUND when
+	// there is none.
+	ClaimNextTask(context.Context, *ClaimNextTaskRequest) (*Task, error)
+	// Gives a claimed task back to the queue. FAILED_PRECONDITION
+	// (TASK_CLAIMED) if another worker holds it.
+	ReleaseTask(context.Context, *ReleaseTaskRequest) (*Task, error)
+	// Completes a putaway: inventory moves the stock to the suggested bin,
+	// or to location if the worker chose another. FAILED_PRECONDITION if
+	// another worker holds the task, it is done, or the bin is blocked; a
+	// retry with the same request_id returns the first answer and the stock
+	// moves once.
+	ConfirmPutaway(context.Context, *ConfirmPutawayRequest) (*Task, error)
 	mustEmbedUnimplementedFulfillmentServiceServer()
 }
 
@@ -288,6 +398,24 @@ func (UnimplementedFulfillmentServiceServer) ListReceiptDiscrepancies(context.Co
 }
 func (UnimplementedFulfillmentServiceServer) ResolveReceiptDiscrepancy(context.Context, *ResolveReceiptDiscrepancyRequest) (*ReceiptDiscrepancy, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResolveReceiptDiscrepancy not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) GetTask(context.Context, *GetTaskRequest) (*Task, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTask not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTasks not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ClaimTask(context.Context, *ClaimTaskRequest) (*Task, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClaimTask not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ClaimNextTask(context.Context, *ClaimNextTaskRequest) (*Task, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClaimNextTask not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ReleaseTask(context.Context, *ReleaseTaskRequest) (*Task, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReleaseTask not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ConfirmPutaway(context.Context, *ConfirmPutawayRequest) (*Task, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmPutaway not implemented")
 }
 func (UnimplementedFulfillmentServiceServer) mustEmbedUnimplementedFulfillmentServiceServer() {}
 func (UnimplementedFulfillmentServiceServer) testEmbeddedByValue()                            {}
@@ -490,6 +618,114 @@ func _FulfillmentService_ResolveReceiptDiscrepancy_Handler(srv interface{}, ctx 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FulfillmentService_GetTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).GetTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_GetTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).GetTask(ctx, req.(*GetTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ListTasks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTasksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ListTasks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ListTasks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ListTasks(ctx, req.(*ListTasksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ClaimTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClaimTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ClaimTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ClaimTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ClaimTask(ctx, req.(*ClaimTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ClaimNextTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClaimNextTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ClaimNextTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ClaimNextTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ClaimNextTask(ctx, req.(*ClaimNextTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ReleaseTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReleaseTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ReleaseTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ReleaseTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ReleaseTask(ctx, req.(*ReleaseTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ConfirmPutaway_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmPutawayRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ConfirmPutaway(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ConfirmPutaway_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ConfirmPutaway(ctx, req.(*ConfirmPutawayRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FulfillmentService_ServiceDesc is the grpc.ServiceDesc for FulfillmentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -536,6 +772,30 @@ var FulfillmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResolveReceiptDiscrepancy",
 			Handler:    _FulfillmentService_ResolveReceiptDiscrepancy_Handler,
+		},
+		{
+			MethodName: "GetTask",
+			Handler:    _FulfillmentService_GetTask_Handler,
+		},
+		{
+			MethodName: "ListTasks",
+			Handler:    _FulfillmentService_ListTasks_Handler,
+		},
+		{
+			MethodName: "ClaimTask",
+			Handler:    _FulfillmentService_ClaimTask_Handler,
+		},
+		{
+			MethodName: "ClaimNextTask",
+			Handler:    _FulfillmentService_ClaimNextTask_Handler,
+		},
+		{
+			MethodName: "ReleaseTask",
+			Handler:    _FulfillmentService_ReleaseTask_Handler,
+		},
+		{
+			MethodName: "ConfirmPutaway",
+			Handler:    _FulfillmentService_ConfirmPutaway_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
