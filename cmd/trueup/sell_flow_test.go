@@ -9,10 +9,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/proto"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
-	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
@@ -22,12 +21,12 @@ import (
 )
 
 // TestSalesOrderIsShippedInvoicedAndPaid drives order to cash across the dev
-// stack: a sales order is created and confirmed in orders; inventory
-// allocates, picks and ships it under an outbound order named after it (COGS
-// in the ledger under the order); the shipment's ShipmentConfirmed — which
-// fulfillment will publish; the test publishes it on the FULFILLMENT stream
-// in its place, twice — makes orders issue exactly one invoice, which the
-// ledger posts (receivable, revenue, sales tax), so nothing of the order is
+// stack: a sales order is created and confirmed in orders; fulfillment opens
+// its outbound order, inventory reserves the stock, a worker picks it,
+// packs it and ships it (inventory issues it: COGS in the ledger under the
+// order); fulfillment's ShipmentConfirmed — delivered once more by hand —
+// makes orders issue exactly one invoice, which the ledger posts
+// (receivable, revenue, sales tax), so nothing of the order is
 // shipped-not-invoiced; the customer's payment clears the receivable.
 func TestSalesOrderIsShippedInvoicedAndPaid(t *testing.T) {
 	st, conn, _ := startTestStack(t)
@@ -35,7 +34,6 @@ func TestSalesOrderIsShippedInvoicedAndPaid(t *testing.T) {
 	if err := seed(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
-	inv := inventoryv1.NewInventoryServiceClient(conn)
 	ord := ordersv1.NewOrdersServiceClient(conn)
 	led := ledgerv1.NewLedgerServiceClient(conn)
 	recon := ledgerv1.NewReconciliationServiceClient(conn)
@@ -61,27 +59,57 @@ func TestSalesOrderIsShippedInvoicedAndPaid(t *testing.T) {
 	}
 	id := strings.TrimPrefix(so.GetName(), "salesOrders/")
 
-	// The warehouse side: allocate, pick, ship under the outbound order.
-	order := &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER, Id: id}
-	al, err := inv.AllocateStock(ctx, &inventoryv1.AllocateStockRequest{RequestId: "flow-so-1-alloc", Item: "items/WIDGET-100",
-		Warehouse: "warehouses/MAIN", Quantity: &typev1.Quantity{Value: "24", Uom: "EA"}, Order: order})
-	if err != nil {
+	// The warehouse side, in fulfillment: the confirmation opens the
+	// outbound order, inventory reserves the stock, a pick task goes out.
+	ful := fulfillmentv1.NewFulfillmentServiceClient(conn)
+	var pick *fulfillmentv1.Task
+	waitFor(t, "the pick task of the outbound order", func() bool {
+		resp, err := ful.ListTasks(ctx, &fulfillmentv1.ListTasksRequest{Warehouse: "MAIN", Type: fulfillmentv1.TaskType_TASK_TYPE_PICK})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range resp.GetTasks() {
+			if strings.HasPrefix(k.GetName(), "tasks/PICK-"+id+"-") {
+				pick = k
+			}
+		}
+		return pick != nil
+	})
+	if pick.GetFromLocation() != "warehouses/MAIN/locations/A-01-01" || pick.GetBaseQuantity() != "24" || pick.GetToLocation() != "warehouses/MAIN/locations/STG-01" {
+		t.Fatalf("pick task = %v", pick)
+	}
+	if _, err := ful.ClaimTask(ctx, &fulfillmentv1.ClaimTaskRequest{Name: pick.GetName()}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inv.ConfirmPick(ctx, &inventoryv1.ConfirmPickRequest{Allocation: al.GetName(), RequestId: "flow-so-1-pick",
-		Location: al.GetLines()[0].GetLocation(), Quantity: &typev1.Quantity{Value: "24", Uom: "EA"},
-		ToLocation: "warehouses/MAIN/locations/STG-01", Source: order}); err != nil {
-		t.Fatal(err)
+	picked, err := ful.ConfirmPick(ctx, &fulfillmentv1.ConfirmPickRequest{RequestId: "flow-so-1-pick", Name: pick.GetName(),
+		Quantity: &typev1.Quantity{Value: "2", Uom: "CS"}})
+	if err != nil || picked.GetTask().GetState() != fulfillmentv1.TaskState_TASK_STATE_DONE || picked.GetShortBaseQuantity() != "0" {
+		t.Fatalf("pick = %v, %v", picked, err)
 	}
-	shipment := "SH-" + id
-	shipped, err := inv.ConfirmShipment(ctx, &inventoryv1.ConfirmShipmentRequest{RequestId: "flow-so-1-ship", Allocation: al.GetName(),
-		Source: &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_SHIPMENT, Id: shipment}})
-	if err != nil {
-		t.Fatal(err)
+	packed, err := ful.PackShipment(ctx, &fulfillmentv1.PackShipmentRequest{RequestId: "flow-so-1-pack", OutboundOrder: "outboundOrders/" + id,
+		Warehouse: "MAIN", Cartons: []*fulfillmentv1.Carton{{WeightKg: "6.5", LengthCm: "40", WidthCm: "30", HeightCm: "30"}}})
+	if err != nil || packed.GetState() != fulfillmentv1.ShipmentState_SHIPMENT_STATE_PACKED || len(packed.GetLines()) != 1 {
+		t.Fatalf("pack = %v, %v", packed, err)
 	}
-	cost := -shipped.GetMovements()[0].GetValue().GetMinorUnits() // 24 x 1.50
+	shipment := strings.TrimPrefix(packed.GetName(), "shipments/")
+	shipped, err := ful.ShipShipment(ctx, &fulfillmentv1.ShipShipmentRequest{RequestId: "flow-so-1-ship", Name: packed.GetName(),
+		Carrier: "carriers/UPS", ServiceLevel: "GROUND", TrackingNumber: "1Z999AA10123456784"})
+	if err != nil || shipped.GetState() != fulfillmentv1.ShipmentState_SHIPMENT_STATE_SHIPPED {
+		t.Fatalf("ship = %v, %v", shipped, err)
+	}
+	// A retried ship-confirm answers the first; inventory issued once.
+	again, err := ful.ShipShipment(ctx, &fulfillmentv1.ShipShipmentRequest{RequestId: "flow-so-1-ship", Name: packed.GetName(),
+		Carrier: "carriers/UPS", ServiceLevel: "GROUND", TrackingNumber: "1Z999AA10123456784"})
+	if err != nil || again.GetVersion() != shipped.GetVersion() {
+		t.Fatalf("retried ship = %v, %v", again, err)
+	}
+	cost := shipped.GetLines()[0].GetCost().GetMinorUnits() // 24 x 1.50
 	if cost != 3600 {
 		t.Fatalf("shipment cost %d, want 3600", cost)
+	}
+	if o, err := ful.GetOutboundOrder(ctx, &fulfillmentv1.GetOutboundOrderRequest{Name: "outboundOrders/" + id}); err != nil ||
+		o.GetState() != fulfillmentv1.OutboundOrderState_OUTBOUND_ORDER_STATE_SHIPPED || o.GetLines()[0].GetShippedQuantity() != "24" {
+		t.Fatalf("outbound order = %v, %v", o, err)
 	}
 	shippedNotInvoiced := func() int64 {
 		t.Helper()
@@ -96,9 +124,9 @@ func TestSalesOrderIsShippedInvoicedAndPaid(t *testing.T) {
 		}
 		return 0
 	}
-	waitFor(t, "the order's COGS shipped, not invoiced, in the ledger", func() bool { return shippedNotInvoiced() == cost })
 
-	// Fulfillment's ship-confirm, delivered twice.
+	// Fulfillment's ShipmentConfirmed, delivered again by hand: still one
+	// invoice.
 	nc, err := nats.Connect(st.NATSURL)
 	if err != nil {
 		t.Fatal(err)
@@ -108,21 +136,30 @@ func TestSalesOrderIsShippedInvoicedAndPaid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, eventID := range []string{"flow-ship-event-1", "flow-ship-event-1-resent"} {
-		m, err := protoevent.Message(eventID, &fulfillmentv1.ShipmentConfirmed{
-			EventId: eventID, OccurredAt: timestamppb.Now(), AggregateId: "shipments/" + shipment, AggregateVersion: 1,
-			Shipment: "shipments/" + shipment, OutboundOrder: "outboundOrders/" + id, SalesOrder: so.GetName(), Warehouse: "MAIN",
-			Carrier: "carriers/UPS", TrackingNumber: "1Z999AA10123456784",
-			Lines:    []*fulfillmentv1.ShippedLine{{SalesOrderLine: 1, Item: "items/WIDGET-100", Quantity: &typev1.Quantity{Value: "24", Uom: "EA"}, BaseQuantity: "24"}},
-			ShipTime: timestamppb.New(time.Now().Add(-time.Second)),
-		}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		errs, err := natsx.NewPublisher(js).Publish(ctx, []outbox.Message{m})
-		if err = errors.Join(append(errs, err)...); err != nil {
-			t.Fatal(err)
-		}
+	shipSubject := protoevent.Subject(&fulfillmentv1.ShipmentConfirmed{})
+	first, err := js.OrderedConsumer(ctx, protoevent.StreamName("fulfillment"), jetstream.OrderedConsumerConfig{FilterSubjects: []string{shipSubject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := first.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var confirmed fulfillmentv1.ShipmentConfirmed
+	if err := proto.Unmarshal(msg.Data(), &confirmed); err != nil {
+		t.Fatal(err)
+	}
+	if l := confirmed.GetLines(); len(l) != 1 || l[0].GetCost().GetMinorUnits() != 3600 || confirmed.GetTrackingNumber() != "1Z999AA10123456784" ||
+		confirmed.GetCarrier() != "carriers/UPS" || confirmed.GetCartonCount() != 1 || confirmed.GetSalesOrder() != so.GetName() {
+		t.Fatalf("ShipmentConfirmed = %v", &confirmed)
+	}
+	m, err := protoevent.Message("flow-ship-event-resent", &confirmed, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, err := natsx.NewPublisher(js).Publish(ctx, []outbox.Message{m})
+	if err = errors.Join(append(errs, err)...); err != nil {
+		t.Fatal(err)
 	}
 	var invoice *ordersv1.Invoice
 	waitFor(t, "the invoice in orders", func() bool {

@@ -59,7 +59,7 @@ func runServe(ctx context.Context, args []string) error {
 	config.Secret(fs, &dbURL, "database-url", "TRUEUP_DATABASE_URL", "database DSN: postgres://… (production) or sqlite://path")
 	config.String(fs, &natsURL, "nats-url", "TRUEUP_NATS_URL", defaultNATSURL, "NATS JetStream URL")
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", ":9090", "gRPC listen address")
-	config.String(fs, &inventoryAddr, "inventory-addr", "TRUEUP_INVENTORY_ADDR", "", "inventory gRPC target, for the services that call it (the ledger's reconciliation, fulfillment's receiving); empty: none")
+	config.String(fs, &inventoryAddr, "inventory-addr", "TRUEUP_INVENTORY_ADDR", "", "inventory gRPC target, for the services that call it (the ledger's reconciliation, orders' supplier returns, fulfillment's receiving); empty: none")
 	config.String(fs, &timeZone, "time-zone", "TRUEUP_TIME_ZONE", "UTC", "the company's time zone (IANA name), in which the ledger's fiscal periods run; fixed once periods exist")
 	config.Duration(fs, &claimTTL, "task-claim-ttl", "TRUEUP_TASK_CLAIM_TTL", 15*time.Minute, "how long a worker's claim on a fulfillment task holds before it goes back to the queue")
 	config.Bool(fs, &migrate, "migrate", "TRUEUP_MIGRATE", true, "run database migrations at start-up")

@@ -50,6 +50,7 @@ type Deps struct {
 type Service struct {
 	// conns are the client connections to other services, closed by Run.
 	conns  []*grpc.ClientConn
+	wake   chan struct{}
 	db     *sqldb.DB
 	js     jetstream.JetStream
 	log    *slog.Logger
@@ -86,6 +87,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	st := store.New(d.DB, ob, events.Encode)
 	a := app.New(st, nil)
 	a.SetClaimTTL(d.ClaimTTL)
+	a.SetLogger(log.With("component", "outbound"))
 	var conns []*grpc.ClientConn
 	if d.InventoryAddr != "" {
 		conn, err := grpcserver.Dial(d.InventoryAddr)
@@ -95,7 +97,8 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 		conns = append(conns, conn)
 		a.SetInventory(inventoryclient.New(inventoryv1.NewInventoryServiceClient(conn)))
 	}
-	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a), conns: conns}, nil
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a), conns: conns,
+		wake: make(chan struct{}, 1)}, nil
 }
 
 // Register adds the gRPC API to a server.
@@ -108,7 +111,9 @@ func (s *Service) GRPCServiceName() string {
 	return fulfillmentv1.FulfillmentService_ServiceDesc.ServiceName
 }
 
-// Run opens expected receipts from orders' releases, relays the outbox and
+// Run opens expected receipts from orders' releases and outbound orders from
+// their sales orders (with the worker that does what those owe inventory),
+// relays the outbox and
 // forgets old request ids and inbox rows until ctx is done; then it drains the
 // consumer first (for at most drainTimeout), then the relay (after its final
 // drain) and the retention job. If a part stops on its own, Run stops the
@@ -121,6 +126,8 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	err := lifecycle.Run(ctx,
 		lifecycle.Start("purchase orders consumer", drainTimeout, s.consumePurchaseOrders),
+		lifecycle.Start("sales orders consumer", drainTimeout, s.consumeSalesOrders),
+		lifecycle.Part{Name: "outbound worker", Run: s.workOutbound},
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
 		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
@@ -143,4 +150,51 @@ func (s *Service) consumePurchaseOrders(ctx context.Context) (lifecycle.Worker, 
 		return nil, fmt.Errorf("start purchase orders consumer: %w", err)
 	}
 	return cons, nil
+}
+
+// consumeSalesOrders starts the consumer that opens outbound orders from
+// orders' SalesOrderConfirmed and cancels their lines on
+// SalesOrderCancelled; each batch then does the inventory work it owes.
+func (s *Service) consumeSalesOrders(ctx context.Context) (lifecycle.Worker, error) {
+	cons, err := natsx.ConsumeBatch(ctx, s.js, natsx.ConsumerConfig{
+		Stream:         protoevent.StreamName(events.OrdersContext),
+		Durable:        app.SalesOrdersConsumer,
+		FilterSubjects: []string{events.SalesOrderConfirmedSubject, events.SalesOrderCancelledSubject},
+		Logger:         s.log.With("component", "sales-orders"),
+	}, events.SalesOrdersHandler(s.app, s.poke))
+	if err != nil {
+		return nil, fmt.Errorf("start sales orders consumer: %w", err)
+	}
+	return cons, nil
+}
+
+// outboundInterval is how often the outbound worker looks for work owed to
+// inventory that an event's own attempt could not do (inventory was down,
+// the process stopped between the inbox commit and the call).
+const outboundInterval = 2 * time.Second
+
+// poke asks the outbound worker to look for work now.
+func (s *Service) poke(context.Context) {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// workOutbound reserves, releases and so on what outbound orders owe
+// inventory, when poked and every outboundInterval, until ctx is done.
+func (s *Service) workOutbound(ctx context.Context) error {
+	t := time.NewTicker(outboundInterval)
+	defer t.Stop()
+	for {
+		if _, err := s.app.Work(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("outbound work", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
 }

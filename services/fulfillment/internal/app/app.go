@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"trueup.dev/platform/idempotency"
@@ -44,6 +45,12 @@ type Reader interface {
 	GetTask(ctx context.Context, id string) (*fulfillment.Task, error)
 	// ListTasks returns up to limit tasks with an id after after, in id order.
 	ListTasks(ctx context.Context, f TaskFilter, after string, limit int) ([]*fulfillment.Task, error)
+	GetOutboundOrder(ctx context.Context, id string) (*fulfillment.OutboundOrder, error)
+	ListOutboundOrders(ctx context.Context, f OutboundFilter, after string, limit int) ([]*fulfillment.OutboundOrder, error)
+	// OwedOutboundOrders lists up to limit orders with work owed to inventory.
+	OwedOutboundOrders(ctx context.Context, limit int) ([]string, error)
+	GetShipment(ctx context.Context, id string) (*fulfillment.Shipment, error)
+	ListShipments(ctx context.Context, order string, partner *string, after string, limit int) ([]*fulfillment.Shipment, error)
 }
 
 // Tx is the write side of one transaction.
@@ -72,6 +79,16 @@ type Tx interface {
 	LockNextTask(ctx context.Context, f TaskFilter, now time.Time) (*fulfillment.Task, error)
 	// SaveTask writes a task read at version prev.
 	SaveTask(ctx context.Context, k *fulfillment.Task, prev int64) error
+	// InsertOutboundOrder writes a new order; false (and no change) when
+	// one with its id exists.
+	InsertOutboundOrder(ctx context.Context, o *fulfillment.OutboundOrder) (bool, error)
+	// LockOutboundOrder reads an order for change.
+	LockOutboundOrder(ctx context.Context, id string) (*fulfillment.OutboundOrder, error)
+	// SaveOutboundOrder writes an order read at version prev.
+	SaveOutboundOrder(ctx context.Context, o *fulfillment.OutboundOrder, prev int64) error
+	InsertShipment(ctx context.Context, s *fulfillment.Shipment) error
+	LockShipment(ctx context.Context, id string) (*fulfillment.Shipment, error)
+	SaveShipment(ctx context.Context, s *fulfillment.Shipment, prev int64) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
 }
@@ -82,7 +99,12 @@ type Service struct {
 	now       func() time.Time
 	inventory Inventory // nil: receiving answers Unavailable
 	claimTTL  time.Duration
+	cutoffs   []time.Duration // nil: fulfillment.DefaultCutoffs
+	log       *slog.Logger
 }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
 
 // New builds the service. now may be nil (wall clock).
 func New(store Store, now func() time.Time) *Service {

@@ -33,6 +33,7 @@ type Inventory interface {
 	// Move moves stock between two locations of a warehouse, once per
 	// requestID.
 	Move(ctx context.Context, requestID, warehouse string, m Move) (movement string, err error)
+	OutboundInventory
 }
 
 // Location is an inventory location as receiving sees it.

@@ -19,6 +19,7 @@ type TaskFilter struct {
 	Type      fulfillment.TaskType
 	State     fulfillment.TaskState
 	Reference string
+	Wave      string
 	Partner   *string
 	Now       time.Time
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
+	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
 	"trueup.dev/platform/outbox"
 	"trueup.dev/platform/protoevent"
 	"trueup.dev/platform/resname"
@@ -79,6 +80,32 @@ func Encode(_ context.Context, event any) (outbox.Message, error) {
 				ReceivedBaseQuantity: t.Received.String(), DamagedBaseQuantity: t.Damaged.String()})
 		}
 		return protoevent.Message(id, ev, e.Receipt.ClosedAt)
+	case fulfillment.ShortPickRecorded:
+		l := e.Order.Line(e.Line)
+		ev := &fulfillmentv1.ShortPickRecorded{EventId: id, OccurredAt: timestamppb.New(e.Order.UpdatedAt),
+			AggregateId: resname.Format(protoconv.OutboundOrderPattern, e.Order.ID), AggregateVersion: e.Order.Version,
+			SalesOrder: "salesOrders/" + e.Order.ID, SalesOrderLine: int32(e.Line), ShortBaseQuantity: e.Short.String(),
+			Reason: e.Reason, Partner: e.Order.Partner}
+		if l != nil {
+			ev.Item, ev.Warehouse = "items/"+l.SKU, l.Warehouse
+		}
+		return protoevent.Message(id, ev, e.Order.UpdatedAt)
+	case fulfillment.ShipmentConfirmedEvent:
+		sh := e.Shipment
+		ev := &fulfillmentv1.ShipmentConfirmed{EventId: id, OccurredAt: timestamppb.New(sh.ShippedAt),
+			AggregateId: resname.Format(protoconv.ShipmentPattern, sh.ID), AggregateVersion: sh.Version,
+			Shipment: resname.Format(protoconv.ShipmentPattern, sh.ID), OutboundOrder: resname.Format(protoconv.OutboundOrderPattern, e.Order.ID),
+			SalesOrder: "salesOrders/" + e.Order.ID, Warehouse: sh.Warehouse, TrackingNumber: sh.Tracking,
+			ShipTime: timestamppb.New(sh.ShippedAt), ServiceLevel: sh.ServiceLevel, CartonCount: int32(len(sh.Cartons)), Partner: sh.Partner}
+		if sh.Carrier != "" {
+			ev.Carrier = resname.Format(protoconv.CarrierPattern, sh.Carrier)
+		}
+		for _, l := range sh.Lines {
+			ev.Lines = append(ev.Lines, &fulfillmentv1.ShippedLine{SalesOrderLine: int32(l.Line), Item: "items/" + l.SKU,
+				Quantity: &typev1.Quantity{Value: l.Qty.String(), Uom: l.BaseUoM}, BaseQuantity: l.Qty.String(), Lot: l.Lot,
+				Cost: &typev1.Money{CurrencyCode: l.CostCurrency, MinorUnits: l.CostMinor}})
+		}
+		return protoevent.Message(id, ev, sh.ShippedAt)
 	}
 	return outbox.Message{}, fmt.Errorf("fulfillment events: no encoding for %T", event)
 }

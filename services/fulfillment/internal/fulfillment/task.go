@@ -98,9 +98,15 @@ type Task struct {
 	To      string // location code suggested (putaway) or where it goes
 	// Receipt and ReceiptLine name the received line a putaway stores;
 	// Reference names the document of another type of task.
-	Receipt      string
-	ReceiptLine  int
-	Reference    string
+	Receipt     string
+	ReceiptLine int
+	Reference   string
+	// OrderLine and Allocation are a pick's outbound order line (its
+	// order is Reference) and inventory allocation; Wave groups picks by
+	// warehouse and cut-off.
+	OrderLine    int
+	Allocation   string
+	Wave         string
 	Partner      string
 	ClaimedBy    string
 	ClaimExpires time.Time
@@ -210,12 +216,14 @@ const (
 	LocationStorage
 	LocationPickFace
 	LocationQuarantine
+	LocationStaging
 )
 
 // Holding is stock of the item being put away, at a location.
 type Holding struct {
-	Location string
-	OnHand   qty.Qty
+	Location  string
+	OnHand    qty.Qty
+	Available qty.Qty // on hand less what allocations reserve
 }
 
 // SuggestBin is where putaway sends received stock of an item, by a simple

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
 	"trueup.dev/platform/apperr"
@@ -26,6 +27,9 @@ type Server struct {
 
 // New builds the API over the application service.
 func New(a *app.Service) *Server { return &Server{app: a} }
+
+// now is the service's clock, by which claims are shown lapsed or held.
+func (s *Server) now() time.Time { return s.app.Now() }
 
 // CreateCarrier adds a carrier.
 func (s *Server) CreateCarrier(ctx context.Context, req *fulfillmentv1.CreateCarrierRequest) (*fulfillmentv1.Carrier, error) {

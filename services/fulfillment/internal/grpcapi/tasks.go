@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
 	"trueup.dev/platform/apperr"
@@ -32,7 +31,7 @@ func (s *Server) GetTask(ctx context.Context, req *fulfillmentv1.GetTaskRequest)
 	if err != nil {
 		return nil, err
 	}
-	return protoconv.TaskToProto(k, time.Now()), nil
+	return protoconv.TaskToProto(k, s.now()), nil
 }
 
 // ListTasks pages through the queue.
@@ -58,7 +57,7 @@ func (s *Server) ListTasks(ctx context.Context, req *fulfillmentv1.ListTasksRequ
 		return nil, err
 	}
 	resp := &fulfillmentv1.ListTasksResponse{}
-	now := time.Now()
+	now := s.now()
 	for _, k := range ks {
 		resp.Tasks = append(resp.Tasks, protoconv.TaskToProto(k, now))
 	}
@@ -78,7 +77,7 @@ func (s *Server) ClaimTask(ctx context.Context, req *fulfillmentv1.ClaimTaskRequ
 	if err != nil {
 		return nil, err
 	}
-	return protoconv.TaskToProto(k, time.Now()), nil
+	return protoconv.TaskToProto(k, s.now()), nil
 }
 
 // ClaimNextTask claims the oldest claimable task of a queue.
@@ -92,7 +91,7 @@ func (s *Server) ClaimNextTask(ctx context.Context, req *fulfillmentv1.ClaimNext
 	if err != nil {
 		return nil, err
 	}
-	return protoconv.TaskToProto(k, time.Now()), nil
+	return protoconv.TaskToProto(k, s.now()), nil
 }
 
 // ReleaseTask gives a claimed task back.
@@ -105,7 +104,7 @@ func (s *Server) ReleaseTask(ctx context.Context, req *fulfillmentv1.ReleaseTask
 	if err != nil {
 		return nil, err
 	}
-	return protoconv.TaskToProto(k, time.Now()), nil
+	return protoconv.TaskToProto(k, s.now()), nil
 }
 
 // ConfirmPutaway completes a putaway.
@@ -118,5 +117,5 @@ func (s *Server) ConfirmPutaway(ctx context.Context, req *fulfillmentv1.ConfirmP
 	if err != nil {
 		return nil, err
 	}
-	return protoconv.TaskToProto(k, time.Now()), nil
+	return protoconv.TaskToProto(k, s.now()), nil
 }

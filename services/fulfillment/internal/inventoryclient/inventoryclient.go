@@ -149,6 +149,7 @@ var kinds = map[inventoryv1.LocationType]fulfillment.LocationKind{
 	inventoryv1.LocationType_LOCATION_TYPE_STORAGE:        fulfillment.LocationStorage,
 	inventoryv1.LocationType_LOCATION_TYPE_PICK_FACE:      fulfillment.LocationPickFace,
 	inventoryv1.LocationType_LOCATION_TYPE_QUARANTINE:     fulfillment.LocationQuarantine,
+	inventoryv1.LocationType_LOCATION_TYPE_STAGING:        fulfillment.LocationStaging,
 }
 
 // StockOf implements app.Inventory.
@@ -165,7 +166,11 @@ func (c *Client) StockOf(ctx context.Context, warehouse, sku string) ([]fulfillm
 			if err != nil {
 				return nil, fmt.Errorf("inventory: stock of %s at %s: on hand %q: %w", sku, l.GetLocation(), l.GetOnHand(), err)
 			}
-			out = append(out, fulfillment.Holding{Location: l.GetLocation()[strings.LastIndex(l.GetLocation(), "/")+1:], OnHand: q})
+			avail, err := qty.Parse(l.GetAvailable())
+			if err != nil {
+				return nil, fmt.Errorf("inventory: stock of %s at %s: available %q: %w", sku, l.GetLocation(), l.GetAvailable(), err)
+			}
+			out = append(out, fulfillment.Holding{Location: l.GetLocation()[strings.LastIndex(l.GetLocation(), "/")+1:], OnHand: q, Available: avail})
 		}
 		if token = resp.GetNextPageToken(); token == "" {
 			return out, nil
@@ -214,4 +219,84 @@ func (c *Client) Receive(ctx context.Context, requestID, warehouse string, b ful
 		return "", err
 	}
 	return strings.TrimPrefix(m.GetName(), "movements/"), nil
+}
+
+func orderDoc(order string, line int) *inventoryv1.SourceDocument {
+	return &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER, Id: order, Line: strconv.Itoa(line)}
+}
+
+// Allocate implements app.OutboundInventory.
+func (c *Client) Allocate(ctx context.Context, requestID string, a app.Allocate) (fulfillment.Reserved, error) {
+	al, err := c.inv.AllocateStock(ctx, &inventoryv1.AllocateStockRequest{RequestId: requestID, Item: "items/" + a.SKU,
+		Warehouse: "warehouses/" + a.Warehouse, Quantity: &typev1.Quantity{Value: a.Qty.String()}, Order: orderDoc(a.Order, a.Line),
+		AllowPartial: true})
+	if err != nil {
+		return fulfillment.Reserved{}, err
+	}
+	r := fulfillment.Reserved{Allocation: strings.TrimPrefix(al.GetName(), "allocations/")}
+	if r.Allocated, err = parseQty(al.GetAllocated()); err != nil {
+		return r, fmt.Errorf("inventory: allocation %s allocated %q: %w", al.GetName(), al.GetAllocated(), err)
+	}
+	if r.Shortfall, err = parseQty(al.GetShortfall()); err != nil {
+		return r, fmt.Errorf("inventory: allocation %s shortfall %q: %w", al.GetName(), al.GetShortfall(), err)
+	}
+	for _, l := range al.GetLines() {
+		q, err := parseQty(l.GetQuantity())
+		if err != nil {
+			return r, fmt.Errorf("inventory: allocation %s line quantity %q: %w", al.GetName(), l.GetQuantity(), err)
+		}
+		r.Lines = append(r.Lines, fulfillment.ReservedLine{Location: lastSegment(l.GetLocation()), Lot: l.GetLot(), Qty: q})
+	}
+	return r, nil
+}
+
+func parseQty(s string) (qty.Qty, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return qty.Parse(s)
+}
+
+func lastSegment(name string) string { return name[strings.LastIndex(name, "/")+1:] }
+
+// ConfirmPick implements app.OutboundInventory.
+func (c *Client) ConfirmPick(ctx context.Context, requestID string, p app.InventoryPick) error {
+	_, err := c.inv.ConfirmPick(ctx, &inventoryv1.ConfirmPickRequest{Allocation: "allocations/" + p.Allocation, RequestId: requestID,
+		Location: "warehouses/" + p.Warehouse + "/locations/" + p.From, Lot: p.Lot,
+		Quantity: &typev1.Quantity{Value: p.Qty.String(), Uom: p.BaseUoM}, Source: orderDoc(p.Order, p.Line),
+		ToLocation: "warehouses/" + p.Warehouse + "/locations/" + p.To, ReleaseRemaining: p.ReleaseRemaining})
+	return err
+}
+
+// ReleaseAllocation implements app.OutboundInventory.
+func (c *Client) ReleaseAllocation(ctx context.Context, requestID, allocation string) error {
+	_, err := c.inv.ReleaseAllocation(ctx, &inventoryv1.ReleaseAllocationRequest{Name: "allocations/" + allocation, RequestId: requestID})
+	return err
+}
+
+// ConfirmShipment implements app.OutboundInventory: one issue per staged
+// line, in the order asked.
+func (c *Client) ConfirmShipment(ctx context.Context, requestID, warehouse, allocation, shipment string, lines []fulfillment.ShipmentLine) ([]fulfillment.ShipmentLine, error) {
+	req := &inventoryv1.ConfirmShipmentRequest{RequestId: requestID, Allocation: "allocations/" + allocation,
+		Source: &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_SHIPMENT, Id: shipment}}
+	for _, l := range lines {
+		req.Lines = append(req.Lines, &inventoryv1.ShipmentLine{Location: "warehouses/" + warehouse + "/locations/" + l.Location,
+			Lot: l.Lot, Quantity: &typev1.Quantity{Value: l.Qty.String(), Uom: l.BaseUoM}})
+	}
+	resp, err := c.inv.ConfirmShipment(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]fulfillment.ShipmentLine, len(lines))
+	for i, m := range resp.GetMovements() {
+		if i >= len(out) {
+			break
+		}
+		v := m.GetValue().GetMinorUnits()
+		if v < 0 {
+			v = -v
+		}
+		out[i] = fulfillment.ShipmentLine{CostMinor: v, CostCurrency: m.GetValue().GetCurrencyCode(), Movement: strings.TrimPrefix(m.GetName(), "movements/")}
+	}
+	return out, nil
 }

@@ -271,6 +271,12 @@ func TaskToProto(k *fulfillment.Task, now time.Time) *fulfillmentv1.Task {
 	if k.Movement != "" {
 		out.Movement = "movements/" + k.Movement
 	}
+	if k.Type == fulfillment.TaskPick {
+		out.Wave, out.OutboundOrder, out.SalesOrderLine = k.Wave, resname.Format(OutboundOrderPattern, k.Reference), int32(k.OrderLine)
+		if k.Allocation != "" {
+			out.Allocation = "allocations/" + k.Allocation
+		}
+	}
 	if k.State == fulfillment.TaskClaimed {
 		if k.Available(now) {
 			out.State = fulfillmentv1.TaskState_TASK_STATE_OPEN

@@ -34,10 +34,19 @@ type fakeInventory struct {
 	fail     error
 	moves    []app.Move
 	movedBy  map[string]app.Move
+	// Outbound: what can be reserved per item (in A-01-02), and what was
+	// asked, by request id.
+	avail    map[string]qty.Qty
+	allocs   map[string]fulfillment.Reserved
+	picks    map[string]app.InventoryPick
+	releases map[string]string
+	shipped  map[string][]fulfillment.ShipmentLine
 }
 
 func newFakeInventory() *fakeInventory {
-	return &fakeInventory{bookings: map[string]fulfillment.Booking{}}
+	return &fakeInventory{bookings: map[string]fulfillment.Booking{}, avail: map[string]qty.Qty{},
+		allocs: map[string]fulfillment.Reserved{}, picks: map[string]app.InventoryPick{}, releases: map[string]string{},
+		shipped: map[string][]fulfillment.ShipmentLine{}}
 }
 
 func (f *fakeInventory) ResolveItem(_ context.Context, code, _ string) (fulfillment.ItemFacts, error) {
@@ -59,7 +68,7 @@ func (f *fakeInventory) ResolveItem(_ context.Context, code, _ string) (fulfillm
 
 func (f *fakeInventory) Location(_ context.Context, warehouse, code string) (app.Location, error) {
 	switch code {
-	case "RCV-01", "QA-01", "A-01-01", "A-01-02", "PF-01":
+	case "RCV-01", "QA-01", "A-01-01", "A-01-02", "PF-01", "STG-01":
 		return app.Location{Warehouse: warehouse, Code: code}, nil
 	case "BLOCKED":
 		return app.Location{Warehouse: warehouse, Code: code, Blocked: true}, nil
@@ -72,6 +81,7 @@ func (f *fakeInventory) Locations(context.Context, string) ([]fulfillment.Locati
 		{Code: "RCV-01", Type: fulfillment.LocationDock}, {Code: "QA-01", Type: fulfillment.LocationQuarantine},
 		{Code: "A-01-01", Type: fulfillment.LocationStorage}, {Code: "A-01-02", Type: fulfillment.LocationStorage},
 		{Code: "PF-01", Type: fulfillment.LocationPickFace}, {Code: "BLOCKED", Type: fulfillment.LocationStorage, Blocked: true},
+		{Code: "STG-01", Type: fulfillment.LocationStaging},
 	}, nil
 }
 
@@ -347,4 +357,52 @@ func TestConcurrentScansOnOneReceipt(t *testing.T) {
 			t.Fatalf("receipt: %d lines, %s received, version %d, %v", len(er.Received), er.Lines[0].ReceivedQty, er.Version, err)
 		}
 	})
+}
+
+func (f *fakeInventory) Allocate(_ context.Context, requestID string, a app.Allocate) (fulfillment.Reserved, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.allocs[requestID]; ok {
+		return r, nil
+	}
+	got := min(a.Qty, f.avail[a.SKU])
+	f.avail[a.SKU] -= got
+	r := fulfillment.Reserved{Allocation: fmt.Sprintf("AL-%d", len(f.allocs)+1), Allocated: got, Shortfall: a.Qty - got}
+	if got > 0 {
+		r.Lines = []fulfillment.ReservedLine{{Location: "A-01-02", Qty: got}}
+	}
+	f.allocs[requestID] = r
+	return r, nil
+}
+
+func (f *fakeInventory) ConfirmPick(_ context.Context, requestID string, p app.InventoryPick) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if prev, ok := f.picks[requestID]; ok && prev != p {
+		return apperr.Invalid(apperr.Field("request_id", "already used for a different request"))
+	}
+	f.picks[requestID] = p
+	return nil
+}
+
+func (f *fakeInventory) ReleaseAllocation(_ context.Context, requestID, allocation string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.releases[requestID] = allocation
+	return nil
+}
+
+// ConfirmShipment costs every base unit at 1.50 USD.
+func (f *fakeInventory) ConfirmShipment(_ context.Context, requestID, _, _, _ string, lines []fulfillment.ShipmentLine) ([]fulfillment.ShipmentLine, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if out, ok := f.shipped[requestID]; ok {
+		return out, nil
+	}
+	var out []fulfillment.ShipmentLine
+	for i, l := range lines {
+		out = append(out, fulfillment.ShipmentLine{CostMinor: int64(l.Qty) * 150 / int64(qty.One), CostCurrency: "USD", Movement: fmt.Sprintf("%s-%d", requestID, i)})
+	}
+	f.shipped[requestID] = out
+	return out, nil
 }

@@ -14,13 +14,13 @@ import (
 
 const taskColumns = `id, type, warehouse, zone, state, sku, lot, qty, base_uom, from_location, to_location,
 	receipt_id, receipt_line, reference, partner, claimed_by, claim_expires_at, done_by, done_to, movement,
-	created_at, updated_at, done_at, version`
+	created_at, updated_at, done_at, version, order_line, allocation, wave`
 
 // InsertTask writes a new task; one with its id already there (the same
 // line's putaway, retried) is left as it is.
 func (t *tx) InsertTask(ctx context.Context, k *fulfillment.Task) error {
 	_, err := t.Tx.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
 		ON CONFLICT DO NOTHING`, taskArgs(k)...)
 	if err != nil {
 		return fmt.Errorf("insert task %s: %w", k.ID, err)
@@ -31,7 +31,8 @@ func (t *tx) InsertTask(ctx context.Context, k *fulfillment.Task) error {
 func taskArgs(k *fulfillment.Task) []any {
 	return []any{k.ID, k.Type.String(), k.Warehouse, k.Zone, k.State.String(), k.SKU, k.Lot, int64(k.Qty), k.BaseUoM,
 		k.From, k.To, k.Receipt, k.ReceiptLine, k.Reference, k.Partner, k.ClaimedBy, micros(k.ClaimExpires), k.DoneBy,
-		k.DoneTo, k.Movement, k.CreatedAt.UnixMicro(), k.UpdatedAt.UnixMicro(), micros(k.DoneAt), k.Version}
+		k.DoneTo, k.Movement, k.CreatedAt.UnixMicro(), k.UpdatedAt.UnixMicro(), micros(k.DoneAt), k.Version,
+		k.OrderLine, k.Allocation, k.Wave}
 }
 
 // SaveTask writes a task read (and locked) at version prev.
@@ -76,7 +77,7 @@ func (t *tx) LockNextTask(ctx context.Context, f app.TaskFilter, now time.Time) 
 	q := `SELECT ` + taskColumns + ` FROM tasks WHERE warehouse = $1
 		AND (state = 'OPEN' OR (state = 'CLAIMED' AND claim_expires_at <= $2))`
 	args := []any{f.Warehouse, now.UnixMicro()}
-	q, args = taskFilter(q, args, app.TaskFilter{Zone: f.Zone, Type: f.Type, Partner: f.Partner})
+	q, args = taskFilter(q, args, app.TaskFilter{Zone: f.Zone, Type: f.Type, Wave: f.Wave, Partner: f.Partner})
 	q += ` ORDER BY created_at, id LIMIT 1`
 	if t.Tx.Dialect == sqldb.Postgres {
 		q += ` FOR UPDATE SKIP LOCKED`
@@ -101,6 +102,9 @@ func taskFilter(q string, args []any, f app.TaskFilter) (string, []any) {
 	}
 	if f.Reference != "" {
 		add("reference = $%d", f.Reference)
+	}
+	if f.Wave != "" {
+		add("wave = $%d", f.Wave)
 	}
 	if f.Partner != nil {
 		add("partner = $%d", *f.Partner)
@@ -160,7 +164,7 @@ func (r reader) tasks(ctx context.Context, query string, args ...any) ([]*fulfil
 		var n, expires, created, updated, done int64
 		if err := rows.Scan(&k.ID, &typ, &k.Warehouse, &k.Zone, &state, &k.SKU, &k.Lot, &n, &k.BaseUoM, &k.From, &k.To,
 			&k.Receipt, &k.ReceiptLine, &k.Reference, &k.Partner, &k.ClaimedBy, &expires, &k.DoneBy, &k.DoneTo, &k.Movement,
-			&created, &updated, &done, &k.Version); err != nil {
+			&created, &updated, &done, &k.Version, &k.OrderLine, &k.Allocation, &k.Wave); err != nil {
 			return nil, fmt.Errorf("scan task: %w", err)
 		}
 		var ok1, ok2 bool

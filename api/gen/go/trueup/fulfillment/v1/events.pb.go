@@ -138,7 +138,13 @@ type ShipmentConfirmed struct {
 	// What shipped, by sales order line.
 	Lines []*ShippedLine `protobuf:"bytes,11,rep,name=lines,proto3" json:"lines,omitempty"`
 	// When the goods left (the shipment's effective time); not in the future.
-	ShipTime      *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=ship_time,json=shipTime,proto3" json:"ship_time,omitempty"`
+	ShipTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=ship_time,json=shipTime,proto3" json:"ship_time,omitempty"`
+	// The carrier's service level ("GROUND", "NEXT_DAY"), as given.
+	ServiceLevel string `protobuf:"bytes,13,opt,name=service_level,json=serviceLevel,proto3" json:"service_level,omitempty"`
+	// How many cartons the shipment has.
+	CartonCount int32 `protobuf:"varint,14,opt,name=carton_count,json=cartonCount,proto3" json:"carton_count,omitempty"`
+	// The partner that owns the sales order; empty for an internal one.
+	Partner       string `protobuf:"bytes,15,opt,name=partner,proto3" json:"partner,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -257,6 +263,27 @@ func (x *ShipmentConfirmed) GetShipTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ShipmentConfirmed) GetServiceLevel() string {
+	if x != nil {
+		return x.ServiceLevel
+	}
+	return ""
+}
+
+func (x *ShipmentConfirmed) GetCartonCount() int32 {
+	if x != nil {
+		return x.CartonCount
+	}
+	return 0
+}
+
+func (x *ShipmentConfirmed) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
 // The quantity of one order line that a shipment carries.
 type ShippedLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -268,7 +295,13 @@ type ShippedLine struct {
 	Quantity *v1.Quantity `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	// The quantity shipped in the item's base unit, exact. Required: it is
 	// what the order counts.
-	BaseQuantity  string `protobuf:"bytes,4,opt,name=base_quantity,json=baseQuantity,proto3" json:"base_quantity,omitempty"`
+	BaseQuantity string `protobuf:"bytes,4,opt,name=base_quantity,json=baseQuantity,proto3" json:"base_quantity,omitempty"`
+	// The lot shipped, for lot-tracked items. A line shipped from two lots
+	// (or two staging locations) comes as two ShippedLines of one
+	// sales_order_line.
+	Lot string `protobuf:"bytes,5,opt,name=lot,proto3" json:"lot,omitempty"`
+	// What inventory reported the issue cost (its cost of goods sold).
+	Cost          *v1.Money `protobuf:"bytes,6,opt,name=cost,proto3" json:"cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -329,6 +362,20 @@ func (x *ShippedLine) GetBaseQuantity() string {
 		return x.BaseQuantity
 	}
 	return ""
+}
+
+func (x *ShippedLine) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ShippedLine) GetCost() *v1.Money {
+	if x != nil {
+		return x.Cost
+	}
+	return nil
 }
 
 // Published when a receipt line is scanned, booked or HELD.
@@ -822,18 +869,156 @@ func (x *ReceiptItemTotal) GetDamagedBaseQuantity() string {
 	return ""
 }
 
+// Published when part of an outbound order line will not ship now: no stock
+// could be reserved for it, or it was missing in its bins and no other bin
+// had it. The sales order keeps it as a backorder.
+type ShortPickRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was found short.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The outbound order, "outboundOrders/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The order's version after it.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The sales order, "salesOrders/{id}".
+	SalesOrder string `protobuf:"bytes,5,opt,name=sales_order,json=salesOrder,proto3" json:"sales_order,omitempty"`
+	// The sales order line.
+	SalesOrderLine int32 `protobuf:"varint,6,opt,name=sales_order_line,json=salesOrderLine,proto3" json:"sales_order_line,omitempty"`
+	// The item, "items/{sku}".
+	Item string `protobuf:"bytes,7,opt,name=item,proto3" json:"item,omitempty"`
+	// The warehouse code.
+	Warehouse string `protobuf:"bytes,8,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// How much is short, in the item's base unit, exact.
+	ShortBaseQuantity string `protobuf:"bytes,9,opt,name=short_base_quantity,json=shortBaseQuantity,proto3" json:"short_base_quantity,omitempty"`
+	// NOT_AVAILABLE (nothing to reserve) or NOT_FOUND_IN_BIN (a short pick).
+	Reason string `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The partner that owns the sales order; empty for an internal one.
+	Partner       string `protobuf:"bytes,11,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShortPickRecorded) Reset() {
+	*x = ShortPickRecorded{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShortPickRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShortPickRecorded) ProtoMessage() {}
+
+func (x *ShortPickRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShortPickRecorded.ProtoReflect.Descriptor instead.
+func (*ShortPickRecorded) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ShortPickRecorded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ShortPickRecorded) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ShortPickRecorded) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *ShortPickRecorded) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *ShortPickRecorded) GetSalesOrder() string {
+	if x != nil {
+		return x.SalesOrder
+	}
+	return ""
+}
+
+func (x *ShortPickRecorded) GetSalesOrderLine() int32 {
+	if x != nil {
+		return x.SalesOrderLine
+	}
+	return 0
+}
+
+func (x *ShortPickRecorded) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ShortPickRecorded) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *ShortPickRecorded) GetShortBaseQuantity() string {
+	if x != nil {
+		return x.ShortBaseQuantity
+	}
+	return ""
+}
+
+func (x *ShortPickRecorded) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ShortPickRecorded) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\"trueup/fulfillment/v1/events.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf2\x01\n" +
+	"\"trueup/fulfillment/v1/events.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf2\x01\n" +
 	"\x0eCarrierCreated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12!\n" +
 	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
 	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x128\n" +
-	"\acarrier\x18\x05 \x01(\v2\x1e.trueup.fulfillment.v1.CarrierR\acarrier\"\xf3\x03\n" +
+	"\acarrier\x18\x05 \x01(\v2\x1e.trueup.fulfillment.v1.CarrierR\acarrier\"\xd5\x04\n" +
 	"\x11ShipmentConfirmed\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -849,12 +1034,17 @@ const file_trueup_fulfillment_v1_events_proto_rawDesc = "" +
 	"\x0ftracking_number\x18\n" +
 	" \x01(\tR\x0etrackingNumber\x128\n" +
 	"\x05lines\x18\v \x03(\v2\".trueup.fulfillment.v1.ShippedLineR\x05lines\x127\n" +
-	"\tship_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bshipTime\"\xa6\x01\n" +
+	"\tship_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bshipTime\x12#\n" +
+	"\rservice_level\x18\r \x01(\tR\fserviceLevel\x12!\n" +
+	"\fcarton_count\x18\x0e \x01(\x05R\vcartonCount\x12\x18\n" +
+	"\apartner\x18\x0f \x01(\tR\apartner\"\xe3\x01\n" +
 	"\vShippedLine\x12(\n" +
 	"\x10sales_order_line\x18\x01 \x01(\x05R\x0esalesOrderLine\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x124\n" +
 	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12#\n" +
-	"\rbase_quantity\x18\x04 \x01(\tR\fbaseQuantity\"\xd5\x02\n" +
+	"\rbase_quantity\x18\x04 \x01(\tR\fbaseQuantity\x12\x10\n" +
+	"\x03lot\x18\x05 \x01(\tR\x03lot\x12)\n" +
+	"\x04cost\x18\x06 \x01(\v2\x15.trueup.type.v1.MoneyR\x04cost\"\xd5\x02\n" +
 	"\x13ReceiptLineRecorded\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -899,7 +1089,22 @@ const file_trueup_fulfillment_v1_events_proto_rawDesc = "" +
 	"\x04item\x18\x01 \x01(\tR\x04item\x124\n" +
 	"\x16expected_base_quantity\x18\x02 \x01(\tR\x14expectedBaseQuantity\x124\n" +
 	"\x16received_base_quantity\x18\x03 \x01(\tR\x14receivedBaseQuantity\x122\n" +
-	"\x15damaged_base_quantity\x18\x04 \x01(\tR\x13damagedBaseQuantityB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\x15damaged_base_quantity\x18\x04 \x01(\tR\x13damagedBaseQuantity\"\x9a\x03\n" +
+	"\x11ShortPickRecorded\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12\x1f\n" +
+	"\vsales_order\x18\x05 \x01(\tR\n" +
+	"salesOrder\x12(\n" +
+	"\x10sales_order_line\x18\x06 \x01(\x05R\x0esalesOrderLine\x12\x12\n" +
+	"\x04item\x18\a \x01(\tR\x04item\x12\x1c\n" +
+	"\twarehouse\x18\b \x01(\tR\twarehouse\x12.\n" +
+	"\x13short_base_quantity\x18\t \x01(\tR\x11shortBaseQuantity\x12\x16\n" +
+	"\x06reason\x18\n" +
+	" \x01(\tR\x06reason\x12\x18\n" +
+	"\apartner\x18\v \x01(\tR\apartnerB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_events_proto_rawDescOnce sync.Once
@@ -913,7 +1118,7 @@ func file_trueup_fulfillment_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_events_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_trueup_fulfillment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_trueup_fulfillment_v1_events_proto_goTypes = []any{
 	(*CarrierCreated)(nil),             // 0: trueup.fulfillment.v1.CarrierCreated
 	(*ShipmentConfirmed)(nil),          // 1: trueup.fulfillment.v1.ShipmentConfirmed
@@ -923,32 +1128,36 @@ var file_trueup_fulfillment_v1_events_proto_goTypes = []any{
 	(*ReceiptDiscrepancyResolved)(nil), // 5: trueup.fulfillment.v1.ReceiptDiscrepancyResolved
 	(*ReceiptClosed)(nil),              // 6: trueup.fulfillment.v1.ReceiptClosed
 	(*ReceiptItemTotal)(nil),           // 7: trueup.fulfillment.v1.ReceiptItemTotal
-	(*timestamppb.Timestamp)(nil),      // 8: google.protobuf.Timestamp
-	(*Carrier)(nil),                    // 9: trueup.fulfillment.v1.Carrier
-	(*v1.Quantity)(nil),                // 10: trueup.type.v1.Quantity
-	(*ReceivedLine)(nil),               // 11: trueup.fulfillment.v1.ReceivedLine
-	(*ReceiptDiscrepancy)(nil),         // 12: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(*ShortPickRecorded)(nil),          // 8: trueup.fulfillment.v1.ShortPickRecorded
+	(*timestamppb.Timestamp)(nil),      // 9: google.protobuf.Timestamp
+	(*Carrier)(nil),                    // 10: trueup.fulfillment.v1.Carrier
+	(*v1.Quantity)(nil),                // 11: trueup.type.v1.Quantity
+	(*v1.Money)(nil),                   // 12: trueup.type.v1.Money
+	(*ReceivedLine)(nil),               // 13: trueup.fulfillment.v1.ReceivedLine
+	(*ReceiptDiscrepancy)(nil),         // 14: trueup.fulfillment.v1.ReceiptDiscrepancy
 }
 var file_trueup_fulfillment_v1_events_proto_depIdxs = []int32{
-	8,  // 0: trueup.fulfillment.v1.CarrierCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	9,  // 1: trueup.fulfillment.v1.CarrierCreated.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	8,  // 2: trueup.fulfillment.v1.ShipmentConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
+	9,  // 0: trueup.fulfillment.v1.CarrierCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	10, // 1: trueup.fulfillment.v1.CarrierCreated.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	9,  // 2: trueup.fulfillment.v1.ShipmentConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: trueup.fulfillment.v1.ShipmentConfirmed.lines:type_name -> trueup.fulfillment.v1.ShippedLine
-	8,  // 4: trueup.fulfillment.v1.ShipmentConfirmed.ship_time:type_name -> google.protobuf.Timestamp
-	10, // 5: trueup.fulfillment.v1.ShippedLine.quantity:type_name -> trueup.type.v1.Quantity
-	8,  // 6: trueup.fulfillment.v1.ReceiptLineRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // 7: trueup.fulfillment.v1.ReceiptLineRecorded.line:type_name -> trueup.fulfillment.v1.ReceivedLine
-	8,  // 8: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 9: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	8,  // 10: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 11: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	8,  // 12: trueup.fulfillment.v1.ReceiptClosed.occurred_at:type_name -> google.protobuf.Timestamp
-	7,  // 13: trueup.fulfillment.v1.ReceiptClosed.totals:type_name -> trueup.fulfillment.v1.ReceiptItemTotal
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	9,  // 4: trueup.fulfillment.v1.ShipmentConfirmed.ship_time:type_name -> google.protobuf.Timestamp
+	11, // 5: trueup.fulfillment.v1.ShippedLine.quantity:type_name -> trueup.type.v1.Quantity
+	12, // 6: trueup.fulfillment.v1.ShippedLine.cost:type_name -> trueup.type.v1.Money
+	9,  // 7: trueup.fulfillment.v1.ReceiptLineRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 8: trueup.fulfillment.v1.ReceiptLineRecorded.line:type_name -> trueup.fulfillment.v1.ReceivedLine
+	9,  // 9: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 10: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	9,  // 11: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 12: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	9,  // 13: trueup.fulfillment.v1.ReceiptClosed.occurred_at:type_name -> google.protobuf.Timestamp
+	7,  // 14: trueup.fulfillment.v1.ReceiptClosed.totals:type_name -> trueup.fulfillment.v1.ReceiptItemTotal
+	9,  // 15: trueup.fulfillment.v1.ShortPickRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_events_proto_init() }
@@ -964,7 +1173,7 @@ func file_trueup_fulfillment_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_events_proto_rawDesc), len(file_trueup_fulfillment_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

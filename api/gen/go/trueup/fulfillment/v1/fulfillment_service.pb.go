@@ -1464,11 +1464,718 @@ func (x *ConfirmPutawayRequest) GetLocation() string {
 	return ""
 }
 
+// The request to get an outbound order.
+type GetOutboundOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "outboundOrders/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOutboundOrderRequest) Reset() {
+	*x = GetOutboundOrderRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOutboundOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOutboundOrderRequest) ProtoMessage() {}
+
+func (x *GetOutboundOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOutboundOrderRequest.ProtoReflect.Descriptor instead.
+func (*GetOutboundOrderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetOutboundOrderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list outbound orders.
+type ListOutboundOrdersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous response with the same filter.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only those in this state; unspecified for all.
+	State         OutboundOrderState `protobuf:"varint,3,opt,name=state,proto3,enum=trueup.fulfillment.v1.OutboundOrderState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOutboundOrdersRequest) Reset() {
+	*x = ListOutboundOrdersRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOutboundOrdersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOutboundOrdersRequest) ProtoMessage() {}
+
+func (x *ListOutboundOrdersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOutboundOrdersRequest.ProtoReflect.Descriptor instead.
+func (*ListOutboundOrdersRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListOutboundOrdersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListOutboundOrdersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListOutboundOrdersRequest) GetState() OutboundOrderState {
+	if x != nil {
+		return x.State
+	}
+	return OutboundOrderState_OUTBOUND_ORDER_STATE_UNSPECIFIED
+}
+
+// A page of outbound orders.
+type ListOutboundOrdersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The orders, in id order.
+	OutboundOrders []*OutboundOrder `protobuf:"bytes,1,rep,name=outbound_orders,json=outboundOrders,proto3" json:"outbound_orders,omitempty"`
+	// A token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOutboundOrdersResponse) Reset() {
+	*x = ListOutboundOrdersResponse{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOutboundOrdersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOutboundOrdersResponse) ProtoMessage() {}
+
+func (x *ListOutboundOrdersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOutboundOrdersResponse.ProtoReflect.Descriptor instead.
+func (*ListOutboundOrdersResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListOutboundOrdersResponse) GetOutboundOrders() []*OutboundOrder {
+	if x != nil {
+		return x.OutboundOrders
+	}
+	return nil
+}
+
+func (x *ListOutboundOrdersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// The request to confirm a pick.
+type ConfirmPickRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters).
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The pick task, "tasks/{id}".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// What was picked, in any unit the item knows (empty uom: the base
+	// unit); less than the task's quantity is a short pick, "0" found none.
+	Quantity *v1.Quantity `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The bin picked from, if not the task's (it must have the stock
+	// available; the reservation moves to it).
+	Location string `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	// The lot picked, if not the task's.
+	Lot string `protobuf:"bytes,5,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The staging location, if not the task's.
+	ToLocation    string `protobuf:"bytes,6,opt,name=to_location,json=toLocation,proto3" json:"to_location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmPickRequest) Reset() {
+	*x = ConfirmPickRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmPickRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmPickRequest) ProtoMessage() {}
+
+func (x *ConfirmPickRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmPickRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmPickRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ConfirmPickRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *ConfirmPickRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ConfirmPickRequest) GetToLocation() string {
+	if x != nil {
+		return x.ToLocation
+	}
+	return ""
+}
+
+// What a confirmed pick did.
+type ConfirmPickResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task, DONE.
+	Task *Task `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	// The task for the shortfall from another bin; unset when none.
+	Retry *Task `protobuf:"bytes,2,opt,name=retry,proto3" json:"retry,omitempty"`
+	// What was short for good (the backorder), in base units; "0" when
+	// nothing.
+	ShortBaseQuantity string `protobuf:"bytes,3,opt,name=short_base_quantity,json=shortBaseQuantity,proto3" json:"short_base_quantity,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ConfirmPickResponse) Reset() {
+	*x = ConfirmPickResponse{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmPickResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmPickResponse) ProtoMessage() {}
+
+func (x *ConfirmPickResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmPickResponse.ProtoReflect.Descriptor instead.
+func (*ConfirmPickResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ConfirmPickResponse) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+func (x *ConfirmPickResponse) GetRetry() *Task {
+	if x != nil {
+		return x.Retry
+	}
+	return nil
+}
+
+func (x *ConfirmPickResponse) GetShortBaseQuantity() string {
+	if x != nil {
+		return x.ShortBaseQuantity
+	}
+	return ""
+}
+
+// The request to pack a shipment.
+type PackShipmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters).
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "outboundOrders/{id}".
+	OutboundOrder string `protobuf:"bytes,2,opt,name=outbound_order,json=outboundOrder,proto3" json:"outbound_order,omitempty"`
+	// The warehouse code it ships from. Required.
+	Warehouse string `protobuf:"bytes,3,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// What to pack; empty packs everything staged and not packed.
+	Lines []*PackLine `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The cartons; empty is one carton with no weight or dimensions.
+	Cartons       []*Carton `protobuf:"bytes,5,rep,name=cartons,proto3" json:"cartons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PackShipmentRequest) Reset() {
+	*x = PackShipmentRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PackShipmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PackShipmentRequest) ProtoMessage() {}
+
+func (x *PackShipmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PackShipmentRequest.ProtoReflect.Descriptor instead.
+func (*PackShipmentRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *PackShipmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *PackShipmentRequest) GetOutboundOrder() string {
+	if x != nil {
+		return x.OutboundOrder
+	}
+	return ""
+}
+
+func (x *PackShipmentRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *PackShipmentRequest) GetLines() []*PackLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *PackShipmentRequest) GetCartons() []*Carton {
+	if x != nil {
+		return x.Cartons
+	}
+	return nil
+}
+
+// One line to pack.
+type PackLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sales order line.
+	SalesOrderLine int32 `protobuf:"varint,1,opt,name=sales_order_line,json=salesOrderLine,proto3" json:"sales_order_line,omitempty"`
+	// How much, in base units; empty packs all of the line that is staged.
+	BaseQuantity  string `protobuf:"bytes,2,opt,name=base_quantity,json=baseQuantity,proto3" json:"base_quantity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PackLine) Reset() {
+	*x = PackLine{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PackLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PackLine) ProtoMessage() {}
+
+func (x *PackLine) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PackLine.ProtoReflect.Descriptor instead.
+func (*PackLine) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *PackLine) GetSalesOrderLine() int32 {
+	if x != nil {
+		return x.SalesOrderLine
+	}
+	return 0
+}
+
+func (x *PackLine) GetBaseQuantity() string {
+	if x != nil {
+		return x.BaseQuantity
+	}
+	return ""
+}
+
+// The request to ship a shipment.
+type ShipShipmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters).
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// "shipments/{id}".
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The carrier, "carriers/{code}" or its code (see CreateCarrier).
+	Carrier string `protobuf:"bytes,3,opt,name=carrier,proto3" json:"carrier,omitempty"`
+	// The carrier's service level, e.g. "GROUND".
+	ServiceLevel string `protobuf:"bytes,4,opt,name=service_level,json=serviceLevel,proto3" json:"service_level,omitempty"`
+	// The carrier's tracking number.
+	TrackingNumber string `protobuf:"bytes,5,opt,name=tracking_number,json=trackingNumber,proto3" json:"tracking_number,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ShipShipmentRequest) Reset() {
+	*x = ShipShipmentRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShipShipmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShipShipmentRequest) ProtoMessage() {}
+
+func (x *ShipShipmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShipShipmentRequest.ProtoReflect.Descriptor instead.
+func (*ShipShipmentRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ShipShipmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ShipShipmentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ShipShipmentRequest) GetCarrier() string {
+	if x != nil {
+		return x.Carrier
+	}
+	return ""
+}
+
+func (x *ShipShipmentRequest) GetServiceLevel() string {
+	if x != nil {
+		return x.ServiceLevel
+	}
+	return ""
+}
+
+func (x *ShipShipmentRequest) GetTrackingNumber() string {
+	if x != nil {
+		return x.TrackingNumber
+	}
+	return ""
+}
+
+// The request to get a shipment.
+type GetShipmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "shipments/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetShipmentRequest) Reset() {
+	*x = GetShipmentRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetShipmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetShipmentRequest) ProtoMessage() {}
+
+func (x *GetShipmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetShipmentRequest.ProtoReflect.Descriptor instead.
+func (*GetShipmentRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GetShipmentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// The request to list shipments.
+type ListShipmentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The most to return (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A next_page_token from a previous response with the same filter.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only those of this outbound order, "outboundOrders/{id}".
+	OutboundOrder string `protobuf:"bytes,3,opt,name=outbound_order,json=outboundOrder,proto3" json:"outbound_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListShipmentsRequest) Reset() {
+	*x = ListShipmentsRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListShipmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListShipmentsRequest) ProtoMessage() {}
+
+func (x *ListShipmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListShipmentsRequest.ProtoReflect.Descriptor instead.
+func (*ListShipmentsRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListShipmentsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListShipmentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListShipmentsRequest) GetOutboundOrder() string {
+	if x != nil {
+		return x.OutboundOrder
+	}
+	return ""
+}
+
+// A page of shipments.
+type ListShipmentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shipments, in id order.
+	Shipments []*Shipment `protobuf:"bytes,1,rep,name=shipments,proto3" json:"shipments,omitempty"`
+	// A token for the next page; empty on the last.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListShipmentsResponse) Reset() {
+	*x = ListShipmentsResponse{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListShipmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListShipmentsResponse) ProtoMessage() {}
+
+func (x *ListShipmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListShipmentsResponse.ProtoReflect.Descriptor instead.
+func (*ListShipmentsResponse) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListShipmentsResponse) GetShipments() []*Shipment {
+	if x != nil {
+		return x.Shipments
+	}
+	return nil
+}
+
+func (x *ListShipmentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_fulfillment_service_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\n" +
-	"/trueup/fulfillment/v1/fulfillment_service.proto\x12\x15trueup.fulfillment.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a trueup/fulfillment/v1/task.proto\x1a\x1dtrueup/type/v1/quantity.proto\"o\n" +
+	"/trueup/fulfillment/v1/fulfillment_service.proto\x12\x15trueup.fulfillment.v1\x1a\x1cgoogle/api/annotations.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a$trueup/fulfillment/v1/outbound.proto\x1a trueup/fulfillment/v1/task.proto\x1a\x1dtrueup/type/v1/quantity.proto\"o\n" +
 	"\x14CreateCarrierRequest\x128\n" +
 	"\acarrier\x18\x01 \x01(\v2\x1e.trueup.fulfillment.v1.CarrierR\acarrier\x12\x1d\n" +
 	"\n" +
@@ -1571,7 +2278,57 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
-	"\blocation\x18\x03 \x01(\tR\blocation2\xec\x11\n" +
+	"\blocation\x18\x03 \x01(\tR\blocation\"-\n" +
+	"\x17GetOutboundOrderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x98\x01\n" +
+	"\x19ListOutboundOrdersRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12?\n" +
+	"\x05state\x18\x03 \x01(\x0e2).trueup.fulfillment.v1.OutboundOrderStateR\x05state\"\x93\x01\n" +
+	"\x1aListOutboundOrdersResponse\x12M\n" +
+	"\x0foutbound_orders\x18\x01 \x03(\v2$.trueup.fulfillment.v1.OutboundOrderR\x0eoutboundOrders\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcc\x01\n" +
+	"\x12ConfirmPickRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x124\n" +
+	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x1a\n" +
+	"\blocation\x18\x04 \x01(\tR\blocation\x12\x10\n" +
+	"\x03lot\x18\x05 \x01(\tR\x03lot\x12\x1f\n" +
+	"\vto_location\x18\x06 \x01(\tR\n" +
+	"toLocation\"\xa9\x01\n" +
+	"\x13ConfirmPickResponse\x12/\n" +
+	"\x04task\x18\x01 \x01(\v2\x1b.trueup.fulfillment.v1.TaskR\x04task\x121\n" +
+	"\x05retry\x18\x02 \x01(\v2\x1b.trueup.fulfillment.v1.TaskR\x05retry\x12.\n" +
+	"\x13short_base_quantity\x18\x03 \x01(\tR\x11shortBaseQuantity\"\xe9\x01\n" +
+	"\x13PackShipmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12%\n" +
+	"\x0eoutbound_order\x18\x02 \x01(\tR\routboundOrder\x12\x1c\n" +
+	"\twarehouse\x18\x03 \x01(\tR\twarehouse\x125\n" +
+	"\x05lines\x18\x04 \x03(\v2\x1f.trueup.fulfillment.v1.PackLineR\x05lines\x127\n" +
+	"\acartons\x18\x05 \x03(\v2\x1d.trueup.fulfillment.v1.CartonR\acartons\"Y\n" +
+	"\bPackLine\x12(\n" +
+	"\x10sales_order_line\x18\x01 \x01(\x05R\x0esalesOrderLine\x12#\n" +
+	"\rbase_quantity\x18\x02 \x01(\tR\fbaseQuantity\"\xb0\x01\n" +
+	"\x13ShipShipmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\acarrier\x18\x03 \x01(\tR\acarrier\x12#\n" +
+	"\rservice_level\x18\x04 \x01(\tR\fserviceLevel\x12'\n" +
+	"\x0ftracking_number\x18\x05 \x01(\tR\x0etrackingNumber\"(\n" +
+	"\x12GetShipmentRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"y\n" +
+	"\x14ListShipmentsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12%\n" +
+	"\x0eoutbound_order\x18\x03 \x01(\tR\routboundOrder\"~\n" +
+	"\x15ListShipmentsResponse\x12=\n" +
+	"\tshipments\x18\x01 \x03(\v2\x1f.trueup.fulfillment.v1.ShipmentR\tshipments\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xc5\x19\n" +
 	"\x12FulfillmentService\x12{\n" +
 	"\rCreateCarrier\x12+.trueup.fulfillment.v1.CreateCarrierRequest\x1a\x1e.trueup.fulfillment.v1.Carrier\"\x1d\x82\xd3\xe4\x93\x02\x17:\acarrier\"\f/v1/carriers\x12u\n" +
 	"\n" +
@@ -1589,7 +2346,14 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\tClaimTask\x12'.trueup.fulfillment.v1.ClaimTaskRequest\x1a\x1b.trueup.fulfillment.v1.Task\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/{name=tasks/*}:claim\x12y\n" +
 	"\rClaimNextTask\x12+.trueup.fulfillment.v1.ClaimNextTaskRequest\x1a\x1b.trueup.fulfillment.v1.Task\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/tasks:claimNext\x12|\n" +
 	"\vReleaseTask\x12).trueup.fulfillment.v1.ReleaseTaskRequest\x1a\x1b.trueup.fulfillment.v1.Task\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/{name=tasks/*}:release\x12\x89\x01\n" +
-	"\x0eConfirmPutaway\x12,.trueup.fulfillment.v1.ConfirmPutawayRequest\x1a\x1b.trueup.fulfillment.v1.Task\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=tasks/*}:confirmPutawayB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\x0eConfirmPutaway\x12,.trueup.fulfillment.v1.ConfirmPutawayRequest\x1a\x1b.trueup.fulfillment.v1.Task\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=tasks/*}:confirmPutaway\x12\x8d\x01\n" +
+	"\x10GetOutboundOrder\x12..trueup.fulfillment.v1.GetOutboundOrderRequest\x1a$.trueup.fulfillment.v1.OutboundOrder\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=outboundOrders/*}\x12\x95\x01\n" +
+	"\x12ListOutboundOrders\x120.trueup.fulfillment.v1.ListOutboundOrdersRequest\x1a1.trueup.fulfillment.v1.ListOutboundOrdersResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/outboundOrders\x12\x8f\x01\n" +
+	"\vConfirmPick\x12).trueup.fulfillment.v1.ConfirmPickRequest\x1a*.trueup.fulfillment.v1.ConfirmPickResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=tasks/*}:confirmPick\x12\x97\x01\n" +
+	"\fPackShipment\x12*.trueup.fulfillment.v1.PackShipmentRequest\x1a\x1f.trueup.fulfillment.v1.Shipment\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{outbound_order=outboundOrders/*}/shipments\x12\x83\x01\n" +
+	"\fShipShipment\x12*.trueup.fulfillment.v1.ShipShipmentRequest\x1a\x1f.trueup.fulfillment.v1.Shipment\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{name=shipments/*}:ship\x12y\n" +
+	"\vGetShipment\x12).trueup.fulfillment.v1.GetShipmentRequest\x1a\x1f.trueup.fulfillment.v1.Shipment\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=shipments/*}\x12\x81\x01\n" +
+	"\rListShipments\x12+.trueup.fulfillment.v1.ListShipmentsRequest\x1a,.trueup.fulfillment.v1.ListShipmentsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/shipmentsB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescOnce sync.Once
@@ -1603,7 +2367,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
 	(*CreateCarrierRequest)(nil),             // 0: trueup.fulfillment.v1.CreateCarrierRequest
 	(*GetCarrierRequest)(nil),                // 1: trueup.fulfillment.v1.GetCarrierRequest
@@ -1627,79 +2391,116 @@ var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
 	(*ClaimNextTaskRequest)(nil),             // 19: trueup.fulfillment.v1.ClaimNextTaskRequest
 	(*ReleaseTaskRequest)(nil),               // 20: trueup.fulfillment.v1.ReleaseTaskRequest
 	(*ConfirmPutawayRequest)(nil),            // 21: trueup.fulfillment.v1.ConfirmPutawayRequest
-	(*Carrier)(nil),                          // 22: trueup.fulfillment.v1.Carrier
-	(ExpectedReceiptState)(0),                // 23: trueup.fulfillment.v1.ExpectedReceiptState
-	(*ExpectedReceipt)(nil),                  // 24: trueup.fulfillment.v1.ExpectedReceipt
-	(*v1.Quantity)(nil),                      // 25: trueup.type.v1.Quantity
-	(Condition)(0),                           // 26: trueup.fulfillment.v1.Condition
-	(*ReceivedUnitCost)(nil),                 // 27: trueup.fulfillment.v1.ReceivedUnitCost
-	(*ReceivedLine)(nil),                     // 28: trueup.fulfillment.v1.ReceivedLine
-	(*ReceiptDiscrepancy)(nil),               // 29: trueup.fulfillment.v1.ReceiptDiscrepancy
-	(DiscrepancyState)(0),                    // 30: trueup.fulfillment.v1.DiscrepancyState
-	(DiscrepancyResolution)(0),               // 31: trueup.fulfillment.v1.DiscrepancyResolution
-	(TaskType)(0),                            // 32: trueup.fulfillment.v1.TaskType
-	(TaskState)(0),                           // 33: trueup.fulfillment.v1.TaskState
-	(*Task)(nil),                             // 34: trueup.fulfillment.v1.Task
+	(*GetOutboundOrderRequest)(nil),          // 22: trueup.fulfillment.v1.GetOutboundOrderRequest
+	(*ListOutboundOrdersRequest)(nil),        // 23: trueup.fulfillment.v1.ListOutboundOrdersRequest
+	(*ListOutboundOrdersResponse)(nil),       // 24: trueup.fulfillment.v1.ListOutboundOrdersResponse
+	(*ConfirmPickRequest)(nil),               // 25: trueup.fulfillment.v1.ConfirmPickRequest
+	(*ConfirmPickResponse)(nil),              // 26: trueup.fulfillment.v1.ConfirmPickResponse
+	(*PackShipmentRequest)(nil),              // 27: trueup.fulfillment.v1.PackShipmentRequest
+	(*PackLine)(nil),                         // 28: trueup.fulfillment.v1.PackLine
+	(*ShipShipmentRequest)(nil),              // 29: trueup.fulfillment.v1.ShipShipmentRequest
+	(*GetShipmentRequest)(nil),               // 30: trueup.fulfillment.v1.GetShipmentRequest
+	(*ListShipmentsRequest)(nil),             // 31: trueup.fulfillment.v1.ListShipmentsRequest
+	(*ListShipmentsResponse)(nil),            // 32: trueup.fulfillment.v1.ListShipmentsResponse
+	(*Carrier)(nil),                          // 33: trueup.fulfillment.v1.Carrier
+	(ExpectedReceiptState)(0),                // 34: trueup.fulfillment.v1.ExpectedReceiptState
+	(*ExpectedReceipt)(nil),                  // 35: trueup.fulfillment.v1.ExpectedReceipt
+	(*v1.Quantity)(nil),                      // 36: trueup.type.v1.Quantity
+	(Condition)(0),                           // 37: trueup.fulfillment.v1.Condition
+	(*ReceivedUnitCost)(nil),                 // 38: trueup.fulfillment.v1.ReceivedUnitCost
+	(*ReceivedLine)(nil),                     // 39: trueup.fulfillment.v1.ReceivedLine
+	(*ReceiptDiscrepancy)(nil),               // 40: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(DiscrepancyState)(0),                    // 41: trueup.fulfillment.v1.DiscrepancyState
+	(DiscrepancyResolution)(0),               // 42: trueup.fulfillment.v1.DiscrepancyResolution
+	(TaskType)(0),                            // 43: trueup.fulfillment.v1.TaskType
+	(TaskState)(0),                           // 44: trueup.fulfillment.v1.TaskState
+	(*Task)(nil),                             // 45: trueup.fulfillment.v1.Task
+	(OutboundOrderState)(0),                  // 46: trueup.fulfillment.v1.OutboundOrderState
+	(*OutboundOrder)(nil),                    // 47: trueup.fulfillment.v1.OutboundOrder
+	(*Carton)(nil),                           // 48: trueup.fulfillment.v1.Carton
+	(*Shipment)(nil),                         // 49: trueup.fulfillment.v1.Shipment
 }
 var file_trueup_fulfillment_v1_fulfillment_service_proto_depIdxs = []int32{
-	22, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	22, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
-	23, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
-	24, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	25, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
-	26, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
-	27, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
-	24, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	28, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
-	29, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	24, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	29, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	30, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
-	29, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	31, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
-	25, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
-	27, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
-	32, // 17: trueup.fulfillment.v1.ListTasksRequest.type:type_name -> trueup.fulfillment.v1.TaskType
-	33, // 18: trueup.fulfillment.v1.ListTasksRequest.state:type_name -> trueup.fulfillment.v1.TaskState
-	34, // 19: trueup.fulfillment.v1.ListTasksResponse.tasks:type_name -> trueup.fulfillment.v1.Task
-	32, // 20: trueup.fulfillment.v1.ClaimNextTaskRequest.type:type_name -> trueup.fulfillment.v1.TaskType
-	0,  // 21: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
-	1,  // 22: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
-	2,  // 23: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
-	4,  // 24: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
-	5,  // 25: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
-	7,  // 26: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:input_type -> trueup.fulfillment.v1.CreateBlindReceiptRequest
-	8,  // 27: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:input_type -> trueup.fulfillment.v1.RecordReceiptLineRequest
-	10, // 28: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:input_type -> trueup.fulfillment.v1.CloseReceiptRequest
-	12, // 29: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:input_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
-	14, // 30: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:input_type -> trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
-	15, // 31: trueup.fulfillment.v1.FulfillmentService.GetTask:input_type -> trueup.fulfillment.v1.GetTaskRequest
-	16, // 32: trueup.fulfillment.v1.FulfillmentService.ListTasks:input_type -> trueup.fulfillment.v1.ListTasksRequest
-	18, // 33: trueup.fulfillment.v1.FulfillmentService.ClaimTask:input_type -> trueup.fulfillment.v1.ClaimTaskRequest
-	19, // 34: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:input_type -> trueup.fulfillment.v1.ClaimNextTaskRequest
-	20, // 35: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:input_type -> trueup.fulfillment.v1.ReleaseTaskRequest
-	21, // 36: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:input_type -> trueup.fulfillment.v1.ConfirmPutawayRequest
-	22, // 37: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	22, // 38: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	3,  // 39: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
-	24, // 40: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	6,  // 41: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
-	24, // 42: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	9,  // 43: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
-	11, // 44: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
-	13, // 45: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
-	29, // 46: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	34, // 47: trueup.fulfillment.v1.FulfillmentService.GetTask:output_type -> trueup.fulfillment.v1.Task
-	17, // 48: trueup.fulfillment.v1.FulfillmentService.ListTasks:output_type -> trueup.fulfillment.v1.ListTasksResponse
-	34, // 49: trueup.fulfillment.v1.FulfillmentService.ClaimTask:output_type -> trueup.fulfillment.v1.Task
-	34, // 50: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:output_type -> trueup.fulfillment.v1.Task
-	34, // 51: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:output_type -> trueup.fulfillment.v1.Task
-	34, // 52: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:output_type -> trueup.fulfillment.v1.Task
-	37, // [37:53] is the sub-list for method output_type
-	21, // [21:37] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	33, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	33, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
+	34, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
+	35, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	36, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
+	37, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
+	38, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	35, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	39, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
+	40, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	35, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	40, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	41, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
+	40, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	42, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
+	36, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
+	38, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	43, // 17: trueup.fulfillment.v1.ListTasksRequest.type:type_name -> trueup.fulfillment.v1.TaskType
+	44, // 18: trueup.fulfillment.v1.ListTasksRequest.state:type_name -> trueup.fulfillment.v1.TaskState
+	45, // 19: trueup.fulfillment.v1.ListTasksResponse.tasks:type_name -> trueup.fulfillment.v1.Task
+	43, // 20: trueup.fulfillment.v1.ClaimNextTaskRequest.type:type_name -> trueup.fulfillment.v1.TaskType
+	46, // 21: trueup.fulfillment.v1.ListOutboundOrdersRequest.state:type_name -> trueup.fulfillment.v1.OutboundOrderState
+	47, // 22: trueup.fulfillment.v1.ListOutboundOrdersResponse.outbound_orders:type_name -> trueup.fulfillment.v1.OutboundOrder
+	36, // 23: trueup.fulfillment.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	45, // 24: trueup.fulfillment.v1.ConfirmPickResponse.task:type_name -> trueup.fulfillment.v1.Task
+	45, // 25: trueup.fulfillment.v1.ConfirmPickResponse.retry:type_name -> trueup.fulfillment.v1.Task
+	28, // 26: trueup.fulfillment.v1.PackShipmentRequest.lines:type_name -> trueup.fulfillment.v1.PackLine
+	48, // 27: trueup.fulfillment.v1.PackShipmentRequest.cartons:type_name -> trueup.fulfillment.v1.Carton
+	49, // 28: trueup.fulfillment.v1.ListShipmentsResponse.shipments:type_name -> trueup.fulfillment.v1.Shipment
+	0,  // 29: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
+	1,  // 30: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
+	2,  // 31: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
+	4,  // 32: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
+	5,  // 33: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
+	7,  // 34: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:input_type -> trueup.fulfillment.v1.CreateBlindReceiptRequest
+	8,  // 35: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:input_type -> trueup.fulfillment.v1.RecordReceiptLineRequest
+	10, // 36: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:input_type -> trueup.fulfillment.v1.CloseReceiptRequest
+	12, // 37: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:input_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
+	14, // 38: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:input_type -> trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
+	15, // 39: trueup.fulfillment.v1.FulfillmentService.GetTask:input_type -> trueup.fulfillment.v1.GetTaskRequest
+	16, // 40: trueup.fulfillment.v1.FulfillmentService.ListTasks:input_type -> trueup.fulfillment.v1.ListTasksRequest
+	18, // 41: trueup.fulfillment.v1.FulfillmentService.ClaimTask:input_type -> trueup.fulfillment.v1.ClaimTaskRequest
+	19, // 42: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:input_type -> trueup.fulfillment.v1.ClaimNextTaskRequest
+	20, // 43: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:input_type -> trueup.fulfillment.v1.ReleaseTaskRequest
+	21, // 44: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:input_type -> trueup.fulfillment.v1.ConfirmPutawayRequest
+	22, // 45: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:input_type -> trueup.fulfillment.v1.GetOutboundOrderRequest
+	23, // 46: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:input_type -> trueup.fulfillment.v1.ListOutboundOrdersRequest
+	25, // 47: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:input_type -> trueup.fulfillment.v1.ConfirmPickRequest
+	27, // 48: trueup.fulfillment.v1.FulfillmentService.PackShipment:input_type -> trueup.fulfillment.v1.PackShipmentRequest
+	29, // 49: trueup.fulfillment.v1.FulfillmentService.ShipShipment:input_type -> trueup.fulfillment.v1.ShipShipmentRequest
+	30, // 50: trueup.fulfillment.v1.FulfillmentService.GetShipment:input_type -> trueup.fulfillment.v1.GetShipmentRequest
+	31, // 51: trueup.fulfillment.v1.FulfillmentService.ListShipments:input_type -> trueup.fulfillment.v1.ListShipmentsRequest
+	33, // 52: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	33, // 53: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	3,  // 54: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
+	35, // 55: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	6,  // 56: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
+	35, // 57: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	9,  // 58: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
+	11, // 59: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
+	13, // 60: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
+	40, // 61: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	45, // 62: trueup.fulfillment.v1.FulfillmentService.GetTask:output_type -> trueup.fulfillment.v1.Task
+	17, // 63: trueup.fulfillment.v1.FulfillmentService.ListTasks:output_type -> trueup.fulfillment.v1.ListTasksResponse
+	45, // 64: trueup.fulfillment.v1.FulfillmentService.ClaimTask:output_type -> trueup.fulfillment.v1.Task
+	45, // 65: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:output_type -> trueup.fulfillment.v1.Task
+	45, // 66: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:output_type -> trueup.fulfillment.v1.Task
+	45, // 67: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:output_type -> trueup.fulfillment.v1.Task
+	47, // 68: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:output_type -> trueup.fulfillment.v1.OutboundOrder
+	24, // 69: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:output_type -> trueup.fulfillment.v1.ListOutboundOrdersResponse
+	26, // 70: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:output_type -> trueup.fulfillment.v1.ConfirmPickResponse
+	49, // 71: trueup.fulfillment.v1.FulfillmentService.PackShipment:output_type -> trueup.fulfillment.v1.Shipment
+	49, // 72: trueup.fulfillment.v1.FulfillmentService.ShipShipment:output_type -> trueup.fulfillment.v1.Shipment
+	49, // 73: trueup.fulfillment.v1.FulfillmentService.GetShipment:output_type -> trueup.fulfillment.v1.Shipment
+	32, // 74: trueup.fulfillment.v1.FulfillmentService.ListShipments:output_type -> trueup.fulfillment.v1.ListShipmentsResponse
+	52, // [52:75] is the sub-list for method output_type
+	29, // [29:52] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_fulfillment_service_proto_init() }
@@ -1709,6 +2510,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_init() {
 	}
 	file_trueup_fulfillment_v1_carrier_proto_init()
 	file_trueup_fulfillment_v1_expected_receipt_proto_init()
+	file_trueup_fulfillment_v1_outbound_proto_init()
 	file_trueup_fulfillment_v1_task_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1716,7 +2518,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc), len(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

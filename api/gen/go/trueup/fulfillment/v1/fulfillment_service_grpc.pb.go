@@ -35,6 +35,13 @@ const (
 	FulfillmentService_ClaimNextTask_FullMethodName             = "/trueup.fulfillment.v1.FulfillmentService/ClaimNextTask"
 	FulfillmentService_ReleaseTask_FullMethodName               = "/trueup.fulfillment.v1.FulfillmentService/ReleaseTask"
 	FulfillmentService_ConfirmPutaway_FullMethodName            = "/trueup.fulfillment.v1.FulfillmentService/ConfirmPutaway"
+	FulfillmentService_GetOutboundOrder_FullMethodName          = "/trueup.fulfillment.v1.FulfillmentService/GetOutboundOrder"
+	FulfillmentService_ListOutboundOrders_FullMethodName        = "/trueup.fulfillment.v1.FulfillmentService/ListOutboundOrders"
+	FulfillmentService_ConfirmPick_FullMethodName               = "/trueup.fulfillment.v1.FulfillmentService/ConfirmPick"
+	FulfillmentService_PackShipment_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/PackShipment"
+	FulfillmentService_ShipShipment_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/ShipShipment"
+	FulfillmentService_GetShipment_FullMethodName               = "/trueup.fulfillment.v1.FulfillmentService/GetShipment"
+	FulfillmentService_ListShipments_FullMethodName             = "/trueup.fulfillment.v1.FulfillmentService/ListShipments"
 )
 
 // FulfillmentServiceClient is the client API for FulfillmentService service.
@@ -113,6 +120,30 @@ type FulfillmentServiceClient interface {
 	// retry with the same request_id returns the first answer and the stock
 	// moves once.
 	ConfirmPutaway(ctx context.Context, in *ConfirmPutawayRequest, opts ...grpc.CallOption) (*Task, error)
+	// Returns an outbound order. NOT_FOUND if there is none.
+	GetOutboundOrder(ctx context.Context, in *GetOutboundOrderRequest, opts ...grpc.CallOption) (*OutboundOrder, error)
+	// Lists outbound orders in id order, filtered by state.
+	ListOutboundOrders(ctx context.Context, in *ListOutboundOrdersRequest, opts ...grpc.CallOption) (*ListOutboundOrdersResponse, error)
+	// Confirms a pick task by scan: inventory moves what was picked to
+	// staging, still reserved for the order. A short pick tries another bin
+	// that has the rest available (a new task, named after this one with
+	// "-R"), and otherwise records the shortfall (ShortPickRecorded: the
+	// sales order's backorder). FAILED_PRECONDITION if another worker holds
+	// the task or it is done.
+	ConfirmPick(ctx context.Context, in *ConfirmPickRequest, opts ...grpc.CallOption) (*ConfirmPickResponse, error)
+	// Packs picked stock of an outbound order at a warehouse into a new
+	// shipment: the lines and quantities given, or everything staged and not
+	// packed. FAILED_PRECONDITION (NOTHING_TO_PACK) when nothing is.
+	PackShipment(ctx context.Context, in *PackShipmentRequest, opts ...grpc.CallOption) (*Shipment, error)
+	// Hands a packed shipment to its carrier: inventory issues the stock and
+	// reports its cost; ShipmentConfirmed carries lines, lots, quantities,
+	// costs, carrier and tracking, and orders invoices it.
+	// FAILED_PRECONDITION (SHIPMENT_STATE) if it shipped already.
+	ShipShipment(ctx context.Context, in *ShipShipmentRequest, opts ...grpc.CallOption) (*Shipment, error)
+	// Returns a shipment.
+	GetShipment(ctx context.Context, in *GetShipmentRequest, opts ...grpc.CallOption) (*Shipment, error)
+	// Lists shipments in id order, of one outbound order if named.
+	ListShipments(ctx context.Context, in *ListShipmentsRequest, opts ...grpc.CallOption) (*ListShipmentsResponse, error)
 }
 
 type fulfillmentServiceClient struct {
@@ -283,6 +314,76 @@ func (c *fulfillmentServiceClient) ConfirmPutaway(ctx context.Context, in *Confi
 	return out, nil
 }
 
+func (c *fulfillmentServiceClient) GetOutboundOrder(ctx context.Context, in *GetOutboundOrderRequest, opts ...grpc.CallOption) (*OutboundOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OutboundOrder)
+	err := c.cc.Invoke(ctx, FulfillmentService_GetOutboundOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ListOutboundOrders(ctx context.Context, in *ListOutboundOrdersRequest, opts ...grpc.CallOption) (*ListOutboundOrdersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListOutboundOrdersResponse)
+	err := c.cc.Invoke(ctx, FulfillmentService_ListOutboundOrders_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ConfirmPick(ctx context.Context, in *ConfirmPickRequest, opts ...grpc.CallOption) (*ConfirmPickResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmPickResponse)
+	err := c.cc.Invoke(ctx, FulfillmentService_ConfirmPick_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) PackShipment(ctx context.Context, in *PackShipmentRequest, opts ...grpc.CallOption) (*Shipment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Shipment)
+	err := c.cc.Invoke(ctx, FulfillmentService_PackShipment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ShipShipment(ctx context.Context, in *ShipShipmentRequest, opts ...grpc.CallOption) (*Shipment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Shipment)
+	err := c.cc.Invoke(ctx, FulfillmentService_ShipShipment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) GetShipment(ctx context.Context, in *GetShipmentRequest, opts ...grpc.CallOption) (*Shipment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Shipment)
+	err := c.cc.Invoke(ctx, FulfillmentService_GetShipment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) ListShipments(ctx context.Context, in *ListShipmentsRequest, opts ...grpc.CallOption) (*ListShipmentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListShipmentsResponse)
+	err := c.cc.Invoke(ctx, FulfillmentService_ListShipments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FulfillmentServiceServer is the server API for FulfillmentService service.
 // All implementations must embed UnimplementedFulfillmentServiceServer
 // for forward compatibility.
@@ -359,6 +460,30 @@ type FulfillmentServiceServer interface {
 	// retry with the same request_id returns the first answer and the stock
 	// moves once.
 	ConfirmPutaway(context.Context, *ConfirmPutawayRequest) (*Task, error)
+	// Returns an outbound order. NOT_FOUND if there is none.
+	GetOutboundOrder(context.Context, *GetOutboundOrderRequest) (*OutboundOrder, error)
+	// Lists outbound orders in id order, filtered by state.
+	ListOutboundOrders(context.Context, *ListOutboundOrdersRequest) (*ListOutboundOrdersResponse, error)
+	// Confirms a pick task by scan: inventory moves what was picked to
+	// staging, still reserved for the order. A short pick tries another bin
+	// that has the rest available (a new task, named after this one with
+	// "-R"), and otherwise records the shortfall (ShortPickRecorded: the
+	// sales order's backorder). FAILED_PRECONDITION if another worker holds
+	// the task or it is done.
+	ConfirmPick(context.Context, *ConfirmPickRequest) (*ConfirmPickResponse, error)
+	// Packs picked stock of an outbound order at a warehouse into a new
+	// shipment: the lines and quantities given, or everything staged and not
+	// packed. FAILED_PRECONDITION (NOTHING_TO_PACK) when nothing is.
+	PackShipment(context.Context, *PackShipmentRequest) (*Shipment, error)
+	// Hands a packed shipment to its carrier: inventory issues the stock and
+	// reports its cost; ShipmentConfirmed carries lines, lots, quantities,
+	// costs, carrier and tracking, and orders invoices it.
+	// FAILED_PRECONDITION (SHIPMENT_STATE) if it shipped already.
+	ShipShipment(context.Context, *ShipShipmentRequest) (*Shipment, error)
+	// Returns a shipment.
+	GetShipment(context.Context, *GetShipmentRequest) (*Shipment, error)
+	// Lists shipments in id order, of one outbound order if named.
+	ListShipments(context.Context, *ListShipmentsRequest) (*ListShipmentsResponse, error)
 	mustEmbedUnimplementedFulfillmentServiceServer()
 }
 
@@ -416,6 +541,27 @@ func (UnimplementedFulfillmentServiceServer) ReleaseTask(context.Context, *Relea
 }
 func (UnimplementedFulfillmentServiceServer) ConfirmPutaway(context.Context, *ConfirmPutawayRequest) (*Task, error) {
 	return nil, status.Error(codes.Unimplemented, "method ConfirmPutaway not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) GetOutboundOrder(context.Context, *GetOutboundOrderRequest) (*OutboundOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetOutboundOrder not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ListOutboundOrders(context.Context, *ListOutboundOrdersRequest) (*ListOutboundOrdersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListOutboundOrders not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ConfirmPick(context.Context, *ConfirmPickRequest) (*ConfirmPickResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmPick not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) PackShipment(context.Context, *PackShipmentRequest) (*Shipment, error) {
+	return nil, status.Error(codes.Unimplemented, "method PackShipment not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ShipShipment(context.Context, *ShipShipmentRequest) (*Shipment, error) {
+	return nil, status.Error(codes.Unimplemented, "method ShipShipment not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) GetShipment(context.Context, *GetShipmentRequest) (*Shipment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetShipment not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) ListShipments(context.Context, *ListShipmentsRequest) (*ListShipmentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListShipments not implemented")
 }
 func (UnimplementedFulfillmentServiceServer) mustEmbedUnimplementedFulfillmentServiceServer() {}
 func (UnimplementedFulfillmentServiceServer) testEmbeddedByValue()                            {}
@@ -726,6 +872,132 @@ func _FulfillmentService_ConfirmPutaway_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FulfillmentService_GetOutboundOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetOutboundOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).GetOutboundOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_GetOutboundOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).GetOutboundOrder(ctx, req.(*GetOutboundOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ListOutboundOrders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListOutboundOrdersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ListOutboundOrders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ListOutboundOrders_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ListOutboundOrders(ctx, req.(*ListOutboundOrdersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ConfirmPick_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmPickRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ConfirmPick(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ConfirmPick_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ConfirmPick(ctx, req.(*ConfirmPickRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_PackShipment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PackShipmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).PackShipment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_PackShipment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).PackShipment(ctx, req.(*PackShipmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ShipShipment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ShipShipmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ShipShipment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ShipShipment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ShipShipment(ctx, req.(*ShipShipmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_GetShipment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetShipmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).GetShipment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_GetShipment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).GetShipment(ctx, req.(*GetShipmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_ListShipments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListShipmentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).ListShipments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_ListShipments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).ListShipments(ctx, req.(*ListShipmentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FulfillmentService_ServiceDesc is the grpc.ServiceDesc for FulfillmentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -796,6 +1068,34 @@ var FulfillmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConfirmPutaway",
 			Handler:    _FulfillmentService_ConfirmPutaway_Handler,
+		},
+		{
+			MethodName: "GetOutboundOrder",
+			Handler:    _FulfillmentService_GetOutboundOrder_Handler,
+		},
+		{
+			MethodName: "ListOutboundOrders",
+			Handler:    _FulfillmentService_ListOutboundOrders_Handler,
+		},
+		{
+			MethodName: "ConfirmPick",
+			Handler:    _FulfillmentService_ConfirmPick_Handler,
+		},
+		{
+			MethodName: "PackShipment",
+			Handler:    _FulfillmentService_PackShipment_Handler,
+		},
+		{
+			MethodName: "ShipShipment",
+			Handler:    _FulfillmentService_ShipShipment_Handler,
+		},
+		{
+			MethodName: "GetShipment",
+			Handler:    _FulfillmentService_GetShipment_Handler,
+		},
+		{
+			MethodName: "ListShipments",
+			Handler:    _FulfillmentService_ListShipments_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -146,7 +146,9 @@ func (TaskState) EnumDescriptor() ([]byte, []int) {
 // time (--task-claim-ttl, default 15 minutes); a lapsed task is OPEN again.
 type Task struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. "tasks/{id}": "PUT-{receipt id}-{line}" for a putaway.
+	// Output only. "tasks/{id}": "PUT-{receipt id}-{line}" for a putaway,
+	// "PICK-{outbound order id}-{line}-{n}" for a pick (and "...-R" for the
+	// re-pick of a short one from another bin).
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Output only. What the task asks.
 	Type TaskType `protobuf:"varint,2,opt,name=type,proto3,enum=trueup.fulfillment.v1.TaskType" json:"type,omitempty"`
@@ -194,7 +196,16 @@ type Task struct {
 	Version int64 `protobuf:"varint,22,opt,name=version,proto3" json:"version,omitempty"`
 	// Output only. The partner that owns the document behind it; empty for
 	// an internal one.
-	Partner       string `protobuf:"bytes,23,opt,name=partner,proto3" json:"partner,omitempty"`
+	Partner string `protobuf:"bytes,23,opt,name=partner,proto3" json:"partner,omitempty"`
+	// Output only. A pick's wave: its warehouse and the carrier cut-off it
+	// is for, "{WAREHOUSE}-{YYYYMMDD}-{HHMM}" (UTC).
+	Wave string `protobuf:"bytes,24,opt,name=wave,proto3" json:"wave,omitempty"`
+	// Output only. A pick's outbound order, "outboundOrders/{id}".
+	OutboundOrder string `protobuf:"bytes,25,opt,name=outbound_order,json=outboundOrder,proto3" json:"outbound_order,omitempty"`
+	// Output only. A pick's sales order line.
+	SalesOrderLine int32 `protobuf:"varint,26,opt,name=sales_order_line,json=salesOrderLine,proto3" json:"sales_order_line,omitempty"`
+	// Output only. A pick's inventory allocation, "allocations/{id}".
+	Allocation    string `protobuf:"bytes,27,opt,name=allocation,proto3" json:"allocation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -390,11 +401,39 @@ func (x *Task) GetPartner() string {
 	return ""
 }
 
+func (x *Task) GetWave() string {
+	if x != nil {
+		return x.Wave
+	}
+	return ""
+}
+
+func (x *Task) GetOutboundOrder() string {
+	if x != nil {
+		return x.OutboundOrder
+	}
+	return ""
+}
+
+func (x *Task) GetSalesOrderLine() int32 {
+	if x != nil {
+		return x.SalesOrderLine
+	}
+	return 0
+}
+
+func (x *Task) GetAllocation() string {
+	if x != nil {
+		return x.Allocation
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_task_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_task_proto_rawDesc = "" +
 	"\n" +
-	" trueup/fulfillment/v1/task.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x06\n" +
+	" trueup/fulfillment/v1/task.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcf\a\n" +
 	"\x04Task\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x1f.trueup.fulfillment.v1.TaskTypeR\x04type\x12\x1c\n" +
@@ -423,7 +462,13 @@ const file_trueup_fulfillment_v1_task_proto_rawDesc = "" +
 	"updateTime\x127\n" +
 	"\tdone_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\bdoneTime\x12\x18\n" +
 	"\aversion\x18\x16 \x01(\x03R\aversion\x12\x18\n" +
-	"\apartner\x18\x17 \x01(\tR\apartner*e\n" +
+	"\apartner\x18\x17 \x01(\tR\apartner\x12\x12\n" +
+	"\x04wave\x18\x18 \x01(\tR\x04wave\x12%\n" +
+	"\x0eoutbound_order\x18\x19 \x01(\tR\routboundOrder\x12(\n" +
+	"\x10sales_order_line\x18\x1a \x01(\x05R\x0esalesOrderLine\x12\x1e\n" +
+	"\n" +
+	"allocation\x18\x1b \x01(\tR\n" +
+	"allocation*e\n" +
 	"\bTaskType\x12\x19\n" +
 	"\x15TASK_TYPE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11TASK_TYPE_PUTAWAY\x10\x01\x12\x12\n" +
