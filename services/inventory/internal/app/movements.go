@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -398,83 +399,136 @@ func (s *Service) applyDelta(ctx context.Context, tx Tx, it *inventory.Item, loc
 }
 
 // CountStock records a count: the level becomes the counted quantity and the
-// difference is booked like an adjustment. A count below what is allocated in
-// the location is refused: release or re-allocate first.
+// difference is booked like an adjustment. A count taken at a past time
+// (EffectiveAt) books the difference against what the level held then:
+// stock that moved after the count was taken stays booked on top of it and
+// is not counted twice; a count of a level counted again since is refused
+// (ErrCountSuperseded). A count that would leave less on hand than is
+// allocated in the location is refused: release or re-allocate first.
 func (s *Service) CountStock(ctx context.Context, c Count) (*inventory.Movement, error) {
 	if err := requireRequestID(c.RequestID); err != nil {
 		return nil, err
 	}
 	return storetx.RunCommand(ctx, s.store.InTx, "CountStock", c.RequestID, c, replayMovement(ctx),
 		func(tx Tx) (*inventory.Movement, string, error) {
-			it, err := itemForStock(ctx, tx, c.SKU)
+			m, err := s.count(ctx, tx, c)
 			if err != nil {
-				return nil, "", err
-			}
-			loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, false)
-			if err != nil {
-				return nil, "", err
-			}
-			var v apperr.Violations
-			counted := baseQty(it, c.Counted, "counted_quantity", &v)
-			if counted < 0 {
-				v.Add("counted_quantity.value", "must not be negative")
-			}
-			lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, true, &v)
-			if err != nil {
-				return nil, "", err
-			}
-			code := c.Reason
-			if strings.TrimSpace(code) == "" {
-				code = inventory.CountDifferenceCode
-			}
-			reason, err := reasonFor(ctx, tx, code, "reason_code", &v)
-			if err != nil {
-				return nil, "", err
-			}
-			now := s.stockTime()
-			at := inventory.EffectiveTime(c.EffectiveAt, now, &v)
-			if err := v.Err(); err != nil {
-				return nil, "", err
-			}
-			level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, lot)
-			if err != nil {
-				return nil, "", err
-			}
-			if counted < level.Allocated {
-				return nil, "", inventory.Refuse(inventory.ErrCountBelowAllocated,
-					fmt.Sprintf("counted %s but %s is allocated in %s: release or re-allocate first", counted, level.Allocated, loc.Code),
-					apperr.Violation{Type: inventory.ReasonCountBelowAllocated, Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "allocated " + level.Allocated.String()})
-			}
-			if counted > level.OnHand && loc.Blocked {
-				return nil, "", inventory.Refuse(inventory.ErrLocationBlocked, "location "+loc.Code+" is blocked and takes no stock",
-					apperr.Violation{Type: inventory.ReasonLocationBlocked, Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it after unblocking, or move the stock out"})
-			}
-			if it.Tracking == inventory.TrackingSerial && counted > level.OnHand {
-				var sv apperr.Violations
-				if err := checkSerialIn(ctx, tx, it, lot, counted-level.OnHand, &sv); err != nil {
-					return nil, "", err
-				}
-				if err := sv.Err(); err != nil {
-					return nil, "", apperr.Invalid(apperr.Field("counted_quantity.value", "a serial number is counted as 0 or 1"))
-				}
-			}
-			m := &inventory.Movement{
-				ID: newID(), Type: inventory.MoveCount, SKU: it.SKU, Warehouse: loc.Warehouse,
-				Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Counted.Value), EnteredUoM: enteredUoM(it, c.Counted.UoM),
-				BaseQty: counted - level.OnHand, Counted: &counted, Source: defaultSource(c.Source, inventory.SourceCount, c.RequestID), CreatedAt: now, EffectiveAt: at,
-			}
-			setReason(m, reason)
-			if m.BaseQty > 0 {
-				if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: lot, ExpiryDate: expiry, FirstReceivedAt: m.CreatedAt}); err != nil {
-					return nil, "", err
-				}
-			}
-			if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost, level); err != nil {
-				return nil, "", err
-			}
-			if err := tx.Emit(ctx, inventory.StockCounted{Movement: *m}); err != nil {
 				return nil, "", err
 			}
 			return m, m.ID, nil
 		})
+}
+
+// errPreview rolls a preview's transaction back.
+var errPreview = errors.New("preview: roll back")
+
+// PreviewCount answers what CountStock would book for c (the difference,
+// its value, the counted quantity), or how it would refuse, and books
+// nothing: the count runs in a transaction that is rolled back, and claims
+// no request id.
+func (s *Service) PreviewCount(ctx context.Context, c Count) (*inventory.Movement, error) {
+	var out *inventory.Movement
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		m, err := s.count(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		out = m
+		return errPreview
+	})
+	if errors.Is(err, errPreview) {
+		return out, nil
+	}
+	return nil, err
+}
+
+// count books c in tx (see CountStock).
+func (s *Service) count(ctx context.Context, tx Tx, c Count) (*inventory.Movement, error) {
+	it, err := itemForStock(ctx, tx, c.SKU)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := locationFor(ctx, tx, c.Warehouse, c.Location, false)
+	if err != nil {
+		return nil, err
+	}
+	var v apperr.Violations
+	counted := baseQty(it, c.Counted, "counted_quantity", &v)
+	if counted < 0 {
+		v.Add("counted_quantity.value", "must not be negative")
+	}
+	lot, expiry, err := lotFor(ctx, tx, it, c.Lot, c.ExpiryDate, true, &v)
+	if err != nil {
+		return nil, err
+	}
+	code := c.Reason
+	if strings.TrimSpace(code) == "" {
+		code = inventory.CountDifferenceCode
+	}
+	reason, err := reasonFor(ctx, tx, code, "reason_code", &v)
+	if err != nil {
+		return nil, err
+	}
+	now := s.stockTime()
+	at := inventory.EffectiveTime(c.EffectiveAt, now, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	level, err := tx.LockLevel(ctx, loc.Warehouse, loc.Code, it.SKU, lot)
+	if err != nil {
+		return nil, err
+	}
+	// What the level held when the count was taken; a count of now has
+	// nothing after it.
+	held := level.OnHand
+	if !c.EffectiveAt.IsZero() {
+		since, err := tx.LevelMovementsAfter(ctx, loc.Warehouse, loc.Code, it.SKU, lot, at)
+		if err != nil {
+			return nil, err
+		}
+		var superseded bool
+		if held, superseded = inventory.OnHandAsOf(level.OnHand, loc.Code, since); superseded {
+			return nil, inventory.Refuse(inventory.ErrCountSuperseded,
+				fmt.Sprintf("%s in %s was counted again after %s: that later count settled it", it.SKU, loc.Code, at.Format(time.RFC3339Nano)),
+				apperr.Violation{Type: inventory.ReasonCountSuperseded, Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it again, or drop this count"})
+		}
+	}
+	diff := counted - held
+	after := level.OnHand + diff
+	if after < level.Allocated {
+		return nil, inventory.Refuse(inventory.ErrCountBelowAllocated,
+			fmt.Sprintf("counted %s leaves %s on hand but %s is allocated in %s: release or re-allocate first", counted, after, level.Allocated, loc.Code),
+			apperr.Violation{Type: inventory.ReasonCountBelowAllocated, Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "allocated " + level.Allocated.String()})
+	}
+	if diff > 0 && loc.Blocked {
+		return nil, inventory.Refuse(inventory.ErrLocationBlocked, "location "+loc.Code+" is blocked and takes no stock",
+			apperr.Violation{Type: inventory.ReasonLocationBlocked, Subject: "warehouses/" + loc.Warehouse + "/locations/" + loc.Code, Description: "count it after unblocking, or move the stock out"})
+	}
+	if it.Tracking == inventory.TrackingSerial && diff > 0 {
+		var sv apperr.Violations
+		if err := checkSerialIn(ctx, tx, it, lot, diff, &sv); err != nil {
+			return nil, err
+		}
+		if err := sv.Err(); err != nil {
+			return nil, apperr.Invalid(apperr.Field("counted_quantity.value", "a serial number is counted as 0 or 1"))
+		}
+	}
+	m := &inventory.Movement{
+		ID: newID(), Type: inventory.MoveCount, SKU: it.SKU, Warehouse: loc.Warehouse,
+		Lot: lot, ExpiryDate: expiry, EnteredQty: strings.TrimSpace(c.Counted.Value), EnteredUoM: enteredUoM(it, c.Counted.UoM),
+		BaseQty: diff, Counted: &counted, Source: defaultSource(c.Source, inventory.SourceCount, c.RequestID), CreatedAt: now, EffectiveAt: at,
+	}
+	setReason(m, reason)
+	if m.BaseQty > 0 {
+		if err := tx.EnsureLot(ctx, &inventory.Lot{SKU: it.SKU, Lot: lot, ExpiryDate: expiry, FirstReceivedAt: m.CreatedAt}); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.applyDelta(ctx, tx, it, loc, m, c.Cost, level); err != nil {
+		return nil, err
+	}
+	if err := tx.Emit(ctx, inventory.StockCounted{Movement: *m}); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -109,6 +109,10 @@ type StockTx interface {
 	EnsureLot(ctx context.Context, l *inventory.Lot) error
 	// LockLevel returns the level (zero on hand if there is none yet), locked.
 	LockLevel(ctx context.Context, warehouse, location, sku, lot string) (*inventory.Level, error)
+	// LevelMovementsAfter returns the movements of one level (warehouse,
+	// location, sku, lot) that happened after at (by effective time), in
+	// journal order: what a count taken at at did not see.
+	LevelMovementsAfter(ctx context.Context, warehouse, location, sku, lot string, at time.Time) ([]*inventory.Movement, error)
 	// AddToLevel changes a level by deltas, creating it if needed.
 	AddToLevel(ctx context.Context, warehouse, location, sku, lot string, onHand, allocated inventory.Qty, receivedAt time.Time) error
 	// LockCandidates returns the levels of sku in warehouse with stock available

@@ -95,7 +95,7 @@ func (s *Server) AdjustStock(ctx context.Context, req *inventoryv1.AdjustStockRe
 	return protoconv.MovementToProto(m), nil
 }
 
-// CountStock records a count.
+// CountStock records a count, or with validate_only answers what it would book.
 func (s *Server) CountStock(ctx context.Context, req *inventoryv1.CountStockRequest) (*inventoryv1.Movement, error) {
 	var n names
 	sku := n.item("item", req.GetItem())
@@ -109,7 +109,11 @@ func (s *Server) CountStock(ctx context.Context, req *inventoryv1.CountStockRequ
 	if err := n.err(c.Check); err != nil {
 		return nil, err
 	}
-	m, err := s.app.CountStock(ctx, c)
+	count := s.app.CountStock
+	if req.GetValidateOnly() {
+		count = s.app.PreviewCount
+	}
+	m, err := count(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ const (
 	ReasonStockLimit              = "STOCK_LIMIT"
 	ReasonMovementTooLarge        = "MOVEMENT_TOO_LARGE"
 	ReasonCountBelowAllocated     = "COUNT_BELOW_ALLOCATED"
+	ReasonCountSuperseded         = "COUNT_SUPERSEDED"
 	ReasonLocationBlocked         = "LOCATION_BLOCKED"
 	ReasonItemBlocked             = "ITEM_BLOCKED"
 	ReasonSerialInStock           = "SERIAL_IN_STOCK"
@@ -48,6 +49,9 @@ var (
 	ErrMovementTooLarge = sentinel(apperr.KindInvalidArgument, ReasonMovementTooLarge)
 	// ErrCountBelowAllocated: a count under what is allocated in the location.
 	ErrCountBelowAllocated = sentinel(apperr.KindFailedPrecondition, ReasonCountBelowAllocated)
+	// ErrCountSuperseded: a count taken at a time after which the level was
+	// counted again (a later count already set it).
+	ErrCountSuperseded = sentinel(apperr.KindFailedPrecondition, ReasonCountSuperseded)
 	// ErrLocationBlocked: stock coming into a blocked location.
 	ErrLocationBlocked = sentinel(apperr.KindFailedPrecondition, ReasonLocationBlocked)
 	// ErrItemBlocked: stock of a blocked item moving.

@@ -122,6 +122,17 @@ func (t *tx) LockLevel(ctx context.Context, warehouse, location, sku, lot string
 	return levels[0], nil
 }
 
+// LevelMovementsAfter reads the movements of a level effective after at.
+// No movement is effective more than inventory.MaxClockSkew after it was
+// recorded, so the record-time bound lets movements_by_time (warehouse,
+// sku, created_at) find them without reading the item's whole history.
+func (t *tx) LevelMovementsAfter(ctx context.Context, warehouse, location, sku, lot string, at time.Time) ([]*inventory.Movement, error) {
+	return t.movements(ctx, `SELECT `+movementColumns+` FROM movements
+		WHERE warehouse = $1 AND sku = $2 AND created_at > $3 AND effective_at > $4 AND lot = $5
+		AND (from_location = $6 OR to_location = $6) ORDER BY seq`,
+		warehouse, sku, micros(at.Add(-inventory.MaxClockSkew)), micros(at), lot, location)
+}
+
 func (t *tx) AddToLevel(ctx context.Context, warehouse, location, sku, lot string, onHand, allocated inventory.Qty, receivedAt time.Time) error {
 	// Update first: the CHECK constraints see the row as it ends up. An upsert
 	// would check the row it proposes to insert (allocated without on hand) and fail.

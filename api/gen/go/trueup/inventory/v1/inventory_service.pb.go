@@ -1752,8 +1752,14 @@ type CountStockRequest struct {
 	// Why the stock differs: an active reason code; empty means
 	// "COUNT_DIFFERENCE".
 	ReasonCode string `protobuf:"bytes,9,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
-	// When the count was taken; empty means now. Not in the future.
+	// When the count was taken; empty means now. Not in the future. The
+	// difference booked is counted minus what the location held at this
+	// time: movements that happened after it (by their effective time) stay
+	// booked as they are.
 	EffectiveTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=effective_time,json=effectiveTime,proto3" json:"effective_time,omitempty"`
+	// Only check the count and answer the movement it would book (its
+	// difference and value), booking nothing and claiming no request id.
+	ValidateOnly  bool `protobuf:"varint,11,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1856,6 +1862,13 @@ func (x *CountStockRequest) GetEffectiveTime() *timestamppb.Timestamp {
 		return x.EffectiveTime
 	}
 	return nil
+}
+
+func (x *CountStockRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
 }
 
 // Request to list stock levels.
@@ -3791,7 +3804,7 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\x06source\x18\b \x01(\v2#.trueup.inventory.v1.SourceDocumentR\x06source\x12:\n" +
 	"\tunit_cost\x18\t \x01(\v2\x1d.trueup.inventory.v1.UnitCostR\bunitCost\x12A\n" +
 	"\x0eeffective_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xb7\x03\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xdc\x03\n" +
 	"\x11CountStockRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x12\n" +
@@ -3806,7 +3819,8 @@ const file_trueup_inventory_v1_inventory_service_proto_rawDesc = "" +
 	"\vreason_code\x18\t \x01(\tR\n" +
 	"reasonCode\x12A\n" +
 	"\x0eeffective_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\"\xbf\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\reffectiveTime\x12#\n" +
+	"\rvalidate_only\x18\v \x01(\bR\fvalidateOnly\"\xbf\x01\n" +
 	"\x10ListStockRequest\x12\x1c\n" +
 	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +

@@ -147,7 +147,12 @@ type InventoryServiceClient interface {
 	// the current cost.
 	AdjustStock(ctx context.Context, in *AdjustStockRequest, opts ...grpc.CallOption) (*Movement, error)
 	// Records a count: the stock becomes the counted quantity and the
-	// difference is booked like an adjustment.
+	// difference is booked like an adjustment. A count taken at a past
+	// effective_time books the difference against what the location held at
+	// that time, so stock moved since is not counted twice; a level counted
+	// again after that time refuses it with FAILED_PRECONDITION
+	// (COUNT_SUPERSEDED). validate_only answers the movement it would book
+	// without booking it.
 	CountStock(ctx context.Context, in *CountStockRequest, opts ...grpc.CallOption) (*Movement, error)
 	// Lists stock levels of a warehouse by location, item and lot.
 	ListStock(ctx context.Context, in *ListStockRequest, opts ...grpc.CallOption) (*ListStockResponse, error)
@@ -694,7 +699,12 @@ type InventoryServiceServer interface {
 	// the current cost.
 	AdjustStock(context.Context, *AdjustStockRequest) (*Movement, error)
 	// Records a count: the stock becomes the counted quantity and the
-	// difference is booked like an adjustment.
+	// difference is booked like an adjustment. A count taken at a past
+	// effective_time books the difference against what the location held at
+	// that time, so stock moved since is not counted twice; a level counted
+	// again after that time refuses it with FAILED_PRECONDITION
+	// (COUNT_SUPERSEDED). validate_only answers the movement it would book
+	// without booking it.
 	CountStock(context.Context, *CountStockRequest) (*Movement, error)
 	// Lists stock levels of a warehouse by location, item and lot.
 	ListStock(context.Context, *ListStockRequest) (*ListStockResponse, error)
