@@ -247,4 +247,19 @@ func TestReceivingAgainstAPurchaseOrder(t *testing.T) {
 		}
 		return open == 3125+2000
 	})
+
+	// A shipping notice for goods on no order: its lot fills in a scan
+	// without one, and the goods book at the notice's cost.
+	asn, err := ful.CreateExpectedReceipt(ctx, &fulfillmentv1.CreateExpectedReceiptRequest{RequestId: "rcv-asn", Warehouse: "MAIN",
+		Reference: "ACME-ASN-9", ExpectedDate: "2026-12-10", CartonCount: 2, Lines: []*fulfillmentv1.ShippingNoticeLine{{
+			Item: "COFFEE-BEANS", Quantity: &typev1.Quantity{Value: "1", Uom: "CS"}, Lot: "L2701", ExpiryDate: "2027-12-31",
+			UnitCost: &fulfillmentv1.ReceivedUnitCost{Amount: "9.00", CurrencyCode: "USD", Uom: "KG"}}}})
+	if err != nil || asn.GetCartonCount() != 2 || asn.GetLines()[0].GetLot() != "L2701" || asn.GetLines()[0].GetBaseQuantity() != "6" {
+		t.Fatalf("notice = %v, %v", asn, err)
+	}
+	got, err := ful.RecordReceiptLine(ctx, &fulfillmentv1.RecordReceiptLineRequest{RequestId: "rcv-asn-1", Receipt: asn.GetName(), Item: "COFFEE-BEANS",
+		Quantity: &typev1.Quantity{Value: "24", Uom: "BAG"}, Condition: fulfillmentv1.Condition_CONDITION_GOOD, Location: "RCV-01"})
+	if err != nil || got.GetLine().GetLot() != "L2701" || got.GetLine().GetState() != fulfillmentv1.ReceivedLineState_RECEIVED_LINE_STATE_BOOKED || len(got.GetDiscrepancies()) != 0 {
+		t.Fatalf("scan against the notice = %v, %v", got, err)
+	}
 }

@@ -50,7 +50,8 @@ type ExpectedReceipt struct {
 	Warehouse     string
 	Partner       string
 	Blind         bool
-	Reference     string // a blind receipt's delivery note or carrier reference
+	Reference     string // a blind receipt's or notice's delivery note or carrier reference
+	Cartons       int    // how many cartons a shipping notice announced
 	Currency      string // the purchase order's; "" for a blind receipt
 	TolerancePct  string // the order's over-receipt tolerance, percent; "" is 0
 	State         ReceiptState
@@ -72,8 +73,10 @@ type ExpectedLine struct {
 	BaseQty      string // exact decimal in BaseUoM
 	BaseUoM      string
 	ExpectedDate string // "YYYY-MM-DD" or ""
-	UnitPrice    string // per UoM, in the receipt's currency, as the order gave it
+	UnitPrice    string // per PriceUoM, in the receipt's currency, as the order gave it
+	PriceUoM     string // the unit UnitPrice is for; "" is UoM
 	TolerancePct string // the line's over-receipt tolerance; "" takes the order's
+	Lot, Expiry  string // the lot a shipping notice announced, if any
 	// ReceivedQty and DamagedQty are what was received against the line
 	// (damaged included), in base units.
 	ReceivedQty qty.Qty
@@ -91,6 +94,24 @@ type ReleasedOrder struct {
 	ID, Supplier, Partner  string
 	Currency, TolerancePct string
 	Lines                  []ReleasedLine
+}
+
+// document names what a receipt expects against, for messages.
+func (r *ExpectedReceipt) document() string {
+	switch {
+	case r.PurchaseOrder != "":
+		return "purchase order " + r.PurchaseOrder
+	case r.Blind:
+		return "blind receipt " + r.ID
+	}
+	return "shipping notice " + r.ID
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // ReceiptID is the expected receipt of an order at a warehouse: derived, so

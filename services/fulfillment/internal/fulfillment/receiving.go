@@ -375,11 +375,18 @@ func (r *ExpectedReceipt) PlanLine(s Scan, it ItemFacts, places Places, today st
 		flag(DiscrepancyUoMNotConvertible, 0, 0, fmt.Sprintf("%s %s of item %s does not convert exactly to %s (known units: %s)",
 			l.Quantity, l.UoM, it.SKU, it.BaseUoM, knownUnits(it)))
 	}
+	// A notice that names the line's lot fills in a scan without one.
+	if el != nil && lot == "" && el.Lot != "" && it.LotTracked {
+		lot, l.Lot = el.Lot, el.Lot
+		if s.Expiry == "" {
+			s.Expiry, l.Expiry = el.Expiry, el.Expiry
+		}
+	}
 	if el != nil {
 		l.POLine = el.POLine
 	} else if !r.Blind {
 		quarantine = true
-		flag(DiscrepancyUnexpectedItem, 0, l.BaseQty, fmt.Sprintf("item %s is not on purchase order %s", it.SKU, r.PurchaseOrder))
+		flag(DiscrepancyUnexpectedItem, 0, l.BaseQty, fmt.Sprintf("item %s is not on %s", it.SKU, r.document()))
 	}
 	if it.LotTracked && lot == "" {
 		held = true
@@ -399,7 +406,7 @@ func (r *ExpectedReceipt) PlanLine(s Scan, it ItemFacts, places Places, today st
 	// The cost: the order's price, else what the scan gives.
 	switch {
 	case el != nil && el.UnitPrice != "":
-		l.UnitCost = UnitCost{Amount: el.UnitPrice, Currency: r.Currency, UoM: el.UoM}
+		l.UnitCost = UnitCost{Amount: el.UnitPrice, Currency: r.Currency, UoM: or(el.PriceUoM, el.UoM)}
 	case !s.UnitCost.IsZero():
 		l.UnitCost = s.UnitCost
 		l.UnitCost.Currency = strings.ToUpper(strings.TrimSpace(l.UnitCost.Currency))
@@ -474,7 +481,7 @@ func knownUnits(it ItemFacts) string {
 func (l *ReceivedLine) booking(r *ExpectedReceipt) *Booking {
 	b := &Booking{SKU: l.SKU, Location: l.Location, Quantity: l.Quantity, UoM: l.UoM, Lot: l.Lot,
 		Expiry: l.Expiry, Cost: l.UnitCost}
-	if l.POLine != 0 {
+	if l.POLine != 0 && r.PurchaseOrder != "" {
 		b.PurchaseOrder, b.POLine = r.PurchaseOrder, l.POLine
 	} else {
 		b.Receipt, b.ReceiptLine = r.ID, l.Number

@@ -260,3 +260,26 @@ func (s *Server) ResolveReceiptDiscrepancy(ctx context.Context, req *fulfillment
 	}
 	return protoconv.DiscrepancyToProto(*d, ""), nil
 }
+
+// CreateExpectedReceipt records a shipping notice.
+func (s *Server) CreateExpectedReceipt(ctx context.Context, req *fulfillmentv1.CreateExpectedReceiptRequest) (*fulfillmentv1.ExpectedReceipt, error) {
+	in := app.NoticeInput{Warehouse: req.GetWarehouse(), Supplier: req.GetSupplier(), Reference: req.GetReference(),
+		ExpectedDate: req.GetExpectedDate(), Cartons: int(req.GetCartonCount())}
+	if n := req.GetPurchaseOrder(); n != "" {
+		ids, err := resname.Parse("purchase_order", n, "purchaseOrders/*")
+		if err != nil {
+			return nil, err
+		}
+		in.PurchaseOrder = ids[0]
+	}
+	for _, l := range req.GetLines() {
+		in.Lines = append(in.Lines, app.NoticeLineInput{POLine: int(l.GetPurchaseOrderLine()), Item: l.GetItem(),
+			Quantity: l.GetQuantity().GetValue(), UoM: l.GetQuantity().GetUom(), Lot: l.GetLot(), Expiry: l.GetExpiryDate(),
+			UnitCost: protoconv.UnitCostFromProto(l.GetUnitCost())})
+	}
+	r, err := s.app.CreateExpectedReceipt(ctx, req.GetRequestId(), in)
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.ExpectedReceiptToProto(r), nil
+}

@@ -58,6 +58,7 @@ func ExpectedReceiptToProto(r *fulfillment.ExpectedReceipt) *fulfillmentv1.Expec
 		UpdateTime:                  optionalTime(r.UpdatedAt),
 		CloseTime:                   optionalTime(r.ClosedAt),
 		OpenDiscrepancyCount:        int32(r.Totals().OpenDiscrepancies),
+		CartonCount:                 int32(r.Cartons),
 	}
 	if r.PurchaseOrder != "" {
 		out.PurchaseOrder = "purchaseOrders/" + r.PurchaseOrder
@@ -69,7 +70,8 @@ func ExpectedReceiptToProto(r *fulfillment.ExpectedReceipt) *fulfillmentv1.Expec
 		out.Lines = append(out.Lines, &fulfillmentv1.ExpectedReceiptLine{PurchaseOrderLine: int32(l.POLine), Item: l.SKU,
 			Quantity: &typev1.Quantity{Value: l.Quantity, Uom: l.UoM}, BaseQuantity: l.BaseQty, BaseUom: l.BaseUoM, ExpectedDate: l.ExpectedDate,
 			UnitPrice: l.UnitPrice, OverReceiptTolerancePercent: l.TolerancePct,
-			ReceivedBaseQuantity: l.ReceivedQty.String(), DamagedBaseQuantity: l.DamagedQty.String()})
+			ReceivedBaseQuantity: l.ReceivedQty.String(), DamagedBaseQuantity: l.DamagedQty.String(),
+			Lot: l.Lot, ExpiryDate: l.Expiry, UnitPriceUom: l.PriceUoM})
 	}
 	for _, l := range r.Received {
 		out.ReceivedLines = append(out.ReceivedLines, ReceivedLineToProto(r, l))

@@ -31,11 +31,11 @@ func (s *Store) InInboxBatch(ctx context.Context, consumer string, batch []app.D
 // id exists (the same release delivered again), and reports whether it did.
 func (t *tx) InsertExpectedReceipt(ctx context.Context, r *fulfillment.ExpectedReceipt) (bool, error) {
 	res, err := t.Tx.ExecContext(ctx, `INSERT INTO expected_receipts (id, purchase_order_id, supplier_code, warehouse,
-		partner, state, expected_date, created_at, version, blind, reference, currency, tolerance_pct, updated_at, closed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		partner, state, expected_date, created_at, version, blind, reference, currency, tolerance_pct, updated_at, closed_at, cartons)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT DO NOTHING`,
 		r.ID, r.PurchaseOrder, r.Supplier, r.Warehouse, r.Partner, r.State.String(), r.ExpectedDate(), r.CreatedAt.UnixMicro(), r.Version,
-		r.Blind, r.Reference, r.Currency, r.TolerancePct, r.UpdatedAt.UnixMicro(), micros(r.ClosedAt))
+		r.Blind, r.Reference, r.Currency, r.TolerancePct, r.UpdatedAt.UnixMicro(), micros(r.ClosedAt), r.Cartons)
 	if err != nil {
 		return false, fmt.Errorf("insert expected receipt %s: %w", r.ID, err)
 	}
@@ -44,10 +44,10 @@ func (t *tx) InsertExpectedReceipt(ctx context.Context, r *fulfillment.ExpectedR
 	}
 	for _, l := range r.Lines {
 		_, err := t.Tx.ExecContext(ctx, `INSERT INTO expected_receipt_lines (receipt_id, po_line, sku, quantity, uom,
-			base_qty, base_uom, expected_date, unit_price, tolerance_pct, received_qty, damaged_qty)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			base_qty, base_uom, expected_date, unit_price, tolerance_pct, received_qty, damaged_qty, price_uom, lot, expiry)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			r.ID, l.POLine, l.SKU, l.Quantity, l.UoM, l.BaseQty, l.BaseUoM, l.ExpectedDate, l.UnitPrice, l.TolerancePct,
-			int64(l.ReceivedQty), int64(l.DamagedQty))
+			int64(l.ReceivedQty), int64(l.DamagedQty), l.PriceUoM, l.Lot, l.Expiry)
 		if err != nil {
 			return false, fmt.Errorf("insert expected receipt %s line %d: %w", r.ID, l.POLine, err)
 		}
@@ -136,7 +136,7 @@ func micros(t time.Time) int64 {
 }
 
 const receiptColumns = `id, purchase_order_id, supplier_code, warehouse, partner, state, created_at, version,
-	blind, reference, currency, tolerance_pct, updated_at, closed_at`
+	blind, reference, currency, tolerance_pct, updated_at, closed_at, cartons`
 
 func (r reader) GetExpectedReceipt(ctx context.Context, id string) (*fulfillment.ExpectedReceipt, error) {
 	rs, err := r.expectedReceipts(ctx, `SELECT `+receiptColumns+` FROM expected_receipts WHERE id = $1`, id)
@@ -185,7 +185,7 @@ func (r reader) expectedReceipts(ctx context.Context, query string, args ...any)
 		var state string
 		var created, updated, closed int64
 		if err := rows.Scan(&er.ID, &er.PurchaseOrder, &er.Supplier, &er.Warehouse, &er.Partner, &state, &created, &er.Version,
-			&er.Blind, &er.Reference, &er.Currency, &er.TolerancePct, &updated, &closed); err != nil {
+			&er.Blind, &er.Reference, &er.Currency, &er.TolerancePct, &updated, &closed, &er.Cartons); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan expected receipt: %w", err)
 		}
@@ -222,7 +222,7 @@ func (r reader) expectedReceipts(ctx context.Context, query string, args ...any)
 
 func (r reader) receiptLines(ctx context.Context, er *fulfillment.ExpectedReceipt) error {
 	rows, err := r.q.QueryContext(ctx, `SELECT po_line, sku, quantity, uom, base_qty, base_uom, expected_date,
-		unit_price, tolerance_pct, received_qty, damaged_qty
+		unit_price, tolerance_pct, received_qty, damaged_qty, price_uom, lot, expiry
 		FROM expected_receipt_lines WHERE receipt_id = $1 ORDER BY po_line`, er.ID)
 	if err != nil {
 		return fmt.Errorf("query expected receipt %s lines: %w", er.ID, err)
@@ -232,7 +232,7 @@ func (r reader) receiptLines(ctx context.Context, er *fulfillment.ExpectedReceip
 		var l fulfillment.ExpectedLine
 		var received, damaged int64
 		if err := rows.Scan(&l.POLine, &l.SKU, &l.Quantity, &l.UoM, &l.BaseQty, &l.BaseUoM, &l.ExpectedDate,
-			&l.UnitPrice, &l.TolerancePct, &received, &damaged); err != nil {
+			&l.UnitPrice, &l.TolerancePct, &received, &damaged, &l.PriceUoM, &l.Lot, &l.Expiry); err != nil {
 			return fmt.Errorf("scan expected receipt %s line: %w", er.ID, err)
 		}
 		l.ReceivedQty, l.DamagedQty = qty.Qty(received), qty.Qty(damaged)

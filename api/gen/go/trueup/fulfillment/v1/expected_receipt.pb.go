@@ -384,13 +384,17 @@ func (ExpectedReceiptState) EnumDescriptor() ([]byte, []int) {
 	return file_trueup_fulfillment_v1_expected_receipt_proto_rawDescGZIP(), []int{5}
 }
 
-// What a warehouse expects to receive (an advance shipping notice): opened
-// when orders releases a purchase order, one per order and warehouse its
-// lines name, exactly once however often the release is delivered.
+// What a warehouse expects to receive: opened when orders releases a
+// purchase order, one per order and warehouse its lines name, exactly once
+// however often the release is delivered; or by a shipping notice
+// (CreateExpectedReceipt), or for goods that came unannounced
+// (CreateBlindReceipt).
 type ExpectedReceipt struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only. The resource name, "expectedReceipts/{id}"; the id is the
-	// purchase order's id and the warehouse code, "{purchase order id}-{WAREHOUSE}".
+	// Output only. The resource name, "expectedReceipts/{id}": for a
+	// released purchase order its id and the warehouse code,
+	// "{purchase order id}-{WAREHOUSE}"; "ASN-..." for a shipping notice,
+	// "BLIND-..." for a blind receipt.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Output only. The purchase order expected, "purchaseOrders/{id}".
 	PurchaseOrder string `protobuf:"bytes,2,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
@@ -434,8 +438,10 @@ type ExpectedReceipt struct {
 	CloseTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	// Output only. The discrepancies still open.
 	OpenDiscrepancyCount int32 `protobuf:"varint,18,opt,name=open_discrepancy_count,json=openDiscrepancyCount,proto3" json:"open_discrepancy_count,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Output only. How many cartons a shipping notice announced.
+	CartonCount   int32 `protobuf:"varint,19,opt,name=carton_count,json=cartonCount,proto3" json:"carton_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExpectedReceipt) Reset() {
@@ -594,6 +600,13 @@ func (x *ExpectedReceipt) GetOpenDiscrepancyCount() int32 {
 	return 0
 }
 
+func (x *ExpectedReceipt) GetCartonCount() int32 {
+	if x != nil {
+		return x.CartonCount
+	}
+	return 0
+}
+
 // One line expected.
 type ExpectedReceiptLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -620,8 +633,14 @@ type ExpectedReceiptLine struct {
 	ReceivedBaseQuantity string `protobuf:"bytes,9,opt,name=received_base_quantity,json=receivedBaseQuantity,proto3" json:"received_base_quantity,omitempty"`
 	// Output only. What of it arrived damaged (and went to quarantine).
 	DamagedBaseQuantity string `protobuf:"bytes,10,opt,name=damaged_base_quantity,json=damagedBaseQuantity,proto3" json:"damaged_base_quantity,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Output only. The lot a shipping notice announced for the line.
+	Lot string `protobuf:"bytes,11,opt,name=lot,proto3" json:"lot,omitempty"`
+	// Output only. That lot's expiry date, "YYYY-MM-DD".
+	ExpiryDate string `protobuf:"bytes,12,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// Output only. The unit unit_price is for; empty is quantity.uom.
+	UnitPriceUom  string `protobuf:"bytes,13,opt,name=unit_price_uom,json=unitPriceUom,proto3" json:"unit_price_uom,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExpectedReceiptLine) Reset() {
@@ -720,6 +739,27 @@ func (x *ExpectedReceiptLine) GetReceivedBaseQuantity() string {
 func (x *ExpectedReceiptLine) GetDamagedBaseQuantity() string {
 	if x != nil {
 		return x.DamagedBaseQuantity
+	}
+	return ""
+}
+
+func (x *ExpectedReceiptLine) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ExpectedReceiptLine) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+func (x *ExpectedReceiptLine) GetUnitPriceUom() string {
+	if x != nil {
+		return x.UnitPriceUom
 	}
 	return ""
 }
@@ -1158,7 +1198,7 @@ var File_trueup_fulfillment_v1_expected_receipt_proto protoreflect.FileDescripto
 
 const file_trueup_fulfillment_v1_expected_receipt_proto_rawDesc = "" +
 	"\n" +
-	",trueup/fulfillment/v1/expected_receipt.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xb9\x06\n" +
+	",trueup/fulfillment/v1/expected_receipt.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xdc\x06\n" +
 	"\x0fExpectedReceipt\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
 	"\x0epurchase_order\x18\x02 \x01(\tR\rpurchaseOrder\x12\x1a\n" +
@@ -1181,7 +1221,8 @@ const file_trueup_fulfillment_v1_expected_receipt_proto_rawDesc = "" +
 	"updateTime\x129\n" +
 	"\n" +
 	"close_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x124\n" +
-	"\x16open_discrepancy_count\x18\x12 \x01(\x05R\x14openDiscrepancyCount\"\xc2\x03\n" +
+	"\x16open_discrepancy_count\x18\x12 \x01(\x05R\x14openDiscrepancyCount\x12!\n" +
+	"\fcarton_count\x18\x13 \x01(\x05R\vcartonCount\"\x9b\x04\n" +
 	"\x13ExpectedReceiptLine\x12.\n" +
 	"\x13purchase_order_line\x18\x01 \x01(\x05R\x11purchaseOrderLine\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x124\n" +
@@ -1194,7 +1235,11 @@ const file_trueup_fulfillment_v1_expected_receipt_proto_rawDesc = "" +
 	"\x1eover_receipt_tolerance_percent\x18\b \x01(\tR\x1boverReceiptTolerancePercent\x124\n" +
 	"\x16received_base_quantity\x18\t \x01(\tR\x14receivedBaseQuantity\x122\n" +
 	"\x15damaged_base_quantity\x18\n" +
-	" \x01(\tR\x13damagedBaseQuantity\"\x80\x05\n" +
+	" \x01(\tR\x13damagedBaseQuantity\x12\x10\n" +
+	"\x03lot\x18\v \x01(\tR\x03lot\x12\x1f\n" +
+	"\vexpiry_date\x18\f \x01(\tR\n" +
+	"expiryDate\x12$\n" +
+	"\x0eunit_price_uom\x18\r \x01(\tR\funitPriceUom\"\x80\x05\n" +
 	"\fReceivedLine\x12\x1f\n" +
 	"\vline_number\x18\x01 \x01(\x05R\n" +
 	"lineNumber\x12.\n" +

@@ -2171,6 +2171,211 @@ func (x *ListShipmentsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// The request to record a shipping notice.
+type CreateExpectedReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Makes the call safe to retry (at most 200 characters). Required: the
+	// receipt's id is derived from it.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The warehouse code the goods are sent to. Required.
+	Warehouse string `protobuf:"bytes,2,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The purchase order the goods are for, "purchaseOrders/{id}"; empty for
+	// goods on no order.
+	PurchaseOrder string `protobuf:"bytes,3,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	// The supplier sending them, "suppliers/{code}" or the code.
+	Supplier string `protobuf:"bytes,4,opt,name=supplier,proto3" json:"supplier,omitempty"`
+	// The notice's own reference (the sender's ASN number), at most 200
+	// characters.
+	Reference string `protobuf:"bytes,5,opt,name=reference,proto3" json:"reference,omitempty"`
+	// When the goods are expected, "YYYY-MM-DD".
+	ExpectedDate string `protobuf:"bytes,6,opt,name=expected_date,json=expectedDate,proto3" json:"expected_date,omitempty"`
+	// How many cartons are on the way.
+	CartonCount int32 `protobuf:"varint,7,opt,name=carton_count,json=cartonCount,proto3" json:"carton_count,omitempty"`
+	// What is on the way. At least one.
+	Lines         []*ShippingNoticeLine `protobuf:"bytes,8,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateExpectedReceiptRequest) Reset() {
+	*x = CreateExpectedReceiptRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateExpectedReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateExpectedReceiptRequest) ProtoMessage() {}
+
+func (x *CreateExpectedReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateExpectedReceiptRequest.ProtoReflect.Descriptor instead.
+func (*CreateExpectedReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CreateExpectedReceiptRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CreateExpectedReceiptRequest) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *CreateExpectedReceiptRequest) GetPurchaseOrder() string {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return ""
+}
+
+func (x *CreateExpectedReceiptRequest) GetSupplier() string {
+	if x != nil {
+		return x.Supplier
+	}
+	return ""
+}
+
+func (x *CreateExpectedReceiptRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *CreateExpectedReceiptRequest) GetExpectedDate() string {
+	if x != nil {
+		return x.ExpectedDate
+	}
+	return ""
+}
+
+func (x *CreateExpectedReceiptRequest) GetCartonCount() int32 {
+	if x != nil {
+		return x.CartonCount
+	}
+	return 0
+}
+
+func (x *CreateExpectedReceiptRequest) GetLines() []*ShippingNoticeLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+// One line of a shipping notice.
+type ShippingNoticeLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The purchase order line, when the notice names an order.
+	PurchaseOrderLine int32 `protobuf:"varint,1,opt,name=purchase_order_line,json=purchaseOrderLine,proto3" json:"purchase_order_line,omitempty"`
+	// The item: any code it is known by (SKU, barcode, ERP or WMS code, the
+	// supplier's part number).
+	Item string `protobuf:"bytes,2,opt,name=item,proto3" json:"item,omitempty"`
+	// How much, in any unit the item knows.
+	Quantity *v1.Quantity `protobuf:"bytes,3,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// The lot, for lot-tracked items.
+	Lot string `protobuf:"bytes,4,opt,name=lot,proto3" json:"lot,omitempty"`
+	// The lot's expiry date, "YYYY-MM-DD".
+	ExpiryDate string `protobuf:"bytes,5,opt,name=expiry_date,json=expiryDate,proto3" json:"expiry_date,omitempty"`
+	// What one unit costs, for goods on no order: receipts are booked at it.
+	// Ignored when the notice names a purchase order.
+	UnitCost      *ReceivedUnitCost `protobuf:"bytes,6,opt,name=unit_cost,json=unitCost,proto3" json:"unit_cost,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShippingNoticeLine) Reset() {
+	*x = ShippingNoticeLine{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShippingNoticeLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShippingNoticeLine) ProtoMessage() {}
+
+func (x *ShippingNoticeLine) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShippingNoticeLine.ProtoReflect.Descriptor instead.
+func (*ShippingNoticeLine) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ShippingNoticeLine) GetPurchaseOrderLine() int32 {
+	if x != nil {
+		return x.PurchaseOrderLine
+	}
+	return 0
+}
+
+func (x *ShippingNoticeLine) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ShippingNoticeLine) GetQuantity() *v1.Quantity {
+	if x != nil {
+		return x.Quantity
+	}
+	return nil
+}
+
+func (x *ShippingNoticeLine) GetLot() string {
+	if x != nil {
+		return x.Lot
+	}
+	return ""
+}
+
+func (x *ShippingNoticeLine) GetExpiryDate() string {
+	if x != nil {
+		return x.ExpiryDate
+	}
+	return ""
+}
+
+func (x *ShippingNoticeLine) GetUnitCost() *ReceivedUnitCost {
+	if x != nil {
+		return x.UnitCost
+	}
+	return nil
+}
+
 var File_trueup_fulfillment_v1_fulfillment_service_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
@@ -2328,7 +2533,25 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\x0eoutbound_order\x18\x03 \x01(\tR\routboundOrder\"~\n" +
 	"\x15ListShipmentsResponse\x12=\n" +
 	"\tshipments\x18\x01 \x03(\v2\x1f.trueup.fulfillment.v1.ShipmentR\tshipments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xc5\x19\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc5\x02\n" +
+	"\x1cCreateExpectedReceiptRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1c\n" +
+	"\twarehouse\x18\x02 \x01(\tR\twarehouse\x12%\n" +
+	"\x0epurchase_order\x18\x03 \x01(\tR\rpurchaseOrder\x12\x1a\n" +
+	"\bsupplier\x18\x04 \x01(\tR\bsupplier\x12\x1c\n" +
+	"\treference\x18\x05 \x01(\tR\treference\x12#\n" +
+	"\rexpected_date\x18\x06 \x01(\tR\fexpectedDate\x12!\n" +
+	"\fcarton_count\x18\a \x01(\x05R\vcartonCount\x12?\n" +
+	"\x05lines\x18\b \x03(\v2).trueup.fulfillment.v1.ShippingNoticeLineR\x05lines\"\x87\x02\n" +
+	"\x12ShippingNoticeLine\x12.\n" +
+	"\x13purchase_order_line\x18\x01 \x01(\x05R\x11purchaseOrderLine\x12\x12\n" +
+	"\x04item\x18\x02 \x01(\tR\x04item\x124\n" +
+	"\bquantity\x18\x03 \x01(\v2\x18.trueup.type.v1.QuantityR\bquantity\x12\x10\n" +
+	"\x03lot\x18\x04 \x01(\tR\x03lot\x12\x1f\n" +
+	"\vexpiry_date\x18\x05 \x01(\tR\n" +
+	"expiryDate\x12D\n" +
+	"\tunit_cost\x18\x06 \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost2\xdd\x1a\n" +
 	"\x12FulfillmentService\x12{\n" +
 	"\rCreateCarrier\x12+.trueup.fulfillment.v1.CreateCarrierRequest\x1a\x1e.trueup.fulfillment.v1.Carrier\"\x1d\x82\xd3\xe4\x93\x02\x17:\acarrier\"\f/v1/carriers\x12u\n" +
 	"\n" +
@@ -2336,6 +2559,7 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\fListCarriers\x12*.trueup.fulfillment.v1.ListCarriersRequest\x1a+.trueup.fulfillment.v1.ListCarriersResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/carriers\x12\x95\x01\n" +
 	"\x12GetExpectedReceipt\x120.trueup.fulfillment.v1.GetExpectedReceiptRequest\x1a&.trueup.fulfillment.v1.ExpectedReceipt\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=expectedReceipts/*}\x12\x9d\x01\n" +
 	"\x14ListExpectedReceipts\x122.trueup.fulfillment.v1.ListExpectedReceiptsRequest\x1a3.trueup.fulfillment.v1.ListExpectedReceiptsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/expectedReceipts\x12\x95\x01\n" +
+	"\x15CreateExpectedReceipt\x123.trueup.fulfillment.v1.CreateExpectedReceiptRequest\x1a&.trueup.fulfillment.v1.ExpectedReceipt\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/expectedReceipts\x12\x95\x01\n" +
 	"\x12CreateBlindReceipt\x120.trueup.fulfillment.v1.CreateBlindReceiptRequest\x1a&.trueup.fulfillment.v1.ExpectedReceipt\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/expectedReceipts:blind\x12\xa9\x01\n" +
 	"\x11RecordReceiptLine\x12/.trueup.fulfillment.v1.RecordReceiptLineRequest\x1a0.trueup.fulfillment.v1.RecordReceiptLineResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{receipt=expectedReceipts/*}/lines\x12\x97\x01\n" +
 	"\fCloseReceipt\x12*.trueup.fulfillment.v1.CloseReceiptRequest\x1a+.trueup.fulfillment.v1.CloseReceiptResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=expectedReceipts/*}:close\x12\xad\x01\n" +
@@ -2367,7 +2591,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
 	(*CreateCarrierRequest)(nil),             // 0: trueup.fulfillment.v1.CreateCarrierRequest
 	(*GetCarrierRequest)(nil),                // 1: trueup.fulfillment.v1.GetCarrierRequest
@@ -2402,105 +2626,112 @@ var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
 	(*GetShipmentRequest)(nil),               // 30: trueup.fulfillment.v1.GetShipmentRequest
 	(*ListShipmentsRequest)(nil),             // 31: trueup.fulfillment.v1.ListShipmentsRequest
 	(*ListShipmentsResponse)(nil),            // 32: trueup.fulfillment.v1.ListShipmentsResponse
-	(*Carrier)(nil),                          // 33: trueup.fulfillment.v1.Carrier
-	(ExpectedReceiptState)(0),                // 34: trueup.fulfillment.v1.ExpectedReceiptState
-	(*ExpectedReceipt)(nil),                  // 35: trueup.fulfillment.v1.ExpectedReceipt
-	(*v1.Quantity)(nil),                      // 36: trueup.type.v1.Quantity
-	(Condition)(0),                           // 37: trueup.fulfillment.v1.Condition
-	(*ReceivedUnitCost)(nil),                 // 38: trueup.fulfillment.v1.ReceivedUnitCost
-	(*ReceivedLine)(nil),                     // 39: trueup.fulfillment.v1.ReceivedLine
-	(*ReceiptDiscrepancy)(nil),               // 40: trueup.fulfillment.v1.ReceiptDiscrepancy
-	(DiscrepancyState)(0),                    // 41: trueup.fulfillment.v1.DiscrepancyState
-	(DiscrepancyResolution)(0),               // 42: trueup.fulfillment.v1.DiscrepancyResolution
-	(TaskType)(0),                            // 43: trueup.fulfillment.v1.TaskType
-	(TaskState)(0),                           // 44: trueup.fulfillment.v1.TaskState
-	(*Task)(nil),                             // 45: trueup.fulfillment.v1.Task
-	(OutboundOrderState)(0),                  // 46: trueup.fulfillment.v1.OutboundOrderState
-	(*OutboundOrder)(nil),                    // 47: trueup.fulfillment.v1.OutboundOrder
-	(*Carton)(nil),                           // 48: trueup.fulfillment.v1.Carton
-	(*Shipment)(nil),                         // 49: trueup.fulfillment.v1.Shipment
+	(*CreateExpectedReceiptRequest)(nil),     // 33: trueup.fulfillment.v1.CreateExpectedReceiptRequest
+	(*ShippingNoticeLine)(nil),               // 34: trueup.fulfillment.v1.ShippingNoticeLine
+	(*Carrier)(nil),                          // 35: trueup.fulfillment.v1.Carrier
+	(ExpectedReceiptState)(0),                // 36: trueup.fulfillment.v1.ExpectedReceiptState
+	(*ExpectedReceipt)(nil),                  // 37: trueup.fulfillment.v1.ExpectedReceipt
+	(*v1.Quantity)(nil),                      // 38: trueup.type.v1.Quantity
+	(Condition)(0),                           // 39: trueup.fulfillment.v1.Condition
+	(*ReceivedUnitCost)(nil),                 // 40: trueup.fulfillment.v1.ReceivedUnitCost
+	(*ReceivedLine)(nil),                     // 41: trueup.fulfillment.v1.ReceivedLine
+	(*ReceiptDiscrepancy)(nil),               // 42: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(DiscrepancyState)(0),                    // 43: trueup.fulfillment.v1.DiscrepancyState
+	(DiscrepancyResolution)(0),               // 44: trueup.fulfillment.v1.DiscrepancyResolution
+	(TaskType)(0),                            // 45: trueup.fulfillment.v1.TaskType
+	(TaskState)(0),                           // 46: trueup.fulfillment.v1.TaskState
+	(*Task)(nil),                             // 47: trueup.fulfillment.v1.Task
+	(OutboundOrderState)(0),                  // 48: trueup.fulfillment.v1.OutboundOrderState
+	(*OutboundOrder)(nil),                    // 49: trueup.fulfillment.v1.OutboundOrder
+	(*Carton)(nil),                           // 50: trueup.fulfillment.v1.Carton
+	(*Shipment)(nil),                         // 51: trueup.fulfillment.v1.Shipment
 }
 var file_trueup_fulfillment_v1_fulfillment_service_proto_depIdxs = []int32{
-	33, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	33, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
-	34, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
-	35, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	36, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
-	37, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
-	38, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
-	35, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	39, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
-	40, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	35, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	40, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	41, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
-	40, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	42, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
-	36, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
-	38, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
-	43, // 17: trueup.fulfillment.v1.ListTasksRequest.type:type_name -> trueup.fulfillment.v1.TaskType
-	44, // 18: trueup.fulfillment.v1.ListTasksRequest.state:type_name -> trueup.fulfillment.v1.TaskState
-	45, // 19: trueup.fulfillment.v1.ListTasksResponse.tasks:type_name -> trueup.fulfillment.v1.Task
-	43, // 20: trueup.fulfillment.v1.ClaimNextTaskRequest.type:type_name -> trueup.fulfillment.v1.TaskType
-	46, // 21: trueup.fulfillment.v1.ListOutboundOrdersRequest.state:type_name -> trueup.fulfillment.v1.OutboundOrderState
-	47, // 22: trueup.fulfillment.v1.ListOutboundOrdersResponse.outbound_orders:type_name -> trueup.fulfillment.v1.OutboundOrder
-	36, // 23: trueup.fulfillment.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
-	45, // 24: trueup.fulfillment.v1.ConfirmPickResponse.task:type_name -> trueup.fulfillment.v1.Task
-	45, // 25: trueup.fulfillment.v1.ConfirmPickResponse.retry:type_name -> trueup.fulfillment.v1.Task
+	35, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	35, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
+	36, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
+	37, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	38, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
+	39, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
+	40, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	37, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	41, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
+	42, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	37, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	42, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	43, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
+	42, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	44, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
+	38, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
+	40, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	45, // 17: trueup.fulfillment.v1.ListTasksRequest.type:type_name -> trueup.fulfillment.v1.TaskType
+	46, // 18: trueup.fulfillment.v1.ListTasksRequest.state:type_name -> trueup.fulfillment.v1.TaskState
+	47, // 19: trueup.fulfillment.v1.ListTasksResponse.tasks:type_name -> trueup.fulfillment.v1.Task
+	45, // 20: trueup.fulfillment.v1.ClaimNextTaskRequest.type:type_name -> trueup.fulfillment.v1.TaskType
+	48, // 21: trueup.fulfillment.v1.ListOutboundOrdersRequest.state:type_name -> trueup.fulfillment.v1.OutboundOrderState
+	49, // 22: trueup.fulfillment.v1.ListOutboundOrdersResponse.outbound_orders:type_name -> trueup.fulfillment.v1.OutboundOrder
+	38, // 23: trueup.fulfillment.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	47, // 24: trueup.fulfillment.v1.ConfirmPickResponse.task:type_name -> trueup.fulfillment.v1.Task
+	47, // 25: trueup.fulfillment.v1.ConfirmPickResponse.retry:type_name -> trueup.fulfillment.v1.Task
 	28, // 26: trueup.fulfillment.v1.PackShipmentRequest.lines:type_name -> trueup.fulfillment.v1.PackLine
-	48, // 27: trueup.fulfillment.v1.PackShipmentRequest.cartons:type_name -> trueup.fulfillment.v1.Carton
-	49, // 28: trueup.fulfillment.v1.ListShipmentsResponse.shipments:type_name -> trueup.fulfillment.v1.Shipment
-	0,  // 29: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
-	1,  // 30: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
-	2,  // 31: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
-	4,  // 32: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
-	5,  // 33: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
-	7,  // 34: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:input_type -> trueup.fulfillment.v1.CreateBlindReceiptRequest
-	8,  // 35: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:input_type -> trueup.fulfillment.v1.RecordReceiptLineRequest
-	10, // 36: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:input_type -> trueup.fulfillment.v1.CloseReceiptRequest
-	12, // 37: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:input_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
-	14, // 38: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:input_type -> trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
-	15, // 39: trueup.fulfillment.v1.FulfillmentService.GetTask:input_type -> trueup.fulfillment.v1.GetTaskRequest
-	16, // 40: trueup.fulfillment.v1.FulfillmentService.ListTasks:input_type -> trueup.fulfillment.v1.ListTasksRequest
-	18, // 41: trueup.fulfillment.v1.FulfillmentService.ClaimTask:input_type -> trueup.fulfillment.v1.ClaimTaskRequest
-	19, // 42: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:input_type -> trueup.fulfillment.v1.ClaimNextTaskRequest
-	20, // 43: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:input_type -> trueup.fulfillment.v1.ReleaseTaskRequest
-	21, // 44: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:input_type -> trueup.fulfillment.v1.ConfirmPutawayRequest
-	22, // 45: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:input_type -> trueup.fulfillment.v1.GetOutboundOrderRequest
-	23, // 46: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:input_type -> trueup.fulfillment.v1.ListOutboundOrdersRequest
-	25, // 47: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:input_type -> trueup.fulfillment.v1.ConfirmPickRequest
-	27, // 48: trueup.fulfillment.v1.FulfillmentService.PackShipment:input_type -> trueup.fulfillment.v1.PackShipmentRequest
-	29, // 49: trueup.fulfillment.v1.FulfillmentService.ShipShipment:input_type -> trueup.fulfillment.v1.ShipShipmentRequest
-	30, // 50: trueup.fulfillment.v1.FulfillmentService.GetShipment:input_type -> trueup.fulfillment.v1.GetShipmentRequest
-	31, // 51: trueup.fulfillment.v1.FulfillmentService.ListShipments:input_type -> trueup.fulfillment.v1.ListShipmentsRequest
-	33, // 52: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	33, // 53: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	3,  // 54: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
-	35, // 55: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	6,  // 56: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
-	35, // 57: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	9,  // 58: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
-	11, // 59: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
-	13, // 60: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
-	40, // 61: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	45, // 62: trueup.fulfillment.v1.FulfillmentService.GetTask:output_type -> trueup.fulfillment.v1.Task
-	17, // 63: trueup.fulfillment.v1.FulfillmentService.ListTasks:output_type -> trueup.fulfillment.v1.ListTasksResponse
-	45, // 64: trueup.fulfillment.v1.FulfillmentService.ClaimTask:output_type -> trueup.fulfillment.v1.Task
-	45, // 65: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:output_type -> trueup.fulfillment.v1.Task
-	45, // 66: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:output_type -> trueup.fulfillment.v1.Task
-	45, // 67: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:output_type -> trueup.fulfillment.v1.Task
-	47, // 68: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:output_type -> trueup.fulfillment.v1.OutboundOrder
-	24, // 69: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:output_type -> trueup.fulfillment.v1.ListOutboundOrdersResponse
-	26, // 70: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:output_type -> trueup.fulfillment.v1.ConfirmPickResponse
-	49, // 71: trueup.fulfillment.v1.FulfillmentService.PackShipment:output_type -> trueup.fulfillment.v1.Shipment
-	49, // 72: trueup.fulfillment.v1.FulfillmentService.ShipShipment:output_type -> trueup.fulfillment.v1.Shipment
-	49, // 73: trueup.fulfillment.v1.FulfillmentService.GetShipment:output_type -> trueup.fulfillment.v1.Shipment
-	32, // 74: trueup.fulfillment.v1.FulfillmentService.ListShipments:output_type -> trueup.fulfillment.v1.ListShipmentsResponse
-	52, // [52:75] is the sub-list for method output_type
-	29, // [29:52] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	50, // 27: trueup.fulfillment.v1.PackShipmentRequest.cartons:type_name -> trueup.fulfillment.v1.Carton
+	51, // 28: trueup.fulfillment.v1.ListShipmentsResponse.shipments:type_name -> trueup.fulfillment.v1.Shipment
+	34, // 29: trueup.fulfillment.v1.CreateExpectedReceiptRequest.lines:type_name -> trueup.fulfillment.v1.ShippingNoticeLine
+	38, // 30: trueup.fulfillment.v1.ShippingNoticeLine.quantity:type_name -> trueup.type.v1.Quantity
+	40, // 31: trueup.fulfillment.v1.ShippingNoticeLine.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	0,  // 32: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
+	1,  // 33: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
+	2,  // 34: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
+	4,  // 35: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:input_type -> trueup.fulfillment.v1.GetExpectedReceiptRequest
+	5,  // 36: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:input_type -> trueup.fulfillment.v1.ListExpectedReceiptsRequest
+	33, // 37: trueup.fulfillment.v1.FulfillmentService.CreateExpectedReceipt:input_type -> trueup.fulfillment.v1.CreateExpectedReceiptRequest
+	7,  // 38: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:input_type -> trueup.fulfillment.v1.CreateBlindReceiptRequest
+	8,  // 39: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:input_type -> trueup.fulfillment.v1.RecordReceiptLineRequest
+	10, // 40: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:input_type -> trueup.fulfillment.v1.CloseReceiptRequest
+	12, // 41: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:input_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest
+	14, // 42: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:input_type -> trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest
+	15, // 43: trueup.fulfillment.v1.FulfillmentService.GetTask:input_type -> trueup.fulfillment.v1.GetTaskRequest
+	16, // 44: trueup.fulfillment.v1.FulfillmentService.ListTasks:input_type -> trueup.fulfillment.v1.ListTasksRequest
+	18, // 45: trueup.fulfillment.v1.FulfillmentService.ClaimTask:input_type -> trueup.fulfillment.v1.ClaimTaskRequest
+	19, // 46: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:input_type -> trueup.fulfillment.v1.ClaimNextTaskRequest
+	20, // 47: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:input_type -> trueup.fulfillment.v1.ReleaseTaskRequest
+	21, // 48: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:input_type -> trueup.fulfillment.v1.ConfirmPutawayRequest
+	22, // 49: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:input_type -> trueup.fulfillment.v1.GetOutboundOrderRequest
+	23, // 50: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:input_type -> trueup.fulfillment.v1.ListOutboundOrdersRequest
+	25, // 51: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:input_type -> trueup.fulfillment.v1.ConfirmPickRequest
+	27, // 52: trueup.fulfillment.v1.FulfillmentService.PackShipment:input_type -> trueup.fulfillment.v1.PackShipmentRequest
+	29, // 53: trueup.fulfillment.v1.FulfillmentService.ShipShipment:input_type -> trueup.fulfillment.v1.ShipShipmentRequest
+	30, // 54: trueup.fulfillment.v1.FulfillmentService.GetShipment:input_type -> trueup.fulfillment.v1.GetShipmentRequest
+	31, // 55: trueup.fulfillment.v1.FulfillmentService.ListShipments:input_type -> trueup.fulfillment.v1.ListShipmentsRequest
+	35, // 56: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	35, // 57: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	3,  // 58: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
+	37, // 59: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	6,  // 60: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
+	37, // 61: trueup.fulfillment.v1.FulfillmentService.CreateExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	37, // 62: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	9,  // 63: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
+	11, // 64: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
+	13, // 65: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
+	42, // 66: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	47, // 67: trueup.fulfillment.v1.FulfillmentService.GetTask:output_type -> trueup.fulfillment.v1.Task
+	17, // 68: trueup.fulfillment.v1.FulfillmentService.ListTasks:output_type -> trueup.fulfillment.v1.ListTasksResponse
+	47, // 69: trueup.fulfillment.v1.FulfillmentService.ClaimTask:output_type -> trueup.fulfillment.v1.Task
+	47, // 70: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:output_type -> trueup.fulfillment.v1.Task
+	47, // 71: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:output_type -> trueup.fulfillment.v1.Task
+	47, // 72: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:output_type -> trueup.fulfillment.v1.Task
+	49, // 73: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:output_type -> trueup.fulfillment.v1.OutboundOrder
+	24, // 74: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:output_type -> trueup.fulfillment.v1.ListOutboundOrdersResponse
+	26, // 75: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:output_type -> trueup.fulfillment.v1.ConfirmPickResponse
+	51, // 76: trueup.fulfillment.v1.FulfillmentService.PackShipment:output_type -> trueup.fulfillment.v1.Shipment
+	51, // 77: trueup.fulfillment.v1.FulfillmentService.ShipShipment:output_type -> trueup.fulfillment.v1.Shipment
+	51, // 78: trueup.fulfillment.v1.FulfillmentService.GetShipment:output_type -> trueup.fulfillment.v1.Shipment
+	32, // 79: trueup.fulfillment.v1.FulfillmentService.ListShipments:output_type -> trueup.fulfillment.v1.ListShipmentsResponse
+	56, // [56:80] is the sub-list for method output_type
+	32, // [32:56] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_fulfillment_service_proto_init() }
@@ -2518,7 +2749,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc), len(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	FulfillmentService_ListCarriers_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/ListCarriers"
 	FulfillmentService_GetExpectedReceipt_FullMethodName        = "/trueup.fulfillment.v1.FulfillmentService/GetExpectedReceipt"
 	FulfillmentService_ListExpectedReceipts_FullMethodName      = "/trueup.fulfillment.v1.FulfillmentService/ListExpectedReceipts"
+	FulfillmentService_CreateExpectedReceipt_FullMethodName     = "/trueup.fulfillment.v1.FulfillmentService/CreateExpectedReceipt"
 	FulfillmentService_CreateBlindReceipt_FullMethodName        = "/trueup.fulfillment.v1.FulfillmentService/CreateBlindReceipt"
 	FulfillmentService_RecordReceiptLine_FullMethodName         = "/trueup.fulfillment.v1.FulfillmentService/RecordReceiptLine"
 	FulfillmentService_CloseReceipt_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/CloseReceipt"
@@ -65,6 +66,16 @@ type FulfillmentServiceClient interface {
 	// Lists expected receipts in id order, one page at a time, filtered. A
 	// partner sees those of its own purchase orders.
 	ListExpectedReceipts(ctx context.Context, in *ListExpectedReceiptsRequest, opts ...grpc.CallOption) (*ListExpectedReceiptsResponse, error)
+	// Records an advance shipping notice from a partner or a supplier: goods
+	// on their way to a warehouse, with lines, lots, expected date and
+	// cartons. It opens an expected receipt of its own ("expectedReceipts/
+	// ASN-..."), received like any other. Naming a purchase order (one the
+	// caller may see) ties each line to an order line of the same item, and
+	// the receipts to the order, at its prices and tolerance; without one,
+	// a line may give its unit cost (a partner's own goods) or its receipts
+	// are HELD until a cost is given. A scan with no lot takes the lot the
+	// notice announced for its line. A partner's notice is its own.
+	CreateExpectedReceipt(ctx context.Context, in *CreateExpectedReceiptRequest, opts ...grpc.CallOption) (*ExpectedReceipt, error)
 	// Opens a blind receipt: goods that arrived with no purchase order or
 	// notice. It is flagged with a BLIND_RECEIPT discrepancy at once; its
 	// lines are recorded like any receipt's but count against no order line
@@ -198,6 +209,16 @@ func (c *fulfillmentServiceClient) ListExpectedReceipts(ctx context.Context, in 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListExpectedReceiptsResponse)
 	err := c.cc.Invoke(ctx, FulfillmentService_ListExpectedReceipts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fulfillmentServiceClient) CreateExpectedReceipt(ctx context.Context, in *CreateExpectedReceiptRequest, opts ...grpc.CallOption) (*ExpectedReceipt, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExpectedReceipt)
+	err := c.cc.Invoke(ctx, FulfillmentService_CreateExpectedReceipt_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -405,6 +426,16 @@ type FulfillmentServiceServer interface {
 	// Lists expected receipts in id order, one page at a time, filtered. A
 	// partner sees those of its own purchase orders.
 	ListExpectedReceipts(context.Context, *ListExpectedReceiptsRequest) (*ListExpectedReceiptsResponse, error)
+	// Records an advance shipping notice from a partner or a supplier: goods
+	// on their way to a warehouse, with lines, lots, expected date and
+	// cartons. It opens an expected receipt of its own ("expectedReceipts/
+	// ASN-..."), received like any other. Naming a purchase order (one the
+	// caller may see) ties each line to an order line of the same item, and
+	// the receipts to the order, at its prices and tolerance; without one,
+	// a line may give its unit cost (a partner's own goods) or its receipts
+	// are HELD until a cost is given. A scan with no lot takes the lot the
+	// notice announced for its line. A partner's notice is its own.
+	CreateExpectedReceipt(context.Context, *CreateExpectedReceiptRequest) (*ExpectedReceipt, error)
 	// Opens a blind receipt: goods that arrived with no purchase order or
 	// notice. It is flagged with a BLIND_RECEIPT discrepancy at once; its
 	// lines are recorded like any receipt's but count against no order line
@@ -508,6 +539,9 @@ func (UnimplementedFulfillmentServiceServer) GetExpectedReceipt(context.Context,
 }
 func (UnimplementedFulfillmentServiceServer) ListExpectedReceipts(context.Context, *ListExpectedReceiptsRequest) (*ListExpectedReceiptsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListExpectedReceipts not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) CreateExpectedReceipt(context.Context, *CreateExpectedReceiptRequest) (*ExpectedReceipt, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateExpectedReceipt not implemented")
 }
 func (UnimplementedFulfillmentServiceServer) CreateBlindReceipt(context.Context, *CreateBlindReceiptRequest) (*ExpectedReceipt, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateBlindReceipt not implemented")
@@ -670,6 +704,24 @@ func _FulfillmentService_ListExpectedReceipts_Handler(srv interface{}, ctx conte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(FulfillmentServiceServer).ListExpectedReceipts(ctx, req.(*ListExpectedReceiptsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FulfillmentService_CreateExpectedReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateExpectedReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).CreateExpectedReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_CreateExpectedReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).CreateExpectedReceipt(ctx, req.(*CreateExpectedReceiptRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1024,6 +1076,10 @@ var FulfillmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListExpectedReceipts",
 			Handler:    _FulfillmentService_ListExpectedReceipts_Handler,
+		},
+		{
+			MethodName: "CreateExpectedReceipt",
+			Handler:    _FulfillmentService_CreateExpectedReceipt_Handler,
 		},
 		{
 			MethodName: "CreateBlindReceipt",
