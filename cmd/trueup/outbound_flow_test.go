@@ -128,6 +128,9 @@ func TestOutboundShortPicksPartialShipmentsAndCancellations(t *testing.T) {
 	if len(ps) != 1 || ps[0].GetFromLocation() != "warehouses/MAIN/locations/A-01-01" || ps[0].GetWave() == "" {
 		t.Fatalf("order A picks = %v", ps)
 	}
+	if inWave, err := k.ful.ListTasks(ctx, &fulfillmentv1.ListTasksRequest{Warehouse: "MAIN", Wave: ps[0].GetWave()}); err != nil || len(inWave.GetTasks()) != 1 {
+		t.Fatalf("the wave's tasks = %v, %v", inWave, err)
+	}
 	short := k.pick(ps[0].GetName(), "20")
 	if short.GetRetry() == nil || short.GetRetry().GetFromLocation() != "warehouses/MAIN/locations/A-01-02" || short.GetRetry().GetBaseQuantity() != "4" || short.GetShortBaseQuantity() != "0" {
 		t.Fatalf("short pick = %v", short)

@@ -37,7 +37,8 @@ func (s *Server) GetTask(ctx context.Context, req *fulfillmentv1.GetTaskRequest)
 // ListTasks pages through the queue.
 func (s *Server) ListTasks(ctx context.Context, req *fulfillmentv1.ListTasksRequest) (*fulfillmentv1.ListTasksResponse, error) {
 	var v apperr.Violations
-	f := app.TaskFilter{Warehouse: strings.ToUpper(strings.TrimSpace(req.GetWarehouse())), Zone: strings.ToUpper(strings.TrimSpace(req.GetZone()))}
+	f := app.TaskFilter{Warehouse: strings.ToUpper(strings.TrimSpace(req.GetWarehouse())), Zone: strings.ToUpper(strings.TrimSpace(req.GetZone())),
+		Wave: strings.ToUpper(strings.TrimSpace(req.GetWave()))}
 	var ok bool
 	if f.Type, ok = protoconv.TaskTypeFromProto(req.GetType()); !ok {
 		v.Add("type", "is not a task type")
@@ -48,7 +49,7 @@ func (s *Server) ListTasks(ctx context.Context, req *fulfillmentv1.ListTasksRequ
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), fmt.Sprintf("tasks|%s|%s|%d|%d", f.Warehouse, f.Zone, f.Type, f.State))
+	page, err := paging.Parse(req.GetPageSize(), req.GetPageToken(), fmt.Sprintf("tasks|%s|%s|%d|%d|%s", f.Warehouse, f.Zone, f.Type, f.State, f.Wave))
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +83,8 @@ func (s *Server) ClaimTask(ctx context.Context, req *fulfillmentv1.ClaimTaskRequ
 
 // ClaimNextTask claims the oldest claimable task of a queue.
 func (s *Server) ClaimNextTask(ctx context.Context, req *fulfillmentv1.ClaimNextTaskRequest) (*fulfillmentv1.Task, error) {
-	f := app.TaskFilter{Warehouse: strings.ToUpper(strings.TrimSpace(req.GetWarehouse())), Zone: strings.ToUpper(strings.TrimSpace(req.GetZone()))}
+	f := app.TaskFilter{Warehouse: strings.ToUpper(strings.TrimSpace(req.GetWarehouse())), Zone: strings.ToUpper(strings.TrimSpace(req.GetZone())),
+		Wave: strings.ToUpper(strings.TrimSpace(req.GetWave()))}
 	var ok bool
 	if f.Type, ok = protoconv.TaskTypeFromProto(req.GetType()); !ok {
 		return nil, apperr.Invalid(apperr.Field("type", "is not a task type"))

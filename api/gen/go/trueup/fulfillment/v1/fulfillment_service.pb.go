@@ -1110,7 +1110,9 @@ type ListTasksRequest struct {
 	Type TaskType `protobuf:"varint,5,opt,name=type,proto3,enum=trueup.fulfillment.v1.TaskType" json:"type,omitempty"`
 	// Only those in this state (OPEN includes lapsed claims); unspecified for
 	// all.
-	State         TaskState `protobuf:"varint,6,opt,name=state,proto3,enum=trueup.fulfillment.v1.TaskState" json:"state,omitempty"`
+	State TaskState `protobuf:"varint,6,opt,name=state,proto3,enum=trueup.fulfillment.v1.TaskState" json:"state,omitempty"`
+	// Only the picks of this wave, "{WAREHOUSE}-{YYYYMMDD}-{HHMM}".
+	Wave          string `protobuf:"bytes,7,opt,name=wave,proto3" json:"wave,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1185,6 +1187,13 @@ func (x *ListTasksRequest) GetState() TaskState {
 		return x.State
 	}
 	return TaskState_TASK_STATE_UNSPECIFIED
+}
+
+func (x *ListTasksRequest) GetWave() string {
+	if x != nil {
+		return x.Wave
+	}
+	return ""
 }
 
 // A page of tasks.
@@ -1297,7 +1306,9 @@ type ClaimNextTaskRequest struct {
 	// Only from this zone; empty for any.
 	Zone string `protobuf:"bytes,2,opt,name=zone,proto3" json:"zone,omitempty"`
 	// Only of this type; unspecified for any.
-	Type          TaskType `protobuf:"varint,3,opt,name=type,proto3,enum=trueup.fulfillment.v1.TaskType" json:"type,omitempty"`
+	Type TaskType `protobuf:"varint,3,opt,name=type,proto3,enum=trueup.fulfillment.v1.TaskType" json:"type,omitempty"`
+	// Only the picks of this wave.
+	Wave          string `protobuf:"bytes,4,opt,name=wave,proto3" json:"wave,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1351,6 +1362,13 @@ func (x *ClaimNextTaskRequest) GetType() TaskType {
 		return x.Type
 	}
 	return TaskType_TASK_TYPE_UNSPECIFIED
+}
+
+func (x *ClaimNextTaskRequest) GetWave() string {
+	if x != nil {
+		return x.Wave
+	}
+	return ""
 }
 
 // The request to release a task.
@@ -2459,7 +2477,7 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"expiryDate\x12D\n" +
 	"\tunit_cost\x18\b \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost\"$\n" +
 	"\x0eGetTaskRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xed\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x81\x02\n" +
 	"\x10ListTasksRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -2467,16 +2485,18 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\twarehouse\x18\x03 \x01(\tR\twarehouse\x12\x12\n" +
 	"\x04zone\x18\x04 \x01(\tR\x04zone\x123\n" +
 	"\x04type\x18\x05 \x01(\x0e2\x1f.trueup.fulfillment.v1.TaskTypeR\x04type\x126\n" +
-	"\x05state\x18\x06 \x01(\x0e2 .trueup.fulfillment.v1.TaskStateR\x05state\"n\n" +
+	"\x05state\x18\x06 \x01(\x0e2 .trueup.fulfillment.v1.TaskStateR\x05state\x12\x12\n" +
+	"\x04wave\x18\a \x01(\tR\x04wave\"n\n" +
 	"\x11ListTasksResponse\x121\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x1b.trueup.fulfillment.v1.TaskR\x05tasks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"&\n" +
 	"\x10ClaimTaskRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"}\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x91\x01\n" +
 	"\x14ClaimNextTaskRequest\x12\x1c\n" +
 	"\twarehouse\x18\x01 \x01(\tR\twarehouse\x12\x12\n" +
 	"\x04zone\x18\x02 \x01(\tR\x04zone\x123\n" +
-	"\x04type\x18\x03 \x01(\x0e2\x1f.trueup.fulfillment.v1.TaskTypeR\x04type\"(\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x1f.trueup.fulfillment.v1.TaskTypeR\x04type\x12\x12\n" +
+	"\x04wave\x18\x04 \x01(\tR\x04wave\"(\n" +
 	"\x12ReleaseTaskRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"f\n" +
 	"\x15ConfirmPutawayRequest\x12\x1d\n" +
