@@ -189,12 +189,23 @@ type harness struct {
 
 func startServer(t *testing.T, opts Options, dialOpts ...grpc.DialOption) *harness {
 	t.Helper()
+	return startServerDesc(t, &testServiceDesc, opts, dialOpts...)
+}
+
+// startServerWith serves the test service under desc (a guarded copy, say).
+func startServerWith(t *testing.T, desc *grpc.ServiceDesc) *harness {
+	t.Helper()
+	return startServerDesc(t, desc, Options{})
+}
+
+func startServerDesc(t *testing.T, desc *grpc.ServiceDesc, opts Options, dialOpts ...grpc.DialOption) *harness {
+	t.Helper()
 	h := &harness{svc: newTestService(), logs: &syncBuffer{}, served: make(chan error, 1)}
 	if opts.Logger == nil {
 		opts.Logger = logging.New(h.logs, slog.LevelDebug, "test")
 	}
 	h.srv = New(opts)
-	h.srv.GRPC().RegisterService(&testServiceDesc, h.svc)
+	h.srv.GRPC().RegisterService(desc, h.svc)
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
