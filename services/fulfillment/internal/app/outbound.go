@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"trueup.dev/platform/apperr"
@@ -341,21 +342,25 @@ func (s *Service) ConfirmPick(ctx context.Context, requestID, id string, p fulfi
 		k   *fulfillment.Task
 		out *fulfillment.PickOutcome
 	}
-	replay := func(r Reader) (answer, error) {
+	// The stored result is the short quantity, in millionths.
+	replay := func(r Reader, res string) (answer, error) {
 		k, err := r.GetTask(ctx, id)
 		if err != nil {
 			return answer{}, err
 		}
 		out := &fulfillment.PickOutcome{}
+		if n, err := strconv.ParseInt(res, 10, 64); err == nil {
+			out.Short = qty.Qty(n)
+		}
 		if retry, err := r.GetTask(ctx, id+"-R"); err == nil {
 			out.Retry = retry
 		}
 		return answer{k: k, out: out}, nil
 	}
-	if _, done, err := storetx.Lookup(ctx, s.store.Querier(), "ConfirmPick", requestID, cmd); err != nil {
+	if res, done, err := storetx.Lookup(ctx, s.store.Querier(), "ConfirmPick", requestID, cmd); err != nil {
 		return nil, nil, err
 	} else if done {
-		a, err := replay(s.store)
+		a, err := replay(s.store, res)
 		return a.k, a.out, err
 	}
 	if s.inventory == nil {
@@ -432,7 +437,7 @@ func (s *Service) ConfirmPick(ctx context.Context, requestID, id string, p fulfi
 		}
 	}
 	a, err := storetx.RunCommand(ctx, s.store.InTx, "ConfirmPick", requestID, cmd,
-		func(tx Tx, _ string) (answer, error) { return replay(tx) },
+		func(tx Tx, res string) (answer, error) { return replay(tx, res) },
 		func(tx Tx) (answer, string, error) {
 			k, err := tx.LockTask(ctx, id)
 			if err != nil {
@@ -468,7 +473,7 @@ func (s *Service) ConfirmPick(ctx context.Context, requestID, id string, p fulfi
 					return answer{}, "", err
 				}
 			}
-			return answer{k: k, out: out}, k.ID, nil
+			return answer{k: k, out: out}, strconv.FormatInt(int64(out.Short), 10), nil
 		})
 	if err != nil {
 		return nil, nil, err

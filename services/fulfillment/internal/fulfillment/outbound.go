@@ -217,7 +217,11 @@ func (o *OutboundOrder) Allocated(n int, r Reserved, staging, wave string, now t
 		if rl.Qty <= 0 {
 			continue
 		}
-		tasks = append(tasks, o.pickTask(l, fmt.Sprintf("PICK-%s-%d-%d", o.ID, l.Line, i+1), rl, staging, wave, now))
+		id := fmt.Sprintf("PICK-%s-%d-%d", o.ID, l.Line, i+1)
+		if l.Cancelled > 0 { // reserved again after a partial cancellation
+			id = fmt.Sprintf("PICK-%s-%d-c%s-%d", o.ID, l.Line, l.Cancelled, i+1)
+		}
+		tasks = append(tasks, o.pickTask(l, id, rl, staging, wave, now))
 	}
 	o.touch(now)
 	return tasks, r.Shortfall, nil
@@ -338,14 +342,18 @@ func (o *OutboundOrder) Cancel(lines []int, cancelled map[int]qty.Qty, now time.
 }
 
 // Released records that inventory released line n's allocation: what was
-// picked and not shipped went back to a bin.
+// picked and not shipped went back to a bin, and what the line still wants
+// is reserved again.
 func (o *OutboundOrder) Released(n int, now time.Time) {
 	l := o.Line(n)
 	if l == nil || !l.NeedRelease {
 		return
 	}
 	l.NeedRelease = false
-	l.Allocated, l.Picked = l.Shipped, l.Shipped
+	l.Allocated, l.Picked, l.Packed = l.Shipped, l.Shipped, l.Shipped
+	// A line cancelled in part still wants the rest: reserve it afresh (the
+	// request id names the cancelled quantity, so it is a new reservation).
+	l.NeedAllocate = l.Open() > 0
 	var kept []StagedPart
 	for _, s := range o.Staged {
 		if s.Line != n {

@@ -91,4 +91,17 @@ func TestOutboundLifecycle(t *testing.T) {
 	if _, err := NewOutboundOrder("SO2", "", "", []ConfirmedLine{{Line: 1, SKU: "W", Warehouse: "M", BaseQty: "0"}}, rt0); err == nil {
 		t.Fatal("a zero line was accepted")
 	}
+
+	// A line cancelled in part is reserved again for the rest.
+	p := order(t)
+	p.Allocated(1, Reserved{Allocation: "A1", Allocated: 10 * qty.One, Lines: []ReservedLine{{Location: "A-01", Qty: 10 * qty.One}}}, "STG-01", "W1", rt0)
+	p.Cancel([]int{1}, map[int]qty.Qty{1: 4 * qty.One}, rt0)
+	p.Released(1, rt0)
+	if l := p.Lines[0]; !l.NeedAllocate || l.Open() != 6*qty.One || l.Allocated != 0 {
+		t.Fatalf("partly cancelled line = %+v", l)
+	}
+	again, _, _ := p.Allocated(1, Reserved{Allocation: "A2", Allocated: 6 * qty.One, Lines: []ReservedLine{{Location: "A-01", Qty: 6 * qty.One}}}, "STG-01", "W1", rt0)
+	if len(again) != 1 || again[0].ID != "PICK-SO1-1-c4-1" || again[0].Allocation != "A2" {
+		t.Fatalf("picks of the new reservation = %+v", again)
+	}
 }

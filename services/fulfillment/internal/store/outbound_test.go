@@ -91,7 +91,7 @@ func TestOutboundOrdersFromSalesOrders(t *testing.T) {
 		if p.Qty != 7*qty.One || !p.ReleaseRemaining || p.To != "STG-01" || p.Order != "SO1" || p.Line != 1 {
 			t.Fatalf("inventory pick = %+v", p)
 		}
-		if _, again, err := svc.ConfirmPick(ctx, "pk-1", picks[0].ID, fulfillment.Pick{Quantity: "7"}); err != nil || again == nil {
+		if _, again, err := svc.ConfirmPick(ctx, "pk-1", picks[0].ID, fulfillment.Pick{Quantity: "7"}); err != nil || again == nil || again.Short != 3*qty.One {
 			t.Fatalf("retried pick: %v", err)
 		}
 		if _, _, err := svc.ConfirmPick(ctx, "pk-2", picks[0].ID, fulfillment.Pick{Quantity: "7"}); apperr.KindOf(err) != apperr.KindFailedPrecondition {
