@@ -5,6 +5,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,13 +16,10 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
@@ -43,7 +42,18 @@ type Config struct {
 	// Keys authenticates partners; every /v1/ call needs a valid key.
 	Keys   *Keys
 	Logger *slog.Logger
+	// Limits bound requests and partners (zero fields take the defaults).
+	Limits Limits
+	// InternalToken, when set, lets an operator's probe or tool see each
+	// backend's address and health on /readyz by sending it in the
+	// X-Trueup-Internal-Token header. Without it /readyz says only whether
+	// the gateway is ready: reaching the gateway (even from loopback) is not
+	// proof of being internal. Empty: nobody sees the details.
+	InternalToken string
 }
+
+// InternalTokenHeader carries Config.InternalToken.
+const InternalTokenHeader = "X-Trueup-Internal-Token"
 
 // PartnerMetadataKey is the gRPC metadata key carrying the authenticated partner
 // to the services; it is caller.PartnerMetadataKey, defined there once for the
@@ -84,6 +94,8 @@ func partnerMetadata(ctx context.Context, _ *http.Request) metadata.MD {
 // Gateway is the REST/JSON gateway.
 type Gateway struct {
 	handler http.Handler
+	log     *slog.Logger
+	token   string
 	conns   []*grpc.ClientConn
 	health  []healthpb.HealthClient
 	targets []string
@@ -98,16 +110,26 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+	limits := cfg.Limits.withDefaults()
+	g := &Gateway{log: cfg.Logger, token: cfg.InternalToken}
+	var mux *runtime.ServeMux
+	mux = runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonBody{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}}),
+		runtime.WithErrorHandler(g.errorHandler),
+		runtime.WithRoutingErrorHandler(func(ctx context.Context, m *runtime.ServeMux, ma runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
+			g.routingErrorHandler(mux)(ctx, m, ma, w, r, code)
 		}),
-		runtime.WithErrorHandler(errorHandler),
+		runtime.WithMiddlewares(probeMiddleware),
+		// A form-encoded POST must not turn into a GET, nor a header change
+		// the method: a route takes what its rule says and nothing else.
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithDisableHTTPMethodOverride(),
 		runtime.WithIncomingHeaderMatcher(incomingHeaders(runtime.DefaultHeaderMatcher)),
 		runtime.WithMetadata(partnerMetadata),
 	)
-	g := &Gateway{}
 	register := []struct {
 		target string
 		reg    func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
@@ -152,8 +174,12 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Spec)
 	})
-	root.Handle("/v1/", cfg.Keys.Middleware(limitBody(mux)))
-	g.handler = withTracing(withAccessLog(cfg.Logger, root))
+	// Order: a malformed request line is refused before the key is checked;
+	// then authentication and scope, the partner's rate and concurrency, the
+	// body's type and size; the credential and Grpc-Timeout never reach the mux.
+	root.Handle("/v1/", checkRequestLine(cfg.Keys.Middleware(newPartnerLimiter(limits).middleware(
+		checkBody(upstreamRequest(limits.UpstreamTimeout, mux))))))
+	g.handler = withTracing(withAccessLog(cfg.Logger, limitHeaders(limits.MaxHeaderBytes, root)))
 	return g, nil
 }
 
@@ -169,12 +195,18 @@ func (g *Gateway) Close() {
 
 // ready reports whether the gateway can take traffic. It answers 200 while the
 // gateway itself is up, even when a service behind it is down: one unhealthy
-// service must not take every partner route out of the load balancer. The body
-// lists each backend's health for the operator.
+// service must not take every partner route out of the load balancer. Only a
+// caller holding the internal token (see Config.InternalToken) gets each
+// backend's address and health; anyone else gets the status alone.
 func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get(InternalTokenHeader)
+	if g.token == "" || subtle.ConstantTimeCompare([]byte(got), []byte(g.token)) != 1 {
+		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	body := `{"status":"ready","backends":{`
+	backends := map[string]string{}
 	for i, h := range g.health {
 		state := "SERVING"
 		resp, err := h.Check(ctx, &healthpb.HealthCheckRequest{})
@@ -183,53 +215,10 @@ func (g *Gateway) ready(w http.ResponseWriter, r *http.Request) {
 		} else if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 			state = resp.GetStatus().String()
 		}
-		if i > 0 {
-			body += ","
-		}
-		body += fmt.Sprintf("%q:%q", g.targets[i], state)
+		backends[redactSecrets(g.targets[i])] = state
 	}
-	writeJSON(w, http.StatusOK, body+"}}")
-}
-
-// MaxBodyBytes caps a request body: an item import of up to 10 MiB fits.
-const MaxBodyBytes = 11 << 20
-
-// limitBody refuses bodies over MaxBodyBytes before they are read into memory.
-func limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
-			writeJSON(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(`{"code":3,"message":"request body over %d bytes","details":[]}`, MaxBodyBytes))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		next.ServeHTTP(w, r)
-	})
-}
-
-// errorHandler writes gRPC errors as JSON with the matching HTTP status, but
-// never lets a transport or internal detail (addresses, dial errors) reach a
-// partner: those become a generic message with the trace id to quote.
-func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	st := status.Convert(err)
-	// grpc-gateway turns the body reader's *http.MaxBytesError into an
-	// InvalidArgument status; only its text survives.
-	var maxBytes *http.MaxBytesError
-	if errors.As(err, &maxBytes) || (st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), "request body too large")) {
-		writeJSON(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(`{"code":3,"message":"request body over %d bytes","details":[]}`, MaxBodyBytes))
-		return
-	}
-	switch st.Code() {
-	case codes.Unavailable, codes.Internal, codes.Unknown, codes.DataLoss:
-		msg := "internal error"
-		if st.Code() == codes.Unavailable {
-			msg = "service temporarily unavailable; retry later"
-		}
-		if sc := trace.SpanContextFromContext(r.Context()); sc.HasTraceID() {
-			msg += " (trace " + sc.TraceID().String() + ")"
-		}
-		err = status.Error(st.Code(), msg)
-	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+	body, _ := json.Marshal(map[string]any{"status": "ready", "backends": backends})
+	writeJSON(w, http.StatusOK, string(body))
 }
 
 func writeJSON(w http.ResponseWriter, code int, body string) {

@@ -24,8 +24,10 @@ func runDev(ctx context.Context, args []string) error {
 		seed                        bool
 		timeZone                    string
 		claimTTL                    time.Duration
+		limits                      gateway.Limits
 	)
 	c.bind(fs)
+	bindGatewayLimits(fs, &limits)
 	config.String(fs, &dataDir, "data-dir", "TRUEUP_DATA_DIR", ".trueup", "where the SQLite databases, NATS store and dev API key live")
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", "localhost:9090", "gRPC address of every service")
 	config.String(fs, &httpAddr, "http-addr", "TRUEUP_HTTP_ADDR", "localhost:8080", "REST gateway address")
@@ -41,6 +43,7 @@ func runDev(ctx context.Context, args []string) error {
 		return err
 	}
 	defer func() { _ = shutdownTelemetry(context.Background()) }()
+	gateway.SetGRPCLogger(log)
 
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -53,7 +56,7 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone, TaskClaimTTL: claimTTL}, log)
+	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone, TaskClaimTTL: claimTTL, GatewayLimits: limits}, log)
 	if err != nil {
 		return err
 	}

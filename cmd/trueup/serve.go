@@ -158,8 +158,12 @@ func runGateway(ctx context.Context, args []string) error {
 		c                  common
 		httpAddr, keysFile string
 		t                  gateway.Targets
+		limits             gateway.Limits
+		internalToken      config.Redacted
 	)
 	c.bind(fs)
+	bindGatewayLimits(fs, &limits)
+	config.Secret(fs, &internalToken, "internal-token", "TRUEUP_GATEWAY_INTERNAL_TOKEN", "token an operator's probe sends in X-Trueup-Internal-Token to see backend addresses and health on /readyz (empty: nobody sees them)")
 	config.String(fs, &httpAddr, "http-addr", "TRUEUP_HTTP_ADDR", ":8080", "HTTP listen address")
 	config.String(fs, &keysFile, "api-keys-file", "TRUEUP_API_KEYS_FILE", "", "file of partner API keys, one \"<partner-id> <key>\" per line (required)")
 	config.String(fs, &t.Inventory, "inventory-addr", "TRUEUP_INVENTORY_ADDR", "localhost:9090", "inventory gRPC target")
@@ -177,11 +181,12 @@ func runGateway(ctx context.Context, args []string) error {
 		return err
 	}
 	defer func() { _ = shutdownTelemetry(context.Background()) }()
+	gateway.SetGRPCLogger(log)
 	keys, err := gateway.LoadKeysFile(keysFile)
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(ctx, gateway.Config{Targets: t, Keys: keys, Logger: log})
+	gw, err := gateway.New(ctx, gateway.Config{Targets: t, Keys: keys, Logger: log, Limits: limits, InternalToken: internalToken.Reveal()})
 	if err != nil {
 		return err
 	}
@@ -206,6 +211,15 @@ func runGateway(ctx context.Context, args []string) error {
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// bindGatewayLimits declares the gateway's per-request and per-partner limits
+// (see gateway.Limits) for `trueup gateway` and `trueup dev`.
+func bindGatewayLimits(fs *flag.FlagSet, l *gateway.Limits) {
+	config.Duration(fs, &l.UpstreamTimeout, "upstream-timeout", "TRUEUP_UPSTREAM_TIMEOUT", gateway.DefaultUpstreamTimeout, "deadline of every call the gateway makes to a service; a partner's Grpc-Timeout header is ignored")
+	config.Int(fs, &l.RequestsPerSecond, "rate-limit", "TRUEUP_RATE_LIMIT", gateway.DefaultRequestsPerSecond, "requests per second each partner may sustain, else 429 with Retry-After (negative: no limit)")
+	config.Int(fs, &l.Burst, "rate-burst", "TRUEUP_RATE_BURST", gateway.DefaultBurst, "requests a partner may send at once above its rate")
+	config.Int(fs, &l.MaxConcurrent, "max-concurrent", "TRUEUP_MAX_CONCURRENT", gateway.DefaultMaxConcurrent, "requests of one partner in flight at once, else 429 with Retry-After (negative: no cap)")
 }
 
 // minProductionReplicas is the fewest stream replicas that survive the loss of

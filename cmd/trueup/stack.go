@@ -32,6 +32,8 @@ type stackConfig struct {
 	TimeZone string
 	// TaskClaimTTL is how long a fulfillment task claim holds (0: default).
 	TaskClaimTTL time.Duration
+	// GatewayLimits bound partners' requests (zero fields: the defaults).
+	GatewayLimits gateway.Limits
 }
 
 // stack is the whole suite in one process: an embedded NATS server, one SQLite
@@ -110,6 +112,7 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 		Targets: gateway.Targets{Inventory: t, Orders: t, Fulfillment: t, Ledger: t},
 		Keys:    cfg.Keys,
 		Logger:  log.With("component", "gateway"),
+		Limits:  cfg.GatewayLimits,
 	})
 	if err != nil {
 		return nil, err
