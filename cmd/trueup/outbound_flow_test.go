@@ -204,6 +204,35 @@ func TestOutboundShortPicksPartialShipmentsAndCancellations(t *testing.T) {
 	if got := k.stockAt("COFFEE-BEANS", "A-01-02"); got != "22.5" {
 		t.Fatalf("coffee left at A-01-02 = %s", got)
 	}
+	// The backorder ships later: tried again, reserved afresh, picked, shipped.
+	o, err = k.ful.RetryBackorder(ctx, &fulfillmentv1.RetryBackorderRequest{Name: "outboundOrders/" + b})
+	if err != nil || o.GetLines()[0].GetShortQuantity() != "0" {
+		t.Fatalf("retry backorder = %v, %v", o, err)
+	}
+	var retry *fulfillmentv1.Task
+	waitFor(t, "the backorder's pick task", func() bool {
+		for _, p := range k.picks(b) {
+			if p.GetState() == fulfillmentv1.TaskState_TASK_STATE_OPEN {
+				retry = p
+			}
+		}
+		return retry != nil
+	})
+	if retry.GetBaseQuantity() != "0.5" || retry.GetName() != "tasks/PICK-"+b+"-1-g1-1" {
+		t.Fatalf("backorder pick = %v", retry)
+	}
+	k.pick(retry.GetName(), "0.5")
+	bs2, err := k.ful.PackShipment(ctx, &fulfillmentv1.PackShipmentRequest{RequestId: "ob-b-pack-2", OutboundOrder: "outboundOrders/" + b, Warehouse: "MAIN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.ful.ShipShipment(ctx, &fulfillmentv1.ShipShipmentRequest{RequestId: "ob-b-ship-2", Name: bs2.GetName(), Carrier: "UPS"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "order B's backorder shipped", func() bool {
+		so, err := k.ord.GetSalesOrder(ctx, &ordersv1.GetSalesOrderRequest{Name: "salesOrders/" + b})
+		return err == nil && so.GetLines()[0].GetShippedQuantity() == "2" && so.GetLines()[0].GetBackorderQuantity() == "0"
+	})
 
 	// Cancelled before the pick: the task is cancelled, the stock released.
 	c := k.confirm("WIDGET-100", "6", "EA")

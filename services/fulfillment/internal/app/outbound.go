@@ -238,7 +238,7 @@ func (s *Service) allocate(ctx context.Context, o *fulfillment.OutboundOrder, l 
 	if err != nil {
 		return err
 	}
-	req := fmt.Sprintf("fulfillment:allocate:%s:%d:c%s", o.ID, l.Line, l.Cancelled)
+	req := fmt.Sprintf("fulfillment:allocate:%s:%d:g%d", o.ID, l.Line, l.Gen)
 	r, err := s.inventory.Allocate(ctx, req, Allocate{SKU: l.SKU, Warehouse: l.Warehouse, Order: o.ID, Line: l.Line, Qty: want})
 	if err != nil {
 		return err
@@ -300,6 +300,44 @@ func (s *Service) staging(ctx context.Context, warehouse string) (string, error)
 		return "", apperr.Precondition(fulfillment.ReasonNoStaging, fmt.Sprintf("warehouse %s has no STAGING location for picked stock: create one in inventory", warehouse))
 	}
 	return best, nil
+}
+
+// RetryBackorder reserves the short part of an outbound order's lines again
+// (lines with picks still out are left alone) and returns the order; the
+// worker does the reservation, as for a new order.
+func (s *Service) RetryBackorder(ctx context.Context, id string) (*fulfillment.OutboundOrder, error) {
+	var out *fulfillment.OutboundOrder
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		o, err := tx.LockOutboundOrder(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !o.VisibleTo(partnerOf(ctx)) {
+			return apperr.NotFound("outbound order", id)
+		}
+		ks, err := tx.ListTasks(ctx, TaskFilter{Type: fulfillment.TaskPick, Reference: id}, "", 1000)
+		if err != nil {
+			return err
+		}
+		busy := map[int]bool{}
+		for _, k := range ks {
+			if k.State != fulfillment.TaskDone && k.State != fulfillment.TaskCancelled {
+				busy[k.OrderLine] = true
+			}
+		}
+		prev := o.Version
+		if len(o.RetryBackorder(busy, s.now())) > 0 {
+			if err := tx.SaveOutboundOrder(ctx, o, prev); err != nil {
+				return err
+			}
+		}
+		out = o
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // GetOutboundOrder returns an order the caller may see.

@@ -87,6 +87,10 @@ type OutboundLine struct {
 	// does it by request ids derived from the line, so it is done once.
 	NeedAllocate bool
 	NeedRelease  bool
+	// Gen counts the line's reservations after its first (the rest of a
+	// partly cancelled line, a backorder tried again): it names the next
+	// reservation's request id and tasks, so each is a new one.
+	Gen int
 }
 
 // Open is what the line still has to ship: ordered, less shipped,
@@ -218,8 +222,8 @@ func (o *OutboundOrder) Allocated(n int, r Reserved, staging, wave string, now t
 			continue
 		}
 		id := fmt.Sprintf("PICK-%s-%d-%d", o.ID, l.Line, i+1)
-		if l.Cancelled > 0 { // reserved again after a partial cancellation
-			id = fmt.Sprintf("PICK-%s-%d-c%s-%d", o.ID, l.Line, l.Cancelled, i+1)
+		if l.Gen > 0 { // a later reservation of the line
+			id = fmt.Sprintf("PICK-%s-%d-g%d-%d", o.ID, l.Line, l.Gen, i+1)
 		}
 		tasks = append(tasks, o.pickTask(l, id, rl, staging, wave, now))
 	}
@@ -341,6 +345,28 @@ func (o *OutboundOrder) Cancel(lines []int, cancelled map[int]qty.Qty, now time.
 	return changed
 }
 
+// RetryBackorder puts the short part of the order's lines back up for
+// reservation (stock may have come in since): each line that is short and
+// has nothing picked waiting is reserved again. It returns the lines it
+// changed; busy names lines with picks still out, which are left alone.
+func (o *OutboundOrder) RetryBackorder(busy map[int]bool, now time.Time) []int {
+	var changed []int
+	for i := range o.Lines {
+		l := &o.Lines[i]
+		if l.Short <= 0 || l.NeedAllocate || l.NeedRelease || busy[l.Line] || l.Picked != l.Shipped {
+			continue
+		}
+		l.Short, l.NeedAllocate = 0, true
+		l.Allocated = l.Shipped
+		l.Gen++
+		changed = append(changed, l.Line)
+	}
+	if len(changed) > 0 {
+		o.touch(now)
+	}
+	return changed
+}
+
 // Released records that inventory released line n's allocation: what was
 // picked and not shipped went back to a bin, and what the line still wants
 // is reserved again.
@@ -353,7 +379,9 @@ func (o *OutboundOrder) Released(n int, now time.Time) {
 	l.Allocated, l.Picked, l.Packed = l.Shipped, l.Shipped, l.Shipped
 	// A line cancelled in part still wants the rest: reserve it afresh (the
 	// request id names the cancelled quantity, so it is a new reservation).
-	l.NeedAllocate = l.Open() > 0
+	if l.NeedAllocate = l.Open() > 0; l.NeedAllocate {
+		l.Gen++
+	}
 	var kept []StagedPart
 	for _, s := range o.Staged {
 		if s.Line != n {

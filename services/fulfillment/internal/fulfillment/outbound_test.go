@@ -101,7 +101,7 @@ func TestOutboundLifecycle(t *testing.T) {
 		t.Fatalf("partly cancelled line = %+v", l)
 	}
 	again, _, _ := p.Allocated(1, Reserved{Allocation: "A2", Allocated: 6 * qty.One, Lines: []ReservedLine{{Location: "A-01", Qty: 6 * qty.One}}}, "STG-01", "W1", rt0)
-	if len(again) != 1 || again[0].ID != "PICK-SO1-1-c4-1" || again[0].Allocation != "A2" {
+	if len(again) != 1 || again[0].ID != "PICK-SO1-1-g1-1" || again[0].Allocation != "A2" {
 		t.Fatalf("picks of the new reservation = %+v", again)
 	}
 }

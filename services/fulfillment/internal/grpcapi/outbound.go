@@ -162,3 +162,16 @@ func (s *Server) ListShipments(ctx context.Context, req *fulfillmentv1.ListShipm
 	}
 	return resp, nil
 }
+
+// RetryBackorder reserves an outbound order's short lines again.
+func (s *Server) RetryBackorder(ctx context.Context, req *fulfillmentv1.RetryBackorderRequest) (*fulfillmentv1.OutboundOrder, error) {
+	ids, err := resname.Parse("name", req.GetName(), protoconv.OutboundOrderPattern)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.app.RetryBackorder(ctx, ids[0])
+	if err != nil {
+		return nil, err
+	}
+	return protoconv.OutboundOrderToProto(o), nil
+}

@@ -61,13 +61,14 @@ func (t *tx) SaveOutboundOrder(ctx context.Context, o *fulfillment.OutboundOrder
 func (t *tx) saveOutboundParts(ctx context.Context, o *fulfillment.OutboundOrder) error {
 	for _, l := range o.Lines {
 		if _, err := t.Tx.ExecContext(ctx, `INSERT INTO outbound_lines (order_id, line, sku, warehouse, base_uom, ordered,
-			allocated, picked, packed, shipped, short, cancelled, allocation, need_allocate, need_release)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			allocated, picked, packed, shipped, short, cancelled, allocation, need_allocate, need_release, gen)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (order_id, line) DO UPDATE SET allocated = excluded.allocated, picked = excluded.picked,
 			packed = excluded.packed, shipped = excluded.shipped, short = excluded.short, cancelled = excluded.cancelled,
-			allocation = excluded.allocation, need_allocate = excluded.need_allocate, need_release = excluded.need_release`,
+			allocation = excluded.allocation, need_allocate = excluded.need_allocate, need_release = excluded.need_release,
+			gen = excluded.gen`,
 			o.ID, l.Line, l.SKU, l.Warehouse, l.BaseUoM, int64(l.Ordered), int64(l.Allocated), int64(l.Picked), int64(l.Packed),
-			int64(l.Shipped), int64(l.Short), int64(l.Cancelled), l.Allocation, l.NeedAllocate, l.NeedRelease); err != nil {
+			int64(l.Shipped), int64(l.Short), int64(l.Cancelled), l.Allocation, l.NeedAllocate, l.NeedRelease, l.Gen); err != nil {
 			return fmt.Errorf("save outbound order %s line %d: %w", o.ID, l.Line, err)
 		}
 	}
@@ -167,7 +168,7 @@ func (r reader) outboundOrders(ctx context.Context, query string, args ...any) (
 
 func (r reader) outboundParts(ctx context.Context, o *fulfillment.OutboundOrder) error {
 	rows, err := r.q.QueryContext(ctx, `SELECT line, sku, warehouse, base_uom, ordered, allocated, picked, packed, shipped,
-		short, cancelled, allocation, need_allocate, need_release FROM outbound_lines WHERE order_id = $1 ORDER BY line`, o.ID)
+		short, cancelled, allocation, need_allocate, need_release, gen FROM outbound_lines WHERE order_id = $1 ORDER BY line`, o.ID)
 	if err != nil {
 		return fmt.Errorf("query outbound order %s lines: %w", o.ID, err)
 	}
@@ -175,7 +176,7 @@ func (r reader) outboundParts(ctx context.Context, o *fulfillment.OutboundOrder)
 		var l fulfillment.OutboundLine
 		var n [7]int64
 		if err := rows.Scan(&l.Line, &l.SKU, &l.Warehouse, &l.BaseUoM, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6],
-			&l.Allocation, &l.NeedAllocate, &l.NeedRelease); err != nil {
+			&l.Allocation, &l.NeedAllocate, &l.NeedRelease, &l.Gen); err != nil {
 			rows.Close()
 			return fmt.Errorf("scan outbound order %s line: %w", o.ID, err)
 		}

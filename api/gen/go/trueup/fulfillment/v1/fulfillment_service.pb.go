@@ -2394,6 +2394,52 @@ func (x *ShippingNoticeLine) GetUnitCost() *ReceivedUnitCost {
 	return nil
 }
 
+// The request to try an outbound order's backorder again.
+type RetryBackorderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "outboundOrders/{id}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryBackorderRequest) Reset() {
+	*x = RetryBackorderRequest{}
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryBackorderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryBackorderRequest) ProtoMessage() {}
+
+func (x *RetryBackorderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryBackorderRequest.ProtoReflect.Descriptor instead.
+func (*RetryBackorderRequest) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RetryBackorderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_fulfillment_service_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
@@ -2571,7 +2617,9 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\x03lot\x18\x04 \x01(\tR\x03lot\x12\x1f\n" +
 	"\vexpiry_date\x18\x05 \x01(\tR\n" +
 	"expiryDate\x12D\n" +
-	"\tunit_cost\x18\x06 \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost2\xdd\x1a\n" +
+	"\tunit_cost\x18\x06 \x01(\v2'.trueup.fulfillment.v1.ReceivedUnitCostR\bunitCost\"+\n" +
+	"\x15RetryBackorderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name2\xfb\x1b\n" +
 	"\x12FulfillmentService\x12{\n" +
 	"\rCreateCarrier\x12+.trueup.fulfillment.v1.CreateCarrierRequest\x1a\x1e.trueup.fulfillment.v1.Carrier\"\x1d\x82\xd3\xe4\x93\x02\x17:\acarrier\"\f/v1/carriers\x12u\n" +
 	"\n" +
@@ -2593,7 +2641,8 @@ const file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc = "" +
 	"\x0eConfirmPutaway\x12,.trueup.fulfillment.v1.ConfirmPutawayRequest\x1a\x1b.trueup.fulfillment.v1.Task\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=tasks/*}:confirmPutaway\x12\x8d\x01\n" +
 	"\x10GetOutboundOrder\x12..trueup.fulfillment.v1.GetOutboundOrderRequest\x1a$.trueup.fulfillment.v1.OutboundOrder\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=outboundOrders/*}\x12\x95\x01\n" +
 	"\x12ListOutboundOrders\x120.trueup.fulfillment.v1.ListOutboundOrdersRequest\x1a1.trueup.fulfillment.v1.ListOutboundOrdersResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/outboundOrders\x12\x8f\x01\n" +
-	"\vConfirmPick\x12).trueup.fulfillment.v1.ConfirmPickRequest\x1a*.trueup.fulfillment.v1.ConfirmPickResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=tasks/*}:confirmPick\x12\x97\x01\n" +
+	"\vConfirmPick\x12).trueup.fulfillment.v1.ConfirmPickRequest\x1a*.trueup.fulfillment.v1.ConfirmPickResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=tasks/*}:confirmPick\x12\x9b\x01\n" +
+	"\x0eRetryBackorder\x12,.trueup.fulfillment.v1.RetryBackorderRequest\x1a$.trueup.fulfillment.v1.OutboundOrder\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=outboundOrders/*}:retryBackorder\x12\x97\x01\n" +
 	"\fPackShipment\x12*.trueup.fulfillment.v1.PackShipmentRequest\x1a\x1f.trueup.fulfillment.v1.Shipment\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{outbound_order=outboundOrders/*}/shipments\x12\x83\x01\n" +
 	"\fShipShipment\x12*.trueup.fulfillment.v1.ShipShipmentRequest\x1a\x1f.trueup.fulfillment.v1.Shipment\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{name=shipments/*}:ship\x12y\n" +
 	"\vGetShipment\x12).trueup.fulfillment.v1.GetShipmentRequest\x1a\x1f.trueup.fulfillment.v1.Shipment\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/{name=shipments/*}\x12\x81\x01\n" +
@@ -2611,7 +2660,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_fulfillment_service_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_trueup_fulfillment_v1_fulfillment_service_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
 	(*CreateCarrierRequest)(nil),             // 0: trueup.fulfillment.v1.CreateCarrierRequest
 	(*GetCarrierRequest)(nil),                // 1: trueup.fulfillment.v1.GetCarrierRequest
@@ -2648,57 +2697,58 @@ var file_trueup_fulfillment_v1_fulfillment_service_proto_goTypes = []any{
 	(*ListShipmentsResponse)(nil),            // 32: trueup.fulfillment.v1.ListShipmentsResponse
 	(*CreateExpectedReceiptRequest)(nil),     // 33: trueup.fulfillment.v1.CreateExpectedReceiptRequest
 	(*ShippingNoticeLine)(nil),               // 34: trueup.fulfillment.v1.ShippingNoticeLine
-	(*Carrier)(nil),                          // 35: trueup.fulfillment.v1.Carrier
-	(ExpectedReceiptState)(0),                // 36: trueup.fulfillment.v1.ExpectedReceiptState
-	(*ExpectedReceipt)(nil),                  // 37: trueup.fulfillment.v1.ExpectedReceipt
-	(*v1.Quantity)(nil),                      // 38: trueup.type.v1.Quantity
-	(Condition)(0),                           // 39: trueup.fulfillment.v1.Condition
-	(*ReceivedUnitCost)(nil),                 // 40: trueup.fulfillment.v1.ReceivedUnitCost
-	(*ReceivedLine)(nil),                     // 41: trueup.fulfillment.v1.ReceivedLine
-	(*ReceiptDiscrepancy)(nil),               // 42: trueup.fulfillment.v1.ReceiptDiscrepancy
-	(DiscrepancyState)(0),                    // 43: trueup.fulfillment.v1.DiscrepancyState
-	(DiscrepancyResolution)(0),               // 44: trueup.fulfillment.v1.DiscrepancyResolution
-	(TaskType)(0),                            // 45: trueup.fulfillment.v1.TaskType
-	(TaskState)(0),                           // 46: trueup.fulfillment.v1.TaskState
-	(*Task)(nil),                             // 47: trueup.fulfillment.v1.Task
-	(OutboundOrderState)(0),                  // 48: trueup.fulfillment.v1.OutboundOrderState
-	(*OutboundOrder)(nil),                    // 49: trueup.fulfillment.v1.OutboundOrder
-	(*Carton)(nil),                           // 50: trueup.fulfillment.v1.Carton
-	(*Shipment)(nil),                         // 51: trueup.fulfillment.v1.Shipment
+	(*RetryBackorderRequest)(nil),            // 35: trueup.fulfillment.v1.RetryBackorderRequest
+	(*Carrier)(nil),                          // 36: trueup.fulfillment.v1.Carrier
+	(ExpectedReceiptState)(0),                // 37: trueup.fulfillment.v1.ExpectedReceiptState
+	(*ExpectedReceipt)(nil),                  // 38: trueup.fulfillment.v1.ExpectedReceipt
+	(*v1.Quantity)(nil),                      // 39: trueup.type.v1.Quantity
+	(Condition)(0),                           // 40: trueup.fulfillment.v1.Condition
+	(*ReceivedUnitCost)(nil),                 // 41: trueup.fulfillment.v1.ReceivedUnitCost
+	(*ReceivedLine)(nil),                     // 42: trueup.fulfillment.v1.ReceivedLine
+	(*ReceiptDiscrepancy)(nil),               // 43: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(DiscrepancyState)(0),                    // 44: trueup.fulfillment.v1.DiscrepancyState
+	(DiscrepancyResolution)(0),               // 45: trueup.fulfillment.v1.DiscrepancyResolution
+	(TaskType)(0),                            // 46: trueup.fulfillment.v1.TaskType
+	(TaskState)(0),                           // 47: trueup.fulfillment.v1.TaskState
+	(*Task)(nil),                             // 48: trueup.fulfillment.v1.Task
+	(OutboundOrderState)(0),                  // 49: trueup.fulfillment.v1.OutboundOrderState
+	(*OutboundOrder)(nil),                    // 50: trueup.fulfillment.v1.OutboundOrder
+	(*Carton)(nil),                           // 51: trueup.fulfillment.v1.Carton
+	(*Shipment)(nil),                         // 52: trueup.fulfillment.v1.Shipment
 }
 var file_trueup_fulfillment_v1_fulfillment_service_proto_depIdxs = []int32{
-	35, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	35, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
-	36, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
-	37, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	38, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
-	39, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
-	40, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
-	37, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	41, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
-	42, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	37, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
-	42, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	43, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
-	42, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	44, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
-	38, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
-	40, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
-	45, // 17: trueup.fulfillment.v1.ListTasksRequest.type:type_name -> trueup.fulfillment.v1.TaskType
-	46, // 18: trueup.fulfillment.v1.ListTasksRequest.state:type_name -> trueup.fulfillment.v1.TaskState
-	47, // 19: trueup.fulfillment.v1.ListTasksResponse.tasks:type_name -> trueup.fulfillment.v1.Task
-	45, // 20: trueup.fulfillment.v1.ClaimNextTaskRequest.type:type_name -> trueup.fulfillment.v1.TaskType
-	48, // 21: trueup.fulfillment.v1.ListOutboundOrdersRequest.state:type_name -> trueup.fulfillment.v1.OutboundOrderState
-	49, // 22: trueup.fulfillment.v1.ListOutboundOrdersResponse.outbound_orders:type_name -> trueup.fulfillment.v1.OutboundOrder
-	38, // 23: trueup.fulfillment.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
-	47, // 24: trueup.fulfillment.v1.ConfirmPickResponse.task:type_name -> trueup.fulfillment.v1.Task
-	47, // 25: trueup.fulfillment.v1.ConfirmPickResponse.retry:type_name -> trueup.fulfillment.v1.Task
+	36, // 0: trueup.fulfillment.v1.CreateCarrierRequest.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	36, // 1: trueup.fulfillment.v1.ListCarriersResponse.carriers:type_name -> trueup.fulfillment.v1.Carrier
+	37, // 2: trueup.fulfillment.v1.ListExpectedReceiptsRequest.state:type_name -> trueup.fulfillment.v1.ExpectedReceiptState
+	38, // 3: trueup.fulfillment.v1.ListExpectedReceiptsResponse.expected_receipts:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	39, // 4: trueup.fulfillment.v1.RecordReceiptLineRequest.quantity:type_name -> trueup.type.v1.Quantity
+	40, // 5: trueup.fulfillment.v1.RecordReceiptLineRequest.condition:type_name -> trueup.fulfillment.v1.Condition
+	41, // 6: trueup.fulfillment.v1.RecordReceiptLineRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	38, // 7: trueup.fulfillment.v1.RecordReceiptLineResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	42, // 8: trueup.fulfillment.v1.RecordReceiptLineResponse.line:type_name -> trueup.fulfillment.v1.ReceivedLine
+	43, // 9: trueup.fulfillment.v1.RecordReceiptLineResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	38, // 10: trueup.fulfillment.v1.CloseReceiptResponse.receipt:type_name -> trueup.fulfillment.v1.ExpectedReceipt
+	43, // 11: trueup.fulfillment.v1.CloseReceiptResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	44, // 12: trueup.fulfillment.v1.ListReceiptDiscrepanciesRequest.state:type_name -> trueup.fulfillment.v1.DiscrepancyState
+	43, // 13: trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse.discrepancies:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	45, // 14: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.resolution:type_name -> trueup.fulfillment.v1.DiscrepancyResolution
+	39, // 15: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.quantity:type_name -> trueup.type.v1.Quantity
+	41, // 16: trueup.fulfillment.v1.ResolveReceiptDiscrepancyRequest.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	46, // 17: trueup.fulfillment.v1.ListTasksRequest.type:type_name -> trueup.fulfillment.v1.TaskType
+	47, // 18: trueup.fulfillment.v1.ListTasksRequest.state:type_name -> trueup.fulfillment.v1.TaskState
+	48, // 19: trueup.fulfillment.v1.ListTasksResponse.tasks:type_name -> trueup.fulfillment.v1.Task
+	46, // 20: trueup.fulfillment.v1.ClaimNextTaskRequest.type:type_name -> trueup.fulfillment.v1.TaskType
+	49, // 21: trueup.fulfillment.v1.ListOutboundOrdersRequest.state:type_name -> trueup.fulfillment.v1.OutboundOrderState
+	50, // 22: trueup.fulfillment.v1.ListOutboundOrdersResponse.outbound_orders:type_name -> trueup.fulfillment.v1.OutboundOrder
+	39, // 23: trueup.fulfillment.v1.ConfirmPickRequest.quantity:type_name -> trueup.type.v1.Quantity
+	48, // 24: trueup.fulfillment.v1.ConfirmPickResponse.task:type_name -> trueup.fulfillment.v1.Task
+	48, // 25: trueup.fulfillment.v1.ConfirmPickResponse.retry:type_name -> trueup.fulfillment.v1.Task
 	28, // 26: trueup.fulfillment.v1.PackShipmentRequest.lines:type_name -> trueup.fulfillment.v1.PackLine
-	50, // 27: trueup.fulfillment.v1.PackShipmentRequest.cartons:type_name -> trueup.fulfillment.v1.Carton
-	51, // 28: trueup.fulfillment.v1.ListShipmentsResponse.shipments:type_name -> trueup.fulfillment.v1.Shipment
+	51, // 27: trueup.fulfillment.v1.PackShipmentRequest.cartons:type_name -> trueup.fulfillment.v1.Carton
+	52, // 28: trueup.fulfillment.v1.ListShipmentsResponse.shipments:type_name -> trueup.fulfillment.v1.Shipment
 	34, // 29: trueup.fulfillment.v1.CreateExpectedReceiptRequest.lines:type_name -> trueup.fulfillment.v1.ShippingNoticeLine
-	38, // 30: trueup.fulfillment.v1.ShippingNoticeLine.quantity:type_name -> trueup.type.v1.Quantity
-	40, // 31: trueup.fulfillment.v1.ShippingNoticeLine.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
+	39, // 30: trueup.fulfillment.v1.ShippingNoticeLine.quantity:type_name -> trueup.type.v1.Quantity
+	41, // 31: trueup.fulfillment.v1.ShippingNoticeLine.unit_cost:type_name -> trueup.fulfillment.v1.ReceivedUnitCost
 	0,  // 32: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:input_type -> trueup.fulfillment.v1.CreateCarrierRequest
 	1,  // 33: trueup.fulfillment.v1.FulfillmentService.GetCarrier:input_type -> trueup.fulfillment.v1.GetCarrierRequest
 	2,  // 34: trueup.fulfillment.v1.FulfillmentService.ListCarriers:input_type -> trueup.fulfillment.v1.ListCarriersRequest
@@ -2719,36 +2769,38 @@ var file_trueup_fulfillment_v1_fulfillment_service_proto_depIdxs = []int32{
 	22, // 49: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:input_type -> trueup.fulfillment.v1.GetOutboundOrderRequest
 	23, // 50: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:input_type -> trueup.fulfillment.v1.ListOutboundOrdersRequest
 	25, // 51: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:input_type -> trueup.fulfillment.v1.ConfirmPickRequest
-	27, // 52: trueup.fulfillment.v1.FulfillmentService.PackShipment:input_type -> trueup.fulfillment.v1.PackShipmentRequest
-	29, // 53: trueup.fulfillment.v1.FulfillmentService.ShipShipment:input_type -> trueup.fulfillment.v1.ShipShipmentRequest
-	30, // 54: trueup.fulfillment.v1.FulfillmentService.GetShipment:input_type -> trueup.fulfillment.v1.GetShipmentRequest
-	31, // 55: trueup.fulfillment.v1.FulfillmentService.ListShipments:input_type -> trueup.fulfillment.v1.ListShipmentsRequest
-	35, // 56: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	35, // 57: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
-	3,  // 58: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
-	37, // 59: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	6,  // 60: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
-	37, // 61: trueup.fulfillment.v1.FulfillmentService.CreateExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	37, // 62: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
-	9,  // 63: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
-	11, // 64: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
-	13, // 65: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
-	42, // 66: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	47, // 67: trueup.fulfillment.v1.FulfillmentService.GetTask:output_type -> trueup.fulfillment.v1.Task
-	17, // 68: trueup.fulfillment.v1.FulfillmentService.ListTasks:output_type -> trueup.fulfillment.v1.ListTasksResponse
-	47, // 69: trueup.fulfillment.v1.FulfillmentService.ClaimTask:output_type -> trueup.fulfillment.v1.Task
-	47, // 70: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:output_type -> trueup.fulfillment.v1.Task
-	47, // 71: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:output_type -> trueup.fulfillment.v1.Task
-	47, // 72: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:output_type -> trueup.fulfillment.v1.Task
-	49, // 73: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:output_type -> trueup.fulfillment.v1.OutboundOrder
-	24, // 74: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:output_type -> trueup.fulfillment.v1.ListOutboundOrdersResponse
-	26, // 75: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:output_type -> trueup.fulfillment.v1.ConfirmPickResponse
-	51, // 76: trueup.fulfillment.v1.FulfillmentService.PackShipment:output_type -> trueup.fulfillment.v1.Shipment
-	51, // 77: trueup.fulfillment.v1.FulfillmentService.ShipShipment:output_type -> trueup.fulfillment.v1.Shipment
-	51, // 78: trueup.fulfillment.v1.FulfillmentService.GetShipment:output_type -> trueup.fulfillment.v1.Shipment
-	32, // 79: trueup.fulfillment.v1.FulfillmentService.ListShipments:output_type -> trueup.fulfillment.v1.ListShipmentsResponse
-	56, // [56:80] is the sub-list for method output_type
-	32, // [32:56] is the sub-list for method input_type
+	35, // 52: trueup.fulfillment.v1.FulfillmentService.RetryBackorder:input_type -> trueup.fulfillment.v1.RetryBackorderRequest
+	27, // 53: trueup.fulfillment.v1.FulfillmentService.PackShipment:input_type -> trueup.fulfillment.v1.PackShipmentRequest
+	29, // 54: trueup.fulfillment.v1.FulfillmentService.ShipShipment:input_type -> trueup.fulfillment.v1.ShipShipmentRequest
+	30, // 55: trueup.fulfillment.v1.FulfillmentService.GetShipment:input_type -> trueup.fulfillment.v1.GetShipmentRequest
+	31, // 56: trueup.fulfillment.v1.FulfillmentService.ListShipments:input_type -> trueup.fulfillment.v1.ListShipmentsRequest
+	36, // 57: trueup.fulfillment.v1.FulfillmentService.CreateCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	36, // 58: trueup.fulfillment.v1.FulfillmentService.GetCarrier:output_type -> trueup.fulfillment.v1.Carrier
+	3,  // 59: trueup.fulfillment.v1.FulfillmentService.ListCarriers:output_type -> trueup.fulfillment.v1.ListCarriersResponse
+	38, // 60: trueup.fulfillment.v1.FulfillmentService.GetExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	6,  // 61: trueup.fulfillment.v1.FulfillmentService.ListExpectedReceipts:output_type -> trueup.fulfillment.v1.ListExpectedReceiptsResponse
+	38, // 62: trueup.fulfillment.v1.FulfillmentService.CreateExpectedReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	38, // 63: trueup.fulfillment.v1.FulfillmentService.CreateBlindReceipt:output_type -> trueup.fulfillment.v1.ExpectedReceipt
+	9,  // 64: trueup.fulfillment.v1.FulfillmentService.RecordReceiptLine:output_type -> trueup.fulfillment.v1.RecordReceiptLineResponse
+	11, // 65: trueup.fulfillment.v1.FulfillmentService.CloseReceipt:output_type -> trueup.fulfillment.v1.CloseReceiptResponse
+	13, // 66: trueup.fulfillment.v1.FulfillmentService.ListReceiptDiscrepancies:output_type -> trueup.fulfillment.v1.ListReceiptDiscrepanciesResponse
+	43, // 67: trueup.fulfillment.v1.FulfillmentService.ResolveReceiptDiscrepancy:output_type -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	48, // 68: trueup.fulfillment.v1.FulfillmentService.GetTask:output_type -> trueup.fulfillment.v1.Task
+	17, // 69: trueup.fulfillment.v1.FulfillmentService.ListTasks:output_type -> trueup.fulfillment.v1.ListTasksResponse
+	48, // 70: trueup.fulfillment.v1.FulfillmentService.ClaimTask:output_type -> trueup.fulfillment.v1.Task
+	48, // 71: trueup.fulfillment.v1.FulfillmentService.ClaimNextTask:output_type -> trueup.fulfillment.v1.Task
+	48, // 72: trueup.fulfillment.v1.FulfillmentService.ReleaseTask:output_type -> trueup.fulfillment.v1.Task
+	48, // 73: trueup.fulfillment.v1.FulfillmentService.ConfirmPutaway:output_type -> trueup.fulfillment.v1.Task
+	50, // 74: trueup.fulfillment.v1.FulfillmentService.GetOutboundOrder:output_type -> trueup.fulfillment.v1.OutboundOrder
+	24, // 75: trueup.fulfillment.v1.FulfillmentService.ListOutboundOrders:output_type -> trueup.fulfillment.v1.ListOutboundOrdersResponse
+	26, // 76: trueup.fulfillment.v1.FulfillmentService.ConfirmPick:output_type -> trueup.fulfillment.v1.ConfirmPickResponse
+	50, // 77: trueup.fulfillment.v1.FulfillmentService.RetryBackorder:output_type -> trueup.fulfillment.v1.OutboundOrder
+	52, // 78: trueup.fulfillment.v1.FulfillmentService.PackShipment:output_type -> trueup.fulfillment.v1.Shipment
+	52, // 79: trueup.fulfillment.v1.FulfillmentService.ShipShipment:output_type -> trueup.fulfillment.v1.Shipment
+	52, // 80: trueup.fulfillment.v1.FulfillmentService.GetShipment:output_type -> trueup.fulfillment.v1.Shipment
+	32, // 81: trueup.fulfillment.v1.FulfillmentService.ListShipments:output_type -> trueup.fulfillment.v1.ListShipmentsResponse
+	57, // [57:82] is the sub-list for method output_type
+	32, // [32:57] is the sub-list for method input_type
 	32, // [32:32] is the sub-list for extension type_name
 	32, // [32:32] is the sub-list for extension extendee
 	0,  // [0:32] is the sub-list for field type_name
@@ -2769,7 +2821,7 @@ func file_trueup_fulfillment_v1_fulfillment_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc), len(file_trueup_fulfillment_v1_fulfillment_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

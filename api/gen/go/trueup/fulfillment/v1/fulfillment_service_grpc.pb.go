@@ -39,6 +39,7 @@ const (
 	FulfillmentService_GetOutboundOrder_FullMethodName          = "/trueup.fulfillment.v1.FulfillmentService/GetOutboundOrder"
 	FulfillmentService_ListOutboundOrders_FullMethodName        = "/trueup.fulfillment.v1.FulfillmentService/ListOutboundOrders"
 	FulfillmentService_ConfirmPick_FullMethodName               = "/trueup.fulfillment.v1.FulfillmentService/ConfirmPick"
+	FulfillmentService_RetryBackorder_FullMethodName            = "/trueup.fulfillment.v1.FulfillmentService/RetryBackorder"
 	FulfillmentService_PackShipment_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/PackShipment"
 	FulfillmentService_ShipShipment_FullMethodName              = "/trueup.fulfillment.v1.FulfillmentService/ShipShipment"
 	FulfillmentService_GetShipment_FullMethodName               = "/trueup.fulfillment.v1.FulfillmentService/GetShipment"
@@ -142,6 +143,11 @@ type FulfillmentServiceClient interface {
 	// sales order's backorder). FAILED_PRECONDITION if another worker holds
 	// the task or it is done.
 	ConfirmPick(ctx context.Context, in *ConfirmPickRequest, opts ...grpc.CallOption) (*ConfirmPickResponse, error)
+	// Tries the short part of an outbound order's lines again (stock may
+	// have come in since): each short line with nothing picked waiting is
+	// reserved afresh and gets new pick tasks; lines with picks still out
+	// are left alone. Calling it when nothing is short changes nothing.
+	RetryBackorder(ctx context.Context, in *RetryBackorderRequest, opts ...grpc.CallOption) (*OutboundOrder, error)
 	// Packs picked stock of an outbound order at a warehouse into a new
 	// shipment: the lines and quantities given, or everything staged and not
 	// packed. FAILED_PRECONDITION (NOTHING_TO_PACK) when nothing is.
@@ -365,6 +371,16 @@ func (c *fulfillmentServiceClient) ConfirmPick(ctx context.Context, in *ConfirmP
 	return out, nil
 }
 
+func (c *fulfillmentServiceClient) RetryBackorder(ctx context.Context, in *RetryBackorderRequest, opts ...grpc.CallOption) (*OutboundOrder, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OutboundOrder)
+	err := c.cc.Invoke(ctx, FulfillmentService_RetryBackorder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *fulfillmentServiceClient) PackShipment(ctx context.Context, in *PackShipmentRequest, opts ...grpc.CallOption) (*Shipment, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Shipment)
@@ -502,6 +518,11 @@ type FulfillmentServiceServer interface {
 	// sales order's backorder). FAILED_PRECONDITION if another worker holds
 	// the task or it is done.
 	ConfirmPick(context.Context, *ConfirmPickRequest) (*ConfirmPickResponse, error)
+	// Tries the short part of an outbound order's lines again (stock may
+	// have come in since): each short line with nothing picked waiting is
+	// reserved afresh and gets new pick tasks; lines with picks still out
+	// are left alone. Calling it when nothing is short changes nothing.
+	RetryBackorder(context.Context, *RetryBackorderRequest) (*OutboundOrder, error)
 	// Packs picked stock of an outbound order at a warehouse into a new
 	// shipment: the lines and quantities given, or everything staged and not
 	// packed. FAILED_PRECONDITION (NOTHING_TO_PACK) when nothing is.
@@ -584,6 +605,9 @@ func (UnimplementedFulfillmentServiceServer) ListOutboundOrders(context.Context,
 }
 func (UnimplementedFulfillmentServiceServer) ConfirmPick(context.Context, *ConfirmPickRequest) (*ConfirmPickResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ConfirmPick not implemented")
+}
+func (UnimplementedFulfillmentServiceServer) RetryBackorder(context.Context, *RetryBackorderRequest) (*OutboundOrder, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetryBackorder not implemented")
 }
 func (UnimplementedFulfillmentServiceServer) PackShipment(context.Context, *PackShipmentRequest) (*Shipment, error) {
 	return nil, status.Error(codes.Unimplemented, "method PackShipment not implemented")
@@ -978,6 +1002,24 @@ func _FulfillmentService_ConfirmPick_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FulfillmentService_RetryBackorder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetryBackorderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfillmentServiceServer).RetryBackorder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfillmentService_RetryBackorder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfillmentServiceServer).RetryBackorder(ctx, req.(*RetryBackorderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _FulfillmentService_PackShipment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PackShipmentRequest)
 	if err := dec(in); err != nil {
@@ -1136,6 +1178,10 @@ var FulfillmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConfirmPick",
 			Handler:    _FulfillmentService_ConfirmPick_Handler,
+		},
+		{
+			MethodName: "RetryBackorder",
+			Handler:    _FulfillmentService_RetryBackorder_Handler,
 		},
 		{
 			MethodName: "PackShipment",

@@ -1,0 +1,1 @@
+ALTER TABLE outbound_lines DROP COLUMN gen;
