@@ -137,6 +137,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		{cfg.Targets.Inventory, inventoryv1.RegisterInventoryServiceHandler},
 		{cfg.Targets.Orders, ordersv1.RegisterOrdersServiceHandler},
 		{cfg.Targets.Fulfillment, fulfillmentv1.RegisterFulfillmentServiceHandler},
+		{cfg.Targets.Fulfillment, fulfillmentv1.RegisterCountServiceHandler},
 		{cfg.Targets.Ledger, ledgerv1.RegisterLedgerServiceHandler},
 		{cfg.Targets.Ledger, ledgerv1.RegisterReconciliationServiceHandler},
 		{cfg.Targets.Ledger, ledgerv1.RegisterPeriodServiceHandler},

@@ -159,6 +159,7 @@ var routeServices = map[string]string{
 	"supplierPayments": "orders",
 	"carriers":         "fulfillment", "expectedReceipts": "fulfillment", "expectedReceipts:blind": "fulfillment",
 	"receiptDiscrepancies": "fulfillment", "tasks": "fulfillment", "tasks:claimNext": "fulfillment",
+	"counts":         "fulfillment",
 	"outboundOrders": "fulfillment", "shipments": "fulfillment",
 	"accounts": "ledger", "journalEntries": "ledger", "trialBalance": "ledger", "balances": "ledger",
 	"postingRules": "ledger", "postingRules:createVersion": "ledger", "parkedEvents": "ledger", "parkedEvents:repost": "ledger", "reconciliations": "ledger",

@@ -57,6 +57,7 @@ type Service struct {
 	outbox *outbox.Outbox
 	app    *app.Service
 	api    *grpcapi.Server
+	counts *grpcapi.CountServer
 }
 
 // drainTimeout bounds how long Run, once told to stop, waits for the handlers
@@ -84,7 +85,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 		}
 	}
 	ob := outbox.New(d.DB, natsx.NewPublisher(d.JS), outbox.Options{Logger: log})
-	st := store.New(d.DB, ob, events.Encode)
+	st := store.New(d.DB, ob, events.WithCounts(events.Encode))
 	a := app.New(st, nil)
 	a.SetClaimTTL(d.ClaimTTL)
 	a.SetLogger(log.With("component", "outbound"))
@@ -95,15 +96,19 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 			return nil, fmt.Errorf("fulfillment: inventory client: %w", err)
 		}
 		conns = append(conns, conn)
-		a.SetInventory(inventoryclient.New(inventoryv1.NewInventoryServiceClient(conn)))
+		inv := inventoryclient.New(inventoryv1.NewInventoryServiceClient(conn))
+		a.SetInventory(inv)
+		a.SetCountInventory(inv)
 	}
-	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a), conns: conns,
+	return &Service{db: d.DB, js: d.JS, log: log, outbox: ob, app: a, api: grpcapi.New(a), counts: grpcapi.NewCounts(a), conns: conns,
 		wake: make(chan struct{}, 1)}, nil
 }
 
 // Register adds the gRPC API to a server.
 func (s *Service) Register(r grpc.ServiceRegistrar) {
 	fulfillmentv1.RegisterFulfillmentServiceServer(r, s.api)
+	// Cycle counts book the company's stock: internal callers only.
+	r.RegisterService(grpcserver.PartnerGuard(&fulfillmentv1.CountService_ServiceDesc), s.counts)
 }
 
 // GRPCServiceName is the fully qualified service name, for health checks.
@@ -113,7 +118,7 @@ func (s *Service) GRPCServiceName() string {
 
 // Run opens expected receipts from orders' releases and outbound orders from
 // their sales orders (with the worker that does what those owe inventory),
-// relays the outbox and
+// books what cycle counts owe inventory, relays the outbox and
 // forgets old request ids and inbox rows until ctx is done; then it drains the
 // consumer first (for at most drainTimeout), then the relay (after its final
 // drain) and the retention job. If a part stops on its own, Run stops the
@@ -128,6 +133,7 @@ func (s *Service) Run(ctx context.Context) error {
 		lifecycle.Start("purchase orders consumer", drainTimeout, s.consumePurchaseOrders),
 		lifecycle.Start("sales orders consumer", drainTimeout, s.consumeSalesOrders),
 		lifecycle.Part{Name: "outbound worker", Run: s.workOutbound},
+		lifecycle.Part{Name: "count bookings", Run: s.bookCounts},
 		lifecycle.Part{Name: "outbox relay", Run: s.outbox.Run},
 		retention.Part(s.db, s.log, time.Hour, retention.Idempotency, retention.Inbox),
 	)
@@ -195,6 +201,27 @@ func (s *Service) workOutbound(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		case <-s.wake:
+		}
+	}
+}
+
+// countInterval is how often approved count lines that their command could
+// not book (inventory was down, the process stopped) are booked again.
+const countInterval = 5 * time.Second
+
+// bookCounts books what counts owe inventory every countInterval until ctx
+// is done.
+func (s *Service) bookCounts(ctx context.Context) error {
+	t := time.NewTicker(countInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if _, err := s.app.BookCounts(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("count bookings", "error", err)
 		}
 	}
 }

@@ -51,6 +51,9 @@ type Reader interface {
 	OwedOutboundOrders(ctx context.Context, limit int) ([]string, error)
 	GetShipment(ctx context.Context, id string) (*fulfillment.Shipment, error)
 	ListShipments(ctx context.Context, order string, partner *string, after string, limit int) ([]*fulfillment.Shipment, error)
+
+	// Cycle counts (counts.go).
+	CountReader
 }
 
 // Tx is the write side of one transaction.
@@ -91,6 +94,9 @@ type Tx interface {
 	SaveShipment(ctx context.Context, s *fulfillment.Shipment, prev int64) error
 	// Emit records domain events in the transactional outbox.
 	Emit(ctx context.Context, events ...any) error
+
+	// Cycle counts (counts.go).
+	CountTx
 }
 
 // Service is the fulfillment application.
@@ -101,6 +107,9 @@ type Service struct {
 	claimTTL  time.Duration
 	cutoffs   []time.Duration // nil: fulfillment.DefaultCutoffs
 	log       *slog.Logger
+
+	// Cycle counts (counts.go).
+	counting counting
 }
 
 // Now is the service's clock.

@@ -1007,11 +1007,334 @@ func (x *ShortPickRecorded) GetPartner() string {
 	return ""
 }
 
+// Published when a count task is counted: the lines it recorded, with what
+// inventory held at the location at the count time (events are for systems
+// and reviewers; the counter is never shown them).
+type CountRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When the count was recorded.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The count, "counts/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The count's version after it.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The warehouse code.
+	Warehouse string `protobuf:"bytes,5,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The task counted, "tasks/{id}".
+	Task string `protobuf:"bytes,6,opt,name=task,proto3" json:"task,omitempty"`
+	// Where, "warehouses/{w}/locations/{code}".
+	Location string `protobuf:"bytes,7,opt,name=location,proto3" json:"location,omitempty"`
+	// The lines recorded.
+	Lines []*CountLine `protobuf:"bytes,8,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The partner that owns the count; empty for an internal one.
+	Partner       string `protobuf:"bytes,9,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountRecorded) Reset() {
+	*x = CountRecorded{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountRecorded) ProtoMessage() {}
+
+func (x *CountRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountRecorded.ProtoReflect.Descriptor instead.
+func (*CountRecorded) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CountRecorded) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CountRecorded) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *CountRecorded) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *CountRecorded) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *CountRecorded) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *CountRecorded) GetTask() string {
+	if x != nil {
+		return x.Task
+	}
+	return ""
+}
+
+func (x *CountRecorded) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *CountRecorded) GetLines() []*CountLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *CountRecorded) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// Published when a counted line waits for a reviewer: its difference is
+// above a threshold of the count, or inventory refused to book it (the
+// line's note says why).
+type CountApprovalRequired struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it came to wait.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The count, "counts/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The count's version after it.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The warehouse code.
+	Warehouse string `protobuf:"bytes,5,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The line.
+	Line *CountLine `protobuf:"bytes,6,opt,name=line,proto3" json:"line,omitempty"`
+	// The partner that owns the count; empty for an internal one.
+	Partner       string `protobuf:"bytes,7,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountApprovalRequired) Reset() {
+	*x = CountApprovalRequired{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountApprovalRequired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountApprovalRequired) ProtoMessage() {}
+
+func (x *CountApprovalRequired) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountApprovalRequired.ProtoReflect.Descriptor instead.
+func (*CountApprovalRequired) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CountApprovalRequired) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CountApprovalRequired) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *CountApprovalRequired) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *CountApprovalRequired) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *CountApprovalRequired) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *CountApprovalRequired) GetLine() *CountLine {
+	if x != nil {
+		return x.Line
+	}
+	return nil
+}
+
+func (x *CountApprovalRequired) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
+// Published when inventory booked a counted line's difference (0 too: the
+// count is on inventory's journal), against the line's count time.
+type CountDifferenceBooked struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event's id; consumers record it to apply the event once.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When it was booked.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The count, "counts/{id}".
+	AggregateId string `protobuf:"bytes,3,opt,name=aggregate_id,json=aggregateId,proto3" json:"aggregate_id,omitempty"`
+	// The count's version after it.
+	AggregateVersion int64 `protobuf:"varint,4,opt,name=aggregate_version,json=aggregateVersion,proto3" json:"aggregate_version,omitempty"`
+	// The warehouse code.
+	Warehouse string `protobuf:"bytes,5,opt,name=warehouse,proto3" json:"warehouse,omitempty"`
+	// The line, with the movement that booked it.
+	Line *CountLine `protobuf:"bytes,6,opt,name=line,proto3" json:"line,omitempty"`
+	// The partner that owns the count; empty for an internal one.
+	Partner       string `protobuf:"bytes,7,opt,name=partner,proto3" json:"partner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountDifferenceBooked) Reset() {
+	*x = CountDifferenceBooked{}
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountDifferenceBooked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountDifferenceBooked) ProtoMessage() {}
+
+func (x *CountDifferenceBooked) ProtoReflect() protoreflect.Message {
+	mi := &file_trueup_fulfillment_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountDifferenceBooked.ProtoReflect.Descriptor instead.
+func (*CountDifferenceBooked) Descriptor() ([]byte, []int) {
+	return file_trueup_fulfillment_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CountDifferenceBooked) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CountDifferenceBooked) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *CountDifferenceBooked) GetAggregateId() string {
+	if x != nil {
+		return x.AggregateId
+	}
+	return ""
+}
+
+func (x *CountDifferenceBooked) GetAggregateVersion() int64 {
+	if x != nil {
+		return x.AggregateVersion
+	}
+	return 0
+}
+
+func (x *CountDifferenceBooked) GetWarehouse() string {
+	if x != nil {
+		return x.Warehouse
+	}
+	return ""
+}
+
+func (x *CountDifferenceBooked) GetLine() *CountLine {
+	if x != nil {
+		return x.Line
+	}
+	return nil
+}
+
+func (x *CountDifferenceBooked) GetPartner() string {
+	if x != nil {
+		return x.Partner
+	}
+	return ""
+}
+
 var File_trueup_fulfillment_v1_events_proto protoreflect.FileDescriptor
 
 const file_trueup_fulfillment_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\"trueup/fulfillment/v1/events.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf2\x01\n" +
+	"\"trueup/fulfillment/v1/events.proto\x12\x15trueup.fulfillment.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#trueup/fulfillment/v1/carrier.proto\x1a!trueup/fulfillment/v1/count.proto\x1a,trueup/fulfillment/v1/expected_receipt.proto\x1a\x1atrueup/type/v1/money.proto\x1a\x1dtrueup/type/v1/quantity.proto\"\xf2\x01\n" +
 	"\x0eCarrierCreated\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1104,7 +1427,36 @@ const file_trueup_fulfillment_v1_events_proto_rawDesc = "" +
 	"\x13short_base_quantity\x18\t \x01(\tR\x11shortBaseQuantity\x12\x16\n" +
 	"\x06reason\x18\n" +
 	" \x01(\tR\x06reason\x12\x18\n" +
-	"\apartner\x18\v \x01(\tR\apartnerB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
+	"\apartner\x18\v \x01(\tR\apartner\"\xd7\x02\n" +
+	"\rCountRecorded\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12\x1c\n" +
+	"\twarehouse\x18\x05 \x01(\tR\twarehouse\x12\x12\n" +
+	"\x04task\x18\x06 \x01(\tR\x04task\x12\x1a\n" +
+	"\blocation\x18\a \x01(\tR\blocation\x126\n" +
+	"\x05lines\x18\b \x03(\v2 .trueup.fulfillment.v1.CountLineR\x05lines\x12\x18\n" +
+	"\apartner\x18\t \x01(\tR\apartner\"\xad\x02\n" +
+	"\x15CountApprovalRequired\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12\x1c\n" +
+	"\twarehouse\x18\x05 \x01(\tR\twarehouse\x124\n" +
+	"\x04line\x18\x06 \x01(\v2 .trueup.fulfillment.v1.CountLineR\x04line\x12\x18\n" +
+	"\apartner\x18\a \x01(\tR\apartner\"\xad\x02\n" +
+	"\x15CountDifferenceBooked\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12!\n" +
+	"\faggregate_id\x18\x03 \x01(\tR\vaggregateId\x12+\n" +
+	"\x11aggregate_version\x18\x04 \x01(\x03R\x10aggregateVersion\x12\x1c\n" +
+	"\twarehouse\x18\x05 \x01(\tR\twarehouse\x124\n" +
+	"\x04line\x18\x06 \x01(\v2 .trueup.fulfillment.v1.CountLineR\x04line\x12\x18\n" +
+	"\apartner\x18\a \x01(\tR\apartnerB;Z9trueup.dev/api/gen/go/trueup/fulfillment/v1;fulfillmentv1b\x06proto3"
 
 var (
 	file_trueup_fulfillment_v1_events_proto_rawDescOnce sync.Once
@@ -1118,7 +1470,7 @@ func file_trueup_fulfillment_v1_events_proto_rawDescGZIP() []byte {
 	return file_trueup_fulfillment_v1_events_proto_rawDescData
 }
 
-var file_trueup_fulfillment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_trueup_fulfillment_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_trueup_fulfillment_v1_events_proto_goTypes = []any{
 	(*CarrierCreated)(nil),             // 0: trueup.fulfillment.v1.CarrierCreated
 	(*ShipmentConfirmed)(nil),          // 1: trueup.fulfillment.v1.ShipmentConfirmed
@@ -1129,35 +1481,45 @@ var file_trueup_fulfillment_v1_events_proto_goTypes = []any{
 	(*ReceiptClosed)(nil),              // 6: trueup.fulfillment.v1.ReceiptClosed
 	(*ReceiptItemTotal)(nil),           // 7: trueup.fulfillment.v1.ReceiptItemTotal
 	(*ShortPickRecorded)(nil),          // 8: trueup.fulfillment.v1.ShortPickRecorded
-	(*timestamppb.Timestamp)(nil),      // 9: google.protobuf.Timestamp
-	(*Carrier)(nil),                    // 10: trueup.fulfillment.v1.Carrier
-	(*v1.Quantity)(nil),                // 11: trueup.type.v1.Quantity
-	(*v1.Money)(nil),                   // 12: trueup.type.v1.Money
-	(*ReceivedLine)(nil),               // 13: trueup.fulfillment.v1.ReceivedLine
-	(*ReceiptDiscrepancy)(nil),         // 14: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(*CountRecorded)(nil),              // 9: trueup.fulfillment.v1.CountRecorded
+	(*CountApprovalRequired)(nil),      // 10: trueup.fulfillment.v1.CountApprovalRequired
+	(*CountDifferenceBooked)(nil),      // 11: trueup.fulfillment.v1.CountDifferenceBooked
+	(*timestamppb.Timestamp)(nil),      // 12: google.protobuf.Timestamp
+	(*Carrier)(nil),                    // 13: trueup.fulfillment.v1.Carrier
+	(*v1.Quantity)(nil),                // 14: trueup.type.v1.Quantity
+	(*v1.Money)(nil),                   // 15: trueup.type.v1.Money
+	(*ReceivedLine)(nil),               // 16: trueup.fulfillment.v1.ReceivedLine
+	(*ReceiptDiscrepancy)(nil),         // 17: trueup.fulfillment.v1.ReceiptDiscrepancy
+	(*CountLine)(nil),                  // 18: trueup.fulfillment.v1.CountLine
 }
 var file_trueup_fulfillment_v1_events_proto_depIdxs = []int32{
-	9,  // 0: trueup.fulfillment.v1.CarrierCreated.occurred_at:type_name -> google.protobuf.Timestamp
-	10, // 1: trueup.fulfillment.v1.CarrierCreated.carrier:type_name -> trueup.fulfillment.v1.Carrier
-	9,  // 2: trueup.fulfillment.v1.ShipmentConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 0: trueup.fulfillment.v1.CarrierCreated.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 1: trueup.fulfillment.v1.CarrierCreated.carrier:type_name -> trueup.fulfillment.v1.Carrier
+	12, // 2: trueup.fulfillment.v1.ShipmentConfirmed.occurred_at:type_name -> google.protobuf.Timestamp
 	2,  // 3: trueup.fulfillment.v1.ShipmentConfirmed.lines:type_name -> trueup.fulfillment.v1.ShippedLine
-	9,  // 4: trueup.fulfillment.v1.ShipmentConfirmed.ship_time:type_name -> google.protobuf.Timestamp
-	11, // 5: trueup.fulfillment.v1.ShippedLine.quantity:type_name -> trueup.type.v1.Quantity
-	12, // 6: trueup.fulfillment.v1.ShippedLine.cost:type_name -> trueup.type.v1.Money
-	9,  // 7: trueup.fulfillment.v1.ReceiptLineRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 8: trueup.fulfillment.v1.ReceiptLineRecorded.line:type_name -> trueup.fulfillment.v1.ReceivedLine
-	9,  // 9: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 10: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	9,  // 11: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 12: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
-	9,  // 13: trueup.fulfillment.v1.ReceiptClosed.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 4: trueup.fulfillment.v1.ShipmentConfirmed.ship_time:type_name -> google.protobuf.Timestamp
+	14, // 5: trueup.fulfillment.v1.ShippedLine.quantity:type_name -> trueup.type.v1.Quantity
+	15, // 6: trueup.fulfillment.v1.ShippedLine.cost:type_name -> trueup.type.v1.Money
+	12, // 7: trueup.fulfillment.v1.ReceiptLineRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 8: trueup.fulfillment.v1.ReceiptLineRecorded.line:type_name -> trueup.fulfillment.v1.ReceivedLine
+	12, // 9: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 10: trueup.fulfillment.v1.ReceiptDiscrepancyFlagged.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	12, // 11: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 12: trueup.fulfillment.v1.ReceiptDiscrepancyResolved.discrepancy:type_name -> trueup.fulfillment.v1.ReceiptDiscrepancy
+	12, // 13: trueup.fulfillment.v1.ReceiptClosed.occurred_at:type_name -> google.protobuf.Timestamp
 	7,  // 14: trueup.fulfillment.v1.ReceiptClosed.totals:type_name -> trueup.fulfillment.v1.ReceiptItemTotal
-	9,  // 15: trueup.fulfillment.v1.ShortPickRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	12, // 15: trueup.fulfillment.v1.ShortPickRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 16: trueup.fulfillment.v1.CountRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 17: trueup.fulfillment.v1.CountRecorded.lines:type_name -> trueup.fulfillment.v1.CountLine
+	12, // 18: trueup.fulfillment.v1.CountApprovalRequired.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 19: trueup.fulfillment.v1.CountApprovalRequired.line:type_name -> trueup.fulfillment.v1.CountLine
+	12, // 20: trueup.fulfillment.v1.CountDifferenceBooked.occurred_at:type_name -> google.protobuf.Timestamp
+	18, // 21: trueup.fulfillment.v1.CountDifferenceBooked.line:type_name -> trueup.fulfillment.v1.CountLine
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_trueup_fulfillment_v1_events_proto_init() }
@@ -1166,6 +1528,7 @@ func file_trueup_fulfillment_v1_events_proto_init() {
 		return
 	}
 	file_trueup_fulfillment_v1_carrier_proto_init()
+	file_trueup_fulfillment_v1_count_proto_init()
 	file_trueup_fulfillment_v1_expected_receipt_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1173,7 +1536,7 @@ func file_trueup_fulfillment_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_trueup_fulfillment_v1_events_proto_rawDesc), len(file_trueup_fulfillment_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

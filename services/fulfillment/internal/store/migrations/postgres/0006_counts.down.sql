@@ -1,0 +1,3 @@
+DROP TABLE count_lines;
+DROP TABLE count_tasks;
+DROP TABLE counts;
