@@ -119,7 +119,7 @@ type env struct {
 
 // newEnv starts a real gRPC backend and the gateway in front of it, on
 // loopback, with two partners (acme with key, globex with otherKey).
-func newEnv(t *testing.T, cfg Config) *env {
+func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
 	be := &backend{}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -160,7 +160,7 @@ type response struct {
 }
 
 // send does one request with acme's key unless headers set another.
-func (e *env) send(t *testing.T, method, path, body string, headers ...string) response {
+func (e *env) send(t testing.TB, method, path, body string, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -620,4 +620,30 @@ func TestRedactSecrets(t *testing.T) {
 			t.Errorf("redactSecrets(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// No JSON body, however malformed, yields a 5xx, and a refused body never
+// reaches the service (so nothing is written). The seed corpus runs with every
+// `go test`; `go test -fuzz FuzzJSONBody` explores further.
+func FuzzJSONBody(f *testing.F) {
+	for _, seed := range []string{
+		`{"sku":"A1","baseUom":"EA"}`, `{"sku":"A1"} <script>`, `{"sku":"A1","colourCode":1}`, `{"sku":`, `[]`, `null`, `"x"`,
+		`{"uoms":[{"uom":"CS","factor":"12"}]}`, `{"sku":"\ud800"}`, "{\"sku\":\"\xff\"}", `{"tracking":"NOPE"}`, `{"sku":1e999}`, ` `,
+	} {
+		f.Add([]byte(seed))
+	}
+	e := newEnv(f, Config{Limits: Limits{RequestsPerSecond: -1, MaxConcurrent: -1}})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		before := e.backend.calls.Load()
+		r := e.send(t, "POST", "/v1/items", string(body))
+		if r.code >= 500 {
+			t.Fatalf("body %q: status %d %s", body, r.code, r.body)
+		}
+		if r.code != http.StatusOK && e.backend.calls.Load() != before {
+			t.Fatalf("body %q: refused with %d but the service was called", body, r.code)
+		}
+		if r.code != http.StatusOK {
+			checkShape(t, r)
+		}
+	})
 }
