@@ -15,10 +15,13 @@ import (
 // they do by it without reading metadata themselves.
 //
 // Trust: the partner id is taken from metadata as given. The gateway sets it
-// from the API key it authenticated and never forwards a client's own value,
-// but until the internal gRPC ports require a credential (a later issue),
-// anyone who can reach a port can claim any partner id, or pass as internal by
-// sending none. The ports must therefore stay on a private network.
+// from the API key it authenticated and never forwards a client's own value.
+// What makes the metadata trustworthy is the service token (token.go): with
+// Options.ServiceToken set, a call reaches this interceptor only if it carries
+// the token, which only the gateway, the services and operators hold; anyone
+// else who reaches a port is refused before a partner id (or the absence of
+// one, meaning internal) is read. A server without a token (tests, or
+// `trueup serve --insecure-internal`) trusts whoever can connect.
 
 func callerUnary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

@@ -12,9 +12,13 @@ import (
 // Errors come back as *apperr.Error values (UnaryClientInterceptor), so the
 // callee's NotFound or FailedPrecondition, with its reason and violations,
 // reaches the caller's client as such instead of as an internal error.
-// Plaintext, like the services' listeners today.
-func Dial(target string) (*grpc.ClientConn, error) {
-	return grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()),
+// Plaintext, like the services' listeners; pass WithServiceToken(token) so
+// the callee admits the call (see Options.ServiceToken). opts come after the
+// built-in options.
+func Dial(target string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	return grpc.NewClient(target, append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
-		grpc.WithChainUnaryInterceptor(UnaryClientInterceptor()))
+		grpc.WithChainUnaryInterceptor(UnaryClientInterceptor()),
+	}, opts...)...)
 }

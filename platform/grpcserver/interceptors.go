@@ -17,7 +17,9 @@ import (
 
 // The built-in interceptors, outermost first: recovery catches panics from
 // everything inside it (including user interceptors); logging sees the final
-// status; error mapping turns whatever the handler returned into that status;
+// status (a refused service token included); the token check (token.go) refuses
+// a call without the service token before anything else looks at it; error
+// mapping turns whatever the handler returned into that status;
 // the caller interceptor (caller.go) puts the caller into the context, inside
 // error mapping so that its Unauthenticated is mapped like any other error.
 

@@ -1,8 +1,9 @@
 // Package grpcserver builds the gRPC server every Trueup service runs: tracing
 // through otelgrpc, panic recovery, one log line per RPC, domain errors mapped
 // to status codes by one table (ToStatus and FromStatus), the caller's identity
-// (caller.From) in every RPC's context, the standard health service, optional
-// reflection, and a graceful, bounded shutdown.
+// (caller.From) in every RPC's context, an optional shared service token that
+// every RPC but health must carry (token.go), the standard health service,
+// optional reflection, and a graceful, bounded shutdown.
 //
 // Install the global OpenTelemetry providers (telemetry.Setup, or
 // telemetrytest.NewRecorder in tests) before calling New: the stats handler
@@ -40,8 +41,16 @@ type Options struct {
 	// Nil means slog.Default().
 	Logger *slog.Logger
 	// Reflection registers the server reflection service (for grpcurl and the
-	// like). Leave off in production unless the API is public anyway.
+	// like). Leave off in production unless the API is public anyway. With a
+	// ServiceToken, reflection needs the token too.
 	Reflection bool
+	// ServiceToken, when not empty, is the shared internal credential: every
+	// RPC except the grpc.health.v1 service (the kubelet's probes send no
+	// metadata) must carry "authorization: Bearer <ServiceToken>", or it is
+	// refused with Unauthenticated before any handler or caller identity is
+	// looked at. Empty admits any caller: only for tests and explicitly
+	// insecure installs. Clients send it with WithServiceToken.
+	ServiceToken string
 	// UnaryInterceptors run after the built-in ones (recovery, logging, error
 	// mapping, caller identity), so their panics are recovered, their errors
 	// mapped and caller.From works in them. Like handlers, they return
@@ -81,11 +90,12 @@ func New(opts Options) *Server {
 		drain = DefaultDrainTimeout
 	}
 
+	tokens := newTokenCheck(opts.ServiceToken)
 	unary := append([]grpc.UnaryServerInterceptor{
-		recoverUnary(log), logUnary(log), mapErrorsUnary(), callerUnary(),
+		recoverUnary(log), logUnary(log), tokenUnary(tokens), mapErrorsUnary(), callerUnary(),
 	}, opts.UnaryInterceptors...)
 	stream := append([]grpc.StreamServerInterceptor{
-		recoverStream(log), logStream(log), mapErrorsStream(), callerStream(),
+		recoverStream(log), logStream(log), tokenStream(tokens), mapErrorsStream(), callerStream(),
 	}, opts.StreamInterceptors...)
 
 	serverOpts := []grpc.ServerOption{

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"trueup.dev/platform/config"
 )
 
 // readyTimeout bounds how long StartEmbedded waits for the server to accept clients.
@@ -127,7 +129,13 @@ func Connect(ctx context.Context, url string, name string, extra ...nats.Option)
 func redactURL(s string) string {
 	parts := strings.Split(s, ",")
 	for i, p := range parts {
-		if u, err := neturl.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+		u, err := neturl.Parse(strings.TrimSpace(p))
+		if err != nil {
+			// Its credentials cannot be found: show the scheme alone.
+			parts[i] = config.RedactURL(p)
+			continue
+		}
+		if u.User != nil {
 			parts[i] = u.Redacted()
 			if _, hasPw := u.User.Password(); !hasPw { // a token in the user part
 				u.User = neturl.User("xxxxx")

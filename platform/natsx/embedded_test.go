@@ -58,6 +58,7 @@ func TestRedactURL(t *testing.T) {
 		"nats://t0ken@nats:4222":                "nats://xxxxx@nats:4222",
 		"nats://a:b@n1:4222,nats://a:b@n2:4222": "nats://a:xxxxx@n1:4222,nats://a:xxxxx@n2:4222",
 		"nats://localhost:4222":                 "nats://localhost:4222",
+		"nats://u:s3cr3t%zz@nats:4222":          "nats://xxxxx",
 	} {
 		if got := redactURL(in); got != want || strings.Contains(got, "s3cr3t") {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)

@@ -55,6 +55,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+
+	"trueup.dev/platform/config"
 )
 
 // Dialect names the SQL database behind a DB.
@@ -135,12 +137,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	case "sqlite":
 		return openSQLite(ctx, dsn)
 	case "postgres", "postgresql":
-		u, err := url.Parse(dsn)
-		if err != nil {
+		if _, err := url.Parse(dsn); err != nil {
 			// url.Parse's error quotes the input, which may hold a password.
 			return nil, errors.New("sqldb: the postgres DSN is not a valid URL")
 		}
-		return openPostgres(ctx, dsn, u)
+		return openPostgres(ctx, dsn)
 	default:
 		if len(scheme) > 20 || scheme == dsn {
 			scheme = "?" // not a scheme: perhaps a bare connection string with a password in it
@@ -225,11 +226,12 @@ func pragmaSet(query url.Values, name string) bool {
 	return false
 }
 
-func openPostgres(ctx context.Context, dsn string, u *url.URL) (*DB, error) {
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	sqlDB, err := sql.Open("pgx", dsn)
 	if err != nil {
-		// pgx redacts passwords in its own errors.
-		return nil, fmt.Errorf("sqldb: open postgres database %s: %w", u.Redacted(), err)
+		// pgx redacts passwords in its own errors; RedactURL does in ours, the
+		// ?password= and ?sslpassword= parameters included.
+		return nil, fmt.Errorf("sqldb: open postgres database %s: %w", config.RedactURL(dsn), err)
 	}
 	sqlDB.SetMaxOpenConns(postgresMaxConns)
 	sqlDB.SetMaxIdleConns(postgresMaxConns)
@@ -238,7 +240,7 @@ func openPostgres(ctx context.Context, dsn string, u *url.URL) (*DB, error) {
 	sqlDB.SetConnMaxLifetime(time.Hour)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("sqldb: open postgres database %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("sqldb: open postgres database %s: %w", config.RedactURL(dsn), err)
 	}
 	return &DB{DB: sqlDB, Dialect: Postgres, dsn: dsn}, nil
 }

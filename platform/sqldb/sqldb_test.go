@@ -130,6 +130,8 @@ func TestOpenErrors(t *testing.T) {
 		{"sqlite missing directory", "sqlite:///nonexistent/dir/x.db", "sqlite"},
 		{"postgres unreachable", "postgres://u:s3cr3t@127.0.0.1:1/db?connect_timeout=2", "postgres"},
 		{"postgres bad URL", "postgres://u:s3cr3t@[::1/db", "postgres"},
+		{"postgres password parameters", "postgres://u@127.0.0.1:1/db?connect_timeout=2&password=s3cr3t&sslpassword=s3cr3t", "password=xxxxx"},
+		{"postgres bad parameter beside a password", "postgres://u:s3cr3t@127.0.0.1:1/db?password=s3cr3t&connect_timeout=bad", "postgres"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
