@@ -28,6 +28,7 @@ import (
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	"trueup.dev/api/openapi"
 	"trueup.dev/platform/caller"
+	"trueup.dev/platform/grpcserver"
 )
 
 // Targets are the gRPC addresses of the services behind the gateway. In `trueup
@@ -50,6 +51,9 @@ type Config struct {
 	// the gateway is ready: reaching the gateway (even from loopback) is not
 	// proof of being internal. Empty: nobody sees the details.
 	InternalToken string
+	// ServiceToken is the services' shared internal credential, sent on
+	// every upstream call (grpcserver.WithServiceToken); empty sends none.
+	ServiceToken string
 }
 
 // InternalTokenHeader carries Config.InternalToken.
@@ -153,6 +157,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 				// Spread calls over every pod behind a headless Service.
 				grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 				grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+				grpcserver.WithServiceToken(cfg.ServiceToken),
 				grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxBodyBytes), grpc.MaxCallSendMsgSize(MaxBodyBytes)))
 			if err != nil {
 				g.Close()

@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
-	"trueup.dev/platform/grpcserver"
 )
 
 // ageingOptions are the ageing reports' date and filters.
@@ -29,9 +28,10 @@ func (o ageingOptions) asOf() *timestamppb.Timestamp {
 	return timestamppb.New(o.AsOf)
 }
 
-// grniCommand prints GRNI ageing, every page, from the ledger at addr.
-func grniCommand(ctx context.Context, addr string, o ageingOptions, asJSON bool, w io.Writer) error {
-	conn, err := grpcserver.Dial(addr)
+// grniCommand prints GRNI ageing, every page, from the ledger at t.
+func grniCommand(ctx context.Context, t grpcTarget, o ageingOptions, asJSON bool, w io.Writer) error {
+	addr := t.addr
+	conn, err := t.dial()
 	if err != nil {
 		return err
 	}
@@ -74,9 +74,10 @@ func grniCommand(ctx context.Context, addr string, o ageingOptions, asJSON bool,
 }
 
 // shippedCommand prints shipped-not-invoiced, every page, from the ledger
-// at addr.
-func shippedCommand(ctx context.Context, addr string, o ageingOptions, asJSON bool, w io.Writer) error {
-	conn, err := grpcserver.Dial(addr)
+// at t.
+func shippedCommand(ctx context.Context, t grpcTarget, o ageingOptions, asJSON bool, w io.Writer) error {
+	addr := t.addr
+	conn, err := t.dial()
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ ERP or WMS code, stock without cost, stock in blocked locations.
                   is migrated or written; the schema must be migrated already.
   --grpc-addr     ask a running inventory service instead (AuditItems), e.g.
                   localhost:9090 under "trueup dev".
+  --service-token  with --grpc-addr: the services' internal credential (also
+                  TRUEUP_SERVICE_TOKEN); by default the "trueup dev" stack's,
+                  from --data-dir (.trueup).
   --json          one JSON object per finding instead of a table.
 
 Findings are printed most severe first. The exit status is 1 when any finding
@@ -49,10 +52,12 @@ func runAudit(ctx context.Context, args []string) error {
 		dbURL    config.Redacted
 		grpcAddr string
 		asJSON   bool
+		client   clientFlags
 	)
 	config.Secret(fs, &dbURL, "database-url", "TRUEUP_DATABASE_URL", "inventory database DSN: sqlite://path or postgres://…")
 	config.String(fs, &grpcAddr, "grpc-addr", "", "", "gRPC address of a running inventory service")
 	config.Bool(fs, &asJSON, "json", "", false, "print one JSON object per finding")
+	client.bind(fs)
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
@@ -67,7 +72,10 @@ func runAudit(ctx context.Context, args []string) error {
 	case grpcAddr != "" && dbURL.Reveal() != "" && !fromEnvOnly(fs, "database-url"):
 		return errors.New("trueup audit: give --database-url or --grpc-addr, not both")
 	case grpcAddr != "":
-		findings, err = auditOverGRPC(ctx, grpcAddr)
+		var t grpcTarget
+		if t, err = client.target(grpcAddr); err == nil {
+			findings, err = auditOverGRPC(ctx, t)
+		}
 	case dbURL.Reveal() != "":
 		findings, err = auditDatabase(ctx, dbURL.Reveal())
 	default:
@@ -116,8 +124,9 @@ func auditDatabase(ctx context.Context, dsn string) ([]*inventoryv1.AuditFinding
 	return findings, nil
 }
 
-func auditOverGRPC(ctx context.Context, addr string) ([]*inventoryv1.AuditFinding, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+func auditOverGRPC(ctx context.Context, t grpcTarget) ([]*inventoryv1.AuditFinding, error) {
+	addr := t.addr
+	conn, err := grpc.NewClient(t.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), t.credentials())
 	if err != nil {
 		return nil, err
 	}

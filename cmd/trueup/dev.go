@@ -52,11 +52,15 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	serviceToken, err := devServiceToken(dataDir)
+	if err != nil {
+		return err
+	}
 	keys, err := gateway.LoadKeysFile(filepath.Join(dataDir, "api-keys"))
 	if err != nil {
 		return err
 	}
-	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone, TaskClaimTTL: claimTTL, GatewayLimits: limits}, log)
+	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone, TaskClaimTTL: claimTTL, ServiceToken: serviceToken, GatewayLimits: limits}, log)
 	if err != nil {
 		return err
 	}
@@ -67,7 +71,7 @@ func runDev(ctx context.Context, args []string) error {
 	go func() { done <- st.Run(ctx) }()
 
 	if seed {
-		if err := seedOnce(ctx, dataDir, st.GRPCAddr); err != nil {
+		if err := seedOnce(ctx, dataDir, st.target()); err != nil {
 			log.Error("seeding demo data failed; the stack keeps running", "error", err)
 		}
 	}
@@ -103,9 +107,9 @@ func devAPIKey(dataDir string) (string, error) {
 func printBanner(w io.Writer, st *stack, dataDir, key string) {
 	fmt.Fprintf(w, `
 Trueup dev stack is up.
-  gRPC (all services, reflection on): %[1]s
-      grpcurl -plaintext %[1]s list
-      grpcurl -plaintext %[1]s trueup.inventory.v1.InventoryService/ListItems
+  gRPC (all services, reflection on): %[1]s   (every call but health needs the service token)
+      grpcurl -plaintext -H "authorization: Bearer $(cat %[5]s/service-token)" %[1]s list
+      grpcurl -plaintext -H "authorization: Bearer $(cat %[5]s/service-token)" %[1]s trueup.inventory.v1.InventoryService/ListItems
   REST gateway:                       http://%[2]s
       curl -H 'Authorization: Bearer %[3]s' http://%[2]s/v1/items
   OpenAPI document:                   http://%[2]s/openapi.json

@@ -17,7 +17,6 @@ import (
 
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	"trueup.dev/platform/config"
-	"trueup.dev/platform/grpcserver"
 )
 
 const exportJournalHelp = `Usage:
@@ -58,6 +57,8 @@ into an exported range included) and says how many it skipped. Exporting with
                  again. Do this when the external GL did not take the file.
   --grpc-addr    the ledger service (also TRUEUP_LEDGER_ADDR), e.g.
                  localhost:9090 under "trueup dev".
+  --service-token  the services' internal credential (also TRUEUP_SERVICE_TOKEN);
+                 by default the "trueup dev" stack's, from --data-dir (.trueup).
 
 The column layout of each mode is documented in the ExportService of
 api/proto/trueup/ledger/v1/export.proto.
@@ -75,10 +76,12 @@ func runExportJournal(ctx context.Context, args []string) error {
 	fs := newFlagSet("export-journal")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), exportJournalHelp) }
 	var (
-		addr string
-		o    exportOptions
+		addr   string
+		o      exportOptions
+		client clientFlags
 	)
 	config.String(fs, &addr, "grpc-addr", "TRUEUP_LEDGER_ADDR", "localhost:9090", "gRPC address of the ledger service")
+	client.bind(fs)
 	config.String(fs, &o.period, "period", "", "", "a fiscal period, YYYY-MM: the entries booked into it (late events posted into it included)")
 	config.String(fs, &o.from, "from", "", "", "first effective day, YYYY-MM-DD")
 	config.String(fs, &o.to, "to", "", "", "last effective day, YYYY-MM-DD (inclusive)")
@@ -98,12 +101,16 @@ func runExportJournal(ctx context.Context, args []string) error {
 	if fs.NArg() != 0 {
 		return fmt.Errorf("trueup export-journal: unexpected arguments %v", fs.Args())
 	}
-	return exportJournalCommand(ctx, addr, o, os.Stdout, os.Stderr)
+	t, err := client.target(addr)
+	if err != nil {
+		return err
+	}
+	return exportJournalCommand(ctx, t, o, os.Stdout, os.Stderr)
 }
 
 // exportJournalCommand runs one export-journal action against the ledger at
-// addr: content to stdout (or o.out), reports to stderr.
-func exportJournalCommand(ctx context.Context, addr string, o exportOptions, stdout, stderr io.Writer) error {
+// t: content to stdout (or o.out), reports to stderr.
+func exportJournalCommand(ctx context.Context, t grpcTarget, o exportOptions, stdout, stderr io.Writer) error {
 	actions := 0
 	for _, set := range []bool{o.batch != "", o.void != "", o.list} {
 		if set {
@@ -116,7 +123,8 @@ func exportJournalCommand(ctx context.Context, addr string, o exportOptions, std
 	if o.reason != "" && o.void == "" {
 		return errors.New("trueup export-journal: --reason goes with --void")
 	}
-	conn, err := grpcserver.Dial(addr)
+	addr := t.addr
+	conn, err := t.dial()
 	if err != nil {
 		return err
 	}

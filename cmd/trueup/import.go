@@ -40,6 +40,8 @@ base unit or one of uoms): "0123456789012@CS" is the barcode on a case,
 counts the base unit.
 
   --grpc-addr   the inventory service (default localhost:9090; TRUEUP_GRPC_ADDR)
+  --service-token  the services' internal credential (TRUEUP_SERVICE_TOKEN); by
+                default the "trueup dev" stack's, from --data-dir (.trueup)
   --format      csv or jsonl; by default from the file name (.csv, .jsonl, .ndjson)
   --dry-run     check every record and report data-quality findings; write nothing
   --request-id  the import's idempotency key; by default a digest of the
@@ -62,8 +64,10 @@ func runImportItems(ctx context.Context, args []string) error {
 	var (
 		grpcAddr, format, requestID string
 		dryRun                      bool
+		client                      clientFlags
 	)
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", "localhost:9090", "gRPC address of the inventory service")
+	client.bind(fs)
 	config.String(fs, &format, "format", "", "", "csv or jsonl (default: from the file name)")
 	config.Bool(fs, &dryRun, "dry-run", "", false, "validate and report, write nothing")
 	config.String(fs, &requestID, "request-id", "", "", "idempotency key (default: a digest of the content)")
@@ -87,7 +91,11 @@ func runImportItems(ctx context.Context, args []string) error {
 		requestID = "import-" + hex.EncodeToString(sum[:16])
 	}
 
-	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	t, err := client.target(grpcAddr)
+	if err != nil {
+		return err
+	}
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()), t.credentials())
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func TestImportItemsAndAuditCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, "--dry-run", good}); err != nil {
+	if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, "--service-token", testServiceToken, "--dry-run", good}); err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
 	inv := inventoryv1.NewInventoryServiceClient(conn)
@@ -33,7 +33,7 @@ func TestImportItemsAndAuditCommands(t *testing.T) {
 		t.Fatal("the dry run wrote an item")
 	}
 	for i := 0; i < 2; i++ { // the second run is a retry: same content, same request id
-		if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, good}); err != nil {
+		if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, "--service-token", testServiceToken, good}); err != nil {
 			t.Fatalf("import (run %d): %v", i+1, err)
 		}
 	}
@@ -54,13 +54,13 @@ func TestImportItemsAndAuditCommands(t *testing.T) {
 	if boxUoM != "BX" {
 		t.Fatalf("barcode 0123456789012 counts %q, want BX (codes %v)", boxUoM, nut.GetCodes())
 	}
-	if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, bad}); !errors.Is(err, errImportRefused) {
+	if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, "--service-token", testServiceToken, bad}); !errors.Is(err, errImportRefused) {
 		t.Fatalf("bad import: err = %v, want refused", err)
 	}
-	if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, filepath.Join(dir, "items.txt")}); err == nil {
+	if err := run(ctx, []string{"import-items", "--grpc-addr", st.GRPCAddr, "--service-token", testServiceToken, filepath.Join(dir, "items.txt")}); err == nil {
 		t.Fatal("an unknown format must fail")
 	}
-	if err := run(ctx, []string{"audit", "--grpc-addr", st.GRPCAddr}); err != nil {
+	if err := run(ctx, []string{"audit", "--grpc-addr", st.GRPCAddr, "--service-token", testServiceToken}); err != nil {
 		t.Fatalf("audit of a clean master: %v", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
@@ -35,7 +34,7 @@ func startPartnerStack(t *testing.T) (*stack, *grpc.ClientConn) {
 		cancel()
 		t.Fatal(err)
 	}
-	st, err := startStack(ctx, stackConfig{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys},
+	st, err := startStack(ctx, stackConfig{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys, ServiceToken: testServiceToken},
 		logging.New(io.Discard, 0, "test"))
 	if err != nil {
 		cancel()
@@ -43,11 +42,7 @@ func startPartnerStack(t *testing.T) (*stack, *grpc.ClientConn) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- st.Run(ctx) }()
-	conn, err := grpc.NewClient(st.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	conn := dialTest(t, st.GRPCAddr)
 	t.Cleanup(func() {
 		conn.Close()
 		cancel()

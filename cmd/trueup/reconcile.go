@@ -14,7 +14,6 @@ import (
 
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
 	"trueup.dev/platform/config"
-	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/money"
 )
 
@@ -30,6 +29,8 @@ and count as differences until they are posted.
 
   --grpc-addr  the ledger service (also TRUEUP_LEDGER_ADDR), e.g.
                localhost:9090 under "trueup dev".
+  --service-token  the services' internal credential (also TRUEUP_SERVICE_TOKEN);
+               by default the "trueup dev" stack's, from --data-dir (.trueup).
   --json       the whole reconciliation as one JSON object instead of a table.
 
 The exit status is 1 when the books and the warehouse differ, so the command
@@ -60,8 +61,10 @@ func runReconcile(ctx context.Context, args []string) error {
 		asJSON        bool
 		grni, shipped bool
 		opts          ageingOptions
+		client        clientFlags
 	)
 	config.String(fs, &addr, "grpc-addr", "TRUEUP_LEDGER_ADDR", "localhost:9090", "gRPC address of the ledger service")
+	client.bind(fs)
 	config.Bool(fs, &asJSON, "json", "", false, "print the reconciliation as JSON")
 	config.Bool(fs, &grni, "grni", "", false, "print GRNI ageing (received, not billed)")
 	config.Bool(fs, &shipped, "shipped-not-invoiced", "", false, "print what shipped and is not invoiced, aged")
@@ -77,11 +80,15 @@ func runReconcile(ctx context.Context, args []string) error {
 	if grni && shipped {
 		return fmt.Errorf("trueup reconcile: give --grni or --shipped-not-invoiced, not both")
 	}
+	t, err := client.target(addr)
+	if err != nil {
+		return err
+	}
 	if !grni && !shipped {
 		if asOf != "" || opts.Warehouse != "" || opts.Partner != "" {
 			return fmt.Errorf("trueup reconcile: --as-of, --warehouse and --partner are for --grni and --shipped-not-invoiced")
 		}
-		return reconcileCommand(ctx, addr, asJSON, os.Stdout)
+		return reconcileCommand(ctx, t, asJSON, os.Stdout)
 	}
 	if asOf != "" {
 		t, err := parseAsOf(asOf)
@@ -91,9 +98,9 @@ func runReconcile(ctx context.Context, args []string) error {
 		opts.AsOf = t
 	}
 	if grni {
-		return grniCommand(ctx, addr, opts, asJSON, os.Stdout)
+		return grniCommand(ctx, t, opts, asJSON, os.Stdout)
 	}
-	return shippedCommand(ctx, addr, opts, asJSON, os.Stdout)
+	return shippedCommand(ctx, t, opts, asJSON, os.Stdout)
 }
 
 // parseAsOf reads --as-of: RFC 3339, or a date meaning the end of that UTC
@@ -109,10 +116,11 @@ func parseAsOf(s string) (time.Time, error) {
 	return d.Add(24*time.Hour - time.Microsecond), nil
 }
 
-// reconcileCommand runs one reconciliation at the ledger at addr and prints
-// it to w.
-func reconcileCommand(ctx context.Context, addr string, asJSON bool, w io.Writer) error {
-	conn, err := grpcserver.Dial(addr)
+// reconcileCommand runs one reconciliation at the ledger at t and prints it
+// to w.
+func reconcileCommand(ctx context.Context, t grpcTarget, asJSON bool, w io.Writer) error {
+	addr := t.addr
+	conn, err := t.dial()
 	if err != nil {
 		return err
 	}

@@ -21,12 +21,12 @@ import (
 // seedOnce loads the demo master data through the public gRPC APIs the first time
 // a data directory is used. Every create carries a fixed request_id, so an
 // interrupted seed simply runs again.
-func seedOnce(ctx context.Context, dataDir, grpcAddr string) error {
+func seedOnce(ctx context.Context, dataDir string, t grpcTarget) error {
 	marker := filepath.Join(dataDir, ".seeded")
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
-	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(t.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), t.credentials())
 	if err != nil {
 		return err
 	}

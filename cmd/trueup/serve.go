@@ -54,9 +54,15 @@ func runServe(ctx context.Context, args []string) error {
 		maxConns          int
 		replicas          int
 		singleNode        bool
+		serviceToken      config.Redacted
+		insecureInternal  bool
+		reflection        bool
 	)
 	c.bind(fs)
 	config.Secret(fs, &dbURL, "database-url", "TRUEUP_DATABASE_URL", "database DSN: postgres://… (production) or sqlite://path")
+	bindServiceToken(fs, &serviceToken, "the internal credential every caller of the gRPC port must send (health excepted), and that this service sends to inventory; at least 32 characters")
+	config.Bool(fs, &insecureInternal, "insecure-internal", "TRUEUP_INSECURE_INTERNAL", false, "run without --service-token: anyone who reaches the gRPC port can call it as any partner")
+	config.Bool(fs, &reflection, "reflection", "TRUEUP_REFLECTION", false, "serve gRPC reflection (for grpcurl; it needs the service token too)")
 	config.String(fs, &natsURL, "nats-url", "TRUEUP_NATS_URL", defaultNATSURL, "NATS JetStream URL")
 	config.String(fs, &grpcAddr, "grpc-addr", "TRUEUP_GRPC_ADDR", ":9090", "gRPC listen address")
 	config.String(fs, &inventoryAddr, "inventory-addr", "TRUEUP_INVENTORY_ADDR", "", "inventory gRPC target, for the services that call it (the ledger's reconciliation, orders' supplier returns, fulfillment's receiving); empty: none")
@@ -76,11 +82,17 @@ func runServe(ctx context.Context, args []string) error {
 	if err := checkDurability(dbURL.Reveal(), replicas, singleNode); err != nil {
 		return err
 	}
+	if err := checkServiceToken(serviceToken, insecureInternal); err != nil {
+		return err
+	}
 	log, shutdownTelemetry, err := c.setup(ctx, def.name, os.Stderr)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = shutdownTelemetry(context.Background()) }()
+	if serviceToken.Reveal() == "" {
+		log.Warn("INSECURE INTERNAL gRPC: no service token; anyone who reaches the gRPC port can call it and claim any partner", "grpc", grpcAddr)
+	}
 
 	db, err := sqldb.Open(ctx, dbURL.Reveal())
 	if err != nil {
@@ -112,11 +124,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err := ensureReplicatedStreams(ctx, js, def.name, replicas); err != nil {
 		return err
 	}
-	svc, err := def.build(ctx, deps{db: db, js: js, log: log, inventoryAddr: inventoryAddr, timeZone: timeZone, claimTTL: claimTTL})
+	svc, err := def.build(ctx, deps{db: db, js: js, log: log, inventoryAddr: inventoryAddr, timeZone: timeZone, claimTTL: claimTTL, serviceToken: serviceToken.Reveal()})
 	if err != nil {
 		return err
 	}
-	gs := grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, MaxRecvMsgSize: maxMessageSize})
+	gs := grpcserver.New(grpcserver.Options{Logger: log, Reflection: reflection, ServiceToken: serviceToken.Reveal(), MaxRecvMsgSize: maxMessageSize})
 	svc.Register(gs.GRPC())
 	gs.Health().SetServingStatus(svc.GRPCServiceName(), healthpb.HealthCheckResponse_SERVING)
 	lis, err := net.Listen("tcp", grpcAddr)
@@ -158,6 +170,7 @@ func runGateway(ctx context.Context, args []string) error {
 		c                  common
 		httpAddr, keysFile string
 		t                  gateway.Targets
+		serviceToken       config.Redacted
 		limits             gateway.Limits
 		internalToken      config.Redacted
 	)
@@ -170,6 +183,7 @@ func runGateway(ctx context.Context, args []string) error {
 	config.String(fs, &t.Orders, "orders-addr", "TRUEUP_ORDERS_ADDR", "localhost:9090", "orders gRPC target")
 	config.String(fs, &t.Fulfillment, "fulfillment-addr", "TRUEUP_FULFILLMENT_ADDR", "localhost:9090", "fulfillment gRPC target")
 	config.String(fs, &t.Ledger, "ledger-addr", "TRUEUP_LEDGER_ADDR", "localhost:9090", "ledger gRPC target")
+	bindServiceToken(fs, &serviceToken, "the services' internal credential, sent on every upstream call")
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
@@ -186,7 +200,10 @@ func runGateway(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(ctx, gateway.Config{Targets: t, Keys: keys, Logger: log, Limits: limits, InternalToken: internalToken.Reveal()})
+	if serviceToken.Reveal() == "" {
+		log.Warn("no --service-token: services that require one refuse every call from this gateway")
+	}
+	gw, err := gateway.New(ctx, gateway.Config{Targets: t, Keys: keys, Logger: log, ServiceToken: serviceToken.Reveal(), Limits: limits, InternalToken: internalToken.Reveal()})
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	ledgerv1 "trueup.dev/api/gen/go/trueup/ledger/v1"
@@ -48,12 +46,9 @@ func TestMigrateAndServeOnPostgres(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "ledger", "--database-url", dsn, "--nats-url", ns.ClientURL(),
-			"--grpc-addr", addr, "--migrate=false", "--log-level", "warn", "--single-node", "--stream-replicas", "1"})
+			"--grpc-addr", addr, "--migrate=false", "--log-level", "warn", "--single-node", "--stream-replicas", "1", "--service-token", testServiceToken})
 	}()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dialTest(t, addr)
 	defer conn.Close()
 	health := healthpb.NewHealthClient(conn)
 	deadline := time.Now().Add(20 * time.Second)

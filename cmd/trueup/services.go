@@ -37,6 +37,9 @@ type deps struct {
 	timeZone string
 	// claimTTL is how long a fulfillment task claim holds (0: the default).
 	claimTTL time.Duration
+	// serviceToken is the internal credential the services send to
+	// inventoryAddr ("" sends none).
+	serviceToken string
 }
 
 // serviceDef is how the binary migrates and builds one service.
@@ -53,13 +56,13 @@ var services = []serviceDef{
 		return inventory.New(ctx, inventory.Deps{DB: d.db, JS: d.js, Logger: d.log})
 	}},
 	{orders.Name, orders.Migrate, func(ctx context.Context, d deps) (service, error) {
-		return orders.New(ctx, orders.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr})
+		return orders.New(ctx, orders.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, ServiceToken: d.serviceToken})
 	}},
 	{fulfillment.Name, fulfillment.Migrate, func(ctx context.Context, d deps) (service, error) {
-		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, ClaimTTL: d.claimTTL})
+		return fulfillment.New(ctx, fulfillment.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, ClaimTTL: d.claimTTL, ServiceToken: d.serviceToken})
 	}},
 	{ledger.Name, ledger.Migrate, func(ctx context.Context, d deps) (service, error) {
-		return ledger.New(ctx, ledger.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, TimeZone: d.timeZone})
+		return ledger.New(ctx, ledger.Deps{DB: d.db, JS: d.js, Logger: d.log, InventoryAddr: d.inventoryAddr, TimeZone: d.timeZone, ServiceToken: d.serviceToken})
 	}},
 }
 

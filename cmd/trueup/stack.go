@@ -16,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"trueup.dev/gateway"
+	"trueup.dev/platform/config"
 	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/sqldb"
@@ -32,6 +33,9 @@ type stackConfig struct {
 	TimeZone string
 	// TaskClaimTTL is how long a fulfillment task claim holds (0: default).
 	TaskClaimTTL time.Duration
+	// ServiceToken is the internal credential the gRPC server requires
+	// (health excepted) and the gateway and services send; required.
+	ServiceToken config.Redacted
 	// GatewayLimits bound partners' requests (zero fields: the defaults).
 	GatewayLimits gateway.Limits
 }
@@ -43,6 +47,8 @@ type stack struct {
 	GRPCAddr string
 	HTTPAddr string
 	NATSURL  string
+	// ServiceToken is what a gRPC client of the stack must send.
+	ServiceToken config.Redacted
 
 	log      *slog.Logger
 	ns       *server.Server
@@ -58,7 +64,10 @@ type stack struct {
 
 // startStack opens everything and starts listening; Run serves until ctx ends.
 func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *stack, err error) {
-	st = &stack{log: log}
+	if cfg.ServiceToken.Reveal() == "" {
+		return nil, errors.New("dev stack: no service token")
+	}
+	st = &stack{log: log, ServiceToken: cfg.ServiceToken}
 	defer func() {
 		if err != nil {
 			st.close()
@@ -84,7 +93,9 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 		return nil, fmt.Errorf("grpc listen: %w", err)
 	}
 	st.GRPCAddr = st.grpcLis.Addr().String()
-	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, MaxRecvMsgSize: maxMessageSize})
+	// Reflection on, unlike `trueup serve`: grpcurl on a laptop is the point.
+	// It needs the service token like every other non-health RPC.
+	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, ServiceToken: cfg.ServiceToken.Reveal(), MaxRecvMsgSize: maxMessageSize})
 	for _, def := range services {
 		db, err := sqldb.Open(ctx, "sqlite://"+filepath.Join(cfg.DataDir, def.name+".db"))
 		if err != nil {
@@ -94,7 +105,7 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 		if err := def.migrate(ctx, db); err != nil {
 			return nil, fmt.Errorf("%s migrations: %w", def.name, err)
 		}
-		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name), inventoryAddr: st.GRPCAddr, timeZone: cfg.TimeZone, claimTTL: cfg.TaskClaimTTL})
+		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name), inventoryAddr: st.GRPCAddr, timeZone: cfg.TimeZone, claimTTL: cfg.TaskClaimTTL, serviceToken: cfg.ServiceToken.Reveal()})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", def.name, err)
 		}
@@ -109,10 +120,11 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 	st.HTTPAddr = st.httpLis.Addr().String()
 	t := st.GRPCAddr
 	st.gw, err = gateway.New(ctx, gateway.Config{
-		Targets: gateway.Targets{Inventory: t, Orders: t, Fulfillment: t, Ledger: t},
-		Keys:    cfg.Keys,
-		Logger:  log.With("component", "gateway"),
-		Limits:  cfg.GatewayLimits,
+		Targets:      gateway.Targets{Inventory: t, Orders: t, Fulfillment: t, Ledger: t},
+		Keys:         cfg.Keys,
+		Logger:       log.With("component", "gateway"),
+		ServiceToken: cfg.ServiceToken.Reveal(),
+		Limits:       cfg.GatewayLimits,
 	})
 	if err != nil {
 		return nil, err

@@ -19,11 +19,26 @@ import (
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	"trueup.dev/gateway"
+	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/logging"
 	"trueup.dev/platform/telemetry/telemetrytest"
 )
 
 const testKey = "test-partner-key-0123456789abcdef"
+
+// testServiceToken is the test stacks' internal gRPC credential.
+const testServiceToken = "test-service-token-0123456789abcdef"
+
+// dialTest connects to a test stack's (or served service's) gRPC port, sending
+// testServiceToken like the gateway and the CLI do.
+func dialTest(t testing.TB, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpcserver.WithServiceToken(testServiceToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
 
 // startTestStack runs the whole dev stack on free loopback ports in a temp dir.
 func startTestStack(t testing.TB) (*stack, *grpc.ClientConn, func() error) {
@@ -34,17 +49,14 @@ func startTestStack(t testing.TB) (*stack, *grpc.ClientConn, func() error) {
 		t.Fatal(err)
 	}
 	log := logging.New(io.Discard, 0, "test")
-	st, err := startStack(ctx, stackConfig{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys}, log)
+	st, err := startStack(ctx, stackConfig{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys, ServiceToken: testServiceToken}, log)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- st.Run(ctx) }()
-	conn, err := grpc.NewClient(st.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dialTest(t, st.GRPCAddr)
 	stopped := false
 	stop := func() error {
 		if stopped {

@@ -44,6 +44,9 @@ type Deps struct {
 	// ClaimTTL is how long a worker's claim on a task holds; 0 is
 	// fulfillment.DefaultClaimTTL.
 	ClaimTTL time.Duration
+	// ServiceToken is the shared internal credential sent on calls to
+	// InventoryAddr (grpcserver.WithServiceToken); empty sends none.
+	ServiceToken string
 }
 
 // Service is a wired fulfillment service.
@@ -91,7 +94,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	a.SetLogger(log.With("component", "outbound"))
 	var conns []*grpc.ClientConn
 	if d.InventoryAddr != "" {
-		conn, err := grpcserver.Dial(d.InventoryAddr)
+		conn, err := grpcserver.Dial(d.InventoryAddr, grpcserver.WithServiceToken(d.ServiceToken))
 		if err != nil {
 			return nil, fmt.Errorf("fulfillment: inventory client: %w", err)
 		}

@@ -47,6 +47,9 @@ type Deps struct {
 	// "America/New_York", in which fiscal periods are calendar months;
 	// empty: UTC. It cannot change once periods are recorded (New refuses).
 	TimeZone string
+	// ServiceToken is the shared internal credential sent on calls to
+	// InventoryAddr (grpcserver.WithServiceToken); empty sends none.
+	ServiceToken string
 }
 
 // Service is a wired ledger service.
@@ -93,7 +96,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	a.SetTimeZone(loc)
 	var conns []*grpc.ClientConn
 	if d.InventoryAddr != "" {
-		conn, err := grpcserver.Dial(d.InventoryAddr)
+		conn, err := grpcserver.Dial(d.InventoryAddr, grpcserver.WithServiceToken(d.ServiceToken))
 		if err != nil {
 			return nil, fmt.Errorf("ledger: inventory client: %w", err)
 		}

@@ -48,6 +48,9 @@ type Deps struct {
 	// of an over-receipt calls to issue the excess; empty: RETURN answers
 	// Unavailable.
 	InventoryAddr string
+	// ServiceToken is the shared internal credential sent on calls to
+	// InventoryAddr (grpcserver.WithServiceToken); empty sends none.
+	ServiceToken string
 }
 
 // Service is a wired orders service.
@@ -87,7 +90,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	a := app.New(store.New(d.DB, ob, events.Encode), nil)
 	var conns []*grpc.ClientConn
 	if d.InventoryAddr != "" {
-		conn, err := grpcserver.Dial(d.InventoryAddr)
+		conn, err := grpcserver.Dial(d.InventoryAddr, grpcserver.WithServiceToken(d.ServiceToken))
 		if err != nil {
 			return nil, fmt.Errorf("orders: inventory client: %w", err)
 		}
