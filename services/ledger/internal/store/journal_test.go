@@ -214,8 +214,25 @@ func TestInsertAndGetEntries(t *testing.T) {
 		b.ID, b.Source.EventID = "je-b", "ev-twice"
 		err = s.InTx(ctx, func(tx app.Tx) error { return tx.InsertEntries(ctx, []*ledger.Entry{a, b}) })
 		wantKind(t, err, apperr.KindAlreadyExists)
+		// A second reversal of an entry, after a fresh entry: AlreadyExists,
+		// naming the reversal.
+		fresh2 := journal()[0]
+		fresh2.ID, fresh2.Source.EventID = "je-fresh2", "ev-fresh2"
+		again2 := journal()[5]
+		again2.ID = "je-again"
+		err = s.InTx(ctx, func(tx app.Tx) error { return tx.InsertEntries(ctx, []*ledger.Entry{fresh2, again2}) })
+		wantKind(t, err, apperr.KindAlreadyExists)
+		if !strings.Contains(err.Error(), "je-again") {
+			t.Fatalf("err = %v, want it to name entry je-again", err)
+		}
+		// An entry id posted already, with a new event: AlreadyExists naming it.
+		err = s.InTx(ctx, func(tx app.Tx) error { return tx.InsertEntries(ctx, []*ledger.Entry{fresh2, again}) })
+		wantKind(t, err, apperr.KindAlreadyExists)
+		if !strings.Contains(err.Error(), again.ID) {
+			t.Fatalf("err = %v, want it to name entry %s", err, again.ID)
+		}
 
-		for _, id := range []string{"je-fresh", "je-dup", "je-a", "je-b"} {
+		for _, id := range []string{"je-fresh", "je-dup", "je-a", "je-b", "je-fresh2", "je-again"} {
 			_, err := s.GetEntry(ctx, id)
 			wantKind(t, err, apperr.KindNotFound)
 		}
