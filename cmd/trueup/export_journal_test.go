@@ -130,17 +130,14 @@ func TestExportJournalCommand(t *testing.T) {
 	if i, j := strings.Index(list, second), strings.Index(list, first); i < 0 || j < 0 || i > j {
 		t.Fatalf("list:\n%s", list)
 	}
-	code, body := httpDo(t, "GET", "http://"+st.HTTPAddr+"/v1/exportBatches", testKey, "")
-	var page struct {
-		ExportBatches []struct {
-			Name       string `json:"name"`
-			EntryCount string `json:"entryCount"`
-			Sha256     string `json:"sha256"`
-		} `json:"exportBatches"`
+	// Batches are the company's books: over gRPC (internal), never to partners.
+	batches, err := ledgerv1.NewExportServiceClient(conn).ListExportBatches(ctx, &ledgerv1.ListExportBatchesRequest{})
+	if err != nil || len(batches.GetExportBatches()) != 2 || batches.GetExportBatches()[1].GetName() != "exportBatches/"+first ||
+		batches.GetExportBatches()[1].GetSha256() != b1.GetSha256() {
+		t.Fatalf("ListExportBatches = %v, %v", batches, err)
 	}
-	if err := json.Unmarshal([]byte(body), &page); code != http.StatusOK || err != nil || len(page.ExportBatches) != 2 ||
-		page.ExportBatches[1].Name != "exportBatches/"+first || page.ExportBatches[1].Sha256 != b1.GetSha256() {
-		t.Fatalf("GET /v1/exportBatches = %d %s (%v)", code, body, err)
+	if code, body := httpDo(t, "GET", "http://"+st.HTTPAddr+"/v1/exportBatches", testKey, ""); code != http.StatusForbidden {
+		t.Fatalf("GET /v1/exportBatches as a partner = %d %s, want 403", code, body)
 	}
 
 	// Void the first: its entries go out again, in JSON lines this time.

@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
 	"trueup.dev/gateway"
 	"trueup.dev/platform/caller"
@@ -58,14 +61,12 @@ func startPartnerStack(t *testing.T) (*stack, *grpc.ClientConn) {
 	return st, conn
 }
 
-// receiveAs posts a stock receipt through the gateway with the given key and
-// extra headers, and returns the movement's name.
-func receiveAs(t *testing.T, base, key, requestID string, headers map[string]string) string {
+// createPOAs creates a purchase order through the gateway with the given key
+// and extra headers, and returns its name.
+func createPOAs(t *testing.T, base, key, requestID string, headers map[string]string) string {
 	t.Helper()
-	body := `{"requestId":"` + requestID + `","item":"items/WIDGET-100","location":"warehouses/MAIN/locations/A-01-01",` +
-		`"quantity":{"value":"3","uom":"EA"},"unitCost":{"currencyCode":"USD","amount":"1.75"},` +
-		`"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-A-7"}}`
-	req, err := http.NewRequest("POST", base+"/v1/stock:receive", strings.NewReader(body))
+	body := `{"supplier":"suppliers/ACME","lines":[{"item":"WIDGET-100","quantity":{"value":"3","uom":"EA"},"unitPrice":"1.75","warehouse":"MAIN"}]}`
+	req, err := http.NewRequest("POST", base+"/v1/purchaseOrders?requestId="+requestID, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,16 +84,16 @@ func receiveAs(t *testing.T, base, key, requestID string, headers map[string]str
 	var m struct {
 		Name string `json:"name"`
 	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &m) != nil || !strings.HasPrefix(m.Name, "movements/") {
-		t.Fatalf("receive %s = %d %s", requestID, resp.StatusCode, b)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &m) != nil || !strings.HasPrefix(m.Name, "purchaseOrders/") {
+		t.Fatalf("create %s = %d %s", requestID, resp.StatusCode, b)
 	}
 	return m.Name
 }
 
 // Request ids belong to the partner that sent them: partner B reusing A's
-// request_id and body gets a movement of its own, never A's (with A's purchase
-// order and cost); A's retry still answers A's movement; and B cannot act as A
-// by adding the identity header the gateway uses towards the services.
+// request_id and body gets a purchase order of its own, never A's; A's retry
+// still answers A's order; and B cannot act as A by adding the identity
+// header the gateway uses towards the services.
 func TestRequestIDsArePerPartner(t *testing.T) {
 	st, conn := startPartnerStack(t)
 	ctx := context.Background()
@@ -102,45 +103,86 @@ func TestRequestIDsArePerPartner(t *testing.T) {
 	base := "http://" + st.HTTPAddr
 	spoofA := map[string]string{"Grpc-Metadata-X-Trueup-Partner": "partner-a", "Grpc-Metadata-X-Trueup-Caller": "inventory"}
 
-	a := receiveAs(t, base, partnerAKey, "po-a-7-line-1", nil)
-	b := receiveAs(t, base, partnerBKey, "po-a-7-line-1", nil)
+	a := createPOAs(t, base, partnerAKey, "po-a-7-line-1", nil)
+	b := createPOAs(t, base, partnerBKey, "po-a-7-line-1", nil)
 	if b == a {
-		t.Fatalf("partner B got partner A's movement %s", a)
+		t.Fatalf("partner B got partner A's order %s", a)
 	}
-	if got := receiveAs(t, base, partnerAKey, "po-a-7-line-1", nil); got != a {
+	if got := createPOAs(t, base, partnerAKey, "po-a-7-line-1", nil); got != a {
 		t.Fatalf("partner A's retry = %s, want its own %s", got, a)
 	}
-	if got := receiveAs(t, base, partnerBKey, "po-a-7-line-1", nil); got != b {
+	if got := createPOAs(t, base, partnerBKey, "po-a-7-line-1", nil); got != b {
 		t.Fatalf("partner B's retry = %s, want its own %s", got, b)
 	}
 	// B claiming to be A through headers is still B.
-	if got := receiveAs(t, base, partnerBKey, "po-a-7-line-1", spoofA); got != b {
+	if got := createPOAs(t, base, partnerBKey, "po-a-7-line-1", spoofA); got != b {
 		t.Fatalf("partner B with a spoofed partner header = %s, want B's own %s (A's is %s)", got, b, a)
 	}
 	// Nor can B squat A's next request id while claiming to be A.
-	squat := receiveAs(t, base, partnerBKey, "po-a-7-line-2", spoofA)
-	if next := receiveAs(t, base, partnerAKey, "po-a-7-line-2", nil); next == squat || next == a || next == b {
+	squat := createPOAs(t, base, partnerBKey, "po-a-7-line-2", spoofA)
+	if next := createPOAs(t, base, partnerAKey, "po-a-7-line-2", nil); next == squat || next == a || next == b {
 		t.Fatalf("partner A's next request = %s; B squatted %s", next, squat)
 	}
 
 	// The real server installs the caller interceptor: an internal caller with
 	// the same request id has a namespace of its own, and (until the internal
 	// ports require a credential) metadata on the gRPC port is taken as given.
-	inv := inventoryv1.NewInventoryServiceClient(conn)
+	ord := ordersv1.NewOrdersServiceClient(conn)
 	receive := func(ctx context.Context) string {
-		m, err := inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: "po-a-7-line-1", Item: "items/WIDGET-100",
-			Location: "warehouses/MAIN/locations/A-01-01", Quantity: &typev1.Quantity{Value: "3", Uom: "EA"},
-			UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "1.75"},
-			Source:   &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER, Id: "PO-A-7"}})
+		po, err := ord.CreatePurchaseOrder(ctx, &ordersv1.CreatePurchaseOrderRequest{RequestId: "po-a-7-line-1", PurchaseOrder: &ordersv1.PurchaseOrder{
+			Supplier: "suppliers/ACME", Lines: []*ordersv1.PurchaseOrderLine{{Item: "WIDGET-100",
+				Quantity: &typev1.Quantity{Value: "3", Uom: "EA"}, UnitPrice: "1.75", Warehouse: "MAIN"}}}})
 		if err != nil {
-			t.Fatalf("ReceiveStock over gRPC: %v", err)
+			t.Fatalf("CreatePurchaseOrder over gRPC: %v", err)
 		}
-		return m.GetName()
+		return po.GetName()
 	}
 	if in := receive(ctx); in == a || in == b {
-		t.Fatalf("internal caller got a partner's movement %s", in)
+		t.Fatalf("internal caller got a partner's order %s", in)
 	}
 	if got := receive(metadata.AppendToOutgoingContext(ctx, caller.PartnerMetadataKey, "partner-a")); got != a {
 		t.Fatalf("gRPC as partner-a = %s, want %s", got, a)
+	}
+}
+
+// A partner reaches only the methods a service opens to partners (which check
+// ownership): the catalog and availability of inventory, not its stock
+// journal; nothing of the ledger. Internal callers reach everything.
+func TestPartnersReachOnlyPartnerMethods(t *testing.T) {
+	st, conn := startPartnerStack(t)
+	ctx := context.Background()
+	if err := seed(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + st.HTTPAddr
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"GET", "/v1/items", "", http.StatusOK},
+		{"GET", "/v1/warehouses/MAIN/stock", "", http.StatusOK},
+		{"GET", "/v1/purchaseOrders", "", http.StatusOK},
+		{"GET", "/v1/expectedReceipts", "", http.StatusOK},
+		{"POST", "/v1/stock:receive", `{"requestId":"x","item":"items/WIDGET-100","location":"warehouses/MAIN/locations/A-01-01","quantity":{"value":"1"}}`, http.StatusForbidden},
+		{"POST", "/v1/items", `{"sku":"NEW-1","baseUom":"EA"}`, http.StatusForbidden},
+		{"POST", "/v1/allocations", `{"requestId":"y","item":"items/WIDGET-100","warehouse":"warehouses/MAIN","quantity":{"value":"1"}}`, http.StatusForbidden},
+		{"GET", "/v1/movements", "", http.StatusForbidden},
+		{"GET", "/v1/valuation", "", http.StatusForbidden},
+		{"GET", "/v1/trialBalance", "", http.StatusForbidden},
+		{"GET", "/v1/journalEntries", "", http.StatusForbidden},
+		{"GET", "/v1/exportBatches", "", http.StatusForbidden},
+		{"POST", "/v1/carriers", `{"code":"DHL","displayName":"DHL"}`, http.StatusForbidden},
+	} {
+		if code, body := httpDo(t, c.method, base+c.path, partnerAKey, c.body); code != c.want {
+			t.Errorf("%s %s as a partner = %d %s, want %d", c.method, c.path, code, body, c.want)
+		}
+	}
+	// The same internal methods over gRPC with the service credential.
+	if _, err := inventoryv1.NewInventoryServiceClient(conn).ListMovements(ctx, &inventoryv1.ListMovementsRequest{PageSize: 1}); err != nil {
+		t.Fatalf("ListMovements as an internal caller: %v", err)
+	}
+	if _, err := inventoryv1.NewInventoryServiceClient(conn).ListMovements(metadata.AppendToOutgoingContext(ctx, caller.PartnerMetadataKey, "partner-a"),
+		&inventoryv1.ListMovementsRequest{PageSize: 1}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("ListMovements as a partner over gRPC: %v", err)
 	}
 }

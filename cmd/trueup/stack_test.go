@@ -121,24 +121,28 @@ func TestStackServesHealthRESTAndEvents(t *testing.T) {
 		t.Fatalf("list items = %d %s", code, body)
 	}
 	// Bad input: 400 with every field violation, and nothing written.
-	code, body = httpDo(t, "POST", base+"/v1/items", testKey, `{"sku":"bad sku!","base_uom":"EA","uoms":[{"uom":"CS","factor":"-1"}]}`)
-	if code != http.StatusBadRequest || !strings.Contains(body, "item.uoms[0].factor") || !strings.Contains(body, "item.description") {
-		t.Fatalf("invalid item = %d %s", code, body)
+	code, body = httpDo(t, "POST", base+"/v1/customers", testKey, `{"code":"bad code!","currencyCode":"usdx"}`)
+	if code != http.StatusBadRequest || !strings.Contains(body, "customer.code") || !strings.Contains(body, "customer.currency_code") {
+		t.Fatalf("invalid customer = %d %s", code, body)
 	}
 	if code, _ = httpDo(t, "GET", base+"/v1/items/NOPE", testKey, ""); code != http.StatusNotFound {
 		t.Fatalf("unknown item = %d, want 404", code)
 	}
-	// A create through REST, retried with the same request_id, answers the same item.
+	// A create through REST, retried with the same request_id, answers the same customer.
 	for i := 0; i < 2; i++ {
-		code, body = httpDo(t, "POST", base+"/v1/items?request_id=rest-create-1", testKey,
-			`{"sku":"tape-48","description":"Packing tape 48 mm","base_uom":"EA","uoms":[{"uom":"CS","factor":"36"}]}`)
-		if code != http.StatusOK || !strings.Contains(body, `"name":"items/TAPE-48"`) {
+		code, body = httpDo(t, "POST", base+"/v1/customers?request_id=rest-create-1", testKey,
+			`{"code":"tape-co","displayName":"Tape Co","currencyCode":"USD"}`)
+		if code != http.StatusOK || !strings.Contains(body, `"name":"customers/TAPE-CO"`) {
 			t.Fatalf("create via REST (try %d) = %d %s", i+1, code, body)
 		}
 	}
 	// A duplicate create without the request_id is a conflict: 409.
-	if code, _ = httpDo(t, "POST", base+"/v1/items", testKey, `{"sku":"TAPE-48","description":"x","base_uom":"EA"}`); code != http.StatusConflict {
+	if code, _ = httpDo(t, "POST", base+"/v1/customers", testKey, `{"code":"TAPE-CO","displayName":"x","currencyCode":"USD"}`); code != http.StatusConflict {
 		t.Fatalf("duplicate = %d, want 409", code)
+	}
+	// The item master is the company's: a partner reads it, never writes it.
+	if code, body = httpDo(t, "POST", base+"/v1/items", testKey, `{"sku":"TAPE-48","description":"x","baseUom":"EA"}`); code != http.StatusForbidden {
+		t.Fatalf("a partner creating an item = %d %s, want 403", code, body)
 	}
 
 	// An item created over gRPC reaches orders' catalog through the outbox, NATS and the inbox.

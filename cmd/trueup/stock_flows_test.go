@@ -504,171 +504,59 @@ func booksTieToWarehouse(t *testing.T, conn *grpc.ClientConn) {
 	}
 }
 
-// The same flow's key steps as a partner drives them through the REST gateway,
-// and bad input on every route family: 400 with field violations, nothing written.
-func TestStockFlowsOverREST(t *testing.T) {
+// Partners reach inventory through the REST gateway for the catalog and
+// availability only: every route of the stock journal (receipts, moves,
+// issues, adjustments, counts, transfers, returns, reversals, allocations,
+// picks, shipments, reason codes, valuation, movements) answers 403
+// INTERNAL_ONLY and writes nothing, whatever the body. The flows themselves
+// run over gRPC (TestStockFlowsOverGRPC) and, for partners, through orders
+// and fulfillment.
+func TestStockJournalIsNotAPartnerRoute(t *testing.T) {
 	st, conn, _ := startTestStack(t)
-	if err := seed(context.Background(), conn); err != nil {
+	ctx := context.Background()
+	if err := seed(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
+	inv := inventoryv1.NewInventoryServiceClient(conn)
+	moves := func() int {
+		t.Helper()
+		resp, err := inv.ListMovements(ctx, &inventoryv1.ListMovementsRequest{PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(resp.GetMovements())
+	}
+	before := moves()
 	base := "http://" + st.HTTPAddr
-	call := func(step, method, path, body string, wantCode int) map[string]any {
-		t.Helper()
-		code, resp := httpDo(t, method, base+path, testKey, body)
-		if code != wantCode {
-			t.Fatalf("%s: %s %s = %d %s, want %d", step, method, path, code, resp, wantCode)
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(resp), &m); err != nil {
-			t.Fatalf("%s: body is not a JSON object: %v: %s", step, err, resp)
-		}
-		return m
-	}
-	want := func(step string, m map[string]any, fields ...string) {
-		t.Helper()
-		for i := 0; i < len(fields); i += 2 {
-			if got := jsonField(m, fields[i]); got != fields[i+1] {
-				b, _ := json.Marshal(m)
-				t.Fatalf("%s: %s = %q, want %q in %s", step, fields[i], got, fields[i+1], b)
-			}
-		}
-	}
-	const (
-		a1  = "warehouses/MAIN/locations/A-01-01"
-		a2  = "warehouses/MAIN/locations/A-01-02"
-		stg = "warehouses/MAIN/locations/STG-01"
-	)
-
-	// Receive 24 EA at 2.00.
-	rec := call("receive", "POST", "/v1/stock:receive", `{"requestId":"r-rcv-1","item":"items/WIDGET-100","location":"`+a2+`","quantity":{"value":"24","uom":"EA"},
-		"unitCost":{"currencyCode":"USD","amount":"2.00"},"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-200","line":"1"}}`, http.StatusOK)
-	want("receive", rec, "type", "MOVEMENT_TYPE_RECEIPT", "baseQuantity", "24", "toLocation", a2, "value.minorUnits", "4800", "value.currencyCode", "USD",
-		"unitCost.amount", "2.00", "source.id", "PO-200")
-	if jsonField(rec, "seq") == "" || jsonField(rec, "seq") == "0" || !strings.HasPrefix(jsonField(rec, "name"), "movements/") {
-		t.Fatalf("receive: name %q seq %q", jsonField(rec, "name"), jsonField(rec, "seq"))
-	}
-	// The same request retried answers the same movement.
-	again := call("receive retry", "POST", "/v1/stock:receive", `{"requestId":"r-rcv-1","item":"items/WIDGET-100","location":"`+a2+`","quantity":{"value":"24","uom":"EA"},
-		"unitCost":{"currencyCode":"USD","amount":"2.00"},"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-200","line":"1"}}`, http.StatusOK)
-	want("receive retry", again, "name", jsonField(rec, "name"), "seq", jsonField(rec, "seq"))
-
-	// Allocate 2 CS (24 EA) for OO-10, list by order, short-pick 20 into staging releasing the rest, ship.
-	al := call("allocate", "POST", "/v1/allocations", `{"requestId":"r-alloc-1","item":"items/WIDGET-100","warehouse":"warehouses/MAIN",
-		"quantity":{"value":"2","uom":"CS"},"order":{"type":"SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER","id":"OO-10","line":"1"}}`, http.StatusOK)
-	want("allocate", al, "allocated", "24", "shortfall", "0", "state", "ALLOCATION_STATE_ACTIVE", "requested.uom", "CS", "lines.0.location", a1, "lines.0.quantity", "24")
-	alName := jsonField(al, "name")
-	list := call("list allocations", "GET", "/v1/allocations?order.type=SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER&order.id=OO-10&order.line=1", "", http.StatusOK)
-	want("list allocations", list, "allocations.0.name", alName, "allocations.0.order.id", "OO-10")
-	if n := len(list["allocations"].([]any)); n != 1 {
-		t.Fatalf("list allocations by order: %d, want 1", n)
-	}
-	pick := call("pick", "POST", "/v1/"+alName+":confirmPick", `{"requestId":"r-pick-1","location":"`+a1+`","quantity":{"value":"20","uom":"EA"},
-		"toLocation":"`+stg+`","releaseRemaining":true,"source":{"type":"SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER","id":"OO-10","line":"1"}}`, http.StatusOK)
-	want("pick", pick, "type", "MOVEMENT_TYPE_MOVE", "baseQuantity", "20", "fromLocation", a1, "toLocation", stg, "allocation", alName, "value", "")
-	picked := call("get allocation", "GET", "/v1/"+alName, "", http.StatusOK)
-	want("get allocation", picked, "state", "ALLOCATION_STATE_PICKED", "allocated", "20", "staged.0.location", stg, "staged.0.quantity", "20", "staged.0.pickedFrom", a1)
-	ship := call("ship", "POST", "/v1/stock:ship", `{"requestId":"r-ship-1","allocation":"`+alName+`","source":{"type":"SOURCE_DOCUMENT_TYPE_SHIPMENT","id":"SH-200"}}`, http.StatusOK)
-	want("ship", ship, "movements.0.type", "MOVEMENT_TYPE_ISSUE", "movements.0.baseQuantity", "-20", "movements.0.value.minorUnits", "-3000",
-		"movements.0.fromLocation", stg, "movements.0.source.id", "SH-200")
-	issueName := jsonField(ship, "movements.0.name")
-	want("shipped allocation", call("get allocation", "GET", "/v1/"+alName, "", http.StatusOK), "state", "ALLOCATION_STATE_SHIPPED")
-
-	// The customer returns 3: at the issue's cost.
-	ret := call("return", "POST", "/v1/stock:return", `{"requestId":"r-ret-1","issue":"`+issueName+`","location":"`+a1+`","quantity":{"value":"3","uom":"EA"},
-		"source":{"type":"SOURCE_DOCUMENT_TYPE_RETURN","id":"RMA-20"}}`, http.StatusOK)
-	want("return", ret, "type", "MOVEMENT_TYPE_RETURN", "baseQuantity", "3", "value.minorUnits", "450", "returnedMovement", issueName, "toLocation", a1)
-
-	// A wrong receipt, reversed.
-	wrong := call("wrong receipt", "POST", "/v1/stock:receive", `{"requestId":"r-rcv-wrong","item":"items/WIDGET-100","location":"`+a2+`","quantity":{"value":"5","uom":"EA"},
-		"unitCost":{"currencyCode":"USD","amount":"9.99"},"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-WRONG"}}`, http.StatusOK)
-	rev := call("reverse", "POST", "/v1/"+jsonField(wrong, "name")+":reverse", `{"requestId":"r-rev-1","source":{"type":"SOURCE_DOCUMENT_TYPE_RECEIPT","id":"REV-20"}}`, http.StatusOK)
-	want("reverse", rev, "type", "MOVEMENT_TYPE_REVERSAL", "baseQuantity", "-5", "value.minorUnits", "-4995", "reversedMovement", jsonField(wrong, "name"))
-	call("reverse again", "POST", "/v1/"+jsonField(wrong, "name")+":reverse", `{"requestId":"r-rev-2","source":{"type":"SOURCE_DOCUMENT_TYPE_RECEIPT","id":"REV-21"}}`, http.StatusBadRequest)
-
-	// Transfer 10 EA of the 2.00 layer to a second warehouse created over REST.
-	call("create warehouse", "POST", "/v1/warehouses?requestId=r-wh-west", `{"code":"WEST","displayName":"West depot","timeZone":"America/Los_Angeles"}`, http.StatusOK)
-	call("create location", "POST", "/v1/warehouses/WEST/locations?requestId=r-loc-west", `{"code":"RCV-01","type":"LOCATION_TYPE_RECEIVING_DOCK"}`, http.StatusOK)
-	tr := call("transfer", "POST", "/v1/stock:transfer", `{"requestId":"r-tr-1","item":"items/WIDGET-100","fromLocation":"`+a2+`","toWarehouse":"warehouses/WEST",
-		"quantity":{"value":"10","uom":"EA"},"source":{"type":"SOURCE_DOCUMENT_TYPE_TRANSFER","id":"TO-20"}}`, http.StatusOK)
-	want("transfer", tr, "state", "TRANSFER_STATE_IN_TRANSIT", "baseQuantity", "10", "value.minorUnits", "1500", "toWarehouse", "warehouses/WEST", "layers.0.quantity", "10")
-	trName := jsonField(tr, "name")
-	want("get transfer", call("get transfer", "GET", "/v1/"+trName, "", http.StatusOK), "state", "TRANSFER_STATE_IN_TRANSIT", "outMovement", jsonField(tr, "outMovement"))
-	trIn := call("receive transfer", "POST", "/v1/"+trName+":receive", `{"requestId":"r-trin-1","location":"warehouses/WEST/locations/RCV-01"}`, http.StatusOK)
-	want("receive transfer", trIn, "state", "TRANSFER_STATE_RECEIVED", "toLocation", "warehouses/WEST/locations/RCV-01", "value.minorUnits", "1500")
-
-	// Valuation: MAIN holds 120 - 20 + 3 + 24 - 10 = 117 EA. FIFO is by warehouse, so
-	// the shipment and the transfer took the oldest layer: 93 at 1.50 and 24 at 2.00.
-	val := call("valuation", "GET", "/v1/valuation?warehouse=warehouses/MAIN&item=items/WIDGET-100", "", http.StatusOK)
-	want("valuation", val, "lines.0.quantity", "117", "lines.0.value.minorUnits", "18750", "totals.0.minorUnits", "18750", "totals.0.currencyCode", "USD")
-	through, err1 := strconv.ParseInt(jsonField(val, "completeThroughSeq"), 10, 64)
-	revSeq, err2 := strconv.ParseInt(jsonField(rev, "seq"), 10, 64)
-	if err1 != nil || err2 != nil || through < revSeq {
-		t.Fatalf("valuation complete through %q, before the reversal's seq %q", jsonField(val, "completeThroughSeq"), jsonField(rev, "seq"))
-	}
-	west := call("valuation west", "GET", "/v1/valuation?warehouse=warehouses/WEST", "", http.StatusOK)
-	want("valuation west", west, "lines.0.item", "items/WIDGET-100", "lines.0.quantity", "10", "lines.0.value.minorUnits", "1500")
-
-	// Bad input on each route family: 400 naming the fields, and nothing written.
-	open := jsonField(call("allocate open", "POST", "/v1/allocations", `{"requestId":"r-alloc-2","item":"items/WIDGET-100","warehouse":"warehouses/MAIN",
-		"quantity":{"value":"1","uom":"EA"},"order":{"type":"SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER","id":"OO-11","line":"1"}}`, http.StatusOK), "name")
-	snapshot := func() string {
-		t.Helper()
-		_, mv := httpDo(t, "GET", base+"/v1/movements?pageSize=1000", testKey, "")
-		_, stock := httpDo(t, "GET", base+"/v1/warehouses/MAIN/stock?includeZero=true", testKey, "")
-		_, al := httpDo(t, "GET", base+"/v1/allocations?order.type=SOURCE_DOCUMENT_TYPE_OUTBOUND_ORDER&order.id=OO-10&order.line=1", testKey, "")
-		_, rc := httpDo(t, "GET", base+"/v1/reasonCodes", testKey, "")
-		_, tr := httpDo(t, "GET", base+"/v1/"+trName, testKey, "")
-		return mv + stock + al + rc + tr
-	}
-	before := snapshot()
-	for _, c := range []struct {
-		route, method, path, body string
-		fields                    []string
-	}{
-		{"stock:receive", "POST", "/v1/stock:receive", `{"requestId":"bad-1","item":"items/WIDGET-100","location":"` + a1 + `","quantity":{"value":"-3","uom":"EA"},"unitCost":{"currencyCode":"USD","amount":"1.00"}}`,
-			[]string{"quantity.value", "source.type", "source.id"}},
-		{"stock:move", "POST", "/v1/stock:move", `{"requestId":"bad-2","item":"items/WIDGET-100","fromLocation":"` + a1 + `","quantity":{"value":"1.5","uom":"EA"}}`,
-			[]string{"to_location"}},
-		{"stock:issue", "POST", "/v1/stock:issue", `{"requestId":"bad-3","item":"items/WIDGET-100","location":"` + a1 + `","quantity":{"value":"1","uom":"EA"},"source":{"type":"SOURCE_DOCUMENT_TYPE_ADJUSTMENT","id":"X"}}`,
-			[]string{"reason_code"}},
-		{"stock:adjust", "POST", "/v1/stock:adjust", `{"requestId":"bad-4","item":"items/WIDGET-100","location":"` + a1 + `","quantity":{"value":"abc","uom":"EA"}}`,
-			[]string{"quantity.value", "reason_code"}},
-		{"stock:count", "POST", "/v1/stock:count", `{"requestId":"bad-5","item":"items/WIDGET-100","location":"` + a1 + `","countedQuantity":{"value":"-1","uom":"EA"}}`,
-			[]string{"counted_quantity.value"}},
-		{"stock:ship", "POST", "/v1/stock:ship", `{"requestId":"bad-6","allocation":"` + open + `"}`,
-			[]string{"source.type", "source.id"}},
-		{"stock:transfer", "POST", "/v1/stock:transfer", `{"requestId":"bad-7","item":"items/WIDGET-100","fromLocation":"` + a1 + `","quantity":{"value":"0","uom":"EA"},"source":{"type":"SOURCE_DOCUMENT_TYPE_TRANSFER","id":"T"}}`,
-			[]string{"to_warehouse", "quantity.value"}},
-		{"stock:return", "POST", "/v1/stock:return", `{"requestId":"bad-8","issue":"` + issueName + `","quantity":{"value":"-1","uom":"EA"},"source":{"type":"SOURCE_DOCUMENT_TYPE_RETURN","id":"R"}}`,
-			[]string{"location", "quantity.value"}},
-		{"allocations", "POST", "/v1/allocations", `{"requestId":"bad-9","item":"items/WIDGET-100","warehouse":"warehouses/MAIN","quantity":{"value":"1","uom":"EA"}}`,
-			[]string{"order.type", "order.id"}},
-		{"allocations:confirmPick", "POST", "/v1/" + open + ":confirmPick", `{"requestId":"bad-10","location":"` + a1 + `","quantity":{"value":"1","uom":"EA"}}`,
-			[]string{"to_location", "source.type", "source.id"}},
-		{"allocations:release", "POST", "/v1/" + open + ":release", `{}`,
-			[]string{"request_id"}},
-		{"transfers:receive", "POST", "/v1/" + trName + ":receive", `{"requestId":"bad-12"}`,
-			[]string{"location"}},
-		{"movements:reverse", "POST", "/v1/" + jsonField(wrong, "name") + ":reverse", `{"source":{"type":"SOURCE_DOCUMENT_TYPE_RECEIPT","id":"REV-X"}}`,
-			[]string{"request_id"}},
-		{"reasonCodes", "POST", "/v1/reasonCodes", `{"code":"bad code!","description":"x"}`,
-			[]string{"reason_code.code", "reason_code.category"}},
-		{"valuation", "GET", "/v1/valuation?warehouse=nope", "", []string{"warehouse"}},
-		{"movements", "GET", "/v1/movements?startAfterSeq=-1", "", []string{"start_after_seq"}},
+	// A valid receipt, and an empty body for the rest: the refusal comes
+	// before any validation.
+	receipt := `{"requestId":"p-1","item":"items/WIDGET-100","location":"warehouses/MAIN/locations/A-01-01",` +
+		`"quantity":{"value":"1","uom":"EA"},"unitCost":{"currencyCode":"USD","amount":"1.50"},` +
+		`"source":{"type":"SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER","id":"PO-9"}}`
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/v1/stock:receive"}, {"POST", "/v1/stock:move"}, {"POST", "/v1/stock:issue"}, {"POST", "/v1/stock:adjust"},
+		{"POST", "/v1/stock:count"}, {"POST", "/v1/stock:transfer"}, {"POST", "/v1/stock:return"}, {"POST", "/v1/stock:ship"},
+		{"POST", "/v1/allocations"}, {"GET", "/v1/movements"}, {"GET", "/v1/valuation"}, {"POST", "/v1/reasonCodes"},
+		{"POST", "/v1/items"}, {"POST", "/v1/warehouses"},
 	} {
-		code, body := httpDo(t, c.method, base+c.path, testKey, c.body)
-		if code != http.StatusBadRequest || !strings.Contains(body, `"fieldViolations"`) {
-			t.Errorf("%s: bad input = %d %s, want 400 with field violations", c.route, code, body)
-			continue
+		body := "{}"
+		if c.path == "/v1/stock:receive" {
+			body = receipt
+		} else if c.method == "GET" {
+			body = ""
 		}
-		for _, f := range c.fields {
-			if !strings.Contains(body, fmt.Sprintf("%q", f)) {
-				t.Errorf("%s: no violation of %s in %s", c.route, f, body)
-			}
+		code, resp := httpDo(t, c.method, base+c.path, testKey, body)
+		if code != http.StatusForbidden || !strings.Contains(resp, "INTERNAL_ONLY") {
+			t.Errorf("%s %s as a partner = %d %s, want 403 INTERNAL_ONLY", c.method, c.path, code, resp)
 		}
 	}
-	if after := snapshot(); after != before {
-		t.Fatalf("bad input changed state:\nbefore %s\nafter  %s", before, after)
+	for _, path := range []string{"/v1/items", "/v1/items/WIDGET-100", "/v1/warehouses/MAIN/stock?item=items/WIDGET-100", "/v1/warehouses/MAIN/locations"} {
+		if code, resp := httpDo(t, "GET", base+path, testKey, ""); code != http.StatusOK {
+			t.Errorf("GET %s as a partner = %d %s, want 200", path, code, resp)
+		}
+	}
+	if after := moves(); after != before {
+		t.Fatalf("refused calls wrote movements: %d before, %d after", before, after)
 	}
 }
 

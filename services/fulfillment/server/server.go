@@ -109,7 +109,9 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 
 // Register adds the gRPC API to a server.
 func (s *Service) Register(r grpc.ServiceRegistrar) {
-	fulfillmentv1.RegisterFulfillmentServiceServer(r, s.api)
+	// Every fulfillment method checks ownership, so partners (a 3PL running
+	// the floor for its own goods) reach them all but carrier master data.
+	r.RegisterService(grpcserver.PartnerGuard(&fulfillmentv1.FulfillmentService_ServiceDesc, partnerMethods()...), s.api)
 	// Cycle counts book the company's stock: internal callers only.
 	r.RegisterService(grpcserver.PartnerGuard(&fulfillmentv1.CountService_ServiceDesc), s.counts)
 }
@@ -227,4 +229,16 @@ func (s *Service) bookCounts(ctx context.Context) error {
 			s.log.Warn("count bookings", "error", err)
 		}
 	}
+}
+
+// partnerMethods are the FulfillmentService methods partners may call: all
+// but CreateCarrier.
+func partnerMethods() []string {
+	var out []string
+	for _, m := range fulfillmentv1.FulfillmentService_ServiceDesc.Methods {
+		if m.MethodName != "CreateCarrier" {
+			out = append(out, m.MethodName)
+		}
+	}
+	return out
 }

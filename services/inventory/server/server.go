@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/lifecycle"
 	"trueup.dev/platform/natsx"
 	"trueup.dev/platform/outbox"
@@ -61,8 +62,16 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 
 // Register adds the gRPC API to a server.
 func (s *Service) Register(r grpc.ServiceRegistrar) {
-	inventoryv1.RegisterInventoryServiceServer(r, s.api)
+	r.RegisterService(grpcserver.PartnerGuard(&inventoryv1.InventoryService_ServiceDesc, PartnerMethods...), s.api)
 }
+
+// PartnerMethods are the inventory methods a partner may call: the catalog,
+// the warehouses and their locations, and availability. Everything else is
+// the company's stock journal (receipts, moves, issues, counts, allocations,
+// valuation), which partners change through orders and fulfillment, where
+// ownership is checked, and never read whole.
+var PartnerMethods = []string{"GetItem", "ListItems", "LookupItem", "GetWarehouse", "ListWarehouses",
+	"GetLocation", "ListLocations", "ListStock", "GetReasonCode", "ListReasonCodes"}
 
 // GRPCServiceName is the fully qualified service name, for health checks.
 func (s *Service) GRPCServiceName() string {

@@ -116,10 +116,11 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 
 // Register adds the gRPC API to a server.
 func (s *Service) Register(r grpc.ServiceRegistrar) {
-	ledgerv1.RegisterLedgerServiceServer(r, s.api)
-	ledgerv1.RegisterReconciliationServiceServer(r, s.recon)
-	ledgerv1.RegisterExportServiceServer(r, s.export)
-	ledgerv1.RegisterPeriodServiceServer(r, s.period)
+	// The books are the company's: no ledger method is open to partners.
+	r.RegisterService(grpcserver.PartnerGuard(&ledgerv1.LedgerService_ServiceDesc), s.api)
+	r.RegisterService(grpcserver.PartnerGuard(&ledgerv1.ReconciliationService_ServiceDesc), s.recon)
+	r.RegisterService(grpcserver.PartnerGuard(&ledgerv1.ExportService_ServiceDesc), s.export)
+	r.RegisterService(grpcserver.PartnerGuard(&ledgerv1.PeriodService_ServiceDesc), s.period)
 }
 
 // GRPCServiceName is the fully qualified service name, for health checks.
