@@ -249,6 +249,41 @@ func TestInsertAndGetEntries(t *testing.T) {
 	})
 }
 
+// TestInsertEntriesKeepsAnyText: every text column is written as it was
+// given, whatever its characters (on PostgreSQL the batch goes as array
+// literals: quotes, backslashes, braces, commas, NULL and blanks must
+// survive).
+func TestInsertEntriesKeepsAnyText(t *testing.T) {
+	pgtest.Dialects(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := newStore(t, db)
+		texts := []string{`say "hi"`, `C:\dir\`, `{a,b}`, "NULL", "", "  two  spaces ", "line\nbreak\ttab", "ünïcödé €", `\"`, `"`, `\`}
+		var es []*ledger.Entry
+		for i, txt := range texts {
+			e := journal()[0]
+			e.ID, e.Source.EventID = fmt.Sprintf("je-text-%d", i), fmt.Sprintf("ev-text-%d", i)
+			e.Description, e.Source.TraceID, e.Reason = txt, txt, txt
+			if txt != "" {
+				e.Source.DocumentID = txt
+			}
+			for k := range e.Lines {
+				e.Lines[k].Dims.Item, e.Lines[k].Dims.Partner = txt, txt
+			}
+			es = append(es, e)
+		}
+		inTx(t, s, func(tx app.Tx) error { return tx.InsertEntries(ctx, es) })
+		for _, want := range es {
+			got, err := s.GetEntry(ctx, want.ID)
+			if err != nil {
+				t.Fatalf("GetEntry %s: %v", want.ID, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("GetEntry %s =\n%+v\nwant\n%+v", want.ID, got, want)
+			}
+		}
+	})
+}
+
 // expected sums the lines of es as Balances should.
 func expected(es []*ledger.Entry, q app.BalanceQuery) []ledger.Balance {
 	group := map[string]bool{}
