@@ -107,6 +107,11 @@ func (g *Gateway) errorHandler(ctx context.Context, _ *runtime.ServeMux, _ runti
 			return
 		}
 	}
+	if isRequestIDReused(st) {
+		// The same request id (or Idempotency-Key) with a different request.
+		writeStatus(w, http.StatusUnprocessableEntity, st)
+		return
+	}
 	switch st.Code() {
 	case codes.Unavailable:
 		g.log.WarnContext(ctx, "service unavailable", "route", routeOf(r), "error", boundedText(redactSecrets(st.Message())))

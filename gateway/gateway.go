@@ -21,6 +21,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	fulfillmentv1 "trueup.dev/api/gen/go/trueup/fulfillment/v1"
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
@@ -95,6 +96,19 @@ func partnerMetadata(ctx context.Context, _ *http.Request) metadata.MD {
 	return nil
 }
 
+// servedServices are the gRPC services whose handlers New registers; their
+// google.api.http rules tell the Idempotency-Key middleware each route's kind.
+var servedServices = []protoreflect.FullName{
+	protoreflect.FullName(inventoryv1.InventoryService_ServiceDesc.ServiceName),
+	protoreflect.FullName(ordersv1.OrdersService_ServiceDesc.ServiceName),
+	protoreflect.FullName(fulfillmentv1.FulfillmentService_ServiceDesc.ServiceName),
+	protoreflect.FullName(fulfillmentv1.CountService_ServiceDesc.ServiceName),
+	protoreflect.FullName(ledgerv1.LedgerService_ServiceDesc.ServiceName),
+	protoreflect.FullName(ledgerv1.ReconciliationService_ServiceDesc.ServiceName),
+	protoreflect.FullName(ledgerv1.PeriodService_ServiceDesc.ServiceName),
+	protoreflect.FullName(ledgerv1.ExportService_ServiceDesc.ServiceName),
+}
+
 // Gateway is the REST/JSON gateway.
 type Gateway struct {
 	handler http.Handler
@@ -116,6 +130,10 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	}
 	limits := cfg.Limits.withDefaults()
 	g := &Gateway{log: cfg.Logger, token: cfg.InternalToken}
+	routes, err := keyedRoutes(servedServices)
+	if err != nil {
+		return nil, err
+	}
 	var mux *runtime.ServeMux
 	mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonBody{&runtime.JSONPb{
@@ -126,7 +144,7 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 		runtime.WithRoutingErrorHandler(func(ctx context.Context, m *runtime.ServeMux, ma runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
 			g.routingErrorHandler(mux)(ctx, m, ma, w, r, code)
 		}),
-		runtime.WithMiddlewares(probeMiddleware),
+		runtime.WithMiddlewares(probeMiddleware, idempotencyKeys(routes)),
 		// A form-encoded POST must not turn into a GET, nor a header change
 		// the method: a route takes what its rule says and nothing else.
 		runtime.WithDisablePathLengthFallback(),
