@@ -8,7 +8,7 @@ PKGS := $(shell go list -m 2>/dev/null | sed 's,$$,/...,')
 # Go's test timeout for the whole run of one package.
 TEST_TIMEOUT ?= 10m
 
-.PHONY: run test lint generate check-generated fmt-check standalone bench build k8s clean tools
+.PHONY: run test lint generate check-generated fmt-check standalone fuzz bench build k8s clean tools
 
 ## run: start the whole suite in one process (embedded NATS, SQLite, demo data).
 run:
@@ -44,6 +44,10 @@ fmt-check:
 ## standalone: every module also builds outside the workspace (per-service container builds).
 standalone:
 	@for d in $(MODULES); do (cd $$d && GOWORK=off go build ./...) || { echo "module $$d does not build with GOWORK=off"; exit 1; }; done
+
+## fuzz: a longer fuzz run of the gateway's JSON bodies (its seed corpus runs with every make test).
+fuzz:
+	cd gateway && go test -run '^$$' -fuzz FuzzJSONBody -fuzztime $${FUZZTIME:-60s} .
 
 ## bench: benchmarks (performance is measured here, never asserted in tests).
 bench:
