@@ -52,6 +52,10 @@ type Config struct {
 	// the gateway is ready: reaching the gateway (even from loopback) is not
 	// proof of being internal. Empty: nobody sees the details.
 	InternalToken string
+	// KeysReloadInterval is how often the gateway checks whether the keys
+	// file (Keys from LoadKeysFile) changed and re-reads it (default 2s), so
+	// a created or revoked key takes effect without a restart.
+	KeysReloadInterval time.Duration
 	// ServiceToken is the services' shared internal credential, sent on
 	// every upstream call (grpcserver.WithServiceToken); empty sends none.
 	ServiceToken string
@@ -117,6 +121,8 @@ type Gateway struct {
 	conns   []*grpc.ClientConn
 	health  []healthpb.HealthClient
 	targets []string
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // New dials the services (lazily: a service that is down yields 503s, not a
@@ -201,17 +207,34 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	// Order: a malformed request line is refused before the key is checked;
 	// then authentication and scope, the partner's rate and concurrency, the
 	// body's type and size; the credential and Grpc-Timeout never reach the mux.
-	root.Handle("/v1/", checkRequestLine(cfg.Keys.Middleware(newPartnerLimiter(limits).middleware(
+	root.Handle("/v1/", checkRequestLine(cfg.Keys.middleware(newFailureThrottle(limits.AuthFailures, time.Minute), newPartnerLimiter(limits).middleware(
 		checkBody(upstreamRequest(limits.UpstreamTimeout, mux))))))
 	g.handler = withTracing(withAccessLog(cfg.Logger, limitHeaders(limits.MaxHeaderBytes, root)))
+	if cfg.Keys.path != "" {
+		interval := cfg.KeysReloadInterval
+		if interval <= 0 {
+			interval = DefaultKeysReloadInterval
+		}
+		g.stop, g.done = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(g.done)
+			cfg.Keys.watch(g.stop, interval, cfg.Logger)
+		}()
+	}
 	return g, nil
 }
 
 // Handler is the gateway's HTTP handler.
 func (g *Gateway) Handler() http.Handler { return g.handler }
 
-// Close closes the connections to the services.
+// Close stops watching the keys file (recording last-used times) and closes
+// the connections to the services.
 func (g *Gateway) Close() {
+	if g.stop != nil {
+		close(g.stop)
+		<-g.done
+		g.stop = nil
+	}
 	for _, c := range g.conns {
 		_ = c.Close()
 	}

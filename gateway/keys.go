@@ -4,11 +4,17 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
 
 	"trueup.dev/platform/caller"
 )
@@ -45,16 +51,36 @@ func init() {
 }
 
 // Keys maps API keys to partners. Only SHA-256 digests of the keys are kept.
+// Keys loaded from a file (LoadKeysFile) are hashed records found by their
+// public prefix (see KeyRecord); keys built by ParseKeys (the plain format, for
+// tests and in-memory use only) are found by digest.
 type Keys struct {
+	path string
+	now  func() time.Time
+
+	mu       sync.RWMutex
 	byDigest map[[sha256.Size]byte]Partner
+	byPrefix map[string]keyEntry
+	stamp    fileStamp
+
+	usedMu   sync.Mutex
+	lastUsed map[string]time.Time
+}
+
+type keyEntry struct {
+	partner          Partner
+	hash             [sha256.Size]byte
+	expires, revoked time.Time
 }
 
 // ParseKeys reads one key per line: "<partner-id> <key> <scope,scope,...>".
 // Blank lines and lines starting with '#' are ignored. Keys shorter than 24
 // characters are refused. A key without scopes may do nothing: access is
-// granted, never assumed.
+// granted, never assumed. This plain format holds the keys themselves, so no
+// file is read in it (LoadKeysFile refuses one): it builds keys in memory,
+// for tests.
 func ParseKeys(r io.Reader) (*Keys, error) {
-	k := &Keys{byDigest: map[[sha256.Size]byte]Partner{}}
+	k := &Keys{byDigest: map[[sha256.Size]byte]Partner{}, byPrefix: map[string]keyEntry{}, now: time.Now}
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -65,14 +91,13 @@ func ParseKeys(r io.Reader) (*Keys, error) {
 		if len(fields) != 2 && len(fields) != 3 {
 			return nil, fmt.Errorf("api keys line %d: want \"<partner-id> <key> <scope,scope,...>\"", n)
 		}
-		scopes := map[string]bool{}
+		var scopeList []string
 		if len(fields) == 3 {
-			for _, sc := range strings.Split(fields[2], ",") {
-				if !knownScopes[sc] {
-					return nil, fmt.Errorf("api keys line %d: unknown scope %q (use <service>.read, <service>.write or *)", n, sc)
-				}
-				scopes[sc] = true
-			}
+			scopeList = strings.Split(fields[2], ",")
+		}
+		scopes, err := parseScopes(scopeList)
+		if err != nil {
+			return nil, fmt.Errorf("api keys line %d: %w", n, err)
 		}
 		// The services refuse a malformed partner id (see caller.ValidateID):
 		// better to refuse it here, at start, than every call of that partner.
@@ -94,26 +119,109 @@ func ParseKeys(r io.Reader) (*Keys, error) {
 	return k, nil
 }
 
-// LoadKeysFile reads keys from a file (see ParseKeys).
-func LoadKeysFile(path string) (*Keys, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open api keys: %w", err)
+func parseScopes(list []string) (map[string]bool, error) {
+	scopes := map[string]bool{}
+	for _, sc := range list {
+		if !knownScopes[sc] {
+			return nil, fmt.Errorf("unknown scope %q (use <service>.read, <service>.write or *)", sc)
+		}
+		scopes[sc] = true
 	}
-	defer f.Close()
-	return ParseKeys(f)
+	return scopes, nil
 }
 
-// Len is the number of keys.
-func (k *Keys) Len() int { return len(k.byDigest) }
-
-// Lookup returns the partner owning key.
-func (k *Keys) Lookup(key string) (Partner, bool) {
-	if key == "" {
-		return Partner{}, false
+// LoadKeysFile reads hashed key records from a file (see KeyRecord). The
+// gateway re-reads it when it changes (see Keys.Reload), so a key created or
+// revoked with `trueup partners` takes effect without a restart.
+func LoadKeysFile(path string) (*Keys, error) {
+	k := &Keys{path: path, now: time.Now}
+	if err := k.reload(true); err != nil {
+		return nil, err
 	}
-	p, ok := k.byDigest[sha256.Sum256([]byte(key))]
-	return p, ok
+	return k, nil
+}
+
+// Reload re-reads the keys file if it changed since it was last read (its
+// modification time, size or inode); a file that no longer parses leaves the
+// keys in force and returns the error. Keys not read from a file: no-op.
+func (k *Keys) Reload() error { return k.reload(false) }
+
+func (k *Keys) reload(force bool) error {
+	if k.path == "" {
+		return nil
+	}
+	st, err := statFile(k.path)
+	if err != nil {
+		return fmt.Errorf("api keys: %w", err)
+	}
+	k.mu.RLock()
+	same := k.stamp == st
+	k.mu.RUnlock()
+	if same && !force {
+		return nil
+	}
+	recs, err := ReadKeyRecords(k.path)
+	if err != nil {
+		return err
+	}
+	byPrefix := make(map[string]keyEntry, len(recs))
+	for _, r := range recs {
+		scopes, _ := parseScopes(r.Scopes) // checked by ReadKeyRecords
+		var h [sha256.Size]byte
+		_, _ = hex.Decode(h[:], []byte(r.SHA256))
+		byPrefix[r.Prefix] = keyEntry{partner: Partner{ID: r.Partner, Scopes: scopes}, hash: h, expires: r.Expires, revoked: r.Revoked}
+	}
+	k.mu.Lock()
+	k.byPrefix, k.stamp = byPrefix, st
+	k.mu.Unlock()
+	return nil
+}
+
+// Len is the number of keys (revoked and expired ones included).
+func (k *Keys) Len() int {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return len(k.byDigest) + len(k.byPrefix)
+}
+
+// Lookup returns the partner owning key, if the key is known, unexpired and
+// not revoked.
+func (k *Keys) Lookup(key string) (Partner, bool) {
+	p, res := k.lookup(key)
+	return p, res == keyValid
+}
+
+type lookupResult int
+
+const (
+	keyUnknown lookupResult = iota
+	keyValid
+	keyExpired // expired or revoked: the key was right
+)
+
+func (k *Keys) lookup(key string) (Partner, lookupResult) {
+	if key == "" {
+		return Partner{}, keyUnknown
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if prefix, ok := KeyPrefix(key); ok {
+		if e, ok := k.byPrefix[prefix]; ok {
+			h := sha256.Sum256([]byte(key))
+			if subtle.ConstantTimeCompare(h[:], e.hash[:]) != 1 {
+				return Partner{}, keyUnknown
+			}
+			now := k.now()
+			if !e.revoked.IsZero() || (!e.expires.IsZero() && !now.Before(e.expires)) {
+				return Partner{}, keyExpired
+			}
+			return e.partner, keyValid
+		}
+	}
+	if p, ok := k.byDigest[sha256.Sum256([]byte(key))]; ok {
+		return p, keyValid
+	}
+	return Partner{}, keyUnknown
 }
 
 type partnerKey struct{}
@@ -124,19 +232,66 @@ func PartnerFrom(ctx context.Context) (Partner, bool) {
 	return p, ok
 }
 
+// credential is the key a request presents in "X-Api-Key: <key>" or
+// "Authorization: Bearer <key>" (the scheme in any case). present is false
+// when there is none; ok is false for an Authorization header of another
+// scheme or without a token.
+func credential(r *http.Request) (key string, present, ok bool) {
+	if key := r.Header.Get("X-Api-Key"); key != "" {
+		return key, true, true
+	}
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		return "", false, true
+	}
+	scheme, token, _ := strings.Cut(auth, " ")
+	token = strings.TrimSpace(token)
+	if !strings.EqualFold(scheme, "bearer") || token == "" {
+		return "", true, false
+	}
+	return token, true, true
+}
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="trueup"`)
+	writeJSON(w, http.StatusUnauthorized, `{"code":16,"message":"`+msg+`","details":[]}`)
+}
+
 // Middleware admits requests carrying a known key in "Authorization: Bearer <key>"
 // or "X-Api-Key: <key>", and answers 401 with a JSON status body otherwise.
-func (k *Keys) Middleware(next http.Handler) http.Handler {
+// Failed attempts are not throttled (the gateway's handler throttles them).
+func (k *Keys) Middleware(next http.Handler) http.Handler { return k.middleware(nil, next) }
+
+func (k *Keys) middleware(th *failureThrottle, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("X-Api-Key")
-		if auth := r.Header.Get("Authorization"); key == "" && strings.HasPrefix(auth, "Bearer ") {
-			key = strings.TrimPrefix(auth, "Bearer ")
+		key, present, ok := credential(r)
+		prefix, _ := KeyPrefix(key)
+		source := sourceOf(r)
+		if th != nil && present {
+			if wait := th.blocked(source, prefix); wait > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+				writeError(w, http.StatusTooManyRequests, codes.ResourceExhausted, "too many failed authentication attempts; retry later")
+				return
+			}
 		}
-		p, ok := k.Lookup(key)
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="trueup"`)
-			writeJSON(w, http.StatusUnauthorized, `{"code":16,"message":"missing or invalid API key: send it as 'Authorization: Bearer <key>' or 'X-Api-Key'","details":[]}`)
+		var p Partner
+		res := keyUnknown
+		if ok {
+			p, res = k.lookup(key)
+		}
+		if res != keyValid {
+			if th != nil && present {
+				th.fail(source, prefix)
+			}
+			if res == keyExpired {
+				unauthorized(w, "this API key has expired or was revoked")
+				return
+			}
+			unauthorized(w, "missing or invalid API key: send it as 'Authorization: Bearer <key>' or 'X-Api-Key'")
 			return
+		}
+		if prefix != "" {
+			k.touch(prefix)
 		}
 		if scope := requiredScope(r); !p.Allows(scope) {
 			writeJSON(w, http.StatusForbidden, fmt.Sprintf(`{"code":7,"message":"this API key lacks the scope %s","details":[]}`, scope))

@@ -40,6 +40,11 @@ type Limits struct {
 	// of it. (net/http's own MaxHeaderBytes, 1 MiB by default, stops larger
 	// ones before they reach the gateway, with a plain-text 431.)
 	MaxHeaderBytes int
+	// AuthFailures is how many failed authentication attempts (a wrong,
+	// expired or revoked key) one source IP, or one key prefix, may make in
+	// a minute (default 10); more are answered 429 with Retry-After until the
+	// minute is over. Negative: no throttle.
+	AuthFailures int
 }
 
 // Default limits (see Limits).
@@ -49,6 +54,7 @@ const (
 	DefaultBurst             = 200
 	DefaultMaxConcurrent     = 32
 	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultAuthFailures      = 10
 )
 
 // MaxPageSize is the largest pageSize a partner may ask for: the services'
@@ -71,6 +77,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxHeaderBytes <= 0 {
 		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if l.AuthFailures == 0 {
+		l.AuthFailures = DefaultAuthFailures
 	}
 	return l
 }

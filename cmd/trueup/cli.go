@@ -21,6 +21,7 @@ Usage:
   trueup dev                 run every service, the gateway, embedded NATS and SQLite (demo data)
   trueup serve <service>     run one service (inventory, orders, fulfillment, ledger) against PostgreSQL and NATS
   trueup gateway             run the partner REST/JSON gateway in front of the services
+  trueup partners create|list|revoke   manage partners' API keys (shown once, stored hashed)
   trueup migrate <service>   migrate one service's database and exit
   trueup dlq list|replay     inspect and replay dead-lettered events
   trueup outbox parked|retry|republish   inspect and retry events the relay gave up on; republish after a broker data loss
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string) error {
 		return runServe(ctx, rest)
 	case "gateway":
 		return runGateway(ctx, rest)
+	case "partners":
+		return runPartners(ctx, rest)
 	case "migrate":
 		return runMigrate(ctx, rest)
 	case "dlq":

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"trueup.dev/gateway"
@@ -48,7 +47,7 @@ func runDev(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	key, err := devAPIKey(dataDir)
+	key, created, err := ensureDevAPIKey(dataDir)
 	if err != nil {
 		return err
 	}
@@ -75,7 +74,7 @@ func runDev(ctx context.Context, args []string) error {
 			log.Error("seeding demo data failed; the stack keeps running", "error", err)
 		}
 	}
-	printBanner(os.Stdout, st, dataDir, key)
+	printBanner(os.Stdout, st, dataDir, key, created)
 	return <-done
 }
 
@@ -83,39 +82,70 @@ func runDev(ctx context.Context, args []string) error {
 // file the gateway reads) on first start. The key is random per data directory:
 // no secret lives in the code.
 func devAPIKey(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "api-keys")
-	keyPath := filepath.Join(dataDir, "dev-api-key")
-	if b, err := os.ReadFile(keyPath); err == nil {
-		return string(b), nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", err
-	}
-	raw := make([]byte, 24)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	key := "tu_dev_" + base64.RawURLEncoding.EncodeToString(raw)
-	if err := os.WriteFile(path, []byte("# partner-id key scopes\ndemo-partner "+key+" *\n"), 0o600); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(keyPath, []byte(key), 0o600); err != nil {
-		return "", err
-	}
-	return key, nil
+	key, _, err := ensureDevAPIKey(dataDir)
+	return key, err
 }
 
-func printBanner(w io.Writer, st *stack, dataDir, key string) {
+// devPartner is the demo partner `trueup dev` creates on first start.
+const devPartner = "demo-partner"
+
+// ensureDevAPIKey returns the demo partner's key and whether it was created
+// now. The keys file holds only its hash (see gateway.KeyRecord); the key
+// itself is kept in <data-dir>/dev-api-key, for the README's
+// KEY=$(cat .trueup/dev-api-key) — a development convenience a production
+// gateway has no equivalent of. A keys file in the old plain format (written
+// by an older `trueup dev`) is moved aside to api-keys.legacy and a new demo
+// key created; so is one that no longer admits the saved key.
+func ensureDevAPIKey(dataDir string) (string, bool, error) {
+	path := filepath.Join(dataDir, "api-keys")
+	keyPath := filepath.Join(dataDir, "dev-api-key")
+	b, err := os.ReadFile(keyPath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", false, err
+	}
+	keys, kerr := gateway.LoadKeysFile(path)
+	switch {
+	case kerr == nil && err == nil:
+		if _, ok := keys.Lookup(strings.TrimSpace(string(b))); ok {
+			return strings.TrimSpace(string(b)), false, nil
+		}
+	case errors.Is(kerr, gateway.ErrLegacyKeysFile):
+		if err := os.Rename(path, path+".legacy"); err != nil {
+			return "", false, err
+		}
+	case kerr != nil && !errors.Is(kerr, os.ErrNotExist):
+		return "", false, kerr
+	}
+	key, _, err := gateway.CreateKey(path, devPartner, []string{"*"}, 0, time.Now())
+	if err != nil {
+		return "", false, err
+	}
+	if err := os.WriteFile(keyPath, []byte(key), 0o600); err != nil {
+		return "", false, err
+	}
+	return key, true, nil
+}
+
+// printBanner prints the demo partner's key itself only on the start that
+// created it; later starts point at the file.
+func printBanner(w io.Writer, st *stack, dataDir, key string, created bool) {
+	shown := "$(cat " + filepath.Join(dataDir, "dev-api-key") + ")"
+	if created {
+		fmt.Fprintf(w, "\nCreated the demo partner %s; its API key (shown once, kept only in %s):\n  %s\n",
+			devPartner, filepath.Join(dataDir, "dev-api-key"), key)
+		shown = key
+	}
 	fmt.Fprintf(w, `
 Trueup dev stack is up.
   gRPC (all services, reflection on): %[1]s   (every call but health needs the service token)
       grpcurl -plaintext -H "authorization: Bearer $(cat %[5]s/service-token)" %[1]s list
       grpcurl -plaintext -H "authorization: Bearer $(cat %[5]s/service-token)" %[1]s trueup.inventory.v1.InventoryService/ListItems
   REST gateway:                       http://%[2]s
-      curl -H 'Authorization: Bearer %[3]s' http://%[2]s/v1/items
+      curl -H "Authorization: Bearer %[3]s" http://%[2]s/v1/items
   OpenAPI document:                   http://%[2]s/openapi.json
   Health:                             http://%[2]s/readyz   (gRPC: grpc.health.v1 on %[1]s)
   Embedded NATS JetStream:            %[4]s
   Data (SQLite, NATS store, API key): %[5]s
 Ctrl-C stops everything gracefully.
-`, st.GRPCAddr, st.HTTPAddr, key, st.NATSURL, dataDir)
+`, st.GRPCAddr, st.HTTPAddr, shown, st.NATSURL, dataDir)
 }

@@ -178,7 +178,7 @@ func runGateway(ctx context.Context, args []string) error {
 	bindGatewayLimits(fs, &limits)
 	config.Secret(fs, &internalToken, "internal-token", "TRUEUP_GATEWAY_INTERNAL_TOKEN", "token an operator's probe sends in X-Trueup-Internal-Token to see backend addresses and health on /readyz (empty: nobody sees them)")
 	config.String(fs, &httpAddr, "http-addr", "TRUEUP_HTTP_ADDR", ":8080", "HTTP listen address")
-	config.String(fs, &keysFile, "api-keys-file", "TRUEUP_API_KEYS_FILE", "", "file of partner API keys, one \"<partner-id> <key>\" per line (required)")
+	config.String(fs, &keysFile, "api-keys-file", "TRUEUP_API_KEYS_FILE", "", "file of partner API keys, hashed records managed with \"trueup partners\" and re-read when it changes (required)")
 	config.String(fs, &t.Inventory, "inventory-addr", "TRUEUP_INVENTORY_ADDR", "localhost:9090", "inventory gRPC target")
 	config.String(fs, &t.Orders, "orders-addr", "TRUEUP_ORDERS_ADDR", "localhost:9090", "orders gRPC target")
 	config.String(fs, &t.Fulfillment, "fulfillment-addr", "TRUEUP_FULFILLMENT_ADDR", "localhost:9090", "fulfillment gRPC target")
@@ -236,6 +236,7 @@ func bindGatewayLimits(fs *flag.FlagSet, l *gateway.Limits) {
 	config.Duration(fs, &l.UpstreamTimeout, "upstream-timeout", "TRUEUP_UPSTREAM_TIMEOUT", gateway.DefaultUpstreamTimeout, "deadline of every call the gateway makes to a service; a partner's Grpc-Timeout header is ignored")
 	config.Int(fs, &l.RequestsPerSecond, "rate-limit", "TRUEUP_RATE_LIMIT", gateway.DefaultRequestsPerSecond, "requests per second each partner may sustain, else 429 with Retry-After (negative: no limit)")
 	config.Int(fs, &l.Burst, "rate-burst", "TRUEUP_RATE_BURST", gateway.DefaultBurst, "requests a partner may send at once above its rate")
+	config.Int(fs, &l.AuthFailures, "auth-failures", "TRUEUP_AUTH_FAILURES", gateway.DefaultAuthFailures, "failed authentication attempts a source IP or a key prefix may make in a minute, else 429 with Retry-After (negative: no throttle)")
 	config.Int(fs, &l.MaxConcurrent, "max-concurrent", "TRUEUP_MAX_CONCURRENT", gateway.DefaultMaxConcurrent, "requests of one partner in flight at once, else 429 with Retry-After (negative: no cap)")
 }
 
