@@ -92,7 +92,13 @@ func TestPartnersRevokeOnRunningGateway(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- st.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var stopped bool
+	t.Cleanup(func() {
+		if !stopped {
+			cancel()
+			<-done
+		}
+	})
 	url := "http://" + st.HTTPAddr + "/v1/items"
 	if code, body := httpDo(t, "GET", url, key, ""); code != http.StatusOK {
 		t.Fatalf("new key: %d %s", code, body)
@@ -112,9 +118,17 @@ func TestPartnersRevokeOnRunningGateway(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Stopping the gateway flushes last-used times, which list shows.
+	cancel()
+	<-done
+	stopped = true
 	list := partnersOut(t, "list", "--keys-file", path)
-	if !strings.Contains(list, prefix) {
+	if !strings.Contains(list, prefix) || !strings.Contains(list, time.Now().UTC().Format("2006-01-02T")) {
 		t.Fatalf("list:\n%s", list)
+	}
+	used, err := gateway.ReadLastUsed(path)
+	if err != nil || used[prefix].IsZero() {
+		t.Fatalf("last used = %v %v", used, err)
 	}
 }
 
