@@ -74,8 +74,9 @@ var ErrLegacyKeysFile = errors.New("api keys file holds keys in the old plain fo
 // ReadKeyRecords reads a keys file: one JSON KeyRecord per line; blank lines
 // and lines starting with '#' are ignored. A file in the old plain format
 // ("<partner-id> <key> <scopes>", which stores the keys themselves) is
-// refused with ErrLegacyKeysFile: create hashed keys with `trueup partners
-// create` and remove the old lines.
+// refused with ErrLegacyKeysFile: move it aside and create hashed keys with
+// `trueup partners create` (the old keys cannot be found by prefix, so they
+// are replaced, not migrated).
 func ReadKeyRecords(path string) ([]KeyRecord, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -91,7 +92,7 @@ func ReadKeyRecords(path string) ([]KeyRecord, error) {
 			continue
 		}
 		if !strings.HasPrefix(line, keyRecordTag) {
-			return nil, fmt.Errorf("%w (%s line %d): it stores the keys themselves; create each partner's key with `trueup partners create --partner ID --scopes S --keys-file %s`, give it to the partner, and delete the old lines", ErrLegacyKeysFile, path, n, path)
+			return nil, fmt.Errorf("%w (%s line %d): it stores the keys themselves: move the file aside, then create each partner a new key with `trueup partners create --partner ID --scopes S --keys-file %s` and give it to the partner", ErrLegacyKeysFile, path, n, path)
 		}
 		var r KeyRecord
 		dec := json.NewDecoder(strings.NewReader(line))
