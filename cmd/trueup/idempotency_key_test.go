@@ -48,6 +48,7 @@ func TestIdempotencyKeyHeader(t *testing.T) {
 	if err := seed(context.Background(), conn); err != nil {
 		t.Fatal(err)
 	}
+	waitForCatalog(t, conn)
 	base := "http://" + st.HTTPAddr
 	const po = `{"supplier":"suppliers/ACME","lines":[{"item":"WIDGET-100","quantity":{"value":"3","uom":"EA"},"unitPrice":"1.75","warehouse":"MAIN"}]}`
 

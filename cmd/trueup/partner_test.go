@@ -100,6 +100,7 @@ func TestRequestIDsArePerPartner(t *testing.T) {
 	if err := seed(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
+	waitForCatalog(t, conn)
 	base := "http://" + st.HTTPAddr
 	spoofA := map[string]string{"Grpc-Metadata-X-Trueup-Partner": "partner-a", "Grpc-Metadata-X-Trueup-Caller": "inventory"}
 
@@ -185,4 +186,15 @@ func TestPartnersReachOnlyPartnerMethods(t *testing.T) {
 		&inventoryv1.ListMovementsRequest{PageSize: 1}); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("ListMovements as a partner over gRPC: %v", err)
 	}
+}
+
+// waitForCatalog waits until orders' catalog, fed by inventory's events, has
+// the seeded widget: orders resolves order lines against it.
+func waitForCatalog(t *testing.T, conn *grpc.ClientConn) {
+	t.Helper()
+	ord := ordersv1.NewOrdersServiceClient(conn)
+	waitFor(t, "WIDGET-100 in the orders catalog", func() bool {
+		_, err := ord.GetCatalogItem(context.Background(), &ordersv1.GetCatalogItemRequest{Name: "catalogItems/WIDGET-100"})
+		return err == nil
+	})
 }
