@@ -140,6 +140,17 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	// /openapi.json and /docs are built once, from the same route table the
+	// Idempotency-Key middleware uses.
+	keyed := keyedOperations(routes)
+	spec, err := servedSpec(openapi.Spec, keyed)
+	if err != nil {
+		return nil, err
+	}
+	page, err := renderDocs(spec, keyed)
+	if err != nil {
+		return nil, err
+	}
 	var mux *runtime.ServeMux
 	mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, jsonBody{&runtime.JSONPb{
@@ -200,10 +211,8 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, `{"status":"ok"}`) })
 	root.HandleFunc("GET /readyz", g.ready)
-	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapi.Spec)
-	})
+	root.HandleFunc("GET /openapi.json", serveSpec(spec))
+	root.HandleFunc("GET /docs", serveDocs(page))
 	// Order: a malformed request line is refused before the key is checked;
 	// then authentication and scope, the partner's rate and concurrency, the
 	// body's type and size; the credential and Grpc-Timeout never reach the mux.
