@@ -384,12 +384,28 @@ func (r docRenderer) requestSchema(s *docSchema) *pageSchema {
 }
 
 // firstSentence shortens a nested field's description, to keep the page small.
+// "Output only." stays in front of the sentence; "e.g." and the like do not
+// end one.
 func firstSentence(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i+1]
+	prefix := ""
+	if rest, ok := strings.CutPrefix(s, "Output only. "); ok {
+		prefix, s = "Output only. ", rest
 	}
-	return s
+	for from := 0; ; {
+		i := strings.Index(s[from:], ". ")
+		if i < 0 {
+			return prefix + s
+		}
+		end := from + i + 1
+		word := s[strings.LastIndexByte(s[:end], ' ')+1 : end]
+		switch word {
+		case "e.g.", "i.e.", "etc.", "vs.", "(e.g.", "(i.e.":
+			from = end
+			continue
+		}
+		return prefix + s[:end]
+	}
 }
 
 // fields lists an object's fields, depth levels deep (object fields of an

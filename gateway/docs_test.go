@@ -383,3 +383,17 @@ func TestOpenAPIIdempotencyKeyHeader(t *testing.T) {
 		t.Fatal("no operation documents Idempotency-Key")
 	}
 }
+
+func TestFirstSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"The code, e.g. \"1200\". More.":        "The code, e.g. \"1200\".",
+		"Output only. When it was made. Later.": "Output only. When it was made.",
+		"Output only.":                          "Output only.",
+		"No full stop":                          "No full stop",
+		"One (i.e. two) lines.\nThen more.":     "One (i.e. two) lines.",
+	} {
+		if got := firstSentence(in); got != want {
+			t.Errorf("firstSentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
