@@ -143,6 +143,7 @@ Trueup dev stack is up.
   REST gateway:                       http://%[2]s
       curl -H "Authorization: Bearer %[3]s" http://%[2]s/v1/items
   OpenAPI document:                   http://%[2]s/openapi.json
+  API reference:                      http://%[2]s/docs
   Health:                             http://%[2]s/readyz   (gRPC: grpc.health.v1 on %[1]s)
   Embedded NATS JetStream:            %[4]s
   Data (SQLite, NATS store, API key): %[5]s
