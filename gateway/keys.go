@@ -23,31 +23,42 @@ import (
 type Partner struct {
 	// ID names the partner; services scope what it may see by this id.
 	ID string
-	// Scopes are what the key may do: "<service>.read", "<service>.write"
+	// Scopes are what the key may do: "<service>:read", "<service>:write"
 	// (write implies read) for inventory, orders, fulfillment and ledger, or
-	// "*" for everything.
+	// "*" for everything; kept in that canonical form (a keys file may also
+	// spell them "<service>.read", the form of earlier versions).
 	Scopes map[string]bool
 }
 
 // Allows reports whether the partner holds scope (or "*", or the write scope
 // of a read).
 func (p Partner) Allows(scope string) bool {
+	scope = canonicalScope(scope)
 	if p.Scopes["*"] || p.Scopes[scope] {
 		return true
 	}
-	if svc, ok := strings.CutSuffix(scope, ".read"); ok {
-		return p.Scopes[svc+".write"]
+	if svc, ok := strings.CutSuffix(scope, ":read"); ok {
+		return p.Scopes[svc+":write"]
 	}
 	return false
 }
 
-// knownScopes are the scopes a keys file may grant.
+// knownScopes are the scopes a keys file may grant, canonical.
 var knownScopes = map[string]bool{"*": true}
 
 func init() {
 	for _, svc := range []string{"inventory", "orders", "fulfillment", "ledger"} {
-		knownScopes[svc+".read"], knownScopes[svc+".write"] = true, true
+		knownScopes[svc+":read"], knownScopes[svc+":write"] = true, true
 	}
+}
+
+// canonicalScope spells a scope "<service>:read" / "<service>:write",
+// accepting the dotted form of earlier versions.
+func canonicalScope(sc string) string {
+	if i := strings.LastIndexByte(sc, '.'); i > 0 && !strings.Contains(sc, ":") {
+		return sc[:i] + ":" + sc[i+1:]
+	}
+	return sc
 }
 
 // Keys maps API keys to partners. Only SHA-256 digests of the keys are kept.
@@ -122,10 +133,11 @@ func ParseKeys(r io.Reader) (*Keys, error) {
 func parseScopes(list []string) (map[string]bool, error) {
 	scopes := map[string]bool{}
 	for _, sc := range list {
-		if !knownScopes[sc] {
-			return nil, fmt.Errorf("unknown scope %q (use <service>.read, <service>.write or *)", sc)
+		c := canonicalScope(sc)
+		if !knownScopes[c] {
+			return nil, fmt.Errorf("unknown scope %q (use <service>:read, <service>:write or *)", sc)
 		}
-		scopes[sc] = true
+		scopes[c] = true
 	}
 	return scopes, nil
 }
@@ -332,7 +344,7 @@ func requiredScope(r *http.Request) string {
 		return "*"
 	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return svc + ".read"
+		return svc + ":read"
 	}
-	return svc + ".write"
+	return svc + ":write"
 }

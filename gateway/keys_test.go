@@ -138,3 +138,27 @@ func TestEveryRouteHasAScope(t *testing.T) {
 		}
 	}
 }
+
+// Scopes are "<service>:read" / "<service>:write", as the issue names them;
+// the dotted form of earlier keys files still reads the same.
+func TestScopeSpellings(t *testing.T) {
+	keys, err := ParseKeys(strings.NewReader("a key-a-0123456789abcdefghijklm orders:read\nb key-b-0123456789abcdefghijklm orders.write\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := keys.Lookup("key-a-0123456789abcdefghijklm")
+	b, _ := keys.Lookup("key-b-0123456789abcdefghijklm")
+	if !a.Allows("orders:read") || a.Allows("orders:write") || !a.Allows("orders.read") {
+		t.Errorf("orders:read key: %+v", a.Scopes)
+	}
+	if !b.Allows("orders:write") || !b.Allows("orders:read") || b.Allows("inventory:read") {
+		t.Errorf("orders.write key: %+v", b.Scopes)
+	}
+	if _, err := ParseKeys(strings.NewReader("c key-c-0123456789abcdefghijklm orders:admin\n")); err == nil || !strings.Contains(err.Error(), "<service>:read") {
+		t.Errorf("unknown scope: %v", err)
+	}
+	r := httptest.NewRequest("POST", "/v1/purchaseOrders", nil)
+	if got := requiredScope(r); got != "orders:write" {
+		t.Errorf("requiredScope = %s", got)
+	}
+}

@@ -19,7 +19,7 @@ const partnersUsage = `usage:
   trueup partners list [--keys-file PATH]
   trueup partners revoke --prefix P [--keys-file PATH]
 
-Scopes: <service>.read, <service>.write (write implies read) for inventory,
+Scopes: <service>:read, <service>:write (write implies read) for inventory,
 orders, fulfillment and ledger, or * for everything. The key is printed once
 by create and stored nowhere: the keys file keeps its SHA-256 only. A running
 gateway re-reads the keys file within seconds, so create and revoke take
@@ -43,7 +43,7 @@ func partnersCmd(args []string, out io.Writer, now func() time.Time) error {
 	switch sub {
 	case "create":
 		config.String(fs, &partner, "partner", "", "", "partner id (required)")
-		config.String(fs, &scopes, "scopes", "", "", "comma-separated scopes, e.g. orders.read,fulfillment.write (required)")
+		config.String(fs, &scopes, "scopes", "", "", "comma-separated scopes, e.g. orders:read,fulfillment:write (required)")
 		config.Duration(fs, &expires, "expires", "", 0, "key lifetime, e.g. 720h (0: never expires)")
 	case "revoke":
 		config.String(fs, &prefix, "prefix", "", "", "prefix of the key to revoke, as \"trueup partners list\" shows it (required)")
