@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"trueup.dev/cmd/trueup/internal/suite"
 	"trueup.dev/platform/config"
 	"trueup.dev/platform/logging"
 	"trueup.dev/platform/telemetry"
@@ -113,9 +114,9 @@ func newFlagSet(name string) *flag.FlagSet {
 }
 
 // oneArg returns the single positional argument naming a service.
-func oneService(fs *flag.FlagSet) (serviceDef, error) {
+func oneService(fs *flag.FlagSet) (suite.ServiceDef, error) {
 	if fs.NArg() != 1 {
-		return serviceDef{}, fmt.Errorf("name one service: %s", strings.Join(serviceNames(), ", "))
+		return suite.ServiceDef{}, fmt.Errorf("name one service: %s", strings.Join(suite.Names(), ", "))
 	}
-	return lookupService(fs.Arg(0))
+	return suite.Lookup(fs.Arg(0))
 }

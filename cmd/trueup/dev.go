@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"trueup.dev/cmd/trueup/internal/suite"
 	"trueup.dev/gateway"
 	"trueup.dev/platform/config"
 )
@@ -59,7 +60,7 @@ func runDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := startStack(ctx, stackConfig{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone, TaskClaimTTL: claimTTL, ServiceToken: serviceToken, GatewayLimits: limits}, log)
+	st, err := suite.Start(ctx, suite.Config{DataDir: dataDir, GRPCAddr: grpcAddr, HTTPAddr: httpAddr, NATSPort: natsPort, Keys: keys, TimeZone: timeZone, TaskClaimTTL: claimTTL, ServiceToken: serviceToken, GatewayLimits: limits}, log)
 	if err != nil {
 		return err
 	}
@@ -70,7 +71,7 @@ func runDev(ctx context.Context, args []string) error {
 	go func() { done <- st.Run(ctx) }()
 
 	if seed {
-		if err := seedOnce(ctx, dataDir, st.target()); err != nil {
+		if err := seedOnce(ctx, dataDir, stackTarget(st)); err != nil {
 			log.Error("seeding demo data failed; the stack keeps running", "error", err)
 		}
 	}
@@ -128,7 +129,7 @@ func ensureDevAPIKey(dataDir string) (string, bool, error) {
 
 // printBanner prints the demo partner's key itself only on the start that
 // created it; later starts point at the file.
-func printBanner(w io.Writer, st *stack, dataDir, key string, created bool) {
+func printBanner(w io.Writer, st *suite.Stack, dataDir, key string, created bool) {
 	shown := "$(cat " + filepath.Join(dataDir, "dev-api-key") + ")"
 	if created {
 		fmt.Fprintf(w, "\nCreated the demo partner %s; its API key (shown once, kept only in %s):\n  %s\n",

@@ -47,7 +47,7 @@ func TestExportJournalCommand(t *testing.T) {
 	run := func(o exportOptions) (string, string) {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		if err := exportJournalCommand(ctx, st.target(), o, &stdout, &stderr); err != nil {
+		if err := exportJournalCommand(ctx, stackTarget(st), o, &stdout, &stderr); err != nil {
 			t.Fatalf("export-journal %+v: %v\n%s", o, err, stderr.String())
 		}
 		return stdout.String(), stderr.String()
@@ -170,10 +170,10 @@ func TestExportJournalCommand(t *testing.T) {
 	}
 	// Mistakes are refused before anything is exported.
 	var stderr bytes.Buffer
-	if err := exportJournalCommand(ctx, st.target(), exportOptions{period: "2026-11", to: today}, &bytes.Buffer{}, &stderr); err == nil || !strings.Contains(err.Error(), "period") {
+	if err := exportJournalCommand(ctx, stackTarget(st), exportOptions{period: "2026-11", to: today}, &bytes.Buffer{}, &stderr); err == nil || !strings.Contains(err.Error(), "period") {
 		t.Fatalf("period and dates = %v", err)
 	}
-	if err := exportJournalCommand(ctx, st.target(), exportOptions{mode: "weekly"}, &bytes.Buffer{}, &stderr); err == nil {
+	if err := exportJournalCommand(ctx, stackTarget(st), exportOptions{mode: "weekly"}, &bytes.Buffer{}, &stderr); err == nil {
 		t.Fatal("a bad mode was accepted")
 	}
 }

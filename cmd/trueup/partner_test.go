@@ -17,6 +17,7 @@ import (
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
 	typev1 "trueup.dev/api/gen/go/trueup/type/v1"
+	"trueup.dev/cmd/trueup/internal/suite"
 	"trueup.dev/gateway"
 	"trueup.dev/platform/caller"
 	"trueup.dev/platform/logging"
@@ -29,7 +30,7 @@ const (
 
 // startPartnerStack is startTestStack with two partners, partner-a and
 // partner-b, each with its own API key.
-func startPartnerStack(t *testing.T) (*stack, *grpc.ClientConn) {
+func startPartnerStack(t *testing.T) (*suite.Stack, *grpc.ClientConn) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	keys, err := gateway.ParseKeys(strings.NewReader("partner-a " + partnerAKey + " *\npartner-b " + partnerBKey + " *\n"))
@@ -37,7 +38,7 @@ func startPartnerStack(t *testing.T) (*stack, *grpc.ClientConn) {
 		cancel()
 		t.Fatal(err)
 	}
-	st, err := startStack(ctx, stackConfig{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys, ServiceToken: testServiceToken},
+	st, err := suite.Start(ctx, suite.Config{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys, ServiceToken: testServiceToken},
 		logging.New(io.Discard, 0, "test"))
 	if err != nil {
 		cancel()

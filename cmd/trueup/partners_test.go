@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"trueup.dev/cmd/trueup/internal/suite"
 	"trueup.dev/gateway"
 	"trueup.dev/platform/logging"
 )
@@ -85,7 +86,7 @@ func TestPartnersRevokeOnRunningGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := startStack(ctx, stackConfig{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys, ServiceToken: testServiceToken}, logging.New(io.Discard, 0, "test"))
+	st, err := suite.Start(ctx, suite.Config{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys, ServiceToken: testServiceToken}, logging.New(io.Discard, 0, "test"))
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -165,7 +166,7 @@ func TestDevCreatesDemoPartnerOnce(t *testing.T) {
 	if strings.Contains(string(b), k1) {
 		t.Fatal("keys file holds the dev key")
 	}
-	st := &stack{GRPCAddr: "g", HTTPAddr: "h"}
+	st := &suite.Stack{GRPCAddr: "g", HTTPAddr: "h"}
 	var first, later bytes.Buffer
 	printBanner(&first, st, dir, k1, true)
 	printBanner(&later, st, dir, k1, false)

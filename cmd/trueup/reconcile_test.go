@@ -91,7 +91,7 @@ func TestReconciliationExactWhileStockMoves(t *testing.T) {
 	var err error
 	for range 100 {
 		out.Reset()
-		if err = reconcileCommand(ctx, st.target(), false, &out); err == nil && !strings.Contains(out.String(), "in flight") {
+		if err = reconcileCommand(ctx, stackTarget(st), false, &out); err == nil && !strings.Contains(out.String(), "in flight") {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -100,7 +100,7 @@ func TestReconciliationExactWhileStockMoves(t *testing.T) {
 		t.Fatalf("trueup reconcile = %v\n%s", err, out.String())
 	}
 	out.Reset()
-	if err := reconcileCommand(ctx, st.target(), true, &out); err != nil {
+	if err := reconcileCommand(ctx, stackTarget(st), true, &out); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
@@ -122,20 +122,20 @@ func TestReconciliationExactWhileStockMoves(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := reconcileCommand(ctx, st.target(), false, &out); !errors.Is(err, errUnreconciled) || !strings.Contains(out.String(), "1 rows differ") {
+	if err := reconcileCommand(ctx, stackTarget(st), false, &out); !errors.Is(err, errUnreconciled) || !strings.Contains(out.String(), "1 rows differ") {
 		t.Fatalf("trueup reconcile after a difference = %v\n%s", err, out.String())
 	}
 
 	// GRNI ageing: the receipts made through inventory, none billed, are
 	// open in full under their purchase orders, today.
 	out.Reset()
-	if err := grniCommand(ctx, st.target(), ageingOptions{Warehouse: "MAIN"}, false, &out); err != nil ||
+	if err := grniCommand(ctx, stackTarget(st), ageingOptions{Warehouse: "MAIN"}, false, &out); err != nil ||
 		!regexpMatch(`PO-rec-0-0\s+WIDGET-100\s+MAIN\s+USD 2\.74\s+USD 0\.00\s+USD 2\.74\s+\S+\s+0\s+0-30`, out.String()) ||
 		!strings.Contains(out.String(), "received, not billed") {
 		t.Fatalf("trueup reconcile --grni = %v\n%s", err, out.String())
 	}
 	out.Reset()
-	if err := grniCommand(ctx, st.target(), ageingOptions{}, true, &out); err != nil {
+	if err := grniCommand(ctx, stackTarget(st), ageingOptions{}, true, &out); err != nil {
 		t.Fatal(err)
 	}
 	var grni struct {
@@ -160,7 +160,7 @@ func TestReconciliationExactWhileStockMoves(t *testing.T) {
 	// Shipped-not-invoiced: the issues named only their shipments, and no
 	// invoice names them: each is listed under its shipment.
 	out.Reset()
-	if err := shippedCommand(ctx, st.target(), ageingOptions{}, false, &out); err != nil || !strings.Contains(out.String(), "SH-rec-0-1") ||
+	if err := shippedCommand(ctx, stackTarget(st), ageingOptions{}, false, &out); err != nil || !strings.Contains(out.String(), "SH-rec-0-1") ||
 		!strings.Contains(out.String(), "shipped, not invoiced") {
 		t.Fatalf("trueup reconcile --shipped-not-invoiced = %v\n%.2000s", err, out.String())
 	}

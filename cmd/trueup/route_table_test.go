@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
+	"trueup.dev/cmd/trueup/internal/suite"
 	"trueup.dev/gateway"
 	"trueup.dev/platform/logging"
 	inventoryserver "trueup.dev/services/inventory/server"
@@ -270,7 +271,7 @@ func (f rtFixtures) listed(o rtOp) string {
 	return ""
 }
 
-func startRouteTableStack(t *testing.T) (*stack, *grpc.ClientConn) {
+func startRouteTableStack(t *testing.T) (*suite.Stack, *grpc.ClientConn) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	keys, err := gateway.ParseKeys(strings.NewReader(
@@ -282,7 +283,7 @@ func startRouteTableStack(t *testing.T) (*stack, *grpc.ClientConn) {
 		cancel()
 		t.Fatal(err)
 	}
-	st, err := startStack(ctx, stackConfig{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys,
+	st, err := suite.Start(ctx, suite.Config{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys,
 		ServiceToken: testServiceToken, GatewayLimits: gateway.Limits{RequestsPerSecond: -1, MaxConcurrent: -1}},
 		logging.New(io.Discard, 0, "test"))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"trueup.dev/cmd/trueup/internal/suite"
 	"trueup.dev/gateway"
 	"trueup.dev/platform/config"
 	"trueup.dev/platform/grpcserver"
@@ -24,21 +25,21 @@ import (
 )
 
 // parseWithService accepts the service name before or after the flags.
-func parseWithService(fs *flag.FlagSet, args []string) (serviceDef, error) {
+func parseWithService(fs *flag.FlagSet, args []string) (suite.ServiceDef, error) {
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
 	if err := config.Parse(fs, args); err != nil {
-		return serviceDef{}, err
+		return suite.ServiceDef{}, err
 	}
 	if name == "" {
 		return oneService(fs)
 	}
 	if fs.NArg() != 0 {
-		return serviceDef{}, fmt.Errorf("unexpected arguments %v", fs.Args())
+		return suite.ServiceDef{}, fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
-	return lookupService(name)
+	return suite.Lookup(name)
 }
 
 func runServe(ctx context.Context, args []string) error {
@@ -85,7 +86,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err := checkServiceToken(serviceToken, insecureInternal); err != nil {
 		return err
 	}
-	log, shutdownTelemetry, err := c.setup(ctx, def.name, os.Stderr)
+	log, shutdownTelemetry, err := c.setup(ctx, def.Name, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -104,11 +105,11 @@ func runServe(ctx context.Context, args []string) error {
 		db.SetMaxIdleConns(maxConns)
 	}
 	if migrate {
-		if err := def.migrate(ctx, db); err != nil {
+		if err := def.Migrate(ctx, db); err != nil {
 			return err
 		}
 	}
-	nc, err := natsx.Connect(ctx, natsURL, "trueup-"+def.name)
+	nc, err := natsx.Connect(ctx, natsURL, "trueup-"+def.Name)
 	if err != nil {
 		return err
 	}
@@ -121,22 +122,22 @@ func runServe(ctx context.Context, args []string) error {
 		log.Warn("SINGLE-NODE INSTALL: streams have fewer than 3 replicas; events acknowledged to this NATS server are lost if its disk is",
 			"replicas", replicas)
 	}
-	if err := ensureReplicatedStreams(ctx, js, def.name, replicas); err != nil {
+	if err := ensureReplicatedStreams(ctx, js, def.Name, replicas); err != nil {
 		return err
 	}
-	svc, err := def.build(ctx, deps{db: db, js: js, log: log, inventoryAddr: inventoryAddr, timeZone: timeZone, claimTTL: claimTTL, serviceToken: serviceToken.Reveal()})
+	svc, err := def.Build(ctx, suite.Deps{DB: db, JS: js, Log: log, InventoryAddr: inventoryAddr, TimeZone: timeZone, ClaimTTL: claimTTL, ServiceToken: serviceToken.Reveal()})
 	if err != nil {
 		return err
 	}
-	gs := grpcserver.New(grpcserver.Options{Logger: log, Reflection: reflection, ServiceToken: serviceToken.Reveal(), MaxRecvMsgSize: maxMessageSize})
+	gs := grpcserver.New(grpcserver.Options{Logger: log, Reflection: reflection, ServiceToken: serviceToken.Reveal(), MaxRecvMsgSize: suite.MaxMessageSize})
 	svc.Register(gs.GRPC())
 	gs.Health().SetServingStatus(svc.GRPCServiceName(), healthpb.HealthCheckResponse_SERVING)
 	lis, err := net.Listen("tcp", grpcAddr)
 	if err != nil {
 		return fmt.Errorf("grpc listen: %w", err)
 	}
-	log.Info("serving", "service", def.name, "grpc", lis.Addr().String())
-	return runInOrder(ctx,
+	log.Info("serving", "service", def.Name, "grpc", lis.Addr().String())
+	return suite.RunInOrder(ctx,
 		[]func(context.Context) error{func(ctx context.Context) error { return gs.Serve(ctx, lis) }},
 		[]func(context.Context) error{svc.Run})
 }
@@ -157,10 +158,10 @@ func runMigrate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := def.migrate(ctx, db); err != nil {
+	if err := def.Migrate(ctx, db); err != nil {
 		return err
 	}
-	fmt.Printf("%s: migrations applied\n", def.name)
+	fmt.Printf("%s: migrations applied\n", def.Name)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"trueup.dev/cmd/trueup/internal/suite"
 	"trueup.dev/platform/config"
 	"trueup.dev/platform/grpcserver"
 )
@@ -112,6 +113,6 @@ func checkServiceToken(token config.Redacted, insecureInternal bool) error {
 }
 
 // target is the stack's gRPC address with its service token.
-func (st *stack) target() grpcTarget {
+func stackTarget(st *suite.Stack) grpcTarget {
 	return grpcTarget{addr: st.GRPCAddr, token: st.ServiceToken}
 }

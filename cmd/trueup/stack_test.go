@@ -18,6 +18,7 @@ import (
 
 	inventoryv1 "trueup.dev/api/gen/go/trueup/inventory/v1"
 	ordersv1 "trueup.dev/api/gen/go/trueup/orders/v1"
+	"trueup.dev/cmd/trueup/internal/suite"
 	"trueup.dev/gateway"
 	"trueup.dev/platform/grpcserver"
 	"trueup.dev/platform/logging"
@@ -41,7 +42,7 @@ func dialTest(t testing.TB, addr string) *grpc.ClientConn {
 }
 
 // startTestStack runs the whole dev stack on free loopback ports in a temp dir.
-func startTestStack(t testing.TB) (*stack, *grpc.ClientConn, func() error) {
+func startTestStack(t testing.TB) (*suite.Stack, *grpc.ClientConn, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	keys, err := gateway.ParseKeys(strings.NewReader("demo-partner " + testKey + " *\n"))
@@ -49,7 +50,7 @@ func startTestStack(t testing.TB) (*stack, *grpc.ClientConn, func() error) {
 		t.Fatal(err)
 	}
 	log := logging.New(io.Discard, 0, "test")
-	st, err := startStack(ctx, stackConfig{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys, ServiceToken: testServiceToken}, log)
+	st, err := suite.Start(ctx, suite.Config{DataDir: t.TempDir(), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", NATSPort: -1, Keys: keys, ServiceToken: testServiceToken}, log)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package suite
 
 import (
 	"context"
@@ -20,7 +20,7 @@ const frontDrain = grpcserver.DefaultDrainTimeout + 5*time.Second
 // services of a stack stop together, so it does not add up across them.
 const backDrain = time.Minute
 
-// runInOrder runs the front (servers taking calls) and the back (each
+// RunInOrder runs the front (servers taking calls) and the back (each
 // service's Run: outbox relays and event consumers) of a process on
 // platform/lifecycle, the supervisor the services use for their own parts,
 // and shuts them down in that order: when ctx ends, the servers stop taking
@@ -29,7 +29,7 @@ const backDrain = time.Minute
 // before the process exits. The parts of one tier stop together. If any part
 // stops on its own, with or without an error, everything stops and the error
 // says which.
-func runInOrder(ctx context.Context, front, back []func(context.Context) error) error {
+func RunInOrder(ctx context.Context, front, back []func(context.Context) error) error {
 	return lifecycle.Run(ctx, tier("front", frontDrain, front), tier("back", backDrain, back))
 }
 

@@ -1,4 +1,4 @@
-package main
+package suite
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func TestRunInOrderStopsFrontFirst(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runInOrder(ctx,
+		done <- RunInOrder(ctx,
 			[]func(context.Context) error{func(ctx context.Context) error {
 				<-ctx.Done()
 				time.Sleep(50 * time.Millisecond) // draining in-flight calls
@@ -49,7 +49,7 @@ func TestRunInOrderStopsFrontFirst(t *testing.T) {
 // A back part that fails on its own stops the front and the error is returned.
 func TestRunInOrderBackFailureStopsAll(t *testing.T) {
 	boom := errors.New("nats gone")
-	err := runInOrder(context.Background(),
+	err := RunInOrder(context.Background(),
 		[]func(context.Context) error{func(ctx context.Context) error { <-ctx.Done(); return nil }},
 		[]func(context.Context) error{func(context.Context) error { return boom }})
 	if !errors.Is(err, boom) {
@@ -63,7 +63,7 @@ func TestRunInOrderFrontFailureStopsTheBack(t *testing.T) {
 	boom := errors.New("listener closed")
 	var backStarted atomic.Bool
 	backStopped := make(chan struct{})
-	err := runInOrder(context.Background(),
+	err := RunInOrder(context.Background(),
 		[]func(context.Context) error{func(context.Context) error { return boom }},
 		[]func(context.Context) error{func(ctx context.Context) error {
 			backStarted.Store(true)
@@ -76,12 +76,12 @@ func TestRunInOrderFrontFailureStopsTheBack(t *testing.T) {
 	}
 	// The front may fail before the back's group has even started its
 	// members (then there is nothing to stop); a back that started must
-	// have stopped by the time runInOrder returns.
+	// have stopped by the time RunInOrder returns.
 	if backStarted.Load() {
 		select {
 		case <-backStopped:
 		default:
-			t.Fatal("runInOrder returned before the back stopped")
+			t.Fatal("RunInOrder returned before the back stopped")
 		}
 	}
 }
@@ -90,7 +90,7 @@ func TestRunInOrderFrontFailureStopsTheBack(t *testing.T) {
 // failure too: a process whose relay quietly ended would take commands and
 // never publish their events.
 func TestRunInOrderPartEndingQuietlyIsAFailure(t *testing.T) {
-	err := runInOrder(context.Background(),
+	err := RunInOrder(context.Background(),
 		[]func(context.Context) error{func(ctx context.Context) error { <-ctx.Done(); return nil }},
 		[]func(context.Context) error{func(context.Context) error { return nil }})
 	if !errors.Is(err, lifecycle.ErrStoppedEarly) {
@@ -110,7 +110,7 @@ func TestRunInOrderStopsAServerTierTogether(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runInOrder(ctx, []func(context.Context) error{server, server, server}, nil)
+		done <- RunInOrder(ctx, []func(context.Context) error{server, server, server}, nil)
 	}()
 	time.Sleep(20 * time.Millisecond)
 	start := time.Now()

@@ -1,4 +1,6 @@
-package main
+// Package suite composes the whole Trueup suite in one process (the dev stack)
+// and describes each bounded context the binary can serve on its own.
+package suite
 
 import (
 	"context"
@@ -22,8 +24,8 @@ import (
 	"trueup.dev/platform/sqldb"
 )
 
-// stackConfig configures the all-in-one development stack.
-type stackConfig struct {
+// Config configures the all-in-one development stack.
+type Config struct {
 	DataDir  string
 	GRPCAddr string
 	HTTPAddr string
@@ -40,10 +42,10 @@ type stackConfig struct {
 	GatewayLimits gateway.Limits
 }
 
-// stack is the whole suite in one process: an embedded NATS server, one SQLite
+// Stack is the whole suite in one process: an embedded NATS server, one SQLite
 // database per service, one gRPC server carrying every service's API, and the
 // REST gateway in front of it.
-type stack struct {
+type Stack struct {
 	GRPCAddr string
 	HTTPAddr string
 	NATSURL  string
@@ -59,15 +61,15 @@ type stack struct {
 	httpLis  net.Listener
 	http     *http.Server
 	gw       *gateway.Gateway
-	services []service
+	services []Service
 }
 
-// startStack opens everything and starts listening; Run serves until ctx ends.
-func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *stack, err error) {
+// Start opens everything and starts listening; Run serves until ctx ends.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err error) {
 	if cfg.ServiceToken.Reveal() == "" {
 		return nil, errors.New("dev stack: no service token")
 	}
-	st = &stack{log: log, ServiceToken: cfg.ServiceToken}
+	st = &Stack{log: log, ServiceToken: cfg.ServiceToken}
 	defer func() {
 		if err != nil {
 			st.close()
@@ -95,19 +97,19 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 	st.GRPCAddr = st.grpcLis.Addr().String()
 	// Reflection on, unlike `trueup serve`: grpcurl on a laptop is the point.
 	// It needs the service token like every other non-health RPC.
-	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, ServiceToken: cfg.ServiceToken.Reveal(), MaxRecvMsgSize: maxMessageSize})
-	for _, def := range services {
-		db, err := sqldb.Open(ctx, "sqlite://"+filepath.Join(cfg.DataDir, def.name+".db"))
+	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, ServiceToken: cfg.ServiceToken.Reveal(), MaxRecvMsgSize: MaxMessageSize})
+	for _, def := range Services {
+		db, err := sqldb.Open(ctx, "sqlite://"+filepath.Join(cfg.DataDir, def.Name+".db"))
 		if err != nil {
-			return nil, fmt.Errorf("%s database: %w", def.name, err)
+			return nil, fmt.Errorf("%s database: %w", def.Name, err)
 		}
 		st.dbs = append(st.dbs, db)
-		if err := def.migrate(ctx, db); err != nil {
-			return nil, fmt.Errorf("%s migrations: %w", def.name, err)
+		if err := def.Migrate(ctx, db); err != nil {
+			return nil, fmt.Errorf("%s migrations: %w", def.Name, err)
 		}
-		svc, err := def.build(ctx, deps{db: db, js: js, log: log.With("service", def.name), inventoryAddr: st.GRPCAddr, timeZone: cfg.TimeZone, claimTTL: cfg.TaskClaimTTL, serviceToken: cfg.ServiceToken.Reveal()})
+		svc, err := def.Build(ctx, Deps{DB: db, JS: js, Log: log.With("service", def.Name), InventoryAddr: st.GRPCAddr, TimeZone: cfg.TimeZone, ClaimTTL: cfg.TaskClaimTTL, ServiceToken: cfg.ServiceToken.Reveal()})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", def.name, err)
+			return nil, fmt.Errorf("%s: %w", def.Name, err)
 		}
 		svc.Register(st.grpc.GRPC())
 		st.grpc.Health().SetServingStatus(svc.GRPCServiceName(), healthpb.HealthCheckResponse_SERVING)
@@ -136,7 +138,7 @@ func startStack(ctx context.Context, cfg stackConfig, log *slog.Logger) (st *sta
 // Run serves until ctx is done, then shuts down in order: stop taking HTTP and
 // gRPC calls and drain those in flight, stop event handlers and the outbox relays
 // (each finishes what it holds), then close NATS and the databases.
-func (st *stack) Run(ctx context.Context) error {
+func (st *Stack) Run(ctx context.Context) error {
 	defer st.close()
 	front := []func(context.Context) error{
 		func(ctx context.Context) error { return st.grpc.Serve(ctx, st.grpcLis) },
@@ -161,10 +163,10 @@ func (st *stack) Run(ctx context.Context) error {
 	for _, svc := range st.services {
 		back = append(back, svc.Run)
 	}
-	return runInOrder(ctx, front, back)
+	return RunInOrder(ctx, front, back)
 }
 
-func (st *stack) close() {
+func (st *Stack) close() {
 	for _, l := range []net.Listener{st.grpcLis, st.httpLis} {
 		if l != nil {
 			_ = l.Close() // closed already when served
