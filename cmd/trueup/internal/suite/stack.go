@@ -40,6 +40,9 @@ type Config struct {
 	ServiceToken config.Redacted
 	// GatewayLimits bound partners' requests (zero fields: the defaults).
 	GatewayLimits gateway.Limits
+	// DatabaseURLs, by service name, puts a service on another database
+	// (e.g. PostgreSQL) instead of its SQLite file in DataDir.
+	DatabaseURLs map[string]string
 }
 
 // Stack is the whole suite in one process: an embedded NATS server, one SQLite
@@ -99,7 +102,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (st *Stack, err er
 	// It needs the service token like every other non-health RPC.
 	st.grpc = grpcserver.New(grpcserver.Options{Logger: log, Reflection: true, ServiceToken: cfg.ServiceToken.Reveal(), MaxRecvMsgSize: MaxMessageSize})
 	for _, def := range Services {
-		db, err := sqldb.Open(ctx, "sqlite://"+filepath.Join(cfg.DataDir, def.Name+".db"))
+		url := cfg.DatabaseURLs[def.Name]
+		if url == "" {
+			url = "sqlite://" + filepath.Join(cfg.DataDir, def.Name+".db")
+		}
+		db, err := sqldb.Open(ctx, url)
 		if err != nil {
 			return nil, fmt.Errorf("%s database: %w", def.Name, err)
 		}
