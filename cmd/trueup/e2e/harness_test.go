@@ -270,8 +270,14 @@ func (e *env) checkBooks(t *testing.T) books {
 		t.Errorf("parked events = %v, %v; want none", p.GetParkedEvents(), err)
 	}
 	if dlq, err := e.js.Stream(ctx, natsx.DLQStream); err == nil {
-		if n := dlq.CachedInfo().State.Msgs; n != 0 {
-			t.Errorf("%d dead letters; want none", n)
+		if st := dlq.CachedInfo().State; st.Msgs != 0 {
+			var why []string
+			for seq := st.FirstSeq; seq <= st.LastSeq; seq++ {
+				if m, err := dlq.GetMsg(ctx, seq); err == nil {
+					why = append(why, m.Header.Get(natsx.HeaderDLQDurable)+" on "+m.Header.Get(natsx.HeaderDLQSubject)+": "+m.Header.Get(natsx.HeaderDLQError))
+				}
+			}
+			t.Errorf("%d dead letters; want none:\n%s", st.Msgs, strings.Join(why, "\n"))
 		}
 	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
 		t.Fatal(err)

@@ -120,9 +120,12 @@ func receiptOf(msg *natsx.Message) (app.Receipt, bool, error) {
 	if id == "" {
 		id = ev.GetEventId()
 	}
+	// A movement whose source names no line number (inventory accepts any
+	// line text) names no line of an order here: like an unknown line, it is
+	// recorded and otherwise ignored (ApplyReceipts), never dead-lettered.
 	line, err := strconv.Atoi(strings.TrimSpace(src.GetLine()))
 	if err != nil || line < 1 {
-		return app.Receipt{}, false, natsx.Permanent(fmt.Errorf("event %s: purchase order line %q is not a line number", id, src.GetLine()))
+		line = 0
 	}
 	qty, err := orders.ParseQty(m.GetBaseQuantity())
 	if err != nil {
