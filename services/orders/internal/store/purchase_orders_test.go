@@ -297,13 +297,20 @@ func TestReceiptsAreAppliedOnceInAnyOrder(t *testing.T) {
 		if got.Lines[0].Received != 6_000_000 {
 			t.Errorf("received %s after foreign movements", got.Lines[0].Received)
 		}
-		// A line number that is no number is a permanent failure.
-		bad := receiptMsg(t, "bad", po.ID, 1, "1", false)
-		_ = proto.Unmarshal(bad.Data, &ev)
-		ev.Movement.Source.Line = "first"
-		bad.Data = payload(t, &ev)
-		if errs := events.ReceiptsHandler(svc)(ctx, []*natsx.Message{bad}); !errors.Is(errs[0], natsx.ErrPermanent) {
-			t.Errorf("bad line: %v", errs[0])
+		// A line that is no number, or none (inventory takes any text),
+		// names no line here: acknowledged like an unknown line, never
+		// dead-lettered, and nothing changes.
+		for i, line := range []string{"first", ""} {
+			bad := receiptMsg(t, fmt.Sprintf("bad-%d", i), po.ID, 1, "1", false)
+			_ = proto.Unmarshal(bad.Data, &ev)
+			ev.Movement.Source.Line = line
+			bad.Data = payload(t, &ev)
+			if errs := events.ReceiptsHandler(svc)(ctx, []*natsx.Message{bad}); errs[0] != nil {
+				t.Errorf("line %q: %v", line, errs[0])
+			}
+		}
+		if got, _ = svc.GetPurchaseOrder(ctx, po.ID); got.Lines[0].Received != 6_000_000 {
+			t.Errorf("received %s after movements naming no line", got.Lines[0].Received)
 		}
 	})
 }
