@@ -509,7 +509,8 @@ table{border-collapse:collapse;margin:.4rem 0;width:100%}
 th,td{text-align:left;vertical-align:top;border-bottom:1px solid #eef;padding:.2rem .5rem}
 td.sub{padding-left:1.8rem}
 .desc{white-space:pre-line}
-nav ul{columns:2}
+nav>ul{columns:2}
+nav .path{overflow-wrap:anywhere}
 </style>
 </head>
 <body>
