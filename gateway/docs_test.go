@@ -18,9 +18,10 @@ import (
 	"trueup.dev/api/openapi"
 )
 
-// The reference page is checked as HTML, parsed with golang.org/x/net/html:
-// no headless browser is installed here or in CI (nothing in the project sets
-// one up), so this is an HTML test, not a rendering one.
+// The reference page is checked here as HTML, parsed with golang.org/x/net/html,
+// route by route. How a browser renders it (offline, no console error, the
+// contents links, a screenshot) is checked in headless Chromium by
+// cmd/trueup/docs_browser_test.go.
 
 type servedOp struct {
 	OperationID string `json:"operationId"`
