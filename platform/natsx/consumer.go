@@ -46,7 +46,27 @@ type Message struct {
 	// Replay is true when this delivery is an operator's replay of a dead letter
 	// (ReplayDeadLetters), which reaches only the durable that gave up on it.
 	Replay bool
+
+	// span is this delivery's "process" span, the parent of what handling it
+	// does (see Context).
+	span trace.SpanContext
 }
+
+// Context returns ctx with this delivery's "process" span as the current
+// span. A Handler's ctx already has it; a BatchHandler's ctx is the batch's,
+// so it uses msg.Context(ctx) for the work it does on one message's behalf —
+// the events that message makes it write to the outbox, the calls it makes —
+// and they continue that message's trace instead of starting new ones.
+func (m *Message) Context(ctx context.Context) context.Context {
+	if !m.span.IsValid() {
+		return ctx
+	}
+	return trace.ContextWithSpanContext(ctx, m.span)
+}
+
+// SpanContext is this delivery's "process" span (see Context), for a handler
+// that hands the message's work to code taking one context for many.
+func (m *Message) SpanContext() trace.SpanContext { return m.span }
 
 // Handler processes one message. Returning nil acknowledges it; an error schedules a
 // retry. A transient error (IsTransient: a dependency down, a lost connection, the
@@ -645,6 +665,7 @@ func (c *Consumer) prepare(m jetstream.Msg) *prepared {
 		span.End()
 		return nil
 	}
+	msg.span = span.SpanContext()
 	return &prepared{m: m, msg: msg, d: d, ctx: ctx, span: span}
 }
 

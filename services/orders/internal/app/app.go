@@ -7,6 +7,8 @@ import (
 	"errors"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/inbox"
 	"trueup.dev/platform/paging"
@@ -308,4 +310,13 @@ func (s *Service) SyncCatalogItem(ctx context.Context, eventID string, in orders
 		}
 		return tx.PutCatalogItem(ctx, it)
 	})
+}
+
+// withTrace is ctx with sc as its current span when sc is valid: the work a
+// batch of events does for one of them continues that event's trace.
+func withTrace(ctx context.Context, sc trace.SpanContext) context.Context {
+	if !sc.IsValid() {
+		return ctx
+	}
+	return trace.ContextWithSpanContext(ctx, sc)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/paging"
 	"trueup.dev/platform/protoevent"
@@ -36,6 +38,9 @@ type Shipment struct {
 	SalesOrder string // sales order id
 	Lines      []orders.ShippedQty
 	ShippedAt  time.Time
+	// Trace is the event's delivery span (natsx.Message.SpanContext): the
+	// invoice it issues continues that trace.
+	Trace trace.SpanContext
 }
 
 // CreateSalesOrder creates a draft. A partner caller owns it and may order
@@ -196,7 +201,7 @@ func (s *Service) ApplyShipments(ctx context.Context, shipments []Shipment) []er
 	errs := make([]error, len(shipments))
 	batch := make([]Delivery, len(shipments))
 	for i, sh := range shipments {
-		batch[i] = Delivery{EventID: sh.EventID, Apply: func(tx Tx) error { return s.applyShipment(ctx, tx, sh) }}
+		batch[i] = Delivery{EventID: sh.EventID, Apply: func(tx Tx) error { return s.applyShipment(withTrace(ctx, sh.Trace), tx, sh) }}
 	}
 	out, err := s.store.InInboxBatch(ctx, ShipmentsConsumer, batch)
 	if err != nil {

@@ -78,7 +78,7 @@ func shipmentOf(msg *natsx.Message) (app.Shipment, bool, error) {
 	if shipment == "" {
 		return app.Shipment{}, false, natsx.Permanent(fmt.Errorf("event %s: the shipment has no name", id))
 	}
-	sh := app.Shipment{EventID: id, ID: shipment, SalesOrder: order, ShippedAt: ev.GetShipTime().AsTime()}
+	sh := app.Shipment{EventID: id, ID: shipment, SalesOrder: order, ShippedAt: ev.GetShipTime().AsTime(), Trace: msg.SpanContext()}
 	if ev.GetShipTime() == nil {
 		sh.ShippedAt = ev.GetOccurredAt().AsTime()
 	}
