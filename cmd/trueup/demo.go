@@ -39,6 +39,12 @@ Flags:
 `
 
 func runDemo(ctx context.Context, args []string) error {
+	return demoCommand(ctx, args, os.Stdout, os.Stderr)
+}
+
+// demoCommand is `trueup demo`: the summary goes to stdout, progress to
+// stderr.
+func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), demoHelp); fs.PrintDefaults() }
 	var (
@@ -89,14 +95,14 @@ func runDemo(ctx context.Context, args []string) error {
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
 	}
-	bar := newProgressBar(os.Stderr)
+	bar := newProgressBar(stderr)
 	sum, err := demo.Play(ctx, demo.Config{Conn: conn, GatewayURL: base, APIKey: apiKey, RunID: runID, Seed: uint64(seed),
 		PurchaseOrders: pos, SalesOrders: sos, Workers: workers, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return fmt.Errorf("trueup demo: %w (is the suite running? make run)", err)
 	}
-	if err := writeDemoSummary(os.Stdout, sum, asJSON); err != nil {
+	if err := writeDemoSummary(stdout, sum, asJSON); err != nil {
 		return err
 	}
 	if !sum.Reconciled {
@@ -124,9 +130,13 @@ type progressBar struct {
 	last     time.Time
 }
 
-func newProgressBar(f *os.File) *progressBar {
-	st, err := f.Stat()
-	return &progressBar{w: f, terminal: err == nil && st.Mode()&os.ModeCharDevice != 0}
+func newProgressBar(w io.Writer) *progressBar {
+	b := &progressBar{w: w}
+	if f, ok := w.(*os.File); ok {
+		st, err := f.Stat()
+		b.terminal = err == nil && st.Mode()&os.ModeCharDevice != 0
+	}
+	return b
 }
 
 func (b *progressBar) update(phase string, done, total int) {
