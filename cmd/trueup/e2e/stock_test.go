@@ -169,3 +169,49 @@ func TestStockScenarios(t *testing.T) {
 		e.redeliverAll(t, books)
 	})
 }
+
+// TestTransferOfTwoCostLayers sends a transfer that consumes two cost layers
+// (the opening 120 EA at 1.50 and 5 of 10 EA received at 1.60): it leaves as
+// one TRANSFER_OUT and arrives as two TRANSFER_IN movements, one per layer,
+// each posted as its own entry — so the reconciliation has nothing in flight
+// and GL inventory at EAST is exactly 188.00.
+func TestTransferOfTwoCostLayers(t *testing.T) {
+	dialects(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		if _, err := e.inv.ReceiveStock(ctx, &inventoryv1.ReceiveStockRequest{RequestId: "tl-layer-2", Item: "items/WIDGET-100",
+			Location: "warehouses/MAIN/locations/A-01-01", Quantity: &typev1.Quantity{Value: "10", Uom: "EA"},
+			UnitCost: &inventoryv1.UnitCost{CurrencyCode: "USD", Amount: "1.60", Uom: "EA"},
+			Source:   &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_PURCHASE_ORDER, Id: "PO-E2E-TL", Line: "1"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.inv.CreateWarehouse(ctx, &inventoryv1.CreateWarehouseRequest{RequestId: "tl-wh-east",
+			Warehouse: &inventoryv1.Warehouse{Code: "EAST", DisplayName: "East depot", TimeZone: "America/New_York"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.inv.CreateLocation(ctx, &inventoryv1.CreateLocationRequest{RequestId: "tl-loc-east", Parent: "warehouses/EAST",
+			Location: &inventoryv1.Location{Code: "RCV-01", Type: inventoryv1.LocationType_LOCATION_TYPE_RECEIVING_DOCK}}); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := e.inv.TransferStock(ctx, &inventoryv1.TransferStockRequest{RequestId: "tl-tr", Item: "items/WIDGET-100",
+			FromLocation: "warehouses/MAIN/locations/A-01-01", ToWarehouse: "warehouses/EAST", Quantity: &typev1.Quantity{Value: "125", Uom: "EA"},
+			Source: &inventoryv1.SourceDocument{Type: inventoryv1.SourceDocumentType_SOURCE_DOCUMENT_TYPE_TRANSFER, Id: "TO-E2E-TL"}})
+		if err != nil || tr.GetValue().GetMinorUnits() != 18800 || len(tr.GetLayers()) != 2 {
+			t.Fatalf("transfer = %v, %v", tr, err)
+		}
+		in, err := e.inv.ReceiveTransfer(ctx, &inventoryv1.ReceiveTransferRequest{RequestId: "tl-tr-in", Name: tr.GetName(), Location: "warehouses/EAST/locations/RCV-01"})
+		if err != nil || len(in.GetInMovements()) != 2 {
+			t.Fatalf("receive = %v, %v", in, err)
+		}
+		books := e.checkBooks(t)
+		for _, m := range in.GetInMovements() {
+			resp, err := e.led.ListJournalEntries(ctx, &ledgerv1.ListJournalEntriesRequest{MovementId: strings.TrimPrefix(m, "movements/")})
+			if err != nil || len(resp.GetJournalEntries()) != 1 || resp.GetJournalEntries()[0].GetRule() != "transfer_in" {
+				t.Fatalf("entries of %s = %v, %v", m, resp.GetJournalEntries(), err)
+			}
+		}
+		if got := e.balance(t, "1400", "EAST"); got != 18800 {
+			t.Fatalf("EAST inventory %d, want 18800", got)
+		}
+		e.redeliverAll(t, books)
+	})
+}

@@ -83,8 +83,9 @@ type PostingResult struct {
 }
 
 // PostEvents posts a batch of events in one transaction: each event not
-// posted before becomes one journal entry (all its movements' lines), or is
-// parked with the reason when no rule covers it or its entry fails a check;
+// posted before becomes its journal entries (one per movement, or its
+// document's), or is parked with the reason when no rule covers it or an
+// entry fails a check;
 // balances take the whole batch's lines in one aggregated write. A
 // redelivered event changes nothing. The error is non-nil only when the
 // database failed: then nothing of the batch was written and every event
@@ -114,14 +115,14 @@ func (s *Service) PostEvents(ctx context.Context, batch []Inbound) (PostingResul
 				continue
 			}
 			delete(fresh, in.EventID) // an event twice in one batch posts once
-			e, err := entryFor(rules, chart, in, now)
+			es, err := entriesFor(rules, chart, in, now)
 			switch {
 			case err != nil:
 				parked = append(parked, parkedFrom(in, err.Error(), now))
-			case e == nil:
+			case len(es) == 0:
 				res.NoValue++
 			default:
-				entries = append(entries, e)
+				entries = append(entries, es...)
 			}
 		}
 		if err := s.assignPeriods(ctx, tx, entries); err != nil {
@@ -139,21 +140,25 @@ func (s *Service) PostEvents(ctx context.Context, batch []Inbound) (PostingResul
 	return res, err
 }
 
-// entryFor is the entry one event posts: its document's, or its movements'
-// entries merged (a transfer receipt of several lots is one entry); nil when
-// it has nothing of value to post.
-func entryFor(rules *ledger.RuleSet, chart ledger.Chart, in Inbound, now time.Time) (*ledger.Entry, error) {
+// entriesFor is what one event posts: its document's entry, or one entry
+// per movement (a transfer receipt carrying several cost layers is several
+// TRANSFER_IN movements, each posted, drilled into and reconciled as its
+// own); none when it has nothing of value to post. One failing movement
+// fails the event: it is parked whole.
+func entriesFor(rules *ledger.RuleSet, chart ledger.Chart, in Inbound, now time.Time) ([]*ledger.Entry, error) {
 	if in.DecodeErr != nil {
 		return nil, fmt.Errorf("cannot read the event: %w", in.DecodeErr)
 	}
-	var out *ledger.Entry
+	var out []*ledger.Entry
 	if in.Document != nil {
 		src := ledger.Source{EventType: in.EventType, EventID: in.EventID, TraceID: in.TraceID}
 		e, err := ledger.PostDocument(rules, in.Document, src, newID(), now)
-		if err != nil || e == nil {
+		if err != nil {
 			return nil, err
 		}
-		out = e
+		if e != nil {
+			out = append(out, e)
+		}
 	}
 	for _, m := range in.Movements {
 		m.EventID, m.EventType, m.TraceID = in.EventID, in.EventType, in.TraceID
@@ -161,21 +166,15 @@ func entryFor(rules *ledger.RuleSet, chart ledger.Chart, in Inbound, now time.Ti
 		if err != nil {
 			return nil, err
 		}
-		if e == nil {
-			continue
-		}
-		if out == nil {
+		if e != nil {
 			e.ID = newID()
-			out = e
-			continue
+			out = append(out, e)
 		}
-		out.Lines = append(out.Lines, e.Lines...)
 	}
-	if out == nil {
-		return nil, nil
-	}
-	if err := ledger.CheckEntry(out, chart); err != nil {
-		return nil, fmt.Errorf("the entry it makes is refused: %w", err)
+	for _, e := range out {
+		if err := ledger.CheckEntry(e, chart); err != nil {
+			return nil, fmt.Errorf("the entry it makes is refused: %w", err)
+		}
 	}
 	return out, nil
 }
@@ -212,14 +211,12 @@ func (s *Service) RepostParked(ctx context.Context, decode Decoder) (posted, sti
 				in := Inbound{EventID: p.EventID, EventType: p.EventType, Subject: p.Subject, Payload: p.Payload,
 					Headers: p.Headers, TraceID: traceID(p.Headers)}
 				in.Decode(decode(p.EventType, p.Payload))
-				e, err := entryFor(rules, chart, in, now)
+				es, err := entriesFor(rules, chart, in, now)
 				switch {
 				case err != nil:
 					again = append(again, parkedFrom(in, err.Error(), p.ParkedAt))
-				case e != nil:
-					entries = append(entries, e)
-					done = append(done, p.EventID)
 				default:
+					entries = append(entries, es...)
 					done = append(done, p.EventID)
 				}
 			}

@@ -348,8 +348,8 @@ func (t *tx) insertEntriesOnConflict(ctx context.Context, entries []*ledger.Entr
 		}
 		if e.Source.EventID != "" {
 			var exists bool
-			if err := t.Tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM journal_entries WHERE source_event_id = $1)`,
-				e.Source.EventID).Scan(&exists); err != nil {
+			if err := t.Tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM journal_entries WHERE source_event_id = $1 AND source_movement_id = $2)`,
+				e.Source.EventID, e.Source.MovementID).Scan(&exists); err != nil {
 				return fmt.Errorf("look up journal entry for event %s: %w", e.Source.EventID, err)
 			}
 			if exists {
