@@ -226,7 +226,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 
 	fmt.Fprintln(w, "\nInventory valuation")
 	for _, v := range s.Valuation {
-		fmt.Fprintf(w, "  %-6s %14s  (%d items)\n", v.Warehouse, amount(v.Value, v.Currency), v.Items)
+		noun := "items"
+		if v.Items == 1 {
+			noun = "item"
+		}
+		fmt.Fprintf(w, "  %-6s %14s  (%d %s)\n", v.Warehouse, amount(v.Value, v.Currency), v.Items, noun)
 	}
 
 	r := s.Reconciliation
