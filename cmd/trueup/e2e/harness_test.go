@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,13 @@ import (
 	"trueup.dev/platform/testkit/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 const (
 	serviceToken = "e2e-service-token-0123456789abcdef"
@@ -58,6 +65,8 @@ type env struct {
 
 	// stop shuts the suite down (idempotent); the test's cleanup calls it too.
 	stop func() error
+	// timeout bounds waitFor and settle (zero: 20 s and 30 s).
+	timeout time.Duration
 }
 
 // dialects runs fn on a suite on SQLite and on one on PostgreSQL (a fresh
@@ -144,7 +153,7 @@ func start(t *testing.T, databaseURLs map[string]string) *env {
 // waitFor polls cond until it holds, failing the test after 20 s.
 func (e *env) waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(cmp.Or(e.timeout, 20*time.Second))
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -202,10 +211,11 @@ func (e *env) settle(t *testing.T) {
 	ctx := context.Background()
 	quiet := 0
 	var last string
-	deadline := time.Now().Add(30 * time.Second)
+	wait := max(e.timeout, 30*time.Second)
+	deadline := time.Now().Add(wait)
 	for quiet < 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the suite did not settle within 30s: %s", last)
+			t.Fatalf("the suite did not settle within %s: %s", wait, last)
 		}
 		time.Sleep(30 * time.Millisecond)
 		state, busy := e.backlog(ctx, t)

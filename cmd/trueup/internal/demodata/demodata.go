@@ -22,9 +22,15 @@ import (
 // opening stock. Every create carries a fixed request_id and an existing
 // record is not an error, so loading twice changes nothing.
 func Load(ctx context.Context, conn grpc.ClientConnInterface) error {
-	inv := inventoryv1.NewInventoryServiceClient(conn)
-	ord := ordersv1.NewOrdersServiceClient(conn)
-	ful := fulfillmentv1.NewFulfillmentServiceClient(conn)
+	return LoadInto(ctx, conn, conn, conn)
+}
+
+// LoadInto is Load with each service on its own connection (services run as
+// separate processes).
+func LoadInto(ctx context.Context, inventory, orders, fulfillment grpc.ClientConnInterface) error {
+	inv := inventoryv1.NewInventoryServiceClient(inventory)
+	ord := ordersv1.NewOrdersServiceClient(orders)
+	ful := fulfillmentv1.NewFulfillmentServiceClient(fulfillment)
 
 	steps := []func() error{
 		func() error {
