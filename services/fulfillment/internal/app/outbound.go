@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 
 	"trueup.dev/platform/apperr"
 	"trueup.dev/platform/qty"
@@ -192,13 +193,28 @@ func (s *Service) Work(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Orders are independent (each has its own request ids and
+	// transactions), so several are worked at once: one at a time, each
+	// order's two inventory calls and commits queued every other order
+	// behind them, and reservation latency grew with the rate of orders.
+	// Concurrent commits also share SQLite's group commit.
+	sem := make(chan struct{}, workConcurrency)
+	var wg sync.WaitGroup
 	for _, id := range ids {
-		if err := s.workOrder(ctx, id); err != nil {
-			s.logger().Warn("outbound order work failed; will retry", "outbound_order", id, "error", err)
-		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := s.workOrder(ctx, id); err != nil {
+				s.logger().Warn("outbound order work failed; will retry", "outbound_order", id, "error", err)
+			}
+		})
 	}
+	wg.Wait()
 	return len(ids), nil
 }
+
+// workConcurrency is how many outbound orders Work works on at once.
+const workConcurrency = 16
 
 func (s *Service) workOrder(ctx context.Context, id string) error {
 	o, err := s.store.GetOutboundOrder(ctx, id)
