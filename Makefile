@@ -49,9 +49,15 @@ standalone:
 fuzz:
 	cd gateway && go test -run '^$$' -fuzz FuzzJSONBody -fuzztime $${FUZZTIME:-60s} .
 
-## bench: benchmarks (performance is measured here, never asserted in tests).
-bench:
-	go test -run '^$$' -bench . -benchmem $(PKGS)
+## bench: the suite under load (trueup bench: pipeline, api, inbound, ceilings) and the Go benchmarks
+## of the hot paths (ledger postings, outbox, inbox, stock), each beside a ceiling of the same run;
+## results in bench-results/ (see BENCHMARKS.md). Performance is measured here, never asserted in tests.
+BENCH_FLAGS ?=
+bench: build
+	mkdir -p bench-results
+	.bin/trueup bench --out bench-results --cpuprofile bench-results/pipeline.pprof $(BENCH_FLAGS)
+	go tool pprof -top -nodecount=25 .bin/trueup bench-results/pipeline.pprof > bench-results/pipeline-pprof-top.txt
+	go test -run '^$$' -bench . -benchmem $(PKGS) | tee bench-results/go-bench-$$(date -u +%Y%m%dT%H%M%SZ).txt
 
 ## k8s: render the Kubernetes overlays (offline).
 k8s:

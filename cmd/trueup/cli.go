@@ -21,6 +21,7 @@ const usage = `trueup keeps a warehouse and the books telling the same story.
 Usage:
   trueup dev                 run every service, the gateway, embedded NATS and SQLite (demo data)
   trueup demo                play a realistic day against a running suite and print the books (exit 1 if unreconciled)
+  trueup bench               measure the pipeline, the APIs and the ceilings of storage and broker (see BENCHMARKS.md)
   trueup serve <service>     run one service (inventory, orders, fulfillment, ledger) against PostgreSQL and NATS
   trueup gateway             run the partner REST/JSON gateway in front of the services
   trueup partners create|list|revoke   manage partners' API keys (shown once, stored hashed)
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string) error {
 		return runExportJournal(ctx, rest)
 	case "demo":
 		return runDemo(ctx, rest)
+	case "bench":
+		return benchCommand(ctx, rest, os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

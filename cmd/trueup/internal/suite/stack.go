@@ -192,3 +192,16 @@ func (st *Stack) close() {
 		_ = db.Close()
 	}
 }
+
+// WriteStats sums the services' databases' durable commits and the
+// transactions (WithTx calls) they carried since they opened
+// (sqldb.DB.WriteGroups): SQLite commits several writers' transactions at
+// once. Zeros for a service on PostgreSQL, which does not count them.
+func (st *Stack) WriteStats() (commits, transactions int64) {
+	for _, db := range st.dbs {
+		g, m := db.WriteGroups()
+		commits += g
+		transactions += m
+	}
+	return commits, transactions
+}
